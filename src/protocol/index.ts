@@ -1,0 +1,6 @@
+/** Public surface of the Nexus protocol: frames, codes, limits, filters. Pure, no I/O. */
+export * from './codes.js';
+export * from './filters.js';
+export * from './json.js';
+export * from './limits.js';
+export * from './messages.js';

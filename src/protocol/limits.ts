@@ -1,0 +1,59 @@
+/** Protocol limits and default timings shared by server, client and dashboard. */
+
+/** Channel names: letters, digits and `_ . : -`, 1 to 128 characters. */
+export const CHANNEL_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export const Limits = {
+  /** Most keys a subscription's filter object may have. */
+  maxFilterKeys: 16,
+  /** Most values in one filter's "any of" array. */
+  maxFilterArrayLength: 256,
+  /** Longest string value in a filter. */
+  maxFilterStringLength: 1024,
+  /** Deepest JSON nesting accepted in a frame (objects and arrays). */
+  maxJsonDepth: 64,
+  /** Subscriptions one connection may hold. */
+  maxSubscriptionsPerConnection: 100,
+  /** Sustained frames per second per connection. */
+  rateLimitPerSecond: 100,
+  /** Burst of frames allowed above the sustained rate. */
+  rateLimitBurst: 200,
+  /** How long a connection may keep flooding past its limit before it is closed (1008). */
+  floodCloseAfterMs: 5_000,
+  /** A flood ends when no frame was rate-limited for this long. */
+  floodCalmAfterMs: 1_000,
+  /** Frames smaller than this are never compressed. */
+  deflateThresholdBytes: 1024,
+  /** Longest `id` string echoed in replies. */
+  maxIdLength: 128,
+} as const;
+
+export const Defaults = {
+  port: 8080,
+  host: '127.0.0.1',
+  heartbeatIntervalMs: 30_000,
+  maxPayloadBytes: 1_048_576,
+  historySize: 1000,
+  maxBufferedBytes: 4_194_304,
+  mockAgentIntervalMs: 1000,
+  /** Dev tokens live this long unless the request asks otherwise. */
+  devTokenTtlSeconds: 3600,
+  /** The server gives itself this long to shut down before exiting anyway. */
+  shutdownTimeoutMs: 10_000,
+} as const;
+
+/** Paths served by the Nexus HTTP server. */
+export const Paths = {
+  webSocket: '/ws',
+  /** Accepted for clients written against the seed guide (`ws://host:8080?token=…`). */
+  webSocketCompat: '/',
+  health: '/healthz',
+  metrics: '/metrics',
+  devToken: '/api/dev/token',
+  publish: '/api/publish',
+  tasks: '/api/tasks',
+  agents: '/api/agents',
+} as const;
+
+/** Text of the first frame on every connection. */
+export const WELCOME_MESSAGE = 'Welcome to Nexus WebSocket';

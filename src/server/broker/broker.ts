@@ -1,0 +1,69 @@
+/**
+ * The broker numbers every message of a channel (`seq`), keeps the channel's recent history and
+ * delivers each message to the hub of every process joined to it — including the process that
+ * published it. Local and cross-process delivery take one path: the memory broker is simply a
+ * broker with one process.
+ */
+
+/** Who produced a message: a client's publish (`message`) or a server-side one (`broadcast`). */
+export type MessageKind = 'message' | 'broadcast';
+
+export interface PublishRequest {
+  readonly channel: string;
+  readonly kind: MessageKind;
+  /** The publisher's userId (kept for `message`; broadcasts carry no `from` on the wire). */
+  readonly from: string;
+  readonly data: unknown;
+}
+
+/** A numbered message, as stored in history and handed to hubs. */
+export interface BrokerMessage {
+  readonly channel: string;
+  readonly kind: MessageKind;
+  readonly from: string;
+  readonly data: unknown;
+  /** ISO-8601 time the broker accepted the message. */
+  readonly timestamp: string;
+  readonly seq: number;
+  readonly epoch: string;
+}
+
+/** A channel's position: its latest seq and the history generation it belongs to. */
+export interface ChannelPosition {
+  readonly seq: number;
+  readonly epoch: string;
+}
+
+/** Result of asking for the messages after a seq. */
+export interface Replay extends ChannelPosition {
+  /** False when the history cannot cover the request (other epoch, or trimmed past `since`). */
+  readonly recovered: boolean;
+  /** Messages with seq > since, oldest first (empty when not recovered). */
+  readonly messages: readonly BrokerMessage[];
+}
+
+export interface BrokerHealth {
+  readonly healthy: boolean;
+  /** Extra fields for `/healthz`, e.g. `{ redis: 'down' }`. */
+  readonly details: Readonly<Record<string, string>>;
+}
+
+export type BrokerListener = (message: BrokerMessage) => void;
+
+export interface Broker {
+  readonly kind: 'memory' | 'redis';
+  /** Numbers, stores and distributes a message; resolves with it once accepted. */
+  publish(request: PublishRequest): Promise<BrokerMessage>;
+  /** Registers this process's hub; returns the function that removes it. */
+  onMessage(listener: BrokerListener): () => void;
+  /** This process now has local subscribers on `channel` (a broker may start listening). */
+  watch(channel: string): void;
+  /** This process has no local subscriber left on `channel`. */
+  unwatch(channel: string): void;
+  /** The channel's latest seq (0 when none) and epoch. */
+  position(channel: string): Promise<ChannelPosition>;
+  /** Kept messages with seq > `since`, when the epoch matches and history reaches back that far. */
+  replay(channel: string, since: number, epoch: string | undefined): Promise<Replay>;
+  health(): BrokerHealth;
+  close(): Promise<void>;
+}

@@ -1,0 +1,168 @@
+/**
+ * Environment → typed, validated configuration. Every bad variable is reported at once, each on
+ * one line naming the variable; the process never starts half-configured. There is no fallback
+ * secret: without NEXUS_JWT_SECRET the server runs in dev mode with a random secret per start.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { Defaults } from '../protocol/index.js';
+import { builtInPolicy, parsePolicy, type PolicyDocument } from './policy.js';
+
+export const MIN_SECRET_BYTES = 32;
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The server's configuration; `createNexusServer` takes one of these. */
+export interface NexusConfig {
+  readonly port: number;
+  readonly host: string;
+  /** HS256 secret; random per start in dev mode. */
+  readonly jwtSecret: Uint8Array;
+  /** True when NEXUS_JWT_SECRET was unset: dev token route on, localhost origins allowed. */
+  readonly devMode: boolean;
+  readonly redisUrl: string | undefined;
+  readonly mockAgents: number;
+  readonly mockIntervalMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxPayloadBytes: number;
+  readonly historySize: number;
+  readonly maxBufferedBytes: number;
+  readonly deflate: boolean;
+  /** Extra allowed browser origins; same origin is always allowed. */
+  readonly allowedOrigins: readonly string[] | undefined;
+  readonly policy: PolicyDocument;
+  readonly logLevel: LogLevel;
+}
+
+/** Thrown when the environment is invalid; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const intInRange = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const parsers = {
+  PORT: intInRange(0, 65_535),
+  HOST: z.string().trim().min(1, 'must not be empty'),
+  NEXUS_MOCK_AGENTS: intInRange(0, 10_000),
+  NEXUS_MOCK_INTERVAL_MS: intInRange(10, 3_600_000),
+  NEXUS_HEARTBEAT_MS: intInRange(100, 3_600_000),
+  NEXUS_MAX_PAYLOAD: intInRange(1024, 100 * 1024 * 1024),
+  NEXUS_HISTORY_SIZE: intInRange(0, 1_000_000),
+  NEXUS_MAX_BUFFERED: intInRange(1024, 1024 * 1024 * 1024),
+  NEXUS_DEFLATE: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+} as const;
+
+/**
+ * Reads the configuration from `env`. `defaults` lets a launcher (npm start) change a default
+ * without overriding what the user set, e.g. `NEXUS_MOCK_AGENTS=5`.
+ */
+export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
+  const problems: string[] = [];
+  const read = <K extends keyof typeof parsers>(name: K, fallback: string): z.output<(typeof parsers)[K]> => {
+    const raw = env[name] ?? defaults[name] ?? fallback;
+    const parsed = parsers[name].safeParse(raw);
+    if (parsed.success) return parsed.data as z.output<(typeof parsers)[K]>;
+    problems.push(`${name}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got "${truncate(raw)}")`);
+    return parsers[name].parse(fallback) as z.output<(typeof parsers)[K]>;
+  };
+
+  const config = {
+    port: read('PORT', String(Defaults.port)),
+    host: read('HOST', Defaults.host),
+    mockAgents: read('NEXUS_MOCK_AGENTS', '0'),
+    mockIntervalMs: read('NEXUS_MOCK_INTERVAL_MS', String(Defaults.mockAgentIntervalMs)),
+    heartbeatIntervalMs: read('NEXUS_HEARTBEAT_MS', String(Defaults.heartbeatIntervalMs)),
+    maxPayloadBytes: read('NEXUS_MAX_PAYLOAD', String(Defaults.maxPayloadBytes)),
+    historySize: read('NEXUS_HISTORY_SIZE', String(Defaults.historySize)),
+    maxBufferedBytes: read('NEXUS_MAX_BUFFERED', String(Defaults.maxBufferedBytes)),
+    deflate: read('NEXUS_DEFLATE', 'on') === 'on',
+    logLevel: read('LOG_LEVEL', 'info'),
+    ...readSecret(env.NEXUS_JWT_SECRET, problems),
+    redisUrl: readRedisUrl(env.NEXUS_REDIS_URL, problems),
+    allowedOrigins: readOrigins(env.NEXUS_ALLOWED_ORIGINS, problems),
+    policy: readPolicy(env.NEXUS_POLICY, problems),
+  } satisfies NexusConfig;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readSecret(raw: string | undefined, problems: string[]): Pick<NexusConfig, 'jwtSecret' | 'devMode'> {
+  if (raw === undefined || raw === '') return { jwtSecret: randomBytes(MIN_SECRET_BYTES), devMode: true };
+  const bytes = new TextEncoder().encode(raw);
+  if (bytes.length < MIN_SECRET_BYTES) {
+    problems.push(
+      `NEXUS_JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes.length}); ` +
+        'generate one with: node -e "console.log(require(\'crypto\').randomBytes(48).toString(\'base64url\'))"',
+    );
+  }
+  return { jwtSecret: bytes, devMode: false };
+}
+
+function readRedisUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('scheme');
+    if (!url.hostname) throw new Error('host');
+    return raw.trim();
+  } catch {
+    problems.push(`NEXUS_REDIS_URL: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379 (got "${truncate(redact(raw))}")`);
+    return undefined;
+  }
+}
+
+function readOrigins(raw: string | undefined, problems: string[]): readonly string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    try {
+      const url = new URL(item);
+      if (url.origin === 'null') throw new Error('opaque');
+      origins.push(url.origin);
+    } catch {
+      problems.push(`NEXUS_ALLOWED_ORIGINS: "${truncate(item)}" is not an origin like https://ops.example.com`);
+    }
+  }
+  return origins;
+}
+
+function readPolicy(path: string | undefined, problems: string[]): PolicyDocument {
+  if (path === undefined || path.trim() === '') return builtInPolicy;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`NEXUS_POLICY: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return builtInPolicy;
+  }
+  const result = parsePolicy(text);
+  if (result.ok) return result.policy;
+  problems.push(`NEXUS_POLICY: ${path} is not a valid policy: ${result.message}`);
+  return builtInPolicy;
+}
+
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/** Hides the password of a URL (`redis://user:secret@host` → `redis://user:***@host`). */
+function redact(value: string): string {
+  return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,110 @@
+/**
+ * HTTP upgrade → WebSocket. Checks, in order: the path (404), the origin (403), the token
+ * (none → 401, invalid or expired → 403); then hands the socket to a new Session. Refusals are
+ * answered with a small JSON body and the socket is closed; nothing reaches the WebSocket layer.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import type { WebSocketServer, WebSocket } from 'ws';
+import { HttpStatus, Paths } from '../protocol/index.js';
+import type { Auth, Principal } from './auth.js';
+import type { Logger } from './logger.js';
+import { redactUrl } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export interface GatewayOptions {
+  readonly wss: WebSocketServer;
+  readonly auth: Auth;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly devMode: boolean;
+  readonly allowedOrigins: readonly string[] | undefined;
+  readonly accepting: () => boolean;
+  readonly onConnection: (socket: WebSocket, principal: Principal) => void;
+}
+
+const WEBSOCKET_PATHS: ReadonlySet<string> = new Set([Paths.webSocket, Paths.webSocketCompat]);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Returns the `upgrade` handler for the HTTP server. */
+export function createUpgradeHandler(options: GatewayOptions) {
+  return (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', (error) => options.logger.debug({ err: error }, 'upgrade socket error'));
+    handleUpgrade(options, request, socket, head).catch((error: unknown) => {
+      options.logger.error({ err: error }, 'upgrade failed');
+      refuse(socket, HttpStatus.InternalError, 'internal_error', 'upgrade failed');
+    });
+  };
+}
+
+async function handleUpgrade(options: GatewayOptions, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const log = options.logger.child({ url: redactUrl(request.url), remote: request.socket.remoteAddress });
+  if (!options.accepting()) return refuse(socket, HttpStatus.ServiceUnavailable, 'shutting_down', 'server is shutting down');
+  const url = parseRequestUrl(request.url);
+  if (!url || !WEBSOCKET_PATHS.has(url.pathname)) {
+    return refuse(socket, HttpStatus.NotFound, 'not_found', 'WebSocket endpoint is /ws');
+  }
+  if (!originAllowed(request, options)) {
+    options.metrics.authFailures.inc({ reason: 'origin' });
+    log.info({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
+    return refuse(socket, HttpStatus.Forbidden, 'forbidden', 'origin not allowed');
+  }
+  const token = url.searchParams.get('token') || bearerToken(request.headers.authorization);
+  if (!token) {
+    options.metrics.authFailures.inc({ reason: 'missing' });
+    return refuse(socket, HttpStatus.Unauthorized, 'unauthorized', 'token required (?token= or Authorization: Bearer)');
+  }
+  const verified = await options.auth.verify(token);
+  if (!verified.ok) {
+    options.metrics.authFailures.inc({ reason: verified.reason });
+    log.info({ reason: verified.reason }, 'upgrade refused: bad token');
+    return refuse(socket, HttpStatus.Forbidden, 'forbidden', verified.message);
+  }
+  if (socket.destroyed) return;
+  options.wss.handleUpgrade(request, socket, head, (ws) => options.onConnection(ws, verified.principal));
+}
+
+function parseRequestUrl(raw: string | undefined): URL | undefined {
+  try {
+    return new URL(raw ?? '/', 'http://nexus.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token of an `Authorization: Bearer …` header, if any. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/**
+ * Browsers always send `Origin`; other clients usually do not and are allowed. Allowed: the same
+ * origin as the request's Host, the configured list, and loopback origins in dev mode.
+ */
+function originAllowed(request: IncomingMessage, options: GatewayOptions): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (request.headers.host && parsed.host === request.headers.host) return true;
+  if (options.allowedOrigins?.includes(parsed.origin)) return true;
+  return options.devMode && LOOPBACK_HOSTS.has(parsed.hostname);
+}
+
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: { code, message } });
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

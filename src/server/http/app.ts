@@ -1,0 +1,62 @@
+/** The express app: health, metrics, dev token, REST API, dashboard; JSON errors everywhere. */
+import express from 'express';
+import { HttpStatus, Limits, Paths, RestErrorCode, exceedsJsonDepth } from '../../protocol/index.js';
+import type { Auth } from '../auth.js';
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { Logger } from '../logger.js';
+import { redactUrl } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Policy } from '../policy.js';
+import { devTokenRoutes } from './dev-token.js';
+import { errorHandler, sendError } from './errors.js';
+import { healthRoutes } from './health.js';
+import { metricsRoutes } from './metrics-route.js';
+import { publishRoutes } from './publish.js';
+import { requireAuth } from './require-auth.js';
+import { staticRoutes } from './static.js';
+
+export interface HttpAppOptions {
+  readonly auth: Auth;
+  readonly broker: Broker;
+  readonly policy: Policy;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly devMode: boolean;
+  readonly maxPayloadBytes: number;
+  readonly staticDir: string;
+  readonly now: () => number;
+  readonly connections: () => number;
+  readonly onPublished?: (message: BrokerMessage) => void;
+  /** Extra authenticated API routers (domain modules add theirs). */
+  readonly apiRouters?: readonly express.Router[];
+}
+
+export function createHttpApp(options: HttpAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req, res, next) => {
+    res.on('finish', () => options.logger.debug({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode }, 'http'));
+    next();
+  });
+  app.use(healthRoutes(options.broker, options.connections));
+  app.use(metricsRoutes(options.metrics));
+  app.use('/api', express.json({ limit: options.maxPayloadBytes, strict: false, type: () => true, verify: rejectDeepJson }));
+  if (options.devMode) app.use(devTokenRoutes(options.auth));
+  else app.post(Paths.devToken, (_req, res) => sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'dev tokens exist only in dev mode'));
+  app.use('/api', requireAuth(options.auth, options.metrics));
+  app.use(publishRoutes(options));
+  for (const router of options.apiRouters ?? []) app.use(router);
+  app.use('/api', (_req, res) => sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'no such route'));
+  app.use(staticRoutes(options.staticDir));
+  app.use((_req, res) => sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'not found'));
+  app.use(errorHandler(options.logger));
+  return app;
+}
+
+/** body-parser `verify` hook: refuses bodies nested deeper than the protocol allows. */
+function rejectDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
+  if (exceedsJsonDepth(body.toString('utf8'), Limits.maxJsonDepth)) {
+    throw Object.assign(new Error(`JSON nested deeper than ${Limits.maxJsonDepth} levels`), { status: 400, type: 'entity.too.deep' });
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * `createNexusServer(config)`: builds broker → hub → HTTP app + WebSocket gateway and listens.
+ * Returns `{ url, port, close() }` so tests start a real server on port 0 in-process; `main.ts`
+ * only adds environment parsing and signals.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, CloseReason, Limits } from '../protocol/index.js';
+import { createAuth, type Auth, type Principal } from './auth.js';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory.js';
+import type { NexusConfig } from './config.js';
+import { createUpgradeHandler } from './gateway.js';
+import { createHttpApp } from './http/app.js';
+import { DEFAULT_STATIC_DIR } from './http/static.js';
+import { Hub } from './hub.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createPolicy } from './policy.js';
+import { Session } from './session.js';
+
+/** Platform pieces a caller may inject (tests, other launchers). */
+export interface NexusServerDeps {
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  readonly broker?: Broker;
+  readonly staticDir?: string;
+  /** How long closing sockets get before they are destroyed (shutdown, slow consumers). */
+  readonly closeGraceMs?: number;
+}
+
+export interface NexusServer {
+  /** `http://host:port` */
+  readonly url: string;
+  /** `ws://host:port/ws` */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly auth: Auth;
+  readonly metrics: Metrics;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Open WebSocket connections. */
+  connections(): number;
+  /** Stops accepting, closes every WebSocket with 1012, finishes in-flight requests, stops. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 2_000;
+
+export async function createNexusServer(config: NexusConfig, deps: NexusServerDeps = {}): Promise<NexusServer> {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const now = deps.now ?? Date.now;
+  const closeGraceMs = deps.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+  const broker = deps.broker ?? createBroker(config, now);
+  const metrics = createMetrics();
+  const auth = createAuth(config.jwtSecret);
+  const policy = createPolicy(config.policy);
+  const hub = new Hub(broker, logger);
+  const sessions = new Set<Session>();
+  let accepting = true;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: config.maxPayloadBytes,
+    perMessageDeflate: config.deflate ? { threshold: Limits.deflateThresholdBytes } : false,
+  });
+  const sessionContext = {
+    hub, broker, policy, auth, metrics, logger, now, closeGraceMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxBufferedBytes: config.maxBufferedBytes,
+    onClose: (session: Session) => {
+      sessions.delete(session);
+      metrics.connections.set(sessions.size);
+    },
+  };
+  const onConnection = (socket: WebSocket, principal: Principal) => {
+    const session = new Session(socket, principal, sessionContext);
+    sessions.add(session);
+    metrics.connections.set(sessions.size);
+    logger.debug({ connectionId: session.id, userId: principal.userId, role: principal.role }, 'connected');
+  };
+
+  const app = createHttpApp({
+    auth, broker, policy, metrics, logger, now,
+    devMode: config.devMode,
+    maxPayloadBytes: config.maxPayloadBytes,
+    staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
+    connections: () => sessions.size,
+  });
+  const httpServer = createServer(app);
+  httpServer.on('upgrade', createUpgradeHandler({
+    wss, auth, metrics, logger, onConnection,
+    devMode: config.devMode,
+    allowedOrigins: config.allowedOrigins,
+    accepting: () => accepting,
+  }));
+  httpServer.on('clientError', (error, socket) => serverOnClientError(logger, error, socket));
+
+  const heartbeat = setInterval(() => {
+    for (const session of sessions) session.heartbeat();
+  }, config.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  const port = await listen(httpServer, config.port, config.host);
+  const url = `http://${formatHost(config.host)}:${port}`;
+  logger.info({ port, host: config.host, broker: broker.kind, devMode: config.devMode }, `listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      accepting = false;
+      clearInterval(heartbeat);
+      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      await closeSessions(sessions, closeGraceMs);
+      await httpClosed;
+      hub.close();
+      wss.close();
+      await broker.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  return { url, wsUrl: `${url.replace(/^http/, 'ws')}/ws`, port, auth, metrics, broker, logger, connections: () => sessions.size, close };
+}
+
+function createBroker(config: NexusConfig, now: () => number): Broker {
+  if (config.redisUrl) {
+    throw new Error('NEXUS_REDIS_URL: the Redis broker is not part of this build yet; unset it to use the in-memory broker');
+  }
+  return new MemoryBroker({ historySize: config.historySize, now });
+}
+
+/** Closes every session with 1012; sockets still open after the grace period are destroyed. */
+async function closeSessions(sessions: ReadonlySet<Session>, graceMs: number): Promise<void> {
+  const closed = [...sessions].map(
+    (session) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          session.socket.terminate();
+          resolve();
+        }, graceMs);
+        session.socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        session.close(CloseCode.ServiceRestart, CloseReason[CloseCode.ServiceRestart]);
+      }),
+  );
+  await Promise.all(closed);
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function serverOnClientError(logger: Logger, error: Error, socket: Duplex): void {
+  logger.debug({ err: error }, 'bad HTTP request');
+  if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  else socket.destroy();
+}

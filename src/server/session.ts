@@ -1,0 +1,415 @@
+/**
+ * One WebSocket connection: decodes and validates frames, applies the rate limit, dispatches
+ * actions, and sends with backpressure. Frames of one connection are handled in order, one at a
+ * time, so replies come back in request order and a replay is never interleaved with live
+ * messages of the same channel.
+ */
+import { randomUUID } from 'node:crypto';
+import { WebSocket, type RawData } from 'ws';
+import {
+  Action,
+  CloseCode,
+  CloseReason,
+  ErrorCode,
+  FrameType,
+  Limits,
+  WELCOME_MESSAGE,
+  decodeJson,
+  parseClientFrame,
+  type ClientFrame,
+  type ErrorCode as ErrorCodeType,
+  type PublishFrame,
+  type RefreshFrame,
+  type RequestId,
+  type ServerFrame,
+  type SubscribeFrame,
+  type UnsubscribeFrame,
+} from '../protocol/index.js';
+import type { Auth, Principal } from './auth.js';
+import type { Broker, BrokerMessage } from './broker/broker.js';
+import { encodeDelivery, encodeFrame } from './frames.js';
+import { createSubscription, type Hub, type Subscriber, type Subscription } from './hub.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { Policy } from './policy.js';
+import { FloodDetector, TokenBucket } from './rate-limit.js';
+
+/** What a session needs from the server around it. */
+export interface SessionContext {
+  readonly hub: Hub;
+  readonly broker: Broker;
+  readonly policy: Policy;
+  readonly auth: Auth;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxBufferedBytes: number;
+  /** Grace given to a closing slow consumer before its socket is destroyed. */
+  readonly closeGraceMs: number;
+  /** Tells the server the session ended. */
+  readonly onClose: (session: Session) => void;
+  /** Lets the server observe published messages (domain modules: tasks, agents). */
+  readonly onPublished?: (message: BrokerMessage, session: Session) => void;
+}
+
+/** Live messages that arrive while a subscribe is being answered wait here. */
+interface PendingChannel {
+  readonly queued: { message: BrokerMessage; frame: Buffer }[];
+}
+
+// setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
+const MAX_TIMER_MS = 2_147_483_647;
+
+export class Session implements Subscriber {
+  readonly id = randomUUID();
+  #principal: Principal;
+  #alive = true;
+  #closed = false;
+  #queue: Promise<void> = Promise.resolve();
+  #expiryTimer: NodeJS.Timeout | undefined;
+  readonly #channels = new Set<string>();
+  /** Highest seq sent per channel: nothing at or below it is sent again. */
+  readonly #sentSeq = new Map<string, number>();
+  readonly #pending = new Map<string, PendingChannel>();
+  readonly #bucket: TokenBucket;
+  readonly #flood: FloodDetector;
+  readonly #log: Logger;
+
+  constructor(
+    readonly socket: WebSocket,
+    principal: Principal,
+    private readonly ctx: SessionContext,
+  ) {
+    this.#principal = principal;
+    this.#bucket = new TokenBucket(Limits.rateLimitPerSecond, Limits.rateLimitBurst, ctx.now);
+    this.#flood = new FloodDetector(Limits.floodCloseAfterMs, Limits.floodCalmAfterMs, ctx.now);
+    this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
+    socket.on('message', (data, isBinary) => socketOnMessage(this, data, isBinary));
+    socket.on('pong', () => socketOnPong(this));
+    socket.on('close', (code) => socketOnClose(this, code));
+    socket.on('error', (error) => socketOnError(this, error));
+    this.#armExpiry();
+    this.send({
+      type: FrameType.Connected,
+      message: WELCOME_MESSAGE,
+      userId: principal.userId,
+      role: principal.role,
+      connectionId: this.id,
+      heartbeatMs: ctx.heartbeatIntervalMs,
+    });
+  }
+
+  get principal(): Principal {
+    return this.#principal;
+  }
+
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const channel of this.#channels) count += this.ctx.hub.subscriptions(this, channel).length;
+    return count;
+  }
+
+  /** Heartbeat tick: terminates a peer that did not answer the previous ping, then pings. */
+  heartbeat(): void {
+    if (this.#closed) return;
+    if (!this.#alive) {
+      this.#log.info('heartbeat missed, terminating');
+      this.socket.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.socket.ping();
+  }
+
+  /** Closes the connection with a code and reason. */
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(code, reason);
+    }
+  }
+
+  /** Hub fan-out entry point: the frame is shared by every recipient. */
+  deliver(message: BrokerMessage, frame: Buffer): void {
+    const pending = this.#pending.get(message.channel);
+    if (pending) {
+      pending.queued.push({ message, frame });
+      return;
+    }
+    this.#sendDelivery(message, frame);
+  }
+
+  /** Sends a control frame (reply, error). */
+  send(frame: ServerFrame): void {
+    this.#sendBytes(encodeFrame(frame));
+  }
+
+  sendError(code: ErrorCodeType, message: string, id?: RequestId): void {
+    this.send({ type: FrameType.Error, code, message, ...(id === undefined ? {} : { id }) });
+  }
+
+  // ---- frame handling (called from socketOnMessage) ------------------------------------------
+
+  /** @internal */
+  receive(data: RawData, isBinary: boolean): void {
+    const size = rawSize(data);
+    this.ctx.metrics.framesIn.inc();
+    this.ctx.metrics.bytesIn.inc(size);
+    this.#alive = true;
+    if (!this.#bucket.take()) {
+      this.ctx.metrics.dropped.inc({ reason: 'rate_limited' });
+      if (this.#flood.limited()) {
+        this.#log.warn('still flooding past the rate limit, closing');
+        this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
+        return;
+      }
+      this.sendError(ErrorCode.RateLimited, `more than ${Limits.rateLimitPerSecond} frames per second; frame dropped`);
+      return;
+    }
+    if (isBinary) {
+      this.ctx.metrics.dropped.inc({ reason: 'binary' });
+      this.sendError(ErrorCode.BinaryNotSupported, 'binary frames are not supported; send JSON text frames');
+      return;
+    }
+    const decoded = decodeJson(rawToString(data));
+    if (!decoded.ok) {
+      this.ctx.metrics.dropped.inc({ reason: 'invalid' });
+      const code = decoded.reason === 'invalid_json' ? ErrorCode.InvalidJson : ErrorCode.InvalidMessage;
+      this.sendError(code, decoded.message);
+      return;
+    }
+    const parsed = parseClientFrame(decoded.value);
+    if (!parsed.ok) {
+      this.ctx.metrics.dropped.inc({ reason: 'invalid' });
+      this.sendError(parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    this.#enqueue(parsed.frame);
+  }
+
+  #enqueue(frame: ClientFrame): void {
+    this.#queue = this.#queue
+      .then(() => (this.#closed ? undefined : this.#dispatch(frame)))
+      .catch((error: unknown) => {
+        this.#log.error({ err: error, action: frame.action }, 'frame handling failed');
+        this.sendError(ErrorCode.InvalidMessage, 'the server could not handle this frame', frame.id);
+      });
+  }
+
+  async #dispatch(frame: ClientFrame): Promise<void> {
+    switch (frame.action) {
+      case Action.Subscribe:
+        return this.#subscribe(frame as SubscribeFrame);
+      case Action.Unsubscribe:
+        return this.#unsubscribe(frame);
+      case Action.Publish:
+        return this.#publish(frame);
+      case Action.Ping:
+        return this.send({ type: FrameType.Pong, timestamp: this.ctx.now(), ...idOf(frame.id) });
+      case Action.Refresh:
+        return this.#refresh(frame);
+    }
+  }
+
+  async #subscribe(frame: SubscribeFrame): Promise<void> {
+    const { channel, id } = frame;
+    if (!this.ctx.policy.allows(this.#principal.role, 'subscribe', channel)) {
+      this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
+      return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not subscribe to ${channel}`, id);
+    }
+    const subscription = createSubscription(frame.filters);
+    const existing = this.ctx.hub.subscriptions(this, channel);
+    const isNew = !existing.some((s) => s.key === subscription.key);
+    if (isNew && this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
+      return this.sendError(
+        ErrorCode.TooManySubscriptions,
+        `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`,
+        id,
+      );
+    }
+    this.#pending.set(channel, { queued: [] });
+    this.ctx.hub.add(this, channel, subscription);
+    this.#channels.add(channel);
+    try {
+      await this.#answerSubscribe(frame, subscription, existing);
+    } finally {
+      this.#flushPending(channel);
+    }
+  }
+
+  async #answerSubscribe(frame: SubscribeFrame, subscription: Subscription, others: readonly Subscription[]): Promise<void> {
+    const { channel, id, since } = frame;
+    const filters = subscription.filters ? { filters: subscription.filters } : {};
+    if (since === undefined) {
+      const position = await this.ctx.broker.position(channel);
+      this.#raiseSentSeq(channel, position.seq);
+      this.send({ type: FrameType.Subscribed, ...idOf(id), channel, ...filters, seq: position.seq, epoch: position.epoch });
+      return;
+    }
+    let replay;
+    try {
+      replay = await this.ctx.broker.replay(channel, since, frame.epoch);
+    } catch (error) {
+      this.#log.warn({ err: error, channel }, 'history unavailable');
+      return this.sendError(ErrorCode.HistoryUnavailable, `history of ${channel} is unavailable right now`, id);
+    }
+    const alreadySent = this.#sentSeq.get(channel) ?? 0;
+    this.#raiseSentSeq(channel, replay.seq);
+    this.send({
+      type: FrameType.Subscribed,
+      ...idOf(id),
+      channel,
+      ...filters,
+      seq: replay.seq,
+      epoch: replay.epoch,
+      recovered: replay.recovered,
+    });
+    for (const message of replay.messages) {
+      // Skip what an earlier subscription on this channel already delivered live.
+      if (message.seq <= alreadySent && others.some((s) => s.matches(message.data))) continue;
+      if (subscription.matches(message.data)) this.#sendBytes(encodeDelivery(message));
+    }
+  }
+
+  #flushPending(channel: string): void {
+    const pending = this.#pending.get(channel);
+    this.#pending.delete(channel);
+    for (const { message, frame } of pending?.queued ?? []) this.#sendDelivery(message, frame);
+  }
+
+  async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
+    this.ctx.hub.remove(this, frame.channel);
+    this.#channels.delete(frame.channel);
+    this.#sentSeq.delete(frame.channel);
+    this.send({ type: FrameType.Unsubscribed, ...idOf(frame.id), channel: frame.channel });
+  }
+
+  async #publish(frame: PublishFrame): Promise<void> {
+    const { channel, id, payload } = frame;
+    if (!this.ctx.policy.allows(this.#principal.role, 'publish', channel)) {
+      this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
+      return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not publish to ${channel}`, id);
+    }
+    const message = await this.ctx.broker.publish({ channel, kind: 'message', from: this.#principal.userId, data: payload });
+    this.ctx.metrics.countChannelMessage(channel);
+    this.ctx.onPublished?.(message, this);
+    if (id !== undefined) this.send({ type: FrameType.Ack, id, channel, seq: message.seq });
+  }
+
+  async #refresh(frame: RefreshFrame): Promise<void> {
+    const result = await this.ctx.auth.verify(frame.token);
+    if (!result.ok) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${result.message}`, frame.id);
+    if (result.principal.userId !== this.#principal.userId) {
+      return this.sendError(ErrorCode.Forbidden, 'refresh refused: token is for another user', frame.id);
+    }
+    this.#principal = result.principal;
+    this.#armExpiry();
+    this.send({ type: FrameType.Refreshed, ...idOf(frame.id), exp: result.principal.exp ?? null });
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  #sendDelivery(message: BrokerMessage, frame: Buffer): void {
+    if (message.seq <= (this.#sentSeq.get(message.channel) ?? 0)) return;
+    this.#sentSeq.set(message.channel, message.seq);
+    this.#sendBytes(frame);
+  }
+
+  #raiseSentSeq(channel: string, seq: number): void {
+    if (seq > (this.#sentSeq.get(channel) ?? 0)) this.#sentSeq.set(channel, seq);
+  }
+
+  #sendBytes(bytes: Buffer): void {
+    if (this.#closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.socket.bufferedAmount + bytes.length > this.ctx.maxBufferedBytes) {
+      this.#cutSlowConsumer();
+      return;
+    }
+    this.socket.send(bytes, { binary: false });
+    this.ctx.metrics.framesOut.inc();
+    this.ctx.metrics.bytesOut.inc(bytes.length);
+  }
+
+  #cutSlowConsumer(): void {
+    this.ctx.metrics.dropped.inc({ reason: 'slow_consumer' });
+    this.#log.warn({ bufferedBytes: this.socket.bufferedAmount }, 'slow consumer, closing');
+    this.#closed = true;
+    this.socket.close(CloseCode.SlowConsumer, CloseReason[CloseCode.SlowConsumer]);
+    // The close frame waits behind the unsent data; do not wait for a peer that is not reading.
+    setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
+    this.#release();
+  }
+
+  #armExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    const exp = this.#principal.exp;
+    if (exp === undefined) return;
+    const delayMs = exp * 1000 - this.ctx.now();
+    this.#expiryTimer = setTimeout(
+      () => (delayMs > MAX_TIMER_MS ? this.#armExpiry() : this.#expire()),
+      Math.max(0, Math.min(delayMs, MAX_TIMER_MS)),
+    );
+    this.#expiryTimer.unref();
+  }
+
+  #expire(): void {
+    this.#log.info('token expired, closing');
+    this.close(CloseCode.TokenExpired, CloseReason[CloseCode.TokenExpired]);
+  }
+
+  /** Drops every subscription and timer; idempotent. */
+  #release(): void {
+    clearTimeout(this.#expiryTimer);
+    for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
+    this.#channels.clear();
+    this.#pending.clear();
+  }
+
+  /** @internal */
+  handleClose(code: number): void {
+    this.#closed = true;
+    this.#release();
+    this.#log.debug({ code }, 'connection closed');
+    this.ctx.onClose(this);
+  }
+
+  /** @internal */
+  markAlive(): void {
+    this.#alive = true;
+  }
+
+  /** @internal */
+  logError(error: Error): void {
+    this.#log.debug({ err: error }, 'socket error');
+  }
+}
+
+function idOf(id: RequestId | undefined): { id?: RequestId } {
+  return id === undefined ? {} : { id };
+}
+
+function rawSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+function socketOnMessage(session: Session, data: RawData, isBinary: boolean): void {
+  session.receive(data, isBinary);
+}
+
+function socketOnPong(session: Session): void {
+  session.markAlive();
+}
+
+function socketOnClose(session: Session, code: number): void {
+  session.handleClose(code);
+}
+
+function socketOnError(session: Session, error: Error): void {
+  session.logError(error);
+}
