@@ -22,7 +22,9 @@ const scalarSchema = z.union([
 
 /** Zod schema of a filters object (flat, at most 16 keys, scalar or array-of-scalar values). */
 export const filtersSchema = z
-  .record(
+  // JSON.parse keeps "__proto__" as an own key but zod would drop it silently; refuse it instead.
+  .custom<unknown>((value) => !hasReservedKey(value), { message: 'reserved filter key' })
+  .pipe(z.record(
     z
       .string()
       .min(1)
@@ -32,7 +34,11 @@ export const filtersSchema = z
   )
   .refine((filters) => Object.keys(filters).length <= Limits.maxFilterKeys, {
     message: `at most ${Limits.maxFilterKeys} filter keys`,
-  });
+  }));
+
+function hasReservedKey(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).some((key) => FORBIDDEN_KEYS.has(key));
+}
 
 /** A prepared filter: returns true when a payload matches every key. */
 export type FilterMatcher = (data: unknown) => boolean;
@@ -74,8 +80,8 @@ export function matchesFilters(filters: Filters | undefined, data: unknown): boo
 
 /** A canonical string for a filters object, equal for filters with the same meaning. */
 export function filtersKey(filters: Filters | undefined): string {
-  if (!filters) return '{}';
-  const keys = Object.keys(filters).sort();
+  const keys = Object.keys(filters ?? {}).sort();
+  if (!filters || keys.length === 0) return '{}';
   return JSON.stringify(
     keys.map((key) => {
       const value = filters[key];

@@ -1,0 +1,27 @@
+// `npm run dev`: the Nexus server (recompiled and restarted on change, 5 simulated agents by
+// default) plus Vite's dev server with hot reload, which proxies /ws and /api to it.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const serverPort = process.env.PORT ?? '8080';
+const env = { ...process.env, PORT: serverPort, NEXUS_MOCK_AGENTS: process.env.NEXUS_MOCK_AGENTS ?? '5' };
+
+const first = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (first.status !== 0) process.exit(first.status ?? 1);
+
+const children = [
+  spawn('npx', ['tsc', '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }),
+  spawn(process.execPath, ['--watch-path=dist/server', '--watch-path=dist/protocol', 'dist/server/main.js'], { cwd: root, env, stdio: 'inherit' }),
+  spawn('npx', ['vite'], { cwd: root, env: { ...env, NEXUS_DEV_SERVER_URL: `http://127.0.0.1:${serverPort}` }, stdio: 'inherit' }),
+];
+
+let stopping = false;
+const stop = (signal) => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill(signal);
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+for (const child of children) child.on('exit', () => stop('SIGTERM'));

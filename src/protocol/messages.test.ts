@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, isRetryableClose, needsNewToken, CloseCode } from './codes.js';
+import { decodeJson, exceedsJsonDepth } from './json.js';
+import { isValidChannel, parseClientFrame, serverFrameSchema, toRole } from './messages.js';
+
+describe('client frame parsing', () => {
+  it('accepts every action of the protocol', () => {
+    const frames = [
+      { action: 'subscribe', channel: 'telemetry', filters: { agent_id: 'a' }, since: 3, epoch: 'e1', id: 1 },
+      { action: 'unsubscribe', channel: 'telemetry', id: 'x' },
+      { action: 'publish', channel: 'events', payload: null },
+      { action: 'ping' },
+      { action: 'refresh', token: 'abc' },
+    ];
+    for (const frame of frames) expect(parseClientFrame(frame)).toMatchObject({ ok: true });
+  });
+
+  it('tells unknown actions from bad shapes and keeps the id', () => {
+    expect(parseClientFrame({ action: 'dance', id: 7 })).toMatchObject({ ok: false, code: ErrorCode.UnknownAction, id: 7 });
+    expect(parseClientFrame({ action: 'subscribe', id: 'q' })).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage, id: 'q' });
+    expect(parseClientFrame({ channel: 'x' })).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
+    expect(parseClientFrame([1, 2])).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
+    expect(parseClientFrame('ping')).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
+  });
+
+  it.each([
+    { action: 'publish', channel: 'a' },
+    { action: 'publish', channel: 'a b', payload: 1 },
+    { action: 'publish', channel: 'x'.repeat(129), payload: 1 },
+    { action: 'subscribe', channel: 5 },
+    { action: 'subscribe', channel: 'a', since: -1 },
+    { action: 'subscribe', channel: 'a', since: 1.5 },
+    { action: 'subscribe', channel: 'a', filters: 'x' },
+    { action: 'refresh' },
+    { action: 'ping', id: { nested: true } },
+  ])('refuses %j as invalid_message', (frame) => {
+    expect(parseClientFrame(frame)).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
+  });
+
+  it('validates channel names', () => {
+    expect(isValidChannel('fleet.eu-1:agents_2')).toBe(true);
+    expect(isValidChannel('x'.repeat(128))).toBe(true);
+    for (const bad of ['', 'a b', 'ä', 'a/b', 'x'.repeat(129), 3]) expect(isValidChannel(bad)).toBe(false);
+  });
+
+  it('maps unknown roles to viewer', () => {
+    expect(toRole('operator')).toBe('operator');
+    expect(toRole('root')).toBe('viewer');
+    expect(toRole(undefined)).toBe('viewer');
+  });
+});
+
+describe('server frame schemas', () => {
+  it('accept the frames of the contract', () => {
+    const frames = [
+      { type: 'connected', message: 'Welcome to Nexus WebSocket', userId: 'u', role: 'viewer', connectionId: 'c', heartbeatMs: 30000 },
+      { type: 'subscribed', channel: 'a', seq: 0, epoch: 'e', recovered: false },
+      { type: 'message', channel: 'a', from: 'u', data: { x: 1 }, timestamp: new Date().toISOString(), seq: 1, epoch: 'e' },
+      { type: 'broadcast', channel: 'a', data: 1, timestamp: new Date().toISOString(), seq: 2, epoch: 'e' },
+      { type: 'ack', id: 1, channel: 'a', seq: 2 },
+      { type: 'error', code: 'forbidden', message: 'no' },
+    ];
+    for (const frame of frames) expect(serverFrameSchema.safeParse(frame).success).toBe(true);
+    expect(serverFrameSchema.safeParse({ type: 'error', code: 'nope', message: 'x' }).success).toBe(false);
+  });
+});
+
+describe('safe JSON decoding', () => {
+  it('refuses nesting deeper than the limit without recursion', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(exceedsJsonDepth(deep, 64)).toBe(true);
+    expect(decodeJson(deep)).toMatchObject({ ok: false, reason: 'too_deep' });
+  });
+
+  it('ignores brackets inside strings, including escaped quotes', () => {
+    const text = JSON.stringify({ s: '[[[[[[\\"[[[[', t: ['{{{{'] });
+    expect(exceedsJsonDepth(text, 3)).toBe(false);
+    expect(decodeJson(text)).toMatchObject({ ok: true });
+  });
+
+  it('reports invalid JSON', () => {
+    expect(decodeJson('{"a":')).toMatchObject({ ok: false, reason: 'invalid_json' });
+  });
+});
+
+describe('close codes', () => {
+  it('retry on transient closes and stop on terminal ones', () => {
+    for (const code of [1000, 1001, 1006, 1011, 1012, 1013, 4008]) expect(isRetryableClose(code)).toBe(true);
+    for (const code of [1007, 1008, 1009, 4003, 4001]) expect(isRetryableClose(code)).toBe(false);
+    expect(needsNewToken(CloseCode.TokenExpired)).toBe(true);
+    expect(needsNewToken(CloseCode.ServiceRestart)).toBe(false);
+  });
+});

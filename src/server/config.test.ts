@@ -1,0 +1,128 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const SECRET = 'x'.repeat(32);
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      devMode: true,
+      redisUrl: undefined,
+      mockAgents: 0,
+      mockIntervalMs: 1000,
+      heartbeatIntervalMs: 30000,
+      maxPayloadBytes: 1048576,
+      historySize: 1000,
+      maxBufferedBytes: 4194304,
+      deflate: true,
+      allowedOrigins: undefined,
+      logLevel: 'info',
+    });
+    expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('uses a different random secret per start in dev mode', () => {
+    expect(Buffer.from(loadConfig({}).jwtSecret).equals(Buffer.from(loadConfig({}).jwtSecret))).toBe(false);
+  });
+
+  it('lets a launcher change defaults without overriding the user', () => {
+    expect(loadConfig({}, { NEXUS_MOCK_AGENTS: '5' }).mockAgents).toBe(5);
+    expect(loadConfig({ NEXUS_MOCK_AGENTS: '0' }, { NEXUS_MOCK_AGENTS: '5' }).mockAgents).toBe(0);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      NEXUS_JWT_SECRET: SECRET,
+      NEXUS_REDIS_URL: 'redis://127.0.0.1:6380',
+      NEXUS_MOCK_AGENTS: '3',
+      NEXUS_MOCK_INTERVAL_MS: '250',
+      NEXUS_HEARTBEAT_MS: '5000',
+      NEXUS_MAX_PAYLOAD: '2048',
+      NEXUS_HISTORY_SIZE: '10',
+      NEXUS_MAX_BUFFERED: '65536',
+      NEXUS_DEFLATE: 'off',
+      NEXUS_ALLOWED_ORIGINS: 'https://ops.example.com, http://localhost:5173',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      devMode: false,
+      redisUrl: 'redis://127.0.0.1:6380',
+      mockAgents: 3,
+      mockIntervalMs: 250,
+      heartbeatIntervalMs: 5000,
+      maxPayloadBytes: 2048,
+      historySize: 10,
+      maxBufferedBytes: 65536,
+      deflate: false,
+      allowedOrigins: ['https://ops.example.com', 'http://localhost:5173'],
+      logLevel: 'debug',
+    });
+    expect(new TextDecoder().decode(config.jwtSecret)).toBe(SECRET);
+  });
+
+  it('refuses a secret shorter than 32 bytes, naming the variable', () => {
+    const problems = problemsOf({ NEXUS_JWT_SECRET: 'x'.repeat(31) });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^NEXUS_JWT_SECRET: must be at least 32 bytes/);
+    expect(problems[0]).not.toContain('x'.repeat(31));
+  });
+
+  it('reports every bad variable at once, one line each', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      NEXUS_HEARTBEAT_MS: '-1',
+      NEXUS_MAX_PAYLOAD: '1e6',
+      NEXUS_DEFLATE: 'maybe',
+      NEXUS_REDIS_URL: 'localhost:6379',
+      NEXUS_ALLOWED_ORIGINS: 'not a url',
+      NEXUS_POLICY: '/nonexistent/policy.json',
+      LOG_LEVEL: 'loud',
+    });
+    const names = problems.map((line) => line.split(':')[0]);
+    expect(names).toEqual([
+      'PORT', 'NEXUS_HEARTBEAT_MS', 'NEXUS_MAX_PAYLOAD', 'NEXUS_DEFLATE', 'LOG_LEVEL',
+      'NEXUS_REDIS_URL', 'NEXUS_ALLOWED_ORIGINS', 'NEXUS_POLICY',
+    ]);
+    for (const line of problems) expect(line).not.toContain('\n');
+  });
+
+  it('refuses a port out of range and hides a Redis password', () => {
+    expect(problemsOf({ PORT: '70000' })[0]).toMatch(/^PORT: must be between 0 and 65535/);
+    const line = problemsOf({ NEXUS_REDIS_URL: 'http://user:hunter2@host' })[0];
+    expect(line).toMatch(/^NEXUS_REDIS_URL/);
+    expect(line).not.toContain('hunter2');
+  });
+
+  it('loads a policy file and refuses an invalid one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-policy-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ roles: { viewer: { subscribe: ['telemetry'], publish: ['chat.*'] } } }));
+    expect(loadConfig({ NEXUS_POLICY: good }).policy.roles.viewer).toEqual({ subscribe: ['telemetry'], publish: ['chat.*'] });
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ roles: { viewer: { publish: ['a b'] } } }));
+    expect(problemsOf({ NEXUS_POLICY: bad })[0]).toMatch(/^NEXUS_POLICY: .*bad\.json is not a valid policy/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ not json');
+    expect(problemsOf({ NEXUS_POLICY: broken })[0]).toMatch(/^NEXUS_POLICY/);
+  });
+});
