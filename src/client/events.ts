@@ -1,0 +1,62 @@
+/** Events of `NexusWebSocket`: each listener gets one context object. */
+import type { DeliveryFrame, ErrorCode, Role } from '../protocol/index.js';
+
+/** Connection states; see the diagram on `NexusWebSocket`. */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
+
+export interface StateChange {
+  readonly previous: ConnectionState;
+  readonly next: ConnectionState;
+  readonly reason: string;
+}
+
+export interface ClientEvents {
+  /** Every state transition. */
+  state: StateChange;
+  /** The server welcomed the connection (`connected` frame). */
+  connected: { readonly connectionId: string; readonly userId: string; readonly role: Role; readonly heartbeatMs: number };
+  /** An open connection ended. */
+  disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
+  /** A reconnect is scheduled. */
+  reconnecting: { readonly attempt: number; readonly delayMs: number; readonly nextRetryAt: number };
+  /** Reconnecting gave up (attempts exhausted, or a refused token the provider could not renew). */
+  reconnect_failed: { readonly attempts: number; readonly reason: string };
+  /** A server `error` frame, or a client-side problem (`code` then names it). */
+  error: { readonly code: ErrorCode | ClientErrorCode; readonly message: string; readonly id?: string | number };
+  /** Every channel message (client publish or server broadcast), once per seq. */
+  message: { readonly channel: string; readonly data: unknown; readonly frame: DeliveryFrame };
+  /** A resubscribe could not recover history: messages of `channel` were missed. */
+  gap: { readonly channel: string; readonly since: number | undefined; readonly seq: number; readonly epoch: string };
+  /** The offline queue was full: the oldest frames were dropped. */
+  queue_overflow: { readonly dropped: number; readonly capacity: number };
+  /** Round-trip time of an application heartbeat. */
+  rtt: { readonly rttMs: number };
+}
+
+/** Codes of client-side errors and outcomes. */
+export const ClientErrorCode = {
+  /** The connection closed before the server answered; a publish may or may not have landed. */
+  Disconnected: 'disconnected',
+  /** The frame was dropped from a full offline queue. */
+  QueueOverflow: 'queue_overflow',
+  /** The upgrade was refused (401/403) and the token provider had nothing new. */
+  AuthRefused: 'auth_refused',
+  /** The frame could not be sent (socket error) or the token provider failed. */
+  SendFailed: 'send_failed',
+  /** `disconnect()` was called before the server answered. */
+  Closed: 'closed',
+} as const;
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/** Outcome of `publish()`: the server's ack, or why there is none. Never rejects. */
+export type PublishResult =
+  | { readonly ok: true; readonly seq: number; readonly channel: string }
+  | { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
+
+/** Outcome of `subscribe()`: the first `subscribed` reply, or the error. Never rejects. */
+export type SubscribeResult =
+  | { readonly ok: true; readonly seq: number; readonly epoch: string; readonly recovered?: boolean }
+  | { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
+
+/** Listener of a channel's messages: the data first (seed-compatible), then the whole frame. */
+export type ChannelListener = (data: unknown, frame: DeliveryFrame) => void;

@@ -1,0 +1,615 @@
+/**
+ * NexusWebSocket: the Nexus client for browsers and Node.js.
+ *
+ * State machine (every transition emits `state` with `{ previous, next, reason }`):
+ *
+ *            connect()             `connected` frame
+ *   idle ───────────────▶ connecting ───────────────▶ open
+ *                          ▲  │  │                     │
+ *               timer/online  │  │ refused token,      │ retryable close,
+ *                          │  │  │ terminal close      │ heartbeat timeout
+ *                          │  ▼  ▼                     ▼
+ *               reconnecting ◀──────────────────────── (retry?) ──▶ failed
+ *                    │   attempts exhausted ───────────────────────▶ failed
+ *   any state ── disconnect() ──▶ closed          closed | failed ── connect() ──▶ connecting
+ *
+ * Reconnects use exponential backoff with full jitter; subscriptions are remembered with their
+ * filters and re-sent once each after a reconnect with `since`/`epoch`, so missed messages are
+ * replayed and no `seq` is delivered twice. Publishes made while offline wait in a bounded queue.
+ * An application-level ping detects dead connections that the socket does not report.
+ *
+ * This file is the one state machine of the client, kept whole so every transition reads in
+ * one place; the parts that stand alone (backoff, queue, heartbeat, registry, token) have their
+ * own modules.
+ */
+import {
+  Action,
+  CloseCode,
+  FrameType,
+  isRetryableClose,
+  needsNewToken,
+  type DeliveryFrame,
+  type ErrorCode,
+  type Filters,
+  type ServerFrame,
+} from '../protocol/index.js';
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { Emitter } from './emitter.js';
+import {
+  ClientErrorCode,
+  type ChannelListener,
+  type ClientEvents,
+  type ConnectionState,
+  type PublishResult,
+  type SubscribeResult,
+} from './events.js';
+import { Heartbeat } from './heartbeat.js';
+import { OfflineQueue } from './offline-queue.js';
+import { SubscriptionRegistry, type ClientSubscription } from './subscriptions.js';
+import { refreshDelayMs, resolveToken, tokenExpirySeconds, type TokenProvider } from './token.js';
+
+/** The part of the WebSocket API the client uses (the browser's, or `ws` in Node). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: { message?: string }) => void) | null;
+}
+/** A WebSocket constructor, e.g. `globalThis.WebSocket` or `ws`'s default export. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Tells the client whether the device is online (browsers: `navigator.onLine` + `online`). */
+export interface NetworkMonitor {
+  isOnline(): boolean;
+  onOnline(listener: () => void): () => void;
+}
+
+/** Options of `NexusWebSocket`; every one has a sensible default. */
+export interface NexusWebSocketOptions extends Partial<BackoffOptions> {
+  /** WebSocket implementation; defaults to `globalThis.WebSocket`. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Reconnect attempts before giving up (`reconnect_failed`); default unlimited. */
+  readonly maxAttempts?: number;
+  /** A connection open this long resets the attempt counter. */
+  readonly stableAfterMs?: number;
+  /** Time allowed from socket creation to the server's `connected` frame. */
+  readonly connectTimeoutMs?: number;
+  readonly pingIntervalMs?: number;
+  readonly pongTimeoutMs?: number;
+  /** Frames kept while offline (oldest dropped first). */
+  readonly offlineQueueSize?: number;
+  /** Refresh a token this long before it expires (less for short-lived tokens). */
+  readonly refreshMarginMs?: number;
+  /** Open the connection from the constructor (seed guide behaviour is an explicit `connect()`). */
+  readonly autoConnect?: boolean;
+  readonly network?: NetworkMonitor;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+const OPEN = 1;
+const UPGRADE_STATUS = /Unexpected server response: (\d{3})/;
+const HEARTBEAT_CLOSE_CODE = 4000;
+
+interface QueuedPublish {
+  readonly frame: { action: 'publish'; id: string; channel: string; payload: unknown };
+  readonly settle: (result: PublishResult) => void;
+}
+
+type Settle<T> = (result: T) => void;
+
+/** The Nexus client. See the state diagram above. */
+export class NexusWebSocket {
+  readonly #url: string;
+  readonly #tokenProvider: TokenProvider;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #backoff: BackoffOptions;
+  readonly #maxAttempts: number;
+  readonly #stableAfterMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #refreshMarginMs: number;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  readonly #network: NetworkMonitor | undefined;
+  readonly #emitter = new Emitter<ClientEvents>();
+  readonly #channelListeners = new Map<string, Set<ChannelListener>>();
+  readonly #registry = new SubscriptionRegistry();
+  readonly #queue: OfflineQueue<QueuedPublish>;
+  readonly #heartbeat: Heartbeat;
+  readonly #inFlight = new Map<string, Settle<PublishResult>>();
+  readonly #subscribeWaiters = new Map<string, Settle<SubscribeResult>[]>();
+  readonly #subscribeIds = new Map<string, string>();
+
+  #state: ConnectionState = 'idle';
+  #socket: WebSocketLike | undefined;
+  #generation = 0;
+  #attempt = 0;
+  #token: string | undefined;
+  #refusedToken: string | undefined;
+  #upgradeStatus: number | undefined;
+  #nextRetryAt: number | undefined;
+  #rttMs: number | undefined;
+  #requestCounter = 0;
+  #timers: Partial<Record<'reconnect' | 'stable' | 'connect' | 'refresh', ReturnType<typeof setTimeout>>> = {};
+  #offOnline: (() => void) | undefined;
+
+  constructor(url: string, token: TokenProvider, options: NexusWebSocketOptions = {}) {
+    const Impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Impl) throw new Error('NexusWebSocket: no WebSocket implementation; pass options.WebSocket (e.g. the default export of "ws")');
+    this.#url = url;
+    this.#tokenProvider = token;
+    this.#WebSocket = Impl;
+    this.#backoff = {
+      initialDelayMs: options.initialDelayMs ?? DEFAULT_BACKOFF.initialDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs,
+      factor: options.factor ?? DEFAULT_BACKOFF.factor,
+    };
+    this.#maxAttempts = options.maxAttempts ?? Infinity;
+    this.#stableAfterMs = options.stableAfterMs ?? 5000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#refreshMarginMs = options.refreshMarginMs ?? 30_000;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#network = options.network ?? browserNetwork();
+    this.#queue = new OfflineQueue(options.offlineQueueSize ?? 1000);
+    this.#heartbeat = new Heartbeat({
+      pingIntervalMs: options.pingIntervalMs ?? 15_000,
+      pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
+      now: this.#now,
+      sendPing: (id) => this.#sendFrame({ action: Action.Ping, id }),
+      onDead: () => this.#abandonSocket(CloseCode.Abnormal, 'heartbeat timeout'),
+      onRtt: (rttMs) => {
+        this.#rttMs = rttMs;
+        this.#emitter.emit('rtt', { rttMs });
+      },
+    });
+    if (options.autoConnect) this.connect();
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+
+  /** The connection state: idle, connecting, open, reconnecting, closed or failed. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Last measured heartbeat round-trip time. */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  /** Reconnect attempts since the last stable connection. */
+  get attempt(): number {
+    return this.#attempt;
+  }
+
+  /** When the next reconnect attempt is due (ms since the epoch), while reconnecting. */
+  get nextRetryAt(): number | undefined {
+    return this.#state === 'reconnecting' ? this.#nextRetryAt : undefined;
+  }
+
+  /** Publishes waiting in the offline queue. */
+  get queuedCount(): number {
+    return this.#queue.size;
+  }
+
+  /** The remembered subscriptions (re-sent after every reconnect). */
+  get subscriptions(): readonly ClientSubscription[] {
+    return this.#registry.all();
+  }
+
+  /** Opens the connection (from idle, closed or failed); reconnects by itself afterwards. */
+  connect(): void {
+    if (this.#state === 'connecting' || this.#state === 'open' || this.#state === 'reconnecting') return;
+    this.#attempt = 0;
+    this.#refusedToken = undefined;
+    this.#offOnline ??= this.#network?.onOnline(() => this.#onOnline());
+    void this.#open('connect');
+  }
+
+  /** Closes the connection for good: no reconnect until `connect()` is called again. */
+  disconnect(): void {
+    this.#generation++;
+    this.#clearTimers();
+    this.#heartbeat.stop();
+    this.#offOnline?.();
+    this.#offOnline = undefined;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    const wasOpen = this.#state === 'open';
+    if (this.#state !== 'closed') this.#transition('closed', 'disconnect()');
+    if (socket) closeQuietly(socket, CloseCode.Normal, 'client disconnect');
+    this.#settleAll(ClientErrorCode.Closed, 'disconnect() was called');
+    if (wasOpen) this.#emitter.emit('disconnected', { code: CloseCode.Normal, reason: 'client disconnect', willReconnect: false });
+  }
+
+  /**
+   * Subscribes to a channel with optional filters; remembered and re-sent after reconnects.
+   * Resolves with the server's first answer (never rejects).
+   */
+  subscribe(channel: string, filters?: Filters): Promise<SubscribeResult> {
+    const subscription = this.#registry.add(channel, filters);
+    const key = subscription?.key ?? `${channel}\n${JSON.stringify(filters ?? {})}`;
+    const result = new Promise<SubscribeResult>((resolve) => {
+      const waiters = this.#subscribeWaiters.get(key) ?? [];
+      waiters.push(resolve);
+      this.#subscribeWaiters.set(key, waiters);
+    });
+    if (!subscription) {
+      this.#settleSubscribe(key, { ok: true, ...(this.#registry.position(channel) ?? { seq: 0, epoch: '' }) });
+    } else if (this.#state === 'open') {
+      this.#sendSubscribe(subscription);
+    }
+    return result;
+  }
+
+  /** Removes every subscription of a channel. */
+  unsubscribe(channel: string): void {
+    this.#registry.removeChannel(channel);
+    if (this.#state === 'open') this.#sendFrame({ action: Action.Unsubscribe, channel, id: this.#nextId('u') });
+  }
+
+  /**
+   * Publishes a payload. Resolves with the ack (`seq`) or the reason there is none; never
+   * rejects. While offline the publish waits in the bounded queue.
+   */
+  publish(channel: string, payload: unknown): Promise<PublishResult> {
+    return new Promise((settle) => {
+      const item: QueuedPublish = { frame: { action: Action.Publish, id: this.#nextId('p'), channel, payload }, settle };
+      if (this.#state === 'open' && this.#socket?.readyState === OPEN) return this.#sendPublish(item);
+      const dropped = this.#queue.push(item);
+      if (dropped.length === 0) return;
+      for (const old of dropped) old.settle({ ok: false, code: ClientErrorCode.QueueOverflow, message: 'dropped from the full offline queue' });
+      this.#emitter.emit('queue_overflow', { dropped: dropped.length, capacity: this.#queue.capacity });
+    });
+  }
+
+  /** Sends a heartbeat ping now (e.g. when a hidden tab becomes visible again). */
+  checkLiveness(): void {
+    if (this.#state === 'open') this.#heartbeat.pingNow();
+  }
+
+  /**
+   * Listens to a client event (`state`, `connected`, `message`, …) or, for any other name, to
+   * the messages of the channel with that name. Returns the function that removes the listener.
+   */
+  on<K extends keyof ClientEvents>(event: K, listener: (context: ClientEvents[K]) => void): () => void;
+  on(channel: string, listener: ChannelListener): () => void;
+  on(event: string, listener: (...args: never[]) => void): () => void {
+    if (CLIENT_EVENTS.has(event)) return this.#emitter.on(event as keyof ClientEvents, listener as never);
+    return this.onChannel(event, listener as ChannelListener);
+  }
+
+  /** Listens to a channel's messages, even one named like a client event. */
+  onChannel(channel: string, listener: ChannelListener): () => void {
+    let set = this.#channelListeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.#channelListeners.set(channel, set);
+    }
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  // ---- connection lifecycle ------------------------------------------------------------------
+
+  #transition(next: ConnectionState, reason: string): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    this.#state = next;
+    this.#emitter.emit('state', { previous, next, reason });
+  }
+
+  async #open(reason: string): Promise<void> {
+    const generation = ++this.#generation;
+    this.#transition('connecting', reason);
+    let token: string;
+    try {
+      token = await resolveToken(this.#tokenProvider);
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      this.#emitError(ClientErrorCode.SendFailed, `token provider failed: ${(error as Error)?.message ?? error}`);
+      return this.#scheduleReconnect('token provider failed');
+    }
+    if (generation !== this.#generation) return;
+    if (token === this.#refusedToken) return this.#fail('the token provider returned the token the server refused');
+    this.#token = token;
+    this.#upgradeStatus = undefined;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#WebSocket(withToken(this.#url, token));
+    } catch (error) {
+      return this.#fail(`cannot open ${this.#url}: ${(error as Error)?.message ?? error}`);
+    }
+    this.#socket = socket;
+    this.#attach(socket, generation);
+    this.#timers.connect = setTimeout(() => this.#abandonSocket(CloseCode.Abnormal, 'connect timeout'), this.#connectTimeoutMs);
+  }
+
+  #attach(socket: WebSocketLike, generation: number): void {
+    const current = () => generation === this.#generation;
+    socket.onopen = null;
+    socket.onmessage = (event) => current() && this.#onData(event.data);
+    socket.onerror = (event) => {
+      const status = UPGRADE_STATUS.exec(event?.message ?? '');
+      if (current() && status) this.#upgradeStatus = Number(status[1]);
+    };
+    socket.onclose = (event) => current() && this.#onClosed(event.code, event.reason);
+  }
+
+  /** Gives up on a socket that stopped answering: reconnect without waiting for its close. */
+  #abandonSocket(code: number, reason: string): void {
+    const socket = this.#socket;
+    this.#generation++;
+    if (socket) closeQuietly(socket, HEARTBEAT_CLOSE_CODE, reason);
+    this.#onClosed(code, reason);
+  }
+
+  #onClosed(code: number, reason: string): void {
+    const wasOpen = this.#state === 'open';
+    this.#socket = undefined;
+    this.#heartbeat.stop();
+    this.#clearTimers();
+    this.#settleInFlight(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`);
+    const refused = this.#upgradeStatus === 401 || this.#upgradeStatus === 403;
+    const decision = this.#decide(code, refused);
+    if (wasOpen) this.#emitter.emit('disconnected', { code, reason, willReconnect: decision.retry });
+    if (decision.retry) this.#scheduleReconnect(decision.reason);
+    else this.#fail(decision.reason);
+  }
+
+  #decide(code: number, refused: boolean): { retry: boolean; reason: string } {
+    const renewable = typeof this.#tokenProvider === 'function';
+    if (refused || needsNewToken(code)) {
+      const what = refused ? `upgrade refused (${this.#upgradeStatus})` : 'token expired (4001)';
+      this.#refusedToken = this.#token;
+      return renewable ? { retry: true, reason: `${what}, asking for a new token` } : { retry: false, reason: what };
+    }
+    if (!isRetryableClose(code)) return { retry: false, reason: `closed with ${code}, retrying cannot help` };
+    return { retry: true, reason: `closed with ${code}` };
+  }
+
+  #scheduleReconnect(reason: string): void {
+    if (this.#attempt >= this.#maxAttempts) {
+      this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason: `gave up after ${this.#attempt} attempts` });
+      return this.#transition('failed', `gave up after ${this.#attempt} attempts`);
+    }
+    const delayMs = backoffDelayMs(this.#attempt, this.#backoff, this.#random);
+    this.#attempt++;
+    this.#nextRetryAt = this.#now() + delayMs;
+    this.#transition('reconnecting', reason);
+    this.#emitter.emit('reconnecting', { attempt: this.#attempt, delayMs, nextRetryAt: this.#nextRetryAt });
+    // Offline: no retry spin; the `online` event reconnects.
+    if (this.#network && !this.#network.isOnline()) return;
+    this.#timers.reconnect = setTimeout(() => void this.#open(`retry ${this.#attempt}`), delayMs);
+  }
+
+  #onOnline(): void {
+    if (this.#state !== 'reconnecting') return;
+    clearTimeout(this.#timers.reconnect);
+    void this.#open('network online');
+  }
+
+  #fail(reason: string): void {
+    this.#clearTimers();
+    this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason });
+    this.#transition('failed', reason);
+    this.#settleAll(ClientErrorCode.AuthRefused, reason);
+  }
+
+  #onWelcome(frame: Extract<ServerFrame, { type: 'connected' }>): void {
+    clearTimeout(this.#timers.connect);
+    this.#refusedToken = undefined;
+    this.#transition('open', 'connected');
+    this.#timers.stable = setTimeout(() => (this.#attempt = 0), this.#stableAfterMs);
+    this.#heartbeat.start();
+    for (const subscription of this.#registry.all()) this.#sendSubscribe(subscription);
+    for (const item of this.#queue.drain()) this.#sendPublish(item);
+    this.#scheduleRefresh();
+    const { connectionId, userId, role, heartbeatMs } = frame;
+    this.#emitter.emit('connected', { connectionId, userId, role, heartbeatMs });
+  }
+
+  #scheduleRefresh(): void {
+    clearTimeout(this.#timers.refresh);
+    const exp = this.#token === undefined ? undefined : tokenExpirySeconds(this.#token);
+    if (exp === undefined || typeof this.#tokenProvider === 'string') return;
+    const delayMs = refreshDelayMs(exp, this.#now(), this.#refreshMarginMs);
+    this.#timers.refresh = setTimeout(() => void this.#refresh(), delayMs);
+  }
+
+  async #refresh(): Promise<void> {
+    const generation = this.#generation;
+    let token: string;
+    try {
+      token = await resolveToken(this.#tokenProvider);
+    } catch (error) {
+      return this.#emitError(ClientErrorCode.SendFailed, `token provider failed: ${(error as Error)?.message ?? error}`);
+    }
+    if (generation !== this.#generation || this.#state !== 'open' || token === this.#token) return;
+    this.#token = token;
+    this.#sendFrame({ action: Action.Refresh, token, id: this.#nextId('r') });
+  }
+
+  // ---- frames in -----------------------------------------------------------------------------
+
+  #onData(data: unknown): void {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) return;
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data)) as ServerFrame;
+    } catch {
+      return this.#emitError(ClientErrorCode.SendFailed, 'the server sent a frame that is not JSON');
+    }
+    switch (frame.type) {
+      case FrameType.Connected:
+        return this.#onWelcome(frame);
+      case FrameType.Message:
+      case FrameType.Broadcast:
+        return this.#onDelivery(frame);
+      case FrameType.Subscribed:
+        return this.#onSubscribed(frame);
+      case FrameType.Ack:
+        return this.#inFlightSettle(String(frame.id), { ok: true, seq: frame.seq, channel: frame.channel });
+      case FrameType.Pong:
+        this.#heartbeat.pong(frame.id);
+        return;
+      case FrameType.Refreshed:
+        return this.#scheduleRefresh();
+      case FrameType.Error:
+        return this.#onErrorFrame(frame);
+    }
+  }
+
+  #onDelivery(frame: DeliveryFrame): void {
+    if (!this.#registry.accept(frame.channel, frame.seq, frame.epoch)) return;
+    this.#emitter.emit('message', { channel: frame.channel, data: frame.data, frame });
+    const listeners = this.#channelListeners.get(frame.channel);
+    for (const listener of listeners ? [...listeners] : []) {
+      try {
+        listener(frame.data, frame);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  #onSubscribed(frame: Extract<ServerFrame, { type: 'subscribed' }>): void {
+    const since = this.#registry.position(frame.channel)?.seq;
+    if (frame.recovered === false) this.#emitter.emit('gap', { channel: frame.channel, since, seq: frame.seq, epoch: frame.epoch });
+    this.#registry.subscribed(frame.channel, frame.seq, frame.epoch, frame.recovered);
+    const key = frame.id === undefined ? undefined : this.#subscribeIds.get(String(frame.id));
+    if (key === undefined) return;
+    this.#subscribeIds.delete(String(frame.id));
+    const { seq, epoch, recovered } = frame;
+    this.#settleSubscribe(key, { ok: true, seq, epoch, ...(recovered === undefined ? {} : { recovered }) });
+  }
+
+  #onErrorFrame(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    const id = frame.id === undefined ? undefined : String(frame.id);
+    const failure = { ok: false as const, code: frame.code, message: frame.message };
+    if (id !== undefined && this.#inFlight.has(id)) this.#inFlightSettle(id, failure);
+    const key = id === undefined ? undefined : this.#subscribeIds.get(id);
+    if (id !== undefined && key !== undefined) {
+      this.#subscribeIds.delete(id);
+      this.#forgetRefused(key);
+      this.#settleSubscribe(key, failure);
+    }
+    this.#emitError(frame.code, frame.message, frame.id);
+  }
+
+  /** A refused subscribe is not retried after reconnects. */
+  #forgetRefused(key: string): void {
+    const subscription = this.#registry.all().find((s) => s.key === key);
+    if (subscription && this.#registry.all().filter((s) => s.channel === subscription.channel).length === 1) {
+      this.#registry.removeChannel(subscription.channel);
+    }
+  }
+
+  // ---- frames out ----------------------------------------------------------------------------
+
+  #sendSubscribe(subscription: ClientSubscription): void {
+    const id = this.#nextId('s');
+    this.#subscribeIds.set(id, subscription.key);
+    const position = this.#registry.position(subscription.channel);
+    this.#sendFrame({
+      action: Action.Subscribe,
+      id,
+      channel: subscription.channel,
+      ...(subscription.filters ? { filters: subscription.filters } : {}),
+      ...(position ? { since: position.seq, epoch: position.epoch } : {}),
+    });
+  }
+
+  #sendPublish(item: QueuedPublish): void {
+    this.#inFlight.set(item.frame.id, item.settle);
+    if (!this.#sendFrame(item.frame)) this.#inFlightSettle(item.frame.id, { ok: false, code: ClientErrorCode.SendFailed, message: 'the frame could not be sent' });
+  }
+
+  #sendFrame(frame: object): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== OPEN) return false;
+    try {
+      socket.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------------------
+
+  #nextId(prefix: string): string {
+    return `${prefix}${++this.#requestCounter}`;
+  }
+
+  #inFlightSettle(id: string, result: PublishResult): void {
+    const settle = this.#inFlight.get(id);
+    this.#inFlight.delete(id);
+    settle?.(result);
+  }
+
+  #settleSubscribe(key: string, result: SubscribeResult): void {
+    const waiters = this.#subscribeWaiters.get(key) ?? [];
+    this.#subscribeWaiters.delete(key);
+    for (const settle of waiters) settle(result);
+  }
+
+  #settleInFlight(code: ClientErrorCode, message: string): void {
+    for (const id of [...this.#inFlight.keys()]) this.#inFlightSettle(id, { ok: false, code, message });
+    this.#subscribeIds.clear();
+  }
+
+  #settleAll(code: ClientErrorCode, message: string): void {
+    this.#settleInFlight(code, message);
+    for (const item of this.#queue.drain()) item.settle({ ok: false, code, message });
+    for (const key of [...this.#subscribeWaiters.keys()]) this.#settleSubscribe(key, { ok: false, code, message });
+  }
+
+  #emitError(code: ErrorCode | ClientErrorCode, message: string, id?: string | number): void {
+    this.#emitter.emit('error', { code, message, ...(id === undefined ? {} : { id }) });
+  }
+
+  #clearTimers(): void {
+    for (const timer of Object.values(this.#timers)) clearTimeout(timer);
+    this.#timers = {};
+  }
+}
+
+const CLIENT_EVENTS: ReadonlySet<string> = new Set<keyof ClientEvents>([
+  'state', 'connected', 'disconnected', 'reconnecting', 'reconnect_failed', 'error', 'message', 'gap', 'queue_overflow', 'rtt',
+]);
+
+function withToken(url: string, token: string): string {
+  const separator = url.includes('?') ? '&' : '?';
+  return `${url}${separator}token=${encodeURIComponent(token)}`;
+}
+
+function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
+  socket.onopen = socket.onmessage = socket.onclose = null;
+  // Keep an error listener: Node's `ws` throws an error event that has no listener.
+  socket.onerror = () => {};
+  try {
+    socket.close(code, reason);
+  } catch {
+    // Already closing or never opened: nothing to do.
+  }
+}
+
+function browserNetwork(): NetworkMonitor | undefined {
+  type Subscribe = (type: 'online', listener: () => void) => void;
+  const scope = globalThis as { addEventListener?: Subscribe; removeEventListener?: Subscribe; navigator?: { onLine?: boolean } };
+  if (typeof scope.addEventListener !== 'function' || typeof scope.navigator?.onLine !== 'boolean') return undefined;
+  return {
+    isOnline: () => scope.navigator?.onLine !== false,
+    onOnline: (listener) => {
+      scope.addEventListener!('online', listener);
+      return () => scope.removeEventListener!('online', listener);
+    },
+  };
+}

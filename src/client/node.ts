@@ -1,0 +1,17 @@
+/**
+ * Node.js entry of the client: the same `NexusWebSocket`, with `ws` as its WebSocket (Node 20
+ * has no global WebSocket, and `ws` reports refused upgrades' HTTP status, so a refused token
+ * ends in `failed` instead of a retry loop). `package.json` maps `./client` here under Node.
+ */
+import WebSocket from 'ws';
+import { NexusWebSocket as BaseClient, type NexusWebSocketOptions, type WebSocketConstructor } from './nexus-websocket.js';
+import type { TokenProvider } from './token.js';
+
+export * from './index.js';
+
+/** `NexusWebSocket` using the `ws` package unless `options.WebSocket` says otherwise. */
+export class NexusWebSocket extends BaseClient {
+  constructor(url: string, token: TokenProvider, options: NexusWebSocketOptions = {}) {
+    super(url, token, { WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+  }
+}

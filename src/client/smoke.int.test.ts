@@ -1,0 +1,30 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../../test/helpers/server.js';
+import { tokenFor } from '../../test/helpers/tokens.js';
+import { NexusWebSocket } from './node.js';
+
+describe('client smoke', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it('connects, subscribes, publishes and gets the ack', async () => {
+    const client = new NexusWebSocket(server.wsUrl, await tokenFor('op', 'operator'));
+    const states: string[] = [];
+    client.on('state', ({ next }) => states.push(next));
+    const got: unknown[] = [];
+    client.on('telemetry', (data) => got.push(data));
+    client.connect();
+    const sub = await client.subscribe('telemetry', { agent_id: 'a1' });
+    expect(sub).toMatchObject({ ok: true, seq: 0 });
+    expect(await client.publish('telemetry', { agent_id: 'a2' })).toMatchObject({ ok: true, seq: 1 });
+    expect(await client.publish('telemetry', { agent_id: 'a1' })).toMatchObject({ ok: true, seq: 2 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([{ agent_id: 'a1' }]);
+    expect(states).toEqual(['connecting', 'open']);
+    client.disconnect();
+    expect(client.state).toBe('closed');
+  });
+});
