@@ -26,7 +26,7 @@ import {
   type UnsubscribeFrame,
 } from '../protocol/index.js';
 import type { Auth, Principal } from './auth.js';
-import type { Broker, BrokerMessage } from './broker/broker.js';
+import type { Broker, BrokerMessage, Replay } from './broker/broker.js';
 import { encodeDelivery, encodeFrame } from './frames.js';
 import { createSubscription, type Hub, type Subscriber, type Subscription } from './hub.js';
 import type { Logger } from './logger.js';
@@ -58,6 +58,17 @@ interface PendingChannel {
   readonly queued: { message: BrokerMessage; frame: Buffer }[];
 }
 
+interface CatchUpPlan {
+  readonly subscription: Subscription;
+  /** The new subscription wants messages with seq above this. */
+  readonly coveredFrom: number;
+  /** Subscriptions of the channel that existed before this subscribe. */
+  readonly others: readonly Subscription[];
+  readonly messages: readonly BrokerMessage[];
+  readonly queued: { message: BrokerMessage; frame: Buffer }[];
+  readonly position: number;
+}
+
 // setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -72,6 +83,8 @@ export class Session implements Subscriber {
   /** Highest seq sent per channel: nothing at or below it is sent again. */
   readonly #sentSeq = new Map<string, number>();
   readonly #pending = new Map<string, PendingChannel>();
+  /** Per subscription, the seq above which it has been served (live or replayed). */
+  readonly #coveredFrom = new WeakMap<Subscription, number>();
   readonly #bucket: TokenBucket;
   readonly #flood: FloodDetector;
   readonly #log: Logger;
@@ -218,8 +231,8 @@ export class Session implements Subscriber {
       return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not subscribe to ${channel}`, id);
     }
     const subscription = createSubscription(frame.filters);
-    const existing = this.ctx.hub.subscriptions(this, channel);
-    const isNew = !existing.some((s) => s.key === subscription.key);
+    const others = this.ctx.hub.subscriptions(this, channel);
+    const isNew = !others.some((s) => s.key === subscription.key);
     if (isNew && this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
       return this.sendError(
         ErrorCode.TooManySubscriptions,
@@ -227,54 +240,76 @@ export class Session implements Subscriber {
         id,
       );
     }
-    this.#pending.set(channel, { queued: [] });
+    // Live messages wait while the position and history are read, then go out in seq order.
+    const pending: PendingChannel = { queued: [] };
+    this.#pending.set(channel, pending);
     this.ctx.hub.add(this, channel, subscription);
     this.#channels.add(channel);
     try {
-      await this.#answerSubscribe(frame, subscription, existing);
+      const answer = await this.#readPosition(frame);
+      if (!answer) {
+        if (isNew) this.#removeSubscription(channel, subscription);
+        return;
+      }
+      const filters = subscription.filters ? { filters: subscription.filters } : {};
+      const recovered = frame.since === undefined ? {} : { recovered: answer.recovered };
+      this.send({ type: FrameType.Subscribed, ...idOf(id), channel, ...filters, seq: answer.seq, epoch: answer.epoch, ...recovered });
+      const coveredFrom = frame.since !== undefined && answer.recovered ? frame.since : answer.seq;
+      this.#catchUp(channel, { subscription, coveredFrom, others, messages: answer.messages, queued: pending.queued, position: answer.seq });
+      if (isNew) this.#coveredFrom.set(subscription, coveredFrom);
     } finally {
-      this.#flushPending(channel);
+      if (this.#pending.get(channel) === pending) this.#pending.delete(channel);
+      this.#flushPending(pending);
     }
   }
 
-  async #answerSubscribe(frame: SubscribeFrame, subscription: Subscription, others: readonly Subscription[]): Promise<void> {
-    const { channel, id, since } = frame;
-    const filters = subscription.filters ? { filters: subscription.filters } : {};
-    if (since === undefined) {
-      const position = await this.ctx.broker.position(channel);
-      this.#raiseSentSeq(channel, position.seq);
-      this.send({ type: FrameType.Subscribed, ...idOf(id), channel, ...filters, seq: position.seq, epoch: position.epoch });
-      return;
+  /** The channel's position, and with `since` the history to replay; undefined after an error reply. */
+  async #readPosition(frame: SubscribeFrame): Promise<Replay | undefined> {
+    if (frame.since === undefined) {
+      const position = await this.ctx.broker.position(frame.channel);
+      return { ...position, recovered: true, messages: [] };
     }
-    let replay;
     try {
-      replay = await this.ctx.broker.replay(channel, since, frame.epoch);
+      return await this.ctx.broker.replay(frame.channel, frame.since, frame.epoch);
     } catch (error) {
-      this.#log.warn({ err: error, channel }, 'history unavailable');
-      return this.sendError(ErrorCode.HistoryUnavailable, `history of ${channel} is unavailable right now`, id);
-    }
-    const alreadySent = this.#sentSeq.get(channel) ?? 0;
-    this.#raiseSentSeq(channel, replay.seq);
-    this.send({
-      type: FrameType.Subscribed,
-      ...idOf(id),
-      channel,
-      ...filters,
-      seq: replay.seq,
-      epoch: replay.epoch,
-      recovered: replay.recovered,
-    });
-    for (const message of replay.messages) {
-      // Skip what an earlier subscription on this channel already delivered live.
-      if (message.seq <= alreadySent && others.some((s) => s.matches(message.data))) continue;
-      if (subscription.matches(message.data)) this.#sendBytes(encodeDelivery(message));
+      this.#log.warn({ err: error, channel: frame.channel }, 'history unavailable');
+      this.sendError(ErrorCode.HistoryUnavailable, `history of ${frame.channel} is unavailable right now`, frame.id);
+      return undefined;
     }
   }
 
-  #flushPending(channel: string): void {
-    const pending = this.#pending.get(channel);
-    this.#pending.delete(channel);
-    for (const { message, frame } of pending?.queued ?? []) this.#sendDelivery(message, frame);
+  /**
+   * Sends, in seq order and once each, what the new subscription adds (replayed history above
+   * `coveredFrom`, live messages that arrived meanwhile) and what earlier subscriptions of the
+   * channel were owed while the subscribe was answered. Nothing already sent goes out again.
+   */
+  #catchUp(channel: string, plan: CatchUpPlan): void {
+    const sentBefore = this.#sentSeq.get(channel) ?? 0;
+    const candidates = new Map<number, { message: BrokerMessage; frame?: Buffer }>();
+    for (const message of plan.messages) candidates.set(message.seq, { message });
+    for (const item of plan.queued) candidates.set(item.message.seq, item);
+    plan.queued.length = 0;
+    let lastSent = sentBefore;
+    for (const { message, frame } of [...candidates.values()].sort((a, b) => a.message.seq - b.message.seq)) {
+      const owedToOthers = plan.others.some((o) => message.seq > (this.#coveredFrom.get(o) ?? Infinity) && o.matches(message.data));
+      const alreadySent = owedToOthers && message.seq <= sentBefore;
+      const wanted = (owedToOthers && !alreadySent) || (!alreadySent && message.seq > plan.coveredFrom && plan.subscription.matches(message.data));
+      if (!wanted) continue;
+      this.#sendBytes(frame ?? encodeDelivery(message));
+      lastSent = Math.max(lastSent, message.seq);
+    }
+    this.#sentSeq.set(channel, Math.max(sentBefore, plan.position, lastSent));
+  }
+
+  #removeSubscription(channel: string, subscription: Subscription): void {
+    const keep = this.ctx.hub.subscriptions(this, channel).filter((s) => s !== subscription);
+    this.ctx.hub.remove(this, channel);
+    for (const s of keep) this.ctx.hub.add(this, channel, s);
+    if (keep.length === 0) this.#channels.delete(channel);
+  }
+
+  #flushPending(pending: PendingChannel): void {
+    for (const { message, frame } of pending.queued.splice(0)) this.#sendDelivery(message, frame);
   }
 
   async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
@@ -313,10 +348,6 @@ export class Session implements Subscriber {
     if (message.seq <= (this.#sentSeq.get(message.channel) ?? 0)) return;
     this.#sentSeq.set(message.channel, message.seq);
     this.#sendBytes(frame);
-  }
-
-  #raiseSentSeq(channel: string, seq: number): void {
-    if (seq > (this.#sentSeq.get(channel) ?? 0)) this.#sentSeq.set(channel, seq);
   }
 
   #sendBytes(bytes: Buffer): void {
