@@ -4,3 +4,4 @@ export * from './filters.js';
 export * from './json.js';
 export * from './limits.js';
 export * from './messages.js';
+export * from './domain.js';

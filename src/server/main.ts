@@ -2,10 +2,12 @@
  * Process entry point: environment → config → server; SIGINT/SIGTERM → graceful shutdown
  * (close every WebSocket with 1012, finish in-flight requests, flush logs, exit 0 within 10 s).
  */
-import { Defaults } from '../protocol/index.js';
+import { Defaults, Role } from '../protocol/index.js';
 import { ConfigError, loadConfig, type NexusConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { createNexusServer } from './server.js';
+import { createLogger, type Logger } from './logger.js';
+import { createNexusServer, type NexusServer } from './server.js';
+
+const AGENT_TOKEN_TTL_SECONDS = 3600;
 
 async function main(): Promise<void> {
   let config: NexusConfig;
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (config.devMode) logger.warn('NEXUS_JWT_SECRET is not set: dev mode (random secret, POST /api/dev/token enabled)');
   const server = await createNexusServer(config, { logger });
+  const fleet = config.mockAgents > 0 ? await launchFleet(server, config, logger) : undefined;
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
       process.exit(0);
     }, Defaults.shutdownTimeoutMs - 500);
     forced.unref();
+    fleet?.stop();
     server.close().then(
       () => logger.flush(() => process.exit(0)),
       (error: unknown) => {
@@ -41,6 +45,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * The simulated agents run in this process as real WebSocket clients of the server. The server
+ * never depends on them: main.ts only launches the module (DESIGN.md §2).
+ */
+async function launchFleet(server: NexusServer, config: NexusConfig, logger: Logger): Promise<{ stop(): void }> {
+  const { startFleet } = await import('../mock/index.js');
+  const log = logger.child({ module: 'agents' });
+  const fleet = startFleet({
+    url: server.wsUrl,
+    count: config.mockAgents,
+    intervalMs: config.mockIntervalMs,
+    token: (agentId) => () => server.auth.sign({ userId: agentId, role: Role.Agent }, AGENT_TOKEN_TTL_SECONDS),
+    logger: { info: (obj, msg) => log.debug(obj, msg), warn: (obj, msg) => log.warn(obj, msg) },
+  });
+  logger.info({ count: config.mockAgents, intervalMs: config.mockIntervalMs }, 'simulated agents started');
+  return fleet;
 }
 
 main().catch((error: unknown) => {

@@ -6,9 +6,12 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, CloseReason, Limits } from '../protocol/index.js';
+import { Channel, CloseCode, CloseReason, Limits, type Task, type TaskUpdate } from '../protocol/index.js';
 import { createAuth, type Auth, type Principal } from './auth.js';
-import type { Broker } from './broker/broker.js';
+import type { Broker, BrokerMessage } from './broker/broker.js';
+import { AgentRegistry } from './domain/agents.js';
+import { TaskRegistry } from './domain/tasks.js';
+import { domainRoutes } from './http/domain-routes.js';
 import { MemoryBroker } from './broker/memory.js';
 import type { NexusConfig } from './config.js';
 import { createUpgradeHandler } from './gateway.js';
@@ -40,6 +43,8 @@ export interface NexusServer {
   readonly metrics: Metrics;
   readonly broker: Broker;
   readonly logger: Logger;
+  readonly tasks: TaskRegistry;
+  readonly agents: AgentRegistry;
   /** Open WebSocket connections. */
   connections(): number;
   /** Stops accepting, closes every WebSocket with 1012, finishes in-flight requests, stops. */
@@ -47,6 +52,8 @@ export interface NexusServer {
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 2_000;
+/** The `from` of messages the server publishes itself. */
+const SERVER_USER_ID = 'nexus';
 
 export async function createNexusServer(config: NexusConfig, deps: NexusServerDeps = {}): Promise<NexusServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -58,6 +65,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const policy = createPolicy(config.policy);
   const hub = new Hub(broker, logger);
   const sessions = new Set<Session>();
+  const domain = createDomain(broker, logger, now, config.mockIntervalMs);
   let accepting = true;
 
   const wss = new WebSocketServer({
@@ -73,7 +81,9 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     onClose: (session: Session) => {
       sessions.delete(session);
       metrics.connections.set(sessions.size);
+      domain.agents.connectionClosed(session.id);
     },
+    onPublished: (message: BrokerMessage, session: Session) => domain.agents.linkConnection(message, session.id),
   };
   const onConnection = (socket: WebSocket, principal: Principal) => {
     const session = new Session(socket, principal, sessionContext);
@@ -88,6 +98,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     maxPayloadBytes: config.maxPayloadBytes,
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
     connections: () => sessions.size,
+    apiRouters: [domainRoutes(domain.tasks, domain.agents)],
   });
   const httpServer = createServer(app);
   httpServer.on('upgrade', createUpgradeHandler({
@@ -117,6 +128,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       await closeSessions(sessions, closeGraceMs);
       await httpClosed;
       hub.close();
+      domain.close();
       wss.close();
       await broker.close();
       logger.info('stopped');
@@ -124,7 +136,45 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     return closing;
   };
 
-  return { url, wsUrl: `${url.replace(/^http/, 'ws')}/ws`, port, auth, metrics, broker, logger, connections: () => sessions.size, close };
+  return {
+    url, wsUrl: `${url.replace(/^http/, 'ws')}/ws`, port, auth, metrics, broker, logger,
+    tasks: domain.tasks, agents: domain.agents, connections: () => sessions.size, close,
+  };
+}
+
+/** The task and agent registries, fed by every message of their channels. */
+function createDomain(broker: Broker, logger: Logger, now: () => number, intervalMs: number) {
+  const tasks = new TaskRegistry({
+    logger: logger.child({ module: 'tasks' }),
+    now,
+    // Deferred, so the update follows the command that caused it on every subscriber's wire.
+    publishUpdate: (task) =>
+      queueMicrotask(() => {
+        broker.publish({ channel: Channel.Tasks, kind: 'broadcast', from: SERVER_USER_ID, data: toTaskUpdate(task) })
+          .catch((error: unknown) => logger.error({ err: error, taskId: task.task_id }, 'task update not published'));
+      }),
+  });
+  const agents = new AgentRegistry({ now, intervalMs });
+  const channels = [Channel.Commands, Channel.Tasks, Channel.Telemetry];
+  for (const channel of channels) broker.watch(channel);
+  const off = broker.onMessage((message) => {
+    tasks.observe(message);
+    agents.observe(message);
+  });
+  return {
+    tasks,
+    agents,
+    close: () => {
+      off();
+      for (const channel of channels) broker.unwatch(channel);
+    },
+  };
+}
+
+/** The wire payload of a task update on `tasks`. */
+function toTaskUpdate(task: Task): TaskUpdate {
+  const { task_id, status, progress, agent_id, command, updated_at, error } = task;
+  return { task_id, status, progress, agent_id, command, updated_at, ...(error === undefined ? {} : { error }) };
 }
 
 function createBroker(config: NexusConfig, now: () => number): Broker {

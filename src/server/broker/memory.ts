@@ -77,8 +77,8 @@ export class MemoryBroker implements Broker {
   }
 
   // One process: every publish already reaches every local hub, so interest needs no bookkeeping.
-  watch(): void {}
-  unwatch(): void {}
+  watch(_channel: string): void {}
+  unwatch(_channel: string): void {}
 
   async position(channel: string): Promise<ChannelPosition> {
     return { seq: this.#logs.get(channel)?.seq ?? 0, epoch: this.epoch };

@@ -1,0 +1,171 @@
+/**
+ * Task registry: the latest state of every task, built from the `commands` and `tasks` channels.
+ * An `execute_task` command creates a `queued` task at once (and the server publishes that
+ * update on `tasks`); updates move it on. Invalid updates — unknown status, progress out of
+ * range, leaving a final state, progress going backwards — are logged and never stored.
+ * The newest `capacity` tasks are kept.
+ */
+import {
+  Channel,
+  CommandName,
+  FINAL_TASK_STATUSES,
+  TaskStatus,
+  commandSchema,
+  taskUpdateSchema,
+  type Command,
+  type Task,
+  type TaskUpdate,
+} from '../../protocol/index.js';
+import type { BrokerMessage } from '../broker/broker.js';
+import type { Logger } from '../logger.js';
+
+export interface TaskQuery {
+  readonly status?: string;
+  readonly agentId?: string;
+  readonly limit?: number;
+}
+
+export interface TaskRegistryOptions {
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Publishes a server-side update on `tasks` (a `broadcast`). */
+  readonly publishUpdate: (task: Task) => void;
+  readonly capacity?: number;
+}
+
+export const DEFAULT_TASK_CAPACITY = 10_000;
+
+export class TaskRegistry {
+  // Insertion order = creation order: the first key is the oldest task.
+  readonly #tasks = new Map<string, Task>();
+  readonly #capacity: number;
+
+  constructor(private readonly options: TaskRegistryOptions) {
+    this.#capacity = options.capacity ?? DEFAULT_TASK_CAPACITY;
+  }
+
+  /** Feeds a broker message; only `commands` and `tasks` matter. */
+  observe(message: BrokerMessage): void {
+    if (message.channel === Channel.Commands) this.#onCommand(message.data);
+    else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from);
+  }
+
+  get(taskId: string): Task | undefined {
+    return this.#tasks.get(taskId);
+  }
+
+  /** Tasks newest first, filtered. */
+  list(query: TaskQuery = {}): Task[] {
+    const out: Task[] = [];
+    const limit = query.limit ?? Infinity;
+    const all = [...this.#tasks.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+      const task = all[i]!;
+      if (query.status !== undefined && task.status !== query.status) continue;
+      if (query.agentId !== undefined && task.agent_id !== query.agentId) continue;
+      out.push(task);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  #onCommand(data: unknown): void {
+    const parsed = commandSchema.safeParse(data);
+    if (!parsed.success) {
+      this.options.logger.info({ reason: parsed.error.issues[0]?.message }, 'command ignored by task registry: not a task command');
+      return;
+    }
+    const command: Command = parsed.data;
+    if (command.command === CommandName.ExecuteTask) this.#create(command.task_id, command.agent_id, command.params);
+    else this.#cancelQueued(command.task_id);
+  }
+
+  #create(taskId: string, agentId: string | undefined, params: Record<string, unknown> | undefined): void {
+    if (this.#tasks.has(taskId)) {
+      this.options.logger.warn({ taskId }, 'execute_task for an existing task id ignored');
+      return;
+    }
+    const at = new Date(this.options.now()).toISOString();
+    const task: Task = {
+      task_id: taskId,
+      status: TaskStatus.Queued,
+      progress: 0,
+      agent_id: agentId ?? null,
+      command: CommandName.ExecuteTask,
+      ...(params ? { params } : {}),
+      created_at: at,
+      updated_at: at,
+    };
+    this.#store(task);
+    this.options.publishUpdate(task);
+  }
+
+  /** A task nobody runs yet is cancelled by the registry; a running one by its agent. */
+  #cancelQueued(taskId: string): void {
+    const task = this.#tasks.get(taskId);
+    if (!task || task.status !== TaskStatus.Queued) return;
+    const cancelled: Task = { ...task, status: TaskStatus.Cancelled, updated_at: new Date(this.options.now()).toISOString() };
+    this.#tasks.set(taskId, cancelled);
+    this.options.publishUpdate(cancelled);
+  }
+
+  #onUpdate(data: unknown, from: string): void {
+    const parsed = taskUpdateSchema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.options.logger.warn({ from, reason: `${issue?.path.join('.')}: ${issue?.message}` }, 'task update rejected');
+      return;
+    }
+    const update = parsed.data;
+    const current = this.#tasks.get(update.task_id);
+    const problem = current ? transitionProblem(current, update) : undefined;
+    if (problem) {
+      this.options.logger.warn({ from, taskId: update.task_id, problem }, 'task update rejected');
+      return;
+    }
+    if (current && sameState(current, update)) return;
+    this.#store(this.#merge(current, update));
+  }
+
+  #merge(current: Task | undefined, update: TaskUpdate): Task {
+    const at = new Date(this.options.now()).toISOString();
+    return {
+      task_id: update.task_id,
+      status: update.status,
+      progress: update.progress,
+      agent_id: update.agent_id ?? current?.agent_id ?? null,
+      command: update.command ?? current?.command ?? CommandName.ExecuteTask,
+      ...(current?.params ? { params: current.params } : {}),
+      created_at: current?.created_at ?? at,
+      updated_at: update.updated_at ?? at,
+      ...(update.error !== undefined ? { error: update.error } : {}),
+    };
+  }
+
+  #store(task: Task): void {
+    const isNew = !this.#tasks.has(task.task_id);
+    this.#tasks.set(task.task_id, task);
+    if (isNew && this.#tasks.size > this.#capacity) {
+      const oldest = this.#tasks.keys().next().value;
+      if (oldest !== undefined) this.#tasks.delete(oldest);
+    }
+  }
+}
+
+function transitionProblem(current: Task, update: TaskUpdate): string | undefined {
+  if (FINAL_TASK_STATUSES.has(current.status)) {
+    return current.status === update.status ? undefined : `task is already ${current.status}`;
+  }
+  if (update.status === TaskStatus.Queued && current.status !== TaskStatus.Queued) return `cannot go back from ${current.status} to queued`;
+  if (update.status === TaskStatus.Running && current.status === TaskStatus.Running && update.progress < current.progress) {
+    return `progress cannot go back from ${current.progress} to ${update.progress}`;
+  }
+  return undefined;
+}
+
+function sameState(current: Task, update: TaskUpdate): boolean {
+  return current.status === update.status && current.progress === update.progress && (update.agent_id ?? current.agent_id) === current.agent_id;
+}
