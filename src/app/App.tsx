@@ -1,48 +1,38 @@
-import { useEffect, useState } from 'react';
+/** The dashboard's layout. Each feature reads the stores itself; nothing here holds data. */
+import { AgentsPanel } from './features/agents/components/agents-panel';
+import { ConnectionBar } from './features/connection/components/connection-bar';
+import { TokenDialog } from './features/connection/components/token-dialog';
+import { MessageLog } from './features/console/components/message-log';
+import { PublishConsole } from './features/console/components/publish-console';
+import { SubscriptionsPanel } from './features/subscriptions/components/subscriptions-panel';
+import { TasksPanel } from './features/tasks/components/tasks-panel';
+import { TelemetryPanel } from './features/telemetry/components/telemetry-panel';
+import { useNexusWebSocket } from './hooks/use-nexus-websocket';
 
-interface Health {
-  status: string;
-  broker: string;
-  connections: number;
-}
-
-/** Placeholder until the dashboard lands: shows that the server is up, from `/healthz`. */
 export function App() {
-  const [health, setHealth] = useState<Health | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    const load = () =>
-      fetch('/healthz')
-        .then((res) => res.json() as Promise<Health>)
-        .then((body) => !cancelled && (setHealth(body), setError(null)))
-        .catch((err: unknown) => !cancelled && setError(String(err)));
-    void load();
-    const timer = setInterval(load, 2000);
-    return () => {
-      cancelled = true;
-      clearInterval(timer);
-    };
-  }, []);
-
+  useNexusWebSocket();
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 640, margin: '4rem auto', padding: '0 1rem' }}>
-      <h1>Nexus</h1>
-      <p role="status">
-        {error ? `server unreachable: ${error}` : health ? `server ${health.status}` : 'connecting'}
-      </p>
-      {health && (
-        <dl>
-          <dt>Broker</dt>
-          <dd>{health.broker}</dd>
-          <dt>WebSocket connections</dt>
-          <dd>{health.connections}</dd>
-        </dl>
-      )}
-      <p>
-        WebSocket endpoint: <code>/ws?token=…</code>. The live dashboard is on its way.
-      </p>
-    </main>
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true"><circle cx="16" cy="16" r="14" fill="var(--accent)" /><circle cx="16" cy="16" r="5" fill="var(--panel)" /></svg>
+          <h1 style={{ fontSize: 16, margin: 0 }}>Nexus</h1>
+        </div>
+        <ConnectionBar />
+      </header>
+      <main className="layout">
+        <div className="col">
+          <TelemetryPanel />
+          <TasksPanel />
+          <MessageLog />
+        </div>
+        <div className="col">
+          <PublishConsole />
+          <AgentsPanel />
+          <SubscriptionsPanel />
+        </div>
+      </main>
+      <TokenDialog />
+    </div>
   );
 }

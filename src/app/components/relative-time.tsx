@@ -1,0 +1,32 @@
+import { useEffect, useState } from 'react';
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+];
+const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "5 seconds ago", from a timestamp; `now` is passed in so a list shares one clock. */
+export function relativeTime(timeMs: number, nowMs: number): string {
+  const delta = timeMs - nowMs;
+  for (const [unit, ms] of UNITS) {
+    if (Math.abs(delta) >= ms || unit === 'second') return format.format(Math.round(delta / ms), unit);
+  }
+  return '';
+}
+
+/** A clock that ticks every `periodMs`, for relative times. */
+export function useNow(periodMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), periodMs);
+    return () => clearInterval(timer);
+  }, [periodMs]);
+  return now;
+}
+
+export function RelativeTime({ timeMs, nowMs }: { timeMs: number; nowMs: number }) {
+  return <time dateTime={new Date(timeMs).toISOString()} title={new Date(timeMs).toLocaleString()}>{relativeTime(timeMs, nowMs)}</time>;
+}

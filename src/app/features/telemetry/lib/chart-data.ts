@@ -1,0 +1,102 @@
+/**
+ * Turns ring buffers into what one chart draws, cheaply (DESIGN.md §5): every line is
+ * downsampled to a fixed number of time buckets (one point per few pixels), and past
+ * MAX_LINES agents the fleet is drawn as a band (min, median, max) plus up to MAX_LINES
+ * highlighted agents — the picked ones, else those with the highest latest values.
+ */
+import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { agentColor } from './colors';
+
+export const MAX_LINES = 8;
+/** Buckets per chart: ≈ one point per 5 px on a 600 px wide chart. */
+export const BUCKETS = 120;
+
+export interface ChartLine {
+  readonly agentId: string;
+  readonly color: string;
+  readonly latest: number | undefined;
+}
+
+export interface ChartRow {
+  t: number;
+  /** Fleet band: [min, max] of the bucket. */
+  band?: [number, number];
+  median?: number;
+  [agentId: string]: number | [number, number] | undefined;
+}
+
+export interface ChartData {
+  readonly rows: ChartRow[];
+  readonly lines: ChartLine[];
+  readonly fleet: boolean;
+  /** Agents that have this metric (visible ones). */
+  readonly agentCount: number;
+}
+
+export interface ChartInput {
+  readonly buffers: TelemetryBuffers;
+  readonly metric: string;
+  readonly agents: readonly string[];
+  readonly hidden: readonly string[];
+  readonly pinned: readonly string[];
+  readonly windowMs: number;
+  readonly nowMs: number;
+  readonly buckets?: number;
+}
+
+export function buildChartData(input: ChartInput): ChartData {
+  const buckets = input.buckets ?? BUCKETS;
+  const fromMs = input.nowMs - input.windowMs;
+  const bucketMs = input.windowMs / buckets;
+  const visible = input.agents.filter((a) => !input.hidden.includes(a) && input.buffers.series(a, input.metric));
+  const fleet = visible.length > MAX_LINES;
+  const highlighted = fleet ? pickHighlighted(input, visible) : visible;
+  const rows: ChartRow[] = Array.from({ length: buckets }, (_, i) => ({ t: Math.round(fromMs + (i + 0.5) * bucketMs) }));
+  const fleetValues: number[][] | undefined = fleet ? rows.map(() => []) : undefined;
+  for (const agentId of visible) {
+    const series = bucketize(input, agentId, fromMs, bucketMs, buckets);
+    const draw = highlighted.includes(agentId);
+    series.forEach((value, i) => {
+      if (value === undefined) return;
+      if (draw) rows[i]![agentId] = value;
+      fleetValues?.[i]!.push(value);
+    });
+  }
+  if (fleetValues) fleetValues.forEach((values, i) => Object.assign(rows[i]!, bandOf(values)));
+  const lines = highlighted.map((agentId) => ({ agentId, color: agentColor(agentId), latest: input.buffers.series(agentId, input.metric)?.latest()?.value }));
+  return { rows: rows.filter((row) => Object.keys(row).length > 1), lines, fleet, agentCount: visible.length };
+}
+
+/** Mean of each bucket's points (undefined for empty buckets). */
+function bucketize(input: ChartInput, agentId: string, fromMs: number, bucketMs: number, buckets: number): (number | undefined)[] {
+  const sums = new Float64Array(buckets);
+  const counts = new Uint32Array(buckets);
+  input.buffers.series(agentId, input.metric)?.forEachSince(fromMs, (t, v) => {
+    const i = Math.min(buckets - 1, Math.floor((t - fromMs) / bucketMs));
+    sums[i] = sums[i]! + v;
+    counts[i] = counts[i]! + 1;
+  });
+  return Array.from(counts, (count, i) => (count === 0 ? undefined : round(sums[i]! / count)));
+}
+
+function pickHighlighted(input: ChartInput, visible: readonly string[]): string[] {
+  const pinned = input.pinned.filter((a) => visible.includes(a)).slice(0, MAX_LINES);
+  if (pinned.length > 0) return pinned;
+  return [...visible]
+    .map((agentId) => ({ agentId, value: input.buffers.series(agentId, input.metric)?.latest()?.value ?? -Infinity }))
+    .sort((a, b) => b.value - a.value || a.agentId.localeCompare(b.agentId))
+    .slice(0, MAX_LINES)
+    .map((x) => x.agentId);
+}
+
+function bandOf(values: number[]): Pick<ChartRow, 'band' | 'median'> {
+  if (values.length === 0) return {};
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  const median = values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  return { band: [values[0]!, values[values.length - 1]!], median: round(median) };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

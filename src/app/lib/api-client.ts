@@ -1,0 +1,76 @@
+/**
+ * Authenticated GETs against the Nexus REST API (CONTRACT §8). The socket client does not expose
+ * its token, so REST gets its own the same way the bridge does: the dev token route in dev mode,
+ * the pasted token in production.
+ */
+import { HttpStatus } from '../../protocol/index.js';
+import { connectionStore } from '../store/connection-store';
+import { fetchDevToken, storedToken } from './auth';
+
+/** A failed REST call, carrying the server's `{"error":{"code","message"}}` when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const restUserId = `dashboard-rest-${Math.random().toString(36).slice(2, 8)}`;
+
+/** Cached so every query does not mint a token; dropped when the server refuses it. */
+let devToken: Promise<string | undefined> | undefined;
+
+interface BearerToken {
+  readonly token: string;
+  /** Dev tokens can be fetched again; a pasted token cannot. */
+  readonly dev: boolean;
+}
+
+async function currentToken(): Promise<BearerToken> {
+  if (connectionStore.getState().authMode !== 'production') {
+    devToken ??= fetchDevToken(restUserId).catch((error: unknown) => {
+      devToken = undefined; // a network hiccup must not stick
+      throw error;
+    });
+    const token = await devToken;
+    if (token) return { token, dev: true };
+  }
+  const token = storedToken();
+  if (!token) throw new ApiError('No token yet: paste one to connect.', HttpStatus.Unauthorized, undefined);
+  return { token, dev: false };
+}
+
+function isAuthRefusal(status: number): boolean {
+  return status === HttpStatus.Unauthorized || status === HttpStatus.Forbidden;
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+  const message = body?.error?.message ?? `HTTP ${res.status} ${res.statusText}`.trim();
+  return new ApiError(message, res.status, body?.error?.code);
+}
+
+async function authorizedGet(path: string, signal: AbortSignal | undefined): Promise<{ res: Response; dev: boolean }> {
+  const { token, dev } = await currentToken();
+  const res = await fetch(path, { signal, headers: { accept: 'application/json', authorization: `Bearer ${token}` } });
+  return { res, dev };
+}
+
+/**
+ * GETs `path` and returns its JSON body (`signal` lets react-query cancel it). A dev token refused with 401/403 (it expired, or the
+ * server restarted with another secret) is fetched again once before giving up.
+ */
+export async function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const first = await authorizedGet(path, signal);
+  let res = first.res;
+  if (isAuthRefusal(res.status) && first.dev) {
+    devToken = undefined;
+    res = (await authorizedGet(path, signal)).res;
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return (await res.json()) as T;
+}

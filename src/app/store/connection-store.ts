@@ -1,0 +1,35 @@
+/** Connection slice: what the connection bar shows. Updated on client events (rare), not per message. */
+import { createStore } from 'zustand/vanilla';
+import type { ConnectionState } from '../../client/index.js';
+import type { AuthMode } from '../lib/auth';
+
+export interface ConnectionSlice {
+  state: ConnectionState;
+  reason: string;
+  attempt: number;
+  nextRetryAt: number | undefined;
+  rttMs: number | undefined;
+  messagesPerSecond: number;
+  authMode: AuthMode;
+  /** Production mode without a usable token: the dashboard asks for one. */
+  needsToken: boolean;
+  authError: string | undefined;
+  userId: string | undefined;
+  role: string | undefined;
+  queued: number;
+}
+
+export const connectionStore = createStore<ConnectionSlice>(() => ({
+  state: 'idle',
+  reason: '',
+  attempt: 0,
+  nextRetryAt: undefined,
+  rttMs: undefined,
+  messagesPerSecond: 0,
+  authMode: 'unknown',
+  needsToken: false,
+  authError: undefined,
+  userId: undefined,
+  role: undefined,
+  queued: 0,
+}));

@@ -1,0 +1,38 @@
+/**
+ * Telemetry slice: what the charts need to know besides the data itself (which lives in
+ * `TelemetryBuffers`): the agents and metrics seen, the window, pause and agent choices.
+ */
+import { createStore } from 'zustand/vanilla';
+import { TelemetryBuffers } from './telemetry-buffers';
+
+export const WINDOWS_MS = [60_000, 5 * 60_000, 15 * 60_000] as const;
+export type WindowMs = (typeof WINDOWS_MS)[number];
+
+export interface TelemetrySlice {
+  agents: string[];
+  metrics: string[];
+  windowMs: WindowMs;
+  paused: boolean;
+  /** Agents the person switched off. */
+  hiddenAgents: string[];
+  /** Agents the person picked to highlight in fleet mode (empty = the top values). */
+  pinnedAgents: string[];
+  /** Bumped when data arrives (at most once per animation frame). */
+  version: number;
+}
+
+export const telemetryBuffers = new TelemetryBuffers();
+
+export const telemetryStore = createStore<TelemetrySlice>(() => ({
+  agents: [],
+  metrics: [],
+  windowMs: 5 * 60_000,
+  paused: false,
+  hiddenAgents: [],
+  pinnedAgents: [],
+  version: 0,
+}));
+
+export function toggleIn(list: readonly string[], item: string): string[] {
+  return list.includes(item) ? list.filter((x) => x !== item) : [...list, item];
+}
