@@ -1,0 +1,73 @@
+import { expect, test, type Page } from '@playwright/test';
+import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
+
+const PORT = Number(process.env.NEXUS_E2E_PORT ?? 48123);
+let server: NexusProcess;
+
+test.beforeAll(async () => {
+  server = await startNexus(PORT, { NEXUS_MOCK_INTERVAL_MS: '500' });
+});
+test.afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+async function openDashboard(page: Page) {
+  await page.goto(server.url);
+  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 15_000 });
+}
+
+/** Number of drawn line paths in the telemetry charts. */
+function linePaths(page: Page) {
+  return page.getByRole('region', { name: 'Telemetry' }).locator('.recharts-line path.recharts-curve');
+}
+
+test('connects by itself in dev mode and draws live telemetry', async ({ page }, testInfo) => {
+  await openDashboard(page);
+  const telemetry = page.getByRole('region', { name: 'Telemetry' });
+  await expect(telemetry.getByRole('figure', { name: 'cpu usage chart' })).toBeVisible({ timeout: 10_000 });
+  await expect.poll(() => linePaths(page).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+  await expect(telemetry.getByRole('list', { name: 'Current cpu usage' })).toContainText('agent_005');
+  await expect(page.getByRole('region', { name: 'Agents' })).toContainText('agent_003');
+  await page.screenshot({ path: testInfo.outputPath('dashboard-live.png'), fullPage: false });
+});
+
+test('a task sent from the console reaches a final status in the Tasks table', async ({ page }, testInfo) => {
+  await openDashboard(page);
+  const channel = page.getByRole('textbox', { name: 'Channel' });
+  const payload = page.getByRole('textbox', { name: 'Payload' });
+  const send = page.getByRole('button', { name: 'Send', exact: true });
+
+  await channel.fill('commands');
+  await payload.fill('{"command": "execute_task", ');
+  await expect(send).toBeDisabled();
+
+  await page.getByRole('button', { name: 'execute_task' }).click();
+  const taskId = (JSON.parse(await payload.inputValue()) as { task_id: string }).task_id;
+  await expect(send).toBeEnabled();
+  await send.click();
+  await expect(page.getByText(/ack seq \d+/)).toBeVisible();
+
+  const row = page.getByRole('table', { name: 'Tasks' }).getByRole('row').filter({ hasText: taskId });
+  await expect(row).toBeVisible({ timeout: 10_000 });
+  await expect(row).toContainText(/succeeded|failed/, { timeout: 40_000 });
+  await page.screenshot({ path: testInfo.outputPath('task-finished.png') });
+});
+
+test('the server restarts: reconnecting, then open, and the charts go on', async ({ page }, testInfo) => {
+  await openDashboard(page);
+  await expect.poll(() => linePaths(page).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+  const status = page.getByRole('status').first();
+
+  expect(await server.stop()).toBe(0);
+  await expect(status).toContainText('reconnecting', { timeout: 10_000 });
+  await page.screenshot({ path: testInfo.outputPath('reconnecting.png') });
+  server = await startNexus(PORT, { NEXUS_MOCK_INTERVAL_MS: '500' });
+  await expect(status).toContainText('open', { timeout: 40_000 });
+
+  // Data from before the restart is kept and new points keep arriving after it.
+  const legend = page.getByRole('list', { name: 'Current cpu usage' });
+  const before = await legend.textContent();
+  await expect.poll(async () => legend.textContent(), { timeout: 10_000 }).not.toBe(before);
+  await expect.poll(() => linePaths(page).count()).toBeGreaterThanOrEqual(5);
+  await page.screenshot({ path: testInfo.outputPath('after-restart.png') });
+});
