@@ -93,6 +93,7 @@ export interface NexusWebSocketOptions extends Partial<BackoffOptions> {
 const OPEN = 1;
 const UPGRADE_STATUS = /Unexpected server response: (\d{3})/;
 const HEARTBEAT_CLOSE_CODE = 4000;
+const REFRESH_RETRY_MS = 5000;
 
 interface QueuedPublish {
   readonly frame: { action: 'publish'; id: string; channel: string; payload: unknown };
@@ -128,6 +129,9 @@ export class NexusWebSocket {
   #generation = 0;
   #attempt = 0;
   #token: string | undefined;
+  #refreshingToken: string | undefined;
+  /** While resubscribing after a reconnect, deliveries wait here to be released in seq order. */
+  #resync: { readonly pingId: string; readonly held: DeliveryFrame[] } | undefined;
   #refusedToken: string | undefined;
   #upgradeStatus: number | undefined;
   #nextRetryAt: number | undefined;
@@ -232,17 +236,14 @@ export class NexusWebSocket {
    */
   subscribe(channel: string, filters?: Filters): Promise<SubscribeResult> {
     const subscription = this.#registry.add(channel, filters);
-    const key = subscription?.key ?? `${channel}\n${JSON.stringify(filters ?? {})}`;
+    // The same subscription again: it exists already; answer with the channel's position.
+    if (!subscription) return Promise.resolve({ ok: true, ...(this.#registry.position(channel) ?? { seq: 0, epoch: '' }) });
     const result = new Promise<SubscribeResult>((resolve) => {
-      const waiters = this.#subscribeWaiters.get(key) ?? [];
+      const waiters = this.#subscribeWaiters.get(subscription.key) ?? [];
       waiters.push(resolve);
-      this.#subscribeWaiters.set(key, waiters);
+      this.#subscribeWaiters.set(subscription.key, waiters);
     });
-    if (!subscription) {
-      this.#settleSubscribe(key, { ok: true, ...(this.#registry.position(channel) ?? { seq: 0, epoch: '' }) });
-    } else if (this.#state === 'open') {
-      this.#sendSubscribe(subscription);
-    }
+    if (this.#state === 'open') this.#sendSubscribe(subscription);
     return result;
   }
 
@@ -351,12 +352,16 @@ export class NexusWebSocket {
   #onClosed(code: number, reason: string): void {
     const wasOpen = this.#state === 'open';
     this.#socket = undefined;
+    // Held deliveries were not accepted: their seqs are replayed again after the next reconnect.
+    this.#resync = undefined;
+    this.#refreshingToken = undefined;
     this.#heartbeat.stop();
     this.#clearTimers();
     this.#settleInFlight(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`);
     const refused = this.#upgradeStatus === 401 || this.#upgradeStatus === 403;
     const decision = this.#decide(code, refused);
-    if (wasOpen) this.#emitter.emit('disconnected', { code, reason, willReconnect: decision.retry });
+    const willReconnect = decision.retry && this.#attempt < this.#maxAttempts;
+    if (wasOpen) this.#emitter.emit('disconnected', { code, reason, willReconnect });
     if (decision.retry) this.#scheduleReconnect(decision.reason);
     else this.#fail(decision.reason);
   }
@@ -374,8 +379,10 @@ export class NexusWebSocket {
 
   #scheduleReconnect(reason: string): void {
     if (this.#attempt >= this.#maxAttempts) {
-      this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason: `gave up after ${this.#attempt} attempts` });
-      return this.#transition('failed', `gave up after ${this.#attempt} attempts`);
+      const why = `gave up after ${this.#attempt} attempts`;
+      this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason: why });
+      this.#transition('failed', why);
+      return this.#settleAll(ClientErrorCode.Disconnected, why);
     }
     const delayMs = backoffDelayMs(this.#attempt, this.#backoff, this.#random);
     this.#attempt++;
@@ -406,7 +413,7 @@ export class NexusWebSocket {
     this.#transition('open', 'connected');
     this.#timers.stable = setTimeout(() => (this.#attempt = 0), this.#stableAfterMs);
     this.#heartbeat.start();
-    for (const subscription of this.#registry.all()) this.#sendSubscribe(subscription);
+    this.#resubscribeAll();
     for (const item of this.#queue.drain()) this.#sendPublish(item);
     this.#scheduleRefresh();
     const { connectionId, userId, role, heartbeatMs } = frame;
@@ -429,8 +436,14 @@ export class NexusWebSocket {
     } catch (error) {
       return this.#emitError(ClientErrorCode.SendFailed, `token provider failed: ${(error as Error)?.message ?? error}`);
     }
-    if (generation !== this.#generation || this.#state !== 'open' || token === this.#token) return;
-    this.#token = token;
+    if (generation !== this.#generation || this.#state !== 'open') return;
+    if (token === this.#token) {
+      // Nothing newer yet: ask again a little later, while the token is still valid.
+      this.#timers.refresh = setTimeout(() => void this.#refresh(), REFRESH_RETRY_MS);
+      return;
+    }
+    // The new token counts only once the server accepts it (`refreshed`).
+    this.#refreshingToken = token;
     this.#sendFrame({ action: Action.Refresh, token, id: this.#nextId('r') });
   }
 
@@ -455,16 +468,46 @@ export class NexusWebSocket {
       case FrameType.Ack:
         return this.#inFlightSettle(String(frame.id), { ok: true, seq: frame.seq, channel: frame.channel });
       case FrameType.Pong:
+        if (this.#resync && frame.id === this.#resync.pingId) return this.#releaseResync();
         this.#heartbeat.pong(frame.id);
         return;
       case FrameType.Refreshed:
+        if (this.#refreshingToken !== undefined) this.#token = this.#refreshingToken;
+        this.#refreshingToken = undefined;
         return this.#scheduleRefresh();
       case FrameType.Error:
         return this.#onErrorFrame(frame);
     }
   }
 
+  /**
+   * Re-sends every subscription once, then a ping. The server handles a connection's frames in
+   * order, so its pong comes after every replay: until then deliveries are held, then released
+   * sorted by seq — replays of several filtered subscriptions of one channel interleave into
+   * one ordered stream without loss or duplicates.
+   */
+  #resubscribeAll(): void {
+    const subscriptions = this.#registry.all();
+    this.#resync = undefined;
+    if (subscriptions.length === 0) return;
+    for (const subscription of subscriptions) this.#sendSubscribe(subscription);
+    const pingId = this.#nextId('sync');
+    this.#resync = { pingId, held: [] };
+    this.#sendFrame({ action: Action.Ping, id: pingId });
+  }
+
+  #releaseResync(): void {
+    const held = this.#resync?.held ?? [];
+    this.#resync = undefined;
+    held.sort((a, b) => (a.channel === b.channel ? a.seq - b.seq : 0));
+    for (const frame of held) this.#onDelivery(frame);
+  }
+
   #onDelivery(frame: DeliveryFrame): void {
+    if (this.#resync) {
+      this.#resync.held.push(frame);
+      return;
+    }
     if (!this.#registry.accept(frame.channel, frame.seq, frame.epoch)) return;
     this.#emitter.emit('message', { channel: frame.channel, data: frame.data, frame });
     const listeners = this.#channelListeners.get(frame.channel);

@@ -51,6 +51,7 @@ describe('filter matching', () => {
 describe('filter validation', () => {
   it('accepts flat scalar and array values', () => {
     expect(filtersSchema.safeParse({ a: 'x', b: 1.5, c: false, d: ['x', 2, true] }).success).toBe(true);
+    expect(filtersSchema.safeParse({ a: Array.from({ length: 10 }, () => "x".repeat(1000)) }).success).toBe(false);
   });
 
   it.each([

@@ -34,6 +34,9 @@ export const filtersSchema = z
   )
   .refine((filters) => Object.keys(filters).length <= Limits.maxFilterKeys, {
     message: `at most ${Limits.maxFilterKeys} filter keys`,
+  })
+  .refine((filters) => JSON.stringify(filters).length <= Limits.maxFiltersBytes, {
+    message: `filters larger than ${Limits.maxFiltersBytes} bytes of JSON`,
   }));
 
 function hasReservedKey(value: unknown): boolean {

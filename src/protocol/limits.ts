@@ -8,6 +8,8 @@ export const Limits = {
   maxFilterKeys: 16,
   /** Most values in one filter's "any of" array. */
   maxFilterArrayLength: 256,
+  /** Largest filters object, as JSON, so subscriptions cannot pin much memory. */
+  maxFiltersBytes: 4096,
   /** Longest string value in a filter. */
   maxFilterStringLength: 1024,
   /** Deepest JSON nesting accepted in a frame (objects and arrays). */

@@ -123,10 +123,14 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     closing ??= (async () => {
       accepting = false;
       clearInterval(heartbeat);
-      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      httpServer.closeIdleConnections();
+      let httpDone = false;
+      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve())).then(() => (httpDone = true));
       await closeSessions(sessions, closeGraceMs);
-      await httpClosed;
+      // Keep-alive connections become idle when their in-flight request ends: close them then.
+      while (!httpDone) {
+        httpServer.closeIdleConnections();
+        await Promise.race([httpClosed, new Promise((resolve) => setTimeout(resolve, 50))]);
+      }
       hub.close();
       domain.close();
       wss.close();

@@ -356,7 +356,8 @@ export class Session implements Subscriber {
       this.#cutSlowConsumer();
       return;
     }
-    this.socket.send(bytes, { binary: false });
+    // ws applies its own threshold only without context takeover; decide per frame here.
+    this.socket.send(bytes, { binary: false, compress: bytes.length >= Limits.deflateThresholdBytes });
     this.ctx.metrics.framesOut.inc();
     this.ctx.metrics.bytesOut.inc(bytes.length);
   }

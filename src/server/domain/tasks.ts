@@ -157,7 +157,8 @@ export class TaskRegistry {
 
 function transitionProblem(current: Task, update: TaskUpdate): string | undefined {
   if (FINAL_TASK_STATUSES.has(current.status)) {
-    return current.status === update.status ? undefined : `task is already ${current.status}`;
+    // An exact repeat is harmless (ignored by the caller); anything else would rewrite history.
+    return sameState(current, update) ? undefined : `task is already ${current.status}`;
   }
   if (update.status === TaskStatus.Queued && current.status !== TaskStatus.Queued) return `cannot go back from ${current.status} to queued`;
   if (update.status === TaskStatus.Running && current.status === TaskStatus.Running && update.progress < current.progress) {

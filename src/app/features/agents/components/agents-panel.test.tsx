@@ -1,0 +1,78 @@
+// @vitest-environment happy-dom
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, cleanup, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AgentInfo } from '../../../../protocol/index.js';
+import { apiGet } from '../../../lib/api-client';
+import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store';
+import { AGENTS_QUERY_KEY } from '../api/get-agents';
+import { AgentsPanel } from './agents-panel';
+
+vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
+
+/** What the bridge does for each telemetry frame, then once per animation frame. */
+function receiveTelemetry(payload: Record<string, unknown>, timeMs = Date.now()) {
+  const changed = telemetryBuffers.ingest(timeMs, payload);
+  telemetryStore.setState((s) => ({ version: s.version + 1, ...(changed ? { agents: telemetryBuffers.agentIds() } : {}) }));
+}
+
+function renderPanel(agents?: AgentInfo[]) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+  if (agents) client.setQueryData(AGENTS_QUERY_KEY, agents);
+  render(
+    <QueryClientProvider client={client}>
+      <AgentsPanel />
+    </QueryClientProvider>,
+  );
+}
+
+const item = (agentId: string) => screen.getByText(agentId).closest('li')!;
+
+beforeEach(() => {
+  vi.mocked(apiGet).mockReset();
+  vi.mocked(apiGet).mockReturnValue(new Promise(() => {})); // REST never answers unless a test says so
+});
+afterEach(cleanup);
+
+describe('AgentsPanel', () => {
+  it('shows an agent as soon as its first telemetry message arrives, without REST data', () => {
+    renderPanel();
+    expect(screen.getByText('Loading agents…')).toBeTruthy();
+    act(() => receiveTelemetry({ agent_id: 'agent_live_1', cpu_usage: 42.25, memory_mb: 512, temperature_c: 61.04, disk: 3 }));
+    const li = item('agent_live_1');
+    expect(within(li).getByText('online')).toBeTruthy();
+    expect(within(li).getByText(/cpu 42\.3%/)).toBeTruthy();
+    expect(within(li).getByText(/mem 512 MB/)).toBeTruthy();
+    expect(within(li).queryByText(/disk/)).toBeNull();
+    expect(within(li).getByText(/now|second/)).toBeTruthy();
+  });
+
+  it('shows the first three values when the usual metrics are absent', () => {
+    renderPanel();
+    act(() => receiveTelemetry({ agent_id: 'agent_live_2', a: 1, b: 2, c: 3, d: 4 }));
+    const li = item('agent_live_2');
+    expect(within(li).getByText('a 1 · b 2 · c 3')).toBeTruthy();
+  });
+
+  it('lists agents from REST with their online state as text, offline ones included', () => {
+    const lastSeen = new Date(Date.now() - 120_000).toISOString();
+    renderPanel([
+      { agent_id: 'agent_rest_10', online: false, last_seen: lastSeen, latest: { cpu_usage: 5 } },
+      { agent_id: 'agent_rest_9', online: true, last_seen: new Date().toISOString(), latest: {} },
+    ]);
+    expect(within(item('agent_rest_10')).getByText('offline')).toBeTruthy();
+    expect(within(item('agent_rest_10')).getByText(/2 minutes ago/)).toBeTruthy();
+    expect(within(item('agent_rest_9')).getByText('online')).toBeTruthy();
+    const ids = within(screen.getByRole('list', { name: 'Agent list' })).getAllByRole('listitem').map((li) => li.querySelector('strong')?.textContent);
+    expect(ids.indexOf('agent_rest_9')).toBeLessThan(ids.indexOf('agent_rest_10'));
+  });
+
+  it('shows the error of the REST call and keeps the live agents', async () => {
+    vi.mocked(apiGet).mockRejectedValue(new Error('server unreachable'));
+    act(() => receiveTelemetry({ agent_id: 'agent_live_3', cpu_usage: 1 }));
+    renderPanel();
+    expect(await screen.findByText(/server unreachable/)).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Retry' })).toBeTruthy();
+    expect(item('agent_live_3')).toBeTruthy();
+  });
+});

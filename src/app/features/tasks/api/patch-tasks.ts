@@ -1,0 +1,99 @@
+/**
+ * Pure patches of the cached task list: live `tasks` updates (CONTRACT §9) upserted into what
+ * `GET /api/tasks` served, and a fresh GET reconciled with updates that raced it. No React and
+ * no I/O here, so the rules are tested on their own.
+ */
+import {
+  CommandName,
+  FINAL_TASK_STATUSES,
+  TaskStatus,
+  taskUpdateSchema,
+  type Task,
+  type TaskUpdate,
+} from '../../../../protocol/index.js';
+
+/** How many tasks the dashboard asks for and keeps. */
+export const MAX_TASKS = 500;
+
+/** A `tasks` payload checked at the edge; anything else on the channel is ignored. */
+export function parseTaskUpdate(data: unknown): TaskUpdate | undefined {
+  const parsed = taskUpdateSchema.safeParse(data);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The server's transition rules (it rejects these updates, yet they are still broadcast, e.g. a
+ * late progress report after a cancel): applying them here keeps the table equal to the REST view.
+ */
+function isRefused(current: Task, update: TaskUpdate): boolean {
+  if (FINAL_TASK_STATUSES.has(current.status)) return update.status !== current.status;
+  if (update.status === TaskStatus.Queued) return current.status !== TaskStatus.Queued;
+  return update.status === TaskStatus.Running && current.status === TaskStatus.Running && update.progress < current.progress;
+}
+
+/** Copies only the known fields, so unexpected keys in a payload never reach the table. */
+function applyUpdate(current: Task | undefined, update: TaskUpdate, nowIso: string): Task {
+  const updatedAt = update.updated_at ?? nowIso;
+  const error = update.error ?? (current?.status === update.status ? current.error : undefined);
+  return {
+    task_id: update.task_id,
+    status: update.status,
+    progress: update.progress,
+    agent_id: update.agent_id ?? current?.agent_id ?? null,
+    command: update.command ?? current?.command ?? CommandName.ExecuteTask,
+    ...(current?.params ? { params: current.params } : {}),
+    created_at: current?.created_at ?? updatedAt,
+    updated_at: updatedAt,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+function timeMs(iso: string): number {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+/** Newest first by creation, as `GET /api/tasks` orders them; capped at MAX_TASKS. */
+function newestFirst(tasks: Iterable<Task>): Task[] {
+  return [...tasks]
+    .map((task) => ({ task, createdMs: timeMs(task.created_at) }))
+    .sort((a, b) => b.createdMs - a.createdMs)
+    .slice(0, MAX_TASKS)
+    .map(({ task }) => task);
+}
+
+/**
+ * Upserts a batch of updates (in arrival order) by task id. A new task gets
+ * `created_at = updated_at`. Returns `current` itself when nothing changed, so React skips a render.
+ */
+export function patchTasks(current: readonly Task[] | undefined, updates: readonly TaskUpdate[], nowMs: number): Task[] {
+  const byId = new Map((current ?? []).map((task) => [task.task_id, task]));
+  const nowIso = new Date(nowMs).toISOString();
+  let changed = false;
+  for (const update of updates) {
+    const existing = byId.get(update.task_id);
+    if (existing && isRefused(existing, update)) continue;
+    byId.set(update.task_id, applyUpdate(existing, update, nowIso));
+    changed = true;
+  }
+  if (!changed && current) return current as Task[];
+  return newestFirst(byId.values());
+}
+
+/**
+ * A GET answers with the server's state when it read it; live updates that arrived while the
+ * request was in flight are newer. Keeps a cached task when it was updated later than the
+ * fetched copy, or when it is absent from the answer but created after everything in it.
+ */
+export function reconcileTasks(cached: readonly Task[] | undefined, fetched: readonly Task[]): Task[] {
+  if (!cached?.length) return [...fetched];
+  const fetchedById = new Map(fetched.map((task) => [task.task_id, task]));
+  const newestFetchedMs = Math.max(-Infinity, ...fetched.map((task) => timeMs(task.created_at)));
+  const merged = new Map(fetchedById);
+  for (const task of cached) {
+    const copy = fetchedById.get(task.task_id);
+    const newer = copy ? timeMs(task.updated_at) > timeMs(copy.updated_at) : timeMs(task.created_at) > newestFetchedMs;
+    if (newer) merged.set(task.task_id, task);
+  }
+  return newestFirst(merged.values());
+}

@@ -1,0 +1,135 @@
+// @vitest-environment happy-dom
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { StrictMode } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Task } from '../../../../protocol/index.js';
+import { apiGet } from '../../../lib/api-client';
+import { TASKS_QUERY_KEY } from '../api/get-tasks';
+import { TasksPanel } from './tasks-panel';
+
+type Listener = (data: unknown) => void;
+const listeners = vi.hoisted(() => new Map<string, Set<(data: unknown) => void>>());
+
+// The panel listens on the page's one client; a fake stands in for it so no socket is opened.
+vi.mock('../../../lib/nexus', () => ({
+  nexus: () => ({
+    on(channel: string, listener: Listener) {
+      const set = listeners.get(channel) ?? new Set<Listener>();
+      listeners.set(channel, set);
+      set.add(listener);
+      return () => set.delete(listener);
+    },
+  }),
+}));
+vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
+
+const NOW = new Date();
+const iso = (agoMs: number) => new Date(NOW.getTime() - agoMs).toISOString();
+
+const TASKS: Task[] = [
+  { task_id: 'task_3', status: 'failed', progress: 40, agent_id: 'agent_002', command: 'execute_task', created_at: iso(1000), updated_at: iso(500), error: 'disk full' },
+  { task_id: 'task_2', status: 'running', progress: 65, agent_id: 'agent_001', command: 'execute_task', created_at: iso(2000), updated_at: iso(1000) },
+  { task_id: 'task_1', status: 'queued', progress: 0, agent_id: null, command: 'execute_task', created_at: iso(3000), updated_at: iso(3000) },
+];
+
+function renderPanel(tasks?: Task[]) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+  if (tasks) client.setQueryData(TASKS_QUERY_KEY, tasks);
+  render(
+    <StrictMode>
+      <QueryClientProvider client={client}>
+        <TasksPanel />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+  return client;
+}
+
+const bodyRows = () => within(screen.getByRole('table', { name: 'Tasks' })).getAllByRole('row').slice(1);
+
+beforeEach(() => {
+  listeners.clear();
+  vi.mocked(apiGet).mockReset();
+});
+afterEach(cleanup);
+
+describe('TasksPanel', () => {
+  it('renders a row per task with id, agent, status and relative time', () => {
+    renderPanel(TASKS);
+    expect(bodyRows()).toHaveLength(3);
+    const [failed, running, queued] = bodyRows();
+    expect(within(running!).getByText('task_2')).toBeTruthy();
+    expect(within(running!).getByText('agent_001')).toBeTruthy();
+    expect(within(running!).getByText('running').getAttribute('data-status')).toBe('running');
+    expect(within(queued!).getByText('unassigned')).toBeTruthy();
+    expect(within(failed!).getByText(/second/)).toBeTruthy();
+    expect(screen.getByText('3 tasks')).toBeTruthy();
+  });
+
+  it('shows a progress bar with the value and the percentage', () => {
+    renderPanel(TASKS);
+    const bar = screen.getByRole('progressbar', { name: 'Progress of task_2' });
+    expect(bar.getAttribute('value')).toBe('65');
+    expect(bar.getAttribute('max')).toBe('100');
+    expect(within(bodyRows()[1]!).getByText('65%')).toBeTruthy();
+  });
+
+  it('shows the error of a failed task', () => {
+    renderPanel(TASKS);
+    expect(within(bodyRows()[0]!).getByText('disk full')).toBeTruthy();
+  });
+
+  it('filters by status on the client', () => {
+    renderPanel(TASKS);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Filter by status' }), { target: { value: 'running' } });
+    expect(bodyRows()).toHaveLength(1);
+    expect(within(bodyRows()[0]!).getByText('task_2')).toBeTruthy();
+    expect(screen.getByText('1 of 3 tasks')).toBeTruthy();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Filter by status' }), { target: { value: 'cancelled' } });
+    expect(screen.getByText('No cancelled tasks.')).toBeTruthy();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Filter by status' }), { target: { value: 'all' } });
+    expect(bodyRows()).toHaveLength(3);
+  });
+
+  it('shows a loading state, then the empty state', async () => {
+    let resolve: (tasks: Task[]) => void = () => {};
+    vi.mocked(apiGet).mockReturnValue(new Promise((r) => (resolve = r)));
+    renderPanel();
+    expect(screen.getByText('Loading tasks…')).toBeTruthy();
+    await act(async () => resolve([]));
+    expect(await screen.findByText('No tasks yet. Send an execute_task from the publish console.')).toBeTruthy();
+    expect(vi.mocked(apiGet).mock.calls[0]?.[0]).toBe('/api/tasks?limit=500');
+  });
+
+  it('shows the error and retries on request', async () => {
+    // Always, not once: StrictMode's remount cancels the first request and sends a second.
+    vi.mocked(apiGet).mockRejectedValue(new Error('token expired'));
+    renderPanel();
+    expect(await screen.findByText(/token expired/)).toBeTruthy();
+    vi.mocked(apiGet).mockResolvedValue(TASKS);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+  });
+
+  it('applies live updates from the tasks channel through one listener, batched per frame', async () => {
+    const client = renderPanel(TASKS);
+    expect(listeners.get('tasks')?.size).toBe(1); // StrictMode ran the effect twice
+    const emit = (data: unknown) => listeners.get('tasks')?.forEach((listener) => listener(data));
+    act(() => {
+      emit({ task_id: 'task_2', status: 'running', progress: 80 });
+      emit({ task_id: 'task_4', status: 'queued', progress: 0, agent_id: 'agent_003' });
+      emit({ not: 'a task' });
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(4));
+    expect(within(bodyRows()[0]!).getByText('task_4')).toBeTruthy();
+    expect(screen.getByRole('progressbar', { name: 'Progress of task_2' }).getAttribute('value')).toBe('80');
+    expect(client.getQueryData<Task[]>(TASKS_QUERY_KEY)).toHaveLength(4);
+  });
+
+  it('removes its listener on unmount', () => {
+    renderPanel(TASKS);
+    cleanup();
+    expect(listeners.get('tasks')?.size).toBe(0);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The "Tasks" panel (CONTRACT §11): loaded with GET /api/tasks, kept live from the `tasks`
+ * channel, filtered by status on the client (the list is capped, so no round trip is needed).
+ */
+import { useMemo, useState } from 'react';
+import { TASK_STATUSES, type Task, type TaskStatus } from '../../../../protocol/index.js';
+import { EmptyState, Panel } from '../../../components/panel';
+import { useTasks } from '../api/get-tasks';
+import { useLiveTasks } from '../hooks/use-live-tasks';
+import { TasksTable } from './tasks-table';
+
+type StatusFilter = TaskStatus | 'all';
+
+const HEADING_ID = 'tasks-heading';
+
+export function TasksPanel() {
+  useLiveTasks();
+  const { data, error, refetch } = useTasks();
+  const [filter, setFilter] = useState<StatusFilter>('all');
+  const visible = useMemo(() => (filter === 'all' ? data : data?.filter((task) => task.status === filter)), [data, filter]);
+  const retry = () => void refetch();
+  const actions = (
+    <>
+      {data && <span className="muted">{countText(visible?.length ?? 0, data.length, filter)}</span>}
+      <StatusSelect value={filter} onChange={setFilter} />
+    </>
+  );
+  return (
+    <Panel title="Tasks" label="Tasks" id="tasks" actions={actions}>
+      <div className="panel-body">
+        {error && data && <ErrorLine message={error.message} onRetry={retry} />}
+        <TasksBody all={data} visible={visible} error={error} filter={filter} onRetry={retry} />
+      </div>
+    </Panel>
+  );
+}
+
+function TasksBody({ all, visible, error, filter, onRetry }: {
+  all: Task[] | undefined;
+  visible: Task[] | undefined;
+  error: Error | null;
+  filter: StatusFilter;
+  onRetry: () => void;
+}) {
+  if (!all) return error ? <ErrorLine message={error.message} onRetry={onRetry} /> : <EmptyState>Loading tasks…</EmptyState>;
+  if (all.length === 0) return <EmptyState>No tasks yet. Send an execute_task from the publish console.</EmptyState>;
+  if (!visible?.length) return <EmptyState>No {filter} tasks.</EmptyState>;
+  return <TasksTable tasks={visible} labelledBy={HEADING_ID} />;
+}
+
+function countText(shown: number, total: number, filter: StatusFilter): string {
+  const noun = total === 1 ? 'task' : 'tasks';
+  return filter === 'all' ? `${total} ${noun}` : `${shown} of ${total} ${noun}`;
+}
+
+function StatusSelect({ value, onChange }: { value: StatusFilter; onChange: (next: StatusFilter) => void }) {
+  return (
+    <select aria-label="Filter by status" value={value} onChange={(event) => onChange(event.target.value as StatusFilter)}>
+      <option value="all">All</option>
+      {TASK_STATUSES.map((status) => <option key={status} value={status}>{status}</option>)}
+    </select>
+  );
+}
+
+function ErrorLine({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <div role="alert" style={{ display: 'flex', alignItems: 'center', gap: 8, padding: '8px 0' }}>
+      <span className="error-text">Could not load tasks: {message}</span>
+      <button type="button" className="btn small" onClick={onRetry}>Retry</button>
+    </div>
+  );
+}
