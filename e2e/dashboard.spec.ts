@@ -24,17 +24,17 @@ function linePaths(page: Page) {
 test('connects by itself in dev mode and draws live telemetry', async ({ page }, testInfo) => {
   await openDashboard(page);
   const telemetry = page.getByRole('region', { name: 'Telemetry' });
-  await expect(telemetry.getByRole('figure', { name: 'cpu usage chart' })).toBeVisible({ timeout: 10_000 });
+  await expect(telemetry.getByRole('figure', { name: 'CPU usage (%) chart' })).toBeVisible({ timeout: 10_000 });
   await expect.poll(() => linePaths(page).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
-  await expect(telemetry.getByRole('list', { name: 'Current cpu usage' })).toContainText('agent_005');
+  await expect(telemetry.getByRole('list', { name: 'Current CPU usage (%)' })).toContainText('agent_005');
   await expect(page.getByRole('region', { name: 'Agents' })).toContainText('agent_003');
   await page.screenshot({ path: testInfo.outputPath('dashboard-live.png'), fullPage: false });
 });
 
 test('a task sent from the console reaches a final status in the Tasks table', async ({ page }, testInfo) => {
   await openDashboard(page);
-  const channel = page.getByRole('textbox', { name: 'Channel' });
-  const payload = page.getByRole('textbox', { name: 'Payload' });
+  const channel = page.getByRole('textbox', { name: 'Channel', exact: true });
+  const payload = page.getByRole('textbox', { name: 'Payload', exact: true });
   const send = page.getByRole('button', { name: 'Send', exact: true });
 
   await channel.fill('commands');
@@ -65,7 +65,7 @@ test('the server restarts: reconnecting, then open, and the charts go on', async
   await expect(status).toContainText('open', { timeout: 40_000 });
 
   // Data from before the restart is kept and new points keep arriving after it.
-  const legend = page.getByRole('list', { name: 'Current cpu usage' });
+  const legend = page.getByRole('list', { name: 'Current CPU usage (%)' });
   const before = await legend.textContent();
   await expect.poll(async () => legend.textContent(), { timeout: 10_000 }).not.toBe(before);
   await expect.poll(() => linePaths(page).count()).toBeGreaterThanOrEqual(5);

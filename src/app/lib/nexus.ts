@@ -15,9 +15,12 @@ import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptio
 import { telemetryBuffers, telemetryStore } from '../store/telemetry-store';
 import { fetchDevToken, storedToken, storeToken, tokenClaims, webSocketUrl } from './auth';
 import { createFrameScheduler } from './frame-scheduler';
+import { queryClient } from './query-client';
 
 /** The dashboard retries forever, at most 30 s apart (CONTRACT §10). */
 const RECONNECT = { initialDelayMs: 500, maxDelayMs: 30_000, factor: 2 } as const;
+/** The message log is appended at most this often. */
+const LOG_FLUSH_MS = 250;
 
 interface Dashboard {
   readonly client: NexusWebSocket;
@@ -44,7 +47,8 @@ const devUserId = `dashboard-${Math.random().toString(36).slice(2, 8)}`;
 async function provideToken(): Promise<string> {
   const { authMode } = connectionStore.getState();
   if (authMode !== 'production') {
-    const token = await fetchDevToken(devUserId).catch(() => undefined);
+    // A network error propagates (the client retries with backoff); only a 404 means production.
+    const token = await fetchDevToken(devUserId);
     if (token) {
       connectionStore.setState({ authMode: 'dev', ...identity(token) });
       return token;
@@ -165,8 +169,20 @@ function wire(state: Dashboard): void {
   let telemetryArrived = false;
   let received = 0;
 
-  const scheduler = createFrameScheduler(() => {
+  // The log is read by people: a few updates a second are plenty, and each update costs a
+  // layout of the virtual list. Batched, never dropped.
+  let logFlushedAtMs = 0;
+  let logTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushLog = () => {
+    logTimer = undefined;
+    logFlushedAtMs = performance.now();
     appendEntries(pendingLog.splice(0));
+  };
+  const scheduleLog = () => {
+    logTimer ??= setTimeout(flushLog, Math.max(0, logFlushedAtMs + LOG_FLUSH_MS - performance.now()));
+  };
+
+  const scheduler = createFrameScheduler(() => {
     if (telemetryArrived) {
       telemetryStore.setState((s) => ({
         version: s.version + 1,
@@ -179,11 +195,12 @@ function wire(state: Dashboard): void {
   client.on('message', ({ channel, frame }) => {
     received++;
     pendingLog.push(toLogEntry(frame));
+    scheduleLog();
     if (channel === 'telemetry') {
       telemetryChanged = telemetryBuffers.ingest(Date.parse(frame.timestamp) || Date.now(), frame.data) || telemetryChanged;
       telemetryArrived = true;
     }
-    scheduler.schedule();
+    if (telemetryArrived) scheduler.schedule();
   });
   client.on('state', ({ next, reason }) => {
     connectionStore.setState({ state: next, reason, attempt: client.attempt, nextRetryAt: client.nextRetryAt, queued: client.queuedCount });
@@ -193,7 +210,16 @@ function wire(state: Dashboard): void {
   });
   client.on('reconnecting', ({ attempt, nextRetryAt }) => connectionStore.setState({ attempt, nextRetryAt }));
   client.on('rtt', ({ rttMs }) => connectionStore.setState({ rttMs }));
-  client.on('gap', ({ channel }) => pendingLog.push({ id: ++logId, receivedAt: Date.now(), type: 'gap', channel, data: 'messages were missed while disconnected' }));
+  // Server state (tasks, agents) may have changed while disconnected: fetch it again.
+  // The round-trip time is shown at once, not one heartbeat interval later.
+  client.on('connected', () => {
+    void queryClient.invalidateQueries();
+    client.checkLiveness();
+  });
+  client.on('gap', ({ channel }) => {
+    pendingLog.push({ id: ++logId, receivedAt: Date.now(), type: 'gap', channel, data: 'messages were missed while disconnected' });
+    scheduleLog();
+  });
 
   const rate = setInterval(() => {
     connectionStore.setState({ messagesPerSecond: received, queued: client.queuedCount });
@@ -207,6 +233,7 @@ function wire(state: Dashboard): void {
   document.addEventListener('visibilitychange', onVisible);
   state.stopTimers = () => {
     clearInterval(rate);
+    clearTimeout(logTimer);
     scheduler.cancel();
     document.removeEventListener('visibilitychange', onVisible);
   };

@@ -1,6 +1,7 @@
 /**
- * The agent rows, re-read from the telemetry buffers when the telemetry store says data arrived
- * (at most once per animation frame) and re-judged for presence every second.
+ * The agent rows, re-read from the telemetry buffers once a second (and at once when an agent
+ * appears). Not on every data arrival: with a fleet reporting, that would re-render the list
+ * every animation frame for values a person reads at a glance.
  */
 import { useMemo } from 'react';
 import { useNow } from '../../../components/relative-time';
@@ -11,12 +12,12 @@ import { mergeAgents } from '../utils/merge-agents';
 
 export function useAgentRows() {
   const query = useAgents();
-  const { agents: liveIds, version } = useTelemetry((s) => ({ agents: s.agents, version: s.version }));
+  const liveIds = useTelemetry((s) => s.agents);
   const nowMs = useNow();
   const rows = useMemo(
     () => mergeAgents(query.data, liveIds, telemetryBuffers, nowMs),
-    // `version` is the signal that the buffers (read inside, outside React) changed.
-    [query.data, liveIds, version, nowMs],
+    // `nowMs` ticks every second: the buffers (read inside, outside React) are re-read then.
+    [query.data, liveIds, nowMs],
   );
   return { rows, nowMs, query };
 }

@@ -8,8 +8,10 @@ import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip,
 import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store';
 import { buildChartData, type ChartData } from '../lib/chart-data';
 
-export const REDRAW_MS = 1000;
-const STAGGER_MS = 120;
+/** A chart redraws at most this often (the charts' only per-data cost). */
+export const MIN_REDRAW_MS = 250;
+const IDLE_REDRAW_MS = 2000;
+const STAGGER_MS = 16;
 const EMPTY: ChartData = { rows: [], lines: [], fleet: false, agentCount: 0 };
 
 function draw(metric: string): ChartData {
@@ -25,33 +27,59 @@ function draw(metric: string): ChartData {
   });
 }
 
-/** Redraws on a timer, and at once when the settings change; not while paused or hidden. */
+/**
+ * Redraws when new data arrives, at most once per MIN_REDRAW_MS, offset per chart so the
+ * charts' redraws fall on different frames: with agents reporting once a second that is one
+ * redraw per chart per second, soon after the data. Also redraws at once when the settings
+ * change; never while paused or hidden (on return the charts catch up).
+ */
 function useChartData(metric: string, index: number): ChartData {
   const [data, setData] = useState<ChartData>(EMPTY);
   useEffect(() => {
-    const redraw = () => {
-      if (!telemetryStore.getState().paused && !document.hidden) setData(draw(metric));
+    let lastDrawMs = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const redrawNow = () => {
+      timer = undefined;
+      if (telemetryStore.getState().paused || document.hidden) return;
+      lastDrawMs = performance.now();
+      setData(draw(metric));
     };
-    redraw();
-    let interval: ReturnType<typeof setInterval> | undefined;
-    const start = setTimeout(() => {
-      redraw();
-      interval = setInterval(redraw, REDRAW_MS);
-    }, (index * STAGGER_MS) % REDRAW_MS);
+    const scheduleRedraw = () => {
+      if (timer !== undefined) return;
+      const waitMs = Math.max(0, lastDrawMs + MIN_REDRAW_MS - performance.now());
+      timer = setTimeout(redrawNow, waitMs + index * STAGGER_MS);
+    };
+    redrawNow();
     const offStore = telemetryStore.subscribe((s, prev) => {
-      if (s.windowMs !== prev.windowMs || s.hiddenAgents !== prev.hiddenAgents || s.pinnedAgents !== prev.pinnedAgents || s.agents !== prev.agents) setData(draw(metric));
-      else if (s.paused !== prev.paused && !s.paused) setData(draw(metric));
+      const settingsChanged = s.windowMs !== prev.windowMs || s.hiddenAgents !== prev.hiddenAgents || s.pinnedAgents !== prev.pinnedAgents || s.agents !== prev.agents;
+      if (settingsChanged || (s.paused !== prev.paused && !s.paused)) redrawNow();
+      else if (s.version !== prev.version) scheduleRedraw();
     });
-    const onVisible = () => !document.hidden && redraw();
+    // The time axis moves on even when no data arrives.
+    const idle = setInterval(scheduleRedraw, IDLE_REDRAW_MS);
+    const onVisible = () => !document.hidden && redrawNow();
     document.addEventListener('visibilitychange', onVisible);
     return () => {
-      clearTimeout(start);
-      clearInterval(interval);
+      clearTimeout(timer);
+      clearInterval(idle);
       offStore();
       document.removeEventListener('visibilitychange', onVisible);
     };
   }, [metric, index]);
   return data;
+}
+
+const METRIC_LABELS: Record<string, string> = {
+  cpu_usage: 'CPU usage (%)',
+  memory_mb: 'Memory (MB)',
+  disk_io_kbps: 'Disk I/O (kB/s)',
+  network_rx_kbps: 'Network RX (kB/s)',
+  queue_depth: 'Queue depth',
+  temperature_c: 'Temperature (°C)',
+};
+
+export function metricLabel(metric: string): string {
+  return METRIC_LABELS[metric] ?? metric.replace(/_/g, ' ');
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -60,7 +88,7 @@ const formatValue = (v: number) => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(
 
 export const MetricChart = memo(function MetricChart({ metric, index }: { metric: string; index: number }) {
   const data = useChartData(metric, index);
-  const label = metric.replace(/_/g, ' ');
+  const label = metricLabel(metric);
   return (
     <figure className="chart" aria-label={`${label} chart`}>
       <figcaption className="chart-title">

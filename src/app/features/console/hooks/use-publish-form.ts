@@ -1,0 +1,98 @@
+/**
+ * The publish console's form state (UI state: useState, not a store): channel and payload text,
+ * their validation, the templates, and send — which goes through the `publish` action, never the
+ * socket, and lands in the history with its ack or error.
+ */
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { Channel } from '../../../../protocol/index.js';
+import { publish } from '../../../lib/nexus';
+import type { HistoryEntry } from '../utils/history';
+import { channelProblem, describeResult, parsePayload, PENDING_TEXT, prettify, toOutcome, type ParsedPayload } from '../utils/payload';
+import { cancelTaskTemplate, executeTaskTemplate, freshTaskId, taskIdOf, type Template } from '../utils/templates';
+import type { PublishHistory } from './use-publish-history';
+
+export type TemplateName = 'execute_task' | 'cancel_task';
+
+export interface LatestResult {
+  readonly text: string;
+  readonly ok?: boolean;
+}
+
+const INITIAL_PAYLOAD = JSON.stringify({ message: 'hello from the dashboard' }, null, 2);
+
+export interface PublishForm {
+  readonly channel: string;
+  readonly payload: string;
+  readonly parsed: ParsedPayload;
+  readonly channelError: string | undefined;
+  readonly canSend: boolean;
+  readonly latest: LatestResult | undefined;
+  setChannel(value: string): void;
+  setPayload(value: string): void;
+  prettifyPayload(): void;
+  applyTemplate(name: TemplateName): void;
+  restore(entry: HistoryEntry): void;
+  send(): Promise<void>;
+}
+
+export function usePublishForm(history: PublishHistory): PublishForm {
+  const [channel, setChannel] = useState<string>(Channel.Events);
+  const [payload, setPayload] = useState(INITIAL_PAYLOAD);
+  const [latest, setLatest] = useState<LatestResult | undefined>(undefined);
+  // The task a cancel_task template should target: the last one this console sent (also before a reload).
+  const [lastTaskId, setLastTaskId] = useState<string | undefined>(() => newestTaskId(history.entries));
+  const parsed = useMemo(() => parsePayload(payload), [payload]);
+  const channelError = channelProblem(channel);
+  const canSend = parsed.ok && channelError === undefined;
+
+  const send = useSend({ channel, parsed, canSend, history, setLatest, setLastTaskId });
+
+  const fill = useCallback((template: Template) => {
+    setChannel(template.channel);
+    setPayload(template.payload);
+  }, []);
+  const applyTemplate = useCallback(
+    (name: TemplateName) => fill(name === 'execute_task' ? executeTaskTemplate(freshTaskId()) : cancelTaskTemplate(lastTaskId)),
+    [fill, lastTaskId],
+  );
+  const restore = useCallback((entry: HistoryEntry) => fill({ channel: entry.channel, payload: prettify(entry.payload) }), [fill]);
+  const prettifyPayload = useCallback(() => setPayload(prettify), []);
+
+  return { channel, payload, parsed, channelError, canSend, latest, setChannel, setPayload, prettifyPayload, applyTemplate, restore, send };
+}
+
+interface SendDeps {
+  readonly channel: string;
+  readonly parsed: ParsedPayload;
+  readonly canSend: boolean;
+  readonly history: PublishHistory;
+  setLatest(result: LatestResult): void;
+  setLastTaskId(id: string): void;
+}
+
+function useSend({ channel, parsed, canSend, history, setLatest, setLastTaskId }: SendDeps): () => Promise<void> {
+  // Sends may overlap (an offline queue answers late); only the newest one owns the status line.
+  const sendCount = useRef(0);
+  const { record, settle } = history;
+  return useCallback(async () => {
+    if (!canSend || !parsed.ok) return;
+    const value = parsed.value;
+    const mine = ++sendCount.current;
+    const id = record(channel, JSON.stringify(value));
+    const taskId = taskIdOf(value);
+    if (taskId) setLastTaskId(taskId);
+    setLatest({ text: PENDING_TEXT });
+    const result = await publish(channel, value);
+    settle(id, toOutcome(result));
+    if (mine === sendCount.current) setLatest({ text: describeResult(result), ok: result.ok });
+  }, [canSend, parsed, channel, record, settle, setLatest, setLastTaskId]);
+}
+
+function newestTaskId(entries: readonly HistoryEntry[]): string | undefined {
+  for (const entry of entries) {
+    const parsed = parsePayload(entry.payload);
+    const id = parsed.ok ? taskIdOf(parsed.value) : undefined;
+    if (id) return id;
+  }
+  return undefined;
+}
