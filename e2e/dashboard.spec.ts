@@ -29,6 +29,23 @@ test('connects by itself in dev mode and draws live telemetry', async ({ page },
   await expect(telemetry.getByRole('list', { name: 'Current CPU usage (%)' })).toContainText('agent_005');
   await expect(page.getByRole('region', { name: 'Agents' })).toContainText('agent_003');
   await page.screenshot({ path: testInfo.outputPath('dashboard-live.png'), fullPage: false });
+  for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+    await page.setViewportSize(viewport);
+    const overflowPx = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflowPx, `horizontal overflow at ${viewport.width}×${viewport.height}`).toBeLessThanOrEqual(0);
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.screenshot({ path: testInfo.outputPath('dashboard-1280.png') });
+});
+
+test('follows the system dark theme', async ({ browser }, testInfo) => {
+  const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  await openDashboard(page);
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(background).toBe('rgb(15, 18, 22)');
+  await page.screenshot({ path: testInfo.outputPath('dashboard-dark.png') });
+  await context.close();
 });
 
 test('a task sent from the console reaches a final status in the Tasks table', async ({ page }, testInfo) => {

@@ -8,8 +8,8 @@ import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
 import { agentColor } from './colors';
 
 export const MAX_LINES = 8;
-/** Buckets per chart: ≈ one point per 5 px on a 600 px wide chart. */
-export const BUCKETS = 120;
+/** Buckets per chart: ≈ one point per 6 px on the ≈ 430 px wide charts of a 1920 px screen. */
+export const BUCKETS = 72;
 
 export interface ChartLine {
   readonly agentId: string;
