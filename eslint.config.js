@@ -53,6 +53,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('app')] }] },
   },
   {
+    // Benchmarks run code inside the page too (page.evaluate, addInitScript).
+    files: ['bench/**'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
     files: ['src/app/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock')] }] },
