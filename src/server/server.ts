@@ -13,6 +13,7 @@ import { AgentRegistry } from './domain/agents.js';
 import { TaskRegistry } from './domain/tasks.js';
 import { domainRoutes } from './http/domain-routes.js';
 import { MemoryBroker } from './broker/memory.js';
+import { RedisBroker } from './broker/redis.js';
 import type { NexusConfig } from './config.js';
 import { createUpgradeHandler } from './gateway.js';
 import { createHttpApp } from './http/app.js';
@@ -59,13 +60,13 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const logger = deps.logger ?? createLogger(config.logLevel);
   const now = deps.now ?? Date.now;
   const closeGraceMs = deps.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-  const broker = deps.broker ?? createBroker(config, now);
+  const broker = deps.broker ?? (await createBroker(config, now, logger));
   const metrics = createMetrics();
   const auth = createAuth(config.jwtSecret);
   const policy = createPolicy(config.policy);
   const hub = new Hub(broker, logger);
   const sessions = new Set<Session>();
-  const domain = createDomain(broker, logger, now, config.mockIntervalMs);
+  const domain = createDomain(broker, logger, now, config.mockIntervalMs, config.historySize);
   let accepting = true;
 
   const wss = new WebSocketServer({
@@ -147,10 +148,11 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
 }
 
 /** The task and agent registries, fed by every message of their channels. */
-function createDomain(broker: Broker, logger: Logger, now: () => number, intervalMs: number) {
+function createDomain(broker: Broker, logger: Logger, now: () => number, intervalMs: number, historySize: number) {
   const tasks = new TaskRegistry({
     logger: logger.child({ module: 'tasks' }),
     now,
+    isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
     // Deferred, so the update follows the command that caused it on every subscriber's wire.
     publishUpdate: (task) =>
       queueMicrotask(() => {
@@ -165,6 +167,8 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
     tasks.observe(message);
     agents.observe(message);
   });
+  // Joining processes that already ran: learn the tasks and agents still in shared history.
+  if (broker.kind === 'redis') void warmUp(broker, historySize, [Channel.Tasks, Channel.Telemetry], (m) => (tasks.observe(m), agents.observe(m)), logger);
   return {
     tasks,
     agents,
@@ -175,17 +179,47 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
   };
 }
 
+async function warmUp(broker: Broker, historySize: number, channels: readonly string[], observe: (m: BrokerMessage) => void, logger: Logger): Promise<void> {
+  for (const channel of channels) {
+    try {
+      const { seq } = await broker.position(channel);
+      const replay = await broker.replay(channel, Math.max(0, seq - historySize), undefined);
+      // Not local: replayed history never triggers announcements.
+      for (const message of replay.messages) observe({ ...message, origin: message.origin ?? 'history' });
+    } catch (error) {
+      logger.warn({ err: (error as Error).message, channel }, 'could not read shared history at start');
+    }
+  }
+}
+
 /** The wire payload of a task update on `tasks`. */
 function toTaskUpdate(task: Task): TaskUpdate {
   const { task_id, status, progress, agent_id, command, updated_at, error } = task;
   return { task_id, status, progress, agent_id, command, updated_at, ...(error === undefined ? {} : { error }) };
 }
 
-function createBroker(config: NexusConfig, now: () => number): Broker {
-  if (config.redisUrl) {
-    throw new Error('NEXUS_REDIS_URL: the Redis broker is not part of this build yet; unset it to use the in-memory broker');
+async function createBroker(config: NexusConfig, now: () => number, logger: Logger): Promise<Broker> {
+  if (!config.redisUrl) return new MemoryBroker({ historySize: config.historySize, now });
+  const log = logger.child({ module: 'redis' });
+  let lastError = '';
+  const broker = new RedisBroker({
+    url: config.redisUrl,
+    historySize: config.historySize,
+    now,
+    onError: (error) => {
+      // ioredis reports every failed reconnect: log each distinct problem once.
+      if (error.message !== lastError) log.warn({ err: error.message }, 'redis error');
+      lastError = error.message;
+    },
+  });
+  try {
+    await broker.start();
+    log.info('connected to Redis');
+  } catch (error) {
+    // Local clients work without Redis; ioredis keeps reconnecting in the background.
+    log.warn({ err: (error as Error).message }, 'Redis unreachable at start: running degraded until it is back');
   }
-  return new MemoryBroker({ historySize: config.historySize, now });
+  return broker;
 }
 
 /** Closes every session with 1012; sockets still open after the grace period are destroyed. */

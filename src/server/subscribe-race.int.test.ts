@@ -15,6 +15,7 @@ const READ_DELAY_MS = 80;
 function slowReads(inner: MemoryBroker): Broker {
   return {
     kind: inner.kind,
+    processId: inner.processId,
     publish: (request) => inner.publish(request),
     onMessage: (listener) => inner.onMessage(listener),
     watch: (channel) => inner.watch(channel),

@@ -26,6 +26,8 @@ export interface BrokerMessage {
   readonly timestamp: string;
   readonly seq: number;
   readonly epoch: string;
+  /** The process whose broker accepted the message (absent = this process). */
+  readonly origin?: string;
 }
 
 /** A channel's position: its latest seq and the history generation it belongs to. */
@@ -52,6 +54,8 @@ export type BrokerListener = (message: BrokerMessage) => void;
 
 export interface Broker {
   readonly kind: 'memory' | 'redis';
+  /** Identifies this process among the processes joined by the broker. */
+  readonly processId: string;
   /** Numbers, stores and distributes a message; resolves with it once accepted. */
   publish(request: PublishRequest): Promise<BrokerMessage>;
   /** Registers this process's hub; returns the function that removes it. */

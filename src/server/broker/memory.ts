@@ -43,6 +43,7 @@ class ChannelLog {
 
 export class MemoryBroker implements Broker {
   readonly kind = 'memory' as const;
+  readonly processId = randomUUID();
   readonly epoch: string;
   readonly #logs = new Map<string, ChannelLog>();
   readonly #listeners = new Set<BrokerListener>();

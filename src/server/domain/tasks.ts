@@ -31,6 +31,11 @@ export interface TaskRegistryOptions {
   /** Publishes a server-side update on `tasks` (a `broadcast`). */
   readonly publishUpdate: (task: Task) => void;
   readonly capacity?: number;
+  /**
+   * True when this process accepted the message from its client. Every process keeps the
+   * state; only the accepting one announces the follow-up update, so it is published once.
+   */
+  readonly isLocal?: (message: BrokerMessage) => boolean;
 }
 
 export const DEFAULT_TASK_CAPACITY = 10_000;
@@ -46,7 +51,7 @@ export class TaskRegistry {
 
   /** Feeds a broker message; only `commands` and `tasks` matter. */
   observe(message: BrokerMessage): void {
-    if (message.channel === Channel.Commands) this.#onCommand(message.data);
+    if (message.channel === Channel.Commands) this.#onCommand(message.data, this.options.isLocal?.(message) ?? true);
     else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from);
   }
 
@@ -72,18 +77,18 @@ export class TaskRegistry {
     return this.#tasks.size;
   }
 
-  #onCommand(data: unknown): void {
+  #onCommand(data: unknown, announce: boolean): void {
     const parsed = commandSchema.safeParse(data);
     if (!parsed.success) {
       this.options.logger.info({ reason: parsed.error.issues[0]?.message }, 'command ignored by task registry: not a task command');
       return;
     }
     const command: Command = parsed.data;
-    if (command.command === CommandName.ExecuteTask) this.#create(command.task_id, command.agent_id, command.params);
-    else this.#cancelQueued(command.task_id);
+    if (command.command === CommandName.ExecuteTask) this.#create(command.task_id, command.agent_id, command.params, announce);
+    else this.#cancelQueued(command.task_id, announce);
   }
 
-  #create(taskId: string, agentId: string | undefined, params: Record<string, unknown> | undefined): void {
+  #create(taskId: string, agentId: string | undefined, params: Record<string, unknown> | undefined, announce: boolean): void {
     if (this.#tasks.has(taskId)) {
       this.options.logger.warn({ taskId }, 'execute_task for an existing task id ignored');
       return;
@@ -100,16 +105,16 @@ export class TaskRegistry {
       updated_at: at,
     };
     this.#store(task);
-    this.options.publishUpdate(task);
+    if (announce) this.options.publishUpdate(task);
   }
 
   /** A task nobody runs yet is cancelled by the registry; a running one by its agent. */
-  #cancelQueued(taskId: string): void {
+  #cancelQueued(taskId: string, announce: boolean): void {
     const task = this.#tasks.get(taskId);
     if (!task || task.status !== TaskStatus.Queued) return;
     const cancelled: Task = { ...task, status: TaskStatus.Cancelled, updated_at: new Date(this.options.now()).toISOString() };
     this.#tasks.set(taskId, cancelled);
-    this.options.publishUpdate(cancelled);
+    if (announce) this.options.publishUpdate(cancelled);
   }
 
   #onUpdate(data: unknown, from: string): void {

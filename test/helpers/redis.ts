@@ -1,0 +1,74 @@
+/**
+ * A real redis-server for tests, on a free loopback port, without persistence; stopped by PID.
+ * Fails loudly when redis-server is missing (scripts/system-deps.sh installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export interface TestRedis {
+  readonly port: number;
+  readonly url: string;
+  /** Stops the server (SIGTERM to its PID) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (after stop()). */
+  restart(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function assertInstalled(): void {
+  const probe = spawnSync('redis-server', ['--version']);
+  if (probe.error || probe.status !== 0) {
+    throw new Error('redis-server is not installed: run "apt-get install -y redis-server" (npm run test:all does it via scripts/system-deps.sh)');
+  }
+}
+
+function launch(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${port}`)), 10_000);
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.stdout!.resume();
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}: ${output}`));
+    });
+  });
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  assertInstalled();
+  const port = await freePort();
+  let child: ChildProcess | undefined = await launch(port);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once('exit', () => resolve());
+        running.kill('SIGTERM');
+      });
+    },
+    async restart() {
+      if (child) throw new Error('redis is running');
+      child = await launch(port);
+    },
+  };
+}
