@@ -3,7 +3,7 @@
  * in one process (tests). Channel names are client-chosen, so the per-channel series are capped:
  * past `maxChannelSeries` channels, further ones are counted under `channel="_other"`.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type DropReason = 'rate_limited' | 'slow_consumer' | 'invalid' | 'forbidden' | 'binary';
 export type AuthFailureReason = 'missing' | 'invalid' | 'expired' | 'origin';
@@ -17,6 +17,8 @@ export interface Metrics {
   readonly bytesOut: Counter;
   readonly dropped: Counter<'reason'>;
   readonly authFailures: Counter<'reason'>;
+  /** Time the hub spends matching and handing one message to local subscribers. */
+  readonly fanOut: Histogram;
   countChannelMessage(channel: string): void;
 }
 
@@ -51,6 +53,12 @@ export function createMetrics(options: { maxChannelSeries?: number; defaultMetri
       name: 'nexus_auth_failures_total',
       help: 'Refused WebSocket upgrades and REST requests, by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    fanOut: new Histogram({
+      name: 'nexus_fanout_seconds',
+      help: 'Time to match one message against local subscriptions and queue it to each recipient',
+      buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1],
       registers,
     }),
     countChannelMessage(channel) {

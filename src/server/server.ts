@@ -64,7 +64,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const metrics = createMetrics();
   const auth = createAuth(config.jwtSecret);
   const policy = createPolicy(config.policy);
-  const hub = new Hub(broker, logger);
+  const hub = new Hub(broker, logger, (seconds) => metrics.fanOut.observe(seconds));
   const sessions = new Set<Session>();
   const domain = createDomain(broker, logger, now, config.mockIntervalMs, config.historySize);
   let accepting = true;
