@@ -69,6 +69,9 @@ interface CatchUpPlan {
   readonly position: number;
 }
 
+const SEND_PLAIN = { binary: false, compress: false } as const;
+const SEND_COMPRESSED = { binary: false, compress: true } as const;
+
 // setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -166,8 +169,9 @@ export class Session implements Subscriber {
   /** @internal */
   receive(data: RawData, isBinary: boolean): void {
     const size = rawSize(data);
-    this.ctx.metrics.framesIn.inc();
-    this.ctx.metrics.bytesIn.inc(size);
+    const traffic = this.ctx.metrics.traffic;
+    traffic.framesIn++;
+    traffic.bytesIn += size;
     this.#alive = true;
     if (!this.#bucket.take()) {
       this.ctx.metrics.dropped.inc({ reason: 'rate_limited' });
@@ -357,9 +361,10 @@ export class Session implements Subscriber {
       return;
     }
     // ws applies its own threshold only without context takeover; decide per frame here.
-    this.socket.send(bytes, { binary: false, compress: bytes.length >= Limits.deflateThresholdBytes });
-    this.ctx.metrics.framesOut.inc();
-    this.ctx.metrics.bytesOut.inc(bytes.length);
+    this.socket.send(bytes, bytes.length >= Limits.deflateThresholdBytes ? SEND_COMPRESSED : SEND_PLAIN);
+    const traffic = this.ctx.metrics.traffic;
+    traffic.framesOut++;
+    traffic.bytesOut += bytes.length;
   }
 
   #cutSlowConsumer(): void {
