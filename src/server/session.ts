@@ -5,6 +5,7 @@
  * messages of the same channel.
  */
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import {
   Action,
@@ -33,6 +34,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Policy } from './policy.js';
 import { FloodDetector, TokenBucket } from './rate-limit.js';
+import { corkUntilEndOfTurn } from './write-coalescer.js';
 
 /** What a session needs from the server around it. */
 export interface SessionContext {
@@ -114,6 +116,11 @@ export class Session implements Subscriber {
       connectionId: this.id,
       heartbeatMs: ctx.heartbeatIntervalMs,
     });
+  }
+
+  /** The TCP socket under the WebSocket (ws keeps it as `_socket`), for write coalescing. */
+  get #rawSocket(): Socket | undefined {
+    return (this.socket as unknown as { _socket?: Socket })._socket;
   }
 
   get principal(): Principal {
@@ -360,6 +367,7 @@ export class Session implements Subscriber {
       this.#cutSlowConsumer();
       return;
     }
+    corkUntilEndOfTurn(this.#rawSocket);
     // ws applies its own threshold only without context takeover; decide per frame here.
     this.socket.send(bytes, bytes.length >= Limits.deflateThresholdBytes ? SEND_COMPRESSED : SEND_PLAIN);
     const traffic = this.ctx.metrics.traffic;
