@@ -62,6 +62,7 @@ export const taskUpdateSchema = z.object({
   command: z.string().max(128).optional(),
   updated_at: z.string().max(64).optional(),
   error: z.string().max(2000).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
 });
 export type TaskUpdate = z.infer<typeof taskUpdateSchema>;
 

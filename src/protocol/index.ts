@@ -5,3 +5,4 @@ export * from './json.js';
 export * from './limits.js';
 export * from './messages.js';
 export * from './domain.js';
+export * from './task-state.js';

@@ -8,13 +8,14 @@
 import {
   Channel,
   CommandName,
-  FINAL_TASK_STATUSES,
   TaskStatus,
   commandSchema,
+  mergeTaskUpdate,
+  sameTaskState,
+  taskTransitionProblem,
   taskUpdateSchema,
   type Command,
   type Task,
-  type TaskUpdate,
 } from '../../protocol/index.js';
 import type { BrokerMessage } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
@@ -126,28 +127,13 @@ export class TaskRegistry {
     }
     const update = parsed.data;
     const current = this.#tasks.get(update.task_id);
-    const problem = current ? transitionProblem(current, update) : undefined;
+    const problem = current ? taskTransitionProblem(current, update) : undefined;
     if (problem) {
       this.options.logger.warn({ from, taskId: update.task_id, problem }, 'task update rejected');
       return;
     }
-    if (current && sameState(current, update)) return;
-    this.#store(this.#merge(current, update));
-  }
-
-  #merge(current: Task | undefined, update: TaskUpdate): Task {
-    const at = new Date(this.options.now()).toISOString();
-    return {
-      task_id: update.task_id,
-      status: update.status,
-      progress: update.progress,
-      agent_id: update.agent_id ?? current?.agent_id ?? null,
-      command: update.command ?? current?.command ?? CommandName.ExecuteTask,
-      ...(current?.params ? { params: current.params } : {}),
-      created_at: current?.created_at ?? at,
-      updated_at: update.updated_at ?? at,
-      ...(update.error !== undefined ? { error: update.error } : {}),
-    };
+    if (current && sameTaskState(current, update)) return;
+    this.#store(mergeTaskUpdate(current, update, new Date(this.options.now()).toISOString()));
   }
 
   #store(task: Task): void {
@@ -158,20 +144,4 @@ export class TaskRegistry {
       if (oldest !== undefined) this.#tasks.delete(oldest);
     }
   }
-}
-
-function transitionProblem(current: Task, update: TaskUpdate): string | undefined {
-  if (FINAL_TASK_STATUSES.has(current.status)) {
-    // An exact repeat is harmless (ignored by the caller); anything else would rewrite history.
-    return sameState(current, update) ? undefined : `task is already ${current.status}`;
-  }
-  if (update.status === TaskStatus.Queued && current.status !== TaskStatus.Queued) return `cannot go back from ${current.status} to queued`;
-  if (update.status === TaskStatus.Running && current.status === TaskStatus.Running && update.progress < current.progress) {
-    return `progress cannot go back from ${current.progress} to ${update.progress}`;
-  }
-  return undefined;
-}
-
-function sameState(current: Task, update: TaskUpdate): boolean {
-  return current.status === update.status && current.progress === update.progress && (update.agent_id ?? current.agent_id) === current.agent_id;
 }

@@ -3,14 +3,7 @@
  * `GET /api/tasks` served, and a fresh GET reconciled with updates that raced it. No React and
  * no I/O here, so the rules are tested on their own.
  */
-import {
-  CommandName,
-  FINAL_TASK_STATUSES,
-  TaskStatus,
-  taskUpdateSchema,
-  type Task,
-  type TaskUpdate,
-} from '../../../../protocol/index.js';
+import { mergeTaskUpdate, taskTransitionProblem, taskUpdateSchema, type Task, type TaskUpdate } from '../../../../protocol/index.js';
 
 /** How many tasks the dashboard asks for and keeps. */
 export const MAX_TASKS = 500;
@@ -19,33 +12,6 @@ export const MAX_TASKS = 500;
 export function parseTaskUpdate(data: unknown): TaskUpdate | undefined {
   const parsed = taskUpdateSchema.safeParse(data);
   return parsed.success ? parsed.data : undefined;
-}
-
-/**
- * The server's transition rules (it rejects these updates, yet they are still broadcast, e.g. a
- * late progress report after a cancel): applying them here keeps the table equal to the REST view.
- */
-function isRefused(current: Task, update: TaskUpdate): boolean {
-  if (FINAL_TASK_STATUSES.has(current.status)) return update.status !== current.status;
-  if (update.status === TaskStatus.Queued) return current.status !== TaskStatus.Queued;
-  return update.status === TaskStatus.Running && current.status === TaskStatus.Running && update.progress < current.progress;
-}
-
-/** Copies only the known fields, so unexpected keys in a payload never reach the table. */
-function applyUpdate(current: Task | undefined, update: TaskUpdate, nowIso: string): Task {
-  const updatedAt = update.updated_at ?? nowIso;
-  const error = update.error ?? (current?.status === update.status ? current.error : undefined);
-  return {
-    task_id: update.task_id,
-    status: update.status,
-    progress: update.progress,
-    agent_id: update.agent_id ?? current?.agent_id ?? null,
-    command: update.command ?? current?.command ?? CommandName.ExecuteTask,
-    ...(current?.params ? { params: current.params } : {}),
-    created_at: current?.created_at ?? updatedAt,
-    updated_at: updatedAt,
-    ...(error !== undefined ? { error } : {}),
-  };
 }
 
 function timeMs(iso: string): number {
@@ -72,8 +38,10 @@ export function patchTasks(current: readonly Task[] | undefined, updates: readon
   let changed = false;
   for (const update of updates) {
     const existing = byId.get(update.task_id);
-    if (existing && isRefused(existing, update)) continue;
-    byId.set(update.task_id, applyUpdate(existing, update, nowIso));
+    // The server refuses these (yet they are still broadcast, e.g. a late progress report after
+    // a cancel): applying the same rules keeps the table equal to the REST view.
+    if (existing && taskTransitionProblem(existing, update)) continue;
+    byId.set(update.task_id, mergeTaskUpdate(existing, update, nowIso));
     changed = true;
   }
   if (!changed && current) return current as Task[];
