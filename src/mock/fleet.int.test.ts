@@ -4,13 +4,10 @@
  * (`/api/tasks`, `/api/agents`), the fleet inside `node dist/server/main.js`, and the CLI
  * (`node dist/mock/cli.js`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, Task } from '../protocol/index.js';
 import { ISO_8601, clientPool, deliveries, restJson, waitForFrame } from '../../test/helpers/assertions.js';
+import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../../test/helpers/node-process.js';
 import { pollUntil } from '../../test/helpers/raw.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { signToken, tokenFor } from '../../test/helpers/tokens.js';
@@ -19,7 +16,6 @@ import { DEFAULT_FLEET_SEED, startFleet, type Fleet } from './fleet.js';
 import { deriveSeed } from './random.js';
 import { TelemetryGenerator } from './telemetry.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const METRICS = ['cpu_usage', 'memory_mb', 'disk_io_kbps', 'network_rx_kbps', 'queue_depth', 'temperature_c'];
 const AGENT_IDS = ['agent_001', 'agent_002', 'agent_003', 'agent_004', 'agent_005'];
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -430,83 +426,15 @@ describe('a failing agent through a real server', () => {
 
 const PROCESS_SECRET = 'fleet-int-test-secret-0123456789-abcdefghijklmnop';
 
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Runs `npm run build:server` unless dist is already newer than every source it is built from. */
-function ensureBuilt(): void {
-  const built = (file: string) => {
-    try {
-      return statSync(join(ROOT, file)).mtimeMs;
-    } catch {
-      return 0;
-    }
-  };
-  const builtAt = Math.min(built('dist/server/main.js'), built('dist/mock/cli.js'), built('dist/mock/agent.js'));
-  const sourcesAt = Math.max(...['src/server', 'src/protocol', 'src/client', 'src/mock'].map((d) => newestSourceMtime(join(ROOT, d))));
-  if (builtAt > sourcesAt) return;
-  const result = spawnSync('npm', ['run', 'build:server'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`npm run build:server failed:\n${result.stdout}\n${result.stderr}`);
-}
-
-/** The test process's environment without Nexus or Vitest settings, plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('NEXUS_') || key === 'PORT' || key === 'HOST' || key === 'LOG_LEVEL' || key.startsWith('VITEST') || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-
-function spawnNode(script: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const collect = (target: string[]) => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      target.push(...lines.filter((l) => l.length > 0));
-    };
-  };
-  child.stdout!.on('data', collect(stdout));
-  child.stderr!.on('data', collect(stderr));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { process: child, stdout, stderr, exited };
-}
-
 const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sleep(ms).then(() => 'timeout' as const)]);
 
 describe('the real processes (node dist/…)', () => {
   beforeAll(() => {
-    ensureBuilt();
+    ensureBuilt(['dist/server/main.js', 'dist/mock/cli.js', 'dist/mock/agent.js'], ['src/server', 'src/protocol', 'src/client', 'src/mock']);
   }, 120_000);
 
-  afterEach(() => {
-    // Only the children this file started, by their PID.
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }
-  });
+  // Only the children this file started, by their PID.
+  afterEach(() => stopAll('SIGKILL'));
 
   it('node dist/server/main.js with NEXUS_MOCK_AGENTS=3 runs the fleet in-process and stops on SIGTERM with exit code 0', async () => {
     const child = spawnNode('dist/server/main.js', [], {
@@ -516,14 +444,7 @@ describe('the real processes (node dist/…)', () => {
       NEXUS_MOCK_INTERVAL_MS: '200',
       NEXUS_JWT_SECRET: PROCESS_SECRET,
     });
-    let port: number | undefined;
-    await pollUntil(() => {
-      for (const line of child.stdout) {
-        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-        if (match) port = Number(match[1]);
-      }
-      return port !== undefined || child.process.exitCode !== null;
-    }, 10_000);
+    const port = await waitForListening(child);
     expect(port, `stdout: ${child.stdout.join('\n')}\nstderr: ${child.stderr.join('\n')}`).toBeGreaterThan(0);
 
     const token = await signToken({ userId: 'proc_viewer', role: 'viewer', expiresInSeconds: 600, secret: PROCESS_SECRET });

@@ -2,19 +2,14 @@
  * CONTRACT §7 reliability (heartbeat, graceful shutdown) and §2 start-up configuration, in
  * process and against the built server (`node dist/server/main.js`) as a child process.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntil } from '../../test/helpers/raw.js';
+import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../../test/helpers/node-process.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { signToken, tokenFor } from '../../test/helpers/tokens.js';
 import { TestClient, sleep } from '../../test/helpers/ws-client.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, 'dist/server/main.js');
+const MAIN = 'dist/server/main.js';
 const PROCESS_SECRET = 'reliability-process-secret-0123456789-abcdefghij';
 
 const notClosed = (ms: number) => sleep(ms).then(() => ({ code: -1, reason: 'not closed' }));
@@ -116,103 +111,23 @@ describe('graceful shutdown (in process)', () => {
 
 // ---- the built process ------------------------------------------------------------------------
 
-/** Newest mtime of the non-test TypeScript sources the server build compiles. */
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureBuilt(): void {
-  let builtAt: number;
-  try {
-    builtAt = statSync(MAIN).mtimeMs;
-  } catch {
-    builtAt = 0;
-  }
-  const sourcesAt = Math.max(...['src/server', 'src/protocol'].map((d) => newestSourceMtime(join(ROOT, d))));
-  if (builtAt > sourcesAt) return;
-  const result = spawnSync('npm', ['run', 'build:server'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`npm run build:server failed:\n${result.stdout}\n${result.stderr}`);
-}
-
-/** The environment of the test process without any Nexus setting, so children see only ours. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('NEXUS_') || key === 'PORT' || key === 'HOST' || key === 'LOG_LEVEL' || key.startsWith('VITEST') || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-
-function spawnServer(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const collect = (target: string[]) => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      target.push(...lines.filter((l) => l.length > 0));
-    };
-  };
-  child.stdout!.on('data', collect(stdout));
-  child.stderr!.on('data', collect(stderr));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { process: child, stdout, stderr, exited };
-}
-
-/** Waits for the "listening on http://127.0.0.1:<port>" log line and returns the port. */
-async function listeningPort(child: Child, timeoutMs = 10_000): Promise<number> {
-  let port: number | undefined;
-  const found = await pollUntil(() => {
-    for (const line of child.stdout) {
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-      if (match) {
-        port = Number(match[1]);
-        return true;
-      }
-    }
-    return child.process.exitCode !== null;
-  }, timeoutMs);
-  if (!found || port === undefined) throw new Error(`no listening line; stdout: ${child.stdout.join('\n')}; stderr: ${child.stderr.join('\n')}`);
-  return port;
-}
+/** Starts `node dist/server/main.js` with only the given Nexus settings. */
+const spawnServer = (env: Record<string, string>) => spawnNode(MAIN, [], env);
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T) => Promise.race([promise, sleep(ms).then(() => fallback)]);
 
 describe('the built server process (node dist/server/main.js)', () => {
   beforeAll(() => {
-    ensureBuilt();
+    ensureBuilt([MAIN], ['src/server', 'src/protocol']);
   }, 120_000);
 
-  afterEach(() => {
-    // Stop only the children this file started, by their PID, if a test left one running.
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-  });
+  // Stop only the children this file started, by their PID, if a test left one running.
+  afterEach(() => stopAll('SIGKILL'));
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`PORT=0 prints the chosen port; ${signal} closes WebSockets with 1012 and exits 0 within 10 s`, async () => {
       const child = spawnServer({ PORT: '0', HOST: '127.0.0.1', NEXUS_JWT_SECRET: PROCESS_SECRET });
-      const port = await listeningPort(child);
+      const port = await waitForListening(child);
       expect(port).toBeGreaterThan(0);
       const listening = child.stdout.find((l) => l.includes('listening on'))!;
       expect(() => JSON.parse(listening)).not.toThrow();
