@@ -508,7 +508,11 @@ export class NexusWebSocket {
       this.#resync.held.push(frame);
       return;
     }
+    const known = this.#registry.position(frame.channel);
     if (!this.#registry.accept(frame.channel, frame.seq, frame.epoch)) return;
+    // The numbering restarted under a new epoch while connected (e.g. Redis lost its data):
+    // whatever was published in between is unknown, which is a gap.
+    if (known && known.epoch !== frame.epoch) this.#emitter.emit('gap', { channel: frame.channel, since: known.seq, seq: frame.seq, epoch: frame.epoch });
     this.#emitter.emit('message', { channel: frame.channel, data: frame.data, frame });
     const listeners = this.#channelListeners.get(frame.channel);
     for (const listener of listeners ? [...listeners] : []) {

@@ -168,12 +168,16 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
     agents.observe(message);
   });
   // Joining processes that already ran: learn the tasks and agents still in shared history.
-  if (broker.kind === 'redis') void warmUp(broker, historySize, [Channel.Tasks, Channel.Telemetry], (m) => (tasks.observe(m), agents.observe(m)), logger);
+  // Retried whenever Redis (re)connects: a process that started while Redis was away catches up.
+  const learn = () => void warmUp(broker, historySize, [Channel.Commands, Channel.Tasks, Channel.Telemetry], (m) => (tasks.learn(m), agents.observe(m)), logger);
+  const offReady = broker instanceof RedisBroker ? broker.onReady(learn) : undefined;
+  if (broker.kind === 'redis' && broker.health().healthy) learn();
   return {
     tasks,
     agents,
     close: () => {
       off();
+      offReady?.();
       for (const channel of channels) broker.unwatch(channel);
     },
   };
@@ -184,8 +188,7 @@ async function warmUp(broker: Broker, historySize: number, channels: readonly st
     try {
       const { seq } = await broker.position(channel);
       const replay = await broker.replay(channel, Math.max(0, seq - historySize), undefined);
-      // Not local: replayed history never triggers announcements.
-      for (const message of replay.messages) observe({ ...message, origin: message.origin ?? 'history' });
+      for (const message of replay.messages) observe(message);
     } catch (error) {
       logger.warn({ err: (error as Error).message, channel }, 'could not read shared history at start');
     }
@@ -194,8 +197,8 @@ async function warmUp(broker: Broker, historySize: number, channels: readonly st
 
 /** The wire payload of a task update on `tasks`. */
 function toTaskUpdate(task: Task): TaskUpdate {
-  const { task_id, status, progress, agent_id, command, updated_at, error } = task;
-  return { task_id, status, progress, agent_id, command, updated_at, ...(error === undefined ? {} : { error }) };
+  const { task_id, status, progress, agent_id, command, updated_at, error, params } = task;
+  return { task_id, status, progress, agent_id, command, updated_at, ...(error === undefined ? {} : { error }), ...(params ? { params } : {}) };
 }
 
 async function createBroker(config: NexusConfig, now: () => number, logger: Logger): Promise<Broker> {

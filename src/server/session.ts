@@ -69,6 +69,19 @@ interface CatchUpPlan {
   readonly messages: readonly BrokerMessage[];
   readonly queued: { message: BrokerMessage; frame: Buffer }[];
   readonly position: number;
+  readonly epoch: string;
+}
+
+/** A point in a channel's numbering. */
+interface Position {
+  readonly seq: number;
+  readonly epoch: string;
+}
+
+/** True when the message comes after `position` (any message of another epoch does; none does before an unknown one). */
+function isAfter(message: BrokerMessage, position: Position | undefined): boolean {
+  if (!position) return true;
+  return message.epoch !== position.epoch || message.seq > position.seq;
 }
 
 const SEND_PLAIN = { binary: false, compress: false } as const;
@@ -86,10 +99,10 @@ export class Session implements Subscriber {
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #channels = new Set<string>();
   /** Highest seq sent per channel: nothing at or below it is sent again. */
-  readonly #sentSeq = new Map<string, number>();
+  readonly #sent = new Map<string, Position>();
   readonly #pending = new Map<string, PendingChannel>();
   /** Per subscription, the seq above which it has been served (live or replayed). */
-  readonly #coveredFrom = new WeakMap<Subscription, number>();
+  readonly #coveredFrom = new WeakMap<Subscription, Position>();
   readonly #bucket: TokenBucket;
   readonly #flood: FloodDetector;
   readonly #log: Logger;
@@ -266,8 +279,8 @@ export class Session implements Subscriber {
       const recovered = frame.since === undefined ? {} : { recovered: answer.recovered };
       this.send({ type: FrameType.Subscribed, ...idOf(id), channel, ...filters, seq: answer.seq, epoch: answer.epoch, ...recovered });
       const coveredFrom = frame.since !== undefined && answer.recovered ? frame.since : answer.seq;
-      this.#catchUp(channel, { subscription, coveredFrom, others, messages: answer.messages, queued: pending.queued, position: answer.seq });
-      if (isNew) this.#coveredFrom.set(subscription, coveredFrom);
+      this.#catchUp(channel, { subscription, coveredFrom, others, messages: answer.messages, queued: pending.queued, position: answer.seq, epoch: answer.epoch });
+      if (isNew) this.#coveredFrom.set(subscription, { seq: coveredFrom, epoch: answer.epoch });
     } finally {
       if (this.#pending.get(channel) === pending) this.#pending.delete(channel);
       this.#flushPending(pending);
@@ -295,21 +308,26 @@ export class Session implements Subscriber {
    * channel were owed while the subscribe was answered. Nothing already sent goes out again.
    */
   #catchUp(channel: string, plan: CatchUpPlan): void {
-    const sentBefore = this.#sentSeq.get(channel) ?? 0;
+    const sentBefore = this.#sent.get(channel);
     const candidates = new Map<number, { message: BrokerMessage; frame?: Buffer }>();
     for (const message of plan.messages) candidates.set(message.seq, { message });
     for (const item of plan.queued) candidates.set(item.message.seq, item);
     plan.queued.length = 0;
-    let lastSent = sentBefore;
+    let last: Position = { seq: plan.position, epoch: plan.epoch };
     for (const { message, frame } of [...candidates.values()].sort((a, b) => a.message.seq - b.message.seq)) {
-      const owedToOthers = plan.others.some((o) => message.seq > (this.#coveredFrom.get(o) ?? Infinity) && o.matches(message.data));
-      const alreadySent = owedToOthers && message.seq <= sentBefore;
-      const wanted = (owedToOthers && !alreadySent) || (!alreadySent && message.seq > plan.coveredFrom && plan.subscription.matches(message.data));
+      const owedToOthers = plan.others.some((o) => {
+        const covered = this.#coveredFrom.get(o);
+        return covered !== undefined && isAfter(message, covered) && o.matches(message.data);
+      });
+      const alreadySent = owedToOthers && !isAfter(message, sentBefore);
+      const covered = { seq: plan.coveredFrom, epoch: plan.epoch };
+      const wanted = (owedToOthers && !alreadySent) || (!alreadySent && isAfter(message, covered) && plan.subscription.matches(message.data));
       if (!wanted) continue;
       this.#sendBytes(frame ?? encodeDelivery(message));
-      lastSent = Math.max(lastSent, message.seq);
+      if (message.epoch !== last.epoch || message.seq > last.seq) last = { seq: message.seq, epoch: message.epoch };
     }
-    this.#sentSeq.set(channel, Math.max(sentBefore, plan.position, lastSent));
+    if (sentBefore && sentBefore.epoch === last.epoch && sentBefore.seq > last.seq) last = sentBefore;
+    this.#sent.set(channel, last);
   }
 
   #removeSubscription(channel: string, subscription: Subscription): void {
@@ -326,7 +344,7 @@ export class Session implements Subscriber {
   async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
     this.ctx.hub.remove(this, frame.channel);
     this.#channels.delete(frame.channel);
-    this.#sentSeq.delete(frame.channel);
+    this.#sent.delete(frame.channel);
     this.send({ type: FrameType.Unsubscribed, ...idOf(frame.id), channel: frame.channel });
   }
 
@@ -356,8 +374,9 @@ export class Session implements Subscriber {
   // ---- sending -------------------------------------------------------------------------------
 
   #sendDelivery(message: BrokerMessage, frame: Buffer): void {
-    if (message.seq <= (this.#sentSeq.get(message.channel) ?? 0)) return;
-    this.#sentSeq.set(message.channel, message.seq);
+    // A new epoch (Redis lost its data, or a local-only outage numbering) restarts the count.
+    if (!isAfter(message, this.#sent.get(message.channel))) return;
+    this.#sent.set(message.channel, { seq: message.seq, epoch: message.epoch });
     this.#sendBytes(frame);
   }
 

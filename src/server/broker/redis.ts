@@ -78,6 +78,7 @@ export class RedisBroker implements Broker {
   readonly #subscriber: Redis;
   readonly #listeners = new Set<BrokerListener>();
   readonly #watched = new Map<string, number>();
+  readonly #readyListeners = new Set<() => void>();
   readonly #now: () => number;
   /** Local delivery and numbering while Redis is unreachable. */
   readonly #fallback: MemoryBroker;
@@ -92,20 +93,44 @@ export class RedisBroker implements Broker {
       lazyConnect: true,
     };
     this.#commands = new Redis(options.url, { ...common, connectionName: 'nexus-commands' });
-    this.#subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true, connectionName: 'nexus-subscriber' });
+    // The subscriber restores exactly the watched set itself on every (re)connect: channels
+    // watched or dropped while Redis was away must not be lost or leak.
+    this.#subscriber = new Redis(options.url, { ...common, autoResubscribe: false, connectionName: 'nexus-subscriber' });
     this.#fallback = new MemoryBroker({ historySize: 0, now: this.#now, epoch: `local:${randomUUID()}` });
     this.#fallback.onMessage((message) => this.#emit(message));
     for (const connection of [this.#commands, this.#subscriber]) {
       connection.on('error', (error: Error) => options.onError?.(error));
     }
     this.#subscriber.on('message', (channel: string, text: string) => this.#onRedisMessage(channel, text));
-    // Subscriptions are restored by ioredis after a reconnect (autoResubscribe).
+    this.#subscriber.on('ready', () => void this.#resubscribe());
+    // Redis may come back empty (no persistence): make sure the epoch exists again at once.
+    this.#commands.on('ready', () => void this.#ensureEpoch().catch(() => undefined));
+    this.#commands.on('ready', () => {
+      for (const listener of this.#readyListeners) listener();
+    });
+  }
+
+  /** Called whenever the command connection becomes ready (first connect and reconnects). */
+  onReady(listener: () => void): () => void {
+    this.#readyListeners.add(listener);
+    return () => this.#readyListeners.delete(listener);
+  }
+
+  async #resubscribe(): Promise<void> {
+    const channels = [...this.#watched.keys()].map(messageChannel);
+    if (channels.length === 0) return;
+    await this.#subscriber.subscribe(...channels).catch((e: Error) => this.options.onError?.(e));
+  }
+
+  async #ensureEpoch(): Promise<string> {
+    await this.#commands.set(EPOCH_KEY, randomUUID(), 'NX');
+    return (await this.#commands.get(EPOCH_KEY)) ?? '';
   }
 
   /** Connects both connections; rejects when Redis cannot be reached at start. */
   async start(): Promise<void> {
     await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
-    await this.#commands.set(EPOCH_KEY, randomUUID(), 'NX');
+    await this.#ensureEpoch();
   }
 
   get #up(): boolean {
@@ -136,14 +161,15 @@ export class RedisBroker implements Broker {
   watch(channel: string): void {
     const count = this.#watched.get(channel) ?? 0;
     this.#watched.set(channel, count + 1);
-    if (count === 0) void this.#subscriber.subscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
+    // While disconnected, nothing is sent: the `ready` handler subscribes the whole watched set.
+    if (count === 0 && this.#subscriber.status === 'ready') void this.#subscriber.subscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
   }
 
   unwatch(channel: string): void {
     const count = this.#watched.get(channel) ?? 0;
     if (count <= 1) {
       this.#watched.delete(channel);
-      if (count === 1) void this.#subscriber.unsubscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
+      if (count === 1 && this.#subscriber.status === 'ready') void this.#subscriber.unsubscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
     } else {
       this.#watched.set(channel, count - 1);
     }
@@ -158,7 +184,7 @@ export class RedisBroker implements Broker {
     if (!this.#up) return this.#fallback.position(channel);
     try {
       const [seq, epoch] = await Promise.all([this.#commands.get(seqKey(channel)), this.#commands.get(EPOCH_KEY)]);
-      return { seq: Number(seq ?? 0), epoch: epoch ?? '' };
+      return { seq: Number(seq ?? 0), epoch: epoch ?? (await this.#ensureEpoch()) };
     } catch {
       return this.#fallback.position(channel);
     }
@@ -167,7 +193,8 @@ export class RedisBroker implements Broker {
   async replay(channel: string, since: number, epoch: string | undefined): Promise<Replay> {
     if (!this.#up) throw new Error('Redis is unreachable');
     const reply = (await this.#commands.eval(REPLAY_SCRIPT, 3, seqKey(channel), historyKey(channel), EPOCH_KEY, String(since))) as [number, string, number, ...string[]];
-    const [seq, currentEpoch, oldest, ...items] = reply;
+    const [seq, storedEpoch, oldest, ...items] = reply;
+    const currentEpoch = storedEpoch || (await this.#ensureEpoch());
     const base = { seq, epoch: currentEpoch };
     const sameEpoch = epoch === undefined || epoch === currentEpoch;
     if (!sameEpoch || since > seq || since + 1 < oldest) return { ...base, recovered: false, messages: [] };

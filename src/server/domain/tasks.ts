@@ -40,6 +40,7 @@ export interface TaskRegistryOptions {
 }
 
 export const DEFAULT_TASK_CAPACITY = 10_000;
+const SILENT = { info: () => {}, warn: () => {} } as unknown as Pick<Logger, 'info' | 'warn'>;
 
 export class TaskRegistry {
   // Insertion order = creation order: the first key is the oldest task.
@@ -52,8 +53,28 @@ export class TaskRegistry {
 
   /** Feeds a broker message; only `commands` and `tasks` matter. */
   observe(message: BrokerMessage): void {
-    if (message.channel === Channel.Commands) this.#onCommand(message.data, this.options.isLocal?.(message) ?? true);
+    if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, this.options.isLocal?.(message) ?? true);
     else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from);
+  }
+
+  /**
+   * Learns from shared history (a process joining, or Redis back): same rules, but nothing is
+   * announced and nothing is logged — old updates that no longer apply are expected there.
+   */
+  learn(message: BrokerMessage): void {
+    this.#quiet = true;
+    try {
+      if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, false);
+      else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from);
+    } finally {
+      this.#quiet = false;
+    }
+  }
+
+  #quiet = false;
+
+  get #log(): Pick<Logger, 'info' | 'warn'> {
+    return this.#quiet ? SILENT : this.options.logger;
   }
 
   get(taskId: string): Task | undefined {
@@ -78,23 +99,23 @@ export class TaskRegistry {
     return this.#tasks.size;
   }
 
-  #onCommand(data: unknown, announce: boolean): void {
+  #onCommand(data: unknown, at: string, announce: boolean): void {
     const parsed = commandSchema.safeParse(data);
     if (!parsed.success) {
-      this.options.logger.info({ reason: parsed.error.issues[0]?.message }, 'command ignored by task registry: not a task command');
+      this.#log.info({ reason: parsed.error.issues[0]?.message }, 'command ignored by task registry: not a task command');
       return;
     }
     const command: Command = parsed.data;
-    if (command.command === CommandName.ExecuteTask) this.#create(command.task_id, command.agent_id, command.params, announce);
+    if (command.command === CommandName.ExecuteTask) this.#create(command.task_id, command.agent_id, command.params, at, announce);
     else this.#cancelQueued(command.task_id, announce);
   }
 
-  #create(taskId: string, agentId: string | undefined, params: Record<string, unknown> | undefined, announce: boolean): void {
+  /** `at` is the command's broker timestamp: the same on every process. */
+  #create(taskId: string, agentId: string | undefined, params: Record<string, unknown> | undefined, at: string, announce: boolean): void {
     if (this.#tasks.has(taskId)) {
-      this.options.logger.warn({ taskId }, 'execute_task for an existing task id ignored');
+      this.#log.warn({ taskId }, 'execute_task for an existing task id ignored');
       return;
     }
-    const at = new Date(this.options.now()).toISOString();
     const task: Task = {
       task_id: taskId,
       status: TaskStatus.Queued,
@@ -122,14 +143,14 @@ export class TaskRegistry {
     const parsed = taskUpdateSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      this.options.logger.warn({ from, reason: `${issue?.path.join('.')}: ${issue?.message}` }, 'task update rejected');
+      this.#log.warn({ from, reason: `${issue?.path.join('.')}: ${issue?.message}` }, 'task update rejected');
       return;
     }
     const update = parsed.data;
     const current = this.#tasks.get(update.task_id);
     const problem = current ? taskTransitionProblem(current, update) : undefined;
     if (problem) {
-      this.options.logger.warn({ from, taskId: update.task_id, problem }, 'task update rejected');
+      this.#log.warn({ from, taskId: update.task_id, problem }, 'task update rejected');
       return;
     }
     if (current && sameTaskState(current, update)) return;
