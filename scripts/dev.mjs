@@ -7,13 +7,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const serverPort = process.env.PORT ?? '8080';
 const env = { ...process.env, PORT: serverPort, NEXUS_MOCK_AGENTS: process.env.NEXUS_MOCK_AGENTS ?? '5' };
 
-const first = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+// The tools' own entry points run directly under this Node (no npx wrapper), so stopping a
+// child stops the tool itself.
+const TSC = 'node_modules/typescript/bin/tsc';
+const VITE = 'node_modules/vite/bin/vite.js';
+
+const first = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (first.status !== 0) process.exit(first.status ?? 1);
 
 const children = [
-  spawn('npx', ['tsc', '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }),
+  spawn(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }),
   spawn(process.execPath, ['--watch-path=dist/server', '--watch-path=dist/protocol', 'dist/server/main.js'], { cwd: root, env, stdio: 'inherit' }),
-  spawn('npx', ['vite'], { cwd: root, env: { ...env, NEXUS_DEV_SERVER_URL: `http://127.0.0.1:${serverPort}` }, stdio: 'inherit' }),
+  spawn(process.execPath, [VITE], { cwd: root, env: { ...env, NEXUS_DEV_SERVER_URL: `http://127.0.0.1:${serverPort}` }, stdio: 'inherit' }),
 ];
 
 let stopping = false;
