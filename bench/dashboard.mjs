@@ -100,6 +100,29 @@ async function printProfile(cdp, ms) {
   const top = [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, 25);
   console.log(`CPU profile, ${ms} ms:`);
   for (const [key, us] of top) console.log(`${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  printLongRuns(profile, byId);
+}
+
+/** The busiest stretches without idle samples (≈ long tasks), with their top functions. */
+function printLongRuns(profile, byId) {
+  const runs = [];
+  let current;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id).callFrame;
+    const dtUs = profile.timeDeltas[i] ?? 0;
+    if (frame.functionName === '(idle)') {
+      current = undefined;
+      return;
+    }
+    if (!current) runs.push((current = { us: 0, self: new Map() }));
+    current.us += dtUs;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`;
+    current.self.set(key, (current.self.get(key) ?? 0) + dtUs);
+  });
+  for (const run of runs.sort((a, b) => b.us - a.us).slice(0, 3)) {
+    console.log(`busy stretch of ${(run.us / 1000).toFixed(0)} ms:`);
+    for (const [key, us] of [...run.self].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${(us / 1000).toFixed(0).padStart(5)} ms  ${key}`);
+  }
 }
 
 async function main() {

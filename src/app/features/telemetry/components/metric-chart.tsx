@@ -9,7 +9,7 @@ import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store
 import { buildChartData, type ChartData } from '../lib/chart-data';
 
 /** A chart redraws at most this often (the charts' only per-data cost). */
-export const MIN_REDRAW_MS = 250;
+export const MIN_REDRAW_MS = 200;
 const IDLE_REDRAW_MS = 2000;
 const STAGGER_MS = 16;
 const EMPTY: ChartData = { rows: [], lines: [], fleet: false, agentCount: 0 };
