@@ -4,7 +4,9 @@
  * `blackhole(true)` silently stops forwarding bytes in both directions without closing anything
  * (a dead route: the sockets look open, nothing arrives). New connections made while blackholed
  * are accepted but get nothing through either. `connections` counts every accepted connection,
- * so a test can tell how many times a client tried to connect.
+ * so a test can tell how many times a client tried to connect. `setTarget(port)` re-points new
+ * connections (a load balancer in front of several processes) and `refuse(true)` closes new
+ * connections at once (no process behind the balancer); open connections keep their target.
  */
 import { connect, createServer, type Socket } from 'node:net';
 
@@ -21,6 +23,12 @@ export interface TcpProxy {
   cutAll(): void;
   /** Drops (on) or forwards again (off) every byte in both directions; sockets stay open. */
   blackhole(on: boolean): void;
+  /** Target port of every accepted connection, in order (refused ones are not listed). */
+  readonly routed: readonly number[];
+  /** New connections go to this port on the target host. */
+  setTarget(port: number): void;
+  /** While on, new connections are closed at once. */
+  refuse(on: boolean): void;
   /** Cuts every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -34,10 +42,18 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
   const pairs = new Set<Pair>();
   let blackholed = false;
   let accepted = 0;
+  let target = targetPort;
+  let refusing = false;
+  const routed: number[] = [];
 
   const server = createServer((downstream) => {
+    if (refusing) {
+      downstream.destroy();
+      return;
+    }
     accepted += 1;
-    const upstream = connect({ host: targetHost, port: targetPort });
+    routed.push(target);
+    const upstream = connect({ host: targetHost, port: target });
     const pair: Pair = { downstream, upstream };
     pairs.add(pair);
     const end = () => {
@@ -89,6 +105,15 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
     cutAll,
     blackhole(on: boolean) {
       blackholed = on;
+    },
+    get routed() {
+      return routed;
+    },
+    setTarget(next: number) {
+      target = next;
+    },
+    refuse(on: boolean) {
+      refusing = on;
     },
     close() {
       cutAll();
