@@ -4,7 +4,7 @@
 // Every figure is the median of the runs with [min–max]; JSON goes to bench/results/.
 //
 //   npm run bench                    all scenarios, 3 runs each (~15–20 min on 2 cores)
-//   npm run bench -- S1 S2           only those (S1 S2 S3 S4 S5 Scale)
+//   npm run bench -- S1 S2           only those (S1 S2 S3 S4 S5 Scale Deflate)
 //   npm run bench -- --runs 5        more runs
 //   npm run bench -- --quick         1 run, small counts: a smoke test (~2 min)
 //   npm run bench -- --profile       also one S1 run of Nexus under --cpu-prof, top self time
@@ -40,6 +40,17 @@ const CHANNEL = 'bench';
 const PUBLISHERS = 20; // Nexus allows 100 frames/s per connection (burst 200): spread the publishing
 const WINDOW = 5; // unacked publishes per publisher connection
 const BYTES = 200; // payload size
+// Deflate scenario: a telemetry-sized payload (its delivery frame stays under Nexus's 1 KiB
+// compression threshold, so it is never compressed) and a compressible ~4 KB one.
+const DEFLATE_SIZES = [
+  { prefix: 'small', bytes: 250, label: '~250 B' },
+  { prefix: 'large', bytes: 4000, label: '~4 KB' },
+];
+// With deflate on, a burst outruns compression by tens of seconds: each subscriber's send queue
+// can near the default 4 MiB NEXUS_MAX_BUFFERED (1,000 × ~4 KB), and the heartbeat ping waits
+// behind it, so the 30 s heartbeat terminates healthy subscribers. Both are raised, in both
+// cases, so every delivery arrives and the figures are comparable.
+const DEFLATE_SERVER_ENV = { NEXUS_MAX_BUFFERED: String(64 * 2 ** 20), NEXUS_HEARTBEAT_MS: '600000' };
 
 const SIZES = QUICK
   ? {
@@ -49,6 +60,7 @@ const SIZES = QUICK
       S4: { ownSubs: 2000, ownPublishes: 200, sharedSubs: 200, values: 10, sharedPublishes: 200 },
       S5: { clients: 200 },
       Scale: { subs: 200, rate: 100, durationS: 3, messages: 400 },
+      Deflate: { subs: 100, messages: 300, warmup: 20 },
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -57,9 +69,13 @@ const SIZES = QUICK
       S4: { ownSubs: 10_000, ownPublishes: 1000, sharedSubs: 1000, values: 10, sharedPublishes: 1000 },
       S5: { clients: 1000 },
       Scale: { subs: 1000, rate: 100, durationS: 10, messages: 2000 },
+      Deflate: { subs: 500, messages: 1000, warmup: 50 },
     };
 
-const TARGET_NAMES = { nexus: 'Nexus', ws: 'ws', socketio: 'Socket.IO', memory: 'Nexus 1× memory', redis: 'Nexus 2× Redis' };
+const TARGET_NAMES = {
+  nexus: 'Nexus', ws: 'ws', socketio: 'Socket.IO', memory: 'Nexus 1× memory', redis: 'Nexus 2× Redis',
+  deflateOn: 'NEXUS_DEFLATE=on', deflateOff: 'NEXUS_DEFLATE=off',
+};
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -78,14 +94,14 @@ function need(ok, message) {
 }
 
 /** One server of `kind`, a load client, `subs` subscribers and the publishers. */
-async function setUp(scope, kind, { subs, filterMode, values, fds, nodeArgs }) {
+async function setUp(scope, kind, { subs, filterMode, values, fds, nodeArgs, env, deflate = false }) {
   const port = await freePort();
-  const server = await startTarget(scope, kind, port, { fds, nodeArgs });
+  const server = await startTarget(scope, kind, port, { fds, nodeArgs, env });
   const client = await startLoadClient(scope, { fds });
   const urls = [urlFor(kind, port)];
-  const sub = await client.call('subscribe', { kind: clientKind(kind), urls, count: subs, channel: CHANNEL, filterMode, values, secret: NEXUS_SECRET }, 180_000);
+  const sub = await client.call('subscribe', { kind: clientKind(kind), urls, count: subs, channel: CHANNEL, filterMode, values, secret: NEXUS_SECRET, deflate }, 180_000);
   need(sub.failures === 0, `${sub.failures} of ${subs} subscribers failed: ${sub.firstFailure}`);
-  await client.call('publishers', { kind: clientKind(kind), urls, count: PUBLISHERS, secret: NEXUS_SECRET });
+  await client.call('publishers', { kind: clientKind(kind), urls, count: PUBLISHERS, secret: NEXUS_SECRET, deflate });
   return { port, server, client, urls, sub };
 }
 
@@ -383,6 +399,59 @@ const SCENARIOS = {
         deliveriesPerS: burst.deliveriesPerS, publishesPerS: burst.publishesPerS, lost: burst.lost,
         serverCpuPct: cpu.pct, clientCpuPct: burst.clientCpuPct, otherCpuPct: cpu.otherPct, boundBy: boundBy(cpu.pct, burst.clientCpuPct),
       };
+    },
+  },
+
+  Deflate: {
+    title: (s) => `Deflate: permessage-deflate cost per recipient. Nexus with NEXUS_DEFLATE=on vs off, every load-client connection offering permessage-deflate; ` +
+      `${fmt(s.subs)} subscribers on one channel, ${fmt(s.messages)} messages of ${DEFLATE_SIZES.map((d) => d.label).join(', then ')} telemetry-like JSON ` +
+      `(repeated field names, varying values), ${PUBLISHERS} publishers × window ${WINDOW}, each size after its own warm-up. Frames under 1 KiB are never compressed. ` +
+      `Both cases run with NEXUS_MAX_BUFFERED=64 MiB and NEXUS_HEARTBEAT_MS=600000: with deflate on, a burst's compression backlog delays the heartbeat ping past 30 s`,
+    targets: ['deflateOn', 'deflateOff'],
+    timeoutMs: 360_000,
+    rows: DEFLATE_SIZES.flatMap(({ prefix, label }) => [
+      { key: `${prefix}DeliveriesPerS`, label: `${label}: delivered messages/s`, digits: 0, better: 'higher' },
+      { key: `${prefix}CpuUsPerDelivery`, label: `${label}: server CPU per delivery, µs`, digits: 2, better: 'lower' },
+      { key: `${prefix}WireBytesPerDelivery`, label: `${label}: bytes on the wire per delivery`, digits: 0, better: 'lower' },
+      { key: `${prefix}Seconds`, label: `${label}: time to deliver all, s`, digits: 2, better: 'lower' },
+      { key: `${prefix}Lost`, label: `${label}: lost deliveries`, digits: 0, better: 'lower' },
+      { key: `${prefix}ServerCpuPct`, label: `${label}: server CPU, % of one core`, digits: 0 },
+      { key: `${prefix}ClientCpuPct`, label: `${label}: load-client CPU, % of one core`, digits: 0 },
+      { key: `${prefix}OtherCpuPct`, label: `${label}: other processes on the machine, %`, digits: 0 },
+    ]),
+    async run(scope, kind, s) {
+      const on = kind === 'deflateOn';
+      const env = { NEXUS_DEFLATE: on ? 'on' : 'off', ...DEFLATE_SERVER_ENV };
+      const { server, client } = await setUp(scope, 'nexus', { subs: s.subs, fds: s.subs + 512, env, deflate: true });
+      const negotiated = await client.call('subscriberBytes');
+      need(negotiated.deflate === (on ? s.subs : 0), `permessage-deflate negotiated by ${negotiated.deflate} of ${s.subs} subscribers with NEXUS_DEFLATE=${on ? 'on' : 'off'}`);
+      const burst = (bytes, count, extra = {}) =>
+        client.call('burst', { channel: CHANNEL, count, window: WINDOW, bytes, shape: 'telemetry', expected: count * s.subs, deadlineMs: 240_000, ...extra }, 300_000);
+      const metrics = {};
+      const errors = [];
+      for (const { prefix, bytes } of DEFLATE_SIZES) {
+        // Warm-up per size: the ~4 KB one creates every subscriber's deflate context (ws makes
+        // it on the first compressed frame), so ~250 B is measured without them, as in a
+        // deployment that only ever sends small frames.
+        await burst(bytes, s.warmup, { idleMs: 3000 });
+        const before = await client.call('subscriberBytes');
+        const meter = cpuMeter(server.pid, client.pid);
+        const r = await burst(bytes, s.messages);
+        const cpu = meter.stop();
+        const after = await client.call('subscriberBytes');
+        Object.assign(metrics, {
+          [`${prefix}DeliveriesPerS`]: r.deliveriesPerS,
+          [`${prefix}CpuUsPerDelivery`]: r.delivered > 0 ? (cpu.cpuS / r.delivered) * 1e6 : NaN,
+          [`${prefix}WireBytesPerDelivery`]: r.delivered > 0 ? (after.bytes - before.bytes) / r.delivered : NaN,
+          [`${prefix}Seconds`]: r.deliverMs / 1000,
+          [`${prefix}Lost`]: r.lost,
+          [`${prefix}ServerCpuPct`]: cpu.pct,
+          [`${prefix}ClientCpuPct`]: r.clientCpuPct,
+          [`${prefix}OtherCpuPct`]: cpu.otherPct,
+        });
+        errors.push(...(r.publisherErrors ?? []));
+      }
+      return { ...metrics, ...(errors.length ? { publisherErrors: errors } : {}) };
     },
   },
 };

@@ -2,7 +2,8 @@
 // client core). It holds the subscriber and publisher connections of one scenario run and is
 // driven over IPC: { id, cmd, args } in, { id, ok, result | error } out.
 //
-// Receiving is kept lean: raw `ws` without permessage-deflate, no JSON.parse of deliveries —
+// Receiving is kept lean: raw `ws` without permessage-deflate (only the Deflate scenario offers
+// it, with `deflate: true`), no JSON.parse of deliveries —
 // a delivery is recognised by its first bytes (`{"type":"message"`) and the publish time is read
 // from the payload's `"t":` field with indexOf. Socket.IO subscribers use socket.io-client
 // (websocket transport only), which parses every packet itself. Publishers and subscribers live
@@ -66,9 +67,9 @@ function wsUrl(base, token) {
 }
 
 /** A raw-ws subscriber (Nexus or the ws peer); resolves once the subscribe is answered. */
-function rawSubscriber(url, token, frame) {
+function rawSubscriber(url, token, frame, deflate = false) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl(url, token), { perMessageDeflate: false });
+    const ws = new WebSocket(wsUrl(url, token), { perMessageDeflate: deflate });
     let ready = false;
     const timer = setTimeout(() => fail(new Error('subscribe timed out')), CONNECT_TIMEOUT_MS);
     const fail = (error) => {
@@ -87,7 +88,13 @@ function rawSubscriber(url, token, frame) {
       if (reply.type === 'subscribed') {
         ready = true;
         clearTimeout(timer);
-        resolve({ close: () => ws.terminate() });
+        resolve({
+          close: () => ws.terminate(),
+          // Bytes off the wire (TCP payload: frames as sent, compressed or not) and whether
+          // permessage-deflate was negotiated: for the Deflate scenario.
+          bytesRead: () => ws._socket?.bytesRead ?? 0,
+          deflate: ws.extensions.includes('permessage-deflate'),
+        });
       } else if (reply.type === 'error') {
         fail(new Error(`subscribe refused: ${reply.code} ${reply.message}`));
       }
@@ -96,9 +103,9 @@ function rawSubscriber(url, token, frame) {
 }
 
 /** A raw-ws publisher; `publish` resolves true on ack, false on an error reply. */
-function rawPublisher(url, token) {
+function rawPublisher(url, token, deflate = false) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl(url, token), { perMessageDeflate: false });
+    const ws = new WebSocket(wsUrl(url, token), { perMessageDeflate: deflate });
     const pending = new Map();
     let nextId = 1;
     const errors = [];
@@ -231,6 +238,36 @@ function makePayload(bytes) {
   };
 }
 
+/**
+ * A ~`bytes`-byte telemetry-like JSON payload: publish time `t` first, then the agent, a counter
+ * and an array of readings whose field names repeat and whose values vary (seeded by the
+ * counter), so deflate finds what real telemetry offers it, not a run of one padding byte.
+ */
+function makeTelemetryPayload(bytes) {
+  const build = (n, agentId, t, readings) => {
+    let seed = (n + 1) * 2654435761 >>> 0;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const list = [];
+    for (let i = 0; i < readings; i++) {
+      list.push({ sensor: `sensor_${i}`, value: Math.round(rnd() * 1e6) / 1e3, unit: 'celsius', ok: rnd() > 0.05 });
+    }
+    return { t, agent_id: agentId, n, status: 'running', readings: list };
+  };
+  // Readings per message: the count that brings the JSON nearest to `bytes` (at least one).
+  const sizeWith = (readings) => JSON.stringify(build(0, 'a00', 123456.789, readings)).length;
+  let readings = 1;
+  while (Math.abs(sizeWith(readings + 1) - bytes) < Math.abs(sizeWith(readings) - bytes)) readings++;
+  return (n, agentId) => {
+    const obj = build(n, agentId, Math.round(performance.now() * 1000) / 1000, readings);
+    return { json: JSON.stringify(obj), obj };
+  };
+}
+
 function agentFor(mode, n, agents, values) {
   if (mode === 'own') return `a${(n * 7919) % agents}`; // a spread of distinct agents, one subscriber each
   if (mode === 'shared') return `a${n % values}`;
@@ -272,7 +309,7 @@ function cpuPct(start, t0) {
 
 const commands = {
   /** Opens `count` subscribers (round-robin over `urls`), each subscribed to `channel`. */
-  async subscribe({ kind, urls, count, channel, filterMode = 'none', values = 10, secret, concurrency = 100, prefix = 'sub' }) {
+  async subscribe({ kind, urls, count, channel, filterMode = 'none', values = 10, secret, concurrency = 100, prefix = 'sub', deflate = false }) {
     const tokens = kind === 'socketio' ? [] : await signTokens(secret, prefix, 'viewer', count);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -281,7 +318,7 @@ const commands = {
       const filters = filtersFor(filterMode, i, values);
       const sub = kind === 'socketio'
         ? await ioSubscriber(url, channel, filters)
-        : await rawSubscriber(url, tokens[i], JSON.stringify({ action: 'subscribe', channel, id: 1, ...(filters ? { filters } : {}) }));
+        : await rawSubscriber(url, tokens[i], JSON.stringify({ action: 'subscribe', channel, id: 1, ...(filters ? { filters } : {}) }), deflate);
       subscribers.push(sub);
     });
     const ms = performance.now() - t0;
@@ -298,11 +335,11 @@ const commands = {
   },
 
   /** Opens `count` publisher connections (operators), round-robin over `urls`. */
-  async publishers({ kind, urls, count, secret }) {
+  async publishers({ kind, urls, count, secret, deflate = false }) {
     const tokens = kind === 'socketio' ? [] : await signTokens(secret, 'pub', 'operator', count);
     for (let i = 0; i < count; i++) {
       const url = urls[i % urls.length];
-      publishers.push(kind === 'socketio' ? await ioPublisher(url) : await rawPublisher(url, tokens[i]));
+      publishers.push(kind === 'socketio' ? await ioPublisher(url) : await rawPublisher(url, tokens[i], deflate));
     }
     return { publishers: publishers.length };
   },
@@ -312,8 +349,8 @@ const commands = {
    * n ≡ p (mod publishers), with at most `window` unacked at a time. Then waits until `expected`
    * deliveries arrived (or nothing arrived for `idleMs`).
    */
-  async burst({ channel, count, window = 5, bytes = 200, agentMode = 'none', agents = 1000, values = 10, expected, idleMs = 5000, deadlineMs = 120_000, latency = false }) {
-    const payload = makePayload(bytes);
+  async burst({ channel, count, window = 5, bytes = 200, shape = 'pad', agentMode = 'none', agents = 1000, values = 10, expected, idleMs = 5000, deadlineMs = 120_000, latency = false }) {
+    const payload = shape === 'telemetry' ? makeTelemetryPayload(bytes) : makePayload(bytes);
     const startDelivered = delivered;
     recording = latency;
     sampleCount = 0;
@@ -388,6 +425,17 @@ const commands = {
       latency: latencySummary(),
       ...publisherErrors(),
     };
+  },
+
+  /** Bytes the raw subscribers read off their sockets so far, and how many negotiated deflate. */
+  async subscriberBytes() {
+    let bytes = 0;
+    let deflate = 0;
+    for (const sub of subscribers) {
+      bytes += sub.bytesRead?.() ?? 0;
+      if (sub.deflate) deflate++;
+    }
+    return { bytes, deflate, subscribers: subscribers.length };
   },
 
   async closeAll() {

@@ -10,7 +10,7 @@ import { Channel, CloseCode, CloseReason, Limits, type Task, type TaskUpdate } f
 import { createAuth, type Auth, type Principal } from './auth.js';
 import type { Broker, BrokerMessage } from './broker/broker.js';
 import { AgentRegistry } from './domain/agents.js';
-import { TaskRegistry } from './domain/tasks.js';
+import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './domain/tasks.js';
 import { domainRoutes } from './http/domain-routes.js';
 import { MemoryBroker } from './broker/memory.js';
 import { RedisBroker } from './broker/redis.js';
@@ -153,6 +153,9 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
     logger: logger.child({ module: 'tasks' }),
     now,
     isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
+    ...(broker instanceof RedisBroker
+      ? { persist: (task: Task) => void broker.putTask(task, DEFAULT_TASK_CAPACITY).catch((error: Error) => logger.debug({ err: error.message }, 'task not stored in Redis')) }
+      : {}),
     // Deferred, so the update follows the command that caused it on every subscriber's wire.
     publishUpdate: (task) =>
       queueMicrotask(() => {
@@ -169,9 +172,15 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
   });
   // Joining processes that already ran: learn the tasks and agents still in shared history.
   // Retried whenever Redis (re)connects: a process that started while Redis was away catches up.
-  const learn = () => void warmUp(broker, historySize, [Channel.Commands, Channel.Tasks, Channel.Telemetry], (m) => (tasks.learn(m), agents.observe(m)), logger);
-  const offReady = broker instanceof RedisBroker ? broker.onReady(learn) : undefined;
-  if (broker.kind === 'redis' && broker.health().healthy) learn();
+  const learn = async () => {
+    // Agents from recent telemetry; then stored task states, then the newer task changes still
+    // in the shared history.
+    await warmUp(broker, historySize, [Channel.Telemetry], (m) => agents.observe(m), logger);
+    if (broker instanceof RedisBroker) tasks.restore(await broker.loadTasks<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
+    await warmUp(broker, historySize, [Channel.Commands, Channel.Tasks], (m) => tasks.learn(m), logger);
+  };
+  const offReady = broker instanceof RedisBroker ? broker.onReady(() => void learn()) : undefined;
+  if (broker.kind === 'redis' && broker.health().healthy) void learn();
   return {
     tasks,
     agents,

@@ -71,6 +71,26 @@ for i = 1, #items do out[#out + 1] = items[i] end
 return out
 `;
 
+// KEYS: tasks hash, created index. ARGV: id, JSON, created ms, capacity. Keeps the newest tasks.
+const PUT_TASK_SCRIPT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then
+  local old = redis.call('ZPOPMIN', KEYS[2], extra)
+  for i = 1, #old, 2 do redis.call('HDEL', KEYS[1], old[i]) end
+end
+return 1
+`;
+const TASKS_KEY = `${PREFIX}tasks`;
+const TASKS_BY_CREATED_KEY = `${PREFIX}tasks:created`;
+
+/** A task as stored in Redis: an id, its JSON and its creation time. */
+export interface StoredTask {
+  readonly task_id: string;
+  readonly created_at: string;
+}
+
 export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
   readonly processId = randomUUID();
@@ -199,6 +219,20 @@ export class RedisBroker implements Broker {
     const sameEpoch = epoch === undefined || epoch === currentEpoch;
     if (!sameEpoch || since > seq || since + 1 < oldest) return { ...base, recovered: false, messages: [] };
     return { ...base, recovered: true, messages: items.map((text) => JSON.parse(text) as BrokerMessage) };
+  }
+
+  /** Stores a task's latest state (CONTRACT §9: task state is kept in Redis when configured). */
+  async putTask(task: StoredTask, capacity: number): Promise<void> {
+    const createdMs = Date.parse(task.created_at) || this.#now();
+    await this.#commands.eval(PUT_TASK_SCRIPT, 2, TASKS_KEY, TASKS_BY_CREATED_KEY, task.task_id, JSON.stringify(task), String(createdMs), String(capacity));
+  }
+
+  /** The newest `limit` stored tasks, oldest first. */
+  async loadTasks<T extends StoredTask>(limit: number): Promise<T[]> {
+    const ids = await this.#commands.zrevrange(TASKS_BY_CREATED_KEY, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const texts = await this.#commands.hmget(TASKS_KEY, ...ids);
+    return texts.flatMap((text) => (text ? [JSON.parse(text) as T] : [])).reverse();
   }
 
   health(): BrokerHealth {

@@ -37,6 +37,8 @@ export interface TaskRegistryOptions {
    * state; only the accepting one announces the follow-up update, so it is published once.
    */
   readonly isLocal?: (message: BrokerMessage) => boolean;
+  /** Stores a task's new state where every process can read it (Redis); called once per change, by the accepting process. */
+  readonly persist?: (task: Task) => void;
 }
 
 export const DEFAULT_TASK_CAPACITY = 10_000;
@@ -53,8 +55,14 @@ export class TaskRegistry {
 
   /** Feeds a broker message; only `commands` and `tasks` matter. */
   observe(message: BrokerMessage): void {
-    if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, this.options.isLocal?.(message) ?? true);
-    else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from);
+    const local = this.options.isLocal?.(message) ?? true;
+    if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, local);
+    else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from, local);
+  }
+
+  /** Loads stored tasks (oldest first), e.g. from Redis when the process starts. */
+  restore(tasks: readonly Task[]): void {
+    for (const task of tasks) if (!this.#tasks.has(task.task_id)) this.#store(task);
   }
 
   /**
@@ -65,7 +73,7 @@ export class TaskRegistry {
     this.#quiet = true;
     try {
       if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, false);
-      else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from);
+      else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from, false);
     } finally {
       this.#quiet = false;
     }
@@ -127,7 +135,7 @@ export class TaskRegistry {
       updated_at: at,
     };
     this.#store(task);
-    if (announce) this.options.publishUpdate(task);
+    if (announce) this.#announce(task);
   }
 
   /** A task nobody runs yet is cancelled by the registry; a running one by its agent. */
@@ -136,10 +144,15 @@ export class TaskRegistry {
     if (!task || task.status !== TaskStatus.Queued) return;
     const cancelled: Task = { ...task, status: TaskStatus.Cancelled, updated_at: new Date(this.options.now()).toISOString() };
     this.#tasks.set(taskId, cancelled);
-    if (announce) this.options.publishUpdate(cancelled);
+    if (announce) this.#announce(cancelled);
   }
 
-  #onUpdate(data: unknown, from: string): void {
+  #announce(task: Task): void {
+    this.options.publishUpdate(task);
+    this.options.persist?.(task);
+  }
+
+  #onUpdate(data: unknown, from: string, local: boolean): void {
     const parsed = taskUpdateSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -154,7 +167,9 @@ export class TaskRegistry {
       return;
     }
     if (current && sameTaskState(current, update)) return;
-    this.#store(mergeTaskUpdate(current, update, new Date(this.options.now()).toISOString()));
+    const task = mergeTaskUpdate(current, update, new Date(this.options.now()).toISOString());
+    this.#store(task);
+    if (local) this.options.persist?.(task);
   }
 
   #store(task: Task): void {
