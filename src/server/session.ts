@@ -149,6 +149,10 @@ export class Session implements Subscriber {
   /** Heartbeat tick: terminates a peer that did not answer the previous ping, then pings. */
   heartbeat(): void {
     if (this.#closed) return;
+    // With frames still queued on our side (e.g. behind permessage-deflate), the last ping may
+    // not have left yet: a missing pong proves nothing. A peer that really stopped reading is
+    // cut by the slow-consumer limit instead.
+    if (this.socket.bufferedAmount > 0) return;
     if (!this.#alive) {
       this.#log.info('heartbeat missed, terminating');
       this.socket.terminate();
