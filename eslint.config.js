@@ -1,4 +1,4 @@
-// Lint: TypeScript rules plus the import boundaries of the design (protocol ← client ← {app, mock},
+// Lint: TypeScript rules plus the import boundaries of the design (protocol ← client ← {app, client-node ← mock},
 // protocol ← server; app never imports server; only auth.ts imports jose, only broker/redis.ts ioredis).
 import js from '@eslint/js';
 import globals from 'globals';
@@ -27,7 +27,7 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [area('client'), area('server'), area('app'), area('mock'),
+        patterns: [area('client'), area('client-node'), area('server'), area('app'), area('mock'),
           { group: ['node:*', 'ws', 'express', 'react', 'react-dom'], message: 'src/protocol is pure: no I/O, no Node or DOM APIs' }],
       }],
     },
@@ -35,6 +35,15 @@ export default tseslint.config(
   {
     files: ['src/client/**/*.ts'],
     ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [area('server'), area('app'), area('mock'), area('client-node'),
+          { group: ['node:*', 'ws'], message: 'src/client runs in browsers too: inject platform pieces (src/client-node does it for Node)' }],
+      }],
+    },
+  },
+  {
+    files: ['src/client-node/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('app'), area('mock')] }] },
   },
   {
@@ -43,7 +52,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')],
-        patterns: [area('app'), area('client'), area('mock')],
+        patterns: [area('app'), area('client'), area('client-node'), area('mock')],
       }],
     },
   },
@@ -60,6 +69,6 @@ export default tseslint.config(
   {
     files: ['src/app/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock')] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock'), area('client-node')] }] },
   },
 );

@@ -12,7 +12,7 @@ import { startProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
 import { signToken, tokenFor } from '../../test/helpers/tokens.js';
 import { sleep, TestClient } from '../../test/helpers/ws-client.js';
 import type { ClientEvents } from './events.js';
-import { NexusWebSocket, type NexusWebSocketOptions } from './node.js';
+import { NexusWebSocket, type NexusWebSocketOptions } from '../client-node/index.js';
 import type { TokenProvider } from './token.js';
 
 const cleanups: (() => unknown)[] = [];

@@ -4,7 +4,7 @@
  * unaddressed ones it wins the claim for — and honours `cancel_task`. Malformed or unknown
  * commands are ignored with a log line; nothing a command says can crash the agent.
  */
-import { NexusWebSocket, type NexusWebSocketOptions, type TokenProvider } from '../client/node.js';
+import { NexusWebSocket, type NexusWebSocketOptions, type TokenProvider } from '../client-node/index.js';
 import { Channel, CommandName, commandSchema, taskClaimSchema, type Command } from '../protocol/index.js';
 import { deriveSeed, seededRandom, type Random } from './random.js';
 import { TaskRunner } from './task-runner.js';

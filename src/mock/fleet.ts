@@ -1,5 +1,5 @@
 /** A fleet of simulated agents: `agent_001` … `agent_NNN`, each with its own seed and token. */
-import type { NexusWebSocketOptions, TokenProvider } from '../client/node.js';
+import type { NexusWebSocketOptions, TokenProvider } from '../client-node/index.js';
 import { SimulatedAgent, type AgentLogger } from './agent.js';
 import { deriveSeed } from './random.js';
 

@@ -7,7 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NexusWebSocket } from '../../client/node.js';
+import { NexusWebSocket } from '../../client-node/index.js';
 import { startFleet, type Fleet } from '../../mock/fleet.js';
 import type { AgentInfo, Task } from '../../protocol/index.js';
 import { clientPool, deliveries, restJson, waitForFrame } from '../../../test/helpers/assertions.js';

@@ -9,7 +9,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NexusWebSocket } from '../../client/node.js';
+import { NexusWebSocket } from '../../client-node/index.js';
 import type { Task } from '../../protocol/index.js';
 import { clientPool, deliveries, restJson, waitForFrame } from '../../../test/helpers/assertions.js';
 import { pollUntil } from '../../../test/helpers/raw.js';

@@ -1,0 +1,18 @@
+/**
+ * Node.js adapter of the client: the same `NexusWebSocket` with `ws` injected as its WebSocket
+ * (Node 20 has no global WebSocket, and `ws` reports refused upgrades' HTTP status, so a refused
+ * token ends in `failed` instead of a retry loop). It lives outside `src/client`, whose core
+ * imports only `src/protocol`; `package.json` maps `./client` here under Node.
+ */
+import WebSocket from 'ws';
+import { NexusWebSocket as BaseClient, type NexusWebSocketOptions, type WebSocketConstructor } from '../client/index.js';
+import type { TokenProvider } from '../client/index.js';
+
+export * from '../client/index.js';
+
+/** `NexusWebSocket` using the `ws` package unless `options.WebSocket` says otherwise. */
+export class NexusWebSocket extends BaseClient {
+  constructor(url: string, token: TokenProvider, options: NexusWebSocketOptions = {}) {
+    super(url, token, { WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+  }
+}
