@@ -3,6 +3,10 @@
  * actions, and sends with backpressure. Frames of one connection are handled in order, one at a
  * time, so replies come back in request order and a replay is never interleaved with live
  * messages of the same channel.
+ *
+ * One concern — one connection's life — kept in one class because its handlers share the
+ * connection's state (queue, subscriptions, sent positions, timers); the pure parts live beside
+ * it: frame decoding in `protocol/`, catch-up planning in `catch-up.ts`, limits in `rate-limit.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -33,6 +37,7 @@ import { createSubscription, type Hub, type Subscriber, type Subscription } from
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Policy } from './policy.js';
+import { isAfter, planCatchUp, type Position } from './catch-up.js';
 import { FloodDetector, TokenBucket } from './rate-limit.js';
 import { corkUntilEndOfTurn } from './write-coalescer.js';
 
@@ -58,30 +63,6 @@ export interface SessionContext {
 /** Live messages that arrive while a subscribe is being answered wait here. */
 interface PendingChannel {
   readonly queued: { message: BrokerMessage; frame: Buffer }[];
-}
-
-interface CatchUpPlan {
-  readonly subscription: Subscription;
-  /** The new subscription wants messages with seq above this. */
-  readonly coveredFrom: number;
-  /** Subscriptions of the channel that existed before this subscribe. */
-  readonly others: readonly Subscription[];
-  readonly messages: readonly BrokerMessage[];
-  readonly queued: { message: BrokerMessage; frame: Buffer }[];
-  readonly position: number;
-  readonly epoch: string;
-}
-
-/** A point in a channel's numbering. */
-interface Position {
-  readonly seq: number;
-  readonly epoch: string;
-}
-
-/** True when the message comes after `position` (any message of another epoch does; none does before an unknown one). */
-function isAfter(message: BrokerMessage, position: Position | undefined): boolean {
-  if (!position) return true;
-  return message.epoch !== position.epoch || message.seq > position.seq;
 }
 
 const SEND_PLAIN = { binary: false, compress: false } as const;
@@ -283,8 +264,19 @@ export class Session implements Subscriber {
       const recovered = frame.since === undefined ? {} : { recovered: answer.recovered };
       this.send({ type: FrameType.Subscribed, ...idOf(id), channel, ...filters, seq: answer.seq, epoch: answer.epoch, ...recovered });
       const coveredFrom = frame.since !== undefined && answer.recovered ? frame.since : answer.seq;
-      this.#catchUp(channel, { subscription, coveredFrom, others, messages: answer.messages, queued: pending.queued, position: answer.seq, epoch: answer.epoch });
-      if (isNew) this.#coveredFrom.set(subscription, { seq: coveredFrom, epoch: answer.epoch });
+      const from = { seq: coveredFrom, epoch: answer.epoch };
+      const catchUp = planCatchUp({
+        subscription,
+        coveredFrom: from,
+        others: others.map((o) => ({ subscription: o, coveredFrom: this.#coveredFrom.get(o) })),
+        replayed: answer.messages,
+        queued: pending.queued.splice(0),
+        position: { seq: answer.seq, epoch: answer.epoch },
+        sentBefore: this.#sent.get(channel),
+      });
+      for (const { message, frame } of catchUp.send) this.#sendBytes(frame ?? encodeDelivery(message));
+      this.#sent.set(channel, catchUp.sent);
+      if (isNew) this.#coveredFrom.set(subscription, from);
     } finally {
       if (this.#pending.get(channel) === pending) this.#pending.delete(channel);
       this.#flushPending(pending);
@@ -304,34 +296,6 @@ export class Session implements Subscriber {
       this.sendError(ErrorCode.HistoryUnavailable, `history of ${frame.channel} is unavailable right now`, frame.id);
       return undefined;
     }
-  }
-
-  /**
-   * Sends, in seq order and once each, what the new subscription adds (replayed history above
-   * `coveredFrom`, live messages that arrived meanwhile) and what earlier subscriptions of the
-   * channel were owed while the subscribe was answered. Nothing already sent goes out again.
-   */
-  #catchUp(channel: string, plan: CatchUpPlan): void {
-    const sentBefore = this.#sent.get(channel);
-    const candidates = new Map<number, { message: BrokerMessage; frame?: Buffer }>();
-    for (const message of plan.messages) candidates.set(message.seq, { message });
-    for (const item of plan.queued) candidates.set(item.message.seq, item);
-    plan.queued.length = 0;
-    let last: Position = { seq: plan.position, epoch: plan.epoch };
-    for (const { message, frame } of [...candidates.values()].sort((a, b) => a.message.seq - b.message.seq)) {
-      const owedToOthers = plan.others.some((o) => {
-        const covered = this.#coveredFrom.get(o);
-        return covered !== undefined && isAfter(message, covered) && o.matches(message.data);
-      });
-      const alreadySent = owedToOthers && !isAfter(message, sentBefore);
-      const covered = { seq: plan.coveredFrom, epoch: plan.epoch };
-      const wanted = (owedToOthers && !alreadySent) || (!alreadySent && isAfter(message, covered) && plan.subscription.matches(message.data));
-      if (!wanted) continue;
-      this.#sendBytes(frame ?? encodeDelivery(message));
-      if (message.epoch !== last.epoch || message.seq > last.seq) last = { seq: message.seq, epoch: message.epoch };
-    }
-    if (sentBefore && sentBefore.epoch === last.epoch && sentBefore.seq > last.seq) last = sentBefore;
-    this.#sent.set(channel, last);
   }
 
   #removeSubscription(channel: string, subscription: Subscription): void {
