@@ -4,7 +4,7 @@ export type { NexusWebSocketOptions, NetworkMonitor, WebSocketConstructor, WebSo
 export { ClientErrorCode } from './events.js';
 export type { ChannelListener, ClientEvents, ConnectionState, PublishResult, StateChange, SubscribeResult } from './events.js';
 export type { ClientSubscription } from './subscriptions.js';
-export type { TokenProvider } from './token.js';
+export { tokenClaims, type TokenProvider } from './token.js';
 export { backoffDelayMs, backoffCeilingMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { CloseCode, ErrorCode, isRetryableClose } from '../protocol/index.js';
 export type { Filters } from '../protocol/index.js';

@@ -19,8 +19,8 @@
  * An application-level ping detects dead connections that the socket does not report.
  *
  * This file is the one state machine of the client, kept whole so every transition reads in
- * one place; the parts that stand alone (backoff, queue, heartbeat, registry, token) have their
- * own modules.
+ * one place; the parts that stand alone have their own modules: backoff, offline queue,
+ * heartbeat, subscription registry, token, pending requests and transport.
  */
 import {
   Action,
@@ -45,27 +45,13 @@ import {
 } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { OfflineQueue } from './offline-queue.js';
+import { PendingRequests, type RequestFailure } from './pending-requests.js';
 import { SubscriptionRegistry, type ClientSubscription } from './subscriptions.js';
 import { refreshDelayMs, resolveToken, tokenExpirySeconds, type TokenProvider } from './token.js';
+import { browserNetwork, closeQuietly, withToken, type NetworkMonitor, type WebSocketConstructor, type WebSocketLike } from './transport.js';
 
-/** The part of the WebSocket API the client uses (the browser's, or `ws` in Node). */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: { message?: string }) => void) | null;
-}
-/** A WebSocket constructor, e.g. `globalThis.WebSocket` or `ws`'s default export. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type { NetworkMonitor, WebSocketConstructor, WebSocketLike } from './transport.js';
 
-/** Tells the client whether the device is online (browsers: `navigator.onLine` + `online`). */
-export interface NetworkMonitor {
-  isOnline(): boolean;
-  onOnline(listener: () => void): () => void;
-}
 
 /** Options of `NexusWebSocket`; every one has a sensible default. */
 export interface NexusWebSocketOptions extends Partial<BackoffOptions> {
@@ -100,7 +86,6 @@ interface QueuedPublish {
   readonly settle: (result: PublishResult) => void;
 }
 
-type Settle<T> = (result: T) => void;
 
 /** The Nexus client. See the state diagram above. */
 export class NexusWebSocket {
@@ -120,9 +105,7 @@ export class NexusWebSocket {
   readonly #registry = new SubscriptionRegistry();
   readonly #queue: OfflineQueue<QueuedPublish>;
   readonly #heartbeat: Heartbeat;
-  readonly #inFlight = new Map<string, Settle<PublishResult>>();
-  readonly #subscribeWaiters = new Map<string, Settle<SubscribeResult>[]>();
-  readonly #subscribeIds = new Map<string, string>();
+  readonly #pending = new PendingRequests();
 
   #state: ConnectionState = 'idle';
   #socket: WebSocketLike | undefined;
@@ -238,11 +221,7 @@ export class NexusWebSocket {
     const subscription = this.#registry.add(channel, filters);
     // The same subscription again: it exists already; answer with the channel's position.
     if (!subscription) return Promise.resolve({ ok: true, ...(this.#registry.position(channel) ?? { seq: 0, epoch: '' }) });
-    const result = new Promise<SubscribeResult>((resolve) => {
-      const waiters = this.#subscribeWaiters.get(subscription.key) ?? [];
-      waiters.push(resolve);
-      this.#subscribeWaiters.set(subscription.key, waiters);
-    });
+    const result = this.#pending.waitForSubscribe(subscription.key);
     if (this.#state === 'open') this.#sendSubscribe(subscription);
     return result;
   }
@@ -357,7 +336,7 @@ export class NexusWebSocket {
     this.#refreshingToken = undefined;
     this.#heartbeat.stop();
     this.#clearTimers();
-    this.#settleInFlight(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`);
+    this.#pending.connectionLost(failure(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`));
     const refused = this.#upgradeStatus === 401 || this.#upgradeStatus === 403;
     const decision = this.#decide(code, refused);
     const willReconnect = decision.retry && this.#attempt < this.#maxAttempts;
@@ -466,7 +445,8 @@ export class NexusWebSocket {
       case FrameType.Subscribed:
         return this.#onSubscribed(frame);
       case FrameType.Ack:
-        return this.#inFlightSettle(String(frame.id), { ok: true, seq: frame.seq, channel: frame.channel });
+        this.#pending.answerPublish(String(frame.id), { ok: true, seq: frame.seq, channel: frame.channel });
+        return;
       case FrameType.Pong:
         if (this.#resync && frame.id === this.#resync.pingId) return this.#releaseResync();
         this.#heartbeat.pong(frame.id);
@@ -530,22 +510,20 @@ export class NexusWebSocket {
     const since = this.#registry.position(frame.channel)?.seq;
     if (frame.recovered === false) this.#emitter.emit('gap', { channel: frame.channel, since, seq: frame.seq, epoch: frame.epoch });
     this.#registry.subscribed(frame.channel, frame.seq, frame.epoch, frame.recovered);
-    const key = frame.id === undefined ? undefined : this.#subscribeIds.get(String(frame.id));
+    const key = frame.id === undefined ? undefined : this.#pending.takeSubscribeKey(String(frame.id));
     if (key === undefined) return;
-    this.#subscribeIds.delete(String(frame.id));
     const { seq, epoch, recovered } = frame;
-    this.#settleSubscribe(key, { ok: true, seq, epoch, ...(recovered === undefined ? {} : { recovered }) });
+    this.#pending.answerSubscribe(key, { ok: true, seq, epoch, ...(recovered === undefined ? {} : { recovered }) });
   }
 
   #onErrorFrame(frame: Extract<ServerFrame, { type: 'error' }>): void {
     const id = frame.id === undefined ? undefined : String(frame.id);
-    const failure = { ok: false as const, code: frame.code, message: frame.message };
-    if (id !== undefined && this.#inFlight.has(id)) this.#inFlightSettle(id, failure);
-    const key = id === undefined ? undefined : this.#subscribeIds.get(id);
-    if (id !== undefined && key !== undefined) {
-      this.#subscribeIds.delete(id);
+    const refused = failure(frame.code, frame.message);
+    if (id !== undefined) this.#pending.answerPublish(id, refused);
+    const key = id === undefined ? undefined : this.#pending.takeSubscribeKey(id);
+    if (key !== undefined) {
       this.#forgetRefused(key);
-      this.#settleSubscribe(key, failure);
+      this.#pending.answerSubscribe(key, refused);
     }
     this.#emitError(frame.code, frame.message, frame.id);
   }
@@ -562,7 +540,7 @@ export class NexusWebSocket {
 
   #sendSubscribe(subscription: ClientSubscription): void {
     const id = this.#nextId('s');
-    this.#subscribeIds.set(id, subscription.key);
+    this.#pending.subscribeSent(id, subscription.key);
     const position = this.#registry.position(subscription.channel);
     this.#sendFrame({
       action: Action.Subscribe,
@@ -574,8 +552,8 @@ export class NexusWebSocket {
   }
 
   #sendPublish(item: QueuedPublish): void {
-    this.#inFlight.set(item.frame.id, item.settle);
-    if (!this.#sendFrame(item.frame)) this.#inFlightSettle(item.frame.id, { ok: false, code: ClientErrorCode.SendFailed, message: 'the frame could not be sent' });
+    this.#pending.publishSent(item.frame.id, item.settle);
+    if (!this.#sendFrame(item.frame)) this.#pending.answerPublish(item.frame.id, failure(ClientErrorCode.SendFailed, 'the frame could not be sent'));
   }
 
   #sendFrame(frame: object): boolean {
@@ -595,27 +573,10 @@ export class NexusWebSocket {
     return `${prefix}${++this.#requestCounter}`;
   }
 
-  #inFlightSettle(id: string, result: PublishResult): void {
-    const settle = this.#inFlight.get(id);
-    this.#inFlight.delete(id);
-    settle?.(result);
-  }
-
-  #settleSubscribe(key: string, result: SubscribeResult): void {
-    const waiters = this.#subscribeWaiters.get(key) ?? [];
-    this.#subscribeWaiters.delete(key);
-    for (const settle of waiters) settle(result);
-  }
-
-  #settleInFlight(code: ClientErrorCode, message: string): void {
-    for (const id of [...this.#inFlight.keys()]) this.#inFlightSettle(id, { ok: false, code, message });
-    this.#subscribeIds.clear();
-  }
-
   #settleAll(code: ClientErrorCode, message: string): void {
-    this.#settleInFlight(code, message);
-    for (const item of this.#queue.drain()) item.settle({ ok: false, code, message });
-    for (const key of [...this.#subscribeWaiters.keys()]) this.#settleSubscribe(key, { ok: false, code, message });
+    const why = failure(code, message);
+    this.#pending.failAll(why);
+    for (const item of this.#queue.drain()) item.settle(why);
   }
 
   #emitError(code: ErrorCode | ClientErrorCode, message: string, id?: string | number): void {
@@ -632,31 +593,6 @@ const CLIENT_EVENTS: ReadonlySet<string> = new Set<keyof ClientEvents>([
   'state', 'connected', 'disconnected', 'reconnecting', 'reconnect_failed', 'error', 'message', 'gap', 'queue_overflow', 'rtt',
 ]);
 
-function withToken(url: string, token: string): string {
-  const separator = url.includes('?') ? '&' : '?';
-  return `${url}${separator}token=${encodeURIComponent(token)}`;
-}
-
-function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
-  socket.onopen = socket.onmessage = socket.onclose = null;
-  // Keep an error listener: Node's `ws` throws an error event that has no listener.
-  socket.onerror = () => {};
-  try {
-    socket.close(code, reason);
-  } catch {
-    // Already closing or never opened: nothing to do.
-  }
-}
-
-function browserNetwork(): NetworkMonitor | undefined {
-  type Subscribe = (type: 'online', listener: () => void) => void;
-  const scope = globalThis as { addEventListener?: Subscribe; removeEventListener?: Subscribe; navigator?: { onLine?: boolean } };
-  if (typeof scope.addEventListener !== 'function' || typeof scope.navigator?.onLine !== 'boolean') return undefined;
-  return {
-    isOnline: () => scope.navigator?.onLine !== false,
-    onOnline: (listener) => {
-      scope.addEventListener!('online', listener);
-      return () => scope.removeEventListener!('online', listener);
-    },
-  };
+function failure(code: ErrorCode | ClientErrorCode, message: string): RequestFailure {
+  return { ok: false, code, message };
 }

@@ -8,17 +8,23 @@ export async function resolveToken(provider: TokenProvider): Promise<string> {
   return typeof provider === 'string' ? provider : provider();
 }
 
-/** The `exp` claim of a JWT in seconds since the epoch, or undefined. */
-export function tokenExpirySeconds(token: string): number | undefined {
+/** The claims of a JWT, read without verifying (the server verifies); {} when unreadable. */
+export function tokenClaims(token: string): Record<string, unknown> {
   const payload = token.split('.')[1];
-  if (!payload) return undefined;
+  if (!payload) return {};
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '=');
-    const claims = JSON.parse(atob(base64)) as { exp?: unknown };
-    return typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined;
+    const claims = JSON.parse(atob(base64)) as unknown;
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/** The `exp` claim of a JWT in seconds since the epoch, or undefined. */
+export function tokenExpirySeconds(token: string): number | undefined {
+  const exp = tokenClaims(token).exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
 }
 
 /**

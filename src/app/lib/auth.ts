@@ -3,6 +3,8 @@
  * dev token route hands out an operator token, asked again before every connect. Production:
  * the person pastes a token, kept in sessionStorage for this tab only.
  */
+import { tokenClaims as readClaims } from '../../client/index.js';
+
 const TOKEN_KEY = 'nexus.token';
 const DEV_TOKEN_PATH = '/api/dev/token';
 
@@ -39,14 +41,9 @@ export function storeToken(token: string | undefined): void {
 
 /** The claims the dashboard shows (read without verifying; the server verifies). */
 export function tokenClaims(token: string): { userId?: string; role?: string; exp?: number } {
-  try {
-    const part = token.split('.')[1] ?? '';
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
-    const claims = JSON.parse(json) as { userId?: string; sub?: string; role?: string; exp?: number };
-    return { userId: claims.userId ?? claims.sub, role: claims.role, exp: claims.exp };
-  } catch {
-    return {};
-  }
+  const claims = readClaims(token);
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { userId: text(claims.userId) ?? text(claims.sub), role: text(claims.role), exp: typeof claims.exp === 'number' ? claims.exp : undefined };
 }
 
 /** The WebSocket URL of the server that served this page. */

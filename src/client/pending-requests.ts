@@ -1,0 +1,68 @@
+/**
+ * Requests waiting for the server: publishes waiting for their ack, and subscribe() calls
+ * waiting for the first answer to their subscription (which may come after reconnects, since a
+ * subscription is re-sent with a new frame id each time).
+ */
+import type { ClientErrorCode, PublishResult, SubscribeResult } from './events.js';
+import type { ErrorCode } from '../protocol/index.js';
+
+type Settle<T> = (result: T) => void;
+/** Why a request ended without the answer it waited for. */
+export type RequestFailure = { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
+
+export class PendingRequests {
+  readonly #publishes = new Map<string, Settle<PublishResult>>();
+  readonly #subscribeWaiters = new Map<string, Settle<SubscribeResult>[]>();
+  /** Frame id of a sent subscribe → the subscription's key. */
+  readonly #subscribeIds = new Map<string, string>();
+
+  /** Resolves with the first answer to the subscription `key`. */
+  waitForSubscribe(key: string): Promise<SubscribeResult> {
+    return new Promise((resolve) => {
+      const waiters = this.#subscribeWaiters.get(key) ?? [];
+      waiters.push(resolve);
+      this.#subscribeWaiters.set(key, waiters);
+    });
+  }
+
+  subscribeSent(frameId: string, key: string): void {
+    this.#subscribeIds.set(frameId, key);
+  }
+
+  /** The subscription a reply answers (forgotten once taken). */
+  takeSubscribeKey(frameId: string): string | undefined {
+    const key = this.#subscribeIds.get(frameId);
+    this.#subscribeIds.delete(frameId);
+    return key;
+  }
+
+  answerSubscribe(key: string, result: SubscribeResult): void {
+    const waiters = this.#subscribeWaiters.get(key) ?? [];
+    this.#subscribeWaiters.delete(key);
+    for (const settle of waiters) settle(result);
+  }
+
+  publishSent(frameId: string, settle: Settle<PublishResult>): void {
+    this.#publishes.set(frameId, settle);
+  }
+
+  /** Settles the publish sent as `frameId`; false when none waits. */
+  answerPublish(frameId: string, result: PublishResult): boolean {
+    const settle = this.#publishes.get(frameId);
+    this.#publishes.delete(frameId);
+    settle?.(result);
+    return settle !== undefined;
+  }
+
+  /** The connection closed: sent publishes fail (their outcome is unknown); subscribes are re-sent later. */
+  connectionLost(failure: RequestFailure): void {
+    for (const id of [...this.#publishes.keys()]) this.answerPublish(id, failure);
+    this.#subscribeIds.clear();
+  }
+
+  /** Everything still waiting fails. */
+  failAll(failure: RequestFailure): void {
+    this.connectionLost(failure);
+    for (const key of [...this.#subscribeWaiters.keys()]) this.answerSubscribe(key, failure);
+  }
+}
