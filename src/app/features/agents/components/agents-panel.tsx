@@ -7,6 +7,7 @@ import { EmptyState, Panel } from '../../../components/panel';
 import { RelativeTime } from '../../../components/relative-time';
 import { useAgentRows } from '../hooks/use-agent-rows';
 import { compactMetrics, type AgentRow } from '../utils/merge-agents';
+import { LoadError } from '../../../components/load-error';
 
 /** Scrolls inside the panel so a fleet of hundreds never stretches the page. */
 const listStyle: CSSProperties = { maxHeight: 300, overflow: 'auto', listStyle: 'none', margin: 0, padding: 0 };
@@ -20,7 +21,7 @@ export function AgentsPanel() {
   return (
     <Panel title="Agents" label="Agents" id="agents" actions={actions}>
       <div className="panel-body">
-        {query.error && <AgentsError message={query.error.message} onRetry={() => void query.refetch()} />}
+        {query.error && <LoadError what="agents" message={query.error.message} onRetry={() => void query.refetch()} />}
         {rows.length > 0 ? (
           <ul aria-label="Agent list" tabIndex={0} style={listStyle}>
             {rows.map((row) => <AgentItem key={row.agentId} row={row} nowMs={nowMs} />)}
@@ -60,14 +61,5 @@ function MetricValues({ latest }: { latest: Readonly<Record<string, number>> }) 
     <span className="muted mono" style={valuesStyle}>
       {metrics.map(([metric, value]) => `${LABELS[metric] ?? metric} ${number.format(value)}${UNITS[metric] ?? ''}`).join(' · ')}
     </span>
-  );
-}
-
-function AgentsError({ message, onRetry }: { message: string; onRetry: () => void }) {
-  return (
-    <div role="alert" style={{ display: 'flex', alignItems: 'center', gap: 8, padding: '0 0 8px' }}>
-      <span className="error-text">Could not load agents: {message}</span>
-      <button type="button" className="btn small" onClick={onRetry}>Retry</button>
-    </div>
   );
 }

@@ -8,6 +8,7 @@ import { EmptyState, Panel } from '../../../components/panel';
 import { useTasks } from '../api/get-tasks';
 import { useLiveTasks } from '../hooks/use-live-tasks';
 import { TasksTable } from './tasks-table';
+import { LoadError } from '../../../components/load-error';
 
 type StatusFilter = TaskStatus | 'all';
 
@@ -28,7 +29,7 @@ export function TasksPanel() {
   return (
     <Panel title="Tasks" label="Tasks" id="tasks" actions={actions}>
       <div className="panel-body">
-        {error && data && <ErrorLine message={error.message} onRetry={retry} />}
+        {error && data && <LoadError what="tasks" message={error.message} onRetry={retry} />}
         <TasksBody all={data} visible={visible} error={error} filter={filter} onRetry={retry} />
       </div>
     </Panel>
@@ -42,7 +43,7 @@ function TasksBody({ all, visible, error, filter, onRetry }: {
   filter: StatusFilter;
   onRetry: () => void;
 }) {
-  if (!all) return error ? <ErrorLine message={error.message} onRetry={onRetry} /> : <EmptyState>Loading tasks…</EmptyState>;
+  if (!all) return error ? <LoadError what="tasks" message={error.message} onRetry={onRetry} /> : <EmptyState>Loading tasks…</EmptyState>;
   if (all.length === 0) return <EmptyState>No tasks yet. Send an execute_task from the publish console.</EmptyState>;
   if (!visible?.length) return <EmptyState>No {filter} tasks.</EmptyState>;
   return <TasksTable tasks={visible} labelledBy={HEADING_ID} />;
@@ -59,14 +60,5 @@ function StatusSelect({ value, onChange }: { value: StatusFilter; onChange: (nex
       <option value="all">All</option>
       {TASK_STATUSES.map((status) => <option key={status} value={status}>{status}</option>)}
     </select>
-  );
-}
-
-function ErrorLine({ message, onRetry }: { message: string; onRetry: () => void }) {
-  return (
-    <div role="alert" style={{ display: 'flex', alignItems: 'center', gap: 8, padding: '8px 0' }}>
-      <span className="error-text">Could not load tasks: {message}</span>
-      <button type="button" className="btn small" onClick={onRetry}>Retry</button>
-    </div>
   );
 }
