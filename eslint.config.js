@@ -3,19 +3,27 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
-const area = (name) => ({ group: [`**/${name}/**`, `../${name}`, `../../${name}`], message: `do not import src/${name} from here (see DESIGN.md §2)` });
+const area = (name) => ({
+  group: [`**/${name}/**`, `../${name}`, `../../${name}`],
+  message: `do not import src/${name} from here (see DESIGN.md §2)`,
+});
 const only = (pkg, owner) => ({ name: pkg, message: `only ${owner} imports ${pkg}` });
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/results/', 'test-results/', 'playwright-report/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  prettier,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')] },
+      ],
     },
   },
   {
@@ -26,20 +34,43 @@ export default tseslint.config(
     files: ['src/protocol/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [area('client'), area('client-node'), area('server'), area('app'), area('mock'),
-          { group: ['node:*', 'ws', 'express', 'react', 'react-dom'], message: 'src/protocol is pure: no I/O, no Node or DOM APIs' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            area('client'),
+            area('client-node'),
+            area('server'),
+            area('app'),
+            area('mock'),
+            {
+              group: ['node:*', 'ws', 'express', 'react', 'react-dom'],
+              message: 'src/protocol is pure: no I/O, no Node or DOM APIs',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/client/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [area('server'), area('app'), area('mock'), area('client-node'),
-          { group: ['node:*', 'ws'], message: 'src/client runs in browsers too: inject platform pieces (src/client-node does it for Node)' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            area('server'),
+            area('app'),
+            area('mock'),
+            area('client-node'),
+            {
+              group: ['node:*', 'ws'],
+              message: 'src/client runs in browsers too: inject platform pieces (src/client-node does it for Node)',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -50,10 +81,13 @@ export default tseslint.config(
     files: ['src/server/**/*.ts'],
     ignores: ['**/*.test.ts', 'src/server/auth.ts', 'src/server/broker/redis.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')],
-        patterns: [area('app'), area('client'), area('client-node'), area('mock')],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')],
+          patterns: [area('app'), area('client'), area('client-node'), area('mock')],
+        },
+      ],
     },
   },
   {

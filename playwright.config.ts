@@ -4,7 +4,9 @@ import { defineConfig } from '@playwright/test';
 // Debian's chromium, never a downloaded browser (none can be downloaded here).
 const CHROMIUM = process.env.NEXUS_CHROMIUM ?? '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
-  throw new Error(`Chromium not found at ${CHROMIUM}: run "apt-get install -y chromium" (scripts/system-deps.sh does it)`);
+  throw new Error(
+    `Chromium not found at ${CHROMIUM}: run "apt-get install -y chromium" (scripts/system-deps.sh does it)`,
+  );
 }
 if (!existsSync('dist/server/main.js') || !existsSync('dist/app/index.html')) {
   throw new Error('The build is missing: run "npm run build" before the browser tests (npm run test:all does it)');
@@ -23,8 +25,16 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     },
   },
 });

@@ -9,7 +9,12 @@ const serverUrl = process.env.NEXUS_DEV_SERVER_URL ?? 'http://127.0.0.1:8080';
 export default defineConfig({
   plugins: [react()],
   // NEXUS_NO_MINIFY=1 keeps names readable in profiles (bench:dashboard with BENCH_PROFILE=1).
-  build: { outDir: 'dist/app', emptyOutDir: true, minify: process.env.NEXUS_NO_MINIFY !== '1', chunkSizeWarningLimit: 1500 },
+  build: {
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    minify: process.env.NEXUS_NO_MINIFY !== '1',
+    chunkSizeWarningLimit: 1500,
+  },
   server: {
     host: '127.0.0.1',
     proxy: {

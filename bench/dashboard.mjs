@@ -13,15 +13,24 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60);
 const EVENTS_PER_S = Number(process.env.BENCH_EVENTS_PER_S ?? 500);
 const PUBLISHERS = 10; // the server allows 100 frames/s per connection
 const CHROMIUM = process.env.NEXUS_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
-const freePort = () => new Promise((resolve) => {
-  const srv = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = srv.address();
-    srv.close(() => resolve(port));
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
-});
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const percentile = (values, p) => {
   if (values.length === 0) return NaN;
@@ -31,13 +40,22 @@ const percentile = (values, p) => {
 
 async function startServer(port) {
   const child = spawn(process.execPath, ['dist/server/main.js'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NEXUS_MOCK_AGENTS: '50', NEXUS_MOCK_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NEXUS_MOCK_AGENTS: '50',
+      NEXUS_MOCK_INTERVAL_MS: '1000',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   for (let i = 0; i < 100; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await sleep(100);
   }
   child.kill('SIGTERM');
@@ -45,13 +63,20 @@ async function startServer(port) {
 }
 
 async function devToken(port, userId, role) {
-  const res = await fetch(`http://127.0.0.1:${port}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId, role }) });
+  const res = await fetch(`http://127.0.0.1:${port}/api/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId, role }),
+  });
   return (await res.json()).token;
 }
 
 async function openSocket(port, token) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   return ws;
 }
 
@@ -74,7 +99,9 @@ function instrument() {
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration }); }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
 }
 
 async function heapMb(cdp) {
@@ -121,7 +148,8 @@ function printLongRuns(profile, byId) {
   });
   for (const run of runs.sort((a, b) => b.us - a.us).slice(0, 3)) {
     console.log(`busy stretch of ${(run.us / 1000).toFixed(0)} ms:`);
-    for (const [key, us] of [...run.self].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${(us / 1000).toFixed(0).padStart(5)} ms  ${key}`);
+    for (const [key, us] of [...run.self].sort((a, b) => b[1] - a[1]).slice(0, 8))
+      console.log(`  ${(us / 1000).toFixed(0).padStart(5)} ms  ${key}`);
   }
 }
 
@@ -145,21 +173,34 @@ async function main() {
     await sleep(2000);
     const loadStartedAt = await page.evaluate(() => performance.now());
     // Load: events from several connections, and a probe agent whose values are timed.
-    for (let i = 0; i < PUBLISHERS; i++) sockets.push(await openSocket(port, await devToken(port, `load-${i}`, 'operator')));
+    for (let i = 0; i < PUBLISHERS; i++)
+      sockets.push(await openSocket(port, await devToken(port, `load-${i}`, 'operator')));
     const probe = await openSocket(port, await devToken(port, 'agent_probe', 'agent'));
     sockets.push(probe);
     let sent = 0;
     const perTick = EVENTS_PER_S / PUBLISHERS / 50; // every 20 ms
-    timers.push(setInterval(() => {
-      for (const ws of sockets.slice(0, PUBLISHERS)) for (let k = 0; k < perTick; k++) ws.send(JSON.stringify({ action: 'publish', channel: 'events', payload: { n: sent++, text: 'load' } }));
-    }, 20));
+    timers.push(
+      setInterval(() => {
+        for (const ws of sockets.slice(0, PUBLISHERS))
+          for (let k = 0; k < perTick; k++)
+            ws.send(JSON.stringify({ action: 'publish', channel: 'events', payload: { n: sent++, text: 'load' } }));
+      }, 20),
+    );
     const published = new Map();
     let k = 0;
-    timers.push(setInterval(() => {
-      const value = String(101 + (k++ % 800));
-      published.set(value, Date.now());
-      probe.send(JSON.stringify({ action: 'publish', channel: 'telemetry', payload: { agent_id: 'agent_probe', cpu_usage: Number(value) } }));
-    }, 1000 + 37)); // off the agents' phase, so the probe lands at every point of the redraw cycle
+    timers.push(
+      setInterval(() => {
+        const value = String(101 + (k++ % 800));
+        published.set(value, Date.now());
+        probe.send(
+          JSON.stringify({
+            action: 'publish',
+            channel: 'telemetry',
+            payload: { agent_id: 'agent_probe', cpu_usage: Number(value) },
+          }),
+        );
+      }, 1000 + 37),
+    ); // off the agents' phase, so the probe lands at every point of the redraw cycle
 
     await sleep(10_000);
     const heapAt10 = await heapMb(cdp);
@@ -172,16 +213,28 @@ async function main() {
     const frames = bench.frames.filter((t) => t >= loadStartedAt);
     const longTasks = bench.longTasks.filter((task) => task.start >= loadStartedAt).map((task) => task.duration);
     const perSecond = [];
-    for (let s = frames[0]; s + 1000 <= frames[frames.length - 1]; s += 1000) perSecond.push(frames.filter((t) => t >= s && t < s + 1000).length);
-    const latencies = bench.seen.map((s) => s.at - (published.get(s.value) ?? NaN)).filter((ms) => Number.isFinite(ms) && ms >= 0);
+    for (let s = frames[0]; s + 1000 <= frames[frames.length - 1]; s += 1000)
+      perSecond.push(frames.filter((t) => t >= s && t < s + 1000).length);
+    const latencies = bench.seen
+      .map((s) => s.at - (published.get(s.value) ?? NaN))
+      .filter((ms) => Number.isFinite(ms) && ms >= 0);
     const result = {
       machine: `${process.platform} ${process.arch}, node ${process.version}`,
       durationS: DURATION_S,
       load: { agents: 50, metrics: 6, telemetryHz: 1, eventsPerS: EVENTS_PER_S, eventsSent: sent },
       fps: { median: percentile(perSecond, 50), p5: percentile(perSecond, 5), min: Math.min(...perSecond) },
-      longTasks: { over50ms: longTasks.length, max: Math.round(Math.max(0, ...longTasks)), over100ms: longTasks.filter((d) => d > 100).length },
+      longTasks: {
+        over50ms: longTasks.length,
+        max: Math.round(Math.max(0, ...longTasks)),
+        over100ms: longTasks.filter((d) => d > 100).length,
+      },
       heapMb: { at10s: +heapAt10.toFixed(1), atEnd: +heapAtEnd.toFixed(1), growth: +(heapAtEnd - heapAt10).toFixed(1) },
-      publishToScreenMs: { samples: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: Math.max(...latencies) },
+      publishToScreenMs: {
+        samples: latencies.length,
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        max: Math.max(...latencies),
+      },
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(`bench/results/dashboard-${Date.now()}.json`, JSON.stringify(result, null, 2));

@@ -17,7 +17,20 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { startLoadClient } from './lib/client.mjs';
 import {
-  CPUS, NEXUS_SECRET, PINNING, ROOT, Scope, buildServerIfStale, cpuMeter, freePort, procRssBytes, sleep, startRedis, startTarget, stopChild, waitForQuiet,
+  CPUS,
+  NEXUS_SECRET,
+  PINNING,
+  ROOT,
+  Scope,
+  buildServerIfStale,
+  cpuMeter,
+  freePort,
+  procRssBytes,
+  sleep,
+  startRedis,
+  startTarget,
+  stopChild,
+  waitForQuiet,
 } from './lib/proc.mjs';
 import { fmt, fmtRatio, fmtSummary, summarize, table } from './lib/stats.mjs';
 
@@ -73,8 +86,13 @@ const SIZES = QUICK
     };
 
 const TARGET_NAMES = {
-  nexus: 'Nexus', ws: 'ws', socketio: 'Socket.IO', memory: 'Nexus 1× memory', redis: 'Nexus 2× Redis',
-  deflateOn: 'NEXUS_DEFLATE=on', deflateOff: 'NEXUS_DEFLATE=off',
+  nexus: 'Nexus',
+  ws: 'ws',
+  socketio: 'Socket.IO',
+  memory: 'Nexus 1× memory',
+  redis: 'Nexus 2× Redis',
+  deflateOn: 'NEXUS_DEFLATE=on',
+  deflateOff: 'NEXUS_DEFLATE=off',
 };
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -99,14 +117,25 @@ async function setUp(scope, kind, { subs, filterMode, values, fds, nodeArgs, env
   const server = await startTarget(scope, kind, port, { fds, nodeArgs, env });
   const client = await startLoadClient(scope, { fds });
   const urls = [urlFor(kind, port)];
-  const sub = await client.call('subscribe', { kind: clientKind(kind), urls, count: subs, channel: CHANNEL, filterMode, values, secret: NEXUS_SECRET, deflate }, 180_000);
+  const sub = await client.call(
+    'subscribe',
+    { kind: clientKind(kind), urls, count: subs, channel: CHANNEL, filterMode, values, secret: NEXUS_SECRET, deflate },
+    180_000,
+  );
   need(sub.failures === 0, `${sub.failures} of ${subs} subscribers failed: ${sub.firstFailure}`);
   await client.call('publishers', { kind: clientKind(kind), urls, count: PUBLISHERS, secret: NEXUS_SECRET, deflate });
   return { port, server, client, urls, sub };
 }
 
 async function warmUp(client, subs, count = 100) {
-  await client.call('burst', { channel: CHANNEL, count, window: WINDOW, bytes: BYTES, expected: count * subs, idleMs: 3000 });
+  await client.call('burst', {
+    channel: CHANNEL,
+    count,
+    window: WINDOW,
+    bytes: BYTES,
+    expected: count * subs,
+    idleMs: 3000,
+  });
 }
 
 function boundBy(serverPct, clientPct) {
@@ -142,7 +171,8 @@ const cpuRows = [
 
 const SCENARIOS = {
   S1: {
-    title: (s) => `S1 throughput: ${fmt(s.subs)} subscribers on one channel, ${fmt(s.messages)} messages of ~${BYTES} B, ${PUBLISHERS} publishers × window ${WINDOW}`,
+    title: (s) =>
+      `S1 throughput: ${fmt(s.subs)} subscribers on one channel, ${fmt(s.messages)} messages of ~${BYTES} B, ${PUBLISHERS} publishers × window ${WINDOW}`,
     targets: ['nexus', 'ws', 'socketio'],
     timeoutMs: 240_000,
     rows: [
@@ -153,24 +183,41 @@ const SCENARIOS = {
       ...cpuRows,
     ],
     async run(scope, kind, s, extra = {}) {
-      const { server, client } = await setUp(scope, kind, { subs: s.subs, fds: s.subs + 512, nodeArgs: extra.nodeArgs });
+      const { server, client } = await setUp(scope, kind, {
+        subs: s.subs,
+        fds: s.subs + 512,
+        nodeArgs: extra.nodeArgs,
+      });
       await warmUp(client, s.subs, s.warmup);
       const meter = cpuMeter(server.pid, client.pid);
       const windowUs = [Number(process.hrtime.bigint() / 1000n)];
-      const r = await client.call('burst', { channel: CHANNEL, count: s.messages, window: WINDOW, bytes: BYTES, expected: s.messages * s.subs });
+      const r = await client.call('burst', {
+        channel: CHANNEL,
+        count: s.messages,
+        window: WINDOW,
+        bytes: BYTES,
+        expected: s.messages * s.subs,
+      });
       windowUs.push(Number(process.hrtime.bigint() / 1000n));
       const cpu = meter.stop();
       return {
         windowUs,
-        deliveriesPerS: r.deliveriesPerS, publishesPerS: r.publishesPerS, seconds: r.deliverMs / 1000, lost: r.lost,
-        serverCpuPct: cpu.pct, clientCpuPct: r.clientCpuPct, otherCpuPct: cpu.otherPct, boundBy: boundBy(cpu.pct, r.clientCpuPct),
+        deliveriesPerS: r.deliveriesPerS,
+        publishesPerS: r.publishesPerS,
+        seconds: r.deliverMs / 1000,
+        lost: r.lost,
+        serverCpuPct: cpu.pct,
+        clientCpuPct: r.clientCpuPct,
+        otherCpuPct: cpu.otherPct,
+        boundBy: boundBy(cpu.pct, r.clientCpuPct),
         ...(r.publisherErrorCount ? { publisherErrors: r.publisherErrors } : {}),
       };
     },
   },
 
   S2: {
-    title: (s) => `S2 latency: ${fmt(s.subs)} subscribers, ${s.rate} messages/s for ${s.durationS} s (${fmt(s.subs * s.rate)} deliveries/s), publish → receipt; ` +
+    title: (s) =>
+      `S2 latency: ${fmt(s.subs)} subscribers, ${s.rate} messages/s for ${s.durationS} s (${fmt(s.subs * s.rate)} deliveries/s), publish → receipt; ` +
       `then the same at a light ${s.lightRate} messages/s (${fmt(s.subs * s.lightRate)} deliveries/s)`,
     targets: ['nexus', 'ws', 'socketio'],
     timeoutMs: 240_000,
@@ -192,17 +239,40 @@ const SCENARIOS = {
       const { server, client } = await setUp(scope, kind, { subs: s.subs, fds: s.subs + 512 });
       await warmUp(client, s.subs);
       let meter = cpuMeter(server.pid, client.pid);
-      const light = await client.call('rate', { channel: CHANNEL, rate: s.lightRate, durationS: s.durationS, bytes: BYTES, perMessage: s.subs });
+      const light = await client.call('rate', {
+        channel: CHANNEL,
+        rate: s.lightRate,
+        durationS: s.durationS,
+        bytes: BYTES,
+        perMessage: s.subs,
+      });
       const lightCpu = meter.stop();
       meter = cpuMeter(server.pid, client.pid);
-      const r = await client.call('rate', { channel: CHANNEL, rate: s.rate, durationS: s.durationS, bytes: BYTES, perMessage: s.subs });
+      const r = await client.call('rate', {
+        channel: CHANNEL,
+        rate: s.rate,
+        durationS: s.durationS,
+        bytes: BYTES,
+        perMessage: s.subs,
+      });
       const cpu = meter.stop();
       const errors = [...(light.publisherErrors ?? []), ...(r.publisherErrors ?? [])];
       return {
-        p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, deliveriesPerS: r.deliveriesPerS, lost: r.lost,
-        serverCpuPct: cpu.pct, clientCpuPct: r.clientCpuPct, otherCpuPct: cpu.otherPct, boundBy: boundBy(cpu.pct, r.clientCpuPct),
-        lightP50: light.latency.p50, lightP99: light.latency.p99, lightMax: light.latency.max, lightLost: light.lost,
-        lightServerCpuPct: lightCpu.pct, lightClientCpuPct: light.clientCpuPct,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        max: r.latency.max,
+        deliveriesPerS: r.deliveriesPerS,
+        lost: r.lost,
+        serverCpuPct: cpu.pct,
+        clientCpuPct: r.clientCpuPct,
+        otherCpuPct: cpu.otherPct,
+        boundBy: boundBy(cpu.pct, r.clientCpuPct),
+        lightP50: light.latency.p50,
+        lightP99: light.latency.p99,
+        lightMax: light.latency.max,
+        lightLost: light.lost,
+        lightServerCpuPct: lightCpu.pct,
+        lightClientCpuPct: light.clientCpuPct,
         ...(errors.length ? { publisherErrors: errors } : {}),
       };
     },
@@ -231,23 +301,34 @@ const SCENARIOS = {
       await sleep(1000);
       const before = procRssBytes(server.pid);
       const meter = cpuMeter(server.pid, client.pid);
-      const sub = await client.call('subscribe', { kind: clientKind(kind), urls: [urlFor(kind, port)], count: s.conns, channel: CHANNEL, secret: NEXUS_SECRET }, 200_000);
+      const sub = await client.call(
+        'subscribe',
+        { kind: clientKind(kind), urls: [urlFor(kind, port)], count: s.conns, channel: CHANNEL, secret: NEXUS_SECRET },
+        200_000,
+      );
       const cpu = meter.stop();
       need(sub.failures === 0, `${sub.failures} of ${s.conns} connections failed: ${sub.firstFailure}`);
       await sleep(2000);
       const after = procRssBytes(server.pid);
       return {
-        kbPerConn: (after - before) / s.conns / 1024, rssBeforeMb: before / 2 ** 20, rssAfterMb: after / 2 ** 20,
-        connectS: sub.ms / 1000, connPerS: s.conns / (sub.ms / 1000), perConnP99: sub.perConnP99,
-        serverCpuPct: cpu.pct, clientCpuPct: sub.clientCpuPct, otherCpuPct: cpu.otherPct,
+        kbPerConn: (after - before) / s.conns / 1024,
+        rssBeforeMb: before / 2 ** 20,
+        rssAfterMb: after / 2 ** 20,
+        connectS: sub.ms / 1000,
+        connPerS: s.conns / (sub.ms / 1000),
+        perConnP99: sub.perConnP99,
+        serverCpuPct: cpu.pct,
+        clientCpuPct: sub.clientCpuPct,
+        otherCpuPct: cpu.otherPct,
       };
     },
   },
 
   S4: {
-    title: (s) => `S4 filters: ${fmt(s.ownSubs)} subscribers each filtering on its own agent_id × ${fmt(s.ownPublishes)} publishes (1 recipient each); ` +
+    title: (s) =>
+      `S4 filters: ${fmt(s.ownSubs)} subscribers each filtering on its own agent_id × ${fmt(s.ownPublishes)} publishes (1 recipient each); ` +
       `${fmt(s.sharedSubs)} subscribers sharing ${s.values} agent_id values × ${fmt(s.sharedPublishes)} publishes (${fmt(s.sharedSubs / s.values)} recipients each). ` +
-      'Socket.IO has no filters; the ws peer tests every subscriber\'s filters (naive)',
+      "Socket.IO has no filters; the ws peer tests every subscriber's filters (naive)",
     targets: ['nexus', 'ws'],
     timeoutMs: 420_000,
     rows: [
@@ -267,17 +348,45 @@ const SCENARIOS = {
         const inner = new Scope();
         scope.defer(() => inner.close()); // a timeout of the whole run stops this phase too
         try {
-          const { server, client, port, sub } = await setUp(inner, kind, { subs, filterMode: mode, values: s.values, fds: subs + 512 });
-          await client.call('burst', { channel: CHANNEL, count: 100, window: WINDOW, bytes: BYTES, agentMode: mode, agents: subs, values: s.values, expected: 100 * perPublish, idleMs: 3000 });
+          const { server, client, port, sub } = await setUp(inner, kind, {
+            subs,
+            filterMode: mode,
+            values: s.values,
+            fds: subs + 512,
+          });
+          await client.call('burst', {
+            channel: CHANNEL,
+            count: 100,
+            window: WINDOW,
+            bytes: BYTES,
+            agentMode: mode,
+            agents: subs,
+            values: s.values,
+            expected: 100 * perPublish,
+            idleMs: 3000,
+          });
           const fanOut = kind === 'nexus' ? () => nexusFanOut(port) : () => wsPeerFanOut(port);
           const f0 = await fanOut();
           const meter = cpuMeter(server.pid, client.pid);
-          const r = await client.call('burst', { channel: CHANNEL, count: publishes, window: WINDOW, bytes: BYTES, agentMode: mode, agents: subs, values: s.values, expected: publishes * perPublish });
+          const r = await client.call('burst', {
+            channel: CHANNEL,
+            count: publishes,
+            window: WINDOW,
+            bytes: BYTES,
+            agentMode: mode,
+            agents: subs,
+            values: s.values,
+            expected: publishes * perPublish,
+          });
           const cpu = meter.stop();
           const f1 = await fanOut();
-          if (!f1 && kind === 'nexus') notes.add('nexus_fanout_seconds is not in this build\'s /metrics: only server CPU per publish is shown for Nexus');
+          if (!f1 && kind === 'nexus')
+            notes.add(
+              "nexus_fanout_seconds is not in this build's /metrics: only server CPU per publish is shown for Nexus",
+            );
           return {
-            [`${prefix}FanOutUs`]: f0 && f1 && f1.count > f0.count ? ((f1.sum - f0.sum) / (f1.count - f0.count)) * 1e6 : NaN,
+            [`${prefix}FanOutUs`]:
+              f0 && f1 && f1.count > f0.count ? ((f1.sum - f0.sum) / (f1.count - f0.count)) * 1e6 : NaN,
             [`${prefix}CpuUs`]: (cpu.cpuS / publishes) * 1e6,
             [`${prefix}PublishesPerS`]: r.publishesPerS,
             [`${prefix}DeliveriesPerS`]: r.deliveriesPerS,
@@ -297,7 +406,8 @@ const SCENARIOS = {
   },
 
   S5: {
-    title: (s) => `S5 reconnect storm: ${fmt(s.clients)} NexusWebSocket clients (initialDelayMs 1000, full jitter) subscribed with filters; server SIGTERM, restarted on the same port`,
+    title: (s) =>
+      `S5 reconnect storm: ${fmt(s.clients)} NexusWebSocket clients (initialDelayMs 1000, full jitter) subscribed with filters; server SIGTERM, restarted on the same port`,
     targets: ['nexus'],
     timeoutMs: 180_000,
     rows: [
@@ -305,7 +415,12 @@ const SCENARIOS = {
       { key: 'afterReadyS', label: 'new server ready → every client resubscribed, s', digits: 2, better: 'lower' },
       { key: 'restartS', label: 'SIGTERM → new server ready, s', digits: 2 },
       { key: 'resubscribed', label: 'clients resubscribed', digits: 0, better: 'higher' },
-      { key: 'peakConnectsPerS', label: 'peak connections accepted/s (client `connected` events)', digits: 0, better: 'lower' },
+      {
+        key: 'peakConnectsPerS',
+        label: 'peak connections accepted/s (client `connected` events)',
+        digits: 0,
+        better: 'lower',
+      },
       { key: 'peakAttemptsPerS', label: 'peak connection attempts/s (incl. refused)', digits: 0, better: 'lower' },
       { key: 'attemptsMeanPerClient', label: 'attempts per client, mean', digits: 2, better: 'lower' },
       { key: 'attemptsMaxPerClient', label: 'attempts per client, max', digits: 0, better: 'lower' },
@@ -320,8 +435,15 @@ const SCENARIOS = {
       const fds = s.clients + 512;
       const first = await startTarget(scope, 'nexus', port, { fds });
       const client = await startLoadClient(scope, { fds });
-      const setup = await client.call('stormSetup', { url: urlFor('nexus', port), count: s.clients, secret: NEXUS_SECRET, channel: CHANNEL }, 120_000);
-      need(setup.failures === 0, `${setup.failures} of ${s.clients} clients failed to subscribe: ${setup.firstFailure}`);
+      const setup = await client.call(
+        'stormSetup',
+        { url: urlFor('nexus', port), count: s.clients, secret: NEXUS_SECRET, channel: CHANNEL },
+        120_000,
+      );
+      need(
+        setup.failures === 0,
+        `${setup.failures} of ${s.clients} clients failed to subscribe: ${setup.firstFailure}`,
+      );
       await sleep(1000);
       await client.call('stormMark');
       const killAt = Date.now();
@@ -335,18 +457,27 @@ const SCENARIOS = {
       if (r.examples.length) notes.add(`backoff problems, e.g. ${r.examples.join(' | ')}`);
       need(r.complete, `only ${r.resubscribed} of ${r.clients} clients resubscribed within 90 s`);
       return {
-        allResubscribedS: (r.lastSubscribedAt - killAt) / 1000, afterReadyS: (r.lastSubscribedAt - readyAt) / 1000,
-        restartS: (readyAt - killAt) / 1000, shutdownS: (exitedAt - killAt) / 1000,
-        resubscribed: r.resubscribed, peakConnectsPerS: r.peakConnectsPerS, peakAttemptsPerS: r.peakAttemptsPerS,
-        attemptsMeanPerClient: r.attemptsMeanPerClient, attemptsMaxPerClient: r.attemptsMaxPerClient,
-        violations: r.violations, duplicateSubscribes: r.duplicateSubscribes,
-        serverCpuPct: cpu.pct, clientCpuPct: r.clientCpuPct, otherCpuPct: cpu.otherPct,
+        allResubscribedS: (r.lastSubscribedAt - killAt) / 1000,
+        afterReadyS: (r.lastSubscribedAt - readyAt) / 1000,
+        restartS: (readyAt - killAt) / 1000,
+        shutdownS: (exitedAt - killAt) / 1000,
+        resubscribed: r.resubscribed,
+        peakConnectsPerS: r.peakConnectsPerS,
+        peakAttemptsPerS: r.peakAttemptsPerS,
+        attemptsMeanPerClient: r.attemptsMeanPerClient,
+        attemptsMaxPerClient: r.attemptsMaxPerClient,
+        violations: r.violations,
+        duplicateSubscribes: r.duplicateSubscribes,
+        serverCpuPct: cpu.pct,
+        clientCpuPct: r.clientCpuPct,
+        otherCpuPct: cpu.otherPct,
       };
     },
   },
 
   Scale: {
-    title: (s) => `Scale: 2 Nexus processes × ${fmt(s.subs / 2)} subscribers on one redis-server vs 1 process × ${fmt(s.subs)} subscribers (memory broker); ` +
+    title: (s) =>
+      `Scale: 2 Nexus processes × ${fmt(s.subs / 2)} subscribers on one redis-server vs 1 process × ${fmt(s.subs)} subscribers (memory broker); ` +
       `fixed ${s.rate} messages/s for ${s.durationS} s, then ${fmt(s.messages)} messages as fast as acked. All server processes (and redis) share core 0`,
     targets: ['redis', 'memory'],
     timeoutMs: 300_000,
@@ -383,27 +514,53 @@ const SCENARIOS = {
         urls.push(urlFor('nexus', port));
       }
       const client = await startLoadClient(scope, { fds });
-      const sub = await client.call('subscribe', { kind: 'raw', urls, count: s.subs, channel: CHANNEL, secret: NEXUS_SECRET }, 180_000);
+      const sub = await client.call(
+        'subscribe',
+        { kind: 'raw', urls, count: s.subs, channel: CHANNEL, secret: NEXUS_SECRET },
+        180_000,
+      );
       need(sub.failures === 0, `${sub.failures} of ${s.subs} subscribers failed: ${sub.firstFailure}`);
       await client.call('publishers', { kind: 'raw', urls, count: PUBLISHERS, secret: NEXUS_SECRET });
       await sleep(300); // Redis SUBSCRIBE of the second process settles
       await warmUp(client, s.subs);
       let meter = cpuMeter(pids, client.pid);
-      const rate = await client.call('rate', { channel: CHANNEL, rate: s.rate, durationS: s.durationS, bytes: BYTES, perMessage: s.subs });
+      const rate = await client.call('rate', {
+        channel: CHANNEL,
+        rate: s.rate,
+        durationS: s.durationS,
+        bytes: BYTES,
+        perMessage: s.subs,
+      });
       const rateCpu = meter.stop();
       meter = cpuMeter(pids, client.pid);
-      const burst = await client.call('burst', { channel: CHANNEL, count: s.messages, window: WINDOW, bytes: BYTES, expected: s.messages * s.subs });
+      const burst = await client.call('burst', {
+        channel: CHANNEL,
+        count: s.messages,
+        window: WINDOW,
+        bytes: BYTES,
+        expected: s.messages * s.subs,
+      });
       const cpu = meter.stop();
       return {
-        p50: rate.latency.p50, p99: rate.latency.p99, max: rate.latency.max, rateLost: rate.lost, rateServerCpuPct: rateCpu.pct,
-        deliveriesPerS: burst.deliveriesPerS, publishesPerS: burst.publishesPerS, lost: burst.lost,
-        serverCpuPct: cpu.pct, clientCpuPct: burst.clientCpuPct, otherCpuPct: cpu.otherPct, boundBy: boundBy(cpu.pct, burst.clientCpuPct),
+        p50: rate.latency.p50,
+        p99: rate.latency.p99,
+        max: rate.latency.max,
+        rateLost: rate.lost,
+        rateServerCpuPct: rateCpu.pct,
+        deliveriesPerS: burst.deliveriesPerS,
+        publishesPerS: burst.publishesPerS,
+        lost: burst.lost,
+        serverCpuPct: cpu.pct,
+        clientCpuPct: burst.clientCpuPct,
+        otherCpuPct: cpu.otherPct,
+        boundBy: boundBy(cpu.pct, burst.clientCpuPct),
       };
     },
   },
 
   Deflate: {
-    title: (s) => `Deflate: permessage-deflate cost per recipient. Nexus with NEXUS_DEFLATE=on vs off, every load-client connection offering permessage-deflate; ` +
+    title: (s) =>
+      `Deflate: permessage-deflate cost per recipient. Nexus with NEXUS_DEFLATE=on vs off, every load-client connection offering permessage-deflate; ` +
       `${fmt(s.subs)} subscribers on one channel, ${fmt(s.messages)} messages of ${DEFLATE_SIZES.map((d) => d.label).join(', then ')} telemetry-like JSON ` +
       `(repeated field names, varying values), ${PUBLISHERS} publishers × window ${WINDOW}, each size after its own warm-up. Frames under 1 KiB are never compressed. ` +
       `Both cases run with NEXUS_MAX_BUFFERED=64 MiB and NEXUS_HEARTBEAT_MS=600000: with deflate on, a burst's compression backlog delays the heartbeat ping past 30 s`,
@@ -412,7 +569,12 @@ const SCENARIOS = {
     rows: DEFLATE_SIZES.flatMap(({ prefix, label }) => [
       { key: `${prefix}DeliveriesPerS`, label: `${label}: delivered messages/s`, digits: 0, better: 'higher' },
       { key: `${prefix}CpuUsPerDelivery`, label: `${label}: server CPU per delivery, µs`, digits: 2, better: 'lower' },
-      { key: `${prefix}WireBytesPerDelivery`, label: `${label}: bytes on the wire per delivery`, digits: 0, better: 'lower' },
+      {
+        key: `${prefix}WireBytesPerDelivery`,
+        label: `${label}: bytes on the wire per delivery`,
+        digits: 0,
+        better: 'lower',
+      },
       { key: `${prefix}Seconds`, label: `${label}: time to deliver all, s`, digits: 2, better: 'lower' },
       { key: `${prefix}Lost`, label: `${label}: lost deliveries`, digits: 0, better: 'lower' },
       { key: `${prefix}ServerCpuPct`, label: `${label}: server CPU, % of one core`, digits: 0 },
@@ -424,9 +586,25 @@ const SCENARIOS = {
       const env = { NEXUS_DEFLATE: on ? 'on' : 'off', ...DEFLATE_SERVER_ENV };
       const { server, client } = await setUp(scope, 'nexus', { subs: s.subs, fds: s.subs + 512, env, deflate: true });
       const negotiated = await client.call('subscriberBytes');
-      need(negotiated.deflate === (on ? s.subs : 0), `permessage-deflate negotiated by ${negotiated.deflate} of ${s.subs} subscribers with NEXUS_DEFLATE=${on ? 'on' : 'off'}`);
+      need(
+        negotiated.deflate === (on ? s.subs : 0),
+        `permessage-deflate negotiated by ${negotiated.deflate} of ${s.subs} subscribers with NEXUS_DEFLATE=${on ? 'on' : 'off'}`,
+      );
       const burst = (bytes, count, extra = {}) =>
-        client.call('burst', { channel: CHANNEL, count, window: WINDOW, bytes, shape: 'telemetry', expected: count * s.subs, deadlineMs: 240_000, ...extra }, 300_000);
+        client.call(
+          'burst',
+          {
+            channel: CHANNEL,
+            count,
+            window: WINDOW,
+            bytes,
+            shape: 'telemetry',
+            expected: count * s.subs,
+            deadlineMs: 240_000,
+            ...extra,
+          },
+          300_000,
+        );
       const metrics = {};
       const errors = [];
       for (const { prefix, bytes } of DEFLATE_SIZES) {
@@ -484,28 +662,47 @@ async function runOnce(name, kind, sizes, extra = {}) {
 function renderScenario(name, sizes, result) {
   const scenario = SCENARIOS[name];
   const [subject, ...peers] = scenario.targets;
-  const header = ['figure', ...scenario.targets.map((t) => TARGET_NAMES[t]), ...peers.map((p) => `${TARGET_NAMES[subject]} / ${TARGET_NAMES[p]}`)];
+  const header = [
+    'figure',
+    ...scenario.targets.map((t) => TARGET_NAMES[t]),
+    ...peers.map((p) => `${TARGET_NAMES[subject]} / ${TARGET_NAMES[p]}`),
+  ];
   const rows = scenario.rows.map((row) => {
     const cells = scenario.targets.map((t) => fmtSummary(result.summary[t]?.[row.key], row.digits));
-    const ratios = peers.map((p) => (row.better ? fmtRatio(result.summary[subject]?.[row.key]?.median, result.summary[p]?.[row.key]?.median) : ''));
+    const ratios = peers.map((p) =>
+      row.better ? fmtRatio(result.summary[subject]?.[row.key]?.median, result.summary[p]?.[row.key]?.median) : '',
+    );
     const arrow = row.better === 'higher' ? ' ↑' : row.better === 'lower' ? ' ↓' : '';
     return [`${row.label}${arrow}`, ...cells, ...ratios];
   });
-  if (scenario.rows.some((r) => r.key === 'serverCpuPct') && scenario.targets.some((t) => result.runs[t]?.some((r) => r.metrics?.boundBy))) {
-    rows.push(['limited by (median run)', ...scenario.targets.map((t) => {
-      const runs = (result.runs[t] ?? []).filter((r) => r.ok);
-      const key = scenario.rows[0].key;
-      const sorted = [...runs].sort((a, b) => a.metrics[key] - b.metrics[key]);
-      return sorted[Math.floor((sorted.length - 1) / 2)]?.metrics.boundBy?.replace(/ \(.*\)$/, '') ?? '–';
-    }), ...peers.map(() => '')]);
+  if (
+    scenario.rows.some((r) => r.key === 'serverCpuPct') &&
+    scenario.targets.some((t) => result.runs[t]?.some((r) => r.metrics?.boundBy))
+  ) {
+    rows.push([
+      'limited by (median run)',
+      ...scenario.targets.map((t) => {
+        const runs = (result.runs[t] ?? []).filter((r) => r.ok);
+        const key = scenario.rows[0].key;
+        const sorted = [...runs].sort((a, b) => a.metrics[key] - b.metrics[key]);
+        return sorted[Math.floor((sorted.length - 1) / 2)]?.metrics.boundBy?.replace(/ \(.*\)$/, '') ?? '–';
+      }),
+      ...peers.map(() => ''),
+    ]);
   }
   const lines = [`### ${scenario.title(sizes)}`, '', table(header, rows), ''];
   const runsNote = `median of ${RUNS} run${RUNS > 1 ? 's' : ''} [min–max]; ↑ higher is better, ↓ lower is better; ratio = ${TARGET_NAMES[subject]} ÷ peer (medians)`;
   lines.push(runsNote);
   for (const t of scenario.targets) {
-    for (const [i, r] of (result.runs[t] ?? []).entries()) if (!r.ok) lines.push(`- ${TARGET_NAMES[t]} run ${i + 1} FAILED: ${r.error}`);
+    for (const [i, r] of (result.runs[t] ?? []).entries())
+      if (!r.ok) lines.push(`- ${TARGET_NAMES[t]} run ${i + 1} FAILED: ${r.error}`);
   }
-  for (const note of new Set(Object.values(result.runs).flat().flatMap((r) => r.notes ?? []))) lines.push(`- note: ${note}`);
+  for (const note of new Set(
+    Object.values(result.runs)
+      .flat()
+      .flatMap((r) => r.notes ?? []),
+  ))
+    lines.push(`- note: ${note}`);
   for (const t of scenario.targets) {
     const errs = (result.runs[t] ?? []).flatMap((r) => r.metrics?.publisherErrors ?? []);
     if (errs.length) lines.push(`- ${TARGET_NAMES[t]} publisher errors: ${[...new Set(errs)].join('; ')}`);
@@ -525,7 +722,10 @@ async function runScenario(name) {
       const t0 = Date.now();
       const r = await runOnce(name, kind, sizes);
       r.quietBefore = quiet;
-      if (!quiet.quiet) r.notes.push(`run ${run} of ${TARGET_NAMES[kind]} started while other processes used ${fmt(quiet.pct)}% of a core`);
+      if (!quiet.quiet)
+        r.notes.push(
+          `run ${run} of ${TARGET_NAMES[kind]} started while other processes used ${fmt(quiet.pct)}% of a core`,
+        );
       r.seconds = (Date.now() - t0) / 1000;
       (result.runs[kind] ??= []).push(r);
       process.stderr.write(r.ok ? `${r.seconds.toFixed(1)} s\n` : `FAILED (${r.error})\n`);
@@ -534,7 +734,9 @@ async function runScenario(name) {
   for (const kind of scenario.targets) {
     result.summary[kind] = {};
     for (const row of scenario.rows) {
-      result.summary[kind][row.key] = summarize((result.runs[kind] ?? []).filter((r) => r.ok).map((r) => r.metrics[row.key]));
+      result.summary[kind][row.key] = summarize(
+        (result.runs[kind] ?? []).filter((r) => r.ok).map((r) => r.metrics[row.key]),
+      );
     }
   }
   result.table = renderScenario(name, sizes, result);
@@ -566,14 +768,27 @@ function summarizeProfile(path, windowUs, top = 25) {
       idle += us;
       continue;
     }
-    const file = url ? url.replace(/^file:\/\//, '').replace(ROOT, '').replace(/^.*node_modules\//, 'node_modules/') : '';
+    const file = url
+      ? url
+          .replace(/^file:\/\//, '')
+          .replace(ROOT, '')
+          .replace(/^.*node_modules\//, 'node_modules/')
+      : '';
     const key = `${functionName || '(anonymous)'}  ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
     self.set(key, (self.get(key) ?? 0) + us);
-    const group = !file ? functionName || '(native)' : file.startsWith('node_modules/') ? file.split('/').slice(0, 2).join('/') : file;
+    const group = !file
+      ? functionName || '(native)'
+      : file.startsWith('node_modules/')
+        ? file.split('/').slice(0, 2).join('/')
+        : file;
     byFile.set(group, (byFile.get(group) ?? 0) + us);
     busy += us;
   }
-  const rank = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => ({ name: k, ms: us / 1000, pct: (100 * us) / busy }));
+  const rank = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => ({ name: k, ms: us / 1000, pct: (100 * us) / busy }));
   return { busyMs: busy / 1000, idleMs: idle / 1000, functions: rank(self, top), files: rank(byFile, 15) };
 }
 
@@ -583,15 +798,28 @@ async function profileS1() {
   process.stderr.write(`profile: S1 on Nexus with --cpu-prof (${dir})… `);
   const r = await runOnce('S1', 'nexus', SIZES.S1, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
   if (!r.ok) throw new Error(`profiled S1 run failed: ${r.error}`);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
-  if (files.length === 0) throw new Error(`no .cpuprofile written in ${dir} (the server must exit through its SIGTERM handler)`);
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
+  if (files.length === 0)
+    throw new Error(`no .cpuprofile written in ${dir} (the server must exit through its SIGTERM handler)`);
   const file = files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   process.stderr.write('done\n');
   const summary = summarizeProfile(file, r.metrics.windowUs);
-  const lines = [`### CPU profile of the Nexus process during the measured S1 burst (${basename(file)}): ${fmt(summary.busyMs)} ms busy, ${fmt(summary.idleMs)} ms idle; ` +
-    `this run: ${fmt(r.metrics.deliveriesPerS)} deliveries/s, server ${fmt(r.metrics.serverCpuPct)}% / client ${fmt(r.metrics.clientCpuPct)}% CPU. % = share of busy time`, '',
-    table(['self time: function  file:line', 'ms', '%'], summary.functions.map((f) => [f.name, fmt(f.ms), fmt(f.pct, 1)])), '',
-    table(['self time by file / package', 'ms', '%'], summary.files.map((f) => [f.name, fmt(f.ms), fmt(f.pct, 1)]))];
+  const lines = [
+    `### CPU profile of the Nexus process during the measured S1 burst (${basename(file)}): ${fmt(summary.busyMs)} ms busy, ${fmt(summary.idleMs)} ms idle; ` +
+      `this run: ${fmt(r.metrics.deliveriesPerS)} deliveries/s, server ${fmt(r.metrics.serverCpuPct)}% / client ${fmt(r.metrics.clientCpuPct)}% CPU. % = share of busy time`,
+    '',
+    table(
+      ['self time: function  file:line', 'ms', '%'],
+      summary.functions.map((f) => [f.name, fmt(f.ms), fmt(f.pct, 1)]),
+    ),
+    '',
+    table(
+      ['self time by file / package', 'ms', '%'],
+      summary.files.map((f) => [f.name, fmt(f.ms), fmt(f.pct, 1)]),
+    ),
+  ];
   const text = lines.join('\n');
   console.log(`\n${text}\n`);
   return { file, run: r.metrics, ...summary, table: text };
@@ -600,18 +828,35 @@ async function profileS1() {
 // ---- main ------------------------------------------------------------------------------------
 
 function machine() {
-  const model = spawnSync('lscpu', { encoding: 'utf8' }).stdout?.split('\n').find((l) => l.startsWith('Model name'))?.replace(/^Model name:\s*/, '') ?? cpus()[0]?.model;
-  return { nproc: CPUS, model, memoryGb: +(totalmem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()} ${arch()}`, node: process.version };
+  const model =
+    spawnSync('lscpu', { encoding: 'utf8' })
+      .stdout?.split('\n')
+      .find((l) => l.startsWith('Model name'))
+      ?.replace(/^Model name:\s*/, '') ?? cpus()[0]?.model;
+  return {
+    nproc: CPUS,
+    model,
+    memoryGb: +(totalmem() / 2 ** 30).toFixed(1),
+    os: `${platform()} ${release()} ${arch()}`,
+    node: process.version,
+  };
 }
 
 function git() {
   const run = (...a) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim();
-  return { commit: run('rev-parse', '--short', 'HEAD'), changed: run('status', '--short', '--', 'src').split('\n').filter(Boolean) };
+  return {
+    commit: run('rev-parse', '--short', 'HEAD'),
+    changed: run('status', '--short', '--', 'src').split('\n').filter(Boolean),
+  };
 }
 
 async function main() {
   const names = Object.keys(SCENARIOS);
-  const selected = flag('--profile-only') ? [] : requested.length === 0 ? names : names.filter((n) => requested.includes(n.toLowerCase()));
+  const selected = flag('--profile-only')
+    ? []
+    : requested.length === 0
+      ? names
+      : names.filter((n) => requested.includes(n.toLowerCase()));
   const unknown = requested.filter((r) => !names.some((n) => n.toLowerCase() === r));
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}`);
   const build = buildServerIfStale();
@@ -624,9 +869,24 @@ async function main() {
   ];
   console.log(header.join('\n'));
   const started = Date.now();
-  const results = { startedAt: new Date(started).toISOString(), machine: info, pinning: PINNING, git: git(), build, runs: RUNS, quick: QUICK, sizes: SIZES, scenarios: {} };
+  const results = {
+    startedAt: new Date(started).toISOString(),
+    machine: info,
+    pinning: PINNING,
+    git: git(),
+    build,
+    runs: RUNS,
+    quick: QUICK,
+    sizes: SIZES,
+    scenarios: {},
+  };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const out = join(ROOT, 'bench', 'results', `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
+  const out = join(
+    ROOT,
+    'bench',
+    'results',
+    `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`,
+  );
   const save = () => writeFileSync(out, JSON.stringify(results, null, 2));
   for (const name of selected) {
     results.scenarios[name] = await runScenario(name);
@@ -638,8 +898,14 @@ async function main() {
   }
   results.durationS = (Date.now() - started) / 1000;
   save();
-  const failed = Object.values(results.scenarios).some((s) => Object.values(s.runs).flat().some((r) => !r.ok));
-  console.log(`total ${fmt(results.durationS / 60, 1)} min; results: ${out.replace(ROOT, '')}${failed ? '\nsome runs FAILED (see above)' : ''}`);
+  const failed = Object.values(results.scenarios).some((s) =>
+    Object.values(s.runs)
+      .flat()
+      .some((r) => !r.ok),
+  );
+  console.log(
+    `total ${fmt(results.durationS / 60, 1)} min; results: ${out.replace(ROOT, '')}${failed ? '\nsome runs FAILED (see above)' : ''}`,
+  );
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -29,7 +29,10 @@ test('connects by itself in dev mode and draws live telemetry', async ({ page },
   await expect(telemetry.getByRole('list', { name: 'Current CPU usage (%)' })).toContainText('agent_005');
   await expect(page.getByRole('region', { name: 'Agents' })).toContainText('agent_003');
   await page.screenshot({ path: testInfo.outputPath('dashboard-live.png'), fullPage: false });
-  for (const viewport of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+  for (const viewport of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
     await page.setViewportSize(viewport);
     const overflowPx = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflowPx, `horizontal overflow at ${viewport.width}×${viewport.height}`).toBeLessThanOrEqual(0);

@@ -16,9 +16,20 @@ const first = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { 
 if (first.status !== 0) process.exit(first.status ?? 1);
 
 const children = [
-  spawn(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }),
-  spawn(process.execPath, ['--watch-path=dist/server', '--watch-path=dist/protocol', 'dist/server/main.js'], { cwd: root, env, stdio: 'inherit' }),
-  spawn(process.execPath, [VITE], { cwd: root, env: { ...env, NEXUS_DEV_SERVER_URL: `http://127.0.0.1:${serverPort}` }, stdio: 'inherit' }),
+  spawn(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  }),
+  spawn(process.execPath, ['--watch-path=dist/server', '--watch-path=dist/protocol', 'dist/server/main.js'], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  }),
+  spawn(process.execPath, [VITE], {
+    cwd: root,
+    env: { ...env, NEXUS_DEV_SERVER_URL: `http://127.0.0.1:${serverPort}` },
+    stdio: 'inherit',
+  }),
 ];
 
 let stopping = false;

@@ -6,13 +6,24 @@ import { CLIENT_CPU, ROOT, commandLine, assertFdLimit } from './proc.mjs';
 export async function startLoadClient(scope, { fds = 4096 } = {}) {
   assertFdLimit(fds);
   const [cmd, ...args] = commandLine(process.execPath, ['bench/lib/load-client.mjs'], { cpu: CLIENT_CPU, fds });
-  const child = scope.track(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), 'load-client');
+  const child = scope.track(
+    spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    'load-client',
+  );
   const pending = new Map();
   let nextId = 1;
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   await new Promise((resolve, reject) => {
     child.once('message', (msg) => (msg?.ready ? resolve() : reject(new Error('load client did not start'))));
-    exited.then(({ code }) => reject(new Error(code === 97 ? `cannot raise the open-file limit to ${fds} for the load client` : `load client exited with ${code}`)));
+    exited.then(({ code }) =>
+      reject(
+        new Error(
+          code === 97
+            ? `cannot raise the open-file limit to ${fds} for the load client`
+            : `load client exited with ${code}`,
+        ),
+      ),
+    );
   });
   child.on('message', (msg) => {
     const entry = pending.get(msg.id);
@@ -23,7 +34,8 @@ export async function startLoadClient(scope, { fds = 4096 } = {}) {
     else entry.reject(new Error(`load client ${entry.cmd}: ${msg.error}`));
   });
   exited.then(({ code, signal }) => {
-    for (const entry of pending.values()) entry.reject(new Error(`load client exited (${code ?? signal}) during ${entry.cmd}`));
+    for (const entry of pending.values())
+      entry.reject(new Error(`load client exited (${code ?? signal}) during ${entry.cmd}`));
     pending.clear();
   });
   return {

@@ -53,7 +53,13 @@ async function signTokens(secret, prefix, role, count) {
   const key = new TextEncoder().encode(secret);
   const tokens = [];
   for (let i = 0; i < count; i++) {
-    tokens.push(await new SignJWT({ userId: `${prefix}-${i}`, role }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('3h').sign(key));
+    tokens.push(
+      await new SignJWT({ userId: `${prefix}-${i}`, role })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime('3h')
+        .sign(key),
+    );
   }
   return tokens;
 }
@@ -151,7 +157,13 @@ async function socketIo() {
 }
 
 function ioConnect(io, url) {
-  return io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: CONNECT_TIMEOUT_MS, perMessageDeflate: false });
+  return io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    timeout: CONNECT_TIMEOUT_MS,
+    perMessageDeflate: false,
+  });
 }
 
 async function ioSubscriber(url, channel, filters) {
@@ -186,7 +198,9 @@ async function ioPublisher(url) {
       resolve({
         errors,
         publish(channel, _json, payload) {
-          return new Promise((settle) => socket.emit('publish', { channel, payload }, (reply) => settle(reply?.type === 'ack')));
+          return new Promise((settle) =>
+            socket.emit('publish', { channel, payload }, (reply) => settle(reply?.type === 'ack')),
+          );
         },
         send(channel, _json, payload) {
           socket.emit('publish', { channel, payload });
@@ -245,7 +259,7 @@ function makePayload(bytes) {
  */
 function makeTelemetryPayload(bytes) {
   const build = (n, agentId, t, readings) => {
-    let seed = (n + 1) * 2654435761 >>> 0;
+    let seed = ((n + 1) * 2654435761) >>> 0;
     const rnd = () => {
       seed = (seed + 0x6d2b79f5) >>> 0;
       let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
@@ -276,8 +290,15 @@ function agentFor(mode, n, agents, values) {
 
 function latencySummary() {
   const sorted = samples.subarray(0, sampleCount).sort();
-  const pick = (p) => (sampleCount === 0 ? NaN : sorted[Math.min(sampleCount - 1, Math.max(0, Math.ceil((p / 100) * sampleCount) - 1))]);
-  return { samples: sampleCount, p50: pick(50), p90: pick(90), p99: pick(99), max: sampleCount ? sorted[sampleCount - 1] : NaN };
+  const pick = (p) =>
+    sampleCount === 0 ? NaN : sorted[Math.min(sampleCount - 1, Math.max(0, Math.ceil((p / 100) * sampleCount) - 1))];
+  return {
+    samples: sampleCount,
+    p50: pick(50),
+    p90: pick(90),
+    p99: pick(99),
+    max: sampleCount ? sorted[sampleCount - 1] : NaN,
+  };
 }
 
 async function waitDeliveries(target, idleMs, deadlineMs) {
@@ -309,16 +330,33 @@ function cpuPct(start, t0) {
 
 const commands = {
   /** Opens `count` subscribers (round-robin over `urls`), each subscribed to `channel`. */
-  async subscribe({ kind, urls, count, channel, filterMode = 'none', values = 10, secret, concurrency = 100, prefix = 'sub', deflate = false }) {
+  async subscribe({
+    kind,
+    urls,
+    count,
+    channel,
+    filterMode = 'none',
+    values = 10,
+    secret,
+    concurrency = 100,
+    prefix = 'sub',
+    deflate = false,
+  }) {
     const tokens = kind === 'socketio' ? [] : await signTokens(secret, prefix, 'viewer', count);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const { durations, failures } = await pool(count, concurrency, async (i) => {
       const url = urls[i % urls.length];
       const filters = filtersFor(filterMode, i, values);
-      const sub = kind === 'socketio'
-        ? await ioSubscriber(url, channel, filters)
-        : await rawSubscriber(url, tokens[i], JSON.stringify({ action: 'subscribe', channel, id: 1, ...(filters ? { filters } : {}) }), deflate);
+      const sub =
+        kind === 'socketio'
+          ? await ioSubscriber(url, channel, filters)
+          : await rawSubscriber(
+              url,
+              tokens[i],
+              JSON.stringify({ action: 'subscribe', channel, id: 1, ...(filters ? { filters } : {}) }),
+              deflate,
+            );
       subscribers.push(sub);
     });
     const ms = performance.now() - t0;
@@ -349,7 +387,20 @@ const commands = {
    * n ≡ p (mod publishers), with at most `window` unacked at a time. Then waits until `expected`
    * deliveries arrived (or nothing arrived for `idleMs`).
    */
-  async burst({ channel, count, window = 5, bytes = 200, shape = 'pad', agentMode = 'none', agents = 1000, values = 10, expected, idleMs = 5000, deadlineMs = 120_000, latency = false }) {
+  async burst({
+    channel,
+    count,
+    window = 5,
+    bytes = 200,
+    shape = 'pad',
+    agentMode = 'none',
+    agents = 1000,
+    values = 10,
+    expected,
+    idleMs = 5000,
+    deadlineMs = 120_000,
+    latency = false,
+  }) {
     const payload = shape === 'telemetry' ? makeTelemetryPayload(bytes) : makePayload(bytes);
     const startDelivered = delivered;
     recording = latency;
@@ -359,26 +410,34 @@ const commands = {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const P = publishers.length;
-    await Promise.all(publishers.map(async (pub, p) => {
-      let n = p;
-      const lane = async () => {
-        while (n < count) {
-          const mine = n;
-          n += P;
-          const { json, obj } = payload(mine, agentFor(agentMode, mine, agents, values));
-          if (await pub.publish(channel, json, obj)) acked++;
-          else refused++;
-        }
-      };
-      await Promise.all(Array.from({ length: window }, lane));
-    }));
+    await Promise.all(
+      publishers.map(async (pub, p) => {
+        let n = p;
+        const lane = async () => {
+          while (n < count) {
+            const mine = n;
+            n += P;
+            const { json, obj } = payload(mine, agentFor(agentMode, mine, agents, values));
+            if (await pub.publish(channel, json, obj)) acked++;
+            else refused++;
+          }
+        };
+        await Promise.all(Array.from({ length: window }, lane));
+      }),
+    );
     const ackedAt = performance.now();
     await waitDeliveries(startDelivered + expected, idleMs, deadlineMs);
     recording = false;
     const got = delivered - startDelivered;
     const endAt = got > 0 ? lastDeliveryAt : performance.now();
     return {
-      count, acked, refused, expected, delivered: got, lost: Math.max(0, expected - got), extra: Math.max(0, got - expected),
+      count,
+      acked,
+      refused,
+      expected,
+      delivered: got,
+      lost: Math.max(0, expected - got),
+      extra: Math.max(0, got - expected),
       publishMs: ackedAt - t0,
       deliverMs: endAt - t0,
       deliveriesPerS: got / ((endAt - t0) / 1000),
@@ -418,7 +477,10 @@ const commands = {
     const got = delivered - startDelivered;
     const expected = total * perMessage;
     return {
-      sent, expected, delivered: got, lost: Math.max(0, expected - got),
+      sent,
+      expected,
+      delivered: got,
+      lost: Math.max(0, expected - got),
       sendS: (sentAt - t0) / 1000,
       deliveriesPerS: got / ((sentAt - t0) / 1000),
       clientCpuPct: cpuPct(cpu0, t0),
@@ -462,10 +524,13 @@ const commands = {
           return super.onmessage;
         }
         set onmessage(listener) {
-          super.onmessage = listener && ((event) => {
-            if (typeof event.data === 'string' && event.data.startsWith('{"type":"subscribed"')) rec.subscribed.push(Date.now());
-            listener(event);
-          });
+          super.onmessage =
+            listener &&
+            ((event) => {
+              if (typeof event.data === 'string' && event.data.startsWith('{"type":"subscribed"'))
+                rec.subscribed.push(Date.now());
+              listener(event);
+            });
         }
       }
       const client = new NexusWebSocket(url, tokens[i], { WebSocket: CountingWebSocket });
@@ -518,13 +583,16 @@ const commands = {
     const examples = [];
     for (const [i, r] of records.entries()) {
       const problems = [];
-      if (r.attempts.length > r.reconnecting.length) problems.push(`${r.attempts.length} attempts for ${r.reconnecting.length} backoff steps`);
+      if (r.attempts.length > r.reconnecting.length)
+        problems.push(`${r.attempts.length} attempts for ${r.reconnecting.length} backoff steps`);
       for (const [k, step] of r.reconnecting.entries()) {
         if (step.attempt !== k + 1) problems.push(`step ${k + 1} numbered ${step.attempt}`);
         const ceiling = Math.min(maxDelayMs, initialDelayMs * factor ** (step.attempt - 1));
-        if (step.delayMs < 0 || step.delayMs > ceiling) problems.push(`step ${step.attempt}: delay ${step.delayMs} ms above ceiling ${ceiling}`);
+        if (step.delayMs < 0 || step.delayMs > ceiling)
+          problems.push(`step ${step.attempt}: delay ${step.delayMs} ms above ceiling ${ceiling}`);
         const attemptAt = r.attempts[k];
-        if (attemptAt !== undefined && attemptAt < step.at + step.delayMs - 15) problems.push(`step ${step.attempt}: attempt ${step.at + step.delayMs - attemptAt} ms early`);
+        if (attemptAt !== undefined && attemptAt < step.at + step.delayMs - 15)
+          problems.push(`step ${step.attempt}: attempt ${step.at + step.delayMs - attemptAt} ms early`);
       }
       if (problems.length) {
         violations++;

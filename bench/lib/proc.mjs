@@ -17,7 +17,8 @@ export const CPUS = availableParallelism();
 export const PINNING = (() => {
   if (CPUS < 2) return { enabled: false, why: `only ${CPUS} core` };
   const probe = spawnSync('taskset', ['-c', '0', 'true']);
-  if (probe.error || probe.status !== 0) return { enabled: false, why: 'taskset not found (apt-get install util-linux)' };
+  if (probe.error || probe.status !== 0)
+    return { enabled: false, why: 'taskset not found (apt-get install util-linux)' };
   return { enabled: true, why: 'server on core 0, load clients on core 1' };
 })();
 export const SERVER_CPU = '0';
@@ -35,7 +36,9 @@ export function freePort() {
 
 /** The soft and hard "Max open files" of this process. */
 export function fdLimits() {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   const [soft, hard] = line.replace('Max open files', '').trim().split(/\s+/);
   const n = (v) => (v === 'unlimited' ? Infinity : Number(v));
   return { soft: n(soft), hard: n(hard) };
@@ -64,8 +67,10 @@ export function assertFdLimit(fds) {
   if (fds <= soft) return;
   const probe = spawnSync('sh', ['-c', `ulimit -n ${fds}`]);
   if (probe.status !== 0) {
-    throw new FdLimitError(`the benchmark needs ${fds} open files per process but the limit is ${soft} (hard ${hard}) and cannot be raised: ` +
-      `run as root or raise it first (ulimit -Hn ${fds}; ulimit -n ${fds})`);
+    throw new FdLimitError(
+      `the benchmark needs ${fds} open files per process but the limit is ${soft} (hard ${hard}) and cannot be raised: ` +
+        `run as root or raise it first (ulimit -Hn ${fds}; ulimit -n ${fds})`,
+    );
   }
 }
 
@@ -118,7 +123,13 @@ export function cpuMeter(serverPids, clientPids = []) {
       const clientS = read(clients) - c0;
       const m1 = machineJiffies();
       const busyS = (m1.busy - m0.busy) / CLK_TCK;
-      return { cpuS, wallS, pct: (100 * cpuS) / wallS, clientPct: (100 * clientS) / wallS, otherPct: Math.max(0, (100 * (busyS - cpuS - clientS)) / wallS) };
+      return {
+        cpuS,
+        wallS,
+        pct: (100 * cpuS) / wallS,
+        clientPct: (100 * clientS) / wallS,
+        otherPct: Math.max(0, (100 * (busyS - cpuS - clientS)) / wallS),
+      };
     },
   };
 }
@@ -215,7 +226,9 @@ export async function waitForHttp(url, child, tail, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${child.benchName} exited (${child.exitCode ?? child.signalCode}) before answering: ${tail().trim().slice(-1500)}`);
+      throw new Error(
+        `${child.benchName} exited (${child.exitCode ?? child.signalCode}) before answering: ${tail().trim().slice(-1500)}`,
+      );
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -237,7 +250,11 @@ export const NEXUS_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz';
  */
 export async function startTarget(scope, kind, port, { redisUrl, fds = 0, nodeArgs = [], env = {} } = {}) {
   assertFdLimit(fds);
-  const scripts = { nexus: 'dist/server/main.js', ws: 'bench/peers/ws-server.mjs', socketio: 'bench/peers/socketio-server.mjs' };
+  const scripts = {
+    nexus: 'dist/server/main.js',
+    ws: 'bench/peers/ws-server.mjs',
+    socketio: 'bench/peers/socketio-server.mjs',
+  };
   const script = scripts[kind];
   if (!script) throw new Error(`unknown target ${kind}`);
   const [cmd, ...args] = commandLine(process.execPath, [...nodeArgs, script], { cpu: SERVER_CPU, fds });
@@ -252,7 +269,10 @@ export async function startTarget(scope, kind, port, { redisUrl, fds = 0, nodeAr
     ...env,
   };
   if (!redisUrl) delete childEnv.NEXUS_REDIS_URL;
-  const child = scope.track(spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }), `${kind}:${port}`);
+  const child = scope.track(
+    spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }),
+    `${kind}:${port}`,
+  );
   const tail = captureTail(child);
   child.tail = tail;
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, child, tail);
@@ -262,9 +282,14 @@ export async function startTarget(scope, kind, port, { redisUrl, fds = 0, nodeAr
 /** A redis-server on a free port without persistence (core 0); stopped by the scope. */
 export async function startRedis(scope) {
   const probe = spawnSync('redis-server', ['--version']);
-  if (probe.error || probe.status !== 0) throw new Error('redis-server is not installed: apt-get install -y redis-server');
+  if (probe.error || probe.status !== 0)
+    throw new Error('redis-server is not installed: apt-get install -y redis-server');
   const port = await freePort();
-  const [cmd, ...args] = commandLine('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '1000'], { cpu: SERVER_CPU });
+  const [cmd, ...args] = commandLine(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '1000'],
+    { cpu: SERVER_CPU },
+  );
   const child = scope.track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }), `redis:${port}`);
   await new Promise((resolve, reject) => {
     let out = '';
@@ -304,9 +329,15 @@ function newestMtimeMs(path) {
 export function buildServerIfStale() {
   const built = join(ROOT, 'dist', 'server', 'main.js');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-  const sourcesAt = Math.max(...['src/server', 'src/protocol', 'src/client', 'src/mock', 'tsconfig.build.json'].map((p) => newestMtimeMs(join(ROOT, p))));
+  const sourcesAt = Math.max(
+    ...['src/server', 'src/protocol', 'src/client', 'src/mock', 'tsconfig.build.json'].map((p) =>
+      newestMtimeMs(join(ROOT, p)),
+    ),
+  );
   if (builtAt >= sourcesAt) return { rebuilt: false, builtAt: new Date(builtAt).toISOString() };
-  console.error(builtAt ? 'bench: dist is older than src, running npm run build:server…' : 'bench: building the server…');
+  console.error(
+    builtAt ? 'bench: dist is older than src, running npm run build:server…' : 'bench: building the server…',
+  );
   const result = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('npm run build:server failed; see the errors above');
   return { rebuilt: true, builtAt: new Date(statSync(built).mtimeMs).toISOString() };

@@ -13,12 +13,19 @@ const seqs = new Map();
 
 const http = createServer((req, res) => {
   if (req.url === '/healthz') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', connections: io.engine.clientsCount }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'ok', connections: io.engine.clientsCount }));
   } else if (!req.url.startsWith('/socket.io/')) {
     res.writeHead(404).end();
   }
 });
-const io = new Server(http, { transports: ['websocket'], serveClient: false, perMessageDeflate: false, maxHttpBufferSize: 1024 * 1024 });
+const io = new Server(http, {
+  transports: ['websocket'],
+  serveClient: false,
+  perMessageDeflate: false,
+  maxHttpBufferSize: 1024 * 1024,
+});
 
 io.on('connection', (socket) => {
   socket.on('subscribe', (msg, ack) => {
@@ -36,7 +43,15 @@ io.on('connection', (socket) => {
     if (typeof channel !== 'string') return ack?.({ type: 'error', code: 'invalid_message' });
     const seq = (seqs.get(channel) ?? 0) + 1;
     seqs.set(channel, seq);
-    io.to(channel).emit('message', { type: 'message', channel, from: 'anonymous', data: msg.payload, timestamp: new Date().toISOString(), seq, epoch });
+    io.to(channel).emit('message', {
+      type: 'message',
+      channel,
+      from: 'anonymous',
+      data: msg.payload,
+      timestamp: new Date().toISOString(),
+      seq,
+      epoch,
+    });
     ack?.({ type: 'ack', channel, seq });
   });
 });

@@ -26,12 +26,19 @@ const http = createServer((req, res) => {
   if (req.url === '/healthz') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', connections }));
   } else if (req.url === '/stats') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fanOutSeconds: fanOut.seconds, fanOutCount: fanOut.count, connections }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ fanOutSeconds: fanOut.seconds, fanOutCount: fanOut.count, connections }));
   } else {
     res.writeHead(404).end();
   }
 });
-const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 1024 * 1024, clientTracking: false });
+const wss = new WebSocketServer({
+  server: http,
+  perMessageDeflate: false,
+  maxPayload: 1024 * 1024,
+  clientTracking: false,
+});
 
 function compile(filters) {
   if (!filters || typeof filters !== 'object' || Object.keys(filters).length === 0) return () => true;
@@ -64,7 +71,8 @@ wss.on('connection', (ws) => {
       return reply(ws, { type: 'error', code: 'invalid_json', message: 'not JSON' });
     }
     const { action, channel, id } = frame ?? {};
-    if (typeof channel !== 'string' && action !== 'ping') return reply(ws, { type: 'error', code: 'invalid_message', message: 'channel required', id });
+    if (typeof channel !== 'string' && action !== 'ping')
+      return reply(ws, { type: 'error', code: 'invalid_message', message: 'channel required', id });
     switch (action) {
       case 'subscribe': {
         let subs = channels.get(channel);
@@ -73,7 +81,14 @@ wss.on('connection', (ws) => {
         list.push(compile(frame.filters));
         subs.set(ws, list);
         mine.add(channel);
-        return reply(ws, { type: 'subscribed', id, channel, ...(frame.filters ? { filters: frame.filters } : {}), seq: seqs.get(channel) ?? 0, epoch });
+        return reply(ws, {
+          type: 'subscribed',
+          id,
+          channel,
+          ...(frame.filters ? { filters: frame.filters } : {}),
+          seq: seqs.get(channel) ?? 0,
+          epoch,
+        });
       }
       case 'unsubscribe':
         channels.get(channel)?.delete(ws);
@@ -89,7 +104,17 @@ wss.on('connection', (ws) => {
           let bytes;
           for (const [peer, matchers] of subs) {
             if (!matchers.some((m) => m(data))) continue;
-            bytes ??= Buffer.from(JSON.stringify({ type: 'message', channel, from: 'anonymous', data, timestamp: new Date().toISOString(), seq, epoch }));
+            bytes ??= Buffer.from(
+              JSON.stringify({
+                type: 'message',
+                channel,
+                from: 'anonymous',
+                data,
+                timestamp: new Date().toISOString(),
+                seq,
+                epoch,
+              }),
+            );
             if (peer.readyState !== 1) continue;
             if (peer.bufferedAmount + bytes.length > MAX_BUFFERED) {
               peer.terminate();

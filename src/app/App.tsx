@@ -15,7 +15,10 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <div className="brand">
-          <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true"><circle cx="16" cy="16" r="14" fill="var(--accent)" /><circle cx="16" cy="16" r="5" fill="var(--panel)" /></svg>
+          <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true">
+            <circle cx="16" cy="16" r="14" fill="var(--accent)" />
+            <circle cx="16" cy="16" r="5" fill="var(--panel)" />
+          </svg>
           <h1 style={{ fontSize: 16, margin: 0 }}>Nexus</h1>
         </div>
         <ConnectionBar />

@@ -5,7 +5,11 @@
  * imports only `src/protocol`; `package.json` maps `./client` here under Node.
  */
 import WebSocket from 'ws';
-import { NexusWebSocket as BaseClient, type NexusWebSocketOptions, type WebSocketConstructor } from '../client/index.js';
+import {
+  NexusWebSocket as BaseClient,
+  type NexusWebSocketOptions,
+  type WebSocketConstructor,
+} from '../client/index.js';
 import type { TokenProvider } from '../client/index.js';
 
 export * from '../client/index.js';

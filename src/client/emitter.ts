@@ -7,7 +7,12 @@ export type Listener<T> = (context: T) => void;
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
 
-  constructor(private readonly onListenerError: (error: unknown) => void = (error) => queueMicrotask(() => { throw error; })) {}
+  constructor(
+    private readonly onListenerError: (error: unknown) => void = (error) =>
+      queueMicrotask(() => {
+        throw error;
+      }),
+  ) {}
 
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {

@@ -14,7 +14,12 @@ export interface ClientEvents {
   /** Every state transition. */
   state: StateChange;
   /** The server welcomed the connection (`connected` frame). */
-  connected: { readonly connectionId: string; readonly userId: string; readonly role: Role; readonly heartbeatMs: number };
+  connected: {
+    readonly connectionId: string;
+    readonly userId: string;
+    readonly role: Role;
+    readonly heartbeatMs: number;
+  };
   /** An open connection ended. */
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
   /** A reconnect is scheduled. */

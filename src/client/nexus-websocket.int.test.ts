@@ -98,7 +98,13 @@ describe('NexusWebSocket against a real server', () => {
     expect(subscribed).toEqual({ ok: true, seq: 0, epoch: expect.stringMatching(/\S/) });
     expect(viewer.client.state).toBe('open');
     expect(viewer.log.connected).toEqual([
-      { connectionId: expect.any(String), userId: 'int-viewer', role: 'viewer', heartbeatMs: expect.any(Number), at: expect.any(Number) },
+      {
+        connectionId: expect.any(String),
+        userId: 'int-viewer',
+        role: 'viewer',
+        heartbeatMs: expect.any(Number),
+        at: expect.any(Number),
+      },
     ]);
     const received: [unknown, DeliveryFrame][] = [];
     viewer.client.on(channel, (data, frame) => received.push([data, frame]));
@@ -109,7 +115,15 @@ describe('NexusWebSocket against a real server', () => {
     await until(() => received.length === 2, 2000, 'two deliveries');
     expect(received[0]).toEqual([
       { n: 1 },
-      { type: 'message', channel, from: 'int-op', data: { n: 1 }, timestamp: expect.stringMatching(ISO_8601), seq: 1, epoch: (subscribed as { epoch: string }).epoch },
+      {
+        type: 'message',
+        channel,
+        from: 'int-op',
+        data: { n: 1 },
+        timestamp: expect.stringMatching(ISO_8601),
+        seq: 1,
+        epoch: (subscribed as { epoch: string }).epoch,
+      },
     ]);
     expect(received.map(([data]) => data)).toEqual([{ n: 1 }, { n: 2 }]);
 
@@ -128,7 +142,10 @@ describe('NexusWebSocket against a real server', () => {
   it('server restarted on the same port: reconnects with backoff, resubscribes with its filters, reports the gap', async () => {
     const first = await server();
     const port = first.port;
-    const { client, log } = nexus(first.wsUrl, await tokenFor('restart-op', 'operator'), { initialDelayMs: 50, maxDelayMs: 500 });
+    const { client, log } = nexus(first.wsUrl, await tokenFor('restart-op', 'operator'), {
+      initialDelayMs: 50,
+      maxDelayMs: 500,
+    });
     client.connect();
     const channel = uniqueChannel('restart');
     const subscribed = await client.subscribe(channel, { agent_id: 'a1' });
@@ -177,7 +194,11 @@ describe('NexusWebSocket against a real server', () => {
     const srv = await server();
     const proxy = await proxyTo(srv.port);
     // A fixed 396 ms reconnect delay, so the 20 messages are published while the client is away.
-    const { client, log } = nexus(proxy.url, await tokenFor('recover-viewer'), { initialDelayMs: 400, maxDelayMs: 400, random: () => 0.99 });
+    const { client, log } = nexus(proxy.url, await tokenFor('recover-viewer'), {
+      initialDelayMs: 400,
+      maxDelayMs: 400,
+      random: () => 0.99,
+    });
     const publisher = await testClient(srv.wsUrl, await tokenFor('recover-op', 'operator'));
     client.connect();
     const channel = uniqueChannel('recover');
@@ -211,7 +232,11 @@ describe('NexusWebSocket against a real server', () => {
   it('two filtered subscriptions on one channel: a cut connection recovers every missed message exactly once', async () => {
     const srv = await server();
     const proxy = await proxyTo(srv.port);
-    const { client } = nexus(proxy.url, await tokenFor('recover2-viewer'), { initialDelayMs: 400, maxDelayMs: 400, random: () => 0.99 });
+    const { client } = nexus(proxy.url, await tokenFor('recover2-viewer'), {
+      initialDelayMs: 400,
+      maxDelayMs: 400,
+      random: () => 0.99,
+    });
     const publisher = await testClient(srv.wsUrl, await tokenFor('recover2-op', 'operator'));
     client.connect();
     const channel = uniqueChannel('recover2');
@@ -273,7 +298,12 @@ describe('NexusWebSocket against a real server', () => {
     const srv = await server();
     const issued: { token: string; exp: number }[] = [];
     const provider = async () => {
-      const token = await signToken({ userId: 'refresher', role: 'operator', expiresInSeconds: 2, extraClaims: { jti: `r${issued.length}` } });
+      const token = await signToken({
+        userId: 'refresher',
+        role: 'operator',
+        expiresInSeconds: 2,
+        extraClaims: { jti: `r${issued.length}` },
+      });
       const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
       issued.push({ token, exp });
       return token;
@@ -315,7 +345,12 @@ describe('NexusWebSocket against a real server', () => {
     // The second token is for another user: the server refuses it as a refresh.
     const provider = vi.fn(async () => {
       calls++;
-      return signToken({ userId: `user-${calls}`, role: 'operator', expiresInSeconds: calls === 1 ? 2 : 60, extraClaims: { jti: `x${calls}` } });
+      return signToken({
+        userId: `user-${calls}`,
+        role: 'operator',
+        expiresInSeconds: calls === 1 ? 2 : 60,
+        extraClaims: { jti: `x${calls}` },
+      });
     });
     const { client, log } = nexus(srv.wsUrl, provider, { initialDelayMs: 50, maxDelayMs: 200 });
     client.connect();
@@ -347,32 +382,42 @@ describe('NexusWebSocket against a real server', () => {
   it.each([
     [401, 'missing', () => Promise.resolve('')],
     [403, 'expired', () => signToken({ userId: 'stale', role: 'operator', expiresInSeconds: -60 })],
-    [403, 'invalid', () => signToken({ userId: 'forged', role: 'admin', secret: 'another-secret-0123456789abcdefghijklmnop' })],
-  ])('upgrade refused with %i (%s token) and a provider with nothing new: failed after exactly one attempt', async (status, reason, makeToken) => {
-    const srv = await server();
-    const proxy = await proxyTo(srv.port);
-    const token = await makeToken();
-    const provider = vi.fn(() => token);
-    const before = metricValue(await scrapeMetrics(srv), 'nexus_auth_failures_total', `reason="${reason}"`) ?? 0;
-    const { client, log } = nexus(proxy.url, provider, { initialDelayMs: 20, maxDelayMs: 50 });
-    client.connect();
-    await until(() => client.state === 'failed', 3000, 'failed');
-    await sleep(300);
-    expect(client.state).toBe('failed');
-    expect(proxy.connections).toBe(1);
-    const after = metricValue(await scrapeMetrics(srv), 'nexus_auth_failures_total', `reason="${reason}"`) ?? 0;
-    expect(after - before).toBe(1);
-    expect(provider).toHaveBeenCalledTimes(2); // asked again before the retry, and it had nothing new
-    expect(log.reconnect_failed).toHaveLength(1);
-    expect(log.state.at(-1)).toMatchObject({ previous: 'connecting', next: 'failed' });
-    expect(log.state.at(-1)!.reason).toMatch(new RegExp(`${status}|refused`));
-    expect(log.connected).toEqual([]);
-  });
+    [
+      403,
+      'invalid',
+      () => signToken({ userId: 'forged', role: 'admin', secret: 'another-secret-0123456789abcdefghijklmnop' }),
+    ],
+  ])(
+    'upgrade refused with %i (%s token) and a provider with nothing new: failed after exactly one attempt',
+    async (status, reason, makeToken) => {
+      const srv = await server();
+      const proxy = await proxyTo(srv.port);
+      const token = await makeToken();
+      const provider = vi.fn(() => token);
+      const before = metricValue(await scrapeMetrics(srv), 'nexus_auth_failures_total', `reason="${reason}"`) ?? 0;
+      const { client, log } = nexus(proxy.url, provider, { initialDelayMs: 20, maxDelayMs: 50 });
+      client.connect();
+      await until(() => client.state === 'failed', 3000, 'failed');
+      await sleep(300);
+      expect(client.state).toBe('failed');
+      expect(proxy.connections).toBe(1);
+      const after = metricValue(await scrapeMetrics(srv), 'nexus_auth_failures_total', `reason="${reason}"`) ?? 0;
+      expect(after - before).toBe(1);
+      expect(provider).toHaveBeenCalledTimes(2); // asked again before the retry, and it had nothing new
+      expect(log.reconnect_failed).toHaveLength(1);
+      expect(log.state.at(-1)).toMatchObject({ previous: 'connecting', next: 'failed' });
+      expect(log.state.at(-1)!.reason).toMatch(new RegExp(`${status}|refused`));
+      expect(log.connected).toEqual([]);
+    },
+  );
 
   it('offline queue: publishes made while the server is down are delivered after it comes back', async () => {
     const first = await server();
     const port = first.port;
-    const { client } = nexus(first.wsUrl, await tokenFor('queue-op', 'operator'), { initialDelayMs: 50, maxDelayMs: 200 });
+    const { client } = nexus(first.wsUrl, await tokenFor('queue-op', 'operator'), {
+      initialDelayMs: 50,
+      maxDelayMs: 200,
+    });
     client.connect();
     const channel = uniqueChannel('queue');
     await client.subscribe(channel);

@@ -6,7 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloseCode, isRetryableClose, needsNewToken } from '../protocol/index.js';
 import type { ClientEvents, ConnectionState, PublishResult, StateChange } from './events.js';
-import { NexusWebSocket, type NetworkMonitor, type NexusWebSocketOptions, type WebSocketLike } from './nexus-websocket.js';
+import {
+  NexusWebSocket,
+  type NetworkMonitor,
+  type NexusWebSocketOptions,
+  type WebSocketLike,
+} from './nexus-websocket.js';
 import type { TokenProvider } from './token.js';
 
 type Sent = Record<string, unknown> & { action: string };
@@ -287,7 +292,14 @@ describe('state machine', () => {
     await flush();
     lastSocket().open();
     expect(client.state).toBe('connecting');
-    lastSocket().deliver({ type: 'connected', message: 'x', userId: 'u', role: 'viewer', connectionId: 'c', heartbeatMs: 1 });
+    lastSocket().deliver({
+      type: 'connected',
+      message: 'x',
+      userId: 'u',
+      role: 'viewer',
+      connectionId: 'c',
+      heartbeatMs: 1,
+    });
     expect(client.state).toBe('open');
   });
 
@@ -309,18 +321,21 @@ describe('state machine', () => {
     await nextSocket(log);
   });
 
-  it.each([1001, 1006, 1011, 1012, 1013, 4008])('open → reconnecting → connecting → open after close %i', async (code) => {
-    const { client, log } = harness();
-    const first = await openClient(client);
-    first.serverClose(code, 'bye');
-    expect(log.disconnected).toEqual([{ code, reason: 'bye', willReconnect: true }]);
-    expect(client.state).toBe('reconnecting');
-    expect(log.reconnecting).toHaveLength(1);
-    const second = await nextSocket(log);
-    second.welcome();
-    expect(client.state).toBe('open');
-    expect(log.reconnect_failed).toEqual([]);
-  });
+  it.each([1001, 1006, 1011, 1012, 1013, 4008])(
+    'open → reconnecting → connecting → open after close %i',
+    async (code) => {
+      const { client, log } = harness();
+      const first = await openClient(client);
+      first.serverClose(code, 'bye');
+      expect(log.disconnected).toEqual([{ code, reason: 'bye', willReconnect: true }]);
+      expect(client.state).toBe('reconnecting');
+      expect(log.reconnecting).toHaveLength(1);
+      const second = await nextSocket(log);
+      second.welcome();
+      expect(client.state).toBe('open');
+      expect(log.reconnect_failed).toEqual([]);
+    },
+  );
 
   it.each([
     [1008, 'string'],
@@ -418,23 +433,26 @@ describe('tokens: 4001 and refused upgrades', () => {
     expect(provider).toHaveBeenCalledTimes(2);
   });
 
-  it.each([401, 403])('upgrade refused with %i, the provider returning the same token → failed, no further socket', async (status) => {
-    const provider = vi.fn(() => 'same');
-    const { client, log } = harness(provider);
-    client.connect();
-    await flush();
-    lastSocket().refuseUpgrade(status);
-    expect(client.state).toBe('reconnecting');
-    await advance(log.reconnecting.at(-1)!.delayMs);
-    expect(client.state).toBe('failed');
-    expect(sockets()).toHaveLength(1);
-    expect(provider).toHaveBeenCalledTimes(2);
-    expect(log.reconnect_failed).toHaveLength(1);
-    expect(log.state.at(-1)).toMatchObject({ previous: 'connecting', next: 'failed' });
-    await advance(10 * 60_000);
-    expect(sockets()).toHaveLength(1);
-    expect(provider).toHaveBeenCalledTimes(2);
-  });
+  it.each([401, 403])(
+    'upgrade refused with %i, the provider returning the same token → failed, no further socket',
+    async (status) => {
+      const provider = vi.fn(() => 'same');
+      const { client, log } = harness(provider);
+      client.connect();
+      await flush();
+      lastSocket().refuseUpgrade(status);
+      expect(client.state).toBe('reconnecting');
+      await advance(log.reconnecting.at(-1)!.delayMs);
+      expect(client.state).toBe('failed');
+      expect(sockets()).toHaveLength(1);
+      expect(provider).toHaveBeenCalledTimes(2);
+      expect(log.reconnect_failed).toHaveLength(1);
+      expect(log.state.at(-1)).toMatchObject({ previous: 'connecting', next: 'failed' });
+      await advance(10 * 60_000);
+      expect(sockets()).toHaveLength(1);
+      expect(provider).toHaveBeenCalledTimes(2);
+    },
+  );
 
   it.each([401, 403])('upgrade refused with %i and a string token → failed at once', async (status) => {
     const { client, log } = harness('tok');
@@ -546,25 +564,40 @@ function fakeJwt(exp: number): string {
 describe('disconnect()', () => {
   const setups: [ConnectionState | 'connecting (token pending)', (h: ReturnType<typeof harness>) => Promise<void>][] = [
     ['idle', async () => {}],
-    ['connecting (token pending)', async ({ client }) => {
-      client.connect();
-      await flush();
-    }],
-    ['connecting', async ({ client }) => {
-      client.connect();
-      await flush();
-    }],
-    ['open', async ({ client }) => {
-      await openClient(client);
-    }],
-    ['reconnecting', async ({ client }) => {
-      const socket = await openClient(client);
-      socket.serverClose(1006);
-    }],
-    ['failed', async ({ client }) => {
-      const socket = await openClient(client);
-      socket.serverClose(1008);
-    }],
+    [
+      'connecting (token pending)',
+      async ({ client }) => {
+        client.connect();
+        await flush();
+      },
+    ],
+    [
+      'connecting',
+      async ({ client }) => {
+        client.connect();
+        await flush();
+      },
+    ],
+    [
+      'open',
+      async ({ client }) => {
+        await openClient(client);
+      },
+    ],
+    [
+      'reconnecting',
+      async ({ client }) => {
+        const socket = await openClient(client);
+        socket.serverClose(1006);
+      },
+    ],
+    [
+      'failed',
+      async ({ client }) => {
+        const socket = await openClient(client);
+        socket.serverClose(1008);
+      },
+    ],
   ];
 
   it.each(setups)('from %s → closed, and no reconnect afterwards', async (label, setup) => {
@@ -578,11 +611,16 @@ describe('disconnect()', () => {
     const lastBefore = sockets().at(-1);
     client.disconnect();
     expect(client.state).toBe('closed');
-    expect(log.state.at(-1)).toEqual({ previous: before, next: 'closed', reason: expect.stringContaining('disconnect') });
+    expect(log.state.at(-1)).toEqual({
+      previous: before,
+      next: 'closed',
+      reason: expect.stringContaining('disconnect'),
+    });
     if (lastBefore && (before === 'open' || before === 'connecting')) {
       expect(lastBefore.closedByClient).toEqual({ code: 1000, reason: expect.any(String) });
     }
-    if (before === 'open') expect(log.disconnected.at(-1)).toEqual({ code: 1000, reason: expect.any(String), willReconnect: false });
+    if (before === 'open')
+      expect(log.disconnected.at(-1)).toEqual({ code: 1000, reason: expect.any(String), willReconnect: false });
     releaseToken('late-token');
     await advance(10 * 60_000);
     expect(sockets()).toHaveLength(socketsBefore);
@@ -649,7 +687,11 @@ describe('backoff', () => {
 
   it('uses the injected random for each delay: floor(random × ceiling)', async () => {
     const values = [0, 0.25, 0.5, 0.75, 0.999_999];
-    const { client, log } = harness('tok', { initialDelayMs: 1000, maxDelayMs: 30_000, random: () => values.shift() ?? 0 });
+    const { client, log } = harness('tok', {
+      initialDelayMs: 1000,
+      maxDelayMs: 30_000,
+      random: () => values.shift() ?? 0,
+    });
     client.connect();
     await flush();
     for (let n = 0; n < 5; n++) {
@@ -714,7 +756,12 @@ describe('backoff', () => {
   });
 
   it('the attempt counter resets after stableAfterMs open, not before', async () => {
-    const { client, log } = harness('tok', { initialDelayMs: 100, maxDelayMs: 100_000, random: () => 0.999, stableAfterMs: 5000 });
+    const { client, log } = harness('tok', {
+      initialDelayMs: 100,
+      maxDelayMs: 100_000,
+      random: () => 0.999,
+      stableAfterMs: 5000,
+    });
     client.connect();
     await flush();
     lastSocket().serverClose(1006);
@@ -768,7 +815,12 @@ describe('subscriptions and recovery', () => {
     const beta = client.subscribe('beta');
     const [subAlpha, subBeta] = first.actions('subscribe');
     expect(first.actions('subscribe')).toHaveLength(2);
-    expect(subAlpha).toEqual({ action: 'subscribe', id: expect.anything(), channel: 'alpha', filters: { agent_id: 'a1' } });
+    expect(subAlpha).toEqual({
+      action: 'subscribe',
+      id: expect.anything(),
+      channel: 'alpha',
+      filters: { agent_id: 'a1' },
+    });
     expect(subBeta).toEqual({ action: 'subscribe', id: expect.anything(), channel: 'beta' });
     first.deliver(subscribedReply(subAlpha!, 4, 'E1'));
     first.deliver(subscribedReply(subBeta!, 0, 'E1'));
@@ -783,7 +835,14 @@ describe('subscriptions and recovery', () => {
     second.welcome();
     const resent = second.actions('subscribe');
     expect(resent).toHaveLength(2);
-    expect(resent[0]).toEqual({ action: 'subscribe', id: expect.anything(), channel: 'alpha', filters: { agent_id: 'a1' }, since: 6, epoch: 'E1' });
+    expect(resent[0]).toEqual({
+      action: 'subscribe',
+      id: expect.anything(),
+      channel: 'alpha',
+      filters: { agent_id: 'a1' },
+      since: 6,
+      epoch: 'E1',
+    });
     expect(resent[1]).toEqual({ action: 'subscribe', id: expect.anything(), channel: 'beta', since: 0, epoch: 'E1' });
     second.deliver(subscribedReply(resent[0]!, 7, 'E1', true));
     second.deliver(delivery('alpha', 7, 'E1'));
@@ -880,11 +939,33 @@ describe('subscriptions and recovery', () => {
     client.on('alpha', (data, frame) => calls.push([data, frame]));
     for (const seq of [1, 2, 2, 1, 3, 3]) socket.deliver(delivery('alpha', seq, 'E1', { n: seq }));
     expect(calls.map(([data]) => data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
-    expect(calls[0]![1]).toEqual({ type: 'message', channel: 'alpha', from: 'someone', data: { n: 1 }, timestamp: expect.any(String), seq: 1, epoch: 'E1' });
+    expect(calls[0]![1]).toEqual({
+      type: 'message',
+      channel: 'alpha',
+      from: 'someone',
+      data: { n: 1 },
+      timestamp: expect.any(String),
+      seq: 1,
+      epoch: 'E1',
+    });
     expect(log.message.map((m) => m.frame.seq)).toEqual([1, 2, 3]);
     // Broadcasts count too.
-    socket.deliver({ type: 'broadcast', channel: 'alpha', data: { n: 4 }, timestamp: new Date().toISOString(), seq: 4, epoch: 'E1' });
-    socket.deliver({ type: 'broadcast', channel: 'alpha', data: { n: 4 }, timestamp: new Date().toISOString(), seq: 4, epoch: 'E1' });
+    socket.deliver({
+      type: 'broadcast',
+      channel: 'alpha',
+      data: { n: 4 },
+      timestamp: new Date().toISOString(),
+      seq: 4,
+      epoch: 'E1',
+    });
+    socket.deliver({
+      type: 'broadcast',
+      channel: 'alpha',
+      data: { n: 4 },
+      timestamp: new Date().toISOString(),
+      seq: 4,
+      epoch: 'E1',
+    });
     expect(calls.map(([data]) => data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
   });
 
@@ -980,7 +1061,9 @@ describe('offline queue', () => {
       ['publish', 'alpha', 2],
       ['publish', 'beta', 3],
     ]);
-    socket.actions('publish').forEach((f, i) => socket.deliver({ type: 'ack', id: f.id, channel: f.channel, seq: 10 + i }));
+    socket
+      .actions('publish')
+      .forEach((f, i) => socket.deliver({ type: 'ack', id: f.id, channel: f.channel, seq: 10 + i }));
     await expect(Promise.all(results)).resolves.toEqual([
       { ok: true, seq: 10, channel: 'alpha' },
       { ok: true, seq: 11, channel: 'alpha' },
@@ -1071,7 +1154,9 @@ describe('heartbeat', () => {
     expect(client.state).toBe('open');
     await advance(1);
     expect(client.state).toBe('reconnecting');
-    expect(log.disconnected).toEqual([{ code: 1006, reason: expect.stringContaining('heartbeat'), willReconnect: true }]);
+    expect(log.disconnected).toEqual([
+      { code: 1006, reason: expect.stringContaining('heartbeat'), willReconnect: true },
+    ]);
     expect(socket.closedByClient).toBeDefined();
     const second = await nextSocket(log);
     second.welcome();

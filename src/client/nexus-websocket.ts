@@ -48,10 +48,16 @@ import { OfflineQueue } from './offline-queue.js';
 import { PendingRequests, type RequestFailure } from './pending-requests.js';
 import { SubscriptionRegistry, type ClientSubscription } from './subscriptions.js';
 import { refreshDelayMs, resolveToken, tokenExpirySeconds, type TokenProvider } from './token.js';
-import { browserNetwork, closeQuietly, withToken, type NetworkMonitor, type WebSocketConstructor, type WebSocketLike } from './transport.js';
+import {
+  browserNetwork,
+  closeQuietly,
+  withToken,
+  type NetworkMonitor,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './transport.js';
 
 export type { NetworkMonitor, WebSocketConstructor, WebSocketLike } from './transport.js';
-
 
 /** Options of `NexusWebSocket`; every one has a sensible default. */
 export interface NexusWebSocketOptions extends Partial<BackoffOptions> {
@@ -85,7 +91,6 @@ interface QueuedPublish {
   readonly frame: { action: 'publish'; id: string; channel: string; payload: unknown };
   readonly settle: (result: PublishResult) => void;
 }
-
 
 /** The Nexus client. See the state diagram above. */
 export class NexusWebSocket {
@@ -125,7 +130,10 @@ export class NexusWebSocket {
 
   constructor(url: string, token: TokenProvider, options: NexusWebSocketOptions = {}) {
     const Impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Impl) throw new Error('NexusWebSocket: no WebSocket implementation; pass options.WebSocket (e.g. the default export of "ws")');
+    if (!Impl)
+      throw new Error(
+        'NexusWebSocket: no WebSocket implementation; pass options.WebSocket (e.g. the default export of "ws")',
+      );
     this.#url = url;
     this.#tokenProvider = token;
     this.#WebSocket = Impl;
@@ -210,7 +218,8 @@ export class NexusWebSocket {
     if (this.#state !== 'closed') this.#transition('closed', 'disconnect()');
     if (socket) closeQuietly(socket, CloseCode.Normal, 'client disconnect');
     this.#settleAll(ClientErrorCode.Closed, 'disconnect() was called');
-    if (wasOpen) this.#emitter.emit('disconnected', { code: CloseCode.Normal, reason: 'client disconnect', willReconnect: false });
+    if (wasOpen)
+      this.#emitter.emit('disconnected', { code: CloseCode.Normal, reason: 'client disconnect', willReconnect: false });
   }
 
   /**
@@ -220,7 +229,8 @@ export class NexusWebSocket {
   subscribe(channel: string, filters?: Filters): Promise<SubscribeResult> {
     const subscription = this.#registry.add(channel, filters);
     // The same subscription again: it exists already; answer with the channel's position.
-    if (!subscription) return Promise.resolve({ ok: true, ...(this.#registry.position(channel) ?? { seq: 0, epoch: '' }) });
+    if (!subscription)
+      return Promise.resolve({ ok: true, ...(this.#registry.position(channel) ?? { seq: 0, epoch: '' }) });
     const result = this.#pending.waitForSubscribe(subscription.key);
     if (this.#state === 'open') this.#sendSubscribe(subscription);
     return result;
@@ -238,11 +248,15 @@ export class NexusWebSocket {
    */
   publish(channel: string, payload: unknown): Promise<PublishResult> {
     return new Promise((settle) => {
-      const item: QueuedPublish = { frame: { action: Action.Publish, id: this.#nextId('p'), channel, payload }, settle };
+      const item: QueuedPublish = {
+        frame: { action: Action.Publish, id: this.#nextId('p'), channel, payload },
+        settle,
+      };
       if (this.#state === 'open' && this.#socket?.readyState === OPEN) return this.#sendPublish(item);
       const dropped = this.#queue.push(item);
       if (dropped.length === 0) return;
-      for (const old of dropped) old.settle({ ok: false, code: ClientErrorCode.QueueOverflow, message: 'dropped from the full offline queue' });
+      for (const old of dropped)
+        old.settle({ ok: false, code: ClientErrorCode.QueueOverflow, message: 'dropped from the full offline queue' });
       this.#emitter.emit('queue_overflow', { dropped: dropped.length, capacity: this.#queue.capacity });
     });
   }
@@ -306,7 +320,10 @@ export class NexusWebSocket {
     }
     this.#socket = socket;
     this.#attach(socket, generation);
-    this.#timers.connect = setTimeout(() => this.#abandonSocket(CloseCode.Abnormal, 'connect timeout'), this.#connectTimeoutMs);
+    this.#timers.connect = setTimeout(
+      () => this.#abandonSocket(CloseCode.Abnormal, 'connect timeout'),
+      this.#connectTimeoutMs,
+    );
   }
 
   #attach(socket: WebSocketLike, generation: number): void {
@@ -336,7 +353,9 @@ export class NexusWebSocket {
     this.#refreshingToken = undefined;
     this.#heartbeat.stop();
     this.#clearTimers();
-    this.#pending.connectionLost(failure(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`));
+    this.#pending.connectionLost(
+      failure(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`),
+    );
     const refused = this.#upgradeStatus === 401 || this.#upgradeStatus === 403;
     const decision = this.#decide(code, refused);
     const willReconnect = decision.retry && this.#attempt < this.#maxAttempts;
@@ -413,7 +432,10 @@ export class NexusWebSocket {
     try {
       token = await resolveToken(this.#tokenProvider);
     } catch (error) {
-      return this.#emitError(ClientErrorCode.SendFailed, `token provider failed: ${(error as Error)?.message ?? error}`);
+      return this.#emitError(
+        ClientErrorCode.SendFailed,
+        `token provider failed: ${(error as Error)?.message ?? error}`,
+      );
     }
     if (generation !== this.#generation || this.#state !== 'open') return;
     if (token === this.#token) {
@@ -492,7 +514,8 @@ export class NexusWebSocket {
     if (!this.#registry.accept(frame.channel, frame.seq, frame.epoch)) return;
     // The numbering restarted under a new epoch while connected (e.g. Redis lost its data):
     // whatever was published in between is unknown, which is a gap.
-    if (known && known.epoch !== frame.epoch) this.#emitter.emit('gap', { channel: frame.channel, since: known.seq, seq: frame.seq, epoch: frame.epoch });
+    if (known && known.epoch !== frame.epoch)
+      this.#emitter.emit('gap', { channel: frame.channel, since: known.seq, seq: frame.seq, epoch: frame.epoch });
     this.#emitter.emit('message', { channel: frame.channel, data: frame.data, frame });
     const listeners = this.#channelListeners.get(frame.channel);
     for (const listener of listeners ? [...listeners] : []) {
@@ -508,7 +531,8 @@ export class NexusWebSocket {
 
   #onSubscribed(frame: Extract<ServerFrame, { type: 'subscribed' }>): void {
     const since = this.#registry.position(frame.channel)?.seq;
-    if (frame.recovered === false) this.#emitter.emit('gap', { channel: frame.channel, since, seq: frame.seq, epoch: frame.epoch });
+    if (frame.recovered === false)
+      this.#emitter.emit('gap', { channel: frame.channel, since, seq: frame.seq, epoch: frame.epoch });
     this.#registry.subscribed(frame.channel, frame.seq, frame.epoch, frame.recovered);
     const key = frame.id === undefined ? undefined : this.#pending.takeSubscribeKey(String(frame.id));
     if (key === undefined) return;
@@ -553,7 +577,8 @@ export class NexusWebSocket {
 
   #sendPublish(item: QueuedPublish): void {
     this.#pending.publishSent(item.frame.id, item.settle);
-    if (!this.#sendFrame(item.frame)) this.#pending.answerPublish(item.frame.id, failure(ClientErrorCode.SendFailed, 'the frame could not be sent'));
+    if (!this.#sendFrame(item.frame))
+      this.#pending.answerPublish(item.frame.id, failure(ClientErrorCode.SendFailed, 'the frame could not be sent'));
   }
 
   #sendFrame(frame: object): boolean {
@@ -590,7 +615,16 @@ export class NexusWebSocket {
 }
 
 const CLIENT_EVENTS: ReadonlySet<string> = new Set<keyof ClientEvents>([
-  'state', 'connected', 'disconnected', 'reconnecting', 'reconnect_failed', 'error', 'message', 'gap', 'queue_overflow', 'rtt',
+  'state',
+  'connected',
+  'disconnected',
+  'reconnecting',
+  'reconnect_failed',
+  'error',
+  'message',
+  'gap',
+  'queue_overflow',
+  'rtt',
 ]);
 
 function failure(code: ErrorCode | ClientErrorCode, message: string): RequestFailure {

@@ -8,7 +8,11 @@ import type { ErrorCode } from '../protocol/index.js';
 
 type Settle<T> = (result: T) => void;
 /** Why a request ended without the answer it waited for. */
-export type RequestFailure = { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
+export type RequestFailure = {
+  readonly ok: false;
+  readonly code: ErrorCode | ClientErrorCode;
+  readonly message: string;
+};
 
 export class PendingRequests {
   readonly #publishes = new Map<string, Settle<PublishResult>>();

@@ -43,7 +43,11 @@ export function closeQuietly(socket: WebSocketLike, code: number, reason: string
 /** The browser's online/offline signal, or undefined outside browsers. */
 export function browserNetwork(): NetworkMonitor | undefined {
   type Subscribe = (type: 'online', listener: () => void) => void;
-  const scope = globalThis as { addEventListener?: Subscribe; removeEventListener?: Subscribe; navigator?: { onLine?: boolean } };
+  const scope = globalThis as {
+    addEventListener?: Subscribe;
+    removeEventListener?: Subscribe;
+    navigator?: { onLine?: boolean };
+  };
   if (typeof scope.addEventListener !== 'function' || typeof scope.navigator?.onLine !== 'boolean') return undefined;
   return {
     isOnline: () => scope.navigator?.onLine !== false,

@@ -103,7 +103,10 @@ export class SimulatedAgent {
     this.#remember(command.task_id);
     // Busy agents claim later, and a little jitter spreads work over idle ones.
     const delayMs = this.#random() * CLAIM_JITTER_MS + this.#running.size * CLAIM_JITTER_MS;
-    setTimeout(() => void this.client.publish(Channel.TaskClaims, { task_id: command.task_id, agent_id: this.agentId }), delayMs);
+    setTimeout(
+      () => void this.client.publish(Channel.TaskClaims, { task_id: command.task_id, agent_id: this.agentId }),
+      delayMs,
+    );
   }
 
   /** Every agent sees the claims in the same (seq) order: the first claim wins. */
@@ -112,7 +115,8 @@ export class SimulatedAgent {
     if (!parsed.success || this.#claimWinners.has(parsed.data.task_id)) return;
     this.#claimWinners.set(parsed.data.task_id, parsed.data.agent_id);
     trim(this.#claimWinners);
-    if (parsed.data.agent_id === this.agentId && !this.#running.has(parsed.data.task_id)) this.#run(parsed.data.task_id);
+    if (parsed.data.agent_id === this.agentId && !this.#running.has(parsed.data.task_id))
+      this.#run(parsed.data.task_id);
   }
 
   #run(taskId: string): void {

@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { startFleet } from './fleet.js';
 
-const USAGE = 'usage: npm run agents -- --url ws://127.0.0.1:8080/ws [--token JWT] [--count 5] [--interval 1000] [--seed 42]';
+const USAGE =
+  'usage: npm run agents -- --url ws://127.0.0.1:8080/ws [--token JWT] [--count 5] [--interval 1000] [--seed 42]';
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -19,7 +20,11 @@ async function devToken(wsUrl: string, agentId: string): Promise<string> {
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   url.pathname = '/api/dev/token';
   url.search = '';
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: agentId, role: 'agent' }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: agentId, role: 'agent' }),
+  });
   if (!res.ok) throw new Error(`dev token refused (${res.status}); pass --token for a production server`);
   return ((await res.json()) as { token: string }).token;
 }
@@ -47,10 +52,15 @@ function main(): void {
     intervalMs: positiveInt('interval', values.interval, 1000),
     seed: positiveInt('seed', values.seed, 42),
     token: (agentId) => token ?? (() => devToken(url, agentId)),
-    logger: { info: (obj, msg) => console.log(JSON.stringify({ ...obj, msg })), warn: (obj, msg) => console.warn(JSON.stringify({ ...obj, msg })) },
+    logger: {
+      info: (obj, msg) => console.log(JSON.stringify({ ...obj, msg })),
+      warn: (obj, msg) => console.warn(JSON.stringify({ ...obj, msg })),
+    },
   });
   for (const agent of fleet.agents) {
-    agent.client.on('state', ({ next, reason }) => console.log(JSON.stringify({ agentId: agent.agentId, state: next, reason })));
+    agent.client.on('state', ({ next, reason }) =>
+      console.log(JSON.stringify({ agentId: agent.agentId, state: next, reason })),
+    );
   }
   const stop = () => {
     fleet.stop();

@@ -25,13 +25,23 @@ type Data = Record<string, unknown>;
 const dataOf = (f: Frame): Data => (typeof f.data === 'object' && f.data !== null ? (f.data as Data) : {});
 
 /** Deliveries on `tasks` for one task id, in arrival order. */
-const taskFrames = (client: TestClient, taskId: string) => deliveries(client, 'tasks').filter((f) => dataOf(f).task_id === taskId);
+const taskFrames = (client: TestClient, taskId: string) =>
+  deliveries(client, 'tasks').filter((f) => dataOf(f).task_id === taskId);
 /** Waits for the final update of a task on `tasks`. */
 const waitFinal = (client: TestClient, taskId: string, timeoutMs = 5000) =>
-  waitForFrame(client, (f) => f.channel === 'tasks' && dataOf(f).task_id === taskId && FINAL.has(String(dataOf(f).status)), { timeoutMs });
+  waitForFrame(
+    client,
+    (f) => f.channel === 'tasks' && dataOf(f).task_id === taskId && FINAL.has(String(dataOf(f).status)),
+    { timeoutMs },
+  );
 /** Agents seen in `telemetry` deliveries from index `from` on. */
 const telemetryAgents = (client: TestClient, from = 0) =>
-  new Set(client.frames.slice(from).filter((f) => f.type === 'message' && f.channel === 'telemetry').map((f) => String(dataOf(f).agent_id)));
+  new Set(
+    client.frames
+      .slice(from)
+      .filter((f) => f.type === 'message' && f.channel === 'telemetry')
+      .map((f) => String(dataOf(f).agent_id)),
+  );
 
 function startTestFleet(url: string, extra: { count?: number; failureRate?: number } = {}): Fleet {
   return startFleet({
@@ -48,7 +58,12 @@ function startTestFleet(url: string, extra: { count?: number; failureRate?: numb
 /** Resolves once `server` has had telemetry from every id, plus a margin so their subscriptions are active too. */
 async function waitForAgents(server: TestServer, ids: readonly string[], timeoutMs = 5000): Promise<void> {
   const ok = await pollUntil(() => {
-    const seen = new Set(server.agents.list().filter((a) => a.online).map((a) => a.agent_id));
+    const seen = new Set(
+      server.agents
+        .list()
+        .filter((a) => a.online)
+        .map((a) => a.agent_id),
+    );
     return ids.every((id) => seen.has(id));
   }, timeoutMs);
   if (!ok) throw new Error(`agents not seen: ${JSON.stringify(server.agents.list().map((a) => a.agent_id))}`);
@@ -69,7 +84,8 @@ describe('a fleet of 5 simulated agents through a real server', () => {
   beforeAll(async () => {
     server = await startServer({ env: { NEXUS_MOCK_INTERVAL_MS: String(INTERVAL_MS) } });
     fleet = startTestFleet(server.wsUrl);
-    for (const agent of fleet.agents) agent.client.on('state', ({ next, reason }) => transitions.push({ agent: agent.agentId, next, reason }));
+    for (const agent of fleet.agents)
+      agent.client.on('state', ({ next, reason }) => transitions.push({ agent: agent.agentId, next, reason }));
     operatorToken = await tokenFor('op_fleet', 'operator');
     viewerToken = await tokenFor('viewer_fleet', 'viewer');
     await waitForAgents(server, AGENT_IDS);
@@ -114,7 +130,11 @@ describe('a fleet of 5 simulated agents through a real server', () => {
       expect(new Set(own.map((f) => dataOf(f).cpu_usage)).size, id).toBeGreaterThan(1);
     }
     // Agents have their own seeds: their series differ.
-    const cpuOf = (id: string) => frames.filter((f) => dataOf(f).agent_id === id).map((f) => dataOf(f).cpu_usage).slice(0, 5);
+    const cpuOf = (id: string) =>
+      frames
+        .filter((f) => dataOf(f).agent_id === id)
+        .map((f) => dataOf(f).cpu_usage)
+        .slice(0, 5);
     expect(cpuOf('agent_001')).not.toEqual(cpuOf('agent_002'));
 
     // The run is the seeded one: what agent_003 published is a contiguous stretch of the series
@@ -134,18 +154,28 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     const tasks = await watcher('tasks');
     const op = await operator();
     const taskId = newTaskId('addressed');
-    await command(op, { command: 'execute_task', task_id: taskId, agent_id: 'agent_003', params: { script: 'deploy.sh' } });
+    await command(op, {
+      command: 'execute_task',
+      task_id: taskId,
+      agent_id: 'agent_003',
+      params: { script: 'deploy.sh' },
+    });
     const final = await waitFinal(tasks, taskId);
     await sleep(300); // anything late would show up now
 
     const frames = taskFrames(tasks, taskId);
     const [queued, ...rest] = frames;
-    expect(queued).toMatchObject({ type: 'broadcast', channel: 'tasks', data: { task_id: taskId, status: 'queued', progress: 0, agent_id: 'agent_003', command: 'execute_task' } });
+    expect(queued).toMatchObject({
+      type: 'broadcast',
+      channel: 'tasks',
+      data: { task_id: taskId, status: 'queued', progress: 0, agent_id: 'agent_003', command: 'execute_task' },
+    });
     expect(queued).not.toHaveProperty('from');
     const running = rest.filter((f) => dataOf(f).status === 'running');
     expect(running.length).toBeGreaterThanOrEqual(3);
     expect(dataOf(running[0]!).progress).toBe(0);
-    for (let i = 1; i < running.length; i++) expect(dataOf(running[i]!).progress as number).toBeGreaterThan(dataOf(running[i - 1]!).progress as number);
+    for (let i = 1; i < running.length; i++)
+      expect(dataOf(running[i]!).progress as number).toBeGreaterThan(dataOf(running[i - 1]!).progress as number);
     expect(rest.at(-1)).toBe(final);
     expect(dataOf(final).status).toBe('succeeded');
     expect(dataOf(final).progress).toBe(100);
@@ -159,7 +189,14 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     const res = await restJson(server.url, '/api/tasks', { token: operatorToken });
     expect(res.status).toBe(200);
     const task = (res.body as Task[]).find((t) => t.task_id === taskId);
-    expect(task).toMatchObject({ task_id: taskId, status: 'succeeded', progress: 100, agent_id: 'agent_003', command: 'execute_task', params: { script: 'deploy.sh' } });
+    expect(task).toMatchObject({
+      task_id: taskId,
+      status: 'succeeded',
+      progress: 100,
+      agent_id: 'agent_003',
+      command: 'execute_task',
+      params: { script: 'deploy.sh' },
+    });
     expect(task!.created_at).toMatch(ISO_8601);
     expect(Date.parse(task!.updated_at)).toBeGreaterThanOrEqual(Date.parse(task!.created_at));
   });
@@ -199,9 +236,15 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     const op = await operator();
     const taskId = newTaskId('cancel_running');
     await command(op, { command: 'execute_task', task_id: taskId, agent_id: 'agent_002' });
-    await waitForFrame(tasks, (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'running' && (dataOf(f).progress as number) > 0);
+    await waitForFrame(
+      tasks,
+      (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'running' && (dataOf(f).progress as number) > 0,
+    );
     await command(op, { command: 'cancel_task', task_id: taskId });
-    const cancelled = await waitForFrame(tasks, (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'cancelled');
+    const cancelled = await waitForFrame(
+      tasks,
+      (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'cancelled',
+    );
     expect(cancelled).toMatchObject({ type: 'message', from: 'agent_002', data: { agent_id: 'agent_002' } });
     expect(dataOf(cancelled).progress as number).toBeGreaterThan(0);
     expect(dataOf(cancelled).progress as number).toBeLessThan(100);
@@ -222,7 +265,10 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     await sleep(200);
     expect(server.tasks.get(taskId)).toMatchObject({ status: 'queued', agent_id: 'agent_404' });
     await command(op, { command: 'cancel_task', task_id: taskId });
-    const cancelled = await waitForFrame(tasks, (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'cancelled');
+    const cancelled = await waitForFrame(
+      tasks,
+      (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'cancelled',
+    );
     expect(cancelled.type).toBe('broadcast');
     const res = await restJson(server.url, `/api/tasks?agent_id=agent_404`, { token: operatorToken });
     expect((res.body as Task[]).find((t) => t.task_id === taskId)).toMatchObject({ status: 'cancelled' });
@@ -273,7 +319,16 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     ];
     for (const payload of bad) await command(op, payload);
     // Agents also listen on `tasks.claims`: garbage there must not hurt them either.
-    for (const payload of ['claim', null, 7, [], {}, { task_id: 5, agent_id: 'agent_001' }, { task_id: 'c', agent_id: '' }, { task_id: 'c' }]) {
+    for (const payload of [
+      'claim',
+      null,
+      7,
+      [],
+      {},
+      { task_id: 5, agent_id: 'agent_001' },
+      { task_id: 'c', agent_id: '' },
+      { task_id: 'c' },
+    ]) {
       expect(await op.publish('tasks.claims', payload)).toMatchObject({ type: 'ack' });
     }
     const marker = telemetry.frames.length;
@@ -322,7 +377,9 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     ] as const) {
       const refused = await restJson(server.url, '/api/agents', { headers });
       expect(refused.status, JSON.stringify(headers)).toBe(status);
-      expect(refused.body).toMatchObject({ error: { code: status === 401 ? 'unauthorized' : 'forbidden', message: expect.any(String) } });
+      expect(refused.body).toMatchObject({
+        error: { code: status === 401 ? 'unauthorized' : 'forbidden', message: expect.any(String) },
+      });
     }
   });
 
@@ -331,23 +388,28 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     expect(all.status).toBe(200);
     const list = all.body as Task[];
     expect(list.length).toBeGreaterThanOrEqual(10); // the tasks of the tests above
-    for (let i = 1; i < list.length; i++) expect(Date.parse(list[i - 1]!.created_at)).toBeGreaterThanOrEqual(Date.parse(list[i]!.created_at));
+    for (let i = 1; i < list.length; i++)
+      expect(Date.parse(list[i - 1]!.created_at)).toBeGreaterThanOrEqual(Date.parse(list[i]!.created_at));
 
-    const succeeded = (await restJson(server.url, '/api/tasks?status=succeeded', { token: viewerToken })).body as Task[];
+    const succeeded = (await restJson(server.url, '/api/tasks?status=succeeded', { token: viewerToken }))
+      .body as Task[];
     expect(succeeded.length).toBeGreaterThanOrEqual(7);
     expect(succeeded.every((t) => t.status === 'succeeded')).toBe(true);
-    const cancelled = (await restJson(server.url, '/api/tasks?status=cancelled', { token: viewerToken })).body as Task[];
+    const cancelled = (await restJson(server.url, '/api/tasks?status=cancelled', { token: viewerToken }))
+      .body as Task[];
     expect(cancelled.length).toBeGreaterThanOrEqual(3);
     expect(cancelled.every((t) => t.status === 'cancelled')).toBe(true);
 
-    const ofAgent3 = (await restJson(server.url, '/api/tasks?agent_id=agent_003', { token: viewerToken })).body as Task[];
+    const ofAgent3 = (await restJson(server.url, '/api/tasks?agent_id=agent_003', { token: viewerToken }))
+      .body as Task[];
     expect(ofAgent3.length).toBeGreaterThanOrEqual(1);
     expect(ofAgent3.every((t) => t.agent_id === 'agent_003')).toBe(true);
     expect(ofAgent3).toEqual(list.filter((t) => t.agent_id === 'agent_003'));
 
     const two = (await restJson(server.url, '/api/tasks?limit=2', { token: viewerToken })).body as Task[];
     expect(two.map((t) => t.task_id)).toEqual(list.slice(0, 2).map((t) => t.task_id));
-    const combined = (await restJson(server.url, '/api/tasks?status=succeeded&limit=1', { token: viewerToken })).body as Task[];
+    const combined = (await restJson(server.url, '/api/tasks?status=succeeded&limit=1', { token: viewerToken }))
+      .body as Task[];
     expect(combined.map((t) => t.task_id)).toEqual([succeeded[0]!.task_id]);
 
     for (const query of ['limit=0', 'limit=abc', 'limit=-1', 'limit=1.5', 'status=bogus', 'status=']) {
@@ -359,7 +421,9 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     const refused = await restJson(server.url, '/api/tasks');
     expect(refused.status).toBe(401);
     expect(refused.body).toMatchObject({ error: { code: 'unauthorized' } });
-    const expired = await restJson(server.url, '/api/tasks', { token: await signToken({ userId: 'late', role: 'operator', expiresInSeconds: -60 }) });
+    const expired = await restJson(server.url, '/api/tasks', {
+      token: await signToken({ userId: 'late', role: 'operator', expiresInSeconds: -60 }),
+    });
     expect(expired.status).toBe(403);
     expect(expired.body).toMatchObject({ error: { code: 'forbidden' } });
   });
@@ -413,7 +477,9 @@ describe('a failing agent through a real server', () => {
       expect(String(dataOf(final).error).length).toBeGreaterThan(0);
       expect(dataOf(final).progress as number).toBeLessThan(100);
       const res = await restJson(server.url, '/api/tasks?status=failed', { token: await tokenFor('fail_viewer') });
-      expect(res.body).toEqual([expect.objectContaining({ task_id: 'doomed', status: 'failed', error: dataOf(final).error })]);
+      expect(res.body).toEqual([
+        expect.objectContaining({ task_id: 'doomed', status: 'failed', error: dataOf(final).error }),
+      ]);
     } finally {
       fleet.stop();
       await Promise.all(clients.map((c) => c.close()));
@@ -426,11 +492,15 @@ describe('a failing agent through a real server', () => {
 
 const PROCESS_SECRET = 'fleet-int-test-secret-0123456789-abcdefghijklmnop';
 
-const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sleep(ms).then(() => 'timeout' as const)]);
+const within = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([promise, sleep(ms).then(() => 'timeout' as const)]);
 
 describe('the real processes (node dist/…)', () => {
   beforeAll(() => {
-    ensureBuilt(['dist/server/main.js', 'dist/mock/cli.js', 'dist/mock/agent.js'], ['src/server', 'src/protocol', 'src/client', 'src/mock']);
+    ensureBuilt(
+      ['dist/server/main.js', 'dist/mock/cli.js', 'dist/mock/agent.js'],
+      ['src/server', 'src/protocol', 'src/client', 'src/mock'],
+    );
   }, 120_000);
 
   // Only the children this file started, by their PID.
@@ -447,7 +517,12 @@ describe('the real processes (node dist/…)', () => {
     const port = await waitForListening(child);
     expect(port, `stdout: ${child.stdout.join('\n')}\nstderr: ${child.stderr.join('\n')}`).toBeGreaterThan(0);
 
-    const token = await signToken({ userId: 'proc_viewer', role: 'viewer', expiresInSeconds: 600, secret: PROCESS_SECRET });
+    const token = await signToken({
+      userId: 'proc_viewer',
+      role: 'viewer',
+      expiresInSeconds: 600,
+      secret: PROCESS_SECRET,
+    });
     const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`, token);
     try {
       await client.subscribe('telemetry');
@@ -478,10 +553,19 @@ describe('the real processes (node dist/…)', () => {
       const watcherClient = await TestClient.connect(server.wsUrl, await tokenFor('cli_viewer'));
       try {
         await watcherClient.subscribe('telemetry');
-        const child = spawnNode('dist/mock/cli.js', ['--url', server.wsUrl, '--token', agentToken, '--count', '2', '--interval', '200'], {});
-        const seen = await pollUntil(() => telemetryAgents(watcherClient).size >= 2 || child.process.exitCode !== null, 8000);
+        const child = spawnNode(
+          'dist/mock/cli.js',
+          ['--url', server.wsUrl, '--token', agentToken, '--count', '2', '--interval', '200'],
+          {},
+        );
+        const seen = await pollUntil(
+          () => telemetryAgents(watcherClient).size >= 2 || child.process.exitCode !== null,
+          8000,
+        );
         expect(seen).toBe(true);
-        expect(telemetryAgents(watcherClient), `stderr: ${child.stderr.join('\n')}`).toEqual(new Set(['agent_001', 'agent_002']));
+        expect(telemetryAgents(watcherClient), `stderr: ${child.stderr.join('\n')}`).toEqual(
+          new Set(['agent_001', 'agent_002']),
+        );
         for (const frame of deliveries(watcherClient, 'telemetry')) {
           expect(frame.from).toBe('cli_fleet');
           for (const metric of METRICS) expect(typeof dataOf(frame)[metric]).toBe('number');
@@ -504,7 +588,11 @@ describe('the real processes (node dist/…)', () => {
     const noUrl = spawnNode('dist/mock/cli.js', [], {});
     expect(await within(noUrl.exited, 5000)).toEqual({ code: 2, signal: null });
     expect(noUrl.stderr.join('\n')).toMatch(/usage: npm run agents/);
-    const badCount = spawnNode('dist/mock/cli.js', ['--url', 'ws://127.0.0.1:9/ws', '--token', 'x', '--count', '0'], {});
+    const badCount = spawnNode(
+      'dist/mock/cli.js',
+      ['--url', 'ws://127.0.0.1:9/ws', '--token', 'x', '--count', '0'],
+      {},
+    );
     expect(await within(badCount.exited, 5000)).toEqual({ code: 2, signal: null });
     expect(badCount.stderr.join('\n')).toMatch(/--count/);
   });

@@ -46,7 +46,13 @@ describe('TaskRunner', () => {
       const startedAt = new Date().toISOString();
       runner.start();
       expect(updates).toHaveLength(1);
-      expect(updates[0]).toMatchObject({ task_id: 'task_1', status: 'running', progress: 0, agent_id: 'agent_007', command: 'execute_task' });
+      expect(updates[0]).toMatchObject({
+        task_id: 'task_1',
+        status: 'running',
+        progress: 0,
+        agent_id: 'agent_007',
+        command: 'execute_task',
+      });
       expect(updates[0]!.updated_at).toBe(startedAt);
 
       runUntil(() => updates.some(isFinal));
@@ -56,7 +62,8 @@ describe('TaskRunner', () => {
       const running = updates.slice(0, -1);
       expect(running.every((u) => u.status === 'running')).toBe(true);
       expect(running.length).toBeGreaterThanOrEqual(3); // intermediate progress is reported
-      for (let i = 1; i < updates.length; i++) expect(updates[i]!.progress, `seed ${seed} update ${i}`).toBeGreaterThan(updates[i - 1]!.progress);
+      for (let i = 1; i < updates.length; i++)
+        expect(updates[i]!.progress, `seed ${seed} update ${i}`).toBeGreaterThan(updates[i - 1]!.progress);
       for (const u of updates) {
         expect(TASK_STATUSES).toContain(u.status);
         expect(u.progress).toBeGreaterThanOrEqual(0);
@@ -106,7 +113,8 @@ describe('TaskRunner', () => {
       expect(last.progress).toBeLessThan(100);
       expect(updates.filter((u) => u.status === 'failed')).toHaveLength(1);
       expect(updates.some((u) => u.status === 'succeeded')).toBe(false);
-      for (let i = 1; i < updates.length; i++) expect(updates[i]!.progress).toBeGreaterThanOrEqual(updates[i - 1]!.progress);
+      for (let i = 1; i < updates.length; i++)
+        expect(updates[i]!.progress).toBeGreaterThanOrEqual(updates[i - 1]!.progress);
       expect(onDone).toHaveBeenCalledTimes(1);
       const count = updates.length;
       vi.advanceTimersByTime(30_000);
@@ -152,7 +160,12 @@ describe('TaskRunner', () => {
     expect(progressBefore).toBeGreaterThan(0);
     runner.cancel();
     const last = updates.at(-1)!;
-    expect(last).toMatchObject({ task_id: 'task_1', status: 'cancelled', progress: progressBefore, agent_id: 'agent_007' });
+    expect(last).toMatchObject({
+      task_id: 'task_1',
+      status: 'cancelled',
+      progress: progressBefore,
+      agent_id: 'agent_007',
+    });
     expect(onDone).toHaveBeenCalledTimes(1);
     const count = updates.length;
     vi.advanceTimersByTime(60_000);

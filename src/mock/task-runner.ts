@@ -35,7 +35,8 @@ export class TaskRunner {
 
   constructor(private readonly options: TaskRunnerOptions) {
     this.#stepMs = between(options.random, options.durationMs[0], options.durationMs[1]) / STEPS;
-    this.#failAtProgress = options.random() < options.failureRate ? Math.floor(between(options.random, 10, 90)) : undefined;
+    this.#failAtProgress =
+      options.random() < options.failureRate ? Math.floor(between(options.random, 10, 90)) : undefined;
   }
 
   start(): void {

@@ -34,7 +34,8 @@ function series(seed: number, ticks: number): TelemetrySample[] {
 
 const column = (samples: readonly TelemetrySample[], metric: string) => samples.map((s) => s[metric]!);
 const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-const meanAbsDiff = (values: readonly number[], lag: number) => mean(values.slice(lag).map((v, i) => Math.abs(v - values[i]!)));
+const meanAbsDiff = (values: readonly number[], lag: number) =>
+  mean(values.slice(lag).map((v, i) => Math.abs(v - values[i]!)));
 
 describe('seeded randomness', () => {
   it('seededRandom replays the same floats in [0, 1) for the same seed and differs for another', () => {
@@ -93,7 +94,8 @@ describe('TelemetryGenerator', () => {
             problems.push(`seed ${seed} tick ${tick}: ${metric}=${String(value)} outside [${min}, ${max}]`);
           }
         }
-        if (!Number.isInteger(sample.queue_depth) || !Number.isInteger(sample.memory_mb)) problems.push(`seed ${seed} tick ${tick}: counts not whole`);
+        if (!Number.isInteger(sample.queue_depth) || !Number.isInteger(sample.memory_mb))
+          problems.push(`seed ${seed} tick ${tick}: counts not whole`);
       }
     }
     expect(problems.slice(0, 10)).toEqual([]);
@@ -134,7 +136,8 @@ describe('TelemetryGenerator', () => {
           if (firstSpike === -1 || i < firstSpike) firstSpike = i;
           // It decays: within 8 ticks the value is back below the spike's peak.
           const after = values.slice(i + 1, i + 9);
-          if (after.length === 8) expect(Math.min(...after), `${metric} seed ${seed} tick ${i}`).toBeLessThan(values[i]!);
+          if (after.length === 8)
+            expect(Math.min(...after), `${metric} seed ${seed} tick ${i}`).toBeLessThan(values[i]!);
         }
       }
       expect(spikeTicks / (spikeMetrics.length * 1000), `seed ${seed}`).toBeLessThan(0.05);
@@ -152,7 +155,9 @@ describe('TelemetryGenerator', () => {
     for (const seed of SEEDS) {
       const values = column(series(seed, 2 * TICKS_PER_DAY), 'cpu_usage');
       const windowMeans = (day: number) =>
-        Array.from({ length: windows }, (_, w) => mean(values.slice(day * TICKS_PER_DAY + w * width, day * TICKS_PER_DAY + (w + 1) * width)));
+        Array.from({ length: windows }, (_, w) =>
+          mean(values.slice(day * TICKS_PER_DAY + w * width, day * TICKS_PER_DAY + (w + 1) * width)),
+        );
       const day1 = windowMeans(0);
       const day2 = windowMeans(1);
       const overall = mean(values);

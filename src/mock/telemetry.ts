@@ -23,11 +23,47 @@ interface MetricModel {
 
 const MODELS: readonly MetricModel[] = [
   { name: 'cpu_usage', min: 0, max: 100, baseline: [15, 55], dailySwing: 0.35, noise: 3, spike: 1.9, decimals: 1 },
-  { name: 'memory_mb', min: 128, max: 32_768, baseline: [512, 6144], dailySwing: 0.1, noise: 40, spike: 1.3, decimals: 0 },
-  { name: 'disk_io_kbps', min: 0, max: 500_000, baseline: [200, 4000], dailySwing: 0.4, noise: 150, spike: 4, decimals: 0 },
-  { name: 'network_rx_kbps', min: 0, max: 1_000_000, baseline: [500, 9000], dailySwing: 0.5, noise: 300, spike: 3, decimals: 0 },
+  {
+    name: 'memory_mb',
+    min: 128,
+    max: 32_768,
+    baseline: [512, 6144],
+    dailySwing: 0.1,
+    noise: 40,
+    spike: 1.3,
+    decimals: 0,
+  },
+  {
+    name: 'disk_io_kbps',
+    min: 0,
+    max: 500_000,
+    baseline: [200, 4000],
+    dailySwing: 0.4,
+    noise: 150,
+    spike: 4,
+    decimals: 0,
+  },
+  {
+    name: 'network_rx_kbps',
+    min: 0,
+    max: 1_000_000,
+    baseline: [500, 9000],
+    dailySwing: 0.5,
+    noise: 300,
+    spike: 3,
+    decimals: 0,
+  },
   { name: 'queue_depth', min: 0, max: 10_000, baseline: [0, 12], dailySwing: 0.6, noise: 1.5, spike: 6, decimals: 0 },
-  { name: 'temperature_c', min: 20, max: 105, baseline: [42, 62], dailySwing: 0.08, noise: 0.6, spike: 1.25, decimals: 1 },
+  {
+    name: 'temperature_c',
+    min: 20,
+    max: 105,
+    baseline: [42, 62],
+    dailySwing: 0.08,
+    noise: 0.6,
+    spike: 1.25,
+    decimals: 1,
+  },
 ];
 
 /** Ticks in one simulated "day": short enough to see the cycle on a dashboard. */

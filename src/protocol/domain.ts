@@ -27,7 +27,11 @@ export const TaskStatus = {
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 export const TASK_STATUSES = Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]];
 /** Statuses a task never leaves. */
-export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([TaskStatus.Succeeded, TaskStatus.Failed, TaskStatus.Cancelled]);
+export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.Succeeded,
+  TaskStatus.Failed,
+  TaskStatus.Cancelled,
+]);
 
 export const CommandName = {
   ExecuteTask: 'execute_task',

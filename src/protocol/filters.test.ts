@@ -51,7 +51,7 @@ describe('filter matching', () => {
 describe('filter validation', () => {
   it('accepts flat scalar and array values', () => {
     expect(filtersSchema.safeParse({ a: 'x', b: 1.5, c: false, d: ['x', 2, true] }).success).toBe(true);
-    expect(filtersSchema.safeParse({ a: Array.from({ length: 10 }, () => "x".repeat(1000)) }).success).toBe(false);
+    expect(filtersSchema.safeParse({ a: Array.from({ length: 10 }, () => 'x'.repeat(1000)) }).success).toBe(false);
   });
 
   it.each([
@@ -69,6 +69,8 @@ describe('filter validation', () => {
   });
 
   it('accepts exactly 16 keys', () => {
-    expect(filtersSchema.safeParse(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))).success).toBe(true);
+    expect(
+      filtersSchema.safeParse(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))).success,
+    ).toBe(true);
   });
 });

@@ -24,20 +24,23 @@ const scalarSchema = z.union([
 export const filtersSchema = z
   // JSON.parse keeps "__proto__" as an own key but zod would drop it silently; refuse it instead.
   .custom<unknown>((value) => !hasReservedKey(value), { message: 'reserved filter key' })
-  .pipe(z.record(
+  .pipe(
     z
-      .string()
-      .min(1)
-      .max(128)
-      .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved key'),
-    z.union([scalarSchema, z.array(scalarSchema).min(1).max(Limits.maxFilterArrayLength)]),
-  )
-  .refine((filters) => Object.keys(filters).length <= Limits.maxFilterKeys, {
-    message: `at most ${Limits.maxFilterKeys} filter keys`,
-  })
-  .refine((filters) => JSON.stringify(filters).length <= Limits.maxFiltersBytes, {
-    message: `filters larger than ${Limits.maxFiltersBytes} bytes of JSON`,
-  }));
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(128)
+          .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved key'),
+        z.union([scalarSchema, z.array(scalarSchema).min(1).max(Limits.maxFilterArrayLength)]),
+      )
+      .refine((filters) => Object.keys(filters).length <= Limits.maxFilterKeys, {
+        message: `at most ${Limits.maxFilterKeys} filter keys`,
+      })
+      .refine((filters) => JSON.stringify(filters).length <= Limits.maxFiltersBytes, {
+        message: `filters larger than ${Limits.maxFiltersBytes} bytes of JSON`,
+      }),
+  );
 
 function hasReservedKey(value: unknown): boolean {
   return typeof value === 'object' && value !== null && Object.keys(value).some((key) => FORBIDDEN_KEYS.has(key));

@@ -16,8 +16,16 @@ describe('client frame parsing', () => {
   });
 
   it('tells unknown actions from bad shapes and keeps the id', () => {
-    expect(parseClientFrame({ action: 'dance', id: 7 })).toMatchObject({ ok: false, code: ErrorCode.UnknownAction, id: 7 });
-    expect(parseClientFrame({ action: 'subscribe', id: 'q' })).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage, id: 'q' });
+    expect(parseClientFrame({ action: 'dance', id: 7 })).toMatchObject({
+      ok: false,
+      code: ErrorCode.UnknownAction,
+      id: 7,
+    });
+    expect(parseClientFrame({ action: 'subscribe', id: 'q' })).toMatchObject({
+      ok: false,
+      code: ErrorCode.InvalidMessage,
+      id: 'q',
+    });
     expect(parseClientFrame({ channel: 'x' })).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
     expect(parseClientFrame([1, 2])).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
     expect(parseClientFrame('ping')).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
@@ -53,9 +61,24 @@ describe('client frame parsing', () => {
 describe('server frame schemas', () => {
   it('accept the frames of the contract', () => {
     const frames = [
-      { type: 'connected', message: 'Welcome to Nexus WebSocket', userId: 'u', role: 'viewer', connectionId: 'c', heartbeatMs: 30000 },
+      {
+        type: 'connected',
+        message: 'Welcome to Nexus WebSocket',
+        userId: 'u',
+        role: 'viewer',
+        connectionId: 'c',
+        heartbeatMs: 30000,
+      },
       { type: 'subscribed', channel: 'a', seq: 0, epoch: 'e', recovered: false },
-      { type: 'message', channel: 'a', from: 'u', data: { x: 1 }, timestamp: new Date().toISOString(), seq: 1, epoch: 'e' },
+      {
+        type: 'message',
+        channel: 'a',
+        from: 'u',
+        data: { x: 1 },
+        timestamp: new Date().toISOString(),
+        seq: 1,
+        epoch: 'e',
+      },
       { type: 'broadcast', channel: 'a', data: 1, timestamp: new Date().toISOString(), seq: 2, epoch: 'e' },
       { type: 'ack', id: 1, channel: 'a', seq: 2 },
       { type: 'error', code: 'forbidden', message: 'no' },

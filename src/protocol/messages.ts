@@ -60,9 +60,7 @@ export function isValidChannel(name: unknown): name is string {
   return typeof name === 'string' && CHANNEL_NAME_PATTERN.test(name);
 }
 
-const idSchema = z
-  .union([z.string().max(Limits.maxIdLength), z.number().refine(Number.isFinite)])
-  .optional();
+const idSchema = z.union([z.string().max(Limits.maxIdLength), z.number().refine(Number.isFinite)]).optional();
 
 /** `{"action":"subscribe","channel","filters"?,"since"?,"epoch"?}` */
 export const subscribeFrameSchema = z.object({
@@ -211,7 +209,11 @@ export const ackFrameSchema = z.object({
   seq: z.number(),
 });
 export const pongFrameSchema = z.object({ type: z.literal(FrameType.Pong), ...withId, timestamp: z.number() });
-export const refreshedFrameSchema = z.object({ type: z.literal(FrameType.Refreshed), ...withId, exp: z.number().nullable() });
+export const refreshedFrameSchema = z.object({
+  type: z.literal(FrameType.Refreshed),
+  ...withId,
+  exp: z.number().nullable(),
+});
 export const errorFrameSchema = z.object({
   type: z.literal(FrameType.Error),
   ...withId,

@@ -11,8 +11,13 @@ export function taskTransitionProblem(current: Task, update: TaskUpdate): string
     // An exact repeat is harmless (ignored); anything else would rewrite history.
     return sameTaskState(current, update) ? undefined : `task is already ${current.status}`;
   }
-  if (update.status === TaskStatus.Queued && current.status !== TaskStatus.Queued) return `cannot go back from ${current.status} to queued`;
-  if (update.status === TaskStatus.Running && current.status === TaskStatus.Running && update.progress < current.progress) {
+  if (update.status === TaskStatus.Queued && current.status !== TaskStatus.Queued)
+    return `cannot go back from ${current.status} to queued`;
+  if (
+    update.status === TaskStatus.Running &&
+    current.status === TaskStatus.Running &&
+    update.progress < current.progress
+  ) {
     return `progress cannot go back from ${current.progress} to ${update.progress}`;
   }
   return undefined;
@@ -20,7 +25,11 @@ export function taskTransitionProblem(current: Task, update: TaskUpdate): string
 
 /** True when `update` changes nothing in `current`. */
 export function sameTaskState(current: Task, update: TaskUpdate): boolean {
-  return current.status === update.status && current.progress === update.progress && (update.agent_id ?? current.agent_id) === current.agent_id;
+  return (
+    current.status === update.status &&
+    current.progress === update.progress &&
+    (update.agent_id ?? current.agent_id) === current.agent_id
+  );
 }
 
 /** The task after `update`; copies only known fields, so stray payload keys never get in. */

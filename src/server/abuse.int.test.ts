@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MB, canForceGc, memoryNow, settledMemory } from '../../test/helpers/memory.js';
-import { LeanSubscriber, expectServerServes, httpStatusOf, metricValue, pollUntil, rawExchange, scrapeMetrics } from '../../test/helpers/raw.js';
+import {
+  LeanSubscriber,
+  expectServerServes,
+  httpStatusOf,
+  metricValue,
+  pollUntil,
+  rawExchange,
+  scrapeMetrics,
+} from '../../test/helpers/raw.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { tokenFor } from '../../test/helpers/tokens.js';
 import { TestClient, sleep, type Frame } from '../../test/helpers/ws-client.js';
@@ -71,7 +79,15 @@ describe('abuse: bad frames on a default server', () => {
     const channel = 'abuse.json';
     const watcher = await observer(channel);
     const client = track(await connectAs(server));
-    for (const text of ['{"action":', 'not json', '{action:"publish"}', "{'action':'ping'}", '', '{"action":"publish","channel":"abuse.json","payload":1}}', '\u0000']) {
+    for (const text of [
+      '{"action":',
+      'not json',
+      '{action:"publish"}',
+      "{'action':'ping'}",
+      '',
+      '{"action":"publish","channel":"abuse.json","payload":1}}',
+      '\u0000',
+    ]) {
       const error = await errorFor(client, text);
       expect(error, `for ${JSON.stringify(text)}`).toMatchObject({ type: 'error', code: 'invalid_json' });
       expect(typeof error.message).toBe('string');
@@ -144,7 +160,10 @@ describe('abuse: bad frames on a default server', () => {
         { action: 'unsubscribe', channel },
       ]) {
         const error = await errorFor(client, JSON.stringify(frame));
-        expect(error, `for ${JSON.stringify(frame).slice(0, 80)}`).toMatchObject({ type: 'error', code: 'invalid_message' });
+        expect(error, `for ${JSON.stringify(frame).slice(0, 80)}`).toMatchObject({
+          type: 'error',
+          code: 'invalid_message',
+        });
       }
     }
     const longest = 'x'.repeat(128);
@@ -171,7 +190,10 @@ describe('abuse: bad frames on a default server', () => {
     ];
     for (const filters of badFilters) {
       const error = await errorFor(client, JSON.stringify({ action: 'subscribe', channel: 'abuse.filters', filters }));
-      expect(error, `for filters ${JSON.stringify(filters).slice(0, 60)}`).toMatchObject({ type: 'error', code: 'invalid_message' });
+      expect(error, `for filters ${JSON.stringify(filters).slice(0, 60)}`).toMatchObject({
+        type: 'error',
+        code: 'invalid_message',
+      });
     }
     // None of the refused subscribes took effect: a publish there reaches nobody on this client.
     const op = track(await connectAs(server));
@@ -261,7 +283,10 @@ describe('abuse: bad frames on a default server', () => {
     const host = `127.0.0.1:${server.port}`;
     const requests: [string, string | Buffer][] = [
       ['random bytes', randomBytes(2048)],
-      ['random bytes after a request line', Buffer.concat([Buffer.from('GET /ws HTTP/1.1\r\n'), randomBytes(512), Buffer.from('\r\n\r\n')])],
+      [
+        'random bytes after a request line',
+        Buffer.concat([Buffer.from('GET /ws HTTP/1.1\r\n'), randomBytes(512), Buffer.from('\r\n\r\n')]),
+      ],
       ['malformed request line', 'GARBAGE\r\n\r\n'],
       ['bad HTTP version', 'GET /ws HTTP/9.9\r\nHost: x\r\n\r\n'],
       ['NUL in a header', `GET /ws HTTP/1.1\r\nHost: ${host}\r\nX-Bad: a\u0000b\r\n\r\n`],
@@ -313,7 +338,9 @@ describe('abuse: bad frames on a default server', () => {
     const total = 2000;
     const startedAt = Date.now();
     for (let i = 0; i < total; i++) flooder.send({ action: 'publish', channel, id: i, payload: { i } });
-    const answered = () => flooder.ofType('ack').length + flooder.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
+    const answered = () =>
+      flooder.ofType('ack').length +
+      flooder.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
     expect(await pollUntil(() => answered() >= total, 15_000)).toBe(true);
     const elapsedSeconds = (Date.now() - startedAt) / 1000;
     const acks = flooder.ofType('ack');
@@ -336,7 +363,11 @@ describe('abuse: bad frames on a default server', () => {
 
   it('101 subscriptions on distinct channels → the 101st gets too_many_subscriptions', async () => {
     const client = track(await connectAs(server, 'viewer'));
-    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => client.request({ action: 'subscribe', channel: `abuse.subs.${i}`, id: `s${i}` })));
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        client.request({ action: 'subscribe', channel: `abuse.subs.${i}`, id: `s${i}` }),
+      ),
+    );
     expect(replies.every((r) => r.type === 'subscribed')).toBe(true);
     const refused = await client.request({ action: 'subscribe', channel: 'abuse.subs.100', id: 's100' });
     expect(refused).toMatchObject({ type: 'error', code: 'too_many_subscriptions', id: 's100' });
@@ -348,8 +379,14 @@ describe('abuse: bad frames on a default server', () => {
     expect(got).toMatchObject({ channel: 'abuse.subs.99', data: { n: 99 } });
     expect(client.ofType('message')).toHaveLength(1);
     // Freeing a slot makes room again.
-    expect(await client.request({ action: 'unsubscribe', channel: 'abuse.subs.0' })).toMatchObject({ type: 'unsubscribed' });
-    expect(await client.subscribe('abuse.subs.100')).toMatchObject({ type: 'subscribed', channel: 'abuse.subs.100', seq: 1 });
+    expect(await client.request({ action: 'unsubscribe', channel: 'abuse.subs.0' })).toMatchObject({
+      type: 'unsubscribed',
+    });
+    expect(await client.subscribe('abuse.subs.100')).toMatchObject({
+      type: 'subscribed',
+      channel: 'abuse.subs.100',
+      seq: 1,
+    });
     await client.assertAlive();
     await expectUndisturbed(server, baseline);
   });
@@ -357,17 +394,22 @@ describe('abuse: bad frames on a default server', () => {
   it('huge filters: two connections × 100 subscriptions of ~0.65 MB filters do not pin hundreds of MB', async () => {
     // Every frame is within NEXUS_MAX_PAYLOAD and within the documented filter limits (16 keys).
     const filters: Record<string, string[]> = {};
-    for (let k = 0; k < 16; k++) filters[`k${k}`] = Array.from({ length: 40 }, (_, j) => `${k}-${j}-${'v'.repeat(1000)}`);
+    for (let k = 0; k < 16; k++)
+      filters[`k${k}`] = Array.from({ length: 40 }, (_, j) => `${k}-${j}-${'v'.repeat(1000)}`);
     const before = await settledMemory();
     /** A bare connection that only counts replies (it keeps none of the 1 MB echoes). */
     const subscribeMany = async (user: string) => {
-      const socket = new WebSocket(`${server.wsUrl}?token=${await tokenFor(user, 'viewer')}`, { perMessageDeflate: false });
+      const socket = new WebSocket(`${server.wsUrl}?token=${await tokenFor(user, 'viewer')}`, {
+        perMessageDeflate: false,
+      });
       let replies = 0;
       socket.on('message', () => replies++);
       socket.once('error', () => {});
       if (!(await pollUntil(() => replies === 1, 5000, 2))) throw new Error('no connected frame');
-      for (let i = 0; i < 100; i++) socket.send(JSON.stringify({ action: 'subscribe', channel: `abuse.huge.${i}`, filters }));
-      if (!(await pollUntil(() => replies >= 101, 20_000, 10))) throw new Error(`${replies - 1} replies to 100 subscribes`);
+      for (let i = 0; i < 100; i++)
+        socket.send(JSON.stringify({ action: 'subscribe', channel: `abuse.huge.${i}`, filters }));
+      if (!(await pollUntil(() => replies >= 101, 20_000, 10)))
+        throw new Error(`${replies - 1} replies to 100 subscribes`);
       return socket;
     };
     const sockets = await Promise.all([subscribeMany('huge-a'), subscribeMany('huge-b')]);
@@ -433,7 +475,9 @@ describe('abuse: oversize frames (NEXUS_MAX_PAYLOAD=65536)', () => {
     header[1] = 0x80 | 127;
     header.writeBigUInt64BE(50n * 1024n * 1024n, 2);
     randomBytes(4).copy(header, 10);
-    (liar.socket as unknown as { _socket: import('node:net').Socket })._socket.write(Buffer.concat([header, Buffer.alloc(64)]));
+    (liar.socket as unknown as { _socket: import('node:net').Socket })._socket.write(
+      Buffer.concat([header, Buffer.alloc(64)]),
+    );
     const liarClosed = await Promise.race([liar.closed, sleep(5000).then(() => ({ code: -1, reason: 'not closed' }))]);
     expect(liarClosed.code).toBe(1009);
     await expectUndisturbed(server, baseline);
@@ -472,7 +516,9 @@ describe('abuse: a slow consumer (NEXUS_MAX_BUFFERED=262144, NEXUS_DEFLATE=off)'
   let server: TestServer;
   beforeAll(async () => {
     // A short history, so the messages the broker legitimately keeps do not blur the measurement.
-    server = await startServer({ env: { NEXUS_MAX_BUFFERED: '262144', NEXUS_DEFLATE: 'off', NEXUS_HISTORY_SIZE: '10' } });
+    server = await startServer({
+      env: { NEXUS_MAX_BUFFERED: '262144', NEXUS_DEFLATE: 'off', NEXUS_HISTORY_SIZE: '10' },
+    });
   });
   afterAll(() => server.close());
 
@@ -508,7 +554,10 @@ describe('abuse: a slow consumer (NEXUS_MAX_BUFFERED=262144, NEXUS_DEFLATE=off)'
         for (let attempt = 0; ; attempt++) {
           const response = await fetch(`${server.url}/api/publish`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${publishers[i % publishers.length]}` },
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${publishers[i % publishers.length]}`,
+            },
             body: JSON.stringify({ channel, payload: { i, blob } }),
           });
           await response.arrayBuffer();

@@ -132,17 +132,26 @@ describe('§3 claims', () => {
   afterAll(() => server.close());
 
   it('uses the userId claim', async () => {
-    const client = await pool.connect(server.wsUrl, await signToken({ userId: 'claim-user', role: 'agent', expiresInSeconds: 60 }));
+    const client = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: 'claim-user', role: 'agent', expiresInSeconds: 60 }),
+    );
     expect(client.frames[0]).toMatchObject({ type: 'connected', userId: 'claim-user', role: 'agent' });
   });
 
   it('falls back to the sub claim when userId is missing', async () => {
-    const client = await pool.connect(server.wsUrl, await signToken({ sub: 'sub-user', role: 'operator', expiresInSeconds: 60 }));
+    const client = await pool.connect(
+      server.wsUrl,
+      await signToken({ sub: 'sub-user', role: 'operator', expiresInSeconds: 60 }),
+    );
     expect(client.frames[0]).toMatchObject({ type: 'connected', userId: 'sub-user', role: 'operator' });
   });
 
   it('prefers userId over sub when both are present', async () => {
-    const client = await pool.connect(server.wsUrl, await signToken({ userId: 'primary', sub: 'secondary', expiresInSeconds: 60 }));
+    const client = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: 'primary', sub: 'secondary', expiresInSeconds: 60 }),
+    );
     expect(client.frames[0]).toMatchObject({ type: 'connected', userId: 'primary' });
   });
 
@@ -155,9 +164,18 @@ describe('§3 claims', () => {
 
   it('treats a missing or unknown role as viewer, with viewer rights', async () => {
     const missing = await pool.connect(server.wsUrl, await signToken({ userId: 'no-role', expiresInSeconds: 60 }));
-    const unknown = await pool.connect(server.wsUrl, await signToken({ userId: 'odd-role', role: 'superuser', expiresInSeconds: 60 }));
-    const upper = await pool.connect(server.wsUrl, await signToken({ userId: 'upper-role', role: 'ADMIN', expiresInSeconds: 60 }));
-    const nonString = await pool.connect(server.wsUrl, await signToken({ userId: 'num-role', extraClaims: { role: 3 }, expiresInSeconds: 60 }));
+    const unknown = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: 'odd-role', role: 'superuser', expiresInSeconds: 60 }),
+    );
+    const upper = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: 'upper-role', role: 'ADMIN', expiresInSeconds: 60 }),
+    );
+    const nonString = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: 'num-role', extraClaims: { role: 3 }, expiresInSeconds: 60 }),
+    );
     for (const client of [missing, unknown, upper, nonString]) {
       expect(client.frames[0]).toMatchObject({ type: 'connected', role: 'viewer' });
       // Viewer rights, not just the label: publishing is refused.
@@ -240,9 +258,13 @@ describe('§3 tokens never reach the logs', () => {
 
     expect(await TestClient.upgradeStatus(withToken(server.wsUrl, bad))).toBe(403);
     expect(await TestClient.upgradeStatus(withToken(server.wsUrl, expired))).toBe(403);
-    expect(await TestClient.upgradeStatus(server.wsUrl, { headers: { Authorization: `Bearer ${badHeader}` } })).toBe(403);
+    expect(await TestClient.upgradeStatus(server.wsUrl, { headers: { Authorization: `Bearer ${badHeader}` } })).toBe(
+      403,
+    );
     expect(await TestClient.upgradeStatus(withToken(`ws://127.0.0.1:${server.port}/nope`, good))).toBe(404);
-    expect(await TestClient.upgradeStatus(withToken(server.wsUrl, good), { origin: 'https://evil.example.com' })).toBe(403);
+    expect(await TestClient.upgradeStatus(withToken(server.wsUrl, good), { origin: 'https://evil.example.com' })).toBe(
+      403,
+    );
 
     const client = await pool.connect(server.wsUrl, good);
     expect(await client.request({ action: 'refresh', token: refreshGood })).toMatchObject({ type: 'refreshed' });
@@ -250,8 +272,24 @@ describe('§3 tokens never reach the logs', () => {
     await client.publish(uniqueChannel('events'), { note: 'hello' });
     await client.close();
 
-    expect((await restJson(server.url, `/api/publish?token=${good}`, { method: 'POST', token: bad, body: { channel: 'events', payload: 1 } })).status).toBe(403);
-    expect((await restJson(server.url, `/api/publish?token=${good}`, { method: 'POST', token: good, body: { channel: 'events', payload: 1 } })).status).toBe(202);
+    expect(
+      (
+        await restJson(server.url, `/api/publish?token=${good}`, {
+          method: 'POST',
+          token: bad,
+          body: { channel: 'events', payload: 1 },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await restJson(server.url, `/api/publish?token=${good}`, {
+          method: 'POST',
+          token: good,
+          body: { channel: 'events', payload: 1 },
+        })
+      ).status,
+    ).toBe(202);
     await sleep(50);
 
     // The capture works and saw the refusals, so the absence of tokens below means something.
@@ -304,7 +342,11 @@ describe('§3 expiry and refresh', () => {
     const client = await pool.connect(server.wsUrl, await tokenFor('refresh-bad'));
     const wrongSecret = await signToken({ userId: 'refresh-bad', expiresInSeconds: 3600, secret: OTHER_SECRET });
     const expired = await signToken({ userId: 'refresh-bad', expiresInSeconds: -60 });
-    for (const [id, token] of [['bad-1', 'garbage'], ['bad-2', wrongSecret], ['bad-3', expired]] as const) {
+    for (const [id, token] of [
+      ['bad-1', 'garbage'],
+      ['bad-2', wrongSecret],
+      ['bad-3', expired],
+    ] as const) {
       const reply = await client.request({ action: 'refresh', token, id });
       expect(reply, id).toMatchObject({ type: 'error', code: 'forbidden', id });
       await client.assertAlive();
@@ -319,7 +361,10 @@ describe('§3 expiry and refresh', () => {
     expect(reply).toMatchObject({ type: 'error', code: 'forbidden', id: 'steal' });
     await client.assertAlive();
     // Still a viewer: bob's admin rights were not taken over.
-    expect(await client.publish(uniqueChannel('commands'), { x: 1 })).toMatchObject({ type: 'error', code: 'forbidden' });
+    expect(await client.publish(uniqueChannel('commands'), { x: 1 })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
     // And the refused refresh did not extend the original expiry.
     const closed = await Promise.race([client.closed, sleep(4000).then(() => undefined)]);
     expect(closed).toMatchObject({ code: 4001 });
@@ -334,19 +379,38 @@ describe('§3 REST bearer authentication', () => {
   afterAll(() => server.close());
 
   it('answers 401 with a JSON error when the bearer is missing (GET and POST under /api)', async () => {
-    for (const [method, path] of [['GET', '/api/tasks'], ['GET', '/api/agents'], ['POST', '/api/publish']] as const) {
-      const res = await restJson(server.url, path, { method, ...(method === 'POST' ? { body: { channel: 'events', payload: 1 } } : {}) });
+    for (const [method, path] of [
+      ['GET', '/api/tasks'],
+      ['GET', '/api/agents'],
+      ['POST', '/api/publish'],
+    ] as const) {
+      const res = await restJson(server.url, path, {
+        method,
+        ...(method === 'POST' ? { body: { channel: 'events', payload: 1 } } : {}),
+      });
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(isRestError(res.body), JSON.stringify(res.body)).toBe(true);
     }
   });
 
   it('answers 403 with a JSON error for an invalid, expired or tampered bearer', async () => {
-    const wrongSecret = await signToken({ userId: 'rest', role: 'admin', expiresInSeconds: 3600, secret: OTHER_SECRET });
+    const wrongSecret = await signToken({
+      userId: 'rest',
+      role: 'admin',
+      expiresInSeconds: 3600,
+      secret: OTHER_SECRET,
+    });
     const expired = await signToken({ userId: 'rest', role: 'admin', expiresInSeconds: -60 });
     for (const token of ['garbage', wrongSecret, expired, await tamperedToken()]) {
-      for (const [method, path] of [['GET', '/api/tasks'], ['POST', '/api/publish']] as const) {
-        const res = await restJson(server.url, path, { method, token, ...(method === 'POST' ? { body: { channel: 'events', payload: 1 } } : {}) });
+      for (const [method, path] of [
+        ['GET', '/api/tasks'],
+        ['POST', '/api/publish'],
+      ] as const) {
+        const res = await restJson(server.url, path, {
+          method,
+          token,
+          ...(method === 'POST' ? { body: { channel: 'events', payload: 1 } } : {}),
+        });
         expect(res.status, `${method} ${path} with ${token.slice(0, 12)}…`).toBe(403);
         expect(isRestError(res.body)).toBe(true);
       }
@@ -354,7 +418,11 @@ describe('§3 REST bearer authentication', () => {
   });
 
   it('accepts a valid bearer (POST /api/publish → 202)', async () => {
-    const res = await restJson(server.url, '/api/publish', { method: 'POST', token: await tokenFor('rest-op', 'operator'), body: { channel: uniqueChannel('events'), payload: 1 } });
+    const res = await restJson(server.url, '/api/publish', {
+      method: 'POST',
+      token: await tokenFor('rest-op', 'operator'),
+      body: { channel: uniqueChannel('events'), payload: 1 },
+    });
     expect(res.status).toBe(202);
   });
 
@@ -378,19 +446,29 @@ describe('§3 dev token route', () => {
   afterAll(() => Promise.all([dev.close(), otherDev.close(), prod.close()]));
 
   it('dev mode: POST /api/dev/token {userId, role} → {token} that opens a WebSocket as that user', async () => {
-    const res = await restJson(dev.url, '/api/dev/token', { method: 'POST', body: { userId: 'dev-alice', role: 'operator' } });
+    const res = await restJson(dev.url, '/api/dev/token', {
+      method: 'POST',
+      body: { userId: 'dev-alice', role: 'operator' },
+    });
     expect(res.status).toBe(200);
     const token = (res.body as { token?: unknown }).token;
     expect(typeof token).toBe('string');
     const client = await pool.connect(dev.wsUrl, token as string);
     expect(client.frames[0]).toMatchObject({ type: 'connected', userId: 'dev-alice', role: 'operator' });
     // The token is also a valid REST bearer, with operator rights.
-    const publish = await restJson(dev.url, '/api/publish', { method: 'POST', token: token as string, body: { channel: 'commands', payload: { command: 'noop' } } });
+    const publish = await restJson(dev.url, '/api/publish', {
+      method: 'POST',
+      token: token as string,
+      body: { channel: 'commands', payload: { command: 'noop' } },
+    });
     expect(publish.status).toBe(202);
   });
 
   it('dev mode: the secret is random per start, so a dev token of one server is refused (403) by another', async () => {
-    const res = await restJson(dev.url, '/api/dev/token', { method: 'POST', body: { userId: 'dev-bob', role: 'viewer' } });
+    const res = await restJson(dev.url, '/api/dev/token', {
+      method: 'POST',
+      body: { userId: 'dev-bob', role: 'viewer' },
+    });
     const token = (res.body as { token: string }).token;
     expect(await TestClient.upgradeStatus(withToken(otherDev.wsUrl, token))).toBe(403);
     expect(await TestClient.upgradeStatus(withToken(prod.wsUrl, token))).toBe(403);
@@ -400,7 +478,11 @@ describe('§3 dev token route', () => {
     const res = await restJson(prod.url, '/api/dev/token', { method: 'POST', body: { userId: 'x', role: 'admin' } });
     expect(res.status).toBe(404);
     expect(isRestError(res.body)).toBe(true);
-    const withBearer = await restJson(prod.url, '/api/dev/token', { method: 'POST', token: await tokenFor('x', 'admin'), body: { userId: 'x', role: 'admin' } });
+    const withBearer = await restJson(prod.url, '/api/dev/token', {
+      method: 'POST',
+      token: await tokenFor('x', 'admin'),
+      body: { userId: 'x', role: 'admin' },
+    });
     expect(withBearer.status).toBe(404);
   });
 });

@@ -49,9 +49,13 @@ export function planCatchUp(input: CatchUpInput): CatchUp {
   let last = input.position;
   for (const item of [...candidates.values()].sort((a, b) => a.message.seq - b.message.seq)) {
     const { message } = item;
-    const owedToOthers = input.others.some((o) => o.coveredFrom !== undefined && isAfter(message, o.coveredFrom) && o.subscription.matches(message.data));
+    const owedToOthers = input.others.some(
+      (o) => o.coveredFrom !== undefined && isAfter(message, o.coveredFrom) && o.subscription.matches(message.data),
+    );
     const alreadySent = owedToOthers && !isAfter(message, input.sentBefore);
-    const wanted = !alreadySent && (owedToOthers || (isAfter(message, input.coveredFrom) && input.subscription.matches(message.data)));
+    const wanted =
+      !alreadySent &&
+      (owedToOthers || (isAfter(message, input.coveredFrom) && input.subscription.matches(message.data)));
     if (!wanted) continue;
     send.push(item);
     if (isAfter(message, last)) last = { seq: message.seq, epoch: message.epoch };

@@ -100,8 +100,14 @@ describe('config', () => {
     });
     const names = problems.map((line) => line.split(':')[0]);
     expect(names).toEqual([
-      'PORT', 'NEXUS_HEARTBEAT_MS', 'NEXUS_MAX_PAYLOAD', 'NEXUS_DEFLATE', 'LOG_LEVEL',
-      'NEXUS_REDIS_URL', 'NEXUS_ALLOWED_ORIGINS', 'NEXUS_POLICY',
+      'PORT',
+      'NEXUS_HEARTBEAT_MS',
+      'NEXUS_MAX_PAYLOAD',
+      'NEXUS_DEFLATE',
+      'LOG_LEVEL',
+      'NEXUS_REDIS_URL',
+      'NEXUS_ALLOWED_ORIGINS',
+      'NEXUS_POLICY',
     ]);
     for (const line of problems) expect(line).not.toContain('\n');
   });
@@ -117,7 +123,10 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nexus-policy-'));
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify({ roles: { viewer: { subscribe: ['telemetry'], publish: ['chat.*'] } } }));
-    expect(loadConfig({ NEXUS_POLICY: good }).policy.roles.viewer).toEqual({ subscribe: ['telemetry'], publish: ['chat.*'] });
+    expect(loadConfig({ NEXUS_POLICY: good }).policy.roles.viewer).toEqual({
+      subscribe: ['telemetry'],
+      publish: ['chat.*'],
+    });
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ roles: { viewer: { publish: ['a b'] } } }));
     expect(problemsOf({ NEXUS_POLICY: bad })[0]).toMatch(/^NEXUS_POLICY: .*bad\.json is not a valid policy/);

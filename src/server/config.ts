@@ -109,7 +109,7 @@ function readSecret(raw: string | undefined, problems: string[]): Pick<NexusConf
   if (bytes.length < MIN_SECRET_BYTES) {
     problems.push(
       `NEXUS_JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes.length}); ` +
-        'generate one with: node -e "console.log(require(\'crypto\').randomBytes(48).toString(\'base64url\'))"',
+        "generate one with: node -e \"console.log(require('crypto').randomBytes(48).toString('base64url'))\"",
     );
   }
   return { jwtSecret: bytes, devMode: false };
@@ -123,7 +123,9 @@ function readRedisUrl(raw: string | undefined, problems: string[]): string | und
     if (!url.hostname) throw new Error('host');
     return raw.trim();
   } catch {
-    problems.push(`NEXUS_REDIS_URL: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379 (got "${truncate(redact(raw))}")`);
+    problems.push(
+      `NEXUS_REDIS_URL: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379 (got "${truncate(redact(raw))}")`,
+    );
     return undefined;
   }
 }
@@ -131,7 +133,10 @@ function readRedisUrl(raw: string | undefined, problems: string[]): string | und
 function readOrigins(raw: string | undefined, problems: string[]): readonly string[] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const origins: string[] = [];
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     try {
       const url = new URL(item);
       if (url.origin === 'null') throw new Error('opaque');

@@ -38,9 +38,15 @@ export function createUpgradeHandler(options: GatewayOptions) {
   };
 }
 
-async function handleUpgrade(options: GatewayOptions, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function handleUpgrade(
+  options: GatewayOptions,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
   const log = options.logger.child({ url: redactUrl(request.url), remote: request.socket.remoteAddress });
-  if (!options.accepting()) return refuse(socket, HttpStatus.ServiceUnavailable, 'shutting_down', 'server is shutting down');
+  if (!options.accepting())
+    return refuse(socket, HttpStatus.ServiceUnavailable, 'shutting_down', 'server is shutting down');
   const url = parseRequestUrl(request.url);
   if (!url || !WEBSOCKET_PATHS.has(url.pathname)) {
     return refuse(socket, HttpStatus.NotFound, 'not_found', 'WebSocket endpoint is /ws');

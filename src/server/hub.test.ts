@@ -17,8 +17,8 @@ describe('hub fan-out with the filter value index', () => {
     const broker = new MemoryBroker({ historySize: 0 });
     const hub = new Hub(broker, logger);
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const pick = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
     const values = ['a', 'b', 'c', 1, 2, true];
     const shapes: (() => Filters | undefined)[] = [
       () => undefined,
@@ -27,7 +27,10 @@ describe('hub fan-out with the filter value index', () => {
       () => ({ region: pick(values), agent_id: pick(values) }),
       () => ({ zone: pick(values) }),
     ];
-    const subscribers = Array.from({ length: 200 }, (_, i) => ({ ...recorder(`s${i}`), filters: [] as (Filters | undefined)[] }));
+    const subscribers = Array.from({ length: 200 }, (_, i) => ({
+      ...recorder(`s${i}`),
+      filters: [] as (Filters | undefined)[],
+    }));
     for (const s of subscribers) {
       for (let k = 0; k < 1 + Math.floor(random() * 3); k++) {
         const filters = pick(shapes)();
@@ -36,7 +39,10 @@ describe('hub fan-out with the filter value index', () => {
     }
     const payloads: unknown[] = [];
     for (let m = 0; m < 300; m++) {
-      const payload = random() < 0.1 ? pick([null, 5, 'x', [1]]) : { agent_id: pick(values), region: pick(values), zone: pick(values) };
+      const payload =
+        random() < 0.1
+          ? pick([null, 5, 'x', [1]])
+          : { agent_id: pick(values), region: pick(values), zone: pick(values) };
       payloads.push(payload);
       await broker.publish({ channel: 'c', kind: 'message', from: 'u', data: payload });
     }

@@ -29,7 +29,11 @@ export interface Subscription {
 /** Prepares a subscription from validated filters. */
 export function createSubscription(filters: Filters | undefined): Subscription {
   const empty = !filters || Object.keys(filters).length === 0;
-  return { filters: empty ? undefined : filters, key: filtersKey(empty ? undefined : filters), matches: compileFilters(filters) };
+  return {
+    filters: empty ? undefined : filters,
+    key: filtersKey(empty ? undefined : filters),
+    matches: compileFilters(filters),
+  };
 }
 
 /** Observes how long each fan-out took (seconds). */

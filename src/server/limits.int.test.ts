@@ -18,7 +18,8 @@ const tcpOf = (client: TestClient) => (client.socket as unknown as { _socket: So
 const notClosed = (ms: number) => sleep(ms).then(() => ({ code: -1, reason: 'not closed' }));
 
 const pongs = (client: TestClient) => client.ofType('pong').length;
-const limited = (client: TestClient) => client.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
+const limited = (client: TestClient) =>
+  client.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
 
 /** Sends `count` pings at once and waits until each got a pong or a rate_limited error. */
 async function pingBurst(client: TestClient, count: number): Promise<{ accepted: number; refused: number }> {
@@ -39,7 +40,12 @@ describe('limits: frame size = NEXUS_MAX_PAYLOAD (4096) → close 1009', () => {
 
   const frameOfSize = (size: number) => {
     const empty = JSON.stringify({ action: 'publish', channel: 'limits.size', id: 'big', payload: '' });
-    const text = JSON.stringify({ action: 'publish', channel: 'limits.size', id: 'big', payload: 'p'.repeat(size - Buffer.byteLength(empty)) });
+    const text = JSON.stringify({
+      action: 'publish',
+      channel: 'limits.size',
+      id: 'big',
+      payload: 'p'.repeat(size - Buffer.byteLength(empty)),
+    });
     expect(Buffer.byteLength(text)).toBe(size);
     return text;
   };
@@ -182,11 +188,20 @@ describe('limits: subscriptions per connection (100)', () => {
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => client.subscribe(`limits.sub.${i}`)));
     expect(replies.filter((r) => r.type === 'subscribed')).toHaveLength(100);
     expect(await client.subscribe('limits.sub.extra')).toMatchObject({ type: 'error', code: 'too_many_subscriptions' });
-    expect(await client.subscribe('limits.sub.extra', { filters: { a: 1 } })).toMatchObject({ type: 'error', code: 'too_many_subscriptions' });
+    expect(await client.subscribe('limits.sub.extra', { filters: { a: 1 } })).toMatchObject({
+      type: 'error',
+      code: 'too_many_subscriptions',
+    });
     // Subscribing again to a channel already held (same filters) is idempotent, not a 101st.
     expect(await client.subscribe('limits.sub.5')).toMatchObject({ type: 'subscribed', channel: 'limits.sub.5' });
-    expect(await client.request({ action: 'unsubscribe', channel: 'limits.sub.7' })).toMatchObject({ type: 'unsubscribed', channel: 'limits.sub.7' });
-    expect(await client.subscribe('limits.sub.extra')).toMatchObject({ type: 'subscribed', channel: 'limits.sub.extra' });
+    expect(await client.request({ action: 'unsubscribe', channel: 'limits.sub.7' })).toMatchObject({
+      type: 'unsubscribed',
+      channel: 'limits.sub.7',
+    });
+    expect(await client.subscribe('limits.sub.extra')).toMatchObject({
+      type: 'subscribed',
+      channel: 'limits.sub.extra',
+    });
     expect(await client.subscribe('limits.sub.more')).toMatchObject({ type: 'error', code: 'too_many_subscriptions' });
     await client.close();
   });
@@ -263,7 +278,13 @@ describe('limits: binary frames are not accepted', () => {
 
 describe('NEXUS_DEFLATE', () => {
   /** Bytes read on the subscriber's TCP socket while it receives one message of `payload`. */
-  async function wireBytesFor(server: TestServer, subscriber: TestClient, publisher: TestClient, channel: string, payload: string) {
+  async function wireBytesFor(
+    server: TestServer,
+    subscriber: TestClient,
+    publisher: TestClient,
+    channel: string,
+    payload: string,
+  ) {
     const before = tcpOf(subscriber).bytesRead;
     const received = subscriber.next((f) => f.type === 'message' && f.channel === channel);
     await publisher.publish(channel, payload);
@@ -281,7 +302,10 @@ describe('NEXUS_DEFLATE', () => {
       await subscriber.subscribe('limits.deflate');
       const small = await wireBytesFor(server, subscriber, publisher, 'limits.deflate', 'a'.repeat(600));
       expect(small.frameBytes).toBeLessThan(1024);
-      expect(small.wire, `a ${small.frameBytes}-byte frame took ${small.wire} bytes on the wire: it was compressed`).toBeGreaterThanOrEqual(small.frameBytes);
+      expect(
+        small.wire,
+        `a ${small.frameBytes}-byte frame took ${small.wire} bytes on the wire: it was compressed`,
+      ).toBeGreaterThanOrEqual(small.frameBytes);
       const large = await wireBytesFor(server, subscriber, publisher, 'limits.deflate', 'a'.repeat(50_000));
       expect(large.frameBytes).toBeGreaterThan(50_000);
       expect(large.wire).toBeLessThan(5_000);
@@ -294,7 +318,9 @@ describe('NEXUS_DEFLATE', () => {
   it('off: permessage-deflate is not negotiated even when the client offers it; frames go uncompressed', async () => {
     const server = await startServer({ env: { NEXUS_DEFLATE: 'off' } });
     try {
-      const subscriber = await TestClient.connect(server.wsUrl, await tokenFor('limits-nodeflate', 'viewer'), { perMessageDeflate: true });
+      const subscriber = await TestClient.connect(server.wsUrl, await tokenFor('limits-nodeflate', 'viewer'), {
+        perMessageDeflate: true,
+      });
       const publisher = await connectAs(server);
       expect(subscriber.socket.extensions).not.toContain('permessage-deflate');
       await subscriber.subscribe('limits.plain');

@@ -41,7 +41,12 @@ export function createMetrics(options: { maxChannelSeries?: number; defaultMetri
   trafficCounter('nexus_frames_in_total', 'Frames received from clients', () => traffic.framesIn, registers);
   trafficCounter('nexus_frames_out_total', 'Frames sent to clients', () => traffic.framesOut, registers);
   trafficCounter('nexus_bytes_in_total', 'Bytes received in frames', () => traffic.bytesIn, registers);
-  trafficCounter('nexus_bytes_out_total', 'Bytes sent in frames (before compression)', () => traffic.bytesOut, registers);
+  trafficCounter(
+    'nexus_bytes_out_total',
+    'Bytes sent in frames (before compression)',
+    () => traffic.bytesOut,
+    registers,
+  );
   return {
     registry,
     connections: new Gauge({ name: 'nexus_connections', help: 'Open WebSocket connections', registers }),

@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientPool, deliveries, ISO_8601, restJson, uniqueChannel, waitForFrame, waitForMarker } from '../../test/helpers/assertions.js';
+import {
+  clientPool,
+  deliveries,
+  ISO_8601,
+  restJson,
+  uniqueChannel,
+  waitForFrame,
+  waitForMarker,
+} from '../../test/helpers/assertions.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { tokenFor } from '../../test/helpers/tokens.js';
 import type { TestClient } from '../../test/helpers/ws-client.js';
@@ -30,7 +38,12 @@ function writePolicy(name: string, content: unknown): string {
  * Proves a refused (or allowed) publish: `subscriber` is subscribed to `channel`; after the
  * attempt, `markerPublisher` publishes a marker on the same channel; returns what arrived.
  */
-async function deliveredBeforeMarker(subscriber: TestClient, markerPublisher: TestClient, channel: string, marker: string): Promise<unknown[]> {
+async function deliveredBeforeMarker(
+  subscriber: TestClient,
+  markerPublisher: TestClient,
+  channel: string,
+  marker: string,
+): Promise<unknown[]> {
   const ack = await markerPublisher.publish(channel, { marker });
   expect(ack, JSON.stringify(ack)).toMatchObject({ type: 'ack' });
   await waitForMarker(subscriber, channel, marker);
@@ -113,7 +126,13 @@ describe('§5 built-in policy over WebSocket', () => {
       const ack = await publisher.publish('commands', payload);
       expect(ack).toMatchObject({ type: 'ack', channel: 'commands' });
       const frame = await waitForSeq(watcher, 'commands', ack.seq as number);
-      expect(frame).toMatchObject({ type: 'message', channel: 'commands', from: `${role}-1`, data: payload, seq: ack.seq });
+      expect(frame).toMatchObject({
+        type: 'message',
+        channel: 'commands',
+        from: `${role}-1`,
+        data: payload,
+        seq: ack.seq,
+      });
       for (const channel of ['telemetry', 'events', uniqueChannel('any')]) {
         expect(await publisher.publish(channel, { n: 1 }), channel).toMatchObject({ type: 'ack' });
       }
@@ -132,7 +151,10 @@ describe('§5 built-in policy over WebSocket', () => {
 
 /** Waits for the delivery with `seq` on `channel`. */
 function waitForSeq(client: TestClient, channel: string, seq: number) {
-  return waitForFrame(client, (f) => (f.type === 'message' || f.type === 'broadcast') && f.channel === channel && f.seq === seq);
+  return waitForFrame(
+    client,
+    (f) => (f.type === 'message' || f.type === 'broadcast') && f.channel === channel && f.seq === seq,
+  );
 }
 
 describe('§5 built-in policy over REST POST /api/publish', () => {
@@ -143,7 +165,11 @@ describe('§5 built-in policy over REST POST /api/publish', () => {
   afterAll(() => server.close());
 
   const post = async (role: string, channel: string, payload: unknown) =>
-    restJson(server.url, '/api/publish', { method: 'POST', token: await tokenFor(`rest-${role}`, role), body: { channel, payload } });
+    restJson(server.url, '/api/publish', {
+      method: 'POST',
+      token: await tokenFor(`rest-${role}`, role),
+      body: { channel, payload },
+    });
 
   it('a viewer gets 403 forbidden and nothing is delivered', async () => {
     const channel = uniqueChannel('rest-viewer');
@@ -183,7 +209,14 @@ describe('§5 built-in policy over REST POST /api/publish', () => {
       expect(typeof seq).toBe('number');
       expect(seq).toBe((sub.seq as number) + 1);
       const frame = await waitForSeq(watcher, channel, seq as number);
-      expect(frame).toEqual({ type: 'broadcast', channel, data: payload, timestamp: expect.any(String), seq, epoch: sub.epoch });
+      expect(frame).toEqual({
+        type: 'broadcast',
+        channel,
+        data: payload,
+        timestamp: expect.any(String),
+        seq,
+        epoch: sub.epoch,
+      });
       expect(frame).not.toHaveProperty('from');
       expect(frame.timestamp as string).toMatch(ISO_8601);
       expect(Math.abs(Date.parse(frame.timestamp as string) - before)).toBeLessThan(5000);
@@ -201,7 +234,11 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
   };
   const connect = async (userId: string, role: string) => pool.connect(server.wsUrl, await tokenFor(userId, role));
   const post = async (role: string, channel: string, payload: unknown) =>
-    restJson(server.url, '/api/publish', { method: 'POST', token: await tokenFor(`np-rest-${role}`, role), body: { channel, payload } });
+    restJson(server.url, '/api/publish', {
+      method: 'POST',
+      token: await tokenFor(`np-rest-${role}`, role),
+      body: { channel, payload },
+    });
 
   beforeAll(async () => {
     server = await startServer({ env: { NEXUS_POLICY: writePolicy('policy.json', policy) } });
@@ -292,7 +329,10 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
       const client = await connect(`np-${role}`, role);
       for (const channel of channels) {
         expect(await client.subscribe(channel), channel).toMatchObject({ type: 'error', code: 'forbidden' });
-        expect(await client.publish(channel, { refused: role }), channel).toMatchObject({ type: 'error', code: 'forbidden' });
+        expect(await client.publish(channel, { refused: role }), channel).toMatchObject({
+          type: 'error',
+          code: 'forbidden',
+        });
         expect((await post(role, channel, { refused: role })).status, channel).toBe(403);
       }
       await client.assertAlive();
@@ -301,7 +341,10 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
       await viewer.publish('chat.general', { marker: `np-${role}-m` });
       await waitForMarker(watcher, 'chat.general', `np-${role}-m`);
       for (const channel of channels) {
-        expect(deliveries(watcher, channel).map((f) => f.data), channel).toEqual(channel === 'chat.general' ? [{ marker: `np-${role}-m` }] : []);
+        expect(
+          deliveries(watcher, channel).map((f) => f.data),
+          channel,
+        ).toEqual(channel === 'chat.general' ? [{ marker: `np-${role}-m` }] : []);
       }
       // And the refused subscriptions deliver nothing to the client.
       expect(client.frames.filter((f) => f.type === 'message' || f.type === 'broadcast')).toEqual([]);
@@ -339,7 +382,9 @@ describe('§5 a bad NEXUS_POLICY stops the start', () => {
   });
 
   it('a valid policy file is accepted by loadConfig', () => {
-    const config = loadConfig({ NEXUS_POLICY: writePolicy('valid.json', { roles: { viewer: { subscribe: ['*'], publish: ['chat.*'] } } }) });
+    const config = loadConfig({
+      NEXUS_POLICY: writePolicy('valid.json', { roles: { viewer: { subscribe: ['*'], publish: ['chat.*'] } } }),
+    });
     expect(config.policy.roles.viewer).toEqual({ subscribe: ['*'], publish: ['chat.*'] });
   });
 });

@@ -29,7 +29,12 @@ export const builtInPolicy: PolicyDocument = {
   },
 };
 
-const patternSchema = z.string().regex(/^!?(\*|[A-Za-z0-9_.:-]{1,128}\*?)$/, 'pattern must be a channel name, "*", "prefix*", optionally preceded by "!"');
+const patternSchema = z
+  .string()
+  .regex(
+    /^!?(\*|[A-Za-z0-9_.:-]{1,128}\*?)$/,
+    'pattern must be a channel name, "*", "prefix*", optionally preceded by "!"',
+  );
 const rulesSchema = z.object({
   subscribe: z.array(patternSchema).default([]),
   publish: z.array(patternSchema).default([]),

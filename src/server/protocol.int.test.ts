@@ -45,7 +45,11 @@ async function publishAll(client: TestClient, channel: string, payloads: unknown
  * Subscribes `subscriber` with `filters`, publishes `payloads` then a marker that matches the
  * filters, and returns the data of every delivery before the marker.
  */
-async function receivedThrough(filters: Record<string, unknown> | undefined, payloads: unknown[], marker: Record<string, unknown>): Promise<unknown[]> {
+async function receivedThrough(
+  filters: Record<string, unknown> | undefined,
+  payloads: unknown[],
+  marker: Record<string, unknown>,
+): Promise<unknown[]> {
   const channel = uniqueChannel('filters');
   const subscriber = await connect('filter-sub');
   const publisher = await connect('filter-pub', 'operator');
@@ -70,7 +74,12 @@ describe('§4 connected frame', () => {
       connectionId: expect.any(String),
       heartbeatMs: HEARTBEAT_MS,
     });
-    expect(b.frames[0]).toMatchObject({ type: 'connected', userId: 'welcome-b', role: 'admin', heartbeatMs: HEARTBEAT_MS });
+    expect(b.frames[0]).toMatchObject({
+      type: 'connected',
+      userId: 'welcome-b',
+      role: 'admin',
+      heartbeatMs: HEARTBEAT_MS,
+    });
     expect((a.frames[0]!.connectionId as string).length).toBeGreaterThan(0);
     expect(a.frames[0]!.connectionId).not.toBe(b.frames[0]!.connectionId);
   });
@@ -87,16 +96,40 @@ describe('§4 id echo', () => {
     it(`echoes ${typeof id} id ${JSON.stringify(id)} in subscribed, unsubscribed, ack, pong, refreshed and error replies`, async () => {
       const client = await connect('id-user', 'operator');
       const channel = uniqueChannel('ids');
-      expect(await client.request({ action: 'subscribe', channel, id })).toMatchObject({ type: 'subscribed', id, channel });
-      expect(await client.request({ action: 'publish', channel, payload: { n: 1 }, id })).toMatchObject({ type: 'ack', id, channel });
-      expect(await client.request({ action: 'unsubscribe', channel, id })).toMatchObject({ type: 'unsubscribed', id, channel });
+      expect(await client.request({ action: 'subscribe', channel, id })).toMatchObject({
+        type: 'subscribed',
+        id,
+        channel,
+      });
+      expect(await client.request({ action: 'publish', channel, payload: { n: 1 }, id })).toMatchObject({
+        type: 'ack',
+        id,
+        channel,
+      });
+      expect(await client.request({ action: 'unsubscribe', channel, id })).toMatchObject({
+        type: 'unsubscribed',
+        id,
+        channel,
+      });
       expect(await client.request({ action: 'ping', id })).toMatchObject({ type: 'pong', id });
       const newer = await signToken({ userId: 'id-user', role: 'operator', expiresInSeconds: 7200 });
       expect(await client.request({ action: 'refresh', token: newer, id })).toMatchObject({ type: 'refreshed', id });
-      expect(await client.request({ action: 'dance', id })).toMatchObject({ type: 'error', code: 'unknown_action', id });
-      expect(await client.request({ action: 'subscribe', channel: 'a b', id })).toMatchObject({ type: 'error', code: 'invalid_message', id });
+      expect(await client.request({ action: 'dance', id })).toMatchObject({
+        type: 'error',
+        code: 'unknown_action',
+        id,
+      });
+      expect(await client.request({ action: 'subscribe', channel: 'a b', id })).toMatchObject({
+        type: 'error',
+        code: 'invalid_message',
+        id,
+      });
       const viewer = await connect('id-viewer');
-      expect(await viewer.request({ action: 'publish', channel, payload: 1, id })).toMatchObject({ type: 'error', code: 'forbidden', id });
+      expect(await viewer.request({ action: 'publish', channel, payload: 1, id })).toMatchObject({
+        type: 'error',
+        code: 'forbidden',
+        id,
+      });
     });
   }
 
@@ -128,7 +161,13 @@ describe('§4 subscribe', () => {
     const message = await waitForFrame(publisher, (f) => f.type === 'message' && f.seq === 3);
     const late = await connect('sub-late');
     const reply = await late.subscribe(channel, { filters: { kind: ['a', 'b'], level: 2 } });
-    expect(reply).toMatchObject({ type: 'subscribed', channel, seq: 3, epoch: message.epoch, filters: { kind: ['a', 'b'], level: 2 } });
+    expect(reply).toMatchObject({
+      type: 'subscribed',
+      channel,
+      seq: 3,
+      epoch: message.epoch,
+      filters: { kind: ['a', 'b'], level: 2 },
+    });
     expect(reply).not.toHaveProperty('recovered');
   });
 
@@ -157,7 +196,15 @@ describe('§4 publish', () => {
     expect(ack).toEqual({ type: 'ack', id: expect.anything(), channel, seq: 1 });
     for (const client of [s1, s2, publisher]) {
       const frame = await waitForFrame(client, (f) => f.type === 'message' && f.channel === channel);
-      expect(frame).toEqual({ type: 'message', channel, from: 'fan-pub', data: payload, timestamp: expect.any(String), seq: 1, epoch: subReply.epoch });
+      expect(frame).toEqual({
+        type: 'message',
+        channel,
+        from: 'fan-pub',
+        data: payload,
+        timestamp: expect.any(String),
+        seq: 1,
+        epoch: subReply.epoch,
+      });
       expect(frame.timestamp as string).toMatch(ISO_8601);
       const time = Date.parse(frame.timestamp as string);
       expect(time).toBeGreaterThanOrEqual(before - 1000);
@@ -173,7 +220,7 @@ describe('§4 publish', () => {
     const channel = uniqueChannel('payloads');
     const client = await connect('payload-user', 'operator');
     await client.subscribe(channel);
-    const payloads = ['text', 0, -1.5, null, false, [1, [2, [3]]], { 'ключ': 'значение ✓', emoji: '🚀' }, ''];
+    const payloads = ['text', 0, -1.5, null, false, [1, [2, [3]]], { ключ: 'значение ✓', emoji: '🚀' }, ''];
     await publishAll(client, channel, payloads);
     await client.assertAlive();
     expect(deliveredData(client, channel)).toEqual(payloads);
@@ -218,11 +265,19 @@ describe('§4 publish', () => {
 
   it('keeps seq strictly increasing when several clients publish concurrently', async () => {
     const channel = uniqueChannel('seq-conc');
-    const publishers = await Promise.all([connect('conc-1', 'agent'), connect('conc-2', 'agent'), connect('conc-3', 'agent')]);
+    const publishers = await Promise.all([
+      connect('conc-1', 'agent'),
+      connect('conc-2', 'agent'),
+      connect('conc-3', 'agent'),
+    ]);
     const watcher = await connect('conc-watch');
     await watcher.subscribe(channel);
-    const acks = await Promise.all(publishers.flatMap((p, i) => Array.from({ length: 10 }, (_, j) => p.publish(channel, { p: i, j }))));
-    expect(acks.map((a) => a.seq).sort((x, y) => (x as number) - (y as number))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const acks = await Promise.all(
+      publishers.flatMap((p, i) => Array.from({ length: 10 }, (_, j) => p.publish(channel, { p: i, j }))),
+    );
+    expect(acks.map((a) => a.seq).sort((x, y) => (x as number) - (y as number))).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
     await waitForFrame(watcher, (f) => f.type === 'message' && f.seq === 30);
     expect(deliveries(watcher, channel).map((f) => f.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
@@ -291,19 +346,36 @@ describe('§4 filters', () => {
   it('scalar value: only messages whose data[key] equals it', async () => {
     const got = await receivedThrough(
       { agent_id: 'a1' },
-      [{ agent_id: 'a2', n: 1 }, { agent_id: 'a1', n: 2 }, { n: 3 }, { agent_id: 'a10', n: 4 }, { agent_id: 'a1', n: 5 }],
+      [
+        { agent_id: 'a2', n: 1 },
+        { agent_id: 'a1', n: 2 },
+        { n: 3 },
+        { agent_id: 'a10', n: 4 },
+        { agent_id: 'a1', n: 5 },
+      ],
       { agent_id: 'a1', marker: 'm-scalar' },
     );
-    expect(got).toEqual([{ agent_id: 'a1', n: 2 }, { agent_id: 'a1', n: 5 }]);
+    expect(got).toEqual([
+      { agent_id: 'a1', n: 2 },
+      { agent_id: 'a1', n: 5 },
+    ]);
   });
 
   it('array value: any of the listed values', async () => {
     const got = await receivedThrough(
       { agent_id: ['a1', 'a3'] },
-      [{ agent_id: 'a1', n: 1 }, { agent_id: 'a2', n: 2 }, { agent_id: 'a3', n: 3 }, { agent_id: ['a1', 'a3'], n: 4 }],
+      [
+        { agent_id: 'a1', n: 1 },
+        { agent_id: 'a2', n: 2 },
+        { agent_id: 'a3', n: 3 },
+        { agent_id: ['a1', 'a3'], n: 4 },
+      ],
       { agent_id: 'a3', marker: 'm-array' },
     );
-    expect(got).toEqual([{ agent_id: 'a1', n: 1 }, { agent_id: 'a3', n: 3 }]);
+    expect(got).toEqual([
+      { agent_id: 'a1', n: 1 },
+      { agent_id: 'a3', n: 3 },
+    ]);
   });
 
   it('several keys: every key must match (AND)', async () => {
@@ -345,10 +417,22 @@ describe('§4 filters', () => {
   it('strict JSON equality inside "any of" arrays (0 is not false, false is a real value)', async () => {
     const got = await receivedThrough(
       { v: [2, 'x', false] },
-      [{ v: '2', i: 1 }, { v: 2, i: 2 }, { v: 0, i: 3 }, { v: false, i: 4 }, { v: 'false', i: 5 }, { i: 6 }, { v: null, i: 7 }, { v: 'X', i: 8 }],
+      [
+        { v: '2', i: 1 },
+        { v: 2, i: 2 },
+        { v: 0, i: 3 },
+        { v: false, i: 4 },
+        { v: 'false', i: 5 },
+        { i: 6 },
+        { v: null, i: 7 },
+        { v: 'X', i: 8 },
+      ],
       { v: 'x', marker: 'm-strict-array' },
     );
-    expect(got).toEqual([{ v: 2, i: 2 }, { v: false, i: 4 }]);
+    expect(got).toEqual([
+      { v: 2, i: 2 },
+      { v: false, i: 4 },
+    ]);
   });
 
   it('a payload that is not an object matches no filter key', async () => {
@@ -397,7 +481,14 @@ describe('§4 filters', () => {
 
   it('accepts 16 filter keys', async () => {
     const filters = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]));
-    const got = await receivedThrough(filters, [{ ...filters, k15: 0 }, { ...filters, n: 1 }], { ...filters, marker: 'm-16' });
+    const got = await receivedThrough(
+      filters,
+      [
+        { ...filters, k15: 0 },
+        { ...filters, n: 1 },
+      ],
+      { ...filters, marker: 'm-16' },
+    );
     expect(got).toEqual([{ ...filters, n: 1 }]);
   });
 });
@@ -408,7 +499,11 @@ describe('§4 history replay (since / epoch)', () => {
     const publisher = await connect('replay-pub', 'operator');
     const watcher = await connect('replay-watch');
     await watcher.subscribe(channel);
-    await publishAll(publisher, channel, Array.from({ length: 6 }, (_, i) => ({ i: i + 1 })));
+    await publishAll(
+      publisher,
+      channel,
+      Array.from({ length: 6 }, (_, i) => ({ i: i + 1 })),
+    );
     await waitForFrame(watcher, (f) => f.type === 'message' && f.seq === 6);
     const epoch = deliveries(watcher, channel)[0]!.epoch;
 
@@ -421,7 +516,15 @@ describe('§4 history replay (since / epoch)', () => {
     await client.assertAlive();
 
     const after = client.frames.slice(start).filter((f) => f.type !== 'pong');
-    expect(after.map((f) => (f.type === 'subscribed' ? 'subscribed' : f.seq))).toEqual(['subscribed', 3, 4, 5, 6, 7, 8]);
+    expect(after.map((f) => (f.type === 'subscribed' ? 'subscribed' : f.seq))).toEqual([
+      'subscribed',
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+    ]);
     // Replayed frames are the original messages: same from, data, timestamp, seq, epoch.
     await waitForFrame(watcher, (f) => f.type === 'message' && f.seq === 8);
     const original = new Map(deliveries(watcher, channel).map((f) => [f.seq, f]));
@@ -431,7 +534,11 @@ describe('§4 history replay (since / epoch)', () => {
   it('replays and switches to live delivery with no gap and no duplicate while messages keep arriving', async () => {
     const channel = uniqueChannel('replay-race');
     const publisher = await connect('race-pub', 'operator');
-    await publishAll(publisher, channel, Array.from({ length: 20 }, (_, i) => ({ i })));
+    await publishAll(
+      publisher,
+      channel,
+      Array.from({ length: 20 }, (_, i) => ({ i })),
+    );
     const epoch = (await publisher.subscribe(channel)).epoch;
     const client = await connect('race-sub');
     // Publish 30 more without waiting while the subscribe with since is being answered.
@@ -448,7 +555,7 @@ describe('§4 history replay (since / epoch)', () => {
     expect(client.frames.indexOf(subscribed)).toBeLessThan(client.frames.indexOf(deliveries(client, channel)[0]!));
   });
 
-  it("the subscribed seq is the natural since: resubscribing with it and the epoch recovers exactly what was missed", async () => {
+  it('the subscribed seq is the natural since: resubscribing with it and the epoch recovers exactly what was missed', async () => {
     const channel = uniqueChannel('natural-since');
     const publisher = await connect('ns-pub', 'operator');
     await publishAll(publisher, channel, [{ n: 1 }, { n: 2 }]);
@@ -483,7 +590,10 @@ describe('§4 history replay (since / epoch)', () => {
     const client = await connect('rf-sub');
     const reply = await client.subscribe(channel, { since: 1, epoch, filters: { agent_id: 'a1' } });
     expect(reply).toMatchObject({ type: 'subscribed', recovered: true, seq: 6, filters: { agent_id: 'a1' } });
-    await publishAll(publisher, channel, [{ agent_id: 'a2', n: 7 }, { agent_id: 'a1', marker: 'rf-live' }]);
+    await publishAll(publisher, channel, [
+      { agent_id: 'a2', n: 7 },
+      { agent_id: 'a1', marker: 'rf-live' },
+    ]);
     await waitForMarker(client, channel, 'rf-live');
     expect(deliveries(client, channel).map((f) => f.seq)).toEqual([4, 6, 8]);
   });
@@ -530,12 +640,19 @@ describe('§4 history replay (since / epoch)', () => {
     const channel = uniqueChannel('replay-second');
     const publisher = await connect('rs2-pub', 'operator');
     const epoch = (await publisher.subscribe(channel)).epoch;
-    await publishAll(publisher, channel, [{ k: 'x', n: 1 }, { k: 'y', n: 2 }, { k: 'x', n: 3 }]);
+    await publishAll(publisher, channel, [
+      { k: 'x', n: 1 },
+      { k: 'y', n: 2 },
+      { k: 'x', n: 3 },
+    ]);
     const client = await connect('rs2-sub');
     // A first, live-only subscription: it starts at seq 3 and delivers nothing of 1..3.
     expect(await client.subscribe(channel)).toMatchObject({ seq: 3 });
     // A second one asks for the history since 0, with a filter.
-    expect(await client.subscribe(channel, { since: 0, epoch, filters: { k: 'x' } })).toMatchObject({ recovered: true, seq: 3 });
+    expect(await client.subscribe(channel, { since: 0, epoch, filters: { k: 'x' } })).toMatchObject({
+      recovered: true,
+      seq: 3,
+    });
     await publishAll(publisher, channel, [{ k: 'x', marker: 'rs2-live' }]);
     await waitForMarker(client, channel, 'rs2-live');
     // CONTRACT §4: "when since was given, every kept message with seq > since in order" (filtered).
@@ -551,7 +668,11 @@ describe('§4 history replay (since / epoch)', () => {
       channel = uniqueChannel('trimmed');
       const publisher = await pool.connect(small.wsUrl, await tokenFor('trim-pub', 'operator'));
       epoch = (await publisher.subscribe(channel)).epoch as string;
-      await publishAll(publisher, channel, Array.from({ length: 10 }, (_, i) => ({ n: i + 1 })));
+      await publishAll(
+        publisher,
+        channel,
+        Array.from({ length: 10 }, (_, i) => ({ n: i + 1 })),
+      );
       await publisher.close();
     });
     afterAll(() => small.close());
@@ -585,7 +706,13 @@ describe('§4 history replay (since / epoch)', () => {
       const full = await fresh.subscribe(channel, { since: latest - 5, epoch });
       expect(full).toMatchObject({ recovered: true, seq: latest });
       await fresh.assertAlive();
-      expect(deliveries(fresh, channel).map((f) => f.seq)).toEqual([latest - 4, latest - 3, latest - 2, latest - 1, latest]);
+      expect(deliveries(fresh, channel).map((f) => f.seq)).toEqual([
+        latest - 4,
+        latest - 3,
+        latest - 2,
+        latest - 1,
+        latest,
+      ]);
     });
   });
 });
@@ -601,13 +728,34 @@ describe('§4 error codes (the connection stays open)', () => {
     ['an object without action', { id: 'e' }, 'invalid_message'],
     ['subscribe without channel', { action: 'subscribe', id: 'e' }, 'invalid_message'],
     ['subscribe to "a b"', { action: 'subscribe', channel: 'a b', id: 'e' }, 'invalid_message'],
-    ['subscribe to a 129-character channel', { action: 'subscribe', channel: 'x'.repeat(129), id: 'e' }, 'invalid_message'],
+    [
+      'subscribe to a 129-character channel',
+      { action: 'subscribe', channel: 'x'.repeat(129), id: 'e' },
+      'invalid_message',
+    ],
     ['subscribe to an empty channel', { action: 'subscribe', channel: '', id: 'e' }, 'invalid_message'],
     ['subscribe to a numeric channel', { action: 'subscribe', channel: 42, id: 'e' }, 'invalid_message'],
     ['subscribe to "chat/room"', { action: 'subscribe', channel: 'chat/room', id: 'e' }, 'invalid_message'],
-    ['filters with 17 keys', { action: 'subscribe', channel: 'ok', id: 'e', filters: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i])) }, 'invalid_message'],
-    ['a nested object filter value', { action: 'subscribe', channel: 'ok', id: 'e', filters: { a: { b: 1 } } }, 'invalid_message'],
-    ['an array of objects as filter value', { action: 'subscribe', channel: 'ok', id: 'e', filters: { a: [{ b: 1 }] } }, 'invalid_message'],
+    [
+      'filters with 17 keys',
+      {
+        action: 'subscribe',
+        channel: 'ok',
+        id: 'e',
+        filters: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i])),
+      },
+      'invalid_message',
+    ],
+    [
+      'a nested object filter value',
+      { action: 'subscribe', channel: 'ok', id: 'e', filters: { a: { b: 1 } } },
+      'invalid_message',
+    ],
+    [
+      'an array of objects as filter value',
+      { action: 'subscribe', channel: 'ok', id: 'e', filters: { a: [{ b: 1 }] } },
+      'invalid_message',
+    ],
     ['a null filter value', { action: 'subscribe', channel: 'ok', id: 'e', filters: { a: null } }, 'invalid_message'],
     ['filters given as an array', { action: 'subscribe', channel: 'ok', id: 'e', filters: ['a'] }, 'invalid_message'],
     ['filters given as a string', { action: 'subscribe', channel: 'ok', id: 'e', filters: 'a=1' }, 'invalid_message'],

@@ -53,7 +53,11 @@ describe('heartbeat (NEXUS_HEARTBEAT_MS=200)', () => {
 describe('graceful shutdown (in process)', () => {
   it('server.close() closes every WebSocket with 1012 and finishes an in-flight REST request', async () => {
     const server = await startServer();
-    const clients = await Promise.all(['viewer', 'agent', 'operator'].map(async (role, i) => TestClient.connect(server.wsUrl, await tokenFor(`shutdown-${i}`, role))));
+    const clients = await Promise.all(
+      ['viewer', 'agent', 'operator'].map(async (role, i) =>
+        TestClient.connect(server.wsUrl, await tokenFor(`shutdown-${i}`, role)),
+      ),
+    );
     await clients[0]!.subscribe('shutdown.ch');
     const token = await tokenFor('shutdown-rest', 'operator');
 
@@ -61,7 +65,17 @@ describe('graceful shutdown (in process)', () => {
     const body = JSON.stringify({ channel: 'shutdown.rest', payload: { n: 1 } });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: server.port, path: '/api/publish', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/publish',
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -78,7 +92,9 @@ describe('graceful shutdown (in process)', () => {
     const closing = server.close();
 
     // While closing: no new upgrade gets through.
-    const lateUpgrade = await TestClient.upgradeStatus(`${server.wsUrl}?token=${token}`).catch((error: NodeJS.ErrnoException) => error.code ?? 'error');
+    const lateUpgrade = await TestClient.upgradeStatus(`${server.wsUrl}?token=${token}`).catch(
+      (error: NodeJS.ErrnoException) => error.code ?? 'error',
+    );
     expect(lateUpgrade).not.toBe(101);
 
     const closes = await Promise.all(clients.map((c) => Promise.race([c.closed, notClosed(5000)])));
@@ -94,7 +110,9 @@ describe('graceful shutdown (in process)', () => {
 
     // After close: HTTP and upgrades are refused.
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
-    const upgradeAfter = await TestClient.upgradeStatus(`${server.wsUrl}?token=${token}`).catch((error: NodeJS.ErrnoException) => error.code ?? 'error');
+    const upgradeAfter = await TestClient.upgradeStatus(`${server.wsUrl}?token=${token}`).catch(
+      (error: NodeJS.ErrnoException) => error.code ?? 'error',
+    );
     expect(upgradeAfter).toBe('ECONNREFUSED');
   });
 
@@ -114,7 +132,8 @@ describe('graceful shutdown (in process)', () => {
 /** Starts `node dist/server/main.js` with only the given Nexus settings. */
 const spawnServer = (env: Record<string, string>) => spawnNode(MAIN, [], env);
 
-const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T) => Promise.race([promise, sleep(ms).then(() => fallback)]);
+const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T) =>
+  Promise.race([promise, sleep(ms).then(() => fallback)]);
 
 describe('the built server process (node dist/server/main.js)', () => {
   beforeAll(() => {
@@ -134,13 +153,20 @@ describe('the built server process (node dist/server/main.js)', () => {
 
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(await health.json()).toMatchObject({ status: 'ok', broker: 'memory', connections: 0 });
-      const token = await signToken({ userId: 'proc-user', role: 'operator', expiresInSeconds: 600, secret: PROCESS_SECRET });
+      const token = await signToken({
+        userId: 'proc-user',
+        role: 'operator',
+        expiresInSeconds: 600,
+        secret: PROCESS_SECRET,
+      });
       const clients = await Promise.all([0, 1].map(() => TestClient.connect(`ws://127.0.0.1:${port}/ws`, token)));
       await clients[0]!.subscribe('proc.ch');
 
       const signalledAt = Date.now();
       expect(child.process.kill(signal)).toBe(true);
-      const closes = await Promise.all(clients.map((c) => withTimeout(c.closed, 10_000, { code: -1, reason: 'not closed' })));
+      const closes = await Promise.all(
+        clients.map((c) => withTimeout(c.closed, 10_000, { code: -1, reason: 'not closed' })),
+      );
       for (const closed of closes) expect(closed).toEqual({ code: 1012, reason: 'service restart' });
       const exit = await withTimeout(child.exited, 10_000, { code: -1, signal: null });
       expect(exit).toEqual({ code: 0, signal: null });
@@ -181,8 +207,14 @@ describe('the built server process (node dist/server/main.js)', () => {
       expect(exit.signal, label).toBeNull();
       const naming = child.stderr.filter((l) => l.includes(variable));
       expect(naming.length, `${label}: stderr ${JSON.stringify(child.stderr)}`).toBeGreaterThanOrEqual(1);
-      expect(child.stderr.some((l) => /^\s+at /.test(l)), `${label}: stack trace on stderr`).toBe(false);
-      expect([...child.stdout, ...child.stderr].some((l) => l.includes('listening')), `${label}: printed listening`).toBe(false);
+      expect(
+        child.stderr.some((l) => /^\s+at /.test(l)),
+        `${label}: stack trace on stderr`,
+      ).toBe(false);
+      expect(
+        [...child.stdout, ...child.stderr].some((l) => l.includes('listening')),
+        `${label}: printed listening`,
+      ).toBe(false);
     }
   }, 30_000);
 

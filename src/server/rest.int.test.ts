@@ -17,7 +17,11 @@ afterAll(() => server.close());
 let userCounter = 0;
 const freshUser = (prefix: string) => `${prefix}-${++userCounter}`;
 
-async function publishRaw(token: string | undefined, body: string, headers: Record<string, string> = {}): Promise<Response> {
+async function publishRaw(
+  token: string | undefined,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${server.url}/api/publish`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
@@ -50,7 +54,9 @@ describe('GET /healthz', () => {
     };
     const base = (await health()).connections;
     expect(await health()).toEqual({ status: 'ok', broker: 'memory', connections: base });
-    const clients = await Promise.all([0, 1, 2].map(async () => TestClient.connect(server.wsUrl, await tokenFor(freshUser('health'), 'viewer'))));
+    const clients = await Promise.all(
+      [0, 1, 2].map(async () => TestClient.connect(server.wsUrl, await tokenFor(freshUser('health'), 'viewer'))),
+    );
     expect(await health()).toEqual({ status: 'ok', broker: 'memory', connections: base + 3 });
     await clients[0]!.close();
     expect(await pollUntil(async () => (await health()).connections === base + 2, 2000)).toBe(true);
@@ -112,26 +118,40 @@ describe('GET /metrics', () => {
     await sub.next((f) => f.type === 'message' && f.seq === 3);
     pub.send('{bad json');
     await pub.next((f) => f.type === 'error');
-    const rest = await publishRaw(await tokenFor(freshUser('metrics-rest'), 'operator'), JSON.stringify({ channel: 'rest.metrics.moving', payload: 4 }));
+    const rest = await publishRaw(
+      await tokenFor(freshUser('metrics-rest'), 'operator'),
+      JSON.stringify({ channel: 'rest.metrics.moving', payload: 4 }),
+    );
     expect(rest.status).toBe(202);
     await sub.next((f) => f.type === 'broadcast');
 
     const during = await scrapeMetrics(server);
     expect(value(during, 'nexus_connections')).toBe(server.connections());
     expect(value(during, 'nexus_connections')).toBeGreaterThanOrEqual(2);
-    expect(value(during, 'nexus_auth_failures_total') - value(before, 'nexus_auth_failures_total')).toBeGreaterThanOrEqual(3);
+    expect(
+      value(during, 'nexus_auth_failures_total') - value(before, 'nexus_auth_failures_total'),
+    ).toBeGreaterThanOrEqual(3);
     // In: subscribe + 3 publishes + 1 bad frame.
     expect(value(during, 'nexus_frames_in_total') - value(before, 'nexus_frames_in_total')).toBeGreaterThanOrEqual(5);
     expect(value(during, 'nexus_bytes_in_total') - value(before, 'nexus_bytes_in_total')).toBeGreaterThanOrEqual(300);
     // Out: 2 connected, subscribed, 3 acks, 3 messages, error, broadcast.
-    expect(value(during, 'nexus_frames_out_total') - value(before, 'nexus_frames_out_total')).toBeGreaterThanOrEqual(11);
+    expect(value(during, 'nexus_frames_out_total') - value(before, 'nexus_frames_out_total')).toBeGreaterThanOrEqual(
+      11,
+    );
     expect(value(during, 'nexus_bytes_out_total') - value(before, 'nexus_bytes_out_total')).toBeGreaterThanOrEqual(300);
     expect(value(during, 'nexus_dropped_total') - value(before, 'nexus_dropped_total')).toBeGreaterThanOrEqual(1);
     const channel = 'channel="rest.metrics.moving"';
-    expect(value(during, 'nexus_channel_messages_total', channel) - value(before, 'nexus_channel_messages_total', channel)).toBe(4);
+    expect(
+      value(during, 'nexus_channel_messages_total', channel) - value(before, 'nexus_channel_messages_total', channel),
+    ).toBe(4);
 
     await Promise.all([sub.close(), pub.close()]);
-    expect(await pollUntil(async () => value(await scrapeMetrics(server), 'nexus_connections') === value(during, 'nexus_connections') - 2, 2000)).toBe(true);
+    expect(
+      await pollUntil(
+        async () => value(await scrapeMetrics(server), 'nexus_connections') === value(during, 'nexus_connections') - 2,
+        2000,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -165,9 +185,15 @@ describe('POST /api/publish', () => {
     const channel = 'rest.publish.forbidden';
     const sub = await TestClient.connect(server.wsUrl, await tokenFor(freshUser('rest-sub'), 'viewer'));
     await sub.subscribe(channel);
-    const response = await publishRaw(await tokenFor(freshUser('rest-viewer'), 'viewer'), JSON.stringify({ channel, payload: 1 }));
+    const response = await publishRaw(
+      await tokenFor(freshUser('rest-viewer'), 'viewer'),
+      JSON.stringify({ channel, payload: 1 }),
+    );
     await expectErrorBody(response, 403, 'forbidden');
-    const agentOnCommands = await publishRaw(await tokenFor(freshUser('rest-agent'), 'agent'), JSON.stringify({ channel: 'commands', payload: { command: 'cancel_task', task_id: 't' } }));
+    const agentOnCommands = await publishRaw(
+      await tokenFor(freshUser('rest-agent'), 'agent'),
+      JSON.stringify({ channel: 'commands', payload: { command: 'cancel_task', task_id: 't' } }),
+    );
     await expectErrorBody(agentOnCommands, 403, 'forbidden');
     expect((await sub.subscribe(channel)).seq).toBe(0);
     expect(sub.ofType('broadcast')).toHaveLength(0);
@@ -178,7 +204,12 @@ describe('POST /api/publish', () => {
     const body = JSON.stringify({ channel: 'rest.auth', payload: 1 });
     await expectErrorBody(await publishRaw(undefined, body), 401);
     await expectErrorBody(await publishRaw('not-a-jwt', body), 403);
-    const wrongSecret = await signToken({ userId: 'x', role: 'admin', expiresInSeconds: 60, secret: 'another-secret-another-secret-another-secret' });
+    const wrongSecret = await signToken({
+      userId: 'x',
+      role: 'admin',
+      expiresInSeconds: 60,
+      secret: 'another-secret-another-secret-another-secret',
+    });
     await expectErrorBody(await publishRaw(wrongSecret, body), 403);
   });
 
@@ -281,7 +312,11 @@ describe('errors', () => {
   });
 
   it('the dev token route answers 404 JSON in production mode', async () => {
-    const response = await fetch(`${server.url}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'x', role: 'admin' }) });
+    const response = await fetch(`${server.url}/api/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'x', role: 'admin' }),
+    });
     await expectErrorBody(response, 404);
   });
 });

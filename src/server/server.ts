@@ -76,7 +76,14 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     perMessageDeflate: config.deflate ? { threshold: Limits.deflateThresholdBytes } : false,
   });
   const sessionContext = {
-    hub, broker, policy, auth, metrics, logger, now, closeGraceMs,
+    hub,
+    broker,
+    policy,
+    auth,
+    metrics,
+    logger,
+    now,
+    closeGraceMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.maxBufferedBytes,
     onClose: (session: Session) => {
@@ -94,7 +101,12 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   };
 
   const app = createHttpApp({
-    auth, broker, policy, metrics, logger, now,
+    auth,
+    broker,
+    policy,
+    metrics,
+    logger,
+    now,
     devMode: config.devMode,
     maxPayloadBytes: config.maxPayloadBytes,
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
@@ -102,12 +114,19 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     apiRouters: [domainRoutes(domain.tasks, domain.agents)],
   });
   const httpServer = createServer(app);
-  httpServer.on('upgrade', createUpgradeHandler({
-    wss, auth, metrics, logger, onConnection,
-    devMode: config.devMode,
-    allowedOrigins: config.allowedOrigins,
-    accepting: () => accepting,
-  }));
+  httpServer.on(
+    'upgrade',
+    createUpgradeHandler({
+      wss,
+      auth,
+      metrics,
+      logger,
+      onConnection,
+      devMode: config.devMode,
+      allowedOrigins: config.allowedOrigins,
+      accepting: () => accepting,
+    }),
+  );
   httpServer.on('clientError', (error, socket) => serverOnClientError(logger, error, socket));
 
   const heartbeat = setInterval(() => {
@@ -125,7 +144,9 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       accepting = false;
       clearInterval(heartbeat);
       let httpDone = false;
-      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve())).then(() => (httpDone = true));
+      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve())).then(
+        () => (httpDone = true),
+      );
       await closeSessions(sessions, closeGraceMs);
       // Keep-alive connections become idle when their in-flight request ends: close them then.
       while (!httpDone) {
@@ -142,8 +163,17 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   };
 
   return {
-    url, wsUrl: `${url.replace(/^http/, 'ws')}/ws`, port, auth, metrics, broker, logger,
-    tasks: domain.tasks, agents: domain.agents, connections: () => sessions.size, close,
+    url,
+    wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
+    port,
+    auth,
+    metrics,
+    broker,
+    logger,
+    tasks: domain.tasks,
+    agents: domain.agents,
+    connections: () => sessions.size,
+    close,
   };
 }
 
@@ -154,12 +184,18 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
     now,
     isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
     ...(broker instanceof RedisBroker
-      ? { persist: (task: Task) => void broker.putTask(task, DEFAULT_TASK_CAPACITY).catch((error: Error) => logger.debug({ err: error.message }, 'task not stored in Redis')) }
+      ? {
+          persist: (task: Task) =>
+            void broker
+              .putTask(task, DEFAULT_TASK_CAPACITY)
+              .catch((error: Error) => logger.debug({ err: error.message }, 'task not stored in Redis')),
+        }
       : {}),
     // Deferred, so the update follows the command that caused it on every subscriber's wire.
     publishUpdate: (task) =>
       queueMicrotask(() => {
-        broker.publish({ channel: Channel.Tasks, kind: 'broadcast', from: SERVER_USER_ID, data: toTaskUpdate(task) })
+        broker
+          .publish({ channel: Channel.Tasks, kind: 'broadcast', from: SERVER_USER_ID, data: toTaskUpdate(task) })
           .catch((error: unknown) => logger.error({ err: error, taskId: task.task_id }, 'task update not published'));
       }),
   });
@@ -176,7 +212,8 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
     // Agents from recent telemetry; then stored task states, then the newer task changes still
     // in the shared history.
     await warmUp(broker, historySize, [Channel.Telemetry], (m) => agents.observe(m), logger);
-    if (broker instanceof RedisBroker) tasks.restore(await broker.loadTasks<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
+    if (broker instanceof RedisBroker)
+      tasks.restore(await broker.loadTasks<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
     await warmUp(broker, historySize, [Channel.Commands, Channel.Tasks], (m) => tasks.learn(m), logger);
   };
   const offReady = broker instanceof RedisBroker ? broker.onReady(() => void learn()) : undefined;
@@ -192,7 +229,13 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
   };
 }
 
-async function warmUp(broker: Broker, historySize: number, channels: readonly string[], observe: (m: BrokerMessage) => void, logger: Logger): Promise<void> {
+async function warmUp(
+  broker: Broker,
+  historySize: number,
+  channels: readonly string[],
+  observe: (m: BrokerMessage) => void,
+  logger: Logger,
+): Promise<void> {
   for (const channel of channels) {
     try {
       const { seq } = await broker.position(channel);
@@ -207,7 +250,16 @@ async function warmUp(broker: Broker, historySize: number, channels: readonly st
 /** The wire payload of a task update on `tasks`. */
 function toTaskUpdate(task: Task): TaskUpdate {
   const { task_id, status, progress, agent_id, command, updated_at, error, params } = task;
-  return { task_id, status, progress, agent_id, command, updated_at, ...(error === undefined ? {} : { error }), ...(params ? { params } : {}) };
+  return {
+    task_id,
+    status,
+    progress,
+    agent_id,
+    command,
+    updated_at,
+    ...(error === undefined ? {} : { error }),
+    ...(params ? { params } : {}),
+  };
 }
 
 async function createBroker(config: NexusConfig, now: () => number, logger: Logger): Promise<Broker> {

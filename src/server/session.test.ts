@@ -28,11 +28,23 @@ class FakeSocket extends EventEmitter {
 function session(socket: FakeSocket) {
   const logger = pino({ level: 'silent' });
   const broker = new MemoryBroker({ historySize: 0 });
-  return new Session(socket as unknown as WebSocket, { userId: 'u', role: 'viewer', exp: undefined }, {
-    hub: new Hub(broker, logger), broker, policy: createPolicy(builtInPolicy), auth: createAuth(new Uint8Array(32)),
-    metrics: createMetrics({ defaultMetrics: false }), logger, now: Date.now, heartbeatIntervalMs: 1000, maxBufferedBytes: 1 << 20,
-    closeGraceMs: 10, onClose: () => {},
-  });
+  return new Session(
+    socket as unknown as WebSocket,
+    { userId: 'u', role: 'viewer', exp: undefined },
+    {
+      hub: new Hub(broker, logger),
+      broker,
+      policy: createPolicy(builtInPolicy),
+      auth: createAuth(new Uint8Array(32)),
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+      now: Date.now,
+      heartbeatIntervalMs: 1000,
+      maxBufferedBytes: 1 << 20,
+      closeGraceMs: 10,
+      onClose: () => {},
+    },
+  );
 }
 
 describe('session heartbeat', () => {

@@ -262,7 +262,15 @@ export class Session implements Subscriber {
       }
       const filters = subscription.filters ? { filters: subscription.filters } : {};
       const recovered = frame.since === undefined ? {} : { recovered: answer.recovered };
-      this.send({ type: FrameType.Subscribed, ...idOf(id), channel, ...filters, seq: answer.seq, epoch: answer.epoch, ...recovered });
+      this.send({
+        type: FrameType.Subscribed,
+        ...idOf(id),
+        channel,
+        ...filters,
+        seq: answer.seq,
+        epoch: answer.epoch,
+        ...recovered,
+      });
       const coveredFrom = frame.since !== undefined && answer.recovered ? frame.since : answer.seq;
       const from = { seq: coveredFrom, epoch: answer.epoch };
       const catchUp = planCatchUp({
@@ -322,7 +330,12 @@ export class Session implements Subscriber {
       this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
       return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not publish to ${channel}`, id);
     }
-    const message = await this.ctx.broker.publish({ channel, kind: 'message', from: this.#principal.userId, data: payload });
+    const message = await this.ctx.broker.publish({
+      channel,
+      kind: 'message',
+      from: this.#principal.userId,
+      data: payload,
+    });
     this.ctx.metrics.countChannelMessage(channel);
     this.ctx.onPublished?.(message, this);
     if (id !== undefined) this.send({ type: FrameType.Ack, id, channel, seq: message.seq });

@@ -13,7 +13,12 @@ describe('server smoke', () => {
   it('welcomes, subscribes, publishes with ack and filters', async () => {
     const viewer = await TestClient.connect(server.wsUrl, await tokenFor('v1'));
     const op = await TestClient.connect(server.wsUrl, await tokenFor('op1', 'operator'));
-    expect(viewer.frames[0]).toMatchObject({ type: 'connected', message: 'Welcome to Nexus WebSocket', userId: 'v1', role: 'viewer' });
+    expect(viewer.frames[0]).toMatchObject({
+      type: 'connected',
+      message: 'Welcome to Nexus WebSocket',
+      userId: 'v1',
+      role: 'viewer',
+    });
     const sub = await viewer.subscribe('telemetry', { filters: { agent_id: 'a1' } });
     expect(sub).toMatchObject({ type: 'subscribed', channel: 'telemetry', seq: 0, filters: { agent_id: 'a1' } });
     await op.publish('telemetry', { agent_id: 'a2', cpu: 1 });

@@ -7,18 +7,29 @@ import { ROLES, type Role } from '../protocol/index.js';
 import { createAuth } from './auth.js';
 import { MIN_SECRET_BYTES } from './config.js';
 
-const USAGE = 'usage: NEXUS_JWT_SECRET=… npm run token -- --user <userId> [--role viewer|agent|operator|admin] [--ttl seconds]';
+const USAGE =
+  'usage: NEXUS_JWT_SECRET=… npm run token -- --user <userId> [--role viewer|agent|operator|admin] [--ttl seconds]';
 
 function fail(message: string): never {
   console.error(`token: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
-const { values } = parseArgs({ options: { user: { type: 'string' }, role: { type: 'string', default: 'viewer' }, ttl: { type: 'string', default: '3600' } } });
+const { values } = parseArgs({
+  options: {
+    user: { type: 'string' },
+    role: { type: 'string', default: 'viewer' },
+    ttl: { type: 'string', default: '3600' },
+  },
+});
 const secret = process.env.NEXUS_JWT_SECRET ?? '';
-if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) fail(`NEXUS_JWT_SECRET must be set to at least ${MIN_SECRET_BYTES} bytes`);
+if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES)
+  fail(`NEXUS_JWT_SECRET must be set to at least ${MIN_SECRET_BYTES} bytes`);
 if (!values.user) fail('--user is required');
 if (!(ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
 if (!/^\d+$/.test(values.ttl) || Number(values.ttl) < 1) fail('--ttl must be a whole number of seconds ≥ 1');
-const token = await createAuth(new TextEncoder().encode(secret)).sign({ userId: values.user, role: values.role as Role }, Number(values.ttl));
+const token = await createAuth(new TextEncoder().encode(secret)).sign(
+  { userId: values.user, role: values.role as Role },
+  Number(values.ttl),
+);
 console.log(token);

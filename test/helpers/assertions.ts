@@ -35,7 +35,9 @@ export function waitForFrame(
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`no matching frame within ${timeoutMs} ms; last frames: ${JSON.stringify(client.frames.slice(-6))}`));
+      reject(
+        new Error(`no matching frame within ${timeoutMs} ms; last frames: ${JSON.stringify(client.frames.slice(-6))}`),
+      );
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
@@ -80,7 +82,12 @@ export interface JsonResponse {
 export async function restJson(
   baseUrl: string,
   path: string,
-  { method = 'GET', token, body, headers = {} }: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  {
+    method = 'GET',
+    token,
+    body,
+    headers = {},
+  }: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<JsonResponse> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,

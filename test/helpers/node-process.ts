@@ -34,7 +34,8 @@ function newestSourceMtime(dir: string): number {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
@@ -59,7 +60,15 @@ export function ensureBuilt(outputs: readonly string[], sourceDirs: readonly str
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('NEXUS_') || key === 'PORT' || key === 'HOST' || key === 'LOG_LEVEL' || key.startsWith('VITEST') || key === 'NODE_OPTIONS') continue;
+    if (
+      key.startsWith('NEXUS_') ||
+      key === 'PORT' ||
+      key === 'HOST' ||
+      key === 'LOG_LEVEL' ||
+      key.startsWith('VITEST') ||
+      key === 'NODE_OPTIONS'
+    )
+      continue;
     env[key] = value;
   }
   return { ...env, ...extra };
@@ -67,7 +76,11 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Starts `node <ROOT>/<script> ...args` with `childEnv(env)`, collecting its stdout and stderr lines. */
 export function spawnNode(script: string, args: readonly string[], env: Record<string, string>): NodeChild {
-  const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -98,13 +111,15 @@ export async function waitForListening(child: NodeChild, timeoutMs = 10_000): Pr
     }
     return child.process.exitCode !== null;
   }, timeoutMs);
-  if (!found || port === undefined) throw new Error(`no listening line; stdout: ${child.stdout.join('\n')}; stderr: ${child.stderr.join('\n')}`);
+  if (!found || port === undefined)
+    throw new Error(`no listening line; stdout: ${child.stdout.join('\n')}; stderr: ${child.stderr.join('\n')}`);
   return port;
 }
 
 /** Sends `signal` (SIGTERM unless given), by PID, to every child spawned here that is still running, and forgets them all. */
 export function stopAll(signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, signal);
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      process.kill(child.pid, signal);
   }
 }

@@ -84,7 +84,9 @@ export class LeanSubscriber {
   #waiters: { count: number; resolve: () => void }[] = [];
 
   private constructor(readonly socket: WebSocket) {
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     socket.on('error', () => {});
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as { type: string; seq?: number; code?: string };
@@ -136,7 +138,8 @@ export class LeanSubscriber {
   }
 
   close(): Promise<{ code: number; reason: string }> {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+      this.socket.close();
     return this.closed;
   }
 }
@@ -164,7 +167,11 @@ export async function scrapeMetrics(server: Pick<NexusServer, 'url'>): Promise<s
 }
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

@@ -18,7 +18,9 @@ export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -26,12 +28,18 @@ export function freePort(): Promise<number> {
 function assertInstalled(): void {
   const probe = spawnSync('redis-server', ['--version']);
   if (probe.error || probe.status !== 0) {
-    throw new Error('redis-server is not installed: run "apt-get install -y redis-server" (npm run test:all does it via scripts/system-deps.sh)');
+    throw new Error(
+      'redis-server is not installed: run "apt-get install -y redis-server" (npm run test:all does it via scripts/system-deps.sh)',
+    );
   }
 }
 
 function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${port}`)), 10_000);
     let output = '';

@@ -26,7 +26,10 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const config = loadConfig(env);
   const logLines: string[] = [];
   const destination = { write: (line: string) => void logLines.push(line) };
-  const logger = pino({ level: options.captureLogs ? 'trace' : config.logLevel }, options.captureLogs ? destination : pino.destination({ dest: 2, sync: true }));
+  const logger = pino(
+    { level: options.captureLogs ? 'trace' : config.logLevel },
+    options.captureLogs ? destination : pino.destination({ dest: 2, sync: true }),
+  );
   const server = await createNexusServer(config, { logger, closeGraceMs: 500, ...options.deps });
   return Object.assign(server, { config, logLines });
 }

@@ -37,7 +37,8 @@ export class TestClient {
 
   /** Opens a connection and waits for the `connected` frame. */
   static async connect(url: string, token?: string, options: ClientOptions = {}): Promise<TestClient> {
-    const target = token === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+    const target =
+      token === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
     const client = new TestClient(new WebSocket(target, options));
     await client.next((f) => f.type === 'connected');
     return client;
@@ -78,7 +79,11 @@ export class TestClient {
     }
     this.#cursor = this.frames.length;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)),
+        timeoutMs,
+      );
       this.#waiters.push({
         predicate,
         resolve: (frame) => {
@@ -120,7 +125,8 @@ export class TestClient {
   }
 
   close(): Promise<CloseInfo> {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+      this.socket.close();
     return this.closed;
   }
 }

@@ -1,7 +1,19 @@
 import type { ReactNode } from 'react';
 
 /** A titled section; `label` becomes the accessible name of the region. */
-export function Panel({ title, label, actions, children, id }: { title: ReactNode; label: string; actions?: ReactNode; children: ReactNode; id?: string }) {
+export function Panel({
+  title,
+  label,
+  actions,
+  children,
+  id,
+}: {
+  title: ReactNode;
+  label: string;
+  actions?: ReactNode;
+  children: ReactNode;
+  id?: string;
+}) {
   const headingId = `${id ?? label.toLowerCase().replace(/\W+/g, '-')}-heading`;
   return (
     <section className="panel" role="region" aria-label={label} aria-describedby={headingId}>

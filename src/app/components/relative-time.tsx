@@ -28,5 +28,9 @@ export function useNow(periodMs = 1000): number {
 }
 
 export function RelativeTime({ timeMs, nowMs }: { timeMs: number; nowMs: number }) {
-  return <time dateTime={new Date(timeMs).toISOString()} title={new Date(timeMs).toLocaleString()}>{relativeTime(timeMs, nowMs)}</time>;
+  return (
+    <time dateTime={new Date(timeMs).toISOString()} title={new Date(timeMs).toLocaleString()}>
+      {relativeTime(timeMs, nowMs)}
+    </time>
+  );
 }

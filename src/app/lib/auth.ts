@@ -43,7 +43,11 @@ export function storeToken(token: string | undefined): void {
 export function tokenClaims(token: string): { userId?: string; role?: string; exp?: number } {
   const claims = readClaims(token);
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return { userId: text(claims.userId) ?? text(claims.sub), role: text(claims.role), exp: typeof claims.exp === 'number' ? claims.exp : undefined };
+  return {
+    userId: text(claims.userId) ?? text(claims.sub),
+    role: text(claims.role),
+    exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+  };
 }
 
 /** The WebSocket URL of the server that served this page. */

@@ -6,7 +6,10 @@ import { describe, expect, it, vi } from 'vitest';
 describe('one client per page', () => {
   it('survives StrictMode double effects and a module reload (hot reload) with one instance and one start', async () => {
     // No server here: the dev token request fails and the dashboard waits for a token.
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('', { status: 404 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('', { status: 404 })),
+    );
     const first = await import('./nexus');
     const { subscriptionsStore } = await import('../store/subscriptions-store');
     const { useNexusWebSocket } = await import('../hooks/use-nexus-websocket');
@@ -27,7 +30,12 @@ describe('one client per page', () => {
     // Started once: the default subscriptions were added once, and the one dev-token probe ran once.
     expect((fetch as unknown as { mock: { calls: unknown[] } }).mock.calls).toHaveLength(1);
     expect(connect).not.toHaveBeenCalled(); // production mode without a token: it asks instead
-    expect(subscriptionsStore.getState().subscriptions.map((s) => s.channel).sort()).toEqual(['commands', 'events', 'tasks', 'telemetry']);
+    expect(
+      subscriptionsStore
+        .getState()
+        .subscriptions.map((s) => s.channel)
+        .sort(),
+    ).toEqual(['commands', 'events', 'tasks', 'telemetry']);
     vi.unstubAllGlobals();
   });
 });

@@ -77,7 +77,9 @@ async function tokenProblem(token: string): Promise<string | undefined> {
     if (res.status !== 401 && res.status !== 403) return undefined;
     const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
     const why = body.error?.message ?? `HTTP ${res.status}`;
-    return why.includes('expired') ? 'Your token has expired. Paste a new one.' : `The server rejected the token (${why}).`;
+    return why.includes('expired')
+      ? 'Your token has expired. Paste a new one.'
+      : `The server rejected the token (${why}).`;
   } catch {
     return undefined; // server unreachable: let the client's reconnect handle it
   }
@@ -140,16 +142,25 @@ export function publish(channel: string, payload: unknown): Promise<PublishResul
 /** Adds a subscription (channel + filters) and tracks its status. */
 export function addSubscription(channel: string, filters: Filters | undefined): void {
   const entry: SubscriptionEntry = { channel, filters, status: 'pending' };
-  const same = (s: SubscriptionEntry) => s.channel === channel && JSON.stringify(s.filters ?? {}) === JSON.stringify(filters ?? {});
+  const same = (s: SubscriptionEntry) =>
+    s.channel === channel && JSON.stringify(s.filters ?? {}) === JSON.stringify(filters ?? {});
   if (subscriptionsStore.getState().subscriptions.some(same)) return;
   subscriptionsStore.setState((s) => ({ subscriptions: [...s.subscriptions, entry] }));
-  void nexus().subscribe(channel, filters).then((result) => {
-    subscriptionsStore.setState((s) => ({
-      subscriptions: s.subscriptions.map((x) =>
-        same(x) ? { ...x, status: result.ok ? 'active' : 'error', ...(result.ok ? {} : { error: `${result.code}: ${result.message}` }) } : x,
-      ),
-    }));
-  });
+  void nexus()
+    .subscribe(channel, filters)
+    .then((result) => {
+      subscriptionsStore.setState((s) => ({
+        subscriptions: s.subscriptions.map((x) =>
+          same(x)
+            ? {
+                ...x,
+                status: result.ok ? 'active' : 'error',
+                ...(result.ok ? {} : { error: `${result.code}: ${result.message}` }),
+              }
+            : x,
+        ),
+      }));
+    });
 }
 
 /** Removes every subscription of a channel. */
@@ -197,15 +208,25 @@ function wire(state: Dashboard): void {
     pendingLog.push(toLogEntry(frame));
     scheduleLog();
     if (channel === 'telemetry') {
-      telemetryChanged = telemetryBuffers.ingest(Date.parse(frame.timestamp) || Date.now(), frame.data) || telemetryChanged;
+      telemetryChanged =
+        telemetryBuffers.ingest(Date.parse(frame.timestamp) || Date.now(), frame.data) || telemetryChanged;
       telemetryArrived = true;
     }
     if (telemetryArrived) scheduler.schedule();
   });
   client.on('state', ({ next, reason }) => {
-    connectionStore.setState({ state: next, reason, attempt: client.attempt, nextRetryAt: client.nextRetryAt, queued: client.queuedCount });
+    connectionStore.setState({
+      state: next,
+      reason,
+      attempt: client.attempt,
+      nextRetryAt: client.nextRetryAt,
+      queued: client.queuedCount,
+    });
     if (next === 'failed' && connectionStore.getState().authMode === 'production') {
-      connectionStore.setState({ authError: `The server refused the token (${reason}). Paste a new one.`, needsToken: true });
+      connectionStore.setState({
+        authError: `The server refused the token (${reason}). Paste a new one.`,
+        needsToken: true,
+      });
     }
   });
   client.on('reconnecting', ({ attempt, nextRetryAt }) => connectionStore.setState({ attempt, nextRetryAt }));
@@ -217,7 +238,13 @@ function wire(state: Dashboard): void {
     client.checkLiveness();
   });
   client.on('gap', ({ channel }) => {
-    pendingLog.push({ id: ++logId, receivedAt: Date.now(), type: 'gap', channel, data: 'messages were missed while disconnected' });
+    pendingLog.push({
+      id: ++logId,
+      receivedAt: Date.now(),
+      type: 'gap',
+      channel,
+      data: 'messages were missed while disconnected',
+    });
     scheduleLog();
   });
 

@@ -20,16 +20,21 @@ export interface MessageLogSlice {
   missedWhilePaused: number;
 }
 
-export const messageLogStore = createStore<MessageLogSlice>(() => ({ entries: [], paused: false, missedWhilePaused: 0 }));
+export const messageLogStore = createStore<MessageLogSlice>(() => ({
+  entries: [],
+  paused: false,
+  missedWhilePaused: 0,
+}));
 
 /** Appends a batch, keeping the newest MAX_LOG_ENTRIES. */
 export function appendEntries(batch: readonly LogEntry[]): void {
   if (batch.length === 0) return;
   messageLogStore.setState((state) => {
     if (state.paused) return { missedWhilePaused: state.missedWhilePaused + batch.length };
-    const merged = state.entries.length + batch.length > MAX_LOG_ENTRIES
-      ? [...state.entries, ...batch].slice(-MAX_LOG_ENTRIES)
-      : [...state.entries, ...batch];
+    const merged =
+      state.entries.length + batch.length > MAX_LOG_ENTRIES
+        ? [...state.entries, ...batch].slice(-MAX_LOG_ENTRIES)
+        : [...state.entries, ...batch];
     return { entries: merged };
   });
 }

@@ -43,7 +43,8 @@ describe('TelemetryBuffers', () => {
 
   it('ignores payloads without an agent id and non-finite values', () => {
     const buffers = new TelemetryBuffers();
-    for (const payload of [null, 5, 'x', [1], { cpu: 1 }, { agent_id: '' }]) expect(buffers.ingest(0, payload)).toBe(false);
+    for (const payload of [null, 5, 'x', [1], { cpu: 1 }, { agent_id: '' }])
+      expect(buffers.ingest(0, payload)).toBe(false);
     buffers.ingest(0, { agent_id: 'a', v: Number.NaN });
     expect(buffers.metricNames()).toEqual([]);
   });

@@ -23,7 +23,17 @@ describe('memory broker', () => {
     await publish(broker, 'a', { x: 1 });
     off();
     await publish(broker, 'a', { x: 2 });
-    expect(got).toEqual([{ channel: 'a', kind: 'message', from: 'u', data: { x: 1 }, seq: 1, epoch: broker.epoch, timestamp: '2026-01-01T00:00:00.000Z' }]);
+    expect(got).toEqual([
+      {
+        channel: 'a',
+        kind: 'message',
+        from: 'u',
+        data: { x: 1 },
+        seq: 1,
+        epoch: broker.epoch,
+        timestamp: '2026-01-01T00:00:00.000Z',
+      },
+    ]);
   });
 
   it('replays what history keeps and says when it cannot', async () => {

@@ -20,25 +20,35 @@ import { sleep, type Frame, type TestClient } from '../../../test/helpers/ws-cli
 import type { RedisBroker } from './redis.js';
 
 type Data = Record<string, unknown>;
-const dataOf = (f: Frame): Data => (typeof f.data === 'object' && f.data !== null && !Array.isArray(f.data) ? (f.data as Data) : {});
+const dataOf = (f: Frame): Data =>
+  typeof f.data === 'object' && f.data !== null && !Array.isArray(f.data) ? (f.data as Data) : {};
 const seqsOf = (frames: readonly Frame[]) => frames.map((f) => f.seq as number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 let channelCounter = 0;
 /** A fresh channel name, unique across runs sharing nothing but this process. */
-const freshChannel = (prefix: string) => `${prefix}.${process.pid}.${++channelCounter}.${Math.random().toString(36).slice(2, 8)}`;
+const freshChannel = (prefix: string) =>
+  `${prefix}.${process.pid}.${++channelCounter}.${Math.random().toString(36).slice(2, 8)}`;
 
 /** Waits until `client` has `count` deliveries on `channel`. */
-async function waitForDeliveries(client: TestClient, channel: string, count: number, timeoutMs = 5000): Promise<Frame[]> {
+async function waitForDeliveries(
+  client: TestClient,
+  channel: string,
+  count: number,
+  timeoutMs = 5000,
+): Promise<Frame[]> {
   const ok = await pollUntil(() => deliveries(client, channel).length >= count, timeoutMs);
   const got = deliveries(client, channel);
-  if (!ok) throw new Error(`expected ${count} deliveries on ${channel}, got ${got.length}: ${JSON.stringify(seqsOf(got))}`);
+  if (!ok)
+    throw new Error(`expected ${count} deliveries on ${channel}, got ${got.length}: ${JSON.stringify(seqsOf(got))}`);
   return got;
 }
 
 /** Redis pub/sub channels with at least one subscriber, among `nexus:msg:<channel>` of the given channels. */
 async function redisSubscribers(inspector: Redis, channels: readonly string[]): Promise<Record<string, number>> {
-  const reply = (await inspector.call('PUBSUB', 'NUMSUB', ...channels.map((c) => `nexus:msg:${c}`))) as (string | number)[];
+  const reply = (await inspector.call('PUBSUB', 'NUMSUB', ...channels.map((c) => `nexus:msg:${c}`))) as (
+    string | number
+  )[];
   const out: Record<string, number> = {};
   for (let i = 0; i < reply.length; i += 2) out[String(reply[i]).slice('nexus:msg:'.length)] = Number(reply[i + 1]);
   return out;
@@ -70,7 +80,8 @@ describe('two and three Nexus processes on one Redis', () => {
     await redis?.stop();
   });
 
-  const connect = async (server: TestServer, userId: string, role = 'viewer') => pool.connect(server.wsUrl, await tokenFor(userId, role));
+  const connect = async (server: TestServer, userId: string, role = 'viewer') =>
+    pool.connect(server.wsUrl, await tokenFor(userId, role));
 
   it('delivers publishes from any process to filtered subscribers on the others: scalar, any-of, several keys, strict equality', async () => {
     const channel = freshChannel('cluster.filters');
@@ -81,13 +92,26 @@ describe('two and three Nexus processes on one Redis', () => {
     const urgentOnA = await connect(a, 'urgent-on-a');
     const allOnC = await connect(c, 'all-on-c');
     expect(await euOnB.subscribe(channel, { filters: { region: 'eu' } })).toMatchObject({ type: 'subscribed', seq: 0 });
-    expect(await levelOnC.subscribe(channel, { filters: { level: ['warn', 'error'] } })).toMatchObject({ type: 'subscribed', seq: 0 });
-    expect(await euErrorOnB.subscribe(channel, { filters: { region: 'eu', level: 'error' } })).toMatchObject({ type: 'subscribed', seq: 0 });
+    expect(await levelOnC.subscribe(channel, { filters: { level: ['warn', 'error'] } })).toMatchObject({
+      type: 'subscribed',
+      seq: 0,
+    });
+    expect(await euErrorOnB.subscribe(channel, { filters: { region: 'eu', level: 'error' } })).toMatchObject({
+      type: 'subscribed',
+      seq: 0,
+    });
     expect(await codeOnA.subscribe(channel, { filters: { code: 2 } })).toMatchObject({ type: 'subscribed', seq: 0 });
-    expect(await urgentOnA.subscribe(channel, { filters: { urgent: true } })).toMatchObject({ type: 'subscribed', seq: 0 });
+    expect(await urgentOnA.subscribe(channel, { filters: { urgent: true } })).toMatchObject({
+      type: 'subscribed',
+      seq: 0,
+    });
     expect(await allOnC.subscribe(channel)).toMatchObject({ type: 'subscribed', seq: 0 });
 
-    const publishers = [await connect(a, 'pub-a', 'operator'), await connect(b, 'pub-b', 'operator'), await connect(c, 'pub-c', 'operator')];
+    const publishers = [
+      await connect(a, 'pub-a', 'operator'),
+      await connect(b, 'pub-b', 'operator'),
+      await connect(c, 'pub-c', 'operator'),
+    ];
     const payloads: unknown[] = [
       { n: 1, region: 'eu', level: 'info', code: 1, urgent: true },
       { n: 2, region: 'us', level: 'warn', code: 2, urgent: 'true' },
@@ -109,8 +133,11 @@ describe('two and three Nexus processes on one Redis', () => {
     const subscribers = { euOnB, levelOnC, euErrorOnB, codeOnA, urgentOnA, allOnC };
     // The last payload matches every filter; Redis delivers a channel in order, so once it has
     // arrived everywhere, anything else that was going to arrive has arrived.
-    for (const client of Object.values(subscribers)) await waitForFrame(client, (f) => f.channel === channel && dataOf(f).last === true, { timeoutMs: 5000 });
-    const got = Object.fromEntries(Object.entries(subscribers).map(([name, client]) => [name, seqsOf(deliveries(client, channel))]));
+    for (const client of Object.values(subscribers))
+      await waitForFrame(client, (f) => f.channel === channel && dataOf(f).last === true, { timeoutMs: 5000 });
+    const got = Object.fromEntries(
+      Object.entries(subscribers).map(([name, client]) => [name, seqsOf(deliveries(client, channel))]),
+    );
     expect(got).toEqual({
       euOnB: [1, 3, 9, 11],
       levelOnC: [2, 3, 4, 7, 8, 9, 11],
@@ -135,15 +162,25 @@ describe('two and three Nexus processes on one Redis', () => {
     expect(new Set(subscribed.map((f) => f.epoch)).size).toBe(1);
 
     const names = ['A', 'B', 'C'] as const;
-    const publishers = [await connect(a, 'seq-pub-a', 'operator'), await connect(b, 'seq-pub-b', 'operator'), await connect(c, 'seq-pub-c', 'operator')];
+    const publishers = [
+      await connect(a, 'seq-pub-a', 'operator'),
+      await connect(b, 'seq-pub-b', 'operator'),
+      await connect(c, 'seq-pub-c', 'operator'),
+    ];
     const PER_PUBLISHER = 50;
     // The three publishers fire their 50 frames each at once, interleaved.
     for (const i of range(0, PER_PUBLISHER - 1)) {
-      for (const [p, publisher] of publishers.entries()) publisher.send({ action: 'publish', id: `${names[p]}-${i}`, channel, payload: { publisher: names[p], i } });
+      for (const [p, publisher] of publishers.entries())
+        publisher.send({ action: 'publish', id: `${names[p]}-${i}`, channel, payload: { publisher: names[p], i } });
     }
-    const replies = (publisher: TestClient) => publisher.frames.filter((f) => typeof f.id === 'string' && /^[ABC]-\d+$/.test(f.id));
-    expect(await pollUntil(() => publishers.every((publisher) => replies(publisher).length === PER_PUBLISHER), 10_000)).toBe(true);
-    const acks = publishers.map((publisher, p) => range(0, PER_PUBLISHER - 1).map((i) => replies(publisher).find((f) => f.id === `${names[p]}-${i}`)!));
+    const replies = (publisher: TestClient) =>
+      publisher.frames.filter((f) => typeof f.id === 'string' && /^[ABC]-\d+$/.test(f.id));
+    expect(
+      await pollUntil(() => publishers.every((publisher) => replies(publisher).length === PER_PUBLISHER), 10_000),
+    ).toBe(true);
+    const acks = publishers.map((publisher, p) =>
+      range(0, PER_PUBLISHER - 1).map((i) => replies(publisher).find((f) => f.id === `${names[p]}-${i}`)!),
+    );
     const seqOf = new Map<number, { publisher: string; i: number }>();
     for (const [p, replies] of acks.entries()) {
       expect(replies.every((r) => r.type === 'ack')).toBe(true);
@@ -176,7 +213,9 @@ describe('two and three Nexus processes on one Redis', () => {
     expect(replies.map((r) => r.epoch)).toEqual([stored, stored, stored]);
     const publisher = await connect(b, 'epoch-pub', 'operator');
     await publisher.publish(channel, { hello: 1 });
-    const received = await Promise.all(clients.map((client) => waitForFrame(client, (f) => f.type === 'message' && f.channel === channel)));
+    const received = await Promise.all(
+      clients.map((client) => waitForFrame(client, (f) => f.type === 'message' && f.channel === channel)),
+    );
     expect(received.map((f) => f.epoch)).toEqual([stored, stored, stored]);
     for (const server of [a, b, c]) {
       const health = await restJson(server.url, '/healthz');
@@ -231,7 +270,12 @@ describe('two and three Nexus processes on one Redis', () => {
     expect(reply).toMatchObject({ type: 'subscribed', seq: 8, epoch: lastSeen.epoch, recovered: true });
     await publisher.publish(channel, { n: 9, level: 'error' });
     await waitForFrame(resumed, (f) => f.channel === channel && dataOf(f).n === 9);
-    expect(deliveries(resumed, channel).map((f) => [f.seq, dataOf(f).n])).toEqual([[4, 4], [6, 6], [8, 8], [9, 9]]);
+    expect(deliveries(resumed, channel).map((f) => [f.seq, dataOf(f).n])).toEqual([
+      [4, 4],
+      [6, 6],
+      [8, 8],
+      [9, 9],
+    ]);
 
     // A position from another history generation is not replayed: recovered false, nothing sent.
     const stranger = await connect(b, 'stranger');
@@ -247,19 +291,29 @@ describe('two and three Nexus processes on one Redis', () => {
       extraServers.push(spare);
       const proxy: SwitchProxy = await startSwitchProxy(spare.port);
       const viewerToken = await tokenFor('lb-viewer', 'viewer');
-      const client = new NexusWebSocket(proxy.url, viewerToken, { initialDelayMs: 50, maxDelayMs: 200, connectTimeoutMs: 2000 });
+      const client = new NexusWebSocket(proxy.url, viewerToken, {
+        initialDelayMs: 50,
+        maxDelayMs: 200,
+        connectTimeoutMs: 2000,
+      });
       const channel = freshChannel('cluster.lb');
       const received: { seq: number; n: number; epoch: string }[] = [];
       const gaps: unknown[] = [];
       const connections: string[] = [];
       client.on('gap', (gap) => gaps.push(gap));
       client.on('connected', ({ connectionId }) => connections.push(connectionId));
-      client.onChannel(channel, (data, frame) => received.push({ seq: frame.seq, n: (data as { n: number }).n, epoch: frame.epoch }));
+      client.onChannel(channel, (data, frame) =>
+        received.push({ seq: frame.seq, n: (data as { n: number }).n, epoch: frame.epoch }),
+      );
       const publisher = await connect(b, 'lb-pub', 'operator');
-      const publish = async (n: number, extra: Data) => expect(await publisher.publish(channel, { n, ...extra })).toMatchObject({ type: 'ack', seq: n });
+      const publish = async (n: number, extra: Data) =>
+        expect(await publisher.publish(channel, { n, ...extra })).toMatchObject({ type: 'ack', seq: n });
       try {
         client.connect();
-        const subscribeResults = await Promise.all([client.subscribe(channel, { kind: ['alert', 'warn'] }), client.subscribe(channel, { host: 'h1' })]);
+        const subscribeResults = await Promise.all([
+          client.subscribe(channel, { kind: ['alert', 'warn'] }),
+          client.subscribe(channel, { host: 'h1' }),
+        ]);
         expect(subscribeResults.every((r) => r.ok)).toBe(true);
         // Live, through A: 1 alert/h2 (first), 2 info/h1 (second), 3 info/h2 (neither).
         await publish(1, { kind: 'alert', host: 'h2' });
@@ -360,7 +414,13 @@ describe('two and three Nexus processes on one Redis', () => {
         clientOptions: { initialDelayMs: 50, maxDelayMs: 300 },
       });
       // B learns the agents from their telemetry on A.
-      const online = (server: TestServer) => new Set(server.agents.list().filter((x) => x.online).map((x) => x.agent_id));
+      const online = (server: TestServer) =>
+        new Set(
+          server.agents
+            .list()
+            .filter((x) => x.online)
+            .map((x) => x.agent_id),
+        );
       expect(await pollUntil(() => agentIds.every((id) => online(b).has(id)), 5000)).toBe(true);
       expect(fleet.agents.every((agent) => agent.client.state === 'open')).toBe(true);
       await sleep(200); // the agents' subscriptions are answered
@@ -370,11 +430,21 @@ describe('two and three Nexus processes on one Redis', () => {
       const operator = await connect(b, 'fleet-op', 'operator');
       const addressed = `task_cluster_${process.pid}_${Date.now()}`;
       const unaddressed = `${addressed}_any`;
-      expect(await operator.publish('commands', { command: 'execute_task', task_id: addressed, agent_id: 'agent_002', params: { n: 1 } })).toMatchObject({ type: 'ack' });
-      expect(await operator.publish('commands', { command: 'execute_task', task_id: unaddressed })).toMatchObject({ type: 'ack' });
+      expect(
+        await operator.publish('commands', {
+          command: 'execute_task',
+          task_id: addressed,
+          agent_id: 'agent_002',
+          params: { n: 1 },
+        }),
+      ).toMatchObject({ type: 'ack' });
+      expect(await operator.publish('commands', { command: 'execute_task', task_id: unaddressed })).toMatchObject({
+        type: 'ack',
+      });
 
       const FINAL = ['succeeded', 'failed', 'cancelled'];
-      const isFinal = (taskId: string) => (f: Frame) => f.channel === 'tasks' && dataOf(f).task_id === taskId && FINAL.includes(String(dataOf(f).status));
+      const isFinal = (taskId: string) => (f: Frame) =>
+        f.channel === 'tasks' && dataOf(f).task_id === taskId && FINAL.includes(String(dataOf(f).status));
       for (const watcher of watchers) {
         await waitForFrame(watcher, isFinal(addressed), { timeoutMs: 8000 });
         await waitForFrame(watcher, isFinal(unaddressed), { timeoutMs: 8000 });
@@ -396,7 +466,15 @@ describe('two and three Nexus processes on one Redis', () => {
         return response.body as Task[];
       };
       const core = (task: Task | undefined) =>
-        task && { task_id: task.task_id, status: task.status, progress: task.progress, agent_id: task.agent_id, command: task.command, updated_at: task.updated_at, error: task.error };
+        task && {
+          task_id: task.task_id,
+          status: task.status,
+          progress: task.progress,
+          agent_id: task.agent_id,
+          command: task.command,
+          updated_at: task.updated_at,
+          error: task.error,
+        };
       const finalOn = async (server: TestServer, taskId: string) => {
         let task: Task | undefined;
         await pollUntil(async () => {
@@ -406,7 +484,13 @@ describe('two and three Nexus processes on one Redis', () => {
         return task;
       };
       const onA = await finalOn(a, addressed);
-      expect(onA).toMatchObject({ task_id: addressed, status: 'succeeded', progress: 100, agent_id: 'agent_002', command: 'execute_task' });
+      expect(onA).toMatchObject({
+        task_id: addressed,
+        status: 'succeeded',
+        progress: 100,
+        agent_id: 'agent_002',
+        command: 'execute_task',
+      });
       const unaddressedOnA = await finalOn(a, unaddressed);
       expect(unaddressedOnA).toMatchObject({ status: 'succeeded', progress: 100 });
       expect(agentIds).toContain(unaddressedOnA!.agent_id);
@@ -431,7 +515,8 @@ describe('two and three Nexus processes on one Redis', () => {
       await sleep(300);
       const agentsOnA = (await restJson(a.url, '/api/agents', { token: operatorToken })).body as AgentInfo[];
       const latestB = (await restJson(b.url, '/api/agents', { token: operatorToken })).body as AgentInfo[];
-      const byId = (list: AgentInfo[]) => Object.fromEntries(list.filter((x) => agentIds.includes(x.agent_id)).map((x) => [x.agent_id, x.latest]));
+      const byId = (list: AgentInfo[]) =>
+        Object.fromEntries(list.filter((x) => agentIds.includes(x.agent_id)).map((x) => [x.agent_id, x.latest]));
       expect(byId(latestB)).toEqual(byId(agentsOnA));
     } finally {
       fleet?.stop();
@@ -445,11 +530,28 @@ describe('two and three Nexus processes on one Redis', () => {
     const agent = await connect(a, 'agent_rec', 'agent');
     const watcher = await connect(c, 'record-watch');
     await watcher.subscribe('tasks');
-    await operator.publish('commands', { command: 'execute_task', task_id: taskId, agent_id: 'agent_rec', params: { script: 'backup.sh', retries: 2 } });
+    await operator.publish('commands', {
+      command: 'execute_task',
+      task_id: taskId,
+      agent_id: 'agent_rec',
+      params: { script: 'backup.sh', retries: 2 },
+    });
     await waitForFrame(watcher, (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'queued');
     await sleep(20);
-    await agent.publish('tasks', { task_id: taskId, status: 'running', progress: 50, agent_id: 'agent_rec', updated_at: new Date().toISOString() });
-    await agent.publish('tasks', { task_id: taskId, status: 'succeeded', progress: 100, agent_id: 'agent_rec', updated_at: new Date().toISOString() });
+    await agent.publish('tasks', {
+      task_id: taskId,
+      status: 'running',
+      progress: 50,
+      agent_id: 'agent_rec',
+      updated_at: new Date().toISOString(),
+    });
+    await agent.publish('tasks', {
+      task_id: taskId,
+      status: 'succeeded',
+      progress: 100,
+      agent_id: 'agent_rec',
+      updated_at: new Date().toISOString(),
+    });
     await waitForFrame(watcher, (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'succeeded');
     await sleep(50);
     const late = await startServer({ env: { NEXUS_REDIS_URL: redis.url } });
@@ -465,9 +567,19 @@ describe('two and three Nexus processes on one Redis', () => {
         return task;
       };
       const onB = await recordOn(b);
-      expect(onB).toMatchObject({ task_id: taskId, status: 'succeeded', progress: 100, agent_id: 'agent_rec', params: { script: 'backup.sh', retries: 2 } });
+      expect(onB).toMatchObject({
+        task_id: taskId,
+        status: 'succeeded',
+        progress: 100,
+        agent_id: 'agent_rec',
+        params: { script: 'backup.sh', retries: 2 },
+      });
       expect(Date.parse(onB!.created_at)).toBeLessThanOrEqual(Date.parse(onB!.updated_at));
-      expect({ a: await recordOn(a), c: await recordOn(c), late: await recordOn(late) }).toEqual({ a: onB, c: onB, late: onB });
+      expect({ a: await recordOn(a), c: await recordOn(c), late: await recordOn(late) }).toEqual({
+        a: onB,
+        c: onB,
+        late: onB,
+      });
     } finally {
       await late.close();
     }

@@ -25,15 +25,24 @@ const dataOf = (f: Frame): Data => (typeof f.data === 'object' && f.data !== nul
 const seqsOf = (frames: readonly Frame[]) => frames.map((f) => f.seq as number);
 
 let channelCounter = 0;
-const freshChannel = (prefix: string) => `${prefix}.${process.pid}.${++channelCounter}.${Math.random().toString(36).slice(2, 8)}`;
+const freshChannel = (prefix: string) =>
+  `${prefix}.${process.pid}.${++channelCounter}.${Math.random().toString(36).slice(2, 8)}`;
 
 /** Polls `/healthz` until it answers `status` (bounded); returns the last answer. */
-async function healthBecomes(server: { url: string }, status: 200 | 503, timeoutMs = 6000): Promise<{ status: number; body: unknown }> {
+async function healthBecomes(
+  server: { url: string },
+  status: 200 | 503,
+  timeoutMs = 6000,
+): Promise<{ status: number; body: unknown }> {
   let last = { status: 0, body: undefined as unknown };
-  await pollUntil(async () => {
-    last = await restJson(server.url, '/healthz');
-    return last.status === status;
-  }, timeoutMs, 50);
+  await pollUntil(
+    async () => {
+      last = await restJson(server.url, '/healthz');
+      return last.status === status;
+    },
+    timeoutMs,
+    50,
+  );
   return last;
 }
 
@@ -64,7 +73,8 @@ describe('Redis stopped and restarted under two running processes', () => {
     await redis?.stop();
   });
 
-  const connect = async (server: TestServer, userId: string, role = 'viewer') => pool.connect(server.wsUrl, await tokenFor(userId, role));
+  const connect = async (server: TestServer, userId: string, role = 'viewer') =>
+    pool.connect(server.wsUrl, await tokenFor(userId, role));
   /** Stops Redis and waits until both processes report it down. */
   const stopRedis = async () => {
     await redis.stop();
@@ -137,7 +147,9 @@ describe('Redis stopped and restarted under two running processes', () => {
     await pollUntil(() => deliveries(subscriber, channel).some((f) => dataOf(f).n === 'd4'), 2000);
     const during = deliveries(subscriber, channel).filter((f) => String(dataOf(f).n).startsWith('d'));
     // payload@seq, as delivered and as acked to the publisher.
-    expect(during.map((f) => `${String(dataOf(f).n)}@${String(f.seq)}`)).toEqual(acks.map((ack, i) => `d${i + 1}@${String(ack.seq)}`));
+    expect(during.map((f) => `${String(dataOf(f).n)}@${String(f.seq)}`)).toEqual(
+      acks.map((ack, i) => `d${i + 1}@${String(ack.seq)}`),
+    );
     expect(during.every((f) => String(f.epoch).startsWith('local:'))).toBe(true);
     await restartRedis();
   });
@@ -155,7 +167,9 @@ describe('Redis stopped and restarted under two running processes', () => {
     const subscriber = await connect(b, 'after-sub');
     expect(await subscriber.subscribe(channel)).toMatchObject({ type: 'subscribed', seq: 0 });
     expect(await publisher.publish(channel, { n: 'after' })).toMatchObject({ type: 'ack', seq: 1 });
-    const message = await waitForFrame(subscriber, (f) => f.type === 'message' && f.channel === channel, { timeoutMs: 3000 });
+    const message = await waitForFrame(subscriber, (f) => f.type === 'message' && f.channel === channel, {
+      timeoutMs: 3000,
+    });
     expect(message).toMatchObject({ seq: 1, data: { n: 'after' }, from: 'after-pub' });
     expect(message.epoch).not.toBe(oldEpoch);
     expect(String(message.epoch)).not.toMatch(/^local:/);
@@ -189,7 +203,10 @@ describe('Redis stopped and restarted under two running processes', () => {
     await stopRedis();
     await restartRedis();
     const proxy = await startSwitchProxy(b.port);
-    const client = new NexusWebSocket(proxy.url, await tokenFor('first-client'), { initialDelayMs: 50, maxDelayMs: 200 });
+    const client = new NexusWebSocket(proxy.url, await tokenFor('first-client'), {
+      initialDelayMs: 50,
+      maxDelayMs: 200,
+    });
     const received: unknown[] = [];
     const errors: string[] = [];
     let connections = 0;
@@ -227,8 +244,12 @@ describe('Redis stopped and restarted under two running processes', () => {
 
     await stopRedis();
     await restartRedis();
-    for (let n = 1; n <= 5; n++) expect(await publisher.publish(channel, { n, phase: 'after' })).toMatchObject({ type: 'ack', seq: n });
-    await pollUntil(() => deliveries(subscriber, channel).some((f) => dataOf(f).phase === 'after' && dataOf(f).n === 5), 3000);
+    for (let n = 1; n <= 5; n++)
+      expect(await publisher.publish(channel, { n, phase: 'after' })).toMatchObject({ type: 'ack', seq: n });
+    await pollUntil(
+      () => deliveries(subscriber, channel).some((f) => dataOf(f).phase === 'after' && dataOf(f).n === 5),
+      3000,
+    );
     await sleep(100);
     const after = deliveries(subscriber, channel).filter((f) => dataOf(f).phase === 'after');
     expect(after.map((f) => dataOf(f).n)).toEqual([1, 2, 3, 4, 5]);
@@ -236,7 +257,7 @@ describe('Redis stopped and restarted under two running processes', () => {
     expect(after.every((f) => f.epoch !== oldEpoch)).toBe(true);
   });
 
-  it('Redis subscriptions follow local interest through an outage: a channel first subscribed on B during it gets A\'s messages after the restart; one B stopped watching during it is unsubscribed', async () => {
+  it("Redis subscriptions follow local interest through an outage: a channel first subscribed on B during it gets A's messages after the restart; one B stopped watching during it is unsubscribed", async () => {
     const stayed = freshChannel('outage.stayed');
     const joined = freshChannel('outage.joined');
     const left = freshChannel('outage.left');
@@ -259,11 +280,19 @@ describe('Redis stopped and restarted under two running processes', () => {
     const inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await inspector.connect();
-      const reply = (await inspector.call('PUBSUB', 'NUMSUB', ...[stayed, joined, left].map((c) => `nexus:msg:${c}`))) as (string | number)[];
+      const reply = (await inspector.call(
+        'PUBSUB',
+        'NUMSUB',
+        ...[stayed, joined, left].map((c) => `nexus:msg:${c}`),
+      )) as (string | number)[];
       const watchedByB = (b.broker as RedisBroker).watchedChannels;
       expect({
         delivered: { stayed: deliveries(stayer, stayed).length, joined: deliveries(joiner, joined).length },
-        watchedByB: { stayed: watchedByB.includes(stayed), joined: watchedByB.includes(joined), left: watchedByB.includes(left) },
+        watchedByB: {
+          stayed: watchedByB.includes(stayed),
+          joined: watchedByB.includes(joined),
+          left: watchedByB.includes(left),
+        },
         redisSubscribers: { stayed: Number(reply[1]), joined: Number(reply[3]), left: Number(reply[5]) },
       }).toEqual({
         delivered: { stayed: 1, joined: 1 },
@@ -283,7 +312,9 @@ describe('Redis stopped and restarted under two running processes', () => {
     const disconnects: unknown[] = [];
     client.on('gap', (gap) => gaps.push(gap));
     client.on('disconnected', (event) => disconnects.push(event));
-    client.onChannel(channel, (data, frame) => received.push({ n: (data as Data).n, phase: (data as Data).phase, seq: frame.seq, epoch: frame.epoch }));
+    client.onChannel(channel, (data, frame) =>
+      received.push({ n: (data as Data).n, phase: (data as Data).phase, seq: frame.seq, epoch: frame.epoch }),
+    );
     const publisher = await connect(a, 'lib-pub', 'operator');
     try {
       client.connect();
@@ -298,7 +329,13 @@ describe('Redis stopped and restarted under two running processes', () => {
       await sleep(100);
       expect(client.state).toBe('open');
       expect(disconnects).toEqual([]);
-      expect(received.filter((r) => r.phase === 'after').map((r) => [r.n, r.seq])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+      expect(received.filter((r) => r.phase === 'after').map((r) => [r.n, r.seq])).toEqual([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+        [4, 4],
+        [5, 5],
+      ]);
       expect(new Set(received.filter((r) => r.phase === 'after').map((r) => r.epoch)).size).toBe(1);
       expect(received[3]!.epoch).not.toBe(received[0]!.epoch);
       // The renumbering is reported once, on the first message of the new epoch.
@@ -317,7 +354,9 @@ describe('Redis stopped and restarted under two running processes', () => {
     const received: { n: unknown; seq: number; epoch: string }[] = [];
     const gaps: { channel: string; since: number | undefined; epoch: string }[] = [];
     client.on('gap', (gap) => gaps.push(gap));
-    client.onChannel(channel, (data, frame) => received.push({ n: (data as Data).n, seq: frame.seq, epoch: frame.epoch }));
+    client.onChannel(channel, (data, frame) =>
+      received.push({ n: (data as Data).n, seq: frame.seq, epoch: frame.epoch }),
+    );
     try {
       await redis.stop();
       expect(await healthBecomes(spare, 503)).toMatchObject(DEGRADED);
@@ -348,7 +387,9 @@ describe('Redis stopped and restarted under two running processes', () => {
 
   it('a process cut off from Redis while the others keep it: its clients miss live messages meanwhile, recover them by resubscribing with since, and live delivery resumes', async () => {
     const redisProxy = await startSwitchProxy(redis.port);
-    const cutOff = await startServer({ env: { NEXUS_REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, LOG_LEVEL: 'error' } });
+    const cutOff = await startServer({
+      env: { NEXUS_REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, LOG_LEVEL: 'error' },
+    });
     extraServers.push(cutOff);
     try {
       const channel = freshChannel('outage.partition');
@@ -362,7 +403,8 @@ describe('Redis stopped and restarted under two running processes', () => {
       redisProxy.cutAll();
       expect(await healthBecomes(cutOff, 503)).toMatchObject(DEGRADED);
       expect(await restJson(a.url, '/healthz')).toMatchObject(HEALTHY);
-      for (let n = 3; n <= 5; n++) expect(await publisher.publish(channel, { n })).toMatchObject({ type: 'ack', seq: n });
+      for (let n = 3; n <= 5; n++)
+        expect(await publisher.publish(channel, { n })).toMatchObject({ type: 'ack', seq: n });
 
       redisProxy.refuse(false);
       expect(await healthBecomes(cutOff, 200, 8000)).toMatchObject(HEALTHY);
@@ -422,7 +464,10 @@ describe('Redis stopped and restarted under two running processes', () => {
         await pubLate.publish(channel, { from: 'late' });
         for (const client of [onLate, onA]) {
           await waitForFrame(client, (f) => f.channel === channel && dataOf(f).from === 'late', { timeoutMs: 3000 });
-          expect(deliveries(client, channel).map((f) => [f.seq, dataOf(f).from])).toEqual([[1, 'a'], [2, 'late']]);
+          expect(deliveries(client, channel).map((f) => [f.seq, dataOf(f).from])).toEqual([
+            [1, 'a'],
+            [2, 'late'],
+          ]);
         }
       } finally {
         await late.close();
@@ -442,11 +487,20 @@ describe('Redis stopped and restarted under two running processes', () => {
           const tasks = (await restJson(late.url, '/api/tasks', { token: operatorToken })).body as Task[];
           return tasks.some((t) => t.task_id === taskId);
         }, 3000);
-        const agents = (await restJson(late.url, '/api/agents', { token: operatorToken })).body as { agent_id: string; latest: Data }[];
+        const agents = (await restJson(late.url, '/api/agents', { token: operatorToken })).body as {
+          agent_id: string;
+          latest: Data;
+        }[];
         const inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
         try {
           await inspector.connect();
-          const reply = (await inspector.call('PUBSUB', 'NUMSUB', 'nexus:msg:commands', 'nexus:msg:tasks', 'nexus:msg:telemetry')) as (string | number)[];
+          const reply = (await inspector.call(
+            'PUBSUB',
+            'NUMSUB',
+            'nexus:msg:commands',
+            'nexus:msg:tasks',
+            'nexus:msg:telemetry',
+          )) as (string | number)[];
           expect({
             taskKnown,
             agentLatest: agents.find((x) => x.agent_id === 'agent_outage')?.latest,
@@ -473,7 +527,9 @@ describe('Redis stopped and restarted under two running processes', () => {
     await sleep(100);
     const redisProxy = await startSwitchProxy(redis.port);
     redisProxy.refuse(true);
-    const joiner = await startServer({ env: { NEXUS_REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, LOG_LEVEL: 'error' } });
+    const joiner = await startServer({
+      env: { NEXUS_REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`, LOG_LEVEL: 'error' },
+    });
     extraServers.push(joiner);
     try {
       expect(await restJson(joiner.url, '/healthz')).toMatchObject(DEGRADED);
@@ -484,8 +540,13 @@ describe('Redis stopped and restarted under two running processes', () => {
         const tasks = (await restJson(joiner.url, '/api/tasks', { token: operatorToken })).body as Task[];
         return tasks.some((t) => t.task_id === taskId && t.status === 'succeeded');
       }, 2000);
-      const agents = (await restJson(joiner.url, '/api/agents', { token: operatorToken })).body as { agent_id: string }[];
-      expect({ taskKnown: known, agentKnown: agents.some((x) => x.agent_id === 'agent_warm') }).toEqual({ taskKnown: true, agentKnown: true });
+      const agents = (await restJson(joiner.url, '/api/agents', { token: operatorToken })).body as {
+        agent_id: string;
+      }[];
+      expect({ taskKnown: known, agentKnown: agents.some((x) => x.agent_id === 'agent_warm') }).toEqual({
+        taskKnown: true,
+        agentKnown: true,
+      });
     } finally {
       await joiner.close();
       await redisProxy.close();

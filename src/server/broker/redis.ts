@@ -19,7 +19,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Broker, BrokerHealth, BrokerListener, BrokerMessage, ChannelPosition, PublishRequest, Replay } from './broker.js';
+import type {
+  Broker,
+  BrokerHealth,
+  BrokerListener,
+  BrokerMessage,
+  ChannelPosition,
+  PublishRequest,
+  Replay,
+} from './broker.js';
 import { MemoryBroker } from './memory.js';
 
 export interface RedisBrokerOptions {
@@ -115,7 +123,11 @@ export class RedisBroker implements Broker {
     this.#commands = new Redis(options.url, { ...common, connectionName: 'nexus-commands' });
     // The subscriber restores exactly the watched set itself on every (re)connect: channels
     // watched or dropped while Redis was away must not be lost or leak.
-    this.#subscriber = new Redis(options.url, { ...common, autoResubscribe: false, connectionName: 'nexus-subscriber' });
+    this.#subscriber = new Redis(options.url, {
+      ...common,
+      autoResubscribe: false,
+      connectionName: 'nexus-subscriber',
+    });
     this.#fallback = new MemoryBroker({ historySize: 0, now: this.#now, epoch: `local:${randomUUID()}` });
     this.#fallback.onMessage((message) => this.#emit(message));
     for (const connection of [this.#commands, this.#subscriber]) {
@@ -160,11 +172,25 @@ export class RedisBroker implements Broker {
   async publish(request: PublishRequest): Promise<BrokerMessage> {
     if (!this.#up) return this.#fallback.publish(request);
     const timestamp = new Date(this.#now()).toISOString();
-    const body = JSON.stringify({ channel: request.channel, kind: request.kind, from: request.from, data: request.data, timestamp, origin: this.processId });
+    const body = JSON.stringify({
+      channel: request.channel,
+      kind: request.kind,
+      from: request.from,
+      data: request.data,
+      timestamp,
+      origin: this.processId,
+    });
     try {
       const [seq, epoch] = (await this.#commands.eval(
-        PUBLISH_SCRIPT, 3, seqKey(request.channel), historyKey(request.channel), EPOCH_KEY,
-        body.slice(0, -1), String(this.options.historySize), messageChannel(request.channel), randomUUID(),
+        PUBLISH_SCRIPT,
+        3,
+        seqKey(request.channel),
+        historyKey(request.channel),
+        EPOCH_KEY,
+        body.slice(0, -1),
+        String(this.options.historySize),
+        messageChannel(request.channel),
+        randomUUID(),
       )) as [number, string];
       return { ...request, timestamp, seq, epoch, origin: this.processId };
     } catch (error) {
@@ -182,14 +208,16 @@ export class RedisBroker implements Broker {
     const count = this.#watched.get(channel) ?? 0;
     this.#watched.set(channel, count + 1);
     // While disconnected, nothing is sent: the `ready` handler subscribes the whole watched set.
-    if (count === 0 && this.#subscriber.status === 'ready') void this.#subscriber.subscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
+    if (count === 0 && this.#subscriber.status === 'ready')
+      void this.#subscriber.subscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
   }
 
   unwatch(channel: string): void {
     const count = this.#watched.get(channel) ?? 0;
     if (count <= 1) {
       this.#watched.delete(channel);
-      if (count === 1 && this.#subscriber.status === 'ready') void this.#subscriber.unsubscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
+      if (count === 1 && this.#subscriber.status === 'ready')
+        void this.#subscriber.unsubscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
     } else {
       this.#watched.set(channel, count - 1);
     }
@@ -212,7 +240,14 @@ export class RedisBroker implements Broker {
 
   async replay(channel: string, since: number, epoch: string | undefined): Promise<Replay> {
     if (!this.#up) throw new Error('Redis is unreachable');
-    const reply = (await this.#commands.eval(REPLAY_SCRIPT, 3, seqKey(channel), historyKey(channel), EPOCH_KEY, String(since))) as [number, string, number, ...string[]];
+    const reply = (await this.#commands.eval(
+      REPLAY_SCRIPT,
+      3,
+      seqKey(channel),
+      historyKey(channel),
+      EPOCH_KEY,
+      String(since),
+    )) as [number, string, number, ...string[]];
     const [seq, storedEpoch, oldest, ...items] = reply;
     const currentEpoch = storedEpoch || (await this.#ensureEpoch());
     const base = { seq, epoch: currentEpoch };
@@ -224,7 +259,16 @@ export class RedisBroker implements Broker {
   /** Stores a task's latest state (CONTRACT §9: task state is kept in Redis when configured). */
   async putTask(task: StoredTask, capacity: number): Promise<void> {
     const createdMs = Date.parse(task.created_at) || this.#now();
-    await this.#commands.eval(PUT_TASK_SCRIPT, 2, TASKS_KEY, TASKS_BY_CREATED_KEY, task.task_id, JSON.stringify(task), String(createdMs), String(capacity));
+    await this.#commands.eval(
+      PUT_TASK_SCRIPT,
+      2,
+      TASKS_KEY,
+      TASKS_BY_CREATED_KEY,
+      task.task_id,
+      JSON.stringify(task),
+      String(createdMs),
+      String(capacity),
+    );
   }
 
   /** The newest `limit` stored tasks, oldest first. */

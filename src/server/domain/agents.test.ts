@@ -28,13 +28,28 @@ describe('AgentRegistry', () => {
     expect(registry.list()).toEqual([]);
     registry.observe(telemetry({ agent_id: 'agent_001', cpu_usage: 45.2, memory_mb: 512 }));
     expect(registry.list()).toEqual([
-      { agent_id: 'agent_001', online: true, last_seen: '2025-03-01T12:00:00.000Z', latest: { cpu_usage: 45.2, memory_mb: 512 } },
+      {
+        agent_id: 'agent_001',
+        online: true,
+        last_seen: '2025-03-01T12:00:00.000Z',
+        latest: { cpu_usage: 45.2, memory_mb: 512 },
+      },
     ]);
   });
 
   it('latest holds only numeric values, the newest of each metric', () => {
     registry.observe(
-      telemetry({ agent_id: 'agent_001', cpu_usage: 10, memory_mb: 512, host: 'web-1', healthy: true, nested: { a: 1 }, list: [1, 2], nothing: null, text_number: '12' }),
+      telemetry({
+        agent_id: 'agent_001',
+        cpu_usage: 10,
+        memory_mb: 512,
+        host: 'web-1',
+        healthy: true,
+        nested: { a: 1 },
+        list: [1, 2],
+        nothing: null,
+        text_number: '12',
+      }),
     );
     expect(agent('agent_001')!.latest).toEqual({ cpu_usage: 10, memory_mb: 512 });
     registry.observe(telemetry({ agent_id: 'agent_001', cpu_usage: 20, temperature_c: 55.5 }, T0 + 500));
@@ -62,7 +77,8 @@ describe('AgentRegistry', () => {
   });
 
   it('lists agents sorted by id', () => {
-    for (const id of ['agent_003', 'agent_001', 'agent_002']) registry.observe(telemetry({ agent_id: id, cpu_usage: 1 }));
+    for (const id of ['agent_003', 'agent_001', 'agent_002'])
+      registry.observe(telemetry({ agent_id: id, cpu_usage: 1 }));
     expect(registry.list().map((a) => a.agent_id)).toEqual(['agent_001', 'agent_002', 'agent_003']);
   });
 
@@ -158,7 +174,9 @@ describe('AgentRegistry', () => {
 
   it('an agent with no numeric metric is listed with empty latest', () => {
     registry.observe(telemetry({ agent_id: 'agent_001', status: 'booting' }));
-    expect(registry.list()).toEqual([{ agent_id: 'agent_001', online: true, last_seen: '2025-03-01T12:00:00.000Z', latest: {} }]);
+    expect(registry.list()).toEqual([
+      { agent_id: 'agent_001', online: true, last_seen: '2025-03-01T12:00:00.000Z', latest: {} },
+    ]);
   });
 
   it('keeps at most `capacity` agents, dropping the least recently seen', () => {

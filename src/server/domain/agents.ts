@@ -55,7 +55,8 @@ export class AgentRegistry {
 
   /** A local connection closed: the agents it published for may go offline. */
   connectionClosed(connectionId: string): void {
-    for (const agentId of this.#byConnection.get(connectionId) ?? []) this.#agents.get(agentId)?.connections.delete(connectionId);
+    for (const agentId of this.#byConnection.get(connectionId) ?? [])
+      this.#agents.get(agentId)?.connections.delete(connectionId);
     this.#byConnection.delete(connectionId);
   }
 
@@ -101,7 +102,8 @@ export class AgentRegistry {
   #evictOldest(): void {
     const oldest = this.#agents.keys().next().value;
     if (oldest === undefined) return;
-    for (const connectionId of this.#agents.get(oldest)?.connections ?? []) this.#byConnection.get(connectionId)?.delete(oldest);
+    for (const connectionId of this.#agents.get(oldest)?.connections ?? [])
+      this.#byConnection.get(connectionId)?.delete(oldest);
     this.#agents.delete(oldest);
   }
 }

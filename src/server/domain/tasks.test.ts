@@ -21,7 +21,10 @@ interface Harness {
 function harness(capacity?: number): Harness {
   const published: Task[] = [];
   const logs: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'trace' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const clock = { now: T0 };
   const registry = new TaskRegistry({
     logger,
@@ -39,7 +42,8 @@ function message(channel: string, data: unknown, from = 'someone'): BrokerMessag
 }
 const command = (data: unknown, from = 'op1') => message('commands', data, from);
 const update = (data: unknown, from = 'agent_001') => message('tasks', data, from);
-const execute = (taskId: string, extra: Record<string, unknown> = {}) => command({ command: 'execute_task', task_id: taskId, ...extra });
+const execute = (taskId: string, extra: Record<string, unknown> = {}) =>
+  command({ command: 'execute_task', task_id: taskId, ...extra });
 const running = (taskId: string, progress: number, agentId = 'agent_001') =>
   update({ task_id: taskId, status: 'running', progress, agent_id: agentId, command: 'execute_task' });
 
@@ -124,7 +128,15 @@ describe('TaskRegistry: updates', () => {
     expect(h.registry.get('task_1')).toMatchObject({ status: 'running', progress: 0, agent_id: 'agent_002' });
     h.registry.observe(running('task_1', 40, 'agent_002'));
     expect(h.registry.get('task_1')).toMatchObject({ status: 'running', progress: 40 });
-    h.registry.observe(update({ task_id: 'task_1', status: 'succeeded', progress: 100, agent_id: 'agent_002', updated_at: '2025-03-01T12:00:05.000Z' }));
+    h.registry.observe(
+      update({
+        task_id: 'task_1',
+        status: 'succeeded',
+        progress: 100,
+        agent_id: 'agent_002',
+        updated_at: '2025-03-01T12:00:05.000Z',
+      }),
+    );
     const task = h.registry.get('task_1')!;
     expect(task).toMatchObject({
       status: 'succeeded',
@@ -142,8 +154,20 @@ describe('TaskRegistry: updates', () => {
 
   it('a failed update keeps its error text', () => {
     h.registry.observe(running('task_1', 10));
-    h.registry.observe(update({ task_id: 'task_1', status: 'failed', progress: 35, agent_id: 'agent_001', error: 'exit code 137: out of memory' }));
-    expect(h.registry.get('task_1')).toMatchObject({ status: 'failed', progress: 35, error: 'exit code 137: out of memory' });
+    h.registry.observe(
+      update({
+        task_id: 'task_1',
+        status: 'failed',
+        progress: 35,
+        agent_id: 'agent_001',
+        error: 'exit code 137: out of memory',
+      }),
+    );
+    expect(h.registry.get('task_1')).toMatchObject({
+      status: 'failed',
+      progress: 35,
+      error: 'exit code 137: out of memory',
+    });
   });
 
   it('an update without agent_id keeps the known agent', () => {
@@ -172,14 +196,26 @@ describe('TaskRegistry: updates', () => {
     };
 
     it('unknown status', () => {
-      expectRejected({ task_id: 'task_1', status: 'paused', progress: 10, agent_id: 'agent_001' }, { status: 'queued' });
+      expectRejected(
+        { task_id: 'task_1', status: 'paused', progress: 10, agent_id: 'agent_001' },
+        { status: 'queued' },
+      );
       expectRejected({ task_id: 'task_1', status: 'RUNNING', progress: 10 }, { status: 'queued' });
     });
 
     it('progress out of range (-1, 101) or not a number', () => {
-      expectRejected({ task_id: 'task_1', status: 'running', progress: -1, agent_id: 'agent_001' }, { status: 'queued', progress: 0 });
-      expectRejected({ task_id: 'task_1', status: 'running', progress: 101, agent_id: 'agent_001' }, { status: 'queued', progress: 0 });
-      expectRejected({ task_id: 'task_1', status: 'running', progress: '50', agent_id: 'agent_001' }, { status: 'queued', progress: 0 });
+      expectRejected(
+        { task_id: 'task_1', status: 'running', progress: -1, agent_id: 'agent_001' },
+        { status: 'queued', progress: 0 },
+      );
+      expectRejected(
+        { task_id: 'task_1', status: 'running', progress: 101, agent_id: 'agent_001' },
+        { status: 'queued', progress: 0 },
+      );
+      expectRejected(
+        { task_id: 'task_1', status: 'running', progress: '50', agent_id: 'agent_001' },
+        { status: 'queued', progress: 0 },
+      );
       expectRejected({ task_id: 'task_1', status: 'running' }, { status: 'queued', progress: 0 });
     });
 
@@ -194,25 +230,40 @@ describe('TaskRegistry: updates', () => {
     it('final → running (leaving a final state)', () => {
       h.registry.observe(running('task_1', 60));
       h.registry.observe(update({ task_id: 'task_1', status: 'succeeded', progress: 100, agent_id: 'agent_001' }));
-      expectRejected({ task_id: 'task_1', status: 'running', progress: 100, agent_id: 'agent_001' }, { status: 'succeeded', progress: 100 });
-      expectRejected({ task_id: 'task_1', status: 'failed', progress: 100, agent_id: 'agent_001', error: 'late' }, { status: 'succeeded' });
+      expectRejected(
+        { task_id: 'task_1', status: 'running', progress: 100, agent_id: 'agent_001' },
+        { status: 'succeeded', progress: 100 },
+      );
+      expectRejected(
+        { task_id: 'task_1', status: 'failed', progress: 100, agent_id: 'agent_001', error: 'late' },
+        { status: 'succeeded' },
+      );
       expectRejected({ task_id: 'task_1', status: 'queued', progress: 0 }, { status: 'succeeded' });
       expect(h.registry.get('task_1')!.error).toBeUndefined();
     });
 
     it('cancelled → running', () => {
       h.registry.observe(command({ command: 'cancel_task', task_id: 'task_1' }));
-      expectRejected({ task_id: 'task_1', status: 'running', progress: 0, agent_id: 'agent_001' }, { status: 'cancelled' });
+      expectRejected(
+        { task_id: 'task_1', status: 'running', progress: 0, agent_id: 'agent_001' },
+        { status: 'cancelled' },
+      );
     });
 
     it('queued after running', () => {
       h.registry.observe(running('task_1', 20));
-      expectRejected({ task_id: 'task_1', status: 'queued', progress: 20, agent_id: 'agent_001' }, { status: 'running', progress: 20 });
+      expectRejected(
+        { task_id: 'task_1', status: 'queued', progress: 20, agent_id: 'agent_001' },
+        { status: 'running', progress: 20 },
+      );
     });
 
     it('progress going backwards while running', () => {
       h.registry.observe(running('task_1', 70));
-      expectRejected({ task_id: 'task_1', status: 'running', progress: 40, agent_id: 'agent_001' }, { status: 'running', progress: 70 });
+      expectRejected(
+        { task_id: 'task_1', status: 'running', progress: 40, agent_id: 'agent_001' },
+        { status: 'running', progress: 70 },
+      );
       // Forward still works afterwards.
       h.registry.observe(running('task_1', 80));
       expect(h.registry.get('task_1')).toMatchObject({ status: 'running', progress: 80 });
@@ -290,7 +341,9 @@ describe('TaskRegistry: list() and capacity', () => {
     h.registry.observe(running('task_1', 10, 'agent_001'));
     h.registry.observe(running('task_2', 10, 'agent_002'));
     h.registry.observe(update({ task_id: 'task_4', status: 'succeeded', progress: 100, agent_id: 'agent_002' }));
-    h.registry.observe(update({ task_id: 'task_5', status: 'failed', progress: 50, agent_id: 'agent_003', error: 'boom' }));
+    h.registry.observe(
+      update({ task_id: 'task_5', status: 'failed', progress: 50, agent_id: 'agent_003', error: 'boom' }),
+    );
 
     const ids = (tasks: Task[]) => tasks.map((t) => t.task_id);
     expect(ids(h.registry.list())).toEqual(['task_6', 'task_5', 'task_4', 'task_3', 'task_2', 'task_1']);

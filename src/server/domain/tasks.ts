@@ -110,16 +110,26 @@ export class TaskRegistry {
   #onCommand(data: unknown, at: string, announce: boolean): void {
     const parsed = commandSchema.safeParse(data);
     if (!parsed.success) {
-      this.#log.info({ reason: parsed.error.issues[0]?.message }, 'command ignored by task registry: not a task command');
+      this.#log.info(
+        { reason: parsed.error.issues[0]?.message },
+        'command ignored by task registry: not a task command',
+      );
       return;
     }
     const command: Command = parsed.data;
-    if (command.command === CommandName.ExecuteTask) this.#create(command.task_id, command.agent_id, command.params, at, announce);
+    if (command.command === CommandName.ExecuteTask)
+      this.#create(command.task_id, command.agent_id, command.params, at, announce);
     else this.#cancelQueued(command.task_id, announce);
   }
 
   /** `at` is the command's broker timestamp: the same on every process. */
-  #create(taskId: string, agentId: string | undefined, params: Record<string, unknown> | undefined, at: string, announce: boolean): void {
+  #create(
+    taskId: string,
+    agentId: string | undefined,
+    params: Record<string, unknown> | undefined,
+    at: string,
+    announce: boolean,
+  ): void {
     if (this.#tasks.has(taskId)) {
       this.#log.warn({ taskId }, 'execute_task for an existing task id ignored');
       return;
@@ -142,7 +152,11 @@ export class TaskRegistry {
   #cancelQueued(taskId: string, announce: boolean): void {
     const task = this.#tasks.get(taskId);
     if (!task || task.status !== TaskStatus.Queued) return;
-    const cancelled: Task = { ...task, status: TaskStatus.Cancelled, updated_at: new Date(this.options.now()).toISOString() };
+    const cancelled: Task = {
+      ...task,
+      status: TaskStatus.Cancelled,
+      updated_at: new Date(this.options.now()).toISOString(),
+    };
     this.#tasks.set(taskId, cancelled);
     if (announce) this.#announce(cancelled);
   }

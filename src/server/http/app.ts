@@ -36,14 +36,22 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((req, res, next) => {
-    res.on('finish', () => options.logger.debug({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode }, 'http'));
+    res.on('finish', () =>
+      options.logger.debug({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode }, 'http'),
+    );
     next();
   });
   app.use(healthRoutes(options.broker, options.connections));
   app.use(metricsRoutes(options.metrics));
-  app.use('/api', express.json({ limit: options.maxPayloadBytes, strict: false, type: () => true, verify: rejectDeepJson }));
+  app.use(
+    '/api',
+    express.json({ limit: options.maxPayloadBytes, strict: false, type: () => true, verify: rejectDeepJson }),
+  );
   if (options.devMode) app.use(devTokenRoutes(options.auth));
-  else app.post(Paths.devToken, (_req, res) => sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'dev tokens exist only in dev mode'));
+  else
+    app.post(Paths.devToken, (_req, res) =>
+      sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'dev tokens exist only in dev mode'),
+    );
   app.use('/api', requireAuth(options.auth, options.metrics));
   app.use(publishRoutes(options));
   for (const router of options.apiRouters ?? []) app.use(router);
@@ -57,6 +65,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 /** body-parser `verify` hook: refuses bodies nested deeper than the protocol allows. */
 function rejectDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
   if (exceedsJsonDepth(body.toString('utf8'), Limits.maxJsonDepth)) {
-    throw Object.assign(new Error(`JSON nested deeper than ${Limits.maxJsonDepth} levels`), { status: 400, type: 'entity.too.deep' });
+    throw Object.assign(new Error(`JSON nested deeper than ${Limits.maxJsonDepth} levels`), {
+      status: 400,
+      type: 'entity.too.deep',
+    });
   }
 }

@@ -12,7 +12,12 @@ const bodySchema = z.object({
   userId: z.string().min(1).max(256),
   role: z.enum(ROLES as [Role, ...Role[]]).default('viewer'),
   /** Lifetime of the token; handy to try expiry and refresh. */
-  ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(Defaults.devTokenTtlSeconds),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(Defaults.devTokenTtlSeconds),
 });
 
 export function devTokenRoutes(auth: Auth): Router {
@@ -21,7 +26,12 @@ export function devTokenRoutes(auth: Auth): Router {
     const parsed = bodySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, `${issue?.path.join('.') || 'body'}: ${issue?.message}`);
+      return sendError(
+        res,
+        HttpStatus.BadRequest,
+        RestErrorCode.InvalidRequest,
+        `${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+      );
     }
     const { userId, role, ttlSeconds } = parsed.data;
     const token = await auth.sign({ userId, role }, ttlSeconds);

@@ -24,7 +24,12 @@ export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router
   router.get(Paths.tasks, (req, res) => {
     const parsed = taskQuerySchema.safeParse(req.query);
     if (!parsed.success) {
-      return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, parsed.error.issues[0]?.message ?? 'bad query');
+      return sendError(
+        res,
+        HttpStatus.BadRequest,
+        RestErrorCode.InvalidRequest,
+        parsed.error.issues[0]?.message ?? 'bad query',
+      );
     }
     const { status, agent_id: agentId, limit } = parsed.data;
     res.json(tasks.list({ status, agentId, limit }));

@@ -23,7 +23,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       case 'entity.too.deep':
         return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, 'request body is nested too deeply');
       case 'entity.too.large':
-        return sendError(res, HttpStatus.PayloadTooLarge, RestErrorCode.PayloadTooLarge, `request body is larger than ${parserError.limit} bytes`);
+        return sendError(
+          res,
+          HttpStatus.PayloadTooLarge,
+          RestErrorCode.PayloadTooLarge,
+          `request body is larger than ${parserError.limit} bytes`,
+        );
       case 'encoding.unsupported':
       case 'charset.unsupported':
       case 'request.size.invalid':

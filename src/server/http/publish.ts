@@ -29,16 +29,31 @@ export function publishRoutes(options: PublishRouteOptions): Router {
   router.post(Paths.publish, async (req, res) => {
     const principal = principalOf(res);
     if (!takeToken(buckets, principal.userId, options.now)) {
-      return sendError(res, HttpStatus.TooManyRequests, RestErrorCode.RateLimited, `more than ${Limits.rateLimitPerSecond} publishes per second`);
+      return sendError(
+        res,
+        HttpStatus.TooManyRequests,
+        RestErrorCode.RateLimited,
+        `more than ${Limits.rateLimitPerSecond} publishes per second`,
+      );
     }
     const parsed = bodySchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, `${issue?.path.join('.') || 'body'}: ${issue?.message}`);
+      return sendError(
+        res,
+        HttpStatus.BadRequest,
+        RestErrorCode.InvalidRequest,
+        `${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+      );
     }
     const { channel, payload } = parsed.data;
     if (!options.policy.allows(principal.role, 'publish', channel)) {
-      return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, `role ${principal.role} may not publish to ${channel}`);
+      return sendError(
+        res,
+        HttpStatus.Forbidden,
+        RestErrorCode.Forbidden,
+        `role ${principal.role} may not publish to ${channel}`,
+      );
     }
     const message = await options.broker.publish({ channel, kind: 'broadcast', from: principal.userId, data: payload });
     options.metrics.countChannelMessage(channel);

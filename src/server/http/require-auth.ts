@@ -12,7 +12,12 @@ export function requireAuth(auth: Auth, metrics: Metrics): RequestHandler {
     if (!token) {
       metrics.authFailures.inc({ reason: 'missing' });
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return sendError(res, HttpStatus.Unauthorized, RestErrorCode.Unauthorized, 'Authorization: Bearer <token> required');
+      return sendError(
+        res,
+        HttpStatus.Unauthorized,
+        RestErrorCode.Unauthorized,
+        'Authorization: Bearer <token> required',
+      );
     }
     const verified = await auth.verify(token);
     if (!verified.ok) {

@@ -13,7 +13,10 @@ vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
 /** What the bridge does for each telemetry frame, then once per animation frame. */
 function receiveTelemetry(payload: Record<string, unknown>, timeMs = Date.now()) {
   const changed = telemetryBuffers.ingest(timeMs, payload);
-  telemetryStore.setState((s) => ({ version: s.version + 1, ...(changed ? { agents: telemetryBuffers.agentIds() } : {}) }));
+  telemetryStore.setState((s) => ({
+    version: s.version + 1,
+    ...(changed ? { agents: telemetryBuffers.agentIds() } : {}),
+  }));
 }
 
 function renderPanel(agents?: AgentInfo[]) {
@@ -38,7 +41,9 @@ describe('AgentsPanel', () => {
   it('shows an agent as soon as its first telemetry message arrives, without REST data', () => {
     renderPanel();
     expect(screen.getByText('Loading agents…')).toBeTruthy();
-    act(() => receiveTelemetry({ agent_id: 'agent_live_1', cpu_usage: 42.25, memory_mb: 512, temperature_c: 61.04, disk: 3 }));
+    act(() =>
+      receiveTelemetry({ agent_id: 'agent_live_1', cpu_usage: 42.25, memory_mb: 512, temperature_c: 61.04, disk: 3 }),
+    );
     const li = item('agent_live_1');
     expect(within(li).getByText('online')).toBeTruthy();
     expect(within(li).getByText(/cpu 42\.3%/)).toBeTruthy();
@@ -63,7 +68,9 @@ describe('AgentsPanel', () => {
     expect(within(item('agent_rest_10')).getByText('offline')).toBeTruthy();
     expect(within(item('agent_rest_10')).getByText(/2 minutes ago/)).toBeTruthy();
     expect(within(item('agent_rest_9')).getByText('online')).toBeTruthy();
-    const ids = within(screen.getByRole('list', { name: 'Agent list' })).getAllByRole('listitem').map((li) => li.querySelector('strong')?.textContent);
+    const ids = within(screen.getByRole('list', { name: 'Agent list' }))
+      .getAllByRole('listitem')
+      .map((li) => li.querySelector('strong')?.textContent);
     expect(ids.indexOf('agent_rest_9')).toBeLessThan(ids.indexOf('agent_rest_10'));
   });
 

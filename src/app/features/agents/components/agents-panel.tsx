@@ -11,23 +11,41 @@ import { LoadError } from '../../../components/load-error';
 
 /** Scrolls inside the panel so a fleet of hundreds never stretches the page. */
 const listStyle: CSSProperties = { maxHeight: 300, overflow: 'auto', listStyle: 'none', margin: 0, padding: 0 };
-const rowStyle: CSSProperties = { display: 'flex', flexWrap: 'wrap', alignItems: 'baseline', gap: '4px 10px', padding: '6px 0', borderBottom: '1px solid var(--border)' };
+const rowStyle: CSSProperties = {
+  display: 'flex',
+  flexWrap: 'wrap',
+  alignItems: 'baseline',
+  gap: '4px 10px',
+  padding: '6px 0',
+  borderBottom: '1px solid var(--border)',
+};
 const valuesStyle: CSSProperties = { flexBasis: '100%', fontVariantNumeric: 'tabular-nums' };
 
 export function AgentsPanel() {
   const { rows, nowMs, query } = useAgentRows();
   const online = rows.filter((row) => row.online).length;
-  const actions = rows.length > 0 ? <span className="muted">{online} of {rows.length} online</span> : undefined;
+  const actions =
+    rows.length > 0 ? (
+      <span className="muted">
+        {online} of {rows.length} online
+      </span>
+    ) : undefined;
   return (
     <Panel title="Agents" label="Agents" id="agents" actions={actions}>
       <div className="panel-body">
         {query.error && <LoadError what="agents" message={query.error.message} onRetry={() => void query.refetch()} />}
         {rows.length > 0 ? (
           <ul aria-label="Agent list" tabIndex={0} style={listStyle}>
-            {rows.map((row) => <AgentItem key={row.agentId} row={row} nowMs={nowMs} />)}
+            {rows.map((row) => (
+              <AgentItem key={row.agentId} row={row} nowMs={nowMs} />
+            ))}
           </ul>
         ) : (
-          !query.error && <EmptyState>{query.isPending ? 'Loading agents…' : 'No agents yet. They appear with their first telemetry message.'}</EmptyState>
+          !query.error && (
+            <EmptyState>
+              {query.isPending ? 'Loading agents…' : 'No agents yet. They appear with their first telemetry message.'}
+            </EmptyState>
+          )
         )}
       </div>
     </Panel>
@@ -43,7 +61,13 @@ const AgentItem = memo(function AgentItem({ row, nowMs }: { row: AgentRow; nowMs
         <span className="status-dot" data-state={row.online ? 'open' : 'closed'} aria-hidden="true" /> {state}
       </span>
       <span className="muted">
-        {row.lastSeenMs === undefined ? 'never seen' : <>seen <RelativeTime timeMs={row.lastSeenMs} nowMs={nowMs} /></>}
+        {row.lastSeenMs === undefined ? (
+          'never seen'
+        ) : (
+          <>
+            seen <RelativeTime timeMs={row.lastSeenMs} nowMs={nowMs} />
+          </>
+        )}
       </span>
       <MetricValues latest={row.latest} />
     </li>
@@ -59,7 +83,9 @@ function MetricValues({ latest }: { latest: Readonly<Record<string, number>> }) 
   if (metrics.length === 0) return null;
   return (
     <span className="muted mono" style={valuesStyle}>
-      {metrics.map(([metric, value]) => `${LABELS[metric] ?? metric} ${number.format(value)}${UNITS[metric] ?? ''}`).join(' · ')}
+      {metrics
+        .map(([metric, value]) => `${LABELS[metric] ?? metric} ${number.format(value)}${UNITS[metric] ?? ''}`)
+        .join(' · ')}
     </span>
   );
 }

@@ -40,7 +40,12 @@ function mergeOne(agentId: string, rest: AgentInfo | undefined, live: LiveAgents
 const byId = new Intl.Collator(undefined, { numeric: true });
 
 /** Every agent known to either source, sorted by id (agent_2 before agent_10). */
-export function mergeAgents(rest: readonly AgentInfo[] | undefined, liveIds: readonly string[], live: LiveAgents, nowMs: number): AgentRow[] {
+export function mergeAgents(
+  rest: readonly AgentInfo[] | undefined,
+  liveIds: readonly string[],
+  live: LiveAgents,
+  nowMs: number,
+): AgentRow[] {
   const restById = new Map((rest ?? []).map((agent) => [agent.agent_id, agent]));
   const ids = new Set([...restById.keys(), ...liveIds]);
   return [...ids].sort(byId.compare).map((agentId) => mergeOne(agentId, restById.get(agentId), live, nowMs));
@@ -51,7 +56,13 @@ const COMPACT_COUNT = 3;
 
 /** The few values a row shows: the usual three when the agent reports them, else its first three. */
 export function compactMetrics(latest: Readonly<Record<string, number>>): [string, number][] {
-  const preferred = PREFERRED_METRICS.filter((metric) => metric in latest).map((metric): [string, number] => [metric, latest[metric]!]);
+  const preferred = PREFERRED_METRICS.filter((metric) => metric in latest).map((metric): [string, number] => [
+    metric,
+    latest[metric]!,
+  ]);
   if (preferred.length > 0) return preferred;
-  return Object.keys(latest).sort().slice(0, COMPACT_COUNT).map((metric) => [metric, latest[metric]!]);
+  return Object.keys(latest)
+    .sort()
+    .slice(0, COMPACT_COUNT)
+    .map((metric) => [metric, latest[metric]!]);
 }

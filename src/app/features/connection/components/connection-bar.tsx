@@ -17,31 +17,52 @@ export function ConnectionBar() {
     reason: s.reason,
   }));
   const now = useNow(250);
-  const retryInS = c.state === 'reconnecting' && c.nextRetryAt ? Math.max(0, Math.ceil((c.nextRetryAt - now) / 1000)) : undefined;
+  const retryInS =
+    c.state === 'reconnecting' && c.nextRetryAt ? Math.max(0, Math.ceil((c.nextRetryAt - now) / 1000)) : undefined;
   const active = c.state === 'open' || c.state === 'connecting' || c.state === 'reconnecting';
   return (
     <div className="conn">
       <span role="status" aria-live="polite" title={c.reason} className="conn-status">
         <span className="status-dot" data-state={c.state} aria-hidden="true" /> <strong>{c.state}</strong>
         {c.state === 'reconnecting' && (
-          <span className="metric"> · attempt {c.attempt}{retryInS !== undefined ? ` · retry in ${retryInS}s` : ''}</span>
+          <span className="metric">
+            {' '}
+            · attempt {c.attempt}
+            {retryInS !== undefined ? ` · retry in ${retryInS}s` : ''}
+          </span>
         )}
         {c.state === 'failed' && c.reason && <span className="metric"> · {c.reason}</span>}
       </span>
-      <span className="metric" title="Heartbeat round-trip time">RTT {c.rttMs === undefined ? '—' : `${Math.round(c.rttMs)} ms`}</span>
-      <span className="metric" title="Messages received per second">{c.messagesPerSecond} msg/s</span>
-      {c.queued > 0 && <span className="metric" title="Publishes waiting for the connection">{c.queued} queued</span>}
+      <span className="metric" title="Heartbeat round-trip time">
+        RTT {c.rttMs === undefined ? '—' : `${Math.round(c.rttMs)} ms`}
+      </span>
+      <span className="metric" title="Messages received per second">
+        {c.messagesPerSecond} msg/s
+      </span>
+      {c.queued > 0 && (
+        <span className="metric" title="Publishes waiting for the connection">
+          {c.queued} queued
+        </span>
+      )}
       {c.userId && (
         <span className="metric" title={c.authMode === 'dev' ? 'Dev mode token' : 'Token'}>
           {c.userId} ({c.role}){c.authMode === 'dev' ? ' · dev' : ''}
         </span>
       )}
       {active ? (
-        <button className="btn small" onClick={disconnect}>Disconnect</button>
+        <button className="btn small" onClick={disconnect}>
+          Disconnect
+        </button>
       ) : (
-        <button className="btn small primary" onClick={connect}>Connect</button>
+        <button className="btn small primary" onClick={connect}>
+          Connect
+        </button>
       )}
-      {c.authMode === 'production' && <button className="btn small" onClick={signOut}>Change token</button>}
+      {c.authMode === 'production' && (
+        <button className="btn small" onClick={signOut}>
+          Change token
+        </button>
+      )}
     </div>
   );
 }

@@ -14,12 +14,31 @@ export function TokenDialog() {
   return (
     <div className="dialog-backdrop">
       <form className="dialog" role="dialog" aria-modal="true" aria-labelledby="token-title" onSubmit={submit}>
-        <h2 id="token-title" style={{ margin: 0 }}>Sign in to Nexus</h2>
-        <p className="muted" style={{ margin: 0 }}>This server runs in production mode. Paste a JWT issued for your user (role operator to send commands).</p>
-        {authError && <p role="alert" className="error-text" style={{ margin: 0 }}>{authError}</p>}
+        <h2 id="token-title" style={{ margin: 0 }}>
+          Sign in to Nexus
+        </h2>
+        <p className="muted" style={{ margin: 0 }}>
+          This server runs in production mode. Paste a JWT issued for your user (role operator to send commands).
+        </p>
+        {authError && (
+          <p role="alert" className="error-text" style={{ margin: 0 }}>
+            {authError}
+          </p>
+        )}
         <label htmlFor="token-input">Token</label>
-        <textarea id="token-input" rows={4} value={token} onChange={(e) => setToken(e.target.value)} autoFocus spellCheck={false} />
-        <div><button className="btn primary" type="submit" disabled={!token.trim()}>Connect</button></div>
+        <textarea
+          id="token-input"
+          rows={4}
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          autoFocus
+          spellCheck={false}
+        />
+        <div>
+          <button className="btn primary" type="submit" disabled={!token.trim()}>
+            Connect
+          </button>
+        </div>
       </form>
     </div>
   );

@@ -42,10 +42,22 @@ export function LogViewport({ rows }: { rows: readonly LogEntry[] }) {
   return (
     <>
       <div className="log-head" aria-hidden="true">
-        <span>time</span><span>type</span><span>channel</span><span>from</span><span className="log-num">seq</span><span>data</span>
+        <span>time</span>
+        <span>type</span>
+        <span>channel</span>
+        <span>from</span>
+        <span className="log-num">seq</span>
+        <span>data</span>
       </div>
       <div className="log-frame">
-        <div ref={scrollRef} className="log-viewport" style={{ height: VIEWPORT_HEIGHT_PX }} onScroll={onScroll} tabIndex={0} aria-label="Received messages">
+        <div
+          ref={scrollRef}
+          className="log-viewport"
+          style={{ height: VIEWPORT_HEIGHT_PX }}
+          onScroll={onScroll}
+          tabIndex={0}
+          aria-label="Received messages"
+        >
           <div role="list" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => {
               const entry = rows[item.index];
@@ -55,7 +67,9 @@ export function LogViewport({ rows }: { rows: readonly LogEntry[] }) {
         </div>
         {/* Floats over the rows, so showing it never shifts the layout under the reader. */}
         {!following && (
-          <button type="button" className="btn small primary log-jump" onClick={() => virtualizer.scrollToEnd()}>Jump to newest</button>
+          <button type="button" className="btn small primary log-jump" onClick={() => virtualizer.scrollToEnd()}>
+            Jump to newest
+          </button>
         )}
       </div>
     </>
@@ -65,13 +79,20 @@ export function LogViewport({ rows }: { rows: readonly LogEntry[] }) {
 function LogRow({ entry, startPx }: { entry: LogEntry; startPx: number }) {
   const preview = previewOf(entry);
   return (
-    <div role="listitem" className="log-row" data-type={entry.type} style={{ height: LOG_ROW_HEIGHT_PX, transform: `translateY(${startPx}px)` }}>
+    <div
+      role="listitem"
+      className="log-row"
+      data-type={entry.type}
+      style={{ height: LOG_ROW_HEIGHT_PX, transform: `translateY(${startPx}px)` }}
+    >
       <span className="mono">{formatClock(entry.receivedAt)}</span>
       <span>{entry.type}</span>
       <span title={entry.channel}>{entry.channel}</span>
       <span title={entry.from}>{entry.from ?? '—'}</span>
       <span className="log-num mono">{entry.seq ?? ''}</span>
-      <span className="mono" title={preview}>{preview}</span>
+      <span className="mono" title={preview}>
+        {preview}
+      </span>
     </div>
   );
 }

@@ -16,7 +16,9 @@ const originals = {
 beforeAll(() => {
   Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
     configurable: true,
-    get(this: HTMLElement) { return this.classList.contains('log-viewport') ? VIEWPORT_PX : 0; },
+    get(this: HTMLElement) {
+      return this.classList.contains('log-viewport') ? VIEWPORT_PX : 0;
+    },
   });
   Object.defineProperty(HTMLElement.prototype, 'scrollHeight', {
     configurable: true,
@@ -35,7 +37,16 @@ afterAll(() => {
 let nextId = 0;
 function entry(partial: Partial<LogEntry> = {}): LogEntry {
   const id = ++nextId;
-  return { id, receivedAt: Date.UTC(2025, 0, 1, 12, 0, 0, id % 1000), type: 'message', channel: 'events', from: 'alice', seq: id, data: { n: id }, ...partial };
+  return {
+    id,
+    receivedAt: Date.UTC(2025, 0, 1, 12, 0, 0, id % 1000),
+    type: 'message',
+    channel: 'events',
+    from: 'alice',
+    seq: id,
+    data: { n: id },
+    ...partial,
+  };
 }
 const many = (count: number, partial: Partial<LogEntry> = {}) => Array.from({ length: count }, () => entry(partial));
 
@@ -49,7 +60,8 @@ function scrolled(el: HTMLElement, toPx?: number) {
     fireEvent.scroll(el);
   });
 }
-const select = (name: string, value: string) => fireEvent.change(screen.getByRole('combobox', { name }), { target: { value } });
+const select = (name: string, value: string) =>
+  fireEvent.change(screen.getByRole('combobox', { name }), { target: { value } });
 
 beforeEach(() => messageLogStore.setState({ entries: [], paused: false, missedWhilePaused: 0 }));
 afterEach(cleanup);
@@ -70,7 +82,11 @@ describe('MessageLog', () => {
 
   it('filters by channel and by type', () => {
     messageLogStore.setState({
-      entries: [...many(3, { channel: 'telemetry' }), ...many(2, { channel: 'tasks', type: 'broadcast', from: undefined }), entry({ channel: 'tasks', type: 'gap', data: 'messages were missed' })],
+      entries: [
+        ...many(3, { channel: 'telemetry' }),
+        ...many(2, { channel: 'tasks', type: 'broadcast', from: undefined }),
+        entry({ channel: 'tasks', type: 'gap', data: 'messages were missed' }),
+      ],
     });
     render(<MessageLog />);
     expect(rows()).toHaveLength(6);

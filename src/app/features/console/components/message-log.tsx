@@ -17,7 +17,11 @@ const ALL = 'all';
 const TYPES = [ALL, FrameType.Message, FrameType.Broadcast, 'gap'] as const;
 
 export function MessageLog() {
-  const { entries, paused, missed } = useMessageLog((s) => ({ entries: s.entries, paused: s.paused, missed: s.missedWhilePaused }));
+  const { entries, paused, missed } = useMessageLog((s) => ({
+    entries: s.entries,
+    paused: s.paused,
+    missed: s.missedWhilePaused,
+  }));
   const [channel, setChannel] = useState<string>(ALL);
   const [type, setType] = useState<string>(ALL);
   const channels = useMemo(() => logChannels(entries), [entries]);
@@ -25,7 +29,11 @@ export function MessageLog() {
   const count = rows.length === entries.length ? `${entries.length}` : `${rows.length} of ${entries.length}`;
   return (
     <Panel
-      title={<>Message log <span className="muted">({count})</span></>}
+      title={
+        <>
+          Message log <span className="muted">({count})</span>
+        </>
+      }
       label="Message log"
       actions={<LogActions paused={paused} missed={missed} hasEntries={entries.length > 0} />}
     >
@@ -33,14 +41,24 @@ export function MessageLog() {
         <select aria-label="Filter log by channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
           <option value={ALL}>All channels</option>
           {/* Keep the chosen channel listed after a Clear, so the select still shows it. */}
-          {withSelected(channels, channel).map((name) => <option key={name} value={name}>{name}</option>)}
+          {withSelected(channels, channel).map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
         </select>
         <select aria-label="Filter log by type" value={type} onChange={(e) => setType(e.target.value)}>
-          {TYPES.map((name) => <option key={name} value={name}>{name}</option>)}
+          {TYPES.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
         </select>
       </div>
       {rows.length === 0 ? (
-        <EmptyState>{entries.length === 0 ? (paused ? 'Paused.' : 'No messages yet.') : 'No messages match the filters.'}</EmptyState>
+        <EmptyState>
+          {entries.length === 0 ? (paused ? 'Paused.' : 'No messages yet.') : 'No messages match the filters.'}
+        </EmptyState>
       ) : (
         <LogViewport rows={rows} />
       )}
@@ -54,9 +72,17 @@ function LogActions({ paused, missed, hasEntries }: { paused: boolean; missed: n
   const clear = () => messageLogStore.setState({ entries: [], missedWhilePaused: 0 });
   return (
     <>
-      {paused && <span className="muted" aria-live="polite">{missed} new while paused</span>}
-      <button type="button" className="btn small" onClick={toggle} aria-pressed={paused}>{paused ? 'Resume' : 'Pause'}</button>
-      <button type="button" className="btn small" onClick={clear} disabled={!hasEntries}>Clear</button>
+      {paused && (
+        <span className="muted" aria-live="polite">
+          {missed} new while paused
+        </span>
+      )}
+      <button type="button" className="btn small" onClick={toggle} aria-pressed={paused}>
+        {paused ? 'Resume' : 'Pause'}
+      </button>
+      <button type="button" className="btn small" onClick={clear} disabled={!hasEntries}>
+        Clear
+      </button>
     </>
   );
 }

@@ -137,7 +137,10 @@ describe('PublishConsole history', () => {
     type(payloadBox(), '{"n":2}');
     await sendNow();
     const ack = { ok: true, seq: 7 };
-    expect(storedHistory().map((e) => [e.payload, e.outcome])).toEqual([['{"n":2}', ack], ['{"n":1}', ack]]);
+    expect(storedHistory().map((e) => [e.payload, e.outcome])).toEqual([
+      ['{"n":2}', ack],
+      ['{"n":1}', ack],
+    ]);
 
     first.unmount();
     render(<PublishConsole />);
@@ -162,7 +165,13 @@ describe('PublishConsole history', () => {
   });
 
   it(`keeps at most ${MAX_HISTORY} entries and clears on request`, async () => {
-    const full = Array.from({ length: MAX_HISTORY }, (_, i) => ({ id: `old-${i}`, channel: 'events', payload: JSON.stringify({ i }), sentAtMs: 0, outcome: { ok: true, seq: 1 } }));
+    const full = Array.from({ length: MAX_HISTORY }, (_, i) => ({
+      id: `old-${i}`,
+      channel: 'events',
+      payload: JSON.stringify({ i }),
+      sentAtMs: 0,
+      outcome: { ok: true, seq: 1 },
+    }));
     localStorage.setItem(HISTORY_KEY, JSON.stringify(full));
     render(<PublishConsole />);
     type(payloadBox(), '{"newest":true}');

@@ -23,19 +23,30 @@ export function PublishConsole() {
         <div className="console-row" role="group" aria-label="Templates">
           <span className="muted">Templates</span>
           {TEMPLATES.map((name) => (
-            <button key={name} type="button" className="btn small" onClick={() => form.applyTemplate(name)}>{name}</button>
+            <button key={name} type="button" className="btn small" onClick={() => form.applyTemplate(name)}>
+              {name}
+            </button>
           ))}
         </div>
         <ChannelField form={form} />
         <PayloadField form={form} />
         <div className="console-row">
-          <button type="button" className="btn primary" disabled={!form.canSend} onClick={() => void form.send()}>Send</button>
-          <button type="button" className="btn" disabled={!form.parsed.ok} onClick={form.prettifyPayload}>Prettify</button>
+          <button type="button" className="btn primary" disabled={!form.canSend} onClick={() => void form.send()}>
+            Send
+          </button>
+          <button type="button" className="btn" disabled={!form.parsed.ok} onClick={form.prettifyPayload}>
+            Prettify
+          </button>
           <CopyWscatButton channel={form.channel} parsed={form.parsed} disabled={!form.canSend} />
           <span className="muted console-hint">Ctrl/⌘+Enter sends</span>
         </div>
         <p role="status" className={form.latest?.ok === false ? 'console-result error-text' : 'console-result'}>
-          {form.latest ? <><span className="muted">Last send: </span><span className="mono">{form.latest.text}</span></> : null}
+          {form.latest ? (
+            <>
+              <span className="muted">Last send: </span>
+              <span className="mono">{form.latest.text}</span>
+            </>
+          ) : null}
         </p>
       </div>
       <PublishHistoryList entries={history.entries} onPick={form.restore} onClear={history.clear} />
@@ -65,9 +76,15 @@ function ChannelField({ form }: { form: PublishForm }) {
         spellCheck={false}
       />
       <datalist id={`${id}-options`}>
-        {suggestions.map((name) => <option key={name} value={name} />)}
+        {suggestions.map((name) => (
+          <option key={name} value={name} />
+        ))}
       </datalist>
-      {error && <p id={`${id}-error`} className="error-text console-error">{error}</p>}
+      {error && (
+        <p id={`${id}-error`} className="error-text console-error">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
@@ -94,7 +111,11 @@ function PayloadField({ form }: { form: PublishForm }) {
         spellCheck={false}
       />
       {/* Described, not role="alert": an alert would interrupt a screen reader on every keystroke. */}
-      {error && <p id={`${id}-error`} className="error-text console-error">{error}</p>}
+      {error && (
+        <p id={`${id}-error`} className="error-text console-error">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

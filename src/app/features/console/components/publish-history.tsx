@@ -19,21 +19,35 @@ export function PublishHistoryList({ entries, onPick, onClear }: Props) {
   return (
     <div className="panel-body console-history">
       <div className="console-row">
-        <h3 className="console-subheading">History <span className="muted">({entries.length})</span></h3>
-        <button type="button" className="btn small" disabled={entries.length === 0} onClick={onClear}>Clear history</button>
+        <h3 className="console-subheading">
+          History <span className="muted">({entries.length})</span>
+        </h3>
+        <button type="button" className="btn small" disabled={entries.length === 0} onClick={onClear}>
+          Clear history
+        </button>
       </div>
       {entries.length === 0 ? (
         <p className="muted">Messages you send appear here.</p>
       ) : (
         <ul className="console-history-list" aria-label="Sent messages">
-          {entries.map((entry) => <HistoryItem key={entry.id} entry={entry} nowMs={nowMs} onPick={onPick} />)}
+          {entries.map((entry) => (
+            <HistoryItem key={entry.id} entry={entry} nowMs={nowMs} onPick={onPick} />
+          ))}
         </ul>
       )}
     </div>
   );
 }
 
-function HistoryItem({ entry, nowMs, onPick }: { entry: HistoryEntry; nowMs: number; onPick(entry: HistoryEntry): void }) {
+function HistoryItem({
+  entry,
+  nowMs,
+  onPick,
+}: {
+  entry: HistoryEntry;
+  nowMs: number;
+  onPick(entry: HistoryEntry): void;
+}) {
   const payloadId = useId();
   const outcome = describeOutcome(entry.outcome);
   // A short name, the payload as description: a name holding the payload would also match
@@ -41,13 +55,21 @@ function HistoryItem({ entry, nowMs, onPick }: { entry: HistoryEntry; nowMs: num
   const name = `Reuse ${entry.channel} message sent ${relativeTime(entry.sentAtMs, nowMs)}, ${outcome}`;
   return (
     <li>
-      <button type="button" className="console-history-item" onClick={() => onPick(entry)} aria-label={name} aria-describedby={payloadId}>
+      <button
+        type="button"
+        className="console-history-item"
+        onClick={() => onPick(entry)}
+        aria-label={name}
+        aria-describedby={payloadId}
+      >
         <span className="console-history-meta" aria-hidden="true">
           <strong>{entry.channel}</strong>
           <RelativeTime timeMs={entry.sentAtMs} nowMs={nowMs} />
           <span className={entry.outcome?.ok === false ? 'error-text mono' : 'muted mono'}>{outcome}</span>
         </span>
-        <span id={payloadId} className="mono console-ellipsis">{entry.payload.slice(0, PREVIEW_MAX_CHARS)}</span>
+        <span id={payloadId} className="mono console-ellipsis">
+          {entry.payload.slice(0, PREVIEW_MAX_CHARS)}
+        </span>
       </button>
     </li>
   );

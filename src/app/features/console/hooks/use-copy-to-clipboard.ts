@@ -4,7 +4,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 /** How long "copied" stays visible. */
 const CONFIRMATION_MS = 2000;
 
-export type CopyState = { readonly kind: 'idle' } | { readonly kind: 'copied' } | { readonly kind: 'failed'; readonly text: string };
+export type CopyState =
+  { readonly kind: 'idle' } | { readonly kind: 'copied' } | { readonly kind: 'failed'; readonly text: string };
 
 export function useCopyToClipboard(): { state: CopyState; copy(text: string): void } {
   const [state, setState] = useState<CopyState>({ kind: 'idle' });

@@ -7,7 +7,15 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { Channel } from '../../../../protocol/index.js';
 import { publish } from '../../../lib/nexus';
 import type { HistoryEntry } from '../utils/history';
-import { channelProblem, describeResult, parsePayload, PENDING_TEXT, prettify, toOutcome, type ParsedPayload } from '../utils/payload';
+import {
+  channelProblem,
+  describeResult,
+  parsePayload,
+  PENDING_TEXT,
+  prettify,
+  toOutcome,
+  type ParsedPayload,
+} from '../utils/payload';
 import { cancelTaskTemplate, executeTaskTemplate, freshTaskId, taskIdOf, type Template } from '../utils/templates';
 import type { PublishHistory } from './use-publish-history';
 
@@ -52,13 +60,30 @@ export function usePublishForm(history: PublishHistory): PublishForm {
     setPayload(template.payload);
   }, []);
   const applyTemplate = useCallback(
-    (name: TemplateName) => fill(name === 'execute_task' ? executeTaskTemplate(freshTaskId()) : cancelTaskTemplate(lastTaskId)),
+    (name: TemplateName) =>
+      fill(name === 'execute_task' ? executeTaskTemplate(freshTaskId()) : cancelTaskTemplate(lastTaskId)),
     [fill, lastTaskId],
   );
-  const restore = useCallback((entry: HistoryEntry) => fill({ channel: entry.channel, payload: prettify(entry.payload) }), [fill]);
+  const restore = useCallback(
+    (entry: HistoryEntry) => fill({ channel: entry.channel, payload: prettify(entry.payload) }),
+    [fill],
+  );
   const prettifyPayload = useCallback(() => setPayload(prettify), []);
 
-  return { channel, payload, parsed, channelError, canSend, latest, setChannel, setPayload, prettifyPayload, applyTemplate, restore, send };
+  return {
+    channel,
+    payload,
+    parsed,
+    channelError,
+    canSend,
+    latest,
+    setChannel,
+    setPayload,
+    prettifyPayload,
+    applyTemplate,
+    restore,
+    send,
+  };
 }
 
 interface SendDeps {

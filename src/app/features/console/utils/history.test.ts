@@ -5,7 +5,9 @@ import { HISTORY_KEY, loadHistory, MAX_HISTORY, prependEntry, saveHistory, type 
 function memoryStorage(quotaChars = Infinity): Storage {
   const data = new Map<string, string>();
   return {
-    get length() { return data.size; },
+    get length() {
+      return data.size;
+    },
     clear: () => data.clear(),
     getItem: (key) => data.get(key) ?? null,
     key: (index) => [...data.keys()][index] ?? null,
@@ -17,7 +19,13 @@ function memoryStorage(quotaChars = Infinity): Storage {
   };
 }
 
-const entry = (i: number, payload = `{"i":${i}}`): HistoryEntry => ({ id: `e${i}`, channel: 'events', payload, sentAtMs: i, outcome: { ok: true, seq: i } });
+const entry = (i: number, payload = `{"i":${i}}`): HistoryEntry => ({
+  id: `e${i}`,
+  channel: 'events',
+  payload,
+  sentAtMs: i,
+  outcome: { ok: true, seq: i },
+});
 
 describe('publish history storage', () => {
   it('round-trips entries', () => {
@@ -28,7 +36,12 @@ describe('publish history storage', () => {
 
   it('reads garbage as an empty history', () => {
     const storage = memoryStorage();
-    for (const raw of ['not json', '{"a":1}', '[{"id":1}]', '[{"id":"a","channel":"c","payload":"1","sentAtMs":1,"outcome":{"ok":"yes"}}]']) {
+    for (const raw of [
+      'not json',
+      '{"a":1}',
+      '[{"id":1}]',
+      '[{"id":"a","channel":"c","payload":"1","sentAtMs":1,"outcome":{"ok":"yes"}}]',
+    ]) {
       storage.setItem(HISTORY_KEY, raw);
       expect(loadHistory(storage)).toEqual([]);
     }

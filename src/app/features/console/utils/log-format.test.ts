@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../store/message-log-store';
 import { formatClock, logChannels, PREVIEW_MAX_CHARS, previewOf } from './log-format';
 
-const entry = (data: unknown, partial: Partial<LogEntry> = {}): LogEntry => ({ id: 1, receivedAt: 0, type: 'message', channel: 'events', data, ...partial });
+const entry = (data: unknown, partial: Partial<LogEntry> = {}): LogEntry => ({
+  id: 1,
+  receivedAt: 0,
+  type: 'message',
+  channel: 'events',
+  data,
+  ...partial,
+});
 
 describe('log formatting', () => {
   it('formats local time as HH:MM:SS.mmm', () => {
@@ -28,6 +35,8 @@ describe('log formatting', () => {
   });
 
   it('lists the distinct channels, sorted', () => {
-    expect(logChannels([entry(1, { channel: 'tasks' }), entry(2, { channel: 'events' }), entry(3, { channel: 'tasks' })])).toEqual(['events', 'tasks']);
+    expect(
+      logChannels([entry(1, { channel: 'tasks' }), entry(2, { channel: 'events' }), entry(3, { channel: 'tasks' })]),
+    ).toEqual(['events', 'tasks']);
   });
 });

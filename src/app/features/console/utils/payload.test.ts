@@ -34,7 +34,9 @@ describe('prettify', () => {
 describe('describeResult', () => {
   it('names the ack seq or the error code and message', () => {
     expect(describeResult({ ok: true, seq: 12, channel: 'events' })).toBe('ack seq 12');
-    expect(describeResult({ ok: false, code: 'rate_limited', message: 'slow down' })).toBe('error rate_limited: slow down');
+    expect(describeResult({ ok: false, code: 'rate_limited', message: 'slow down' })).toBe(
+      'error rate_limited: slow down',
+    );
   });
 });
 

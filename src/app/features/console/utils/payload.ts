@@ -9,7 +9,8 @@ import type { SendOutcome } from './history';
 /** Shown while a send waits for its ack (the client may be holding it in its offline queue). */
 export const PENDING_TEXT = 'sending…';
 
-export type ParsedPayload = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+export type ParsedPayload =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 
 /** Parses the payload textbox; an empty box is invalid too (the protocol needs a payload). */
 export function parsePayload(text: string): ParsedPayload {

@@ -14,12 +14,20 @@ describe('templates', () => {
   it('execute_task targets commands with the given id', () => {
     const template = executeTaskTemplate('task_x');
     expect(template.channel).toBe('commands');
-    expect(JSON.parse(template.payload)).toEqual({ command: 'execute_task', task_id: 'task_x', agent_id: 'agent_001', params: {} });
+    expect(JSON.parse(template.payload)).toEqual({
+      command: 'execute_task',
+      task_id: 'task_x',
+      agent_id: 'agent_001',
+      params: {},
+    });
   });
 
   it('cancel_task uses the given id or a placeholder', () => {
     expect(JSON.parse(cancelTaskTemplate('task_y').payload)).toEqual({ command: 'cancel_task', task_id: 'task_y' });
-    expect(JSON.parse(cancelTaskTemplate(undefined).payload)).toEqual({ command: 'cancel_task', task_id: TASK_ID_PLACEHOLDER });
+    expect(JSON.parse(cancelTaskTemplate(undefined).payload)).toEqual({
+      command: 'cancel_task',
+      task_id: TASK_ID_PLACEHOLDER,
+    });
   });
 });
 

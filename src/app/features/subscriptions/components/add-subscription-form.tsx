@@ -35,7 +35,11 @@ export function AddSubscriptionForm() {
         autoComplete="off"
         spellCheck={false}
       />
-      {channelError && <p id={`${id}-channel-error`} className="error-text subs-error">{channelError}</p>}
+      {channelError && (
+        <p id={`${id}-channel-error`} className="error-text subs-error">
+          {channelError}
+        </p>
+      )}
       <label htmlFor={`${id}-filters`}>Filters (JSON)</label>
       <textarea
         id={`${id}-filters`}
@@ -46,8 +50,16 @@ export function AddSubscriptionForm() {
         {...invalidity(filtersError, `${id}-filters-error`)}
         spellCheck={false}
       />
-      {filtersError && <p id={`${id}-filters-error`} className="error-text subs-error">{filtersError}</p>}
-      <div><button type="submit" className="btn primary" disabled={!canAdd}>Add</button></div>
+      {filtersError && (
+        <p id={`${id}-filters-error`} className="error-text subs-error">
+          {filtersError}
+        </p>
+      )}
+      <div>
+        <button type="submit" className="btn primary" disabled={!canAdd}>
+          Add
+        </button>
+      </div>
     </form>
   );
 }

@@ -24,11 +24,17 @@ describe('SubscriptionsPanel list', () => {
         { channel: 'telemetry', filters: undefined, status: 'active' },
         { channel: 'tasks', filters: undefined, status: 'pending' },
         { channel: 'tasks', filters: { agent_id: ['agent_001', 'agent_002'] }, status: 'active' },
-        { channel: 'secret', filters: undefined, status: 'error', error: 'forbidden: viewers cannot subscribe to secret' },
+        {
+          channel: 'secret',
+          filters: undefined,
+          status: 'error',
+          error: 'forbidden: viewers cannot subscribe to secret',
+        },
       ],
     });
     render(<SubscriptionsPanel />);
-    const rowOf = (channel: string) => screen.getByRole('button', { name: `Remove subscription ${channel}` }).closest('tr') as HTMLElement;
+    const rowOf = (channel: string) =>
+      screen.getByRole('button', { name: `Remove subscription ${channel}` }).closest('tr') as HTMLElement;
 
     expect(within(rowOf('telemetry')).getByText('all messages')).toBeTruthy();
     expect(within(rowOf('telemetry')).getByText('active')).toBeTruthy();
@@ -43,7 +49,9 @@ describe('SubscriptionsPanel list', () => {
     subscriptionsStore.setState({ subscriptions: [{ channel: 'events', filters: undefined, status: 'pending' }] });
     render(<SubscriptionsPanel />);
     expect(screen.getByText('pending')).toBeTruthy();
-    act(() => subscriptionsStore.setState({ subscriptions: [{ channel: 'events', filters: undefined, status: 'active' }] }));
+    act(() =>
+      subscriptionsStore.setState({ subscriptions: [{ channel: 'events', filters: undefined, status: 'active' }] }),
+    );
     expect(screen.getByText('active')).toBeTruthy();
   });
 });
@@ -67,7 +75,9 @@ describe('SubscriptionsPanel add form', () => {
       expect(addButton().disabled).toBe(true);
       expect(filtersBox().getAttribute('aria-invalid')).toBe('true');
       const describedBy = filtersBox().getAttribute('aria-describedby') ?? '';
-      expect(document.getElementById(describedBy)?.textContent).toMatch(/^(Invalid JSON|Invalid filters|Filters must be)/);
+      expect(document.getElementById(describedBy)?.textContent).toMatch(
+        /^(Invalid JSON|Invalid filters|Filters must be)/,
+      );
     }
     type(filtersBox(), '{"status":["running","queued"],"progress":100}');
     expect(addButton().disabled).toBe(false);
@@ -79,7 +89,9 @@ describe('SubscriptionsPanel add form', () => {
     type(channelBox(), 'events');
     type(filtersBox(), '{"level":"warn"}');
     fireEvent.click(addButton());
-    expect(subscriptionsStore.getState().subscriptions).toEqual([{ channel: 'events', filters: { level: 'warn' }, status: 'pending' }]);
+    expect(subscriptionsStore.getState().subscriptions).toEqual([
+      { channel: 'events', filters: { level: 'warn' }, status: 'pending' },
+    ]);
     expect(screen.getByText('{"level":"warn"}')).toBeTruthy();
     expect(channelBox().value).toBe('');
   });

@@ -15,16 +15,31 @@ export function SubscriptionsPanel() {
   const subscriptions = useSubscriptions();
   const byChannel = useMemo(() => groupByChannel(subscriptions), [subscriptions]);
   return (
-    <Panel title={<>Subscriptions <span className="muted">({subscriptions.length})</span></>} label="Subscriptions">
+    <Panel
+      title={
+        <>
+          Subscriptions <span className="muted">({subscriptions.length})</span>
+        </>
+      }
+      label="Subscriptions"
+    >
       {byChannel.size === 0 ? (
         <EmptyState>Not subscribed to any channel.</EmptyState>
       ) : (
         <table>
           <thead>
-            <tr><th scope="col">Channel</th><th scope="col">Filters · status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr>
+            <tr>
+              <th scope="col">Channel</th>
+              <th scope="col">Filters · status</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
           </thead>
           <tbody>
-            {[...byChannel].map(([channel, entries]) => <ChannelRow key={channel} channel={channel} entries={entries} />)}
+            {[...byChannel].map(([channel, entries]) => (
+              <ChannelRow key={channel} channel={channel} entries={entries} />
+            ))}
           </tbody>
         </table>
       )}
@@ -43,13 +58,22 @@ function ChannelRow({ channel, entries }: { channel: string; entries: readonly S
         {entries.map((entry) => (
           <div key={describeFilters(entry.filters)} className="subs-filters">
             <span className="mono">{describeFilters(entry.filters)}</span>
-            <span className="badge" data-subscription-status={entry.status}>{entry.status}</span>
+            <span className="badge" data-subscription-status={entry.status}>
+              {entry.status}
+            </span>
             {entry.status === 'error' && entry.error && <span className="error-text">{entry.error}</span>}
           </div>
         ))}
       </td>
       <td className="subs-actions">
-        <button type="button" className="btn small" aria-label={`Remove subscription ${channel}`} onClick={() => removeSubscription(channel)}>Remove</button>
+        <button
+          type="button"
+          className="btn small"
+          aria-label={`Remove subscription ${channel}`}
+          onClick={() => removeSubscription(channel)}
+        >
+          Remove
+        </button>
       </td>
     </tr>
   );

@@ -8,7 +8,10 @@ describe('parseFilters', () => {
   });
 
   it('accepts scalars and arrays of scalars', () => {
-    expect(parseFilters('{"agent_id":["a","b"],"ok":true,"n":2}')).toEqual({ ok: true, filters: { agent_id: ['a', 'b'], ok: true, n: 2 } });
+    expect(parseFilters('{"agent_id":["a","b"],"ok":true,"n":2}')).toEqual({
+      ok: true,
+      filters: { agent_id: ['a', 'b'], ok: true, n: 2 },
+    });
   });
 
   it.each([

@@ -2,8 +2,7 @@
 import { filtersSchema, type Filters } from '../../../../protocol/index.js';
 
 export type ParsedFilters =
-  | { readonly ok: true; readonly filters: Filters | undefined }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly filters: Filters | undefined } | { readonly ok: false; readonly error: string };
 
 /** Blank or `{}` means "all messages" (undefined); anything else must satisfy filtersSchema. */
 export function parseFilters(text: string): ParsedFilters {

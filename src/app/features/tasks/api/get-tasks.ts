@@ -15,7 +15,8 @@ export function tasksQueryOptions() {
   return queryOptions({
     queryKey: TASKS_QUERY_KEY,
     // Live updates may land in the cache while the GET is in flight: keep the newer of each.
-    queryFn: async ({ client, signal }) => reconcileTasks(client.getQueryData<Task[]>(TASKS_QUERY_KEY), await getTasks(signal)),
+    queryFn: async ({ client, signal }) =>
+      reconcileTasks(client.getQueryData<Task[]>(TASKS_QUERY_KEY), await getTasks(signal)),
   });
 }
 

@@ -5,7 +5,16 @@ import { MAX_TASKS, parseTaskUpdate, patchTasks, reconcileTasks } from './patch-
 const NOW_MS = Date.parse('2030-01-01T00:00:10.000Z');
 
 function task(id: string, createdAt: string, extra: Partial<Task> = {}): Task {
-  return { task_id: id, status: 'running', progress: 10, agent_id: 'agent_001', command: 'execute_task', created_at: createdAt, updated_at: createdAt, ...extra };
+  return {
+    task_id: id,
+    status: 'running',
+    progress: 10,
+    agent_id: 'agent_001',
+    command: 'execute_task',
+    created_at: createdAt,
+    updated_at: createdAt,
+    ...extra,
+  };
 }
 
 function update(id: string, extra: Partial<TaskUpdate> = {}): TaskUpdate {
@@ -14,10 +23,19 @@ function update(id: string, extra: Partial<TaskUpdate> = {}): TaskUpdate {
 
 describe('patchTasks', () => {
   it('inserts a new task with created_at = updated_at', () => {
-    const [created] = patchTasks(undefined, [update('t1', { status: 'queued', progress: 0, updated_at: '2030-01-01T00:00:05.000Z' })], NOW_MS);
+    const [created] = patchTasks(
+      undefined,
+      [update('t1', { status: 'queued', progress: 0, updated_at: '2030-01-01T00:00:05.000Z' })],
+      NOW_MS,
+    );
     expect(created).toEqual({
-      task_id: 't1', status: 'queued', progress: 0, agent_id: null, command: 'execute_task',
-      created_at: '2030-01-01T00:00:05.000Z', updated_at: '2030-01-01T00:00:05.000Z',
+      task_id: 't1',
+      status: 'queued',
+      progress: 0,
+      agent_id: null,
+      command: 'execute_task',
+      created_at: '2030-01-01T00:00:05.000Z',
+      updated_at: '2030-01-01T00:00:05.000Z',
     });
   });
 
@@ -28,25 +46,55 @@ describe('patchTasks', () => {
   });
 
   it('updates an existing task in place, keeping created_at, agent, command and params', () => {
-    const current = [task('t1', '2030-01-01T00:00:01.000Z', { params: { n: 1 }, agent_id: 'agent_007', command: 'execute_task' })];
-    const [patched] = patchTasks(current, [update('t1', { progress: 80, updated_at: '2030-01-01T00:00:09.000Z' })], NOW_MS);
-    expect(patched).toMatchObject({ task_id: 't1', progress: 80, agent_id: 'agent_007', params: { n: 1 }, created_at: '2030-01-01T00:00:01.000Z', updated_at: '2030-01-01T00:00:09.000Z' });
+    const current = [
+      task('t1', '2030-01-01T00:00:01.000Z', { params: { n: 1 }, agent_id: 'agent_007', command: 'execute_task' }),
+    ];
+    const [patched] = patchTasks(
+      current,
+      [update('t1', { progress: 80, updated_at: '2030-01-01T00:00:09.000Z' })],
+      NOW_MS,
+    );
+    expect(patched).toMatchObject({
+      task_id: 't1',
+      progress: 80,
+      agent_id: 'agent_007',
+      params: { n: 1 },
+      created_at: '2030-01-01T00:00:01.000Z',
+      updated_at: '2030-01-01T00:00:09.000Z',
+    });
   });
 
   it('applies a batch in arrival order, the last update of a task winning', () => {
-    const result = patchTasks([], [update('t1', { progress: 10 }), update('t1', { progress: 20 }), update('t1', { status: 'failed', progress: 20, error: 'boom' })], NOW_MS);
+    const result = patchTasks(
+      [],
+      [
+        update('t1', { progress: 10 }),
+        update('t1', { progress: 20 }),
+        update('t1', { status: 'failed', progress: 20, error: 'boom' }),
+      ],
+      NOW_MS,
+    );
     expect(result).toHaveLength(1);
     expect(result[0]).toMatchObject({ status: 'failed', progress: 20, error: 'boom' });
   });
 
   it('keeps the list newest first by created_at', () => {
     const current = [task('b', '2030-01-01T00:00:02.000Z'), task('a', '2030-01-01T00:00:01.000Z')];
-    const result = patchTasks(current, [update('c', { updated_at: '2030-01-01T00:00:03.000Z' }), update('a', { updated_at: '2030-01-01T00:00:09.000Z' })], NOW_MS);
+    const result = patchTasks(
+      current,
+      [
+        update('c', { updated_at: '2030-01-01T00:00:03.000Z' }),
+        update('a', { updated_at: '2030-01-01T00:00:09.000Z' }),
+      ],
+      NOW_MS,
+    );
     expect(result.map((t) => t.task_id)).toEqual(['c', 'b', 'a']);
   });
 
   it(`caps the list at ${MAX_TASKS}, dropping the oldest`, () => {
-    const current = Array.from({ length: MAX_TASKS }, (_, i) => task(`old-${i}`, new Date(Date.parse('2030-01-01T00:00:00.000Z') - i * 1000).toISOString()));
+    const current = Array.from({ length: MAX_TASKS }, (_, i) =>
+      task(`old-${i}`, new Date(Date.parse('2030-01-01T00:00:00.000Z') - i * 1000).toISOString()),
+    );
     const result = patchTasks(current, [update('new', { updated_at: '2030-01-01T00:00:05.000Z' })], NOW_MS);
     expect(result).toHaveLength(MAX_TASKS);
     expect(result[0]?.task_id).toBe('new');
@@ -65,7 +113,11 @@ describe('patchTasks', () => {
       task('done', '2030-01-01T00:00:03.000Z', { status: 'cancelled' }),
       task('run', '2030-01-01T00:00:02.000Z', { status: 'running', progress: 60 }),
     ];
-    const updates = [update('done', { progress: 70 }), update('run', { status: 'queued', progress: 0 }), update('run', { progress: 40 })];
+    const updates = [
+      update('done', { progress: 70 }),
+      update('run', { status: 'queued', progress: 0 }),
+      update('run', { progress: 40 }),
+    ];
     expect(patchTasks(current, updates, NOW_MS)).toBe(current);
   });
 
@@ -77,7 +129,11 @@ describe('patchTasks', () => {
 
 describe('parseTaskUpdate', () => {
   it('accepts a valid update and strips unknown fields', () => {
-    expect(parseTaskUpdate({ task_id: 't1', status: 'running', progress: 5, extra: true })).toEqual({ task_id: 't1', status: 'running', progress: 5 });
+    expect(parseTaskUpdate({ task_id: 't1', status: 'running', progress: 5, extra: true })).toEqual({
+      task_id: 't1',
+      status: 'running',
+      progress: 5,
+    });
   });
 
   it('rejects payloads that are not task updates', () => {
@@ -95,7 +151,13 @@ describe('reconcileTasks', () => {
   });
 
   it('takes the fetched copy when it is as new or newer', () => {
-    const fetched = [task('t1', '2030-01-01T00:00:01.000Z', { status: 'succeeded', progress: 100, updated_at: '2030-01-01T00:00:09.000Z' })];
+    const fetched = [
+      task('t1', '2030-01-01T00:00:01.000Z', {
+        status: 'succeeded',
+        progress: 100,
+        updated_at: '2030-01-01T00:00:09.000Z',
+      }),
+    ];
     const cached = [task('t1', '2030-01-01T00:00:01.000Z', { progress: 90, updated_at: '2030-01-01T00:00:08.000Z' })];
     expect(reconcileTasks(cached, fetched)[0]?.status).toBe('succeeded');
   });

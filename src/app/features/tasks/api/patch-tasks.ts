@@ -3,7 +3,13 @@
  * `GET /api/tasks` served, and a fresh GET reconciled with updates that raced it. No React and
  * no I/O here, so the rules are tested on their own.
  */
-import { mergeTaskUpdate, taskTransitionProblem, taskUpdateSchema, type Task, type TaskUpdate } from '../../../../protocol/index.js';
+import {
+  mergeTaskUpdate,
+  taskTransitionProblem,
+  taskUpdateSchema,
+  type Task,
+  type TaskUpdate,
+} from '../../../../protocol/index.js';
 
 /** How many tasks the dashboard asks for and keeps. */
 export const MAX_TASKS = 500;
@@ -32,7 +38,11 @@ function newestFirst(tasks: Iterable<Task>): Task[] {
  * Upserts a batch of updates (in arrival order) by task id. A new task gets
  * `created_at = updated_at`. Returns `current` itself when nothing changed, so React skips a render.
  */
-export function patchTasks(current: readonly Task[] | undefined, updates: readonly TaskUpdate[], nowMs: number): Task[] {
+export function patchTasks(
+  current: readonly Task[] | undefined,
+  updates: readonly TaskUpdate[],
+  nowMs: number,
+): Task[] {
   const byId = new Map((current ?? []).map((task) => [task.task_id, task]));
   const nowIso = new Date(nowMs).toISOString();
   let changed = false;

@@ -28,9 +28,34 @@ const NOW = new Date();
 const iso = (agoMs: number) => new Date(NOW.getTime() - agoMs).toISOString();
 
 const TASKS: Task[] = [
-  { task_id: 'task_3', status: 'failed', progress: 40, agent_id: 'agent_002', command: 'execute_task', created_at: iso(1000), updated_at: iso(500), error: 'disk full' },
-  { task_id: 'task_2', status: 'running', progress: 65, agent_id: 'agent_001', command: 'execute_task', created_at: iso(2000), updated_at: iso(1000) },
-  { task_id: 'task_1', status: 'queued', progress: 0, agent_id: null, command: 'execute_task', created_at: iso(3000), updated_at: iso(3000) },
+  {
+    task_id: 'task_3',
+    status: 'failed',
+    progress: 40,
+    agent_id: 'agent_002',
+    command: 'execute_task',
+    created_at: iso(1000),
+    updated_at: iso(500),
+    error: 'disk full',
+  },
+  {
+    task_id: 'task_2',
+    status: 'running',
+    progress: 65,
+    agent_id: 'agent_001',
+    command: 'execute_task',
+    created_at: iso(2000),
+    updated_at: iso(1000),
+  },
+  {
+    task_id: 'task_1',
+    status: 'queued',
+    progress: 0,
+    agent_id: null,
+    command: 'execute_task',
+    created_at: iso(3000),
+    updated_at: iso(3000),
+  },
 ];
 
 function renderPanel(tasks?: Task[]) {
@@ -46,7 +71,10 @@ function renderPanel(tasks?: Task[]) {
   return client;
 }
 
-const bodyRows = () => within(screen.getByRole('table', { name: 'Tasks' })).getAllByRole('row').slice(1);
+const bodyRows = () =>
+  within(screen.getByRole('table', { name: 'Tasks' }))
+    .getAllByRole('row')
+    .slice(1);
 
 beforeEach(() => {
   listeners.clear();

@@ -18,7 +18,10 @@ export function TasksPanel() {
   useLiveTasks();
   const { data, error, refetch } = useTasks();
   const [filter, setFilter] = useState<StatusFilter>('all');
-  const visible = useMemo(() => (filter === 'all' ? data : data?.filter((task) => task.status === filter)), [data, filter]);
+  const visible = useMemo(
+    () => (filter === 'all' ? data : data?.filter((task) => task.status === filter)),
+    [data, filter],
+  );
   const retry = () => void refetch();
   const actions = (
     <>
@@ -36,14 +39,25 @@ export function TasksPanel() {
   );
 }
 
-function TasksBody({ all, visible, error, filter, onRetry }: {
+function TasksBody({
+  all,
+  visible,
+  error,
+  filter,
+  onRetry,
+}: {
   all: Task[] | undefined;
   visible: Task[] | undefined;
   error: Error | null;
   filter: StatusFilter;
   onRetry: () => void;
 }) {
-  if (!all) return error ? <LoadError what="tasks" message={error.message} onRetry={onRetry} /> : <EmptyState>Loading tasks…</EmptyState>;
+  if (!all)
+    return error ? (
+      <LoadError what="tasks" message={error.message} onRetry={onRetry} />
+    ) : (
+      <EmptyState>Loading tasks…</EmptyState>
+    );
   if (all.length === 0) return <EmptyState>No tasks yet. Send an execute_task from the publish console.</EmptyState>;
   if (!visible?.length) return <EmptyState>No {filter} tasks.</EmptyState>;
   return <TasksTable tasks={visible} labelledBy={HEADING_ID} />;
@@ -56,9 +70,17 @@ function countText(shown: number, total: number, filter: StatusFilter): string {
 
 function StatusSelect({ value, onChange }: { value: StatusFilter; onChange: (next: StatusFilter) => void }) {
   return (
-    <select aria-label="Filter by status" value={value} onChange={(event) => onChange(event.target.value as StatusFilter)}>
+    <select
+      aria-label="Filter by status"
+      value={value}
+      onChange={(event) => onChange(event.target.value as StatusFilter)}
+    >
       <option value="all">All</option>
-      {TASK_STATUSES.map((status) => <option key={status} value={status}>{status}</option>)}
+      {TASK_STATUSES.map((status) => (
+        <option key={status} value={status}>
+          {status}
+        </option>
+      ))}
     </select>
   );
 }

@@ -19,12 +19,16 @@ export function TasksTable({ tasks, labelledBy }: { tasks: readonly Task[]; labe
         <thead>
           <tr>
             {['Task', 'Agent', 'Status', 'Progress', 'Updated'].map((name) => (
-              <th key={name} scope="col" style={headStyle}>{name}</th>
+              <th key={name} scope="col" style={headStyle}>
+                {name}
+              </th>
             ))}
           </tr>
         </thead>
         <tbody>
-          {tasks.map((task) => <TaskRow key={task.task_id} task={task} nowMs={nowMs} />)}
+          {tasks.map((task) => (
+            <TaskRow key={task.task_id} task={task} nowMs={nowMs} />
+          ))}
         </tbody>
       </table>
     </div>
@@ -39,7 +43,9 @@ const TaskRow = memo(function TaskRow({ task, nowMs }: { task: Task; nowMs: numb
       <td className="mono">{task.task_id}</td>
       <td>{task.agent_id ?? <span className="muted">unassigned</span>}</td>
       <td>
-        <span className="badge" data-status={task.status}>{task.status}</span>
+        <span className="badge" data-status={task.status}>
+          {task.status}
+        </span>
         {task.status === TaskStatus.Failed && task.error && <div className="error-text">{task.error}</div>}
       </td>
       <td>
@@ -48,7 +54,9 @@ const TaskRow = memo(function TaskRow({ task, nowMs }: { task: Task; nowMs: numb
           <span style={percentStyle}>{percent}%</span>
         </div>
       </td>
-      <td className="muted"><UpdatedAt iso={task.updated_at} nowMs={nowMs} /></td>
+      <td className="muted">
+        <UpdatedAt iso={task.updated_at} nowMs={nowMs} />
+      </td>
     </tr>
   );
 });

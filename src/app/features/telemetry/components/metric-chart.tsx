@@ -51,7 +51,11 @@ function useChartData(metric: string, index: number): ChartData {
     };
     redrawNow();
     const offStore = telemetryStore.subscribe((s, prev) => {
-      const settingsChanged = s.windowMs !== prev.windowMs || s.hiddenAgents !== prev.hiddenAgents || s.pinnedAgents !== prev.pinnedAgents || s.agents !== prev.agents;
+      const settingsChanged =
+        s.windowMs !== prev.windowMs ||
+        s.hiddenAgents !== prev.hiddenAgents ||
+        s.pinnedAgents !== prev.pinnedAgents ||
+        s.agents !== prev.agents;
       if (settingsChanged || (s.paused !== prev.paused && !s.paused)) redrawNow();
       else if (s.version !== prev.version) scheduleRedraw();
     });
@@ -84,7 +88,8 @@ export function metricLabel(metric: string): string {
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const formatTime = (t: number) => timeFormat.format(t);
-const formatValue = (v: number) => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v * 10) / 10));
+const formatValue = (v: number) =>
+  Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v * 10) / 10);
 
 export const MetricChart = memo(function MetricChart({ metric, index }: { metric: string; index: number }) {
   const data = useChartData(metric, index);
@@ -93,7 +98,9 @@ export const MetricChart = memo(function MetricChart({ metric, index }: { metric
     <figure className="chart" aria-label={`${label} chart`}>
       <figcaption className="chart-title">
         <strong>{label}</strong>
-        <span className="muted">{data.fleet ? ` · fleet of ${data.agentCount} (min–max band, median) + top ${data.lines.length}` : ''}</span>
+        <span className="muted">
+          {data.fleet ? ` · fleet of ${data.agentCount} (min–max band, median) + top ${data.lines.length}` : ''}
+        </span>
       </figcaption>
       <div className="chart-canvas">
         {data.rows.length === 0 ? (
@@ -102,13 +109,62 @@ export const MetricChart = memo(function MetricChart({ metric, index }: { metric
           <ResponsiveContainer width="100%" height="100%">
             <ComposedChart data={data.rows} syncId="telemetry" margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" vertical={false} />
-              <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatTime} stroke="var(--muted)" fontSize={11} minTickGap={40} />
-              <YAxis width={44} stroke="var(--muted)" fontSize={11} tickFormatter={formatValue} domain={['auto', 'auto']} />
-              <Tooltip labelFormatter={(t) => formatTime(Number(t))} isAnimationActive={false} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', fontSize: 12 }} />
-              {data.fleet && <Area dataKey="band" name="fleet min–max" stroke="none" fill="var(--muted)" fillOpacity={0.18} isAnimationActive={false} type="linear" />}
-              {data.fleet && <Line dataKey="median" name="fleet median" stroke="var(--muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} type="linear" />}
+              <XAxis
+                dataKey="t"
+                type="number"
+                scale="time"
+                domain={['dataMin', 'dataMax']}
+                tickFormatter={formatTime}
+                stroke="var(--muted)"
+                fontSize={11}
+                minTickGap={40}
+              />
+              <YAxis
+                width={44}
+                stroke="var(--muted)"
+                fontSize={11}
+                tickFormatter={formatValue}
+                domain={['auto', 'auto']}
+              />
+              <Tooltip
+                labelFormatter={(t) => formatTime(Number(t))}
+                isAnimationActive={false}
+                contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', fontSize: 12 }}
+              />
+              {data.fleet && (
+                <Area
+                  dataKey="band"
+                  name="fleet min–max"
+                  stroke="none"
+                  fill="var(--muted)"
+                  fillOpacity={0.18}
+                  isAnimationActive={false}
+                  type="linear"
+                />
+              )}
+              {data.fleet && (
+                <Line
+                  dataKey="median"
+                  name="fleet median"
+                  stroke="var(--muted)"
+                  strokeDasharray="4 3"
+                  dot={false}
+                  isAnimationActive={false}
+                  type="linear"
+                />
+              )}
               {data.lines.map((line) => (
-                <Line key={line.agentId} dataKey={line.agentId} stroke={line.color} strokeWidth={1.5} dot={false} activeDot={false} isAnimationActive={false} type="linear" connectNulls />
+                <Line
+                  key={line.agentId}
+                  dataKey={line.agentId}
+                  stroke={line.color}
+                  strokeWidth={1.5}
+                  dot={false}
+                  activeDot={false}
+                  isAnimationActive={false}
+                  type="linear"
+                  connectNulls
+                />
               ))}
             </ComposedChart>
           </ResponsiveContainer>

@@ -11,16 +11,24 @@ const WINDOW_LABELS: Record<WindowMs, string> = { 60_000: '1 min', 300_000: '5 m
 const HIDDEN_METRICS = new Set(['ts', 'timestamp', 'seq']);
 
 export function TelemetryPanel() {
-  const { metrics, windowMs, paused } = useTelemetry((s) => ({ metrics: s.metrics, windowMs: s.windowMs, paused: s.paused }));
+  const { metrics, windowMs, paused } = useTelemetry((s) => ({
+    metrics: s.metrics,
+    windowMs: s.windowMs,
+    paused: s.paused,
+  }));
   const charted = metrics.filter((m) => !HIDDEN_METRICS.has(m));
   const actions = (
     <>
       <div className="seg" role="group" aria-label="Time window">
         {WINDOWS_MS.map((w) => (
-          <button key={w} aria-pressed={windowMs === w} onClick={() => telemetryStore.setState({ windowMs: w })}>{WINDOW_LABELS[w]}</button>
+          <button key={w} aria-pressed={windowMs === w} onClick={() => telemetryStore.setState({ windowMs: w })}>
+            {WINDOW_LABELS[w]}
+          </button>
         ))}
       </div>
-      <button className="btn small" aria-pressed={paused} onClick={() => telemetryStore.setState({ paused: !paused })}>{paused ? 'Resume' : 'Pause'}</button>
+      <button className="btn small" aria-pressed={paused} onClick={() => telemetryStore.setState({ paused: !paused })}>
+        {paused ? 'Resume' : 'Pause'}
+      </button>
     </>
   );
   return (
@@ -28,13 +36,21 @@ export function TelemetryPanel() {
       <div className="panel-body">
         <AgentToggles />
         {charted.length === 0 ? (
-          <EmptyState>No telemetry yet. Agents publish on the <code>telemetry</code> channel; metrics appear as they arrive.</EmptyState>
+          <EmptyState>
+            No telemetry yet. Agents publish on the <code>telemetry</code> channel; metrics appear as they arrive.
+          </EmptyState>
         ) : (
           <div className="charts">
-            {charted.map((metric, index) => <MetricChart key={metric} metric={metric} index={index} />)}
+            {charted.map((metric, index) => (
+              <MetricChart key={metric} metric={metric} index={index} />
+            ))}
           </div>
         )}
-        {paused && <p className="muted" role="note">Paused: data keeps arriving and is shown when you resume.</p>}
+        {paused && (
+          <p className="muted" role="note">
+            Paused: data keeps arriving and is shown when you resume.
+          </p>
+        )}
       </div>
     </Panel>
   );
@@ -42,18 +58,29 @@ export function TelemetryPanel() {
 
 /** Up to MAX_LINES agents: toggles hide a line. More: toggles pick the highlighted agents. */
 function AgentToggles() {
-  const { agents, hidden, pinned } = useTelemetry((s) => ({ agents: s.agents, hidden: s.hiddenAgents, pinned: s.pinnedAgents }));
+  const { agents, hidden, pinned } = useTelemetry((s) => ({
+    agents: s.agents,
+    hidden: s.hiddenAgents,
+    pinned: s.pinnedAgents,
+  }));
   if (agents.length === 0) return null;
   const fleet = agents.length > MAX_LINES;
   return (
     <div className="agent-toggles" role="group" aria-label={fleet ? 'Highlight agents' : 'Show agents'}>
-      <span className="muted">{fleet ? `${agents.length} agents · pick up to ${MAX_LINES} to highlight:` : 'Agents:'}</span>
+      <span className="muted">
+        {fleet ? `${agents.length} agents · pick up to ${MAX_LINES} to highlight:` : 'Agents:'}
+      </span>
       {agents.map((agentId) => {
         const pressed = fleet ? pinned.includes(agentId) : !hidden.includes(agentId);
         const toggle = () =>
           telemetryStore.setState((s) =>
             fleet
-              ? { pinnedAgents: s.pinnedAgents.includes(agentId) || s.pinnedAgents.length < MAX_LINES ? toggleIn(s.pinnedAgents, agentId) : s.pinnedAgents }
+              ? {
+                  pinnedAgents:
+                    s.pinnedAgents.includes(agentId) || s.pinnedAgents.length < MAX_LINES
+                      ? toggleIn(s.pinnedAgents, agentId)
+                      : s.pinnedAgents,
+                }
               : { hiddenAgents: toggleIn(s.hiddenAgents, agentId) },
           );
         return (
@@ -63,7 +90,11 @@ function AgentToggles() {
           </button>
         );
       })}
-      {fleet && pinned.length > 0 && <button className="btn small" onClick={() => telemetryStore.setState({ pinnedAgents: [] })}>Top values</button>}
+      {fleet && pinned.length > 0 && (
+        <button className="btn small" onClick={() => telemetryStore.setState({ pinnedAgents: [] })}>
+          Top values
+        </button>
+      )}
     </div>
   );
 }

@@ -7,7 +7,8 @@ const NOW = 1_000_000;
 function fleet(count: number): TelemetryBuffers {
   const buffers = new TelemetryBuffers();
   for (let a = 0; a < count; a++) {
-    for (let t = NOW - 60_000; t <= NOW; t += 1000) buffers.ingest(t, { agent_id: `agent_${a}`, cpu: a * 10 + (t % 3) });
+    for (let t = NOW - 60_000; t <= NOW; t += 1000)
+      buffers.ingest(t, { agent_id: `agent_${a}`, cpu: a * 10 + (t % 3) });
   }
   return buffers;
 }

@@ -51,7 +51,9 @@ export function buildChartData(input: ChartInput): ChartData {
   const visible = input.agents.filter((a) => !input.hidden.includes(a) && input.buffers.series(a, input.metric));
   const fleet = visible.length > MAX_LINES;
   const highlighted = fleet ? pickHighlighted(input, visible) : visible;
-  const rows: ChartRow[] = Array.from({ length: buckets }, (_, i) => ({ t: Math.round(fromMs + (i + 0.5) * bucketMs) }));
+  const rows: ChartRow[] = Array.from({ length: buckets }, (_, i) => ({
+    t: Math.round(fromMs + (i + 0.5) * bucketMs),
+  }));
   const fleetValues: number[][] | undefined = fleet ? rows.map(() => []) : undefined;
   for (const agentId of visible) {
     const series = bucketize(input, agentId, fromMs, bucketMs, buckets);
@@ -63,12 +65,22 @@ export function buildChartData(input: ChartInput): ChartData {
     });
   }
   if (fleetValues) fleetValues.forEach((values, i) => Object.assign(rows[i]!, bandOf(values)));
-  const lines = highlighted.map((agentId) => ({ agentId, color: agentColor(agentId), latest: input.buffers.series(agentId, input.metric)?.latest()?.value }));
+  const lines = highlighted.map((agentId) => ({
+    agentId,
+    color: agentColor(agentId),
+    latest: input.buffers.series(agentId, input.metric)?.latest()?.value,
+  }));
   return { rows: rows.filter((row) => Object.keys(row).length > 1), lines, fleet, agentCount: visible.length };
 }
 
 /** Mean of each bucket's points (undefined for empty buckets). */
-function bucketize(input: ChartInput, agentId: string, fromMs: number, bucketMs: number, buckets: number): (number | undefined)[] {
+function bucketize(
+  input: ChartInput,
+  agentId: string,
+  fromMs: number,
+  bucketMs: number,
+  buckets: number,
+): (number | undefined)[] {
   const sums = new Float64Array(buckets);
   const counts = new Uint32Array(buckets);
   input.buffers.series(agentId, input.metric)?.forEachSince(fromMs, (t, v) => {
