@@ -21,6 +21,12 @@ export const ErrorCode = {
   TooManySubscriptions: 'too_many_subscriptions',
   /** The history needed for a replay could not be read (broker unavailable). */
   HistoryUnavailable: 'history_unavailable',
+  /** A `commands` or `tasks` payload the domain refuses (unknown command, bad task id, params too large). */
+  InvalidCommand: 'invalid_command',
+  /** The frame names something that does not exist (e.g. `cancel_task` of an unknown task). */
+  NotFound: 'not_found',
+  /** The broker could not take the message (e.g. Redis refused the write); nothing was delivered. */
+  Unavailable: 'unavailable',
 } as const;
 /** One of the `error` frame codes. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -102,6 +108,7 @@ export const HttpStatus = {
   Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,
+  RequestTimeout: 408,
   PayloadTooLarge: 413,
   TooManyRequests: 429,
   InternalError: 500,
@@ -117,6 +124,9 @@ export const RestErrorCode = {
   NotFound: 'not_found',
   PayloadTooLarge: 'payload_too_large',
   RateLimited: 'rate_limited',
+  RequestTimeout: 'request_timeout',
+  InvalidCommand: 'invalid_command',
+  Unavailable: 'unavailable',
   Internal: 'internal_error',
 } as const;
 /** One of the REST error codes. */

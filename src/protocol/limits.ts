@@ -26,6 +26,15 @@ export const Limits = {
   floodCalmAfterMs: 1_000,
   /** Frames smaller than this are never compressed. */
   deflateThresholdBytes: 1024,
+  /** Largest task `params`, as JSON bytes. */
+  maxTaskParamsBytes: 16 * 1024,
+  /** Default and largest `limit` of list routes (`/api/tasks`, history). */
+  defaultListLimit: 100,
+  maxListLimit: 1000,
+  /** HTTP: all request headers must arrive within this time. */
+  httpHeadersTimeoutMs: 10_000,
+  /** HTTP: the whole request (headers and body) must arrive within this time. */
+  httpRequestTimeoutMs: 30_000,
   /** Longest `id` string echoed in replies. */
   maxIdLength: 128,
 } as const;
@@ -36,6 +45,10 @@ export const Defaults = {
   heartbeatIntervalMs: 30_000,
   maxPayloadBytes: 1_048_576,
   historySize: 1000,
+  historyTtlSeconds: 3600,
+  historyMaxBytes: 268_435_456,
+  maxConnectionsPerUser: 100,
+  taskClaimTimeoutSeconds: 30,
   maxBufferedBytes: 4_194_304,
   mockAgentIntervalMs: 1000,
   /** Dev tokens live this long unless the request asks otherwise. */

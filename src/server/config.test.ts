@@ -29,6 +29,10 @@ describe('config', () => {
       heartbeatIntervalMs: 30000,
       maxPayloadBytes: 1048576,
       historySize: 1000,
+      historyTtlSeconds: 3600,
+      historyMaxBytes: 268435456,
+      maxConnectionsPerUser: 100,
+      taskClaimTimeoutSeconds: 30,
       maxBufferedBytes: 4194304,
       deflate: true,
       allowedOrigins: undefined,
@@ -57,6 +61,10 @@ describe('config', () => {
       NEXUS_HEARTBEAT_MS: '5000',
       NEXUS_MAX_PAYLOAD: '2048',
       NEXUS_HISTORY_SIZE: '10',
+      NEXUS_HISTORY_TTL_S: '60',
+      NEXUS_HISTORY_MAX_BYTES: '1048576',
+      NEXUS_MAX_CONNECTIONS_PER_USER: '3',
+      NEXUS_TASK_CLAIM_TIMEOUT_S: '5',
       NEXUS_MAX_BUFFERED: '65536',
       NEXUS_DEFLATE: 'off',
       NEXUS_ALLOWED_ORIGINS: 'https://ops.example.com, http://localhost:5173',
@@ -72,6 +80,10 @@ describe('config', () => {
       heartbeatIntervalMs: 5000,
       maxPayloadBytes: 2048,
       historySize: 10,
+      historyTtlSeconds: 60,
+      historyMaxBytes: 1048576,
+      maxConnectionsPerUser: 3,
+      taskClaimTimeoutSeconds: 5,
       maxBufferedBytes: 65536,
       deflate: false,
       allowedOrigins: ['https://ops.example.com', 'http://localhost:5173'],
@@ -133,5 +145,22 @@ describe('config', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{ not json');
     expect(problemsOf({ NEXUS_POLICY: broken })[0]).toMatch(/^NEXUS_POLICY/);
+  });
+});
+
+describe('loadConfig: bounds of the newer variables', () => {
+  it('refuses bad history, connection and task limits, one line each', () => {
+    const problems = problemsOf({
+      NEXUS_HISTORY_TTL_S: '0',
+      NEXUS_HISTORY_MAX_BYTES: 'lots',
+      NEXUS_MAX_CONNECTIONS_PER_USER: '0',
+      NEXUS_TASK_CLAIM_TIMEOUT_S: '-5',
+    });
+    expect(problems.map((line) => line.split(':')[0])).toEqual([
+      'NEXUS_HISTORY_TTL_S',
+      'NEXUS_HISTORY_MAX_BYTES',
+      'NEXUS_MAX_CONNECTIONS_PER_USER',
+      'NEXUS_TASK_CLAIM_TIMEOUT_S',
+    ]);
   });
 });

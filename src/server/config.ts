@@ -27,6 +27,14 @@ export interface NexusConfig {
   readonly heartbeatIntervalMs: number;
   readonly maxPayloadBytes: number;
   readonly historySize: number;
+  /** Seconds a message stays in history (memory and Redis). */
+  readonly historyTtlSeconds: number;
+  /** Bytes of history one process keeps in memory, all channels together. */
+  readonly historyMaxBytes: number;
+  /** Open WebSockets one userId may hold on one process. */
+  readonly maxConnectionsPerUser: number;
+  /** A queued task nobody started, or a running task whose agent is gone, fails after this. */
+  readonly taskClaimTimeoutSeconds: number;
   readonly maxBufferedBytes: number;
   readonly deflate: boolean;
   /** Extra allowed browser origins; same origin is always allowed. */
@@ -63,6 +71,10 @@ const parsers = {
   NEXUS_HEARTBEAT_MS: intInRange(100, 3_600_000),
   NEXUS_MAX_PAYLOAD: intInRange(1024, 100 * 1024 * 1024),
   NEXUS_HISTORY_SIZE: intInRange(0, 1_000_000),
+  NEXUS_HISTORY_TTL_S: intInRange(1, 31 * 24 * 3600),
+  NEXUS_HISTORY_MAX_BYTES: intInRange(0, 64 * 1024 * 1024 * 1024),
+  NEXUS_MAX_CONNECTIONS_PER_USER: intInRange(1, 1_000_000),
+  NEXUS_TASK_CLAIM_TIMEOUT_S: intInRange(1, 7 * 24 * 3600),
   NEXUS_MAX_BUFFERED: intInRange(1024, 1024 * 1024 * 1024),
   NEXUS_DEFLATE: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -90,6 +102,10 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
     heartbeatIntervalMs: read('NEXUS_HEARTBEAT_MS', String(Defaults.heartbeatIntervalMs)),
     maxPayloadBytes: read('NEXUS_MAX_PAYLOAD', String(Defaults.maxPayloadBytes)),
     historySize: read('NEXUS_HISTORY_SIZE', String(Defaults.historySize)),
+    historyTtlSeconds: read('NEXUS_HISTORY_TTL_S', String(Defaults.historyTtlSeconds)),
+    historyMaxBytes: read('NEXUS_HISTORY_MAX_BYTES', String(Defaults.historyMaxBytes)),
+    maxConnectionsPerUser: read('NEXUS_MAX_CONNECTIONS_PER_USER', String(Defaults.maxConnectionsPerUser)),
+    taskClaimTimeoutSeconds: read('NEXUS_TASK_CLAIM_TIMEOUT_S', String(Defaults.taskClaimTimeoutSeconds)),
     maxBufferedBytes: read('NEXUS_MAX_BUFFERED', String(Defaults.maxBufferedBytes)),
     deflate: read('NEXUS_DEFLATE', 'on') === 'on',
     logLevel: read('LOG_LEVEL', 'info'),

@@ -6,12 +6,20 @@
  * nothing. `NEXUS_POLICY` points at a JSON file of this shape that replaces the built-in one.
  */
 import { z } from 'zod';
-import { decodeJson, ROLES, type Role } from '../protocol/index.js';
+import { decodeJson, Limits, ROLES, type Role } from '../protocol/index.js';
+
+/** Frames per second a connection (or a user's REST publishes) may send: sustained and burst. */
+export interface RateRule {
+  readonly perSecond: number;
+  readonly burst: number;
+}
 
 /** What one role may do. */
 export interface RoleRules {
   readonly subscribe: readonly string[];
   readonly publish: readonly string[];
+  /** Replaces the default rate limit for this role. */
+  readonly rate?: RateRule;
 }
 /** A whole policy: rules per role. */
 export interface PolicyDocument {
@@ -35,9 +43,16 @@ const patternSchema = z
     /^!?(\*|[A-Za-z0-9_.:-]{1,128}\*?)$/,
     'pattern must be a channel name, "*", "prefix*", optionally preceded by "!"',
   );
+const rateSchema = z
+  .object({
+    perSecond: z.number().positive().max(1_000_000),
+    burst: z.number().int().min(1).max(10_000_000),
+  })
+  .strict();
 const rulesSchema = z.object({
   subscribe: z.array(patternSchema).default([]),
   publish: z.array(patternSchema).default([]),
+  rate: rateSchema.optional(),
 });
 const policySchema = z.object({
   roles: z.partialRecord(z.enum(ROLES as [Role, ...Role[]]), rulesSchema),
@@ -75,7 +90,12 @@ function compileRules(patterns: readonly string[]): Matcher {
 /** A compiled policy answering "may this role do this on this channel?". */
 export interface Policy {
   allows(role: Role, action: PolicyAction, channel: string): boolean;
+  /** The role's rate limit (WebSocket frames and REST publishes). */
+  rate(role: Role): RateRule;
 }
+
+/** The rate of a role that sets none. */
+export const DEFAULT_RATE: RateRule = { perSecond: Limits.rateLimitPerSecond, burst: Limits.rateLimitBurst };
 
 /** Compiles a policy document into fast matchers. */
 export function createPolicy(document: PolicyDocument): Policy {
@@ -87,5 +107,6 @@ export function createPolicy(document: PolicyDocument): Policy {
   }
   return {
     allows: (role, action, channel) => compiled.get(`${role}:${action}`)?.(channel) ?? false,
+    rate: (role) => document.roles[role]?.rate ?? DEFAULT_RATE,
   };
 }
