@@ -3,6 +3,7 @@
  * and the shapes of their payloads.
  */
 import { z } from 'zod';
+import { Limits } from './limits.js';
 
 export const Channel = {
   Telemetry: 'telemetry',
@@ -40,12 +41,25 @@ export const CommandName = {
 
 const idString = z.string().min(1).max(128);
 
+/** Size of a value as UTF-8 JSON, in bytes. */
+export function jsonByteLength(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value) ?? '').length;
+}
+
+/** Task parameters: an object of at most `Limits.maxTaskParamsBytes` as JSON. */
+export const taskParamsSchema = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (params) => jsonByteLength(params) <= Limits.maxTaskParamsBytes,
+    `params must be at most ${Limits.maxTaskParamsBytes} bytes of JSON`,
+  );
+
 /** `{"command":"execute_task","task_id","agent_id"?,"params"?}` */
 export const executeTaskSchema = z.object({
   command: z.literal(CommandName.ExecuteTask),
   task_id: idString,
   agent_id: idString.optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  params: taskParamsSchema.optional(),
 });
 /** `{"command":"cancel_task","task_id"}` */
 export const cancelTaskSchema = z.object({
@@ -66,7 +80,7 @@ export const taskUpdateSchema = z.object({
   command: z.string().max(128).optional(),
   updated_at: z.string().max(64).optional(),
   error: z.string().max(2000).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  params: taskParamsSchema.optional(),
 });
 export type TaskUpdate = z.infer<typeof taskUpdateSchema>;
 

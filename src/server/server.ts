@@ -240,7 +240,7 @@ async function warmUp(
     try {
       const { seq } = await broker.position(channel);
       const replay = await broker.replay(channel, Math.max(0, seq - historySize), undefined);
-      for (const message of replay.messages) observe(message);
+      for await (const page of replay.pages) for (const message of page) observe(message);
     } catch (error) {
       logger.warn({ err: (error as Error).message, channel }, 'could not read shared history at start');
     }

@@ -31,7 +31,7 @@ import {
   type UnsubscribeFrame,
 } from '../protocol/index.js';
 import type { Auth, Principal } from './auth.js';
-import type { Broker, BrokerMessage, Replay } from './broker/broker.js';
+import { NO_PAGES, collectPages, type Broker, type BrokerMessage, type Replay } from './broker/broker.js';
 import { encodeDelivery, encodeFrame } from './frames.js';
 import { createSubscription, type Hub, type Subscriber, type Subscription } from './hub.js';
 import type { Logger } from './logger.js';
@@ -277,7 +277,7 @@ export class Session implements Subscriber {
         subscription,
         coveredFrom: from,
         others: others.map((o) => ({ subscription: o, coveredFrom: this.#coveredFrom.get(o) })),
-        replayed: answer.messages,
+        replayed: await collectPages(answer.pages),
         queued: pending.queued.splice(0),
         position: { seq: answer.seq, epoch: answer.epoch },
         sentBefore: this.#sent.get(channel),
@@ -295,7 +295,7 @@ export class Session implements Subscriber {
   async #readPosition(frame: SubscribeFrame): Promise<Replay | undefined> {
     if (frame.since === undefined) {
       const position = await this.ctx.broker.position(frame.channel);
-      return { ...position, recovered: true, messages: [] };
+      return { ...position, recovered: true, pages: NO_PAGES };
     }
     try {
       return await this.ctx.broker.replay(frame.channel, frame.since, frame.epoch);

@@ -40,8 +40,44 @@ export interface ChannelPosition {
 export interface Replay extends ChannelPosition {
   /** False when the history cannot cover the request (other epoch, or trimmed past `since`). */
   readonly recovered: boolean;
-  /** Messages with seq > since, oldest first (empty when not recovered). */
-  readonly messages: readonly BrokerMessage[];
+  /**
+   * The kept messages with seq > since (up to `seq`), oldest first, a page at a time — empty when
+   * not recovered. Pages are read lazily: a consumer that stops iterating stops the reading, so a
+   * large history never has to sit in memory (or in one Redis reply) at once.
+   */
+  readonly pages: AsyncIterable<readonly BrokerMessage[]>;
+}
+
+/** A replay with no messages. */
+export const NO_PAGES: AsyncIterable<readonly BrokerMessage[]> = {
+  async *[Symbol.asyncIterator]() {},
+};
+
+/** Pages of at most `pageSize` messages over an array already in memory. */
+export function pagesOf(messages: readonly BrokerMessage[], pageSize: number): AsyncIterable<readonly BrokerMessage[]> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (let i = 0; i < messages.length; i += pageSize) yield messages.slice(i, i + pageSize);
+    },
+  };
+}
+
+/** Reads every page of a replay (for small histories and tests). */
+export async function collectPages(pages: AsyncIterable<readonly BrokerMessage[]>): Promise<BrokerMessage[]> {
+  const out: BrokerMessage[] = [];
+  for await (const page of pages) out.push(...page);
+  return out;
+}
+
+/**
+ * The broker could not take a message and nothing was delivered anywhere (e.g. Redis refuses
+ * writes and this process has no subscriber of the channel). Clients get `unavailable`.
+ */
+export class BrokerUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokerUnavailableError';
+  }
 }
 
 export interface BrokerHealth {

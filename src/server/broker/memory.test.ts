@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BrokerMessage } from './broker.js';
+import { collectPages } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
 const publish = (broker: MemoryBroker, channel: string, data: unknown) =>
@@ -39,14 +40,19 @@ describe('memory broker', () => {
   it('replays what history keeps and says when it cannot', async () => {
     const broker = new MemoryBroker({ historySize: 5 });
     for (let i = 1; i <= 8; i++) await publish(broker, 'a', i);
+    const seqs = async (since: number, epoch: string | undefined) =>
+      (await collectPages((await broker.replay('a', since, epoch)).pages)).map((m) => m.seq);
     const recent = await broker.replay('a', 5, broker.epoch);
     expect(recent.recovered).toBe(true);
-    expect(recent.messages.map((m) => m.seq)).toEqual([6, 7, 8]);
-    expect((await broker.replay('a', 3, broker.epoch)).messages.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
-    expect(await broker.replay('a', 2, broker.epoch)).toMatchObject({ recovered: false, messages: [], seq: 8 });
-    expect(await broker.replay('a', 8, broker.epoch)).toMatchObject({ recovered: true, messages: [] });
+    expect(await seqs(5, broker.epoch)).toEqual([6, 7, 8]);
+    expect(await seqs(3, broker.epoch)).toEqual([4, 5, 6, 7, 8]);
+    expect(await broker.replay('a', 2, broker.epoch)).toMatchObject({ recovered: false, seq: 8 });
+    expect(await seqs(2, broker.epoch)).toEqual([]);
+    expect(await broker.replay('a', 8, broker.epoch)).toMatchObject({ recovered: true });
+    expect(await seqs(8, broker.epoch)).toEqual([]);
     expect(await broker.replay('a', 9, broker.epoch)).toMatchObject({ recovered: false });
-    expect(await broker.replay('a', 6, 'other-epoch')).toMatchObject({ recovered: false, messages: [] });
+    expect(await broker.replay('a', 6, 'other-epoch')).toMatchObject({ recovered: false });
+    expect(await seqs(6, 'other-epoch')).toEqual([]);
     expect(await broker.replay('empty', 0, undefined)).toMatchObject({ recovered: true, seq: 0 });
   });
 

@@ -4,7 +4,16 @@
  * learns it has a gap instead of being replayed the wrong messages.
  */
 import { randomUUID } from 'node:crypto';
-import type { Broker, BrokerListener, BrokerMessage, ChannelPosition, PublishRequest, Replay } from './broker.js';
+import {
+  NO_PAGES,
+  pagesOf,
+  type Broker,
+  type BrokerListener,
+  type BrokerMessage,
+  type ChannelPosition,
+  type PublishRequest,
+  type Replay,
+} from './broker.js';
 
 export interface MemoryBrokerOptions {
   readonly historySize: number;
@@ -90,10 +99,10 @@ export class MemoryBroker implements Broker {
     const seq = log?.seq ?? 0;
     const base = { seq, epoch: this.epoch };
     const sameEpoch = epoch === undefined || epoch === this.epoch;
-    if (!sameEpoch || since > seq) return { ...base, recovered: false, messages: [] };
-    if (!log || since === seq) return { ...base, recovered: true, messages: [] };
-    if (since + 1 < log.oldestSeq) return { ...base, recovered: false, messages: [] };
-    return { ...base, recovered: true, messages: log.after(since) };
+    if (!sameEpoch || since > seq) return { ...base, recovered: false, pages: NO_PAGES };
+    if (!log || since === seq) return { ...base, recovered: true, pages: NO_PAGES };
+    if (since + 1 < log.oldestSeq) return { ...base, recovered: false, pages: NO_PAGES };
+    return { ...base, recovered: true, pages: pagesOf(log.after(since), 100) };
   }
 
   health() {

@@ -19,14 +19,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type {
-  Broker,
-  BrokerHealth,
-  BrokerListener,
-  BrokerMessage,
-  ChannelPosition,
-  PublishRequest,
-  Replay,
+import {
+  NO_PAGES,
+  pagesOf,
+  type Broker,
+  type BrokerHealth,
+  type BrokerListener,
+  type BrokerMessage,
+  type ChannelPosition,
+  type PublishRequest,
+  type Replay,
 } from './broker.js';
 import { MemoryBroker } from './memory.js';
 
@@ -252,8 +254,15 @@ export class RedisBroker implements Broker {
     const currentEpoch = storedEpoch || (await this.#ensureEpoch());
     const base = { seq, epoch: currentEpoch };
     const sameEpoch = epoch === undefined || epoch === currentEpoch;
-    if (!sameEpoch || since > seq || since + 1 < oldest) return { ...base, recovered: false, messages: [] };
-    return { ...base, recovered: true, messages: items.map((text) => JSON.parse(text) as BrokerMessage) };
+    if (!sameEpoch || since > seq || since + 1 < oldest) return { ...base, recovered: false, pages: NO_PAGES };
+    return {
+      ...base,
+      recovered: true,
+      pages: pagesOf(
+        items.map((text) => JSON.parse(text) as BrokerMessage),
+        100,
+      ),
+    };
   }
 
   /** Stores a task's latest state (CONTRACT §9: task state is kept in Redis when configured). */
