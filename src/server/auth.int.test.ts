@@ -516,3 +516,54 @@ describe('§3 secret length (loadConfig)', () => {
     expect(() => loadConfig({ NEXUS_JWT_SECRET: 'é'.repeat(15) })).toThrow(ConfigError);
   });
 });
+
+describe('token rules: exp required, reserved userId, agent identity', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it('refuses a token without exp on the upgrade (403) and on REST (403)', async () => {
+    const forever = await signToken({ userId: 'immortal', role: 'admin' });
+    expect(decodeJwt(forever).exp).toBeUndefined();
+    expect(await TestClient.upgradeStatus(withToken(server.wsUrl, forever))).toBe(403);
+    const response = await restJson(server.url, '/api/tasks', { token: forever });
+    expect(response.status).toBe(403);
+    expect(isRestError(response.body)).toBe(true);
+  });
+
+  it('refuses the reserved userId "nexus" (as userId or sub), upgrade and REST', async () => {
+    const asUserId = await signToken({ userId: 'nexus', role: 'operator', expiresInSeconds: 3600 });
+    const asSub = await signToken({ sub: 'nexus', role: 'operator', expiresInSeconds: 3600 });
+    for (const token of [asUserId, asSub]) {
+      expect(await TestClient.upgradeStatus(withToken(server.wsUrl, token))).toBe(403);
+      expect((await restJson(server.url, '/api/tasks', { token })).status).toBe(403);
+    }
+  });
+
+  it('a refresh with a token without exp is refused and the connection keeps its expiry (closed 4001)', async () => {
+    const token = await signToken({ userId: 'keeps-exp', role: 'viewer', expiresInSeconds: 2 });
+    const client = await pool.connect(server.wsUrl, token);
+    const forever = await signToken({ userId: 'keeps-exp', role: 'viewer' });
+    const reply = await client.request({ action: 'refresh', token: forever, id: 'no-exp' });
+    expect(reply).toMatchObject({ type: 'error', code: 'forbidden', id: 'no-exp' });
+    const closed = await Promise.race([client.closed, sleep(4000).then(() => undefined)]);
+    expect(closed).toMatchObject({ code: 4001 });
+  });
+
+  it('an agent token names its agent: the agent_id claim, else the userId', async () => {
+    const named = await server.auth.verify(
+      await signToken({ userId: 'u-1', role: 'agent', expiresInSeconds: 60, extraClaims: { agent_id: 'agent_007' } }),
+    );
+    expect(named).toMatchObject({ ok: true, principal: { userId: 'u-1', role: 'agent', agentId: 'agent_007' } });
+    const plain = await server.auth.verify(
+      await signToken({ userId: 'agent_008', role: 'agent', expiresInSeconds: 60 }),
+    );
+    expect(plain).toMatchObject({ ok: true, principal: { agentId: 'agent_008' } });
+    const bad = await server.auth.verify(
+      await signToken({ userId: 'u-2', role: 'agent', expiresInSeconds: 60, extraClaims: { agent_id: 42 } }),
+    );
+    expect(bad).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+});

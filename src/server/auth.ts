@@ -1,6 +1,8 @@
 /**
  * JWT verification and signing (HS256, jose). The only module that imports the JWT library.
- * Claims: `userId` (or `sub`), `role` (missing or unknown = viewer), `exp`.
+ * Claims: `userId` (or `sub`), `role` (missing or unknown = viewer), `exp` (required: a token
+ * that never expires is refused), and for agents `agent_id` (else the userId), the one agent the
+ * connection may speak for. The userId `nexus` belongs to the server's own messages and is refused.
  */
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { toRole, type Role } from '../protocol/index.js';
@@ -9,9 +11,15 @@ import { toRole, type Role } from '../protocol/index.js';
 export interface Principal {
   readonly userId: string;
   readonly role: Role;
-  /** Expiry in seconds since the epoch, when the token has one. */
+  /** Expiry in seconds since the epoch (every accepted token has one). */
   readonly exp: number | undefined;
+  /** For role `agent`: the agent this connection speaks for (`agent_id` claim, else the userId). */
+  readonly agentId?: string;
 }
+
+/** The `from` of the server's own messages; no token may claim it. */
+export const SERVER_USER_ID = 'nexus';
+const MAX_ID_LENGTH = 256;
 
 export type VerifyResult =
   | { readonly ok: true; readonly principal: Principal }
@@ -19,7 +27,7 @@ export type VerifyResult =
 
 export interface Auth {
   verify(token: string): Promise<VerifyResult>;
-  sign(claims: { userId: string; role: Role }, ttlSeconds: number): Promise<string>;
+  sign(claims: { userId: string; role: Role; agentId?: string }, ttlSeconds: number): Promise<string>;
 }
 
 const ALGORITHM = 'HS256';
@@ -28,19 +36,31 @@ export function createAuth(secret: Uint8Array): Auth {
   return {
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, secret, { algorithms: [ALGORITHM] });
+        const { payload } = await jwtVerify(token, secret, { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
         const userId = typeof payload.userId === 'string' ? payload.userId : payload.sub;
-        if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
+        if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_ID_LENGTH) {
           return { ok: false, reason: 'invalid', message: 'token has no userId or sub claim' };
         }
-        return { ok: true, principal: { userId, role: toRole(payload.role), exp: payload.exp } };
+        if (userId === SERVER_USER_ID) {
+          return { ok: false, reason: 'invalid', message: `userId "${SERVER_USER_ID}" is reserved for the server` };
+        }
+        const role = toRole(payload.role);
+        if (role !== 'agent') return { ok: true, principal: { userId, role, exp: payload.exp } };
+        const claimed = payload.agent_id;
+        if (claimed !== undefined && (typeof claimed !== 'string' || claimed.length === 0 || claimed.length > 128)) {
+          return { ok: false, reason: 'invalid', message: 'agent_id claim must be a string of 1 to 128 characters' };
+        }
+        return { ok: true, principal: { userId, role, exp: payload.exp, agentId: claimed ?? userId } };
       } catch (error) {
         if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired', message: 'token expired' };
+        if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp') {
+          return { ok: false, reason: 'invalid', message: 'token has no exp claim: tokens must expire' };
+        }
         return { ok: false, reason: 'invalid', message: 'invalid token' };
       }
     },
-    async sign({ userId, role }, ttlSeconds) {
-      return new SignJWT({ userId, role })
+    async sign({ userId, role, agentId }, ttlSeconds) {
+      return new SignJWT({ userId, role, ...(agentId === undefined ? {} : { agent_id: agentId }) })
         .setProtectedHeader({ alg: ALGORITHM })
         .setSubject(userId)
         .setIssuedAt()
