@@ -193,7 +193,19 @@ describe('AgentRegistry', () => {
     for (let i = 0; i < 500; i++) many[`m${i}`] = i;
     registry.observe(telemetry(many));
     const count = Object.keys(agent('agent_001')!.latest).length;
-    expect(count).toBeGreaterThan(0);
-    expect(count).toBeLessThanOrEqual(64);
+    expect(count).toBe(64);
+    // The first 64 fields are kept; later ones (and later messages' new fields) are ignored.
+    expect(agent('agent_001')!.latest.m63).toBe(63);
+    expect(agent('agent_001')!.latest.m64).toBeUndefined();
+    registry.observe(telemetry({ agent_id: 'agent_001', m0: 1000, brand_new: 1 }));
+    expect(agent('agent_001')!.latest).toMatchObject({ m0: 1000 });
+    expect(agent('agent_001')!.latest.brand_new).toBeUndefined();
+  });
+
+  it('keeps metric names like __proto__ and toString as plain fields', () => {
+    registry.observe(telemetry(JSON.parse('{"agent_id":"agent_009","__proto__":1,"toString":2,"constructor":3}')));
+    const latest = agent('agent_009')!.latest;
+    expect(Object.getPrototypeOf(latest)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(latest))).toEqual(JSON.parse('{"__proto__":1,"toString":2,"constructor":3}'));
   });
 });

@@ -15,7 +15,8 @@ export interface AgentRegistryOptions {
 
 interface AgentRecord {
   lastSeenMs: number;
-  latest: Record<string, number>;
+  /** Newest value per metric; a Map so names like `__proto__` are plain keys. */
+  latest: Map<string, number>;
   connections: Set<string>;
 }
 
@@ -38,8 +39,8 @@ export class AgentRegistry {
     const record = this.#touch(agentId, Date.parse(message.timestamp) || this.options.now());
     for (const [key, value] of Object.entries(message.data as Record<string, unknown>)) {
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-      if (!(key in record.latest) && Object.keys(record.latest).length >= MAX_METRICS_PER_AGENT) continue;
-      record.latest[key] = value;
+      if (!record.latest.has(key) && record.latest.size >= MAX_METRICS_PER_AGENT) continue;
+      record.latest.set(key, value);
     }
   }
 
@@ -72,7 +73,7 @@ export class AgentRegistry {
       agent_id: agentId,
       online: record.connections.size > 0 || fresh,
       last_seen: new Date(record.lastSeenMs).toISOString(),
-      latest: { ...record.latest },
+      latest: Object.fromEntries(record.latest),
     };
   }
 
@@ -81,7 +82,7 @@ export class AgentRegistry {
     if (record) {
       this.#agents.delete(agentId); // re-insert: the map stays ordered by last activity
     } else {
-      record = { lastSeenMs: seenMs, latest: {}, connections: new Set() };
+      record = { lastSeenMs: seenMs, latest: new Map(), connections: new Set() };
       if (this.#agents.size >= this.#capacity) this.#evictOldest();
     }
     record.lastSeenMs = Math.max(record.lastSeenMs, seenMs);
