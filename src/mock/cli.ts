@@ -1,13 +1,30 @@
 /**
- * `npm run agents -- --url ws://host:8080/ws [--token JWT] [--count 20] [--interval 1000] [--seed 42]`
- * runs a simulated fleet against any Nexus server. Without --token it asks the server's dev
- * token route (dev mode only) for one token per agent.
+ * `npm run agents -- --url ws://host:8080/ws [--count 20] [--prefix cli-] [--interval 1000] [--seed 42]`
+ * runs a simulated fleet against any Nexus server. Every agent has a token of its own (an agent
+ * token names the one agent it may speak for): in dev mode each is asked from the server's dev
+ * token route; against a production server pass one `--token` per agent (`npm run token -- --user
+ * … --role agent --agent-id …`), and each agent takes its id from its token.
+ * Agent ids get a prefix (random by default) so they never collide with the simulated agents
+ * `npm start` runs, nor with another `npm run agents`.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { tokenClaims } from '../client-node/index.js';
 import { startFleet } from './fleet.js';
 
-const USAGE =
-  'usage: npm run agents -- --url ws://127.0.0.1:8080/ws [--token JWT] [--count 5] [--interval 1000] [--seed 42]';
+const USAGE = [
+  'usage: npm run agents -- --url ws://127.0.0.1:8080/ws [--count 5] [--prefix cli-] [--interval 1000] [--seed 42]',
+  '       npm run agents -- --url wss://nexus.example.com/ws --token JWT1 --token JWT2 …  (one agent per token)',
+].join('\n');
+
+/** The agent a token names: its `agent_id` claim, else its userId (or sub). */
+function agentIdOf(token: string): string {
+  const claims = tokenClaims(token);
+  const id = [claims.agent_id, claims.userId, claims.sub].find((v) => typeof v === 'string' && v.length > 0);
+  if (typeof id !== 'string') throw new Error('a --token has no agent_id, userId or sub claim');
+  if (claims.role !== 'agent') throw new Error(`the token for ${id} has role "${String(claims.role)}", not "agent"`);
+  return id;
+}
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -33,7 +50,8 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       url: { type: 'string' },
-      token: { type: 'string' },
+      token: { type: 'string', multiple: true },
+      prefix: { type: 'string' },
       count: { type: 'string' },
       interval: { type: 'string' },
       seed: { type: 'string' },
@@ -45,13 +63,20 @@ function main(): void {
     process.exit(values.help ? 0 : 2);
   }
   const url = values.url;
-  const token = values.token;
+  const tokens = new Map((values.token ?? []).map((token) => [agentIdOf(token), token]));
+  if (values.token && tokens.size !== values.token.length) throw new Error('two --token name the same agent');
+  if (values.token && values.count !== undefined)
+    throw new Error('--count goes with dev tokens; with --token, one agent runs per token');
+  const prefix = values.prefix ?? `cli-${randomBytes(2).toString('hex')}_`;
+  if (!/^[A-Za-z0-9_.:-]{0,64}$/.test(prefix))
+    throw new Error('--prefix may use letters, digits and _ . : - (at most 64)');
   const fleet = startFleet({
     url,
     count: positiveInt('count', values.count, 5),
+    ...(tokens.size > 0 ? { agentIds: [...tokens.keys()] } : { idPrefix: prefix }),
     intervalMs: positiveInt('interval', values.interval, 1000),
     seed: positiveInt('seed', values.seed, 42),
-    token: (agentId) => token ?? (() => devToken(url, agentId)),
+    token: (agentId) => tokens.get(agentId) ?? (() => devToken(url, agentId)),
     logger: {
       info: (obj, msg) => console.log(JSON.stringify({ ...obj, msg })),
       warn: (obj, msg) => console.warn(JSON.stringify({ ...obj, msg })),

@@ -1,4 +1,7 @@
-/** A fleet of simulated agents: `agent_001` … `agent_NNN`, each with its own seed and token. */
+/**
+ * A fleet of simulated agents: `agent_001` … `agent_NNN` (behind an optional prefix), each with
+ * its own seed and its own token — an agent token names the one agent it may speak for.
+ */
 import type { NexusWebSocketOptions, TokenProvider } from '../client-node/index.js';
 import { SimulatedAgent, type AgentLogger } from './agent.js';
 import { deriveSeed } from './random.js';
@@ -7,6 +10,10 @@ export interface FleetOptions {
   readonly url: string;
   readonly count: number;
   readonly intervalMs: number;
+  /** Put before every agent id, so two fleets on one server never share an id (`cli-3f2a_agent_001`). */
+  readonly idPrefix?: string;
+  /** Explicit agent ids (one per agent; overrides count and prefix), e.g. taken from given tokens. */
+  readonly agentIds?: readonly string[];
   /** The token of each agent (a provider is asked again before every connect). */
   readonly token: (agentId: string) => TokenProvider;
   readonly seed?: number;
@@ -30,8 +37,9 @@ export function agentIdAt(index: number): string {
 
 export function startFleet(options: FleetOptions): Fleet {
   const seed = options.seed ?? DEFAULT_FLEET_SEED;
-  const agents = Array.from({ length: options.count }, (_, index) => {
-    const agentId = agentIdAt(index);
+  const ids =
+    options.agentIds ?? Array.from({ length: options.count }, (_, i) => `${options.idPrefix ?? ''}${agentIdAt(i)}`);
+  const agents = ids.map((agentId, index) => {
     return new SimulatedAgent({
       agentId,
       url: options.url,
