@@ -387,3 +387,86 @@ describe('TaskRegistry: list() and capacity', () => {
     expect(h.registry.list({ limit: 1 })[0]!.task_id).toBe('bulk_10000');
   });
 });
+
+describe('TaskRegistry: claims and timeouts', () => {
+  const TIMEOUT_MS = 30_000;
+  function timed(present: Set<string>, decide?: (taskId: string) => Promise<boolean>) {
+    const published: Task[] = [];
+    const clock = { now: T0 };
+    const registry = new TaskRegistry({
+      logger: pino({ level: 'silent' }),
+      now: () => clock.now,
+      publishUpdate: (task) => published.push(task),
+      claimTimeoutMs: TIMEOUT_MS,
+      agentPresent: (agentId) => present.has(agentId),
+      ...(decide ? { decide } : {}),
+    });
+    return { registry, published, clock };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  const claim = (taskId: string, agentId: string) => message('tasks.claims', { task_id: taskId, agent_id: agentId });
+
+  it('an addressed task may be updated only by its agent; an unaddressed one by the first claimer', () => {
+    const { registry } = timed(new Set());
+    registry.observe(execute('addressed', { agent_id: 'agent_001' }));
+    registry.observe(execute('open'));
+    expect(registry.mayUpdate('agent_001', 'addressed')).toBe(true);
+    expect(registry.mayUpdate('agent_002', 'addressed')).toBe(false);
+    expect(registry.mayUpdate('agent_002', 'open')).toBe(false);
+    registry.observe(claim('open', 'agent_002'));
+    registry.observe(claim('open', 'agent_003'));
+    expect(registry.mayUpdate('agent_002', 'open')).toBe(true);
+    expect(registry.mayUpdate('agent_003', 'open')).toBe(false);
+    expect(registry.mayUpdate('agent_001', 'no-such-task')).toBe(false);
+  });
+
+  it('a queued task nobody starts fails with "no agent took the task" after the timeout, not before', async () => {
+    const { registry, published, clock } = timed(new Set());
+    registry.observe(execute('lonely'));
+    published.length = 0;
+    clock.now = T0 + TIMEOUT_MS - 1;
+    registry.sweep();
+    await settle();
+    expect(registry.get('lonely')?.status).toBe('queued');
+    clock.now = T0 + TIMEOUT_MS;
+    registry.sweep();
+    await settle();
+    expect(registry.get('lonely')).toMatchObject({ status: 'failed', error: 'no agent took the task' });
+    expect(published).toHaveLength(1);
+    registry.sweep();
+    await settle();
+    expect(published).toHaveLength(1);
+  });
+
+  it('a running task whose agent is gone that long fails with "agent lost"; a present agent keeps it running', async () => {
+    const present = new Set(['agent_001', 'agent_002']);
+    const { registry, clock } = timed(present);
+    registry.observe(execute('a', { agent_id: 'agent_001' }));
+    registry.observe(execute('b', { agent_id: 'agent_002' }));
+    registry.observe(running('a', 10, 'agent_001'));
+    registry.observe(running('b', 10, 'agent_002'));
+    clock.now = T0 + 10_000;
+    registry.sweep(); // both agents last seen present now
+    present.delete('agent_001');
+    clock.now = T0 + 10_000 + TIMEOUT_MS - 1;
+    registry.sweep();
+    await settle();
+    expect(registry.get('a')?.status).toBe('running');
+    clock.now = T0 + 10_000 + TIMEOUT_MS;
+    registry.sweep();
+    await settle();
+    expect(registry.get('a')).toMatchObject({ status: 'failed', error: 'agent lost' });
+    expect(registry.get('b')?.status).toBe('running');
+  });
+
+  it('declares nothing when another process won the decision', async () => {
+    const { registry, published, clock } = timed(new Set(), async () => false);
+    registry.observe(execute('elsewhere'));
+    published.length = 0;
+    clock.now = T0 + TIMEOUT_MS;
+    registry.sweep();
+    await settle();
+    expect(published).toEqual([]);
+    expect(registry.get('elsewhere')?.status).toBe('queued');
+  });
+});

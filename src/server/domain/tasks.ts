@@ -8,11 +8,13 @@
 import {
   Channel,
   CommandName,
+  FINAL_TASK_STATUSES,
   TaskStatus,
   commandSchema,
   mergeTaskUpdate,
   sameTaskState,
   taskTransitionProblem,
+  taskClaimSchema,
   taskUpdateSchema,
   type Command,
   type Task,
@@ -39,7 +41,25 @@ export interface TaskRegistryOptions {
   readonly isLocal?: (message: BrokerMessage) => boolean;
   /** Stores a task's new state where every process can read it (Redis); called once per change, by the accepting process. */
   readonly persist?: (task: Task) => void;
+  /**
+   * A queued task nobody started, or a running task whose agent has been gone, fails after this
+   * long (0 or absent: never). Checked by `start()`'s sweep.
+   */
+  readonly claimTimeoutMs?: number;
+  /** True while the agent has a connection on some process (or was heard from recently). */
+  readonly agentPresent?: (agentId: string) => boolean;
+  /**
+   * Resolves true when this process is the one to declare a task's timeout. With many processes
+   * (Redis) exactly one of them gets true; alone, always true.
+   */
+  readonly decide?: (taskId: string) => Promise<boolean>;
 }
+
+/** Why the server failed a task itself. */
+export const TaskTimeoutReason = {
+  Unclaimed: 'no agent took the task',
+  AgentLost: 'agent lost',
+} as const;
 
 export const DEFAULT_TASK_CAPACITY = 10_000;
 const SILENT = { info: () => {}, warn: () => {} } as unknown as Pick<Logger, 'info' | 'warn'>;
@@ -48,16 +68,103 @@ export class TaskRegistry {
   // Insertion order = creation order: the first key is the oldest task.
   readonly #tasks = new Map<string, Task>();
   readonly #capacity: number;
+  /** Unaddressed tasks: the agent whose claim came first (claims are seen in seq order). */
+  readonly #claims = new Map<string, string>();
+  /** Running tasks: when their agent was last known to be present. */
+  readonly #presentAtMs = new Map<string, number>();
+  /** Tasks whose timeout is being declared (waiting for `decide`). */
+  readonly #deciding = new Set<string>();
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: TaskRegistryOptions) {
     this.#capacity = options.capacity ?? DEFAULT_TASK_CAPACITY;
   }
 
-  /** Feeds a broker message; only `commands` and `tasks` matter. */
+  /** Feeds a broker message; only `commands`, `tasks` and `tasks.claims` matter. */
   observe(message: BrokerMessage): void {
     const local = this.options.isLocal?.(message) ?? true;
     if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, local);
     else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from, local);
+    else if (message.channel === Channel.TaskClaims) this.#onClaim(message.data);
+  }
+
+  /** Starts the timeout sweep (when a claim timeout is set). */
+  start(): void {
+    const timeoutMs = this.options.claimTimeoutMs ?? 0;
+    if (timeoutMs <= 0 || this.#sweepTimer) return;
+    this.#sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, timeoutMs / 4)));
+    this.#sweepTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+  }
+
+  /**
+   * True when `agentId` may report on `taskId`: the task exists and is addressed to that agent,
+   * or is unaddressed and that agent's claim came first.
+   */
+  mayUpdate(agentId: string, taskId: string): boolean {
+    const task = this.#tasks.get(taskId);
+    if (!task) return false;
+    if (task.agent_id !== null) return task.agent_id === agentId;
+    return this.#claims.get(taskId) === agentId;
+  }
+
+  /** Fails the tasks nobody took, and the running tasks whose agent has been gone too long. */
+  sweep(): void {
+    const timeoutMs = this.options.claimTimeoutMs ?? 0;
+    if (timeoutMs <= 0) return;
+    const nowMs = this.options.now();
+    for (const task of this.#tasks.values()) {
+      if (task.status === TaskStatus.Queued) {
+        const createdMs = Date.parse(task.created_at);
+        if (nowMs - (Number.isFinite(createdMs) ? createdMs : nowMs) >= timeoutMs)
+          void this.#expire(task.task_id, TaskTimeoutReason.Unclaimed);
+      } else if (task.status === TaskStatus.Running) {
+        const agentId = task.agent_id;
+        if (agentId !== null && (this.options.agentPresent?.(agentId) ?? true)) {
+          this.#presentAtMs.set(task.task_id, nowMs);
+          continue;
+        }
+        const presentAtMs = this.#presentAtMs.get(task.task_id) ?? nowMs;
+        this.#presentAtMs.set(task.task_id, presentAtMs);
+        if (nowMs - presentAtMs >= timeoutMs) void this.#expire(task.task_id, TaskTimeoutReason.AgentLost);
+      }
+    }
+  }
+
+  async #expire(taskId: string, reason: string): Promise<void> {
+    if (this.#deciding.has(taskId)) return;
+    this.#deciding.add(taskId);
+    try {
+      const mine = this.options.decide ? await this.options.decide(taskId) : true;
+      const task = this.#tasks.get(taskId);
+      if (!mine || !task || FINAL_TASK_STATUSES.has(task.status)) return;
+      const failed: Task = {
+        ...task,
+        status: TaskStatus.Failed,
+        error: reason,
+        updated_at: new Date(this.options.now()).toISOString(),
+      };
+      this.#log.info({ taskId, reason }, 'task failed by timeout');
+      this.#store(failed);
+      this.#announce(failed);
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message, taskId }, 'task timeout not declared');
+    } finally {
+      this.#deciding.delete(taskId);
+    }
+  }
+
+  #onClaim(data: unknown): void {
+    const parsed = taskClaimSchema.safeParse(data);
+    if (!parsed.success) return;
+    const { task_id: taskId, agent_id: agentId } = parsed.data;
+    const task = this.#tasks.get(taskId);
+    if (!task || task.agent_id !== null || task.status !== TaskStatus.Queued || this.#claims.has(taskId)) return;
+    this.#claims.set(taskId, agentId);
   }
 
   /** Loads stored tasks (oldest first), e.g. from Redis when the process starts. */
@@ -74,6 +181,7 @@ export class TaskRegistry {
     try {
       if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, false);
       else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from, false);
+      else if (message.channel === Channel.TaskClaims) this.#onClaim(message.data);
     } finally {
       this.#quiet = false;
     }
@@ -157,7 +265,7 @@ export class TaskRegistry {
       status: TaskStatus.Cancelled,
       updated_at: new Date(this.options.now()).toISOString(),
     };
-    this.#tasks.set(taskId, cancelled);
+    this.#store(cancelled);
     if (announce) this.#announce(cancelled);
   }
 
@@ -189,9 +297,18 @@ export class TaskRegistry {
   #store(task: Task): void {
     const isNew = !this.#tasks.has(task.task_id);
     this.#tasks.set(task.task_id, task);
+    if (FINAL_TASK_STATUSES.has(task.status)) this.#forgetOpen(task.task_id);
     if (isNew && this.#tasks.size > this.#capacity) {
       const oldest = this.#tasks.keys().next().value;
-      if (oldest !== undefined) this.#tasks.delete(oldest);
+      if (oldest !== undefined) {
+        this.#tasks.delete(oldest);
+        this.#forgetOpen(oldest);
+      }
     }
+  }
+
+  #forgetOpen(taskId: string): void {
+    this.#claims.delete(taskId);
+    this.#presentAtMs.delete(taskId);
   }
 }
