@@ -372,9 +372,12 @@ describe('TaskRegistry: list() and capacity', () => {
     h.registry.observe(running('task_3', 50));
     expect(h.registry.size).toBe(3);
     expect(h.registry.get('task_3')).toMatchObject({ status: 'running', progress: 50 });
-    // An update for a new (unknown) task is a new task: the oldest goes.
+    // An update for an unknown task creates nothing (tasks come only from execute_task).
     h.registry.observe(running('task_6', 5));
-    expect(h.registry.list().map((t) => t.task_id)).toEqual(['task_6', 'task_5', 'task_4']);
+    expect(h.registry.list().map((t) => t.task_id)).toEqual(['task_5', 'task_4', 'task_3']);
+    // A new task evicts the oldest.
+    h.registry.observe(execute('task_7'));
+    expect(h.registry.list().map((t) => t.task_id)).toEqual(['task_7', 'task_5', 'task_4']);
   });
 
   it('keeps the newest 10,000 tasks by default', () => {

@@ -283,7 +283,12 @@ export class TaskRegistry {
     }
     const update = parsed.data;
     const current = this.#tasks.get(update.task_id);
-    const problem = current ? taskTransitionProblem(current, update) : undefined;
+    // Tasks come only from execute_task commands: an update never creates one.
+    if (!current) {
+      this.#log.warn({ from, taskId: update.task_id }, 'task update for an unknown task ignored');
+      return;
+    }
+    const problem = taskTransitionProblem(current, update);
     if (problem) {
       this.#log.warn({ from, taskId: update.task_id, problem }, 'task update rejected');
       return;
