@@ -53,9 +53,18 @@ export const ClientErrorCode = {
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
-/** Outcome of `publish()`: the server's ack, or why there is none. Never rejects. */
+/**
+ * Outcome of `publish()`: the server's ack, or why there is none (the server's `error` code, e.g.
+ * `rate_limited` or `unavailable`, or a client code). Never rejects.
+ */
 export type PublishResult =
-  | { readonly ok: true; readonly seq: number; readonly channel: string }
+  | {
+      readonly ok: true;
+      readonly seq: number;
+      /** The history generation `seq` belongs to (absent when the server's ack has none). */
+      readonly epoch?: string;
+      readonly channel: string;
+    }
   | { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
 
 /** Outcome of `subscribe()`: the first `subscribed` reply, or the error. Never rejects. */

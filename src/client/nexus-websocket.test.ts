@@ -556,6 +556,29 @@ describe('tokens: 4001 and refused upgrades', () => {
   });
 });
 
+describe('tokens: refresh answered with an error', () => {
+  it('a refresh dropped as rate_limited is sent again after 5 s; one refused as forbidden is not', async () => {
+    vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
+    const nowSeconds = Date.now() / 1000;
+    const tokens = [fakeJwt(nowSeconds + 60), fakeJwt(nowSeconds + 120), fakeJwt(nowSeconds + 180)];
+    const provider = vi.fn(() => tokens.shift() ?? 'none');
+    const { client } = harness(provider, { refreshMarginMs: 10_000, pingIntervalMs: 10 * 60_000 });
+    const socket = await openClient(client);
+    await advance(50_000);
+    const [refresh] = socket.actions('refresh');
+    socket.deliver({ type: 'error', id: refresh!.id, code: 'rate_limited', message: 'slow down' });
+    await advance(4_999);
+    expect(socket.actions('refresh')).toHaveLength(1);
+    await advance(1);
+    const again = socket.actions('refresh')[1]!;
+    expect(again.id).not.toBe(refresh!.id);
+    socket.deliver({ type: 'error', id: again.id, code: 'forbidden', message: 'refresh refused' });
+    await advance(20_000);
+    expect(socket.actions('refresh')).toHaveLength(2);
+    expect(client.state).toBe('open');
+  });
+});
+
 function fakeJwt(exp: number): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'HS256' })}.${encode({ userId: 'u1', exp, n: Math.random() })}.sig`;
@@ -1004,7 +1027,6 @@ describe('subscriptions and recovery', () => {
     expect(resubscribe).toMatchObject({ since: 6, epoch: 'E1' });
     second.deliver(subscribedReply(resubscribe, 2, 'E2', false));
     expect(log.gap).toEqual([{ channel: 'alpha', since: 6, seq: 2, epoch: 'E2' }]);
-    second.deliver(delivery('alpha', 2, 'E2')); // at or below the reply's seq: already gone
     second.deliver(delivery('alpha', 3, 'E2'));
     second.deliver(delivery('alpha', 4, 'E2'));
     second.answerSync();
@@ -1045,6 +1067,236 @@ describe('subscriptions and recovery', () => {
     // Released in seq order once every replay is in.
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  it('replays of several channels interleaved in the hold: each channel released in seq order, each message once, none lost', async () => {
+    const { client, log } = harness();
+    const first = await openClient(client);
+    for (const [channel, filters] of [
+      ['a', { k: 1 }],
+      ['b', undefined],
+      ['a', { k: 2 }],
+      ['c', undefined],
+    ] as const) {
+      void client.subscribe(channel, filters);
+    }
+    first.actions('subscribe').forEach((request) => first.deliver(subscribedReply(request, 0, 'E1')));
+    const seen: Record<string, number[]> = { a: [], b: [], c: [] };
+    for (const channel of ['a', 'b', 'c']) client.on(channel, (_data, frame) => seen[channel]!.push(frame.seq));
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    for (const request of second.actions('subscribe')) second.deliver(subscribedReply(request, 9, 'E1', true));
+    const held: [string, number][] = [
+      ['a', 3],
+      ['b', 1],
+      ['a', 2],
+      ['c', 5],
+      ['b', 2],
+      ['a', 1],
+      ['a', 3],
+      ['c', 4],
+      ['b', 1],
+      ['a', 6],
+      ['b', 4],
+      ['a', 4],
+      ['c', 6],
+      ['b', 3],
+      ['a', 5],
+      ['c', 5],
+      ['a', 6],
+    ];
+    for (const [channel, seq] of held) second.deliver(delivery(channel, seq, 'E1'));
+    expect(seen).toEqual({ a: [], b: [], c: [] });
+    second.answerSync();
+    expect(seen).toEqual({ a: [1, 2, 3, 4, 5, 6], b: [1, 2, 3, 4], c: [4, 5, 6] });
+    // Released, so no longer held: live messages go straight through, duplicates still dropped.
+    second.deliver(delivery('b', 4, 'E1'));
+    second.deliver(delivery('b', 5, 'E1'));
+    expect(seen.b).toEqual([1, 2, 3, 4, 5]);
+    expect(log.gap).toEqual([]);
+  });
+
+  it('a channel whose epoch changes inside the hold: the old epoch first, then the new one from its start, with a gap', async () => {
+    const { client, log } = harness();
+    const first = await openClient(client);
+    void client.subscribe('t');
+    first.deliver(subscribedReply(first.sent[0]!, 0, 'E1'));
+    first.deliver(delivery('t', 1, 'E1'));
+    const seen: string[] = [];
+    client.on('t', (_data, frame) => seen.push(`${frame.epoch}:${frame.seq}`));
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    second.deliver(subscribedReply(second.actions('subscribe')[0]!, 3, 'E1', true));
+    for (const [epoch, seq] of [
+      ['E1', 3],
+      ['E1', 2],
+      ['E2', 2],
+      ['E1', 3],
+      ['E2', 1],
+    ] as const) {
+      second.deliver(delivery('t', seq, epoch));
+    }
+    second.answerSync();
+    expect(seen).toEqual(['E1:2', 'E1:3', 'E2:1', 'E2:2']);
+    expect(log.gap).toEqual([{ channel: 't', since: 3, seq: 1, epoch: 'E2' }]);
+  });
+
+  it('a reply that moves the position past what one replay lost never drops what another replay brings', async () => {
+    // History was trimmed between the two resubscribes: the first replays 3 and 5, the second
+    // answers recovered:false at seq 6. Messages 3 and 5 were never delivered: they still are.
+    const { client, log } = harness();
+    const first = await openClient(client);
+    void client.subscribe('t', { agent_id: 'a1' });
+    void client.subscribe('t', { agent_id: 'a2' });
+    const [s1, s2] = first.actions('subscribe');
+    first.deliver(subscribedReply(s1!, 0, 'E1'));
+    first.deliver(subscribedReply(s2!, 0, 'E1'));
+    const seen: number[] = [];
+    client.on('t', (_data, frame) => seen.push(frame.seq));
+    first.deliver(delivery('t', 2, 'E1'));
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    const [r1, r2] = second.actions('subscribe');
+    second.deliver(subscribedReply(r1!, 6, 'E1', true));
+    second.deliver(delivery('t', 3, 'E1'));
+    second.deliver(delivery('t', 5, 'E1'));
+    second.deliver(subscribedReply(r2!, 6, 'E1', false));
+    second.deliver(delivery('t', 7, 'E1'));
+    second.answerSync();
+    expect(seen).toEqual([2, 3, 5, 7]);
+    expect(log.gap).toEqual([{ channel: 't', since: 2, seq: 6, epoch: 'E1' }]);
+    second.deliver(delivery('t', 6, 'E1'));
+    expect(seen).toEqual([2, 3, 5, 7]);
+  });
+
+  it('disconnect() from a listener while the hold is released: the rest is neither delivered nor recorded', async () => {
+    const { client, log } = harness();
+    const first = await openClient(client);
+    void client.subscribe('t');
+    first.deliver(subscribedReply(first.sent[0]!, 0, 'E1'));
+    const seen: number[] = [];
+    client.on('t', (_data, frame) => {
+      seen.push(frame.seq);
+      if (frame.seq === 2) client.disconnect();
+    });
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    second.deliver(subscribedReply(second.actions('subscribe')[0]!, 3, 'E1', true));
+    for (const seq of [3, 1, 2]) second.deliver(delivery('t', seq, 'E1'));
+    second.answerSync();
+    expect(seen).toEqual([1, 2]);
+    client.connect();
+    await flush();
+    lastSocket().welcome();
+    expect(lastSocket().actions('subscribe')[0]).toMatchObject({ since: 2, epoch: 'E1' });
+  });
+
+  it('a sync ping the server dropped (rate_limited) is sent again after 1 s; deliveries stay held until its pong', async () => {
+    const { client, log } = harness();
+    const first = await openClient(client);
+    void client.subscribe('alpha');
+    first.deliver(subscribedReply(first.sent[0]!, 0, 'E1'));
+    const seen: number[] = [];
+    client.on('alpha', (_data, frame) => seen.push(frame.seq));
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    const syncPings = () => second.actions('ping').filter((f) => String(f.id).startsWith('sync'));
+    expect(syncPings()).toHaveLength(1);
+    // The rate limit answers at once, before the resubscribe's replay.
+    second.deliver({ type: 'error', id: syncPings()[0]!.id, code: 'rate_limited', message: 'slow down' });
+    second.deliver(subscribedReply(second.actions('subscribe')[0]!, 2, 'E1', true));
+    second.deliver(delivery('alpha', 2, 'E1'));
+    second.deliver(delivery('alpha', 1, 'E1'));
+    expect(seen).toEqual([]);
+    await advance(999);
+    expect(syncPings()).toHaveLength(1);
+    await advance(1);
+    expect(syncPings()).toHaveLength(2);
+    second.answerSync();
+    expect(seen).toEqual([1, 2]);
+    expect(client.state).toBe('open');
+  });
+});
+
+describe('errors answering requests', () => {
+  it('a publish settles with the code of the error frame carrying its id; the ack gives seq and epoch', async () => {
+    const { client, log } = harness();
+    const socket = await openClient(client);
+    const codes = ['rate_limited', 'unavailable', 'forbidden', 'invalid_command', 'invalid_message', 'not_found'];
+    const refused = codes.map((_, i) => client.publish('alpha', i));
+    const accepted = client.publish('alpha', 'fine');
+    const frames = socket.actions('publish');
+    let settled = 0;
+    for (const result of [...refused, accepted]) void result.then(() => settled++);
+    // Errors without an id, or with another one, settle nothing.
+    socket.deliver({ type: 'error', code: 'rate_limited', message: 'no id' });
+    socket.deliver({ type: 'error', id: 'p-unknown', code: 'rate_limited', message: 'not ours' });
+    await flush();
+    expect(settled).toBe(0);
+    codes.forEach((code, i) => socket.deliver({ type: 'error', id: frames[i]!.id, code, message: `m-${code}` }));
+    socket.deliver({ type: 'ack', id: frames.at(-1)!.id, channel: 'alpha', seq: 7, epoch: 'E1' });
+    expect(await Promise.all(refused)).toEqual(codes.map((code) => ({ ok: false, code, message: `m-${code}` })));
+    expect(await accepted).toEqual({ ok: true, seq: 7, epoch: 'E1', channel: 'alpha' });
+    expect(log.error.map((e) => e.code)).toEqual(['rate_limited', 'rate_limited', ...codes]);
+    expect(log.error.at(-1)).toEqual({ code: 'not_found', message: 'm-not_found', id: frames[5]!.id });
+  });
+
+  it('an ack without epoch (older servers) resolves with seq and channel', async () => {
+    const { client } = harness();
+    const socket = await openClient(client);
+    const result = client.publish('alpha', 1);
+    socket.deliver({ type: 'ack', id: socket.actions('publish')[0]!.id, channel: 'alpha', seq: 3 });
+    await expect(result).resolves.toEqual({ ok: true, seq: 3, channel: 'alpha' });
+  });
+
+  it('subscribe() settles with the error carrying its id: refusals are forgotten, failures for now are re-sent on reconnect', async () => {
+    const { client, log } = harness();
+    const first = await openClient(client);
+    const forbidden = client.subscribe('secret');
+    const limited = client.subscribe('busy');
+    const tooMany = client.subscribe('t', { agent_id: 'a3' });
+    const invalid = client.subscribe('t', { agent_id: 'a4' });
+    const kept = client.subscribe('t', { agent_id: 'a1' });
+    const [sSecret, sBusy, sTooMany, sInvalid, sKept] = first.actions('subscribe');
+    first.deliver({ type: 'error', id: sSecret!.id, code: 'forbidden', message: 'no' });
+    first.deliver({ type: 'error', id: sBusy!.id, code: 'rate_limited', message: 'slow down' });
+    first.deliver({ type: 'error', id: sTooMany!.id, code: 'too_many_subscriptions', message: 'full' });
+    first.deliver({ type: 'error', id: sInvalid!.id, code: 'invalid_message', message: 'bad filters' });
+    first.deliver(subscribedReply(sKept!, 4, 'E1'));
+    await expect(forbidden).resolves.toEqual({ ok: false, code: 'forbidden', message: 'no' });
+    await expect(limited).resolves.toEqual({ ok: false, code: 'rate_limited', message: 'slow down' });
+    await expect(tooMany).resolves.toMatchObject({ ok: false, code: 'too_many_subscriptions' });
+    await expect(invalid).resolves.toMatchObject({ ok: false, code: 'invalid_message' });
+    await expect(kept).resolves.toEqual({ ok: true, seq: 4, epoch: 'E1' });
+    // The refused ones go, even next to another subscription of the same channel.
+    expect(client.subscriptions.map((s) => [s.channel, s.filters])).toEqual([
+      ['busy', undefined],
+      ['t', { agent_id: 'a1' }],
+    ]);
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    expect(second.actions('subscribe').map((f) => [f.channel, f.filters, f.since])).toEqual([
+      ['busy', undefined, undefined],
+      ['t', { agent_id: 'a1' }, 4],
+    ]);
+  });
+
+  it('a heartbeat ping answered with rate_limited still proves the connection alive', async () => {
+    const { client, log } = harness('tok', { pingIntervalMs: 1000, pongTimeoutMs: 500 });
+    const socket = await openClient(client);
+    await advance(1000);
+    const ping = socket.actions('ping')[0]!;
+    await advance(20);
+    socket.deliver({ type: 'error', id: ping.id, code: 'rate_limited', message: 'slow down' });
+    expect(log.rtt).toEqual([{ rttMs: 20 }]);
+    await advance(600);
+    expect(client.state).toBe('open');
+  });
 });
 
 describe('offline queue', () => {
@@ -1063,11 +1315,11 @@ describe('offline queue', () => {
     ]);
     socket
       .actions('publish')
-      .forEach((f, i) => socket.deliver({ type: 'ack', id: f.id, channel: f.channel, seq: 10 + i }));
+      .forEach((f, i) => socket.deliver({ type: 'ack', id: f.id, channel: f.channel, seq: 10 + i, epoch: 'E1' }));
     await expect(Promise.all(results)).resolves.toEqual([
-      { ok: true, seq: 10, channel: 'alpha' },
-      { ok: true, seq: 11, channel: 'alpha' },
-      { ok: true, seq: 12, channel: 'beta' },
+      { ok: true, seq: 10, epoch: 'E1', channel: 'alpha' },
+      { ok: true, seq: 11, epoch: 'E1', channel: 'alpha' },
+      { ok: true, seq: 12, epoch: 'E1', channel: 'beta' },
     ]);
     // Reconnecting does not send them again.
     socket.serverClose(1006);

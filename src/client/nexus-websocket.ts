@@ -25,11 +25,11 @@
 import {
   Action,
   CloseCode,
+  ErrorCode,
   FrameType,
   isRetryableClose,
   needsNewToken,
   type DeliveryFrame,
-  type ErrorCode,
   type Filters,
   type ServerFrame,
 } from '../protocol/index.js';
@@ -43,6 +43,7 @@ import {
   type PublishResult,
   type SubscribeResult,
 } from './events.js';
+import { HeldDeliveries } from './held-deliveries.js';
 import { Heartbeat } from './heartbeat.js';
 import { OfflineQueue } from './offline-queue.js';
 import { PendingRequests, type RequestFailure } from './pending-requests.js';
@@ -86,6 +87,14 @@ const OPEN = 1;
 const UPGRADE_STATUS = /Unexpected server response: (\d{3})/;
 const HEARTBEAT_CLOSE_CODE = 4000;
 const REFRESH_RETRY_MS = 5000;
+/** A resync ping the server dropped (rate limited) is sent again after this long. */
+const SYNC_RETRY_MS = 1000;
+/** Error codes by which the server refuses a subscription for good: it is not re-sent. */
+const SUBSCRIPTION_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCode.InvalidMessage,
+  ErrorCode.Forbidden,
+  ErrorCode.TooManySubscriptions,
+]);
 
 interface QueuedPublish {
   readonly frame: { action: 'publish'; id: string; channel: string; payload: unknown };
@@ -117,15 +126,16 @@ export class NexusWebSocket {
   #generation = 0;
   #attempt = 0;
   #token: string | undefined;
-  #refreshingToken: string | undefined;
-  /** While resubscribing after a reconnect, deliveries wait here to be released in seq order. */
-  #resync: { readonly pingId: string; readonly held: DeliveryFrame[] } | undefined;
+  /** An in-band refresh sent and not yet answered: the token counts once the server accepts it. */
+  #refreshing: { readonly id: string; readonly token: string } | undefined;
+  /** While resubscribing after a reconnect, deliveries wait here to be released in order. */
+  #resync: { readonly pingId: string; readonly held: HeldDeliveries } | undefined;
   #refusedToken: string | undefined;
   #upgradeStatus: number | undefined;
   #nextRetryAt: number | undefined;
   #rttMs: number | undefined;
   #requestCounter = 0;
-  #timers: Partial<Record<'reconnect' | 'stable' | 'connect' | 'refresh', ReturnType<typeof setTimeout>>> = {};
+  #timers: Partial<Record<'reconnect' | 'stable' | 'connect' | 'refresh' | 'sync', ReturnType<typeof setTimeout>>> = {};
   #offOnline: (() => void) | undefined;
 
   constructor(url: string, token: TokenProvider, options: NexusWebSocketOptions = {}) {
@@ -224,7 +234,10 @@ export class NexusWebSocket {
 
   /**
    * Subscribes to a channel with optional filters; remembered and re-sent after reconnects.
-   * Resolves with the server's first answer (never rejects).
+   * Resolves with the server's first answer, never rejects: `{ ok: true, seq, epoch }` or the
+   * `error` frame's code. A subscription refused for good (`invalid_message`, `forbidden`,
+   * `too_many_subscriptions`) is forgotten; one that failed for now (`rate_limited`,
+   * `history_unavailable`) stays remembered and is sent again after the next reconnect.
    */
   subscribe(channel: string, filters?: Filters): Promise<SubscribeResult> {
     const subscription = this.#registry.add(channel, filters);
@@ -243,8 +256,13 @@ export class NexusWebSocket {
   }
 
   /**
-   * Publishes a payload. Resolves with the ack (`seq`) or the reason there is none; never
-   * rejects. While offline the publish waits in the bounded queue.
+   * Publishes a payload. Resolves — never rejects — with the ack `{ ok: true, seq, epoch,
+   * channel }` or with `{ ok: false, code, message }`. A publish the server refused settles with
+   * the code of its `error` frame, and nothing was delivered: `rate_limited`, `unavailable`,
+   * `forbidden`, `invalid_command`, `not_found`, `invalid_message`. The client's own codes:
+   * `disconnected` (the connection closed first: the publish may or may not have landed),
+   * `queue_overflow`, `closed` (`disconnect()`), `send_failed`, `auth_refused`. While offline the
+   * publish waits in the bounded queue.
    */
   publish(channel: string, payload: unknown): Promise<PublishResult> {
     return new Promise((settle) => {
@@ -350,7 +368,7 @@ export class NexusWebSocket {
     this.#socket = undefined;
     // Held deliveries were not accepted: their seqs are replayed again after the next reconnect.
     this.#resync = undefined;
-    this.#refreshingToken = undefined;
+    this.#refreshing = undefined;
     this.#heartbeat.stop();
     this.#clearTimers();
     this.#pending.connectionLost(
@@ -444,8 +462,9 @@ export class NexusWebSocket {
       return;
     }
     // The new token counts only once the server accepts it (`refreshed`).
-    this.#refreshingToken = token;
-    this.#sendFrame({ action: Action.Refresh, token, id: this.#nextId('r') });
+    const id = this.#nextId('r');
+    this.#refreshing = { id, token };
+    this.#sendFrame({ action: Action.Refresh, token, id });
   }
 
   // ---- frames in -----------------------------------------------------------------------------
@@ -466,16 +485,23 @@ export class NexusWebSocket {
         return this.#onDelivery(frame);
       case FrameType.Subscribed:
         return this.#onSubscribed(frame);
-      case FrameType.Ack:
-        this.#pending.answerPublish(String(frame.id), { ok: true, seq: frame.seq, channel: frame.channel });
+      case FrameType.Ack: {
+        const { seq, channel, epoch } = frame;
+        this.#pending.answerPublish(String(frame.id), {
+          ok: true,
+          seq,
+          channel,
+          ...(epoch === undefined ? {} : { epoch }),
+        });
         return;
+      }
       case FrameType.Pong:
         if (this.#resync && frame.id === this.#resync.pingId) return this.#releaseResync();
         this.#heartbeat.pong(frame.id);
         return;
       case FrameType.Refreshed:
-        if (this.#refreshingToken !== undefined) this.#token = this.#refreshingToken;
-        this.#refreshingToken = undefined;
+        if (this.#refreshing) this.#token = this.#refreshing.token;
+        this.#refreshing = undefined;
         return this.#scheduleRefresh();
       case FrameType.Error:
         return this.#onErrorFrame(frame);
@@ -485,31 +511,43 @@ export class NexusWebSocket {
   /**
    * Re-sends every subscription once, then a ping. The server handles a connection's frames in
    * order, so its pong comes after every replay: until then deliveries are held, then released
-   * sorted by seq — replays of several filtered subscriptions of one channel interleave into
-   * one ordered stream without loss or duplicates.
+   * per channel in (epoch, seq) order — replays of several subscriptions interleave into one
+   * ordered stream per channel, without loss or duplicates.
    */
   #resubscribeAll(): void {
     const subscriptions = this.#registry.all();
     this.#resync = undefined;
     if (subscriptions.length === 0) return;
     for (const subscription of subscriptions) this.#sendSubscribe(subscription);
+    this.#sendSyncPing(new HeldDeliveries());
+  }
+
+  #sendSyncPing(held: HeldDeliveries): void {
     const pingId = this.#nextId('sync');
-    this.#resync = { pingId, held: [] };
+    this.#resync = { pingId, held };
     this.#sendFrame({ action: Action.Ping, id: pingId });
   }
 
+  /** The server dropped the sync ping unanswered (rate limited): ask again once it has room. */
+  #retrySync(held: HeldDeliveries): void {
+    clearTimeout(this.#timers.sync);
+    this.#timers.sync = setTimeout(() => this.#resync?.held === held && this.#sendSyncPing(held), SYNC_RETRY_MS);
+  }
+
   #releaseResync(): void {
-    const held = this.#resync?.held ?? [];
+    const held = this.#resync?.held;
     this.#resync = undefined;
-    held.sort((a, b) => (a.channel === b.channel ? a.seq - b.seq : 0));
-    for (const frame of held) this.#onDelivery(frame);
+    clearTimeout(this.#timers.sync);
+    const generation = this.#generation;
+    for (const frame of held?.drain() ?? []) {
+      // A listener called disconnect(): the rest is neither delivered nor recorded as delivered.
+      if (generation !== this.#generation) return;
+      this.#onDelivery(frame);
+    }
   }
 
   #onDelivery(frame: DeliveryFrame): void {
-    if (this.#resync) {
-      this.#resync.held.push(frame);
-      return;
-    }
+    if (this.#resync) return this.#resync.held.add(frame);
     const known = this.#registry.position(frame.channel);
     if (!this.#registry.accept(frame.channel, frame.seq, frame.epoch)) return;
     // The numbering restarted under a new epoch while connected (e.g. Redis lost its data):
@@ -541,23 +579,33 @@ export class NexusWebSocket {
   }
 
   #onErrorFrame(frame: Extract<ServerFrame, { type: 'error' }>): void {
-    const id = frame.id === undefined ? undefined : String(frame.id);
-    const refused = failure(frame.code, frame.message);
-    if (id !== undefined) this.#pending.answerPublish(id, refused);
-    const key = id === undefined ? undefined : this.#pending.takeSubscribeKey(id);
-    if (key !== undefined) {
-      this.#forgetRefused(key);
-      this.#pending.answerSubscribe(key, refused);
-    }
+    if (frame.id !== undefined) this.#settleRefused(String(frame.id), failure(frame.code, frame.message));
     this.#emitError(frame.code, frame.message, frame.id);
   }
 
-  /** A refused subscribe is not retried after reconnects. */
-  #forgetRefused(key: string): void {
-    const subscription = this.#registry.all().find((s) => s.key === key);
-    if (subscription && this.#registry.all().filter((s) => s.channel === subscription.channel).length === 1) {
-      this.#registry.removeChannel(subscription.channel);
+  /** The server answered one of the client's frames with an error: what waited for it settles. */
+  #settleRefused(id: string, refused: RequestFailure): void {
+    if (this.#pending.answerPublish(id, refused)) return;
+    const key = this.#pending.takeSubscribeKey(id);
+    if (key !== undefined) {
+      if (SUBSCRIPTION_REFUSALS.has(refused.code)) this.#registry.remove(key);
+      return this.#pending.answerSubscribe(key, refused);
     }
+    if (this.#resync && id === this.#resync.pingId) return this.#retrySync(this.#resync.held);
+    if (this.#refreshing && id === this.#refreshing.id) return this.#onRefreshRefused(refused.code);
+    // A heartbeat ping answered with an error (rate_limited) still proves the connection alive.
+    this.#heartbeat.pong(id);
+  }
+
+  /**
+   * A refresh dropped unread (rate limited) is tried again shortly; one refused (`forbidden`)
+   * is not: at `exp` the server closes with 4001 and the reconnect asks the provider again.
+   */
+  #onRefreshRefused(code: ErrorCode | ClientErrorCode): void {
+    this.#refreshing = undefined;
+    if (code !== ErrorCode.RateLimited) return;
+    clearTimeout(this.#timers.refresh);
+    this.#timers.refresh = setTimeout(() => void this.#refresh(), REFRESH_RETRY_MS);
   }
 
   // ---- frames out ----------------------------------------------------------------------------

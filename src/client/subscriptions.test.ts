@@ -76,6 +76,36 @@ describe('SubscriptionRegistry', () => {
     expect(registry.position('t')).toEqual({ seq: 0, epoch: 'e3' });
   });
 
+  it('remove() forgets one subscription; the position goes with the last of its channel', () => {
+    const registry = new SubscriptionRegistry();
+    const a = registry.add('t', { a: 1 })!;
+    const b = registry.add('t', { a: 2 })!;
+    registry.subscribed('t', 5, 'e1', undefined);
+    expect(registry.remove(a.key)).toBe(a);
+    expect(registry.remove(a.key)).toBeUndefined();
+    expect(registry.all()).toEqual([b]);
+    expect(registry.position('t')).toEqual({ seq: 5, epoch: 'e1' });
+    registry.remove(b.key);
+    expect(registry.has('t')).toBe(false);
+    expect(registry.position('t')).toBeUndefined();
+  });
+
+  it('a duplicate is a message at or below one delivered, not below a position a reply moved forward', () => {
+    const registry = new SubscriptionRegistry();
+    registry.subscribed('t', 2, 'e1', undefined);
+    expect(registry.accept('t', 3, 'e1')).toBe(true);
+    // History lost past 3: the position jumps to the reply's 9, for the next `since`.
+    registry.subscribed('t', 9, 'e1', false);
+    expect(registry.position('t')).toEqual({ seq: 9, epoch: 'e1' });
+    // Messages 4..9 never delivered are still welcome, and do not move the position back.
+    expect(registry.accept('t', 5, 'e1')).toBe(true);
+    expect(registry.accept('t', 5, 'e1')).toBe(false);
+    expect(registry.accept('t', 3, 'e1')).toBe(false);
+    expect(registry.position('t')).toEqual({ seq: 9, epoch: 'e1' });
+    expect(registry.accept('t', 10, 'e1')).toBe(true);
+    expect(registry.position('t')).toEqual({ seq: 10, epoch: 'e1' });
+  });
+
   it('accepts each seq once per channel and epoch', () => {
     const registry = new SubscriptionRegistry();
     expect(registry.accept('t', 1, 'e1')).toBe(true);

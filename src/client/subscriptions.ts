@@ -1,7 +1,10 @@
 /**
  * What the client remembers across reconnects: every subscription with its filters, and per
- * channel the position (`seq`, `epoch`) of the last message seen — the `since` of the next
- * subscribe — so a reconnect recovers what was missed and never delivers a `seq` twice.
+ * channel two points in its numbering. The position (`seq`, `epoch`) is where the client stands —
+ * the `since` of the next subscribe, moved by deliveries and by `subscribed` replies — so a
+ * reconnect recovers what was missed. The last delivered message decides what is a duplicate:
+ * only a message at or below one actually delivered is dropped, so a reply that moves the
+ * position forward (history lost) never hides a message that another replay still brings.
  */
 import { filtersKey, type Filters } from '../protocol/index.js';
 
@@ -19,6 +22,7 @@ export interface ChannelPosition {
 export class SubscriptionRegistry {
   readonly #subscriptions = new Map<string, ClientSubscription>();
   readonly #positions = new Map<string, ChannelPosition>();
+  readonly #delivered = new Map<string, ChannelPosition>();
 
   /** Remembers a subscription; returns undefined when the same one already exists. */
   add(channel: string, filters: Filters | undefined): ClientSubscription | undefined {
@@ -36,8 +40,17 @@ export class SubscriptionRegistry {
     for (const [key, subscription] of this.#subscriptions) {
       if (subscription.channel === channel) removed = this.#subscriptions.delete(key) || removed;
     }
-    this.#positions.delete(channel);
+    this.#forgetPosition(channel);
     return removed;
+  }
+
+  /** Forgets one subscription; the channel's position goes with its last subscription. */
+  remove(key: string): ClientSubscription | undefined {
+    const subscription = this.#subscriptions.get(key);
+    if (!subscription) return undefined;
+    this.#subscriptions.delete(key);
+    if (!this.has(subscription.channel)) this.#forgetPosition(subscription.channel);
+    return subscription;
   }
 
   has(channel: string): boolean {
@@ -61,11 +74,21 @@ export class SubscriptionRegistry {
     if (!known || recovered === false || known.epoch !== epoch) this.#positions.set(channel, { seq, epoch });
   }
 
-  /** True (and records it) when a message is new for its channel; false for a duplicate. */
+  /**
+   * True (and records it as delivered) when a message is new for its channel; false for a
+   * duplicate of one delivered already. Callers deliver each channel's messages in seq order.
+   */
   accept(channel: string, seq: number, epoch: string): boolean {
-    const known = this.#positions.get(channel);
-    if (known && known.epoch === epoch && seq <= known.seq) return false;
-    this.#positions.set(channel, { seq, epoch });
+    const last = this.#delivered.get(channel);
+    if (last && last.epoch === epoch && seq <= last.seq) return false;
+    this.#delivered.set(channel, { seq, epoch });
+    const position = this.#positions.get(channel);
+    if (!position || position.epoch !== epoch || seq > position.seq) this.#positions.set(channel, { seq, epoch });
     return true;
+  }
+
+  #forgetPosition(channel: string): void {
+    this.#positions.delete(channel);
+    this.#delivered.delete(channel);
   }
 }

@@ -546,16 +546,19 @@ describe('the real processes (node dist/…)', () => {
     }
   }, 20_000);
 
-  it('npm run agents (node dist/mock/cli.js) runs a fleet against a server with a given token, and stops on SIGTERM', async () => {
+  it('npm run agents (node dist/mock/cli.js) runs one agent per given token, each speaking for itself, and stops on SIGTERM', async () => {
     const server = await startServer();
     try {
-      const agentToken = await tokenFor('cli_fleet', 'agent');
+      const tokens = await Promise.all([
+        signToken({ userId: 'cli_user_1', role: 'agent', expiresInSeconds: 600, extraClaims: { agent_id: 'cli_a' } }),
+        tokenFor('cli_b', 'agent'),
+      ]);
       const watcherClient = await TestClient.connect(server.wsUrl, await tokenFor('cli_viewer'));
       try {
         await watcherClient.subscribe('telemetry');
         const child = spawnNode(
           'dist/mock/cli.js',
-          ['--url', server.wsUrl, '--token', agentToken, '--count', '2', '--interval', '200'],
+          ['--url', server.wsUrl, '--token', tokens[0]!, '--token', tokens[1]!, '--interval', '200'],
           {},
         );
         const seen = await pollUntil(
@@ -564,10 +567,10 @@ describe('the real processes (node dist/…)', () => {
         );
         expect(seen).toBe(true);
         expect(telemetryAgents(watcherClient), `stderr: ${child.stderr.join('\n')}`).toEqual(
-          new Set(['agent_001', 'agent_002']),
+          new Set(['cli_a', 'cli_b']),
         );
         for (const frame of deliveries(watcherClient, 'telemetry')) {
-          expect(frame.from).toBe('cli_fleet');
+          expect(frame.from).toBe(dataOf(frame).agent_id === 'cli_a' ? 'cli_user_1' : 'cli_b');
           for (const metric of METRICS) expect(typeof dataOf(frame)[metric]).toBe('number');
         }
         expect(server.connections()).toBe(3); // two agents and the watcher
@@ -584,16 +587,44 @@ describe('the real processes (node dist/…)', () => {
     }
   }, 20_000);
 
+  it('npm run agents in dev mode gets a token per agent and prefixes their ids, so they never collide with the in-process fleet', async () => {
+    const server = await startServer({ env: { NEXUS_JWT_SECRET: undefined } });
+    try {
+      const viewer = await server.auth.sign({ userId: 'dev_viewer', role: 'viewer' }, 600);
+      const watcherClient = await TestClient.connect(server.wsUrl, viewer);
+      try {
+        await watcherClient.subscribe('telemetry');
+        const child = spawnNode(
+          'dist/mock/cli.js',
+          ['--url', server.wsUrl, '--count', '2', '--prefix', 'ext_', '--interval', '200'],
+          {},
+        );
+        const seen = await pollUntil(
+          () => telemetryAgents(watcherClient).size >= 2 || child.process.exitCode !== null,
+          8000,
+        );
+        expect(seen, `stderr: ${child.stderr.join('\n')}`).toBe(true);
+        expect(telemetryAgents(watcherClient)).toEqual(new Set(['ext_agent_001', 'ext_agent_002']));
+        process.kill(child.process.pid!, 'SIGTERM');
+        expect(await within(child.exited, 5000)).toEqual({ code: 0, signal: null });
+      } finally {
+        await watcherClient.close();
+      }
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
   it('npm run agents rejects bad arguments with a usage line and exit code 2', async () => {
     const noUrl = spawnNode('dist/mock/cli.js', [], {});
     expect(await within(noUrl.exited, 5000)).toEqual({ code: 2, signal: null });
     expect(noUrl.stderr.join('\n')).toMatch(/usage: npm run agents/);
-    const badCount = spawnNode(
-      'dist/mock/cli.js',
-      ['--url', 'ws://127.0.0.1:9/ws', '--token', 'x', '--count', '0'],
-      {},
-    );
+    const badCount = spawnNode('dist/mock/cli.js', ['--url', 'ws://127.0.0.1:9/ws', '--count', '0'], {});
     expect(await within(badCount.exited, 5000)).toEqual({ code: 2, signal: null });
     expect(badCount.stderr.join('\n')).toMatch(/--count/);
+    const viewerToken = await tokenFor('not_an_agent', 'viewer');
+    const wrongRole = spawnNode('dist/mock/cli.js', ['--url', 'ws://127.0.0.1:9/ws', '--token', viewerToken], {});
+    expect(await within(wrongRole.exited, 5000)).toEqual({ code: 2, signal: null });
+    expect(wrongRole.stderr.join('\n')).toMatch(/not "agent"/);
   });
 });

@@ -124,6 +124,8 @@ export const RestErrorCode = {
   NotFound: 'not_found',
   PayloadTooLarge: 'payload_too_large',
   RateLimited: 'rate_limited',
+  /** The WebSocket upgrade was refused (HTTP 429): this user already holds the most connections one process allows. */
+  TooManyConnections: 'too_many_connections',
   RequestTimeout: 'request_timeout',
   InvalidCommand: 'invalid_command',
   Unavailable: 'unavailable',

@@ -207,6 +207,7 @@ export const ackFrameSchema = z.object({
   id: z.union([z.string(), z.number()]),
   channel: z.string(),
   seq: z.number(),
+  epoch: z.string().optional(),
 });
 export const pongFrameSchema = z.object({ type: z.literal(FrameType.Pong), ...withId, timestamp: z.number() });
 export const refreshedFrameSchema = z.object({

@@ -1,13 +1,14 @@
 /**
  * HTTP upgrade → WebSocket. Checks, in order: the path (404), the origin (403), the token
- * (none → 401, invalid or expired → 403); then hands the socket to a new Session. Refusals are
- * answered with a small JSON body and the socket is closed; nothing reaches the WebSocket layer.
+ * (none → 401, invalid or expired → 403), the user's connection quota on this process (429);
+ * then hands the socket to a new Session. Refusals are answered with a small JSON body and the
+ * socket is closed; nothing reaches the WebSocket layer.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { WebSocketServer, WebSocket } from 'ws';
-import { HttpStatus, Paths } from '../protocol/index.js';
+import { HttpStatus, Paths, RestErrorCode } from '../protocol/index.js';
 import type { Auth, Principal } from './auth.js';
 import type { Logger } from './logger.js';
 import { redactUrl } from './logger.js';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly devMode: boolean;
   readonly allowedOrigins: readonly string[] | undefined;
+  /** Open (and being opened) WebSockets per user on this process. */
+  readonly quota: ConnectionQuota;
   readonly accepting: () => boolean;
   readonly onConnection: (socket: WebSocket, principal: Principal) => void;
 }
@@ -33,7 +36,7 @@ export function createUpgradeHandler(options: GatewayOptions) {
     socket.on('error', (error) => options.logger.debug({ err: error }, 'upgrade socket error'));
     handleUpgrade(options, request, socket, head).catch((error: unknown) => {
       options.logger.error({ err: error }, 'upgrade failed');
-      refuse(socket, HttpStatus.InternalError, 'internal_error', 'upgrade failed');
+      refuse(socket, HttpStatus.InternalError, RestErrorCode.Internal, 'upgrade failed');
     });
   };
 }
@@ -46,29 +49,73 @@ async function handleUpgrade(
 ): Promise<void> {
   const log = options.logger.child({ url: redactUrl(request.url), remote: request.socket.remoteAddress });
   if (!options.accepting())
-    return refuse(socket, HttpStatus.ServiceUnavailable, 'shutting_down', 'server is shutting down');
+    return refuse(socket, HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, 'server is shutting down');
   const url = parseRequestUrl(request.url);
   if (!url || !WEBSOCKET_PATHS.has(url.pathname)) {
-    return refuse(socket, HttpStatus.NotFound, 'not_found', 'WebSocket endpoint is /ws');
+    return refuse(socket, HttpStatus.NotFound, RestErrorCode.NotFound, 'WebSocket endpoint is /ws');
   }
   if (!originAllowed(request, options)) {
     options.metrics.authFailures.inc({ reason: 'origin' });
     log.info({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
-    return refuse(socket, HttpStatus.Forbidden, 'forbidden', 'origin not allowed');
+    return refuse(socket, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'origin not allowed');
   }
   const token = url.searchParams.get('token') || bearerToken(request.headers.authorization);
   if (!token) {
     options.metrics.authFailures.inc({ reason: 'missing' });
-    return refuse(socket, HttpStatus.Unauthorized, 'unauthorized', 'token required (?token= or Authorization: Bearer)');
+    return refuse(
+      socket,
+      HttpStatus.Unauthorized,
+      RestErrorCode.Unauthorized,
+      'token required (?token= or Authorization: Bearer)',
+    );
   }
   const verified = await options.auth.verify(token);
   if (!verified.ok) {
     options.metrics.authFailures.inc({ reason: verified.reason });
     log.info({ reason: verified.reason }, 'upgrade refused: bad token');
-    return refuse(socket, HttpStatus.Forbidden, 'forbidden', verified.message);
+    return refuse(socket, HttpStatus.Forbidden, RestErrorCode.Forbidden, verified.message);
   }
   if (socket.destroyed) return;
-  options.wss.handleUpgrade(request, socket, head, (ws) => options.onConnection(ws, verified.principal));
+  const { principal } = verified;
+  // Taken before the handshake and given back when the TCP socket closes, whether the handshake
+  // failed or the WebSocket lived and closed: a burst of upgrades cannot overshoot the quota.
+  const release = options.quota.acquire(principal.userId);
+  if (!release) {
+    log.info({ userId: principal.userId, limit: options.quota.limit }, 'upgrade refused: too many connections');
+    return refuse(
+      socket,
+      HttpStatus.TooManyRequests,
+      RestErrorCode.TooManyConnections,
+      `at most ${options.quota.limit} connections per user`,
+    );
+  }
+  socket.once('close', release);
+  options.wss.handleUpgrade(request, socket, head, (ws) => options.onConnection(ws, principal));
+}
+
+/**
+ * Counts the WebSockets each user holds on this process, including those whose handshake is
+ * under way. O(1) per connect and close; a user's entry goes when its count reaches zero.
+ */
+export class ConnectionQuota {
+  readonly #counts = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** Takes a slot for `userId`; returns the function that gives it back (once), or undefined when full. */
+  acquire(userId: string): (() => void) | undefined {
+    const count = this.#counts.get(userId) ?? 0;
+    if (count >= this.limit) return undefined;
+    this.#counts.set(userId, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#counts.get(userId) ?? 1) - 1;
+      if (left > 0) this.#counts.set(userId, left);
+      else this.#counts.delete(userId);
+    };
+  }
 }
 
 function parseRequestUrl(raw: string | undefined): URL | undefined {
@@ -103,7 +150,8 @@ function originAllowed(request: IncomingMessage, options: GatewayOptions): boole
   return options.devMode && LOOPBACK_HOSTS.has(parsed.hostname);
 }
 
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
+/** Answers a raw HTTP connection with a JSON error and closes it. */
+export function refuse(socket: Duplex, status: number, code: RestErrorCode, message: string): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message } });
   socket.once('finish', () => socket.destroy());

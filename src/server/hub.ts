@@ -3,12 +3,14 @@
  * the matching local sessions. A session with several subscriptions on a channel gets each
  * message once; the frame is encoded once per message, not once per recipient.
  *
- * Filtered subscriptions are also indexed by the value of their first filter key, so a publish
- * on a channel with 10,000 subscribers each filtering on its own `agent_id` looks at the few
- * subscribers whose value matches instead of testing all of them.
+ * Filtered subscriptions are indexed by the combination of their filter values (see
+ * filter-index.ts), so a publish on a channel with 10,000 subscribers each filtering on its own
+ * `agent_id` checks the few subscriptions whose values match — also when they share a key with a
+ * common value, which an index on any single key would have to check one by one.
  */
-import { compileFilters, filtersKey, type FilterMatcher, type Filters, type FilterScalar } from '../protocol/index.js';
+import { compileFilters, filtersKey, type FilterMatcher, type Filters } from '../protocol/index.js';
 import type { Broker, BrokerMessage } from './broker/broker.js';
+import { FilterIndex } from './filter-index.js';
 import { encodeDelivery } from './frames.js';
 import type { Logger } from './logger.js';
 
@@ -39,44 +41,29 @@ export function createSubscription(filters: Filters | undefined): Subscription {
 /** Observes how long each fan-out took (seconds). */
 export type FanOutObserver = (seconds: number) => void;
 
+/** One subscription of one subscriber, as the filter index holds it. */
+interface Entry {
+  readonly subscriber: Subscriber;
+  readonly subscription: Subscription;
+}
+
 class ChannelIndex {
-  readonly subscriptions = new Map<Subscriber, Subscription[]>();
+  /** Each subscriber's subscriptions on the channel, by filters key, in the order they came. */
+  readonly entries = new Map<Subscriber, Map<string, Entry>>();
   /** Subscribers with at least one unfiltered subscription: they get every message. */
   readonly unfiltered = new Set<Subscriber>();
-  /** filter key → value → subscribers whose subscription's first filter key has that value. */
-  readonly byValue = new Map<string, Map<FilterScalar, Set<Subscriber>>>();
+  readonly filtered = new FilterIndex<Entry>();
 
-  reindex(subscriber: Subscriber, before: readonly Subscription[], after: readonly Subscription[]): void {
-    for (const s of before) this.#index(subscriber, s, false);
-    this.unfiltered.delete(subscriber);
-    for (const s of after) this.#index(subscriber, s, true);
+  add(entry: Entry): void {
+    const filters = entry.subscription.filters;
+    if (filters) this.filtered.add(filters, entry);
+    else this.unfiltered.add(entry.subscriber);
   }
 
-  #index(subscriber: Subscriber, subscription: Subscription, add: boolean): void {
-    const filters = subscription.filters;
-    if (!filters) {
-      if (add) this.unfiltered.add(subscriber);
-      return;
-    }
-    const key = Object.keys(filters).sort()[0]!;
-    const raw = filters[key]!;
-    let values = this.byValue.get(key);
-    if (!values) {
-      if (!add) return;
-      values = new Map();
-      this.byValue.set(key, values);
-    }
-    for (const value of Array.isArray(raw) ? raw : [raw]) {
-      let set = values.get(value);
-      if (add) {
-        if (!set) values.set(value, (set = new Set()));
-        set.add(subscriber);
-      } else if (set) {
-        set.delete(subscriber);
-        if (set.size === 0) values.delete(value);
-      }
-    }
-    if (values.size === 0) this.byValue.delete(key);
+  delete(entry: Entry): void {
+    const filters = entry.subscription.filters;
+    if (filters) this.filtered.delete(filters, entry);
+    else this.unfiltered.delete(entry.subscriber);
   }
 }
 
@@ -100,31 +87,33 @@ export class Hub {
       this.#channels.set(channel, index);
       this.broker.watch(channel);
     }
-    const list = index.subscriptions.get(subscriber) ?? [];
-    if (list.some((s) => s.key === subscription.key)) return false;
-    const next = [...list, subscription];
-    index.subscriptions.set(subscriber, next);
-    index.reindex(subscriber, list, next);
+    let entries = index.entries.get(subscriber);
+    if (entries?.has(subscription.key)) return false;
+    if (!entries) index.entries.set(subscriber, (entries = new Map()));
+    const entry = { subscriber, subscription };
+    entries.set(subscription.key, entry);
+    index.add(entry);
     return true;
   }
 
   /** The subscriber's subscriptions on a channel. */
   subscriptions(subscriber: Subscriber, channel: string): readonly Subscription[] {
-    return this.#channels.get(channel)?.subscriptions.get(subscriber) ?? [];
+    const entries = this.#channels.get(channel)?.entries.get(subscriber)?.values() ?? [];
+    return Array.from(entries, (e) => e.subscription);
   }
 
   /** Removes every subscription of the subscriber on the channel; returns how many there were. */
   remove(subscriber: Subscriber, channel: string): number {
     const index = this.#channels.get(channel);
-    const list = index?.subscriptions.get(subscriber) ?? [];
-    if (!index || list.length === 0) return 0;
-    index.subscriptions.delete(subscriber);
-    index.reindex(subscriber, list, []);
-    if (index.subscriptions.size === 0) {
+    const entries = index?.entries.get(subscriber);
+    if (!index || !entries) return 0;
+    index.entries.delete(subscriber);
+    for (const entry of entries.values()) index.delete(entry);
+    if (index.entries.size === 0) {
       this.#channels.delete(channel);
       this.broker.unwatch(channel);
     }
-    return list.length;
+    return entries.size;
   }
 
   /** Number of channels with at least one local subscriber. */
@@ -143,27 +132,25 @@ export class Hub {
     const started = this.observeFanOut ? process.hrtime.bigint() : 0n;
     const delivery = { message, frame: undefined as Buffer | undefined };
     for (const subscriber of index.unfiltered) this.#deliver(subscriber, delivery);
-    if (index.byValue.size > 0) this.#fanOutFiltered(index, delivery);
+    for (const subscriber of this.#filteredRecipients(index, message.data)) this.#deliver(subscriber, delivery);
     if (this.observeFanOut) this.observeFanOut(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  /** Candidates come from the value index; each is checked against its full filters. */
-  #fanOutFiltered(index: ChannelIndex, delivery: { message: BrokerMessage; frame: Buffer | undefined }): void {
-    const data = delivery.message.data;
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
-    const record = data as Record<string, unknown>;
-    // A subscriber can be a candidate under several keys: remember who got it.
-    const seen = index.byValue.size > 1 ? new Set<Subscriber>() : undefined;
-    for (const [key, values] of index.byValue) {
-      if (!Object.hasOwn(record, key)) continue;
-      const candidates = values.get(record[key] as FilterScalar);
-      if (!candidates) continue;
-      for (const subscriber of candidates) {
-        if (index.unfiltered.has(subscriber) || seen?.has(subscriber)) continue;
-        seen?.add(subscriber);
-        if (index.subscriptions.get(subscriber)?.some((s) => s.matches(data))) this.#deliver(subscriber, delivery);
-      }
+  /**
+   * Subscribers without an unfiltered subscription that one of their filtered subscriptions
+   * matches, each once. Candidates come from the index; each is checked against its full filters.
+   * Collected before any delivery, so a session closing during the fan-out cannot disturb the walk.
+   */
+  #filteredRecipients(index: ChannelIndex, data: unknown): Set<Subscriber> {
+    const recipients = new Set<Subscriber>();
+    if (index.filtered.size === 0 || typeof data !== 'object' || data === null || Array.isArray(data)) {
+      return recipients;
     }
+    index.filtered.forEachCandidate(data as Record<string, unknown>, ({ subscriber, subscription }) => {
+      if (index.unfiltered.has(subscriber) || recipients.has(subscriber)) return;
+      if (subscription.matches(data)) recipients.add(subscriber);
+    });
+    return recipients;
   }
 
   #deliver(subscriber: Subscriber, delivery: { message: BrokerMessage; frame: Buffer | undefined }): void {

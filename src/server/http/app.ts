@@ -1,6 +1,6 @@
 /** The express app: health, metrics, dev token, REST API, dashboard; JSON errors everywhere. */
 import express from 'express';
-import { HttpStatus, Limits, Paths, RestErrorCode, exceedsJsonDepth } from '../../protocol/index.js';
+import { HttpStatus, Paths, RestErrorCode } from '../../protocol/index.js';
 import type { Auth } from '../auth.js';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +10,7 @@ import type { Policy } from '../policy.js';
 import { devTokenRoutes } from './dev-token.js';
 import { errorHandler, sendError } from './errors.js';
 import { healthRoutes } from './health.js';
+import { jsonBody } from './json-body.js';
 import { metricsRoutes } from './metrics-route.js';
 import { publishRoutes } from './publish.js';
 import { requireAuth } from './require-auth.js';
@@ -41,19 +42,20 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     );
     next();
   });
+  app.use(rejectMalformedPath);
   app.use(healthRoutes(options.broker, options.connections));
   app.use(metricsRoutes(options.metrics));
-  app.use(
-    '/api',
-    express.json({ limit: options.maxPayloadBytes, strict: false, type: () => true, verify: rejectDeepJson }),
-  );
   if (options.devMode) app.use(devTokenRoutes(options.auth));
   else
     app.post(Paths.devToken, (_req, res) =>
       sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'dev tokens exist only in dev mode'),
     );
+  // The token first, then the body: an anonymous client cannot make the server read or parse
+  // a megabyte (an unread body is not drained either, see sendError).
   app.use('/api', requireAuth(options.auth, options.metrics));
+  // Publishes read their body themselves, after their rate check.
   app.use(publishRoutes(options));
+  app.use('/api', jsonBody(options.maxPayloadBytes));
   for (const router of options.apiRouters ?? []) app.use(router);
   app.use('/api', (_req, res) => sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'no such route'));
   app.use(staticRoutes(options.staticDir));
@@ -62,12 +64,12 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   return app;
 }
 
-/** body-parser `verify` hook: refuses bodies nested deeper than the protocol allows. */
-function rejectDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
-  if (exceedsJsonDepth(body.toString('utf8'), Limits.maxJsonDepth)) {
-    throw Object.assign(new Error(`JSON nested deeper than ${Limits.maxJsonDepth} levels`), {
-      status: 400,
-      type: 'entity.too.deep',
-    });
+/** A path that does not percent-decode (`/%ff`, `/api/tasks/%`) is the client's mistake: 400. */
+const rejectMalformedPath: express.RequestHandler = (req, res, next) => {
+  try {
+    decodeURIComponent(req.path);
+  } catch {
+    return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, 'malformed URL');
   }
-}
+  next();
+};

@@ -7,6 +7,10 @@ import { z } from 'zod';
 import { Defaults, HttpStatus, Paths, ROLES, RestErrorCode, type Role } from '../../protocol/index.js';
 import type { Auth } from '../auth.js';
 import { sendError } from './errors.js';
+import { jsonBody } from './json-body.js';
+
+/** The route takes no token, so its body stays tiny: `{"userId","role","ttlSeconds"}` fits easily. */
+const DEV_TOKEN_BODY_LIMIT_BYTES = 4 * 1024;
 
 const bodySchema = z.object({
   userId: z.string().min(1).max(256),
@@ -22,7 +26,7 @@ const bodySchema = z.object({
 
 export function devTokenRoutes(auth: Auth): Router {
   const router = Router();
-  router.post(Paths.devToken, async (req, res) => {
+  router.post(Paths.devToken, jsonBody(DEV_TOKEN_BODY_LIMIT_BYTES), async (req, res) => {
     const parsed = bodySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -1,12 +1,13 @@
-/** `GET /api/tasks` (newest first; `?status=`, `?agent_id=`, `?limit=`) and `GET /api/agents`. */
+/**
+ * `GET /api/tasks` (newest first; `?status=`, `?agent_id=`, `?limit=` default
+ * `Limits.defaultListLimit`, at most `Limits.maxListLimit`) and `GET /api/agents`.
+ */
 import { Router } from 'express';
 import { z } from 'zod';
-import { HttpStatus, Paths, RestErrorCode, TASK_STATUSES } from '../../protocol/index.js';
+import { HttpStatus, Limits, Paths, RestErrorCode, TASK_STATUSES } from '../../protocol/index.js';
 import type { AgentRegistry } from '../domain/agents.js';
 import type { TaskRegistry } from '../domain/tasks.js';
 import { sendError } from './errors.js';
-
-const MAX_LIMIT = 10_000;
 
 const taskQuerySchema = z.object({
   status: z.enum(TASK_STATUSES, { error: `status must be one of ${TASK_STATUSES.join(', ')}` }).optional(),
@@ -15,8 +16,8 @@ const taskQuerySchema = z.object({
     .string()
     .regex(/^\d+$/, 'limit must be a whole number')
     .transform(Number)
-    .refine((n) => n >= 1 && n <= MAX_LIMIT, `limit must be between 1 and ${MAX_LIMIT}`)
-    .optional(),
+    .refine((n) => n >= 1 && n <= Limits.maxListLimit, `limit must be between 1 and ${Limits.maxListLimit}`)
+    .default(Limits.defaultListLimit),
 });
 
 export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router {

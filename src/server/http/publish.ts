@@ -1,12 +1,19 @@
-/** `POST /api/publish` (bearer, policy §5): `{"channel","payload"}` → 202 `{"seq"}`; subscribers get a `broadcast`. */
-import { Router } from 'express';
+/**
+ * `POST /api/publish` (bearer; the channel policy decides): `{"channel","payload"}` → 202
+ * `{"seq"}`; subscribers get a `broadcast`. Rate-limited per user at the role's rate — before
+ * the body is read, so a refused publish costs no parsing — and checked by the task domain like
+ * a WebSocket publish. Mount it after the token check.
+ */
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { HttpStatus, Limits, Paths, RestErrorCode, channelSchema } from '../../protocol/index.js';
-import type { Broker, BrokerMessage } from '../broker/broker.js';
+import { HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '../../protocol/index.js';
+import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/broker.js';
+import { checkDomainPublish } from '../domain/commands.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import { TokenBucket } from '../rate-limit.js';
 import { sendError } from './errors.js';
+import { jsonBody } from './json-body.js';
 import { principalOf } from './require-auth.js';
 
 const bodySchema = z.object({
@@ -19,23 +26,25 @@ export interface PublishRouteOptions {
   readonly policy: Policy;
   readonly metrics: Metrics;
   readonly now: () => number;
+  readonly maxPayloadBytes: number;
   readonly onPublished?: (message: BrokerMessage) => void;
 }
 
 export function publishRoutes(options: PublishRouteOptions): Router {
   const router = Router();
-  // One bucket per user, with the same limits as a WebSocket connection.
-  const buckets = new Map<string, TokenBucket>();
-  router.post(Paths.publish, async (req, res) => {
+  const buckets = new UserBuckets(options.policy, options.now);
+  const rateLimit: RequestHandler = (_req, res, next) => {
     const principal = principalOf(res);
-    if (!takeToken(buckets, principal.userId, options.now)) {
-      return sendError(
-        res,
-        HttpStatus.TooManyRequests,
-        RestErrorCode.RateLimited,
-        `more than ${Limits.rateLimitPerSecond} publishes per second`,
-      );
-    }
+    if (buckets.take(principal.userId, principal.role)) return next();
+    sendError(
+      res,
+      HttpStatus.TooManyRequests,
+      RestErrorCode.RateLimited,
+      `more than ${options.policy.rate(principal.role).perSecond} publishes per second`,
+    );
+  };
+  router.post(Paths.publish, rateLimit, jsonBody(options.maxPayloadBytes), async (req, res) => {
+    const principal = principalOf(res);
     const parsed = bodySchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -55,7 +64,15 @@ export function publishRoutes(options: PublishRouteOptions): Router {
         `role ${principal.role} may not publish to ${channel}`,
       );
     }
-    const message = await options.broker.publish({ channel, kind: 'broadcast', from: principal.userId, data: payload });
+    const domain = checkDomainPublish(channel, payload);
+    if (!domain.ok) return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidCommand, domain.message);
+    let message: BrokerMessage;
+    try {
+      message = await options.broker.publish({ channel, kind: 'broadcast', from: principal.userId, data: payload });
+    } catch (error) {
+      if (!(error instanceof BrokerUnavailableError)) throw error;
+      return sendError(res, HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, error.message);
+    }
     options.metrics.countChannelMessage(channel);
     options.onPublished?.(message);
     res.status(HttpStatus.Accepted).json({ seq: message.seq, channel, epoch: message.epoch });
@@ -63,14 +80,29 @@ export function publishRoutes(options: PublishRouteOptions): Router {
   return router;
 }
 
+/** Most users with a bucket at once; past it the map starts over (a bucket only ever forgives). */
 const MAX_BUCKETS = 10_000;
 
-function takeToken(buckets: Map<string, TokenBucket>, userId: string, now: () => number): boolean {
-  let bucket = buckets.get(userId);
-  if (!bucket) {
-    if (buckets.size >= MAX_BUCKETS) buckets.clear();
-    bucket = new TokenBucket(Limits.rateLimitPerSecond, Limits.rateLimitBurst, now);
-    buckets.set(userId, bucket);
+/** One token bucket per user and role, at the role's rate from the policy. */
+class UserBuckets {
+  readonly #buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly now: () => number,
+  ) {}
+
+  /** Takes one publish from the user's bucket; false when it is empty. */
+  take(userId: string, role: Role): boolean {
+    // A role name has no `:`, so the key is unambiguous whatever the userId holds.
+    const key = `${role}:${userId}`;
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear();
+      const { perSecond, burst } = this.policy.rate(role);
+      bucket = new TokenBucket(perSecond, burst, this.now);
+      this.#buckets.set(key, bucket);
+    }
+    return bucket.take();
   }
-  return bucket.take();
 }
