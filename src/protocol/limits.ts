@@ -26,6 +26,11 @@ export const Limits = {
   floodCalmAfterMs: 1_000,
   /** Frames smaller than this are never compressed. */
   deflateThresholdBytes: 1024,
+  /**
+   * Numeric telemetry fields kept per agent (the first distinct ones seen); the server's agent
+   * registry and the dashboard ignore the rest.
+   */
+  maxMetricsPerAgent: 64,
   /** Largest task `params`, as JSON bytes. */
   maxTaskParamsBytes: 16 * 1024,
   /** Default and largest `limit` of list routes (`/api/tasks`, history). */

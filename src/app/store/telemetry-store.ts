@@ -1,6 +1,6 @@
 /**
  * Telemetry slice: what the charts need to know besides the data itself (which lives in
- * `TelemetryBuffers`): the agents and metrics seen, the window, pause and agent choices.
+ * `TelemetryBuffers`): the agents and metrics seen, the window, pause, agent and metric choices.
  */
 import { createStore } from 'zustand/vanilla';
 import { TelemetryBuffers } from './telemetry-buffers';
@@ -10,6 +10,7 @@ export type WindowMs = (typeof WINDOWS_MS)[number];
 
 export interface TelemetrySlice {
   agents: string[];
+  /** Metric names in first-seen order. */
   metrics: string[];
   windowMs: WindowMs;
   paused: boolean;
@@ -17,6 +18,8 @@ export interface TelemetrySlice {
   hiddenAgents: string[];
   /** Agents the person picked to highlight in fleet mode (empty = the top values). */
   pinnedAgents: string[];
+  /** Metrics the person picked to chart (null = the default view). */
+  pickedMetrics: string[] | null;
   /** Bumped when data arrives (at most once per animation frame). */
   version: number;
 }
@@ -30,6 +33,7 @@ export const telemetryStore = createStore<TelemetrySlice>(() => ({
   paused: false,
   hiddenAgents: [],
   pinnedAgents: [],
+  pickedMetrics: null,
   version: 0,
 }));
 

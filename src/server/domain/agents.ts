@@ -3,7 +3,7 @@
  * online while a connection that published its telemetry is open, or while it sent telemetry in
  * the last three intervals. At most `capacity` agents are kept (least recently seen dropped).
  */
-import { Channel, type AgentInfo } from '../../protocol/index.js';
+import { Channel, Limits, type AgentInfo } from '../../protocol/index.js';
 import type { BrokerMessage } from '../broker/broker.js';
 
 export interface AgentRegistryOptions {
@@ -21,7 +21,7 @@ interface AgentRecord {
 }
 
 const MISSED_INTERVALS = 3;
-const MAX_METRICS_PER_AGENT = 64;
+const MAX_METRICS_PER_AGENT = Limits.maxMetricsPerAgent;
 
 export class AgentRegistry {
   readonly #agents = new Map<string, AgentRecord>();
@@ -59,6 +59,12 @@ export class AgentRegistry {
     for (const agentId of this.#byConnection.get(connectionId) ?? [])
       this.#agents.get(agentId)?.connections.delete(connectionId);
     this.#byConnection.delete(connectionId);
+  }
+
+  /** True while a local connection that published its telemetry is open, or it was heard from recently. */
+  isOnline(agentId: string): boolean {
+    const record = this.#agents.get(agentId);
+    return record !== undefined && this.#info(agentId, record).online;
   }
 
   list(): AgentInfo[] {

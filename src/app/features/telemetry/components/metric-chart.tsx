@@ -1,12 +1,14 @@
 /**
  * One metric's chart. It redraws on its own ≈1 Hz timer (offset per chart, so the charts'
  * redraws fall on different frames), straight from the ring buffers; recharts never sees a
- * render per message. Lines are linear, without animation, dots or labels (DESIGN.md §5).
+ * render per message. Lines are linear, without animation, dots or labels: recharts measures
+ * every path it draws, so anything more makes each redraw cost a long main-thread task.
  */
 import { memo, useEffect, useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store';
-import { buildChartData, type ChartData } from '../lib/chart-data';
+import { buildChartData, TIME_KEY, type ChartData } from '../lib/chart-data';
+import { metricLabel } from '../lib/metric-label';
 
 /** A chart redraws at most this often (the charts' only per-data cost). */
 export const MIN_REDRAW_MS = 200;
@@ -30,8 +32,10 @@ function draw(metric: string): ChartData {
 /**
  * Redraws when new data arrives, at most once per MIN_REDRAW_MS, offset per chart so the
  * charts' redraws fall on different frames: with agents reporting once a second that is one
- * redraw per chart per second, soon after the data. Also redraws at once when the settings
- * change; never while paused or hidden (on return the charts catch up).
+ * redraw per chart per second, soon after the data. Also redraws soon when the settings
+ * change; never while paused or hidden (on return the charts catch up). Even a first draw or a
+ * settings change draws each chart in its own task, one after the other: a dozen recharts
+ * renders in one task would hold the page (and the click that caused them) for a long moment.
  */
 function useChartData(metric: string, index: number): ChartData {
   const [data, setData] = useState<ChartData>(EMPTY);
@@ -49,19 +53,23 @@ function useChartData(metric: string, index: number): ChartData {
       const waitMs = Math.max(0, lastDrawMs + MIN_REDRAW_MS - performance.now());
       timer = setTimeout(redrawNow, waitMs + index * STAGGER_MS);
     };
-    redrawNow();
+    const redrawSoon = () => {
+      clearTimeout(timer);
+      timer = setTimeout(redrawNow, index * STAGGER_MS);
+    };
+    redrawSoon();
     const offStore = telemetryStore.subscribe((s, prev) => {
       const settingsChanged =
         s.windowMs !== prev.windowMs ||
         s.hiddenAgents !== prev.hiddenAgents ||
         s.pinnedAgents !== prev.pinnedAgents ||
         s.agents !== prev.agents;
-      if (settingsChanged || (s.paused !== prev.paused && !s.paused)) redrawNow();
+      if (settingsChanged || (s.paused !== prev.paused && !s.paused)) redrawSoon();
       else if (s.version !== prev.version) scheduleRedraw();
     });
     // The time axis moves on even when no data arrives.
     const idle = setInterval(scheduleRedraw, IDLE_REDRAW_MS);
-    const onVisible = () => !document.hidden && redrawNow();
+    const onVisible = () => !document.hidden && redrawSoon();
     document.addEventListener('visibilitychange', onVisible);
     return () => {
       clearTimeout(timer);
@@ -73,20 +81,13 @@ function useChartData(metric: string, index: number): ChartData {
   return data;
 }
 
-const METRIC_LABELS: Record<string, string> = {
-  cpu_usage: 'CPU usage (%)',
-  memory_mb: 'Memory (MB)',
-  disk_io_kbps: 'Disk I/O (kB/s)',
-  network_rx_kbps: 'Network RX (kB/s)',
-  queue_depth: 'Queue depth',
-  temperature_c: 'Temperature (°C)',
-};
-
-export function metricLabel(metric: string): string {
-  return METRIC_LABELS[metric] ?? metric.replace(/_/g, ' ');
-}
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** 24-hour HH:MM:SS whatever the locale. */
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 const formatTime = (t: number) => timeFormat.format(t);
 const formatValue = (v: number) =>
   Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v * 10) / 10);
@@ -110,7 +111,7 @@ export const MetricChart = memo(function MetricChart({ metric, index }: { metric
             <ComposedChart data={data.rows} syncId="telemetry" margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" vertical={false} />
               <XAxis
-                dataKey="t"
+                dataKey={TIME_KEY}
                 type="number"
                 scale="time"
                 domain={['dataMin', 'dataMax']}
@@ -155,8 +156,9 @@ export const MetricChart = memo(function MetricChart({ metric, index }: { metric
               )}
               {data.lines.map((line) => (
                 <Line
-                  key={line.agentId}
-                  dataKey={line.agentId}
+                  key={line.dataKey}
+                  dataKey={line.dataKey}
+                  name={line.agentId}
                   stroke={line.color}
                   strokeWidth={1.5}
                   dot={false}
@@ -172,7 +174,7 @@ export const MetricChart = memo(function MetricChart({ metric, index }: { metric
       </div>
       <ul className="chart-legend" aria-label={`Current ${label}`}>
         {data.lines.map((line) => (
-          <li key={line.agentId}>
+          <li key={line.dataKey}>
             <span className="swatch" style={{ background: line.color }} aria-hidden="true" /> {line.agentId}{' '}
             <span className="mono">{line.latest === undefined ? '—' : formatValue(line.latest)}</span>
           </li>

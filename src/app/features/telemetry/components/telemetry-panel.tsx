@@ -1,22 +1,28 @@
-/** The "Telemetry" region: a chart per discovered metric, window, pause, agent toggles. */
+/**
+ * The "Telemetry" region: a chart per discovered metric (at most MAX_CHARTS at once, the others
+ * picked under "More metrics"), window, pause, agent toggles.
+ */
+import { useMemo } from 'react';
 import { useTelemetry } from '../../../hooks/use-stores';
 import { Panel, EmptyState } from '../../../components/panel';
 import { telemetryStore, toggleIn, WINDOWS_MS, type WindowMs } from '../../../store/telemetry-store';
 import { agentColor } from '../lib/colors';
 import { MAX_LINES } from '../lib/chart-data';
+import { chartableMetrics, MAX_CHARTS, shownMetrics } from '../lib/metric-selection';
 import { MetricChart } from './metric-chart';
+import { MetricPicker } from './metric-picker';
 
 const WINDOW_LABELS: Record<WindowMs, string> = { 60_000: '1 min', 300_000: '5 min', 900_000: '15 min' };
-/** Agent and process fields that are numeric but not worth a chart. */
-const HIDDEN_METRICS = new Set(['ts', 'timestamp', 'seq']);
 
 export function TelemetryPanel() {
-  const { metrics, windowMs, paused } = useTelemetry((s) => ({
+  const { metrics, picked, windowMs, paused } = useTelemetry((s) => ({
     metrics: s.metrics,
+    picked: s.pickedMetrics,
     windowMs: s.windowMs,
     paused: s.paused,
   }));
-  const charted = metrics.filter((m) => !HIDDEN_METRICS.has(m));
+  const chartable = useMemo(() => chartableMetrics(metrics), [metrics]);
+  const shown = useMemo(() => shownMetrics(chartable, picked), [chartable, picked]);
   const actions = (
     <>
       <div className="seg" role="group" aria-label="Time window">
@@ -35,13 +41,16 @@ export function TelemetryPanel() {
     <Panel title="Telemetry" label="Telemetry" actions={actions}>
       <div className="panel-body">
         <AgentToggles />
-        {charted.length === 0 ? (
+        {chartable.length > MAX_CHARTS && <MetricPicker metrics={chartable} shown={shown} />}
+        {chartable.length === 0 ? (
           <EmptyState>
             No telemetry yet. Agents publish on the <code>telemetry</code> channel; metrics appear as they arrive.
           </EmptyState>
+        ) : shown.length === 0 ? (
+          <EmptyState>No metric picked: choose some under “More metrics”, or go back to the default view.</EmptyState>
         ) : (
           <div className="charts">
-            {charted.map((metric, index) => (
+            {shown.map((metric, index) => (
               <MetricChart key={metric} metric={metric} index={index} />
             ))}
           </div>

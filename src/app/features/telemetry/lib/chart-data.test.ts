@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TelemetryBuffers } from '../../../store/telemetry-buffers';
-import { buildChartData, MAX_LINES } from './chart-data';
+import { buildChartData, MAX_LINES, TIME_KEY, type ChartData } from './chart-data';
 
 const NOW = 1_000_000;
 
@@ -22,7 +22,8 @@ describe('chart data', () => {
     expect(data.fleet).toBe(false);
     expect(data.lines.map((l) => l.agentId)).toEqual(['agent_0', 'agent_1', 'agent_2']);
     expect(data.rows.length).toBeLessThanOrEqual(30);
-    expect(data.rows.every((r) => typeof r.agent_1 === 'number')).toBe(true);
+    const key = data.lines[1]!.dataKey;
+    expect(data.rows.every((r) => typeof r[key] === 'number')).toBe(true);
   });
 
   it('hides toggled-off agents', () => {
@@ -50,5 +51,66 @@ describe('chart data', () => {
     const b = buildChartData({ ...base, buffers, agents: ['agent_1'] });
     expect(a.lines[1]!.color).toBe(b.lines[0]!.color);
     expect(a.lines[1]!.latest).toBe(buffers.series('agent_1', 'cpu')!.latest()!.value);
+  });
+});
+
+/** The drawn values of one agent's line, by row time. */
+function lineOf(data: ChartData, agentId: string): [number, number][] {
+  const line = data.lines.find((l) => l.agentId === agentId)!;
+  return data.rows.filter((r) => r[line.dataKey] !== undefined).map((r) => [r[TIME_KEY], r[line.dataKey]!]);
+}
+
+describe('chart data with names chosen by agents', () => {
+  const RESERVED_AGENTS = ['t', 'time', '__proto__', 'constructor', 'toString', 'line0', 'band', 'median'];
+
+  it('draws agents named like the time key or Object.prototype members as ordinary lines', () => {
+    const buffers = new TelemetryBuffers();
+    for (let t = NOW - 30_000; t <= NOW; t += 1000)
+      RESERVED_AGENTS.forEach((agentId, i) => buffers.ingest(t, { agent_id: agentId, cpu: 100 + i }));
+    const data = buildChartData({ ...base, buffers, agents: buffers.agentIds() });
+    expect(data.fleet).toBe(false);
+    expect(data.lines.map((l) => l.agentId).sort()).toEqual([...RESERVED_AGENTS].sort());
+    for (const row of data.rows) {
+      expect(Object.getPrototypeOf(row)).toBeNull();
+      expect(typeof row[TIME_KEY]).toBe('number');
+      expect(row[TIME_KEY]).toBeGreaterThan(NOW - 60_000);
+    }
+    RESERVED_AGENTS.forEach((agentId, i) => {
+      const points = lineOf(data, agentId);
+      expect(points.length).toBeGreaterThan(10);
+      expect(points.every(([, v]) => v === 100 + i)).toBe(true);
+    });
+    // The times are increasing bucket centres, untouched by an agent named like a key.
+    const times = data.rows.map((r) => r[TIME_KEY]);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('charts metrics named __proto__ and hasOwnProperty', () => {
+    const buffers = new TelemetryBuffers();
+    for (let t = NOW - 10_000; t <= NOW; t += 1000)
+      buffers.ingest(t, JSON.parse(`{"agent_id":"t","__proto__":7,"hasOwnProperty":9}`));
+    for (const [metric, value] of [
+      ['__proto__', 7],
+      ['hasOwnProperty', 9],
+    ] as const) {
+      const data = buildChartData({ ...base, metric, buffers, agents: buffers.agentIds() });
+      expect(data.lines).toEqual([expect.objectContaining({ agentId: 't', latest: value })]);
+      expect(lineOf(data, 't').every(([, v]) => v === value)).toBe(true);
+    }
+  });
+
+  it('keeps reserved agent names apart in fleet mode too', () => {
+    const buffers = fleet(20);
+    for (let t = NOW - 60_000; t <= NOW; t += 1000) {
+      buffers.ingest(t, { agent_id: 't', cpu: 1000 });
+      buffers.ingest(t, { agent_id: '__proto__', cpu: 999 });
+    }
+    const data = buildChartData({ ...base, buffers, agents: buffers.agentIds() });
+    expect(data.fleet).toBe(true);
+    expect(data.lines.slice(0, 2).map((l) => l.agentId)).toEqual(['t', '__proto__']);
+    const last = data.rows[data.rows.length - 1]!;
+    expect(last[TIME_KEY]).toBeLessThanOrEqual(NOW);
+    expect(last.band![1]).toBe(1000);
+    expect(lineOf(data, 't').every(([, v]) => v === 1000)).toBe(true);
   });
 });

@@ -1,8 +1,11 @@
 /**
- * Turns ring buffers into what one chart draws, cheaply (DESIGN.md §5): every line is
- * downsampled to a fixed number of time buckets (one point per few pixels), and past
- * MAX_LINES agents the fleet is drawn as a band (min, median, max) plus up to MAX_LINES
- * highlighted agents — the picked ones, else those with the highest latest values.
+ * Turns ring buffers into what one chart draws, cheaply: every line is downsampled to a fixed
+ * number of time buckets (one point per few pixels), and past MAX_LINES agents the fleet is drawn
+ * as a band (min, median, max) plus up to MAX_LINES highlighted agents — the picked ones, else
+ * those with the highest latest values.
+ *
+ * Rows never use an agent id or a metric name as a key (ids like `time`, `__proto__` or
+ * `constructor` are data from agents): lines sit under indexed keys on prototype-less rows.
  */
 import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
 import { agentColor } from './colors';
@@ -11,18 +14,31 @@ export const MAX_LINES = 8;
 /** Buckets per chart: ≈ one point per 6 px on the ≈ 430 px wide charts of a 1920 px screen. */
 export const BUCKETS = 72;
 
+/** Key of a row's time; agent ids and metric names are never keys of a row, so none can clash. */
+export const TIME_KEY = 'time';
+
+/** Key of the n-th drawn line in each row: indexed, never the agent id itself. */
+export type LineKey = `line${number}`;
+
+export function lineKey(index: number): LineKey {
+  return `line${index}`;
+}
+
 export interface ChartLine {
   readonly agentId: string;
+  /** Where the line's values sit in each row. */
+  readonly dataKey: LineKey;
   readonly color: string;
   readonly latest: number | undefined;
 }
 
+/** One time bucket; a prototype-less object with only fixed or indexed keys. */
 export interface ChartRow {
-  t: number;
+  [TIME_KEY]: number;
   /** Fleet band: [min, max] of the bucket. */
   band?: [number, number];
   median?: number;
-  [agentId: string]: number | [number, number] | undefined;
+  [line: LineKey]: number | undefined;
 }
 
 export interface ChartData {
@@ -48,29 +64,37 @@ export function buildChartData(input: ChartInput): ChartData {
   const buckets = input.buckets ?? BUCKETS;
   const fromMs = input.nowMs - input.windowMs;
   const bucketMs = input.windowMs / buckets;
-  const visible = input.agents.filter((a) => !input.hidden.includes(a) && input.buffers.series(a, input.metric));
+  const hidden = new Set(input.hidden);
+  const visible = input.agents.filter((a) => !hidden.has(a) && input.buffers.series(a, input.metric));
   const fleet = visible.length > MAX_LINES;
   const highlighted = fleet ? pickHighlighted(input, visible) : visible;
-  const rows: ChartRow[] = Array.from({ length: buckets }, (_, i) => ({
-    t: Math.round(fromMs + (i + 0.5) * bucketMs),
-  }));
+  const keyOf = new Map(highlighted.map((agentId, i) => [agentId, lineKey(i)]));
+  const rows = Array.from({ length: buckets }, (_, i) => newRow(Math.round(fromMs + (i + 0.5) * bucketMs)));
+  const filled = new Uint8Array(buckets);
   const fleetValues: number[][] | undefined = fleet ? rows.map(() => []) : undefined;
   for (const agentId of visible) {
-    const series = bucketize(input, agentId, fromMs, bucketMs, buckets);
-    const draw = highlighted.includes(agentId);
-    series.forEach((value, i) => {
+    const key = keyOf.get(agentId);
+    bucketize(input, agentId, fromMs, bucketMs, buckets).forEach((value, i) => {
       if (value === undefined) return;
-      if (draw) rows[i]![agentId] = value;
+      filled[i] = 1;
+      if (key !== undefined) rows[i]![key] = value;
       fleetValues?.[i]!.push(value);
     });
   }
   if (fleetValues) fleetValues.forEach((values, i) => Object.assign(rows[i]!, bandOf(values)));
   const lines = highlighted.map((agentId) => ({
     agentId,
+    dataKey: keyOf.get(agentId)!,
     color: agentColor(agentId),
     latest: input.buffers.series(agentId, input.metric)?.latest()?.value,
   }));
-  return { rows: rows.filter((row) => Object.keys(row).length > 1), lines, fleet, agentCount: visible.length };
+  return { rows: rows.filter((_, i) => filled[i]), lines, fleet, agentCount: visible.length };
+}
+
+function newRow(timeMs: number): ChartRow {
+  const row = Object.create(null) as ChartRow;
+  row[TIME_KEY] = timeMs;
+  return row;
 }
 
 /** Mean of each bucket's points (undefined for empty buckets). */
@@ -92,7 +116,8 @@ function bucketize(
 }
 
 function pickHighlighted(input: ChartInput, visible: readonly string[]): string[] {
-  const pinned = input.pinned.filter((a) => visible.includes(a)).slice(0, MAX_LINES);
+  const visibleSet = new Set(visible);
+  const pinned = input.pinned.filter((a) => visibleSet.has(a)).slice(0, MAX_LINES);
   if (pinned.length > 0) return pinned;
   return [...visible]
     .map((agentId) => ({ agentId, value: input.buffers.series(agentId, input.metric)?.latest()?.value ?? -Infinity }))
