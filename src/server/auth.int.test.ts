@@ -459,7 +459,7 @@ describe('§3 dev token route', () => {
     const publish = await restJson(dev.url, '/api/publish', {
       method: 'POST',
       token: token as string,
-      body: { channel: 'commands', payload: { command: 'noop' } },
+      body: { channel: 'commands', payload: { command: 'execute_task', task_id: 'dev-alice-task' } },
     });
     expect(publish.status).toBe(202);
   });

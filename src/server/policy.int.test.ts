@@ -38,13 +38,26 @@ function writePolicy(name: string, content: unknown): string {
  * Proves a refused (or allowed) publish: `subscriber` is subscribed to `channel`; after the
  * attempt, `markerPublisher` publishes a marker on the same channel; returns what arrived.
  */
+/** The task every `tasks` marker reports on (created in each server's setup). */
+const MARKER_TASK = 'policy-marker-task';
+
+/**
+ * A payload carrying `marker` that the task domain accepts on `channel`: commands and task
+ * updates have shapes of their own; anything else is free-form.
+ */
+function markerPayload(channel: string, marker: string): Record<string, unknown> {
+  if (channel === 'commands') return { command: 'execute_task', task_id: marker, marker };
+  if (channel === 'tasks') return { task_id: MARKER_TASK, status: 'queued', progress: 0, marker };
+  return { marker };
+}
+
 async function deliveredBeforeMarker(
   subscriber: TestClient,
   markerPublisher: TestClient,
   channel: string,
   marker: string,
 ): Promise<unknown[]> {
-  const ack = await markerPublisher.publish(channel, { marker });
+  const ack = await markerPublisher.publish(channel, markerPayload(channel, marker));
   expect(ack, JSON.stringify(ack)).toMatchObject({ type: 'ack' });
   await waitForMarker(subscriber, channel, marker);
   return deliveries(subscriber, channel).map((f) => f.data);
@@ -62,6 +75,8 @@ describe('§5 built-in policy over WebSocket', () => {
   const setup = async () => {
     watcher = await connect('watcher', 'viewer');
     admin = await connect('marker-admin', 'admin');
+    // The task `tasks` markers report on (a repeat is refused as a duplicate: fine).
+    await admin.publish('commands', { command: 'execute_task', task_id: MARKER_TASK });
   };
 
   it('a viewer may publish nowhere: error forbidden, nothing delivered', async () => {
@@ -74,10 +89,11 @@ describe('§5 built-in policy over WebSocket', () => {
       const reply = await viewer.request({ action: 'publish', channel, payload: { from: 'viewer' }, id: `v-${name}` });
       expect(reply, channel).toMatchObject({ type: 'error', code: 'forbidden', id: `v-${name}` });
       const marker = `viewer-${name}-${Date.now()}`;
-      expect(await deliveredBeforeMarker(watcher, admin, channel, marker), channel).toEqual([{ marker }]);
+      const expected = [markerPayload(channel, marker)];
+      expect(await deliveredBeforeMarker(watcher, admin, channel, marker), channel).toEqual(expected);
       // The viewer's own subscription did not get it either.
       await waitForMarker(viewer, channel, marker);
-      expect(deliveries(viewer, channel).map((f) => f.data)).toEqual([{ marker }]);
+      expect(deliveries(viewer, channel).map((f) => f.data)).toEqual(expected);
       await viewer.request({ action: 'unsubscribe', channel });
       await watcher.request({ action: 'unsubscribe', channel });
     }
@@ -97,24 +113,34 @@ describe('§5 built-in policy over WebSocket', () => {
     const telemetry = 'telemetry';
     await watcher.subscribe(telemetry);
     await watcher.subscribe('commands');
-    const ack = await agent.publish(telemetry, { agent_id: 'agent_001', cpu_usage: 12.5 });
+    const ack = await agent.publish(telemetry, { agent_id: 'agent-1', cpu_usage: 12.5 });
     expect(ack).toMatchObject({ type: 'ack', channel: telemetry });
     const refused = await agent.publish('commands', { command: 'execute_task', task_id: 'task_agent' });
     expect(refused).toMatchObject({ type: 'error', code: 'forbidden' });
     await agent.assertAlive();
     const marker = `agent-cmd-${Date.now()}`;
     const got = await deliveredBeforeMarker(watcher, admin, 'commands', marker);
-    expect(got).toEqual([{ marker }]);
+    expect(got).toEqual([markerPayload('commands', marker)]);
     const telemetryGot = deliveries(watcher, telemetry).map((f) => f.data);
-    expect(telemetryGot).toContainEqual({ agent_id: 'agent_001', cpu_usage: 12.5 });
+    expect(telemetryGot).toContainEqual({ agent_id: 'agent-1', cpu_usage: 12.5 });
   });
 
-  it('an agent may publish on any other channel (events, tasks, custom)', async () => {
+  it('an agent may publish on any other channel (events, custom); on tasks only for its own tasks', async () => {
     await setup();
     const agent = await connect('agent-2', 'agent');
-    for (const channel of ['events', 'tasks', uniqueChannel('custom'), 'commands.log', 'Commands']) {
+    for (const channel of ['events', uniqueChannel('custom'), 'commands.log', 'Commands']) {
       expect(await agent.publish(channel, { ok: true }), channel).toMatchObject({ type: 'ack', channel });
     }
+    expect(await agent.publish('tasks', { task_id: MARKER_TASK, status: 'running', progress: 1 })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
+    const taskId = uniqueChannel('agent-2-task');
+    await admin.publish('commands', { command: 'execute_task', task_id: taskId, agent_id: 'agent-2' });
+    expect(await agent.publish('tasks', { task_id: taskId, status: 'running', progress: 1 })).toMatchObject({
+      type: 'ack',
+      channel: 'tasks',
+    });
   });
 
   for (const role of ['operator', 'admin'] as const) {
@@ -190,10 +216,14 @@ describe('§5 built-in policy over REST POST /api/publish', () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ error: { code: 'forbidden' } });
     const marker = `rest-a-marker-${Date.now()}`;
-    expect((await post('admin', 'commands', { marker })).status).toBe(202);
+    expect((await post('admin', 'commands', markerPayload('commands', marker))).status).toBe(202);
     await waitForMarker(watcher, 'commands', marker);
-    expect(deliveries(watcher, 'commands').map((f) => f.data)).toEqual([{ marker }]);
-    expect((await post('agent', 'telemetry', { agent_id: 'agent_009', cpu_usage: 1 })).status).toBe(202);
+    expect(deliveries(watcher, 'commands').map((f) => f.data)).toEqual([markerPayload('commands', marker)]);
+    expect((await post('agent', 'telemetry', { agent_id: 'rest-agent', cpu_usage: 1 })).status).toBe(202);
+    // Not for another agent.
+    const forged = await post('agent', 'telemetry', { agent_id: 'agent_009', cpu_usage: 1 });
+    expect(forged.status).toBe(403);
+    expect(forged.body).toMatchObject({ error: { code: 'forbidden' } });
   });
 
   for (const role of ['operator', 'admin'] as const) {
@@ -305,10 +335,12 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
     const agent = await connect('np-agent-2', 'agent');
     const watcher = await connect('np-watch-3', 'viewer');
     await watcher.subscribe('commands');
-    for (const channel of ['events', 'telemetry', 'tasks', uniqueChannel('free')]) {
+    for (const channel of ['events', uniqueChannel('free')]) {
       expect(await agent.publish(channel, { ok: 1 }), channel).toMatchObject({ type: 'ack' });
       expect((await post('agent', channel, { ok: 2 })).status, channel).toBe(202);
     }
+    expect(await agent.publish('telemetry', { agent_id: 'np-agent-2', ok: 1 })).toMatchObject({ type: 'ack' });
+    expect((await post('agent', 'telemetry', { agent_id: 'np-rest-agent', ok: 2 })).status).toBe(202);
     expect(await agent.publish('commands', { command: 'x' })).toMatchObject({ type: 'error', code: 'forbidden' });
     expect((await post('agent', 'commands', { command: 'y' })).status).toBe(403);
     await agent.assertAlive();

@@ -6,16 +6,25 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Channel, CloseCode, CloseReason, Limits, type Task, type TaskUpdate } from '../protocol/index.js';
+import {
+  Channel,
+  CloseCode,
+  CloseReason,
+  HttpStatus,
+  Limits,
+  RestErrorCode,
+  type Task,
+  type TaskUpdate,
+} from '../protocol/index.js';
 import { createAuth, type Auth, type Principal } from './auth.js';
-import type { Broker, BrokerMessage } from './broker/broker.js';
+import { replayRecent, type Broker, type BrokerMessage } from './broker/broker.js';
 import { AgentRegistry } from './domain/agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './domain/tasks.js';
 import { domainRoutes } from './http/domain-routes.js';
 import { MemoryBroker } from './broker/memory.js';
 import { RedisBroker } from './broker/redis.js';
 import type { NexusConfig } from './config.js';
-import { createUpgradeHandler } from './gateway.js';
+import { ConnectionQuota, createUpgradeHandler, refuse } from './gateway.js';
 import { createHttpApp } from './http/app.js';
 import { DEFAULT_STATIC_DIR } from './http/static.js';
 import { Hub } from './hub.js';
@@ -32,6 +41,14 @@ export interface NexusServerDeps {
   readonly staticDir?: string;
   /** How long closing sockets get before they are destroyed (shutdown, slow consumers). */
   readonly closeGraceMs?: number;
+  /** HTTP time limits (defaults: `Limits.httpHeadersTimeoutMs`, `Limits.httpRequestTimeoutMs`). */
+  readonly httpTimeouts?: HttpTimeouts;
+}
+
+/** How long a client may take to send a request's headers, and the whole request. */
+export interface HttpTimeouts {
+  readonly headersMs: number;
+  readonly requestMs: number;
 }
 
 export interface NexusServer {
@@ -66,7 +83,17 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const policy = createPolicy(config.policy);
   const hub = new Hub(broker, logger, (seconds) => metrics.fanOut.observe(seconds));
   const sessions = new Set<Session>();
-  const domain = createDomain(broker, logger, now, config.mockIntervalMs, config.historySize);
+  /** Agent id → open WebSockets of that agent on this process. */
+  const localAgents = new Map<string, number>();
+  const domain = createDomain({
+    broker,
+    logger,
+    now,
+    intervalMs: config.mockIntervalMs,
+    historySize: config.historySize,
+    claimTimeoutMs: config.taskClaimTimeoutSeconds * 1000,
+    localAgents,
+  });
   let accepting = true;
 
   const wss = new WebSocketServer({
@@ -87,6 +114,12 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.maxBufferedBytes,
     onClose: (session: Session) => {
+      const agentId = session.principal.agentId;
+      if (agentId !== undefined) {
+        const open = (localAgents.get(agentId) ?? 1) - 1;
+        if (open > 0) localAgents.set(agentId, open);
+        else localAgents.delete(agentId);
+      }
       sessions.delete(session);
       metrics.connections.set(sessions.size);
       domain.agents.connectionClosed(session.id);
@@ -94,6 +127,8 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     onPublished: (message: BrokerMessage, session: Session) => domain.agents.linkConnection(message, session.id),
   };
   const onConnection = (socket: WebSocket, principal: Principal) => {
+    if (principal.agentId !== undefined)
+      localAgents.set(principal.agentId, (localAgents.get(principal.agentId) ?? 0) + 1);
     const session = new Session(socket, principal, sessionContext);
     sessions.add(session);
     metrics.connections.set(sessions.size);
@@ -111,9 +146,10 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     maxPayloadBytes: config.maxPayloadBytes,
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
     connections: () => sessions.size,
+    tasks: domain.tasks,
     apiRouters: [domainRoutes(domain.tasks, domain.agents)],
   });
-  const httpServer = createServer(app);
+  const httpServer = createServer(httpServerOptions(deps.httpTimeouts), app);
   httpServer.on(
     'upgrade',
     createUpgradeHandler({
@@ -124,6 +160,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       onConnection,
       devMode: config.devMode,
       allowedOrigins: config.allowedOrigins,
+      quota: new ConnectionQuota(config.maxConnectionsPerUser),
       accepting: () => accepting,
     }),
   );
@@ -178,8 +215,27 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
 }
 
 /** The task and agent registries, fed by every message of their channels. */
-function createDomain(broker: Broker, logger: Logger, now: () => number, intervalMs: number, historySize: number) {
+interface DomainOptions {
+  readonly broker: Broker;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly intervalMs: number;
+  readonly historySize: number;
+  readonly claimTimeoutMs: number;
+  /** Agents with an open connection on this process (kept by the server). */
+  readonly localAgents: ReadonlyMap<string, number>;
+}
+
+function createDomain(options: DomainOptions) {
+  const { broker, logger, now, intervalMs, historySize, localAgents } = options;
+  const agents = new AgentRegistry({ now, intervalMs });
+  const presence = createAgentPresence(broker, localAgents, options.claimTimeoutMs, logger);
   const tasks = new TaskRegistry({
+    claimTimeoutMs: options.claimTimeoutMs,
+    agentPresent: (agentId) => presence.has(agentId) || agents.isOnline(agentId),
+    ...(broker instanceof RedisBroker
+      ? { decide: (taskId: string) => broker.claimOnce(`task-timeout:${taskId}`) }
+      : {}),
     logger: logger.child({ module: 'tasks' }),
     now,
     isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
@@ -199,8 +255,7 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
           .catch((error: unknown) => logger.error({ err: error, taskId: task.task_id }, 'task update not published'));
       }),
   });
-  const agents = new AgentRegistry({ now, intervalMs });
-  const channels = [Channel.Commands, Channel.Tasks, Channel.Telemetry];
+  const channels = [Channel.Commands, Channel.Tasks, Channel.TaskClaims, Channel.Telemetry];
   for (const channel of channels) broker.watch(channel);
   const off = broker.onMessage((message) => {
     tasks.observe(message);
@@ -214,18 +269,58 @@ function createDomain(broker: Broker, logger: Logger, now: () => number, interva
     await warmUp(broker, historySize, [Channel.Telemetry], (m) => agents.observe(m), logger);
     if (broker instanceof RedisBroker)
       tasks.restore(await broker.loadTasks<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
-    await warmUp(broker, historySize, [Channel.Commands, Channel.Tasks], (m) => tasks.learn(m), logger);
+    await warmUp(
+      broker,
+      historySize,
+      [Channel.Commands, Channel.Tasks, Channel.TaskClaims],
+      (m) => tasks.learn(m),
+      logger,
+    );
   };
   const offReady = broker instanceof RedisBroker ? broker.onReady(() => void learn()) : undefined;
   if (broker.kind === 'redis' && broker.health().healthy) void learn();
+  tasks.start();
   return {
     tasks,
     agents,
     close: () => {
       off();
       offReady?.();
+      tasks.close();
+      presence.close();
       for (const channel of channels) broker.unwatch(channel);
     },
+  };
+}
+
+/**
+ * Which agents have a connection somewhere. Alone: this process's connections. With Redis every
+ * process announces its connected agents in a shared sorted set (score = last announcement) and
+ * reads the others', a few times per claim timeout, so a task's agent counts as present while any
+ * process holds its connection.
+ */
+function createAgentPresence(
+  broker: Broker,
+  localAgents: ReadonlyMap<string, number>,
+  claimTimeoutMs: number,
+  logger: Logger,
+) {
+  let remote: ReadonlySet<string> = new Set();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  if (broker instanceof RedisBroker) {
+    const periodMs = Math.max(100, Math.min(5000, Math.floor(claimTimeoutMs / 3)));
+    const refresh = () =>
+      broker
+        .announcePresence([...localAgents.keys()], 3 * periodMs)
+        .then((present) => (remote = present))
+        .catch((error: Error) => logger.debug({ err: error.message }, 'agent presence not shared'));
+    timer = setInterval(() => void refresh(), periodMs);
+    timer.unref();
+    void refresh();
+  }
+  return {
+    has: (agentId: string) => localAgents.has(agentId) || remote.has(agentId),
+    close: () => clearInterval(timer),
   };
 }
 
@@ -238,8 +333,7 @@ async function warmUp(
 ): Promise<void> {
   for (const channel of channels) {
     try {
-      const { seq } = await broker.position(channel);
-      const replay = await broker.replay(channel, Math.max(0, seq - historySize), undefined);
+      const replay = await replayRecent(broker, channel, historySize);
       for await (const page of replay.pages) for (const message of page) observe(message);
     } catch (error) {
       logger.warn({ err: (error as Error).message, channel }, 'could not read shared history at start');
@@ -263,13 +357,18 @@ function toTaskUpdate(task: Task): TaskUpdate {
 }
 
 async function createBroker(config: NexusConfig, now: () => number, logger: Logger): Promise<Broker> {
-  if (!config.redisUrl) return new MemoryBroker({ historySize: config.historySize, now });
+  const history = {
+    historySize: config.historySize,
+    historyTtlSeconds: config.historyTtlSeconds,
+    historyMaxBytes: config.historyMaxBytes,
+    now,
+  };
+  if (!config.redisUrl) return new MemoryBroker(history);
   const log = logger.child({ module: 'redis' });
   let lastError = '';
   const broker = new RedisBroker({
     url: config.redisUrl,
-    historySize: config.historySize,
-    now,
+    ...history,
     onError: (error) => {
       // ioredis reports every failed reconnect: log each distinct problem once.
       if (error.message !== lastError) log.warn({ err: error.message }, 'redis error');
@@ -320,8 +419,40 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function serverOnClientError(logger: Logger, error: Error, socket: Duplex): void {
-  logger.debug({ err: error }, 'bad HTTP request');
-  if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  else socket.destroy();
+/**
+ * Slow clients cannot hold a connection open: headers must arrive within `headersMs`, the whole
+ * request within `requestMs`. Node checks these on an interval (30 s by default), so the
+ * interval follows the limits.
+ */
+function httpServerOptions(timeouts: HttpTimeouts | undefined) {
+  const headersTimeout = timeouts?.headersMs ?? Limits.httpHeadersTimeoutMs;
+  const requestTimeout = timeouts?.requestMs ?? Limits.httpRequestTimeoutMs;
+  return {
+    headersTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 2))),
+  };
+}
+
+/** Node's HTTP parser errors that have their own answer; anything else is a 400. */
+const REQUEST_HEADER_FIELDS_TOO_LARGE = 431;
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, RestErrorCode, string]>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [HttpStatus.RequestTimeout, RestErrorCode.RequestTimeout, 'request not received in time'],
+  HPE_HEADER_OVERFLOW: [REQUEST_HEADER_FIELDS_TOO_LARGE, RestErrorCode.InvalidRequest, 'request headers too large'],
+};
+const BAD_REQUEST = [HttpStatus.BadRequest, RestErrorCode.InvalidRequest, 'malformed HTTP request'] as const;
+
+/**
+ * A request Node could not parse, or one too slow (headers or body past their time limit):
+ * answered when nothing was written on the connection yet, then the connection is closed.
+ */
+function serverOnClientError(logger: Logger, error: Error & { code?: string }, socket: Duplex): void {
+  logger.debug({ err: error.message, code: error.code }, 'bad HTTP request');
+  const bytesWritten = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+  if (!socket.writable || bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? BAD_REQUEST;
+  refuse(socket, status, code, message);
 }

@@ -40,10 +40,17 @@ export interface ChannelPosition {
 export interface Replay extends ChannelPosition {
   /** False when the history cannot cover the request (other epoch, or trimmed past `since`). */
   readonly recovered: boolean;
+  /** The oldest seq history still holds (seq + 1 when it holds none), when the broker knows it. */
+  readonly oldestSeq?: number;
   /**
    * The kept messages with seq > since (up to `seq`), oldest first, a page at a time — empty when
    * not recovered. Pages are read lazily: a consumer that stops iterating stops the reading, so a
    * large history never has to sit in memory (or in one Redis reply) at once.
+   *
+   * Because pages are read one after the other, history can move on meanwhile. When the next page
+   * is no longer kept (trimmed by count, age or bytes, or the channel's generation is gone), the
+   * iterator throws `HistoryTrimmedError` instead of skipping ahead: the consumer has delivered a
+   * contiguous prefix and must treat the rest as a gap (e.g. tell the client it was not recovered).
    */
   readonly pages: AsyncIterable<readonly BrokerMessage[]>;
 }
@@ -60,6 +67,19 @@ export function pagesOf(messages: readonly BrokerMessage[], pageSize: number): A
       for (let i = 0; i < messages.length; i += pageSize) yield messages.slice(i, i + pageSize);
     },
   };
+}
+
+/**
+ * The newest (at most `limit`) messages history still holds, as a replay: for readers of "the
+ * recent past" rather than "everything after my seq" (warm-up at start, a history page), which
+ * must not come back empty just because the oldest of the last `limit` seqs has aged out. Not
+ * recovered only when history changed generation between the two reads.
+ */
+export async function replayRecent(broker: Broker, channel: string, limit: number): Promise<Replay> {
+  const { seq } = await broker.position(channel);
+  const replay = await broker.replay(channel, Math.max(0, seq - limit), undefined);
+  if (replay.recovered || replay.oldestSeq === undefined) return replay;
+  return broker.replay(channel, Math.max(replay.oldestSeq - 1, replay.seq - limit), replay.epoch);
 }
 
 /** Reads every page of a replay (for small histories and tests). */
@@ -80,6 +100,20 @@ export class BrokerUnavailableError extends Error {
   }
 }
 
+/**
+ * A replay's next page is no longer in history (see `Replay.pages`): messages from `nextSeq` on
+ * cannot be served. Everything yielded before it was contiguous and correct.
+ */
+export class HistoryTrimmedError extends Error {
+  constructor(
+    readonly channel: string,
+    readonly nextSeq: number,
+  ) {
+    super(`history of ${channel} no longer holds seq ${nextSeq}`);
+    this.name = 'HistoryTrimmedError';
+  }
+}
+
 export interface BrokerHealth {
   readonly healthy: boolean;
   /** Extra fields for `/healthz`, e.g. `{ redis: 'down' }`. */
@@ -92,13 +126,20 @@ export interface Broker {
   readonly kind: 'memory' | 'redis';
   /** Identifies this process among the processes joined by the broker. */
   readonly processId: string;
-  /** Numbers, stores and distributes a message; resolves with it once accepted. */
+  /**
+   * Numbers, stores and distributes a message; resolves with it once accepted. Rejects with
+   * `BrokerUnavailableError` when the message could reach nobody (nothing was delivered).
+   */
   publish(request: PublishRequest): Promise<BrokerMessage>;
   /** Registers this process's hub; returns the function that removes it. */
   onMessage(listener: BrokerListener): () => void;
-  /** This process now has local subscribers on `channel` (a broker may start listening). */
+  /**
+   * This process now has a local interest in `channel` (a broker may start listening, and keeps
+   * the channel's numbering and epoch while it is watched). Calls are counted: each `watch` is
+   * undone by one `unwatch`.
+   */
   watch(channel: string): void;
-  /** This process has no local subscriber left on `channel`. */
+  /** Undoes one `watch`; with no watcher and no history left, a channel costs nothing. */
   unwatch(channel: string): void;
   /** The channel's latest seq (0 when none) and epoch. */
   position(channel: string): Promise<ChannelPosition>;

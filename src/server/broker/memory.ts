@@ -1,12 +1,24 @@
 /**
- * In-memory broker: one process. Per channel a strictly increasing `seq` and a ring of the last
- * `historySize` messages; one `epoch` per start, so a client holding a seq from an earlier run
- * learns it has a gap instead of being replayed the wrong messages.
+ * In-memory broker: one process. Per channel a strictly increasing `seq` and the channel's recent
+ * messages, bounded by count, age and the bytes of all channels together (see history-store.ts).
+ *
+ * Epochs: the process epoch is a random id per start, so a client holding a seq from an earlier
+ * run learns it has a gap instead of being replayed the wrong messages. Within a run, a channel
+ * with no watcher and no history left is forgotten; when it is used again its seq restarts at 1,
+ * so that new generation gets its own epoch `<process epoch>.<n>`. The first generation of a
+ * channel keeps the bare process epoch for as long as nothing has ever been forgotten, so in a
+ * run that never forgets anything every channel answers `broker.epoch`. A watched channel is
+ * never forgotten, so its epoch does not change under its subscribers.
+ *
+ * Expiry costs little and is bounded per turn: each publish first drops a few messages past their
+ * age, a periodic unref'd timer drops more (a bounded number per tick), and reads treat anything
+ * past its age as gone even before it is dropped.
  */
 import { randomUUID } from 'node:crypto';
+import { Defaults } from '../../protocol/index.js';
 import {
+  HistoryTrimmedError,
   NO_PAGES,
-  pagesOf,
   type Broker,
   type BrokerListener,
   type BrokerMessage,
@@ -14,69 +26,86 @@ import {
   type PublishRequest,
   type Replay,
 } from './broker.js';
+import { HistoryStore, MESSAGE_OVERHEAD_BYTES, type ChannelState, type HistoryStats } from './history-store.js';
 
 export interface MemoryBrokerOptions {
   readonly historySize: number;
+  /** Seconds a message stays in history. */
+  readonly historyTtlSeconds?: number;
+  /** Bytes of history kept for all channels together. */
+  readonly historyMaxBytes?: number;
   readonly now?: () => number;
+  /** The process epoch (random by default). */
   readonly epoch?: string;
+  /** Period of the expiry sweep; 0 turns the timer off (publishes still expire lazily). */
+  readonly sweepIntervalMs?: number;
+  /** Largest replay page, in messages. */
+  readonly replayPageSize?: number;
+  /** A replay page ends once it holds this many bytes (at least one message per page). */
+  readonly replayPageBytes?: number;
 }
 
-/** A channel's counter and history ring. Seqs in the ring are contiguous, so look-up is O(1). */
-class ChannelLog {
-  seq = 0;
-  readonly #ring: (BrokerMessage | undefined)[];
-  #count = 0;
+export const DEFAULT_SWEEP_INTERVAL_MS = 1000;
+export const DEFAULT_REPLAY_PAGE_SIZE = 128;
+export const DEFAULT_REPLAY_PAGE_BYTES = 1024 * 1024;
+/** Messages past their age dropped before each publish. */
+const PUBLISH_EXPIRY_BUDGET = 32;
+/** Messages past their age dropped per timer tick. */
+const SWEEP_EXPIRY_BUDGET = 10_000;
 
-  constructor(readonly capacity: number) {
-    this.#ring = new Array<BrokerMessage | undefined>(capacity);
-  }
-
-  append(message: BrokerMessage): void {
-    this.seq = message.seq;
-    if (this.capacity === 0) return;
-    this.#ring[message.seq % this.capacity] = message;
-    this.#count = Math.min(this.#count + 1, this.capacity);
-  }
-
-  /** Oldest seq still kept (seq + 1 when nothing is kept). */
-  get oldestSeq(): number {
-    return this.seq - this.#count + 1;
-  }
-
-  after(since: number): BrokerMessage[] {
-    const out: BrokerMessage[] = [];
-    for (let s = since + 1; s <= this.seq; s++) out.push(this.#ring[s % this.capacity]!);
-    return out;
-  }
+export interface ChannelStats {
+  readonly seq: number;
+  readonly epoch: string;
+  readonly historyMessages: number;
+  readonly historyBytes: number;
 }
 
 export class MemoryBroker implements Broker {
   readonly kind = 'memory' as const;
   readonly processId = randomUUID();
+  /** The process epoch: every channel's epoch is this one or derived from it. */
   readonly epoch: string;
-  readonly #logs = new Map<string, ChannelLog>();
   readonly #listeners = new Set<BrokerListener>();
-  readonly #historySize: number;
+  readonly #store: HistoryStore;
   readonly #now: () => number;
+  readonly #pageSize: number;
+  readonly #pageBytes: number;
+  readonly #sweep: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryBrokerOptions) {
-    this.#historySize = options.historySize;
     this.#now = options.now ?? Date.now;
     this.epoch = options.epoch ?? randomUUID();
+    this.#pageSize = Math.max(1, options.replayPageSize ?? DEFAULT_REPLAY_PAGE_SIZE);
+    this.#pageBytes = options.replayPageBytes ?? DEFAULT_REPLAY_PAGE_BYTES;
+    this.#store = new HistoryStore(
+      {
+        historySize: options.historySize,
+        ttlMs: (options.historyTtlSeconds ?? Defaults.historyTtlSeconds) * 1000,
+        maxBytes: options.historyMaxBytes ?? Defaults.historyMaxBytes,
+      },
+      this.epoch,
+    );
+    const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+    if (sweepIntervalMs > 0) {
+      this.#sweep = setInterval(() => this.#store.expire(this.#now(), SWEEP_EXPIRY_BUDGET), sweepIntervalMs);
+      this.#sweep.unref();
+    }
   }
 
   async publish(request: PublishRequest): Promise<BrokerMessage> {
-    const log = this.#log(request.channel);
+    const nowMs = this.#now();
+    this.#store.expire(nowMs, PUBLISH_EXPIRY_BUDGET);
+    const state = this.#store.open(request.channel);
     const message: BrokerMessage = {
-      channel: request.channel,
+      channel: state.name,
       kind: request.kind,
       from: request.from,
       data: request.data,
-      timestamp: new Date(this.#now()).toISOString(),
-      seq: log.seq + 1,
-      epoch: this.epoch,
+      timestamp: new Date(nowMs).toISOString(),
+      seq: state.seq + 1,
+      epoch: state.epoch,
     };
-    log.append(message);
+    this.#store.append(state, message, measure(message), nowMs);
     for (const listener of this.#listeners) listener(message);
     return message;
   }
@@ -86,39 +115,93 @@ export class MemoryBroker implements Broker {
     return () => this.#listeners.delete(listener);
   }
 
-  // One process: every publish already reaches every local hub, so interest needs no bookkeeping.
-  watch(_channel: string): void {}
-  unwatch(_channel: string): void {}
+  watch(channel: string): void {
+    this.#store.watch(channel);
+  }
+
+  unwatch(channel: string): void {
+    this.#store.unwatch(channel);
+  }
 
   async position(channel: string): Promise<ChannelPosition> {
-    return { seq: this.#logs.get(channel)?.seq ?? 0, epoch: this.epoch };
+    return this.#position(this.#store.get(channel));
   }
 
   async replay(channel: string, since: number, epoch: string | undefined): Promise<Replay> {
-    const log = this.#logs.get(channel);
-    const seq = log?.seq ?? 0;
-    const base = { seq, epoch: this.epoch };
-    const sameEpoch = epoch === undefined || epoch === this.epoch;
-    if (!sameEpoch || since > seq) return { ...base, recovered: false, pages: NO_PAGES };
-    if (!log || since === seq) return { ...base, recovered: true, pages: NO_PAGES };
-    if (since + 1 < log.oldestSeq) return { ...base, recovered: false, pages: NO_PAGES };
-    return { ...base, recovered: true, pages: pagesOf(log.after(since), 100) };
+    const nowMs = this.#now();
+    const state = this.#store.get(channel);
+    const oldestLive = state ? this.#store.oldestLiveSeq(state, nowMs) : 1;
+    const base = { ...this.#position(state), oldestSeq: oldestLive };
+    if ((epoch !== undefined && epoch !== base.epoch) || since > base.seq || since + 1 < oldestLive)
+      return { ...base, recovered: false, pages: NO_PAGES };
+    if (!state || since === base.seq) return { ...base, recovered: true, pages: NO_PAGES };
+    return { ...base, recovered: true, pages: this.#pages(state, since + 1, base.seq) };
   }
 
   health() {
     return { healthy: true, details: {} };
   }
 
+  /** What history holds right now, all channels together. */
+  get historyStats(): HistoryStats {
+    return this.#store.stats;
+  }
+
+  /** One channel's numbering and kept history; undefined for a channel that costs nothing. */
+  channelStats(channel: string): ChannelStats | undefined {
+    const state = this.#store.get(channel);
+    return (
+      state && {
+        seq: state.seq,
+        epoch: state.epoch,
+        historyMessages: state.entries.length,
+        historyBytes: state.bytes,
+      }
+    );
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#sweep);
     this.#listeners.clear();
   }
 
-  #log(channel: string): ChannelLog {
-    let log = this.#logs.get(channel);
-    if (!log) {
-      log = new ChannelLog(this.#historySize);
-      this.#logs.set(channel, log);
-    }
-    return log;
+  #position(state: ChannelState | undefined): ChannelPosition {
+    // An unknown channel answers the epoch it would get if created now: a generation that did
+    // not exist when this answer was given, so resuming from it can never skip a message.
+    return state ? { seq: state.seq, epoch: state.epoch } : { seq: 0, epoch: this.#store.nextEpoch() };
   }
+
+  /**
+   * Pages over the kept messages `from..to`, each read when the consumer asks for it. A page that
+   * is no longer kept by then (trimmed, aged out, or the channel forgotten) ends the iteration
+   * with `HistoryTrimmedError`.
+   */
+  #pages(state: ChannelState, from: number, to: number): AsyncIterable<readonly BrokerMessage[]> {
+    const store = this.#store;
+    const now = this.#now;
+    const pageSize = this.#pageSize;
+    const pageBytes = this.#pageBytes;
+    return {
+      async *[Symbol.asyncIterator]() {
+        let next = from;
+        while (next <= to) {
+          if (store.get(state.name) !== state || next < store.oldestLiveSeq(state, now()))
+            throw new HistoryTrimmedError(state.name, next);
+          const page: BrokerMessage[] = [];
+          let bytes = 0;
+          while (next <= to && page.length < pageSize && bytes < pageBytes) {
+            const entry = state.entry(next++)!;
+            page.push(entry.message);
+            bytes += entry.bytes;
+          }
+          yield page;
+        }
+      },
+    };
+  }
+}
+
+/** What keeping a message costs: its JSON bytes plus a fixed overhead. */
+function measure(message: BrokerMessage): number {
+  return Buffer.byteLength(JSON.stringify(message)) + MESSAGE_OVERHEAD_BYTES;
 }

@@ -204,12 +204,14 @@ describe('two and three Nexus processes on one Redis', () => {
     expect(latest.map((f) => f.seq)).toEqual([150, 150, 150]);
   });
 
-  it('every process answers with the same epoch, the one stored in Redis, on subscribed replies and deliveries', async () => {
-    const stored = await inspector.get('nexus:epoch');
-    expect(stored).toMatch(/^[0-9a-f-]{36}$/);
+  it("every process answers with the same epoch, the channel generation's one stored in Redis, on subscribed replies and deliveries", async () => {
     const channel = freshChannel('cluster.epoch');
     const clients = [await connect(a, 'epoch-a'), await connect(b, 'epoch-b'), await connect(c, 'epoch-c')];
     const replies = await Promise.all(clients.map((client) => client.subscribe(channel)));
+    // Epochs are per channel generation: `<nexus:epoch>.<n>`, kept in the channel's hash.
+    const stored = await inspector.hget(`nexus:chan:${channel}`, 'epoch');
+    expect(stored).toMatch(/^[0-9a-f-]{36}\.\d+$/);
+    expect(stored!.startsWith(`${await inspector.get('nexus:epoch')}.`)).toBe(true);
     expect(replies.map((r) => r.epoch)).toEqual([stored, stored, stored]);
     const publisher = await connect(b, 'epoch-pub', 'operator');
     await publisher.publish(channel, { hello: 1 });

@@ -1,27 +1,44 @@
 /**
  * Redis broker: many Nexus processes share one numbering, one history and one delivery path.
  *
- * Per channel: `nexus:seq:<channel>` (INCR counter) and `nexus:hist:<channel>` (a list capped at
- * `historySize`, oldest first); a message is delivered through the Redis pub/sub channel
- * `nexus:msg:<channel>`. One Lua script numbers, stores and publishes a message atomically, so
- * pub/sub order is seq order and history never has holes. `nexus:epoch` names the history's
- * generation: set once (SET NX) and re-created with a new value if Redis lost its data, so a
- * client holding a seq of the old numbering learns it has a gap. Why lists and not streams:
- * seqs are contiguous per channel, so "messages after seq s" is an index computation and one
- * LRANGE, without mapping seqs to stream ids. See docs/architecture.md.
+ * Per channel: `nexus:chan:<channel>` (hash: seq, epoch) and `nexus:hist:<channel>` (the last
+ * `historySize` messages, oldest first, each prefixed with the time it was stored); a message is
+ * delivered through the Redis pub/sub channel `nexus:msg:<channel>`. One Lua script numbers,
+ * stores and publishes a message atomically, so pub/sub order is seq order and history never has
+ * holes (redis-scripts.ts has the scripts and the key layout, redis-history.ts the calls). Why
+ * lists and not streams: seqs are contiguous per channel, so "messages after seq s" is an index
+ * computation and LRANGE, without mapping seqs to stream ids. See docs/architecture.md.
+ *
+ * Bounds: both keys of a channel expire `historyTtlSeconds` after its last publish, and items
+ * older than that leave the list (on publish) and are never replayed, so Redis holds nothing
+ * older than the TTL, whatever the number of channel names. A channel this process watches has
+ * its hash's expiry refreshed in the background (redis-upkeep.ts): its numbering and epoch live
+ * as long as someone listens, even when nobody publishes.
+ *
+ * Epochs are per channel generation, `<nexus:epoch>.<n>`: a channel Redis no longer knows
+ * (expired, or Redis lost its data) starts again at seq 1 under a new epoch, so a client holding
+ * a seq of the old generation learns it has a gap and is never replayed the wrong messages.
+ *
+ * Replays are read lazily, one page (a bounded number of messages and bytes) per round trip.
  *
  * A process SUBSCRIBEs only to the channels its local clients (or its own modules) watch.
  *
- * Redis down: publishes are still delivered to this process's subscribers, numbered by a local
- * counter under a local epoch (`local:<uuid>`), kept in no history and seen by no other process;
- * replays answer `history_unavailable`. The client library then sees a changed epoch after Redis
- * returns and reports a gap: nothing is silently renumbered. ioredis reconnects by itself.
+ * Redis down, or refusing writes (out of memory under `maxmemory`, read-only replica after a
+ * failover): never a silent split. `health()` turns unhealthy (`redis: "down"` or
+ * `redis: "refusing writes"`). A publish on a channel this process watches is delivered to this
+ * process only, numbered by a local counter under a local epoch (`local:<uuid>`), kept in no
+ * history and seen by no other process; the returned message carries that epoch. A publish on a
+ * channel nobody here watches would reach no one: it rejects with `BrokerUnavailableError`.
+ * Replays while Redis is down answer `history_unavailable`. The refusal is cleared by the next
+ * write Redis accepts, a publish or the periodic probe (redis-upkeep.ts); ioredis reconnects by
+ * itself.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { Defaults } from '../../protocol/index.js';
 import {
+  BrokerUnavailableError,
   NO_PAGES,
-  pagesOf,
   type Broker,
   type BrokerHealth,
   type BrokerListener,
@@ -30,70 +47,45 @@ import {
   type PublishRequest,
   type Replay,
 } from './broker.js';
-import { MemoryBroker } from './memory.js';
+import { DEFAULT_REPLAY_PAGE_BYTES, DEFAULT_REPLAY_PAGE_SIZE, MemoryBroker } from './memory.js';
+import {
+  PREFIX,
+  appendMessage,
+  defineHistoryScripts,
+  historyPages,
+  messageChannel,
+  openChannel,
+  type ChannelInfo,
+  type HistoryCommands,
+} from './redis-history.js';
+import { RedisUpkeep, defaultUpkeepIntervalMs } from './redis-upkeep.js';
 
 export interface RedisBrokerOptions {
   readonly url: string;
   readonly historySize: number;
+  /** Seconds a message stays in history; also how long an idle channel's keys live. */
+  readonly historyTtlSeconds?: number;
+  /** Bytes of history kept in this process's memory (only the local fallback keeps any). */
+  readonly historyMaxBytes?: number;
   readonly now?: () => number;
   readonly onError?: (error: Error) => void;
+  /** Period of the write probe and of refreshing watched channels' expiry. */
+  readonly maintenanceIntervalMs?: number;
+  /** Largest replay page, in messages. */
+  readonly replayPageSize?: number;
+  /** A replay page ends once it holds this many bytes (at least one message per page). */
+  readonly replayPageBytes?: number;
 }
 
-const PREFIX = 'nexus:';
-const EPOCH_KEY = `${PREFIX}epoch`;
-const seqKey = (channel: string) => `${PREFIX}seq:${channel}`;
-const historyKey = (channel: string) => `${PREFIX}hist:${channel}`;
-const messageChannel = (channel: string) => `${PREFIX}msg:${channel}`;
 const MESSAGE_PREFIX = `${PREFIX}msg:`;
-
-// KEYS: seq, history, epoch. ARGV: message JSON without epoch/seq (ends before the closing
-// brace), history size, pub/sub channel, a fresh epoch in case Redis has none.
-const PUBLISH_SCRIPT = `
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  epoch = ARGV[4]
-  redis.call('SET', KEYS[3], epoch)
-end
-local seq = redis.call('INCR', KEYS[1])
-local message = ARGV[1] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. '}'
-local size = tonumber(ARGV[2])
-if size > 0 then
-  redis.call('RPUSH', KEYS[2], message)
-  redis.call('LTRIM', KEYS[2], -size, -1)
-end
-redis.call('PUBLISH', ARGV[3], message)
-return {seq, epoch}
-`;
-
-// KEYS: seq, history, epoch. ARGV: since. Returns {seq, epoch, oldestSeq, messages...}.
-const REPLAY_SCRIPT = `
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local epoch = redis.call('GET', KEYS[3]) or ''
-local length = redis.call('LLEN', KEYS[2])
-local oldest = seq - length + 1
-local since = tonumber(ARGV[1])
-if since >= seq or since + 1 < oldest then
-  return {seq, epoch, oldest}
-end
-local items = redis.call('LRANGE', KEYS[2], since + 1 - oldest, -1)
-local out = {seq, epoch, oldest}
-for i = 1, #items do out[#out + 1] = items[i] end
-return out
-`;
-
-// KEYS: tasks hash, created index. ARGV: id, JSON, created ms, capacity. Keeps the newest tasks.
-const PUT_TASK_SCRIPT = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
-local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
-if extra > 0 then
-  local old = redis.call('ZPOPMIN', KEYS[2], extra)
-  for i = 1, #old, 2 do redis.call('HDEL', KEYS[1], old[i]) end
-end
-return 1
-`;
 const TASKS_KEY = `${PREFIX}tasks`;
 const TASKS_BY_CREATED_KEY = `${PREFIX}tasks:created`;
+
+/**
+ * Errors by which Redis says it is up but will not take writes: out of memory, read-only
+ * replica, failed snapshots, too few replicas, still loading its data, replica cut off.
+ */
+const REFUSED_WRITE = /\b(OOM|READONLY|MISCONF|NOREPLICAS|LOADING|MASTERDOWN)\b/;
 
 /** A task as stored in Redis: an id, its JSON and its creation time. */
 export interface StoredTask {
@@ -104,17 +96,22 @@ export interface StoredTask {
 export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
   readonly processId = randomUUID();
-  readonly #commands: Redis;
+  readonly #commands: Redis & HistoryCommands;
   readonly #subscriber: Redis;
   readonly #listeners = new Set<BrokerListener>();
   readonly #watched = new Map<string, number>();
   readonly #readyListeners = new Set<() => void>();
   readonly #now: () => number;
-  /** Local delivery and numbering while Redis is unreachable. */
+  readonly #ttlMs: number;
+  readonly #upkeep: RedisUpkeep;
+  /** Local delivery and numbering while Redis is unreachable or refuses writes. */
   readonly #fallback: MemoryBroker;
+  /** Why Redis refuses writes (undefined while it takes them). */
+  #refusal: string | undefined;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.#now = options.now ?? Date.now;
+    this.#ttlMs = (options.historyTtlSeconds ?? Defaults.historyTtlSeconds) * 1000;
     const common = {
       // Fail fast while disconnected (the fallback takes over) and keep reconnecting.
       enableOfflineQueue: false,
@@ -122,7 +119,9 @@ export class RedisBroker implements Broker {
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
       lazyConnect: true,
     };
-    this.#commands = new Redis(options.url, { ...common, connectionName: 'nexus-commands' });
+    const commands = new Redis(options.url, { ...common, connectionName: 'nexus-commands' });
+    defineHistoryScripts(commands);
+    this.#commands = commands as Redis & HistoryCommands;
     // The subscriber restores exactly the watched set itself on every (re)connect: channels
     // watched or dropped while Redis was away must not be lost or leak.
     this.#subscriber = new Redis(options.url, {
@@ -130,17 +129,33 @@ export class RedisBroker implements Broker {
       autoResubscribe: false,
       connectionName: 'nexus-subscriber',
     });
-    this.#fallback = new MemoryBroker({ historySize: 0, now: this.#now, epoch: `local:${randomUUID()}` });
+    this.#fallback = new MemoryBroker({
+      historySize: 0,
+      historyTtlSeconds: this.#ttlMs / 1000,
+      ...(options.historyMaxBytes === undefined ? {} : { historyMaxBytes: options.historyMaxBytes }),
+      now: this.#now,
+      epoch: `local:${randomUUID()}`,
+      sweepIntervalMs: 0,
+    });
     this.#fallback.onMessage((message) => this.#emit(message));
     for (const connection of [this.#commands, this.#subscriber]) {
       connection.on('error', (error: Error) => options.onError?.(error));
     }
     this.#subscriber.on('message', (channel: string, text: string) => this.#onRedisMessage(channel, text));
     this.#subscriber.on('ready', () => void this.#resubscribe());
-    // Redis may come back empty (no persistence): make sure the epoch exists again at once.
-    this.#commands.on('ready', () => void this.#ensureEpoch().catch(() => undefined));
     this.#commands.on('ready', () => {
+      void this.#upkeep.tick();
       for (const listener of this.#readyListeners) listener();
+    });
+    this.#upkeep = new RedisUpkeep(this.#commands, {
+      processId: this.processId,
+      ttlMs: this.#ttlMs,
+      intervalMs: options.maintenanceIntervalMs ?? defaultUpkeepIntervalMs(this.#ttlMs),
+      now: this.#now,
+      watched: this.#watched,
+      isUp: () => this.#up,
+      onProbe: (error) => (error ? this.#noteError(error) : this.#writesAccepted()),
+      onError: (error) => options.onError?.(error),
     });
   }
 
@@ -150,21 +165,9 @@ export class RedisBroker implements Broker {
     return () => this.#readyListeners.delete(listener);
   }
 
-  async #resubscribe(): Promise<void> {
-    const channels = [...this.#watched.keys()].map(messageChannel);
-    if (channels.length === 0) return;
-    await this.#subscriber.subscribe(...channels).catch((e: Error) => this.options.onError?.(e));
-  }
-
-  async #ensureEpoch(): Promise<string> {
-    await this.#commands.set(EPOCH_KEY, randomUUID(), 'NX');
-    return (await this.#commands.get(EPOCH_KEY)) ?? '';
-  }
-
   /** Connects both connections; rejects when Redis cannot be reached at start. */
   async start(): Promise<void> {
     await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
-    await this.#ensureEpoch();
   }
 
   get #up(): boolean {
@@ -172,8 +175,9 @@ export class RedisBroker implements Broker {
   }
 
   async publish(request: PublishRequest): Promise<BrokerMessage> {
-    if (!this.#up) return this.#fallback.publish(request);
-    const timestamp = new Date(this.#now()).toISOString();
+    if (!this.#up) return this.#publishLocally(request, 'Redis is unreachable');
+    const nowMs = this.#now();
+    const timestamp = new Date(nowMs).toISOString();
     const body = JSON.stringify({
       channel: request.channel,
       kind: request.kind,
@@ -183,21 +187,19 @@ export class RedisBroker implements Broker {
       origin: this.processId,
     });
     try {
-      const [seq, epoch] = (await this.#commands.eval(
-        PUBLISH_SCRIPT,
-        3,
-        seqKey(request.channel),
-        historyKey(request.channel),
-        EPOCH_KEY,
-        body.slice(0, -1),
-        String(this.options.historySize),
-        messageChannel(request.channel),
-        randomUUID(),
-      )) as [number, string];
+      const timing = { ttlMs: this.#ttlMs, nowMs };
+      const { seq, epoch } = await appendMessage(
+        this.#commands,
+        request.channel,
+        body,
+        this.options.historySize,
+        timing,
+      );
+      this.#writesAccepted();
       return { ...request, timestamp, seq, epoch, origin: this.processId };
     } catch (error) {
-      this.options.onError?.(error as Error);
-      return this.#fallback.publish(request);
+      this.#noteError(error as Error);
+      return this.#publishLocally(request, this.#refusal ?? 'Redis did not take the message');
     }
   }
 
@@ -209,6 +211,7 @@ export class RedisBroker implements Broker {
   watch(channel: string): void {
     const count = this.#watched.get(channel) ?? 0;
     this.#watched.set(channel, count + 1);
+    this.#fallback.watch(channel);
     // While disconnected, nothing is sent: the `ready` handler subscribes the whole watched set.
     if (count === 0 && this.#subscriber.status === 'ready')
       void this.#subscriber.subscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
@@ -216,9 +219,11 @@ export class RedisBroker implements Broker {
 
   unwatch(channel: string): void {
     const count = this.#watched.get(channel) ?? 0;
-    if (count <= 1) {
+    if (count === 0) return;
+    this.#fallback.unwatch(channel);
+    if (count === 1) {
       this.#watched.delete(channel);
-      if (count === 1 && this.#subscriber.status === 'ready')
+      if (this.#subscriber.status === 'ready')
         void this.#subscriber.unsubscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
     } else {
       this.#watched.set(channel, count - 1);
@@ -233,51 +238,54 @@ export class RedisBroker implements Broker {
   async position(channel: string): Promise<ChannelPosition> {
     if (!this.#up) return this.#fallback.position(channel);
     try {
-      const [seq, epoch] = await Promise.all([this.#commands.get(seqKey(channel)), this.#commands.get(EPOCH_KEY)]);
-      return { seq: Number(seq ?? 0), epoch: epoch ?? (await this.#ensureEpoch()) };
-    } catch {
+      const { seq, epoch } = await openChannel(this.#commands, channel, false, this.#timing());
+      return { seq, epoch };
+    } catch (error) {
+      // E.g. a channel Redis does not know while it refuses writes: numbered locally meanwhile.
+      this.#noteError(error as Error);
       return this.#fallback.position(channel);
     }
   }
 
   async replay(channel: string, since: number, epoch: string | undefined): Promise<Replay> {
     if (!this.#up) throw new Error('Redis is unreachable');
-    const reply = (await this.#commands.eval(
-      REPLAY_SCRIPT,
-      3,
-      seqKey(channel),
-      historyKey(channel),
-      EPOCH_KEY,
-      String(since),
-    )) as [number, string, number, ...string[]];
-    const [seq, storedEpoch, oldest, ...items] = reply;
-    const currentEpoch = storedEpoch || (await this.#ensureEpoch());
-    const base = { seq, epoch: currentEpoch };
-    const sameEpoch = epoch === undefined || epoch === currentEpoch;
-    if (!sameEpoch || since > seq || since + 1 < oldest) return { ...base, recovered: false, pages: NO_PAGES };
-    return {
-      ...base,
-      recovered: true,
-      pages: pagesOf(
-        items.map((text) => JSON.parse(text) as BrokerMessage),
-        100,
-      ),
-    };
+    let info: ChannelInfo;
+    try {
+      info = await openChannel(this.#commands, channel, true, this.#timing());
+    } catch (error) {
+      this.#noteError(error as Error);
+      throw error;
+    }
+    const base = { seq: info.seq, epoch: info.epoch, oldestSeq: info.oldestSeq };
+    if ((epoch !== undefined && epoch !== info.epoch) || since > info.seq || since + 1 < info.oldestSeq)
+      return { ...base, recovered: false, pages: NO_PAGES };
+    if (since === info.seq) return { ...base, recovered: true, pages: NO_PAGES };
+    const pages = historyPages(this.#commands, channel, info.epoch, since + 1, info.seq, {
+      pageSize: Math.max(1, this.options.replayPageSize ?? DEFAULT_REPLAY_PAGE_SIZE),
+      pageBytes: this.options.replayPageBytes ?? DEFAULT_REPLAY_PAGE_BYTES,
+      ttlMs: this.#ttlMs,
+      now: this.#now,
+    });
+    return { ...base, recovered: true, pages };
   }
 
-  /** Stores a task's latest state (CONTRACT §9: task state is kept in Redis when configured). */
+  /** Stores a task's latest state (task state is kept in Redis when configured). */
   async putTask(task: StoredTask, capacity: number): Promise<void> {
     const createdMs = Date.parse(task.created_at) || this.#now();
-    await this.#commands.eval(
-      PUT_TASK_SCRIPT,
-      2,
-      TASKS_KEY,
-      TASKS_BY_CREATED_KEY,
-      task.task_id,
-      JSON.stringify(task),
-      String(createdMs),
-      String(capacity),
-    );
+    try {
+      await this.#commands.nexusPutTask(
+        TASKS_KEY,
+        TASKS_BY_CREATED_KEY,
+        task.task_id,
+        JSON.stringify(task),
+        String(createdMs),
+        String(capacity),
+      );
+      this.#writesAccepted();
+    } catch (error) {
+      this.#noteError(error as Error);
+      throw error;
+    }
   }
 
   /** The newest `limit` stored tasks, oldest first. */
@@ -288,15 +296,73 @@ export class RedisBroker implements Broker {
     return texts.flatMap((text) => (text ? [JSON.parse(text) as T] : [])).reverse();
   }
 
+  /**
+   * True for exactly one caller per `name` across every process on this Redis (SET NX), for
+   * `ttlMs`: e.g. the one process that declares a task's timeout.
+   */
+  async claimOnce(name: string, ttlMs = 60_000): Promise<boolean> {
+    const answer = await this.#commands.set(`${PREFIX}once:${name}`, this.processId, 'PX', ttlMs, 'NX');
+    return answer === 'OK';
+  }
+
+  /**
+   * Announces the agents connected to this process and answers every agent announced by any
+   * process within `windowMs` (a sorted set scored by announcement time; older entries removed).
+   */
+  async announcePresence(agentIds: readonly string[], windowMs: number): Promise<Set<string>> {
+    const nowMs = this.#now();
+    const key = `${PREFIX}agents:present`;
+    const pipeline = this.#commands.multi();
+    if (agentIds.length > 0) pipeline.zadd(key, ...agentIds.flatMap((id) => [String(nowMs), id]));
+    pipeline.zremrangebyscore(key, '-inf', String(nowMs - windowMs));
+    pipeline.zrange(key, '0', '-1');
+    pipeline.pexpire(key, windowMs * 2);
+    const results = (await pipeline.exec()) ?? [];
+    const members = results[agentIds.length > 0 ? 2 : 1]?.[1];
+    return new Set(Array.isArray(members) ? (members as string[]) : []);
+  }
+
   health(): BrokerHealth {
-    return this.#up ? { healthy: true, details: { redis: 'up' } } : { healthy: false, details: { redis: 'down' } };
+    if (!this.#up) return { healthy: false, details: { redis: 'down' } };
+    if (this.#refusal !== undefined) return { healthy: false, details: { redis: 'refusing writes' } };
+    return { healthy: true, details: { redis: 'up' } };
   }
 
   async close(): Promise<void> {
+    this.#upkeep.stop();
     this.#listeners.clear();
+    await this.#fallback.close();
     await Promise.allSettled([this.#commands.quit(), this.#subscriber.quit()]);
     this.#commands.disconnect();
     this.#subscriber.disconnect();
+  }
+
+  /** Delivers to this process only, under the local epoch, when someone here listens. */
+  #publishLocally(request: PublishRequest, reason: string): Promise<BrokerMessage> {
+    if (!this.#watched.has(request.channel))
+      return Promise.reject(
+        new BrokerUnavailableError(`${reason}; nobody on this process listens to ${request.channel}`),
+      );
+    return this.#fallback.publish(request);
+  }
+
+  #timing() {
+    return { ttlMs: this.#ttlMs, nowMs: this.#now() };
+  }
+
+  async #resubscribe(): Promise<void> {
+    const channels = [...this.#watched.keys()].map(messageChannel);
+    if (channels.length === 0) return;
+    await this.#subscriber.subscribe(...channels).catch((e: Error) => this.options.onError?.(e));
+  }
+
+  #noteError(error: Error): void {
+    this.options.onError?.(error);
+    if (REFUSED_WRITE.test(error.message)) this.#refusal = 'Redis refuses writes';
+  }
+
+  #writesAccepted(): void {
+    this.#refusal = undefined;
   }
 
   #onRedisMessage(redisChannel: string, text: string): void {

@@ -12,7 +12,7 @@ import { errorHandler, sendError } from './errors.js';
 import { healthRoutes } from './health.js';
 import { jsonBody } from './json-body.js';
 import { metricsRoutes } from './metrics-route.js';
-import { publishRoutes } from './publish.js';
+import { publishRoutes, type PublishRouteOptions } from './publish.js';
 import { requireAuth } from './require-auth.js';
 import { staticRoutes } from './static.js';
 
@@ -27,6 +27,8 @@ export interface HttpAppOptions {
   readonly staticDir: string;
   readonly now: () => number;
   readonly connections: () => number;
+  /** Task state for the domain checks of REST publishes. */
+  readonly tasks: PublishRouteOptions['tasks'];
   readonly onPublished?: (message: BrokerMessage) => void;
   /** Extra authenticated API routers (domain modules add theirs). */
   readonly apiRouters?: readonly express.Router[];

@@ -6,9 +6,9 @@
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '../../protocol/index.js';
+import { ErrorCode, HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '../../protocol/index.js';
 import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/broker.js';
-import { checkDomainPublish } from '../domain/commands.js';
+import { checkDomainPublish, type PublishActor } from '../domain/commands.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import { TokenBucket } from '../rate-limit.js';
@@ -27,8 +27,17 @@ export interface PublishRouteOptions {
   readonly metrics: Metrics;
   readonly now: () => number;
   readonly maxPayloadBytes: number;
+  /** Task state for the domain checks (who may report on which task). */
+  readonly tasks: PublishActor['tasks'];
   readonly onPublished?: (message: BrokerMessage) => void;
 }
+
+/** HTTP status of each domain refusal. */
+const DOMAIN_STATUS = {
+  [ErrorCode.InvalidCommand]: [HttpStatus.BadRequest, RestErrorCode.InvalidCommand],
+  [ErrorCode.NotFound]: [HttpStatus.NotFound, RestErrorCode.NotFound],
+  [ErrorCode.Forbidden]: [HttpStatus.Forbidden, RestErrorCode.Forbidden],
+} as const;
 
 export function publishRoutes(options: PublishRouteOptions): Router {
   const router = Router();
@@ -64,8 +73,11 @@ export function publishRoutes(options: PublishRouteOptions): Router {
         `role ${principal.role} may not publish to ${channel}`,
       );
     }
-    const domain = checkDomainPublish(channel, payload);
-    if (!domain.ok) return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidCommand, domain.message);
+    const domain = checkDomainPublish(channel, payload, { principal, tasks: options.tasks });
+    if (!domain.ok) {
+      const [status, code] = DOMAIN_STATUS[domain.code];
+      return sendError(res, status, code, domain.message);
+    }
     let message: BrokerMessage;
     try {
       message = await options.broker.publish({ channel, kind: 'broadcast', from: principal.userId, data: payload });

@@ -1,0 +1,142 @@
+/**
+ * Channel numbering and history in Redis, through the scripts of redis-scripts.ts: the key
+ * names, the calls with their arguments, and replay pages read one script call at a time.
+ * Knows nothing of connections: it gets an object with the scripts defined on it.
+ */
+import { randomUUID } from 'node:crypto';
+import { HistoryTrimmedError, type BrokerMessage } from './broker.js';
+import { OPEN_SCRIPT, PAGE_SCRIPT, PUBLISH_SCRIPT, PUT_TASK_SCRIPT } from './redis-scripts.js';
+
+export const PREFIX = 'nexus:';
+const EPOCH_KEY = `${PREFIX}epoch`;
+const GENERATION_KEY = `${PREFIX}gen`;
+export const channelKey = (channel: string) => `${PREFIX}chan:${channel}`;
+export const historyKey = (channel: string) => `${PREFIX}hist:${channel}`;
+export const messageChannel = (channel: string) => `${PREFIX}msg:${channel}`;
+
+/** Aged items one publish may drop from its channel's history. */
+const AGE_TRIM_BUDGET = 64;
+/** Items a page script reads per LRANGE, so a page never reads far past its byte budget. */
+const PAGE_CHUNK = 16;
+
+/** The commands `defineHistoryScripts` adds to a connection (arguments: see redis-scripts.ts). */
+export interface HistoryCommands {
+  nexusPublish(...keysAndArgs: string[]): Promise<[number, string]>;
+  nexusOpen(...keysAndArgs: string[]): Promise<[number, string, number, number]>;
+  nexusPage(...keysAndArgs: string[]): Promise<string[]>;
+  nexusPutTask(...keysAndArgs: string[]): Promise<number>;
+}
+
+/** A connection that can define Lua commands (ioredis: cached by SHA, re-sent on NOSCRIPT). */
+interface ScriptHost {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number; readOnly?: boolean }): void;
+}
+
+export function defineHistoryScripts(connection: ScriptHost): void {
+  connection.defineCommand('nexusPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+  connection.defineCommand('nexusOpen', { numberOfKeys: 4, lua: OPEN_SCRIPT });
+  connection.defineCommand('nexusPage', { numberOfKeys: 2, lua: PAGE_SCRIPT, readOnly: true });
+  connection.defineCommand('nexusPutTask', { numberOfKeys: 2, lua: PUT_TASK_SCRIPT });
+}
+
+export interface HistoryTiming {
+  readonly ttlMs: number;
+  readonly nowMs: number;
+}
+
+/**
+ * Numbers, stores and publishes a message whose JSON (without epoch and seq) is `body`;
+ * resolves with its seq and epoch.
+ */
+export async function appendMessage(
+  commands: HistoryCommands,
+  channel: string,
+  body: string,
+  historySize: number,
+  { ttlMs, nowMs }: HistoryTiming,
+): Promise<{ seq: number; epoch: string }> {
+  const [seq, epoch] = await commands.nexusPublish(
+    channelKey(channel),
+    historyKey(channel),
+    EPOCH_KEY,
+    GENERATION_KEY,
+    body.slice(0, -1),
+    String(historySize),
+    messageChannel(channel),
+    randomUUID(),
+    String(nowMs),
+    String(ttlMs),
+    String(AGE_TRIM_BUDGET),
+  );
+  return { seq, epoch };
+}
+
+export interface ChannelInfo {
+  readonly seq: number;
+  readonly epoch: string;
+  /** Oldest seq still kept and young enough (seq + 1 when none); only when asked for. */
+  readonly oldestSeq: number;
+}
+
+/** The channel's position (its generation is created when Redis does not know it). */
+export async function openChannel(
+  commands: HistoryCommands,
+  channel: string,
+  locateOldest: boolean,
+  { ttlMs, nowMs }: HistoryTiming,
+): Promise<ChannelInfo> {
+  const [seq, epoch, length, firstYoung] = await commands.nexusOpen(
+    channelKey(channel),
+    historyKey(channel),
+    EPOCH_KEY,
+    GENERATION_KEY,
+    randomUUID(),
+    String(ttlMs),
+    String(nowMs - ttlMs),
+    locateOldest ? '1' : '0',
+  );
+  return { seq, epoch, oldestSeq: seq - length + 1 + firstYoung };
+}
+
+export interface PageLimits {
+  readonly pageSize: number;
+  readonly pageBytes: number;
+  readonly ttlMs: number;
+  readonly now: () => number;
+}
+
+/**
+ * Pages over seqs `from..to` of one generation (`epoch`), each one script call made when the
+ * consumer asks for it. A page no longer kept ends the iteration with `HistoryTrimmedError`; a
+ * Redis error (e.g. the connection dropped) is thrown as it is.
+ */
+export function historyPages(
+  commands: HistoryCommands,
+  channel: string,
+  epoch: string,
+  from: number,
+  to: number,
+  limits: PageLimits,
+): AsyncIterable<readonly BrokerMessage[]> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let next = from;
+      while (next <= to) {
+        const [status, ...items] = await commands.nexusPage(
+          channelKey(channel),
+          historyKey(channel),
+          epoch,
+          String(next),
+          String(to),
+          String(limits.pageSize),
+          String(limits.pageBytes),
+          String(limits.now() - limits.ttlMs),
+          String(PAGE_CHUNK),
+        );
+        if (status !== 'ok' || items.length === 0) throw new HistoryTrimmedError(channel, next);
+        next += items.length;
+        yield items.map((item) => JSON.parse(item.slice(item.indexOf('|') + 1)) as BrokerMessage);
+      }
+    },
+  };
+}

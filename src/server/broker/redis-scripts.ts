@@ -1,0 +1,159 @@
+/**
+ * The Lua scripts of the Redis broker. Each runs atomically in Redis, so a channel's seq, epoch
+ * and history list always agree, and pub/sub order is seq order.
+ *
+ * Keys of a channel: `nexus:chan:<channel>` (hash: `seq`, `epoch`) and `nexus:hist:<channel>`
+ * (list, oldest first, its last item is always `seq`). Each history item is
+ * `<stored at, ms>|<message JSON>`; stored-at times never decrease along a list, so the age
+ * bound is a cut at one index (found by binary search) and old items leave from the head.
+ * Both keys expire `ttl` after the channel's last publish.
+ *
+ * A new channel generation (first publish or first position of a channel Redis does not know,
+ * e.g. after it expired or Redis lost its data) gets the epoch `<nexus:epoch>.<n>` with `n` from
+ * the counter `nexus:gen`. If the counter itself is missing (first use, or lost), `nexus:epoch`
+ * is replaced by a fresh id too, so no epoch is ever handed out twice.
+ *
+ * Under `maxmemory` or on a read-only replica Redis refuses a script at its first write, so a
+ * refused publish changes nothing.
+ */
+
+const HELPERS = `
+local function stamp(item)
+  return tonumber(string.match(item, '^(%d+)|'))
+end
+local function newGeneration(epochKey, generationKey, fresh)
+  local base = redis.call('GET', epochKey)
+  local n = redis.call('INCR', generationKey)
+  if not base or n == 1 then
+    base = fresh
+    redis.call('SET', epochKey, base)
+  end
+  return base .. '.' .. n
+end
+`;
+
+/**
+ * Numbers, stores and publishes one message.
+ * KEYS: chan, hist, epoch, generation. ARGV: message JSON without its closing brace, history
+ * size, pub/sub channel, fresh id, now ms, ttl ms, how many aged items may leave now.
+ * Returns {seq, epoch}.
+ */
+export const PUBLISH_SCRIPT = `${HELPERS}
+local now = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
+local state = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
+local epoch = state[2]
+local seq
+if epoch then
+  seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+else
+  epoch = newGeneration(KEYS[3], KEYS[4], ARGV[4])
+  redis.call('DEL', KEYS[2])
+  seq = 1
+  redis.call('HSET', KEYS[1], 'seq', seq, 'epoch', epoch)
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+local message = ARGV[1] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. '}'
+local size = tonumber(ARGV[2])
+if size > 0 then
+  local at = now
+  local last = redis.call('LINDEX', KEYS[2], -1)
+  local lastAt = last and stamp(last)
+  if lastAt and lastAt > at then at = lastAt end
+  redis.call('RPUSH', KEYS[2], string.format('%.0f', at) .. '|' .. message)
+  redis.call('LTRIM', KEYS[2], -size, -1)
+  local cutoff = now - ttl
+  for _ = 1, tonumber(ARGV[7]) do
+    local head = redis.call('LINDEX', KEYS[2], 0)
+    local headAt = head and stamp(head)
+    if not headAt or headAt > cutoff then break end
+    redis.call('LPOP', KEYS[2])
+  end
+  redis.call('PEXPIRE', KEYS[2], ttl)
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('PUBLISH', ARGV[3], message)
+return {seq, epoch}
+`;
+
+/**
+ * A channel's position, creating its generation (seq 0) when Redis does not know it, so the
+ * epoch answered is the one the next publish uses.
+ * KEYS: chan, hist, epoch, generation. ARGV: fresh id, ttl ms, age cutoff ms, '1' to locate the
+ * oldest young item. Returns {seq, epoch, history length, index of the oldest young item}.
+ */
+export const OPEN_SCRIPT = `${HELPERS}
+local state = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
+if not state[2] then
+  local epoch = newGeneration(KEYS[3], KEYS[4], ARGV[1])
+  redis.call('HSET', KEYS[1], 'seq', 0, 'epoch', epoch)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  redis.call('DEL', KEYS[2])
+  return {0, epoch, 0, 0}
+end
+local length = redis.call('LLEN', KEYS[2])
+local low, high = 0, length
+if ARGV[4] == '1' then
+  local cutoff = tonumber(ARGV[3])
+  while low < high do
+    local middle = math.floor((low + high) / 2)
+    local at = stamp(redis.call('LINDEX', KEYS[2], middle))
+    if at and at > cutoff then high = middle else low = middle + 1 end
+  end
+end
+return {tonumber(state[1]), state[2], length, low}
+`;
+
+/**
+ * One page of a replay: items from seq `from` up to `to`, at most `max items`, ending once
+ * `max bytes` are reached (at least one item), read in LRANGE chunks so no reply holds more.
+ * KEYS: chan, hist. ARGV: epoch, from, to, max items, max bytes, age cutoff ms, chunk.
+ * Returns {'ok', items...}, {'gone'} (the generation ended) or {'trimmed'} (from is not kept).
+ */
+export const PAGE_SCRIPT = `${HELPERS}
+local state = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
+if state[2] ~= ARGV[1] then return {'gone'} end
+local seq = tonumber(state[1])
+local oldest = seq - redis.call('LLEN', KEYS[2]) + 1
+local from = tonumber(ARGV[2])
+if from < oldest then return {'trimmed'} end
+local first = from - oldest
+local last = math.min(tonumber(ARGV[3]), seq) - oldest
+last = math.min(last, first + tonumber(ARGV[4]) - 1)
+local maxBytes = tonumber(ARGV[5])
+local chunk = tonumber(ARGV[7])
+local out = {'ok'}
+local bytes = 0
+local index = first
+while index <= last and bytes < maxBytes do
+  local items = redis.call('LRANGE', KEYS[2], index, math.min(index + chunk - 1, last))
+  if #items == 0 then break end
+  for _, item in ipairs(items) do
+    if #out == 1 then
+      local at = stamp(item)
+      if not at or at <= tonumber(ARGV[6]) then return {'trimmed'} end
+    end
+    if bytes >= maxBytes then break end
+    out[#out + 1] = item
+    bytes = bytes + #item
+  end
+  index = index + #items
+end
+return out
+`;
+
+/**
+ * Stores a task's latest state and keeps the newest `capacity` tasks.
+ * KEYS: tasks hash, created index. ARGV: id, JSON, created ms, capacity.
+ */
+export const PUT_TASK_SCRIPT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then
+  local old = redis.call('ZPOPMIN', KEYS[2], extra)
+  for i = 1, #old, 2 do redis.call('HDEL', KEYS[1], old[i]) end
+end
+return 1
+`;
