@@ -5,6 +5,9 @@
 //
 //   npm run bench                    all scenarios, 3 runs each (~15–20 min on 2 cores)
 //   npm run bench -- S1 S2           only those (S1 S2 S3 S4 S5 Scale Deflate)
+//   npm run bench -- Abuse           the Abuse group (Replay Burst Backend Filters Memory, see
+//                                    bench/abuse.mjs), 1 run each by default, ~2–4 min; each
+//                                    also by its own name
 //   npm run bench -- --runs 5        more runs
 //   npm run bench -- --quick         1 run, small counts: a smoke test (~2 min)
 //   npm run bench -- --profile       also one S1 run of Nexus under --cpu-prof, top self time
@@ -15,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
+import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
 import { startLoadClient } from './lib/client.mjs';
 import {
   CPUS,
@@ -43,6 +47,7 @@ const option = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const QUICK = flag('--quick');
+const RUNS_GIVEN = option('--runs') !== undefined;
 const RUNS = Number(option('--runs') ?? (QUICK ? 1 : 3));
 const PROFILE = flag('--profile') || flag('--profile-only');
 const optionValues = new Set([option('--runs')].filter(Boolean));
@@ -74,6 +79,7 @@ const SIZES = QUICK
       S5: { clients: 200 },
       Scale: { subs: 200, rate: 100, durationS: 3, messages: 400 },
       Deflate: { subs: 100, messages: 300, warmup: 20 },
+      ...ABUSE_SIZES.quick,
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -83,6 +89,7 @@ const SIZES = QUICK
       S5: { clients: 1000 },
       Scale: { subs: 1000, rate: 100, durationS: 10, messages: 2000 },
       Deflate: { subs: 500, messages: 1000, warmup: 50 },
+      ...ABUSE_SIZES.full,
     };
 
 const TARGET_NAMES = {
@@ -93,6 +100,7 @@ const TARGET_NAMES = {
   redis: 'Nexus 2× Redis',
   deflateOn: 'NEXUS_DEFLATE=on',
   deflateOff: 'NEXUS_DEFLATE=off',
+  abuse: 'Nexus',
 };
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -632,6 +640,14 @@ const SCENARIOS = {
       return { ...metrics, ...(errors.length ? { publisherErrors: errors } : {}) };
     },
   },
+
+  // Replay, Burst, Backend, Filters, Memory: the Abuse group (bench/abuse.mjs).
+  ...ABUSE,
+};
+
+/** Names that select several scenarios. */
+const GROUPS = {
+  abuse: Object.keys(ABUSE),
 };
 
 // ---- running ---------------------------------------------------------------------------------
@@ -713,10 +729,12 @@ function renderScenario(name, sizes, result) {
 async function runScenario(name) {
   const scenario = SCENARIOS[name];
   const sizes = SIZES[name];
+  // A scenario may ask for fewer runs by default (the Abuse ones hold their baseline in each run).
+  const runs = RUNS_GIVEN ? RUNS : Math.min(RUNS, scenario.runs ?? RUNS);
   const result = { title: scenario.title(sizes), sizes, targets: scenario.targets, runs: {}, summary: {} };
-  for (let run = 1; run <= RUNS; run++) {
+  for (let run = 1; run <= runs; run++) {
     for (const kind of scenario.targets) {
-      process.stderr.write(`${name} run ${run}/${RUNS} ${TARGET_NAMES[kind]}… `);
+      process.stderr.write(`${name} run ${run}/${runs} ${TARGET_NAMES[kind]}… `);
       const quiet = await waitForQuiet();
       if (!quiet.quiet) process.stderr.write(`(machine busy: other processes use ${fmt(quiet.pct)}% of a core) `);
       const t0 = Date.now();
@@ -731,15 +749,14 @@ async function runScenario(name) {
       process.stderr.write(r.ok ? `${r.seconds.toFixed(1)} s\n` : `FAILED (${r.error})\n`);
     }
   }
+  const keys = scenario.rows ? scenario.rows.map((row) => row.key) : scenario.keysFor(sizes);
   for (const kind of scenario.targets) {
     result.summary[kind] = {};
-    for (const row of scenario.rows) {
-      result.summary[kind][row.key] = summarize(
-        (result.runs[kind] ?? []).filter((r) => r.ok).map((r) => r.metrics[row.key]),
-      );
+    for (const key of keys) {
+      result.summary[kind][key] = summarize((result.runs[kind] ?? []).filter((r) => r.ok).map((r) => r.metrics[key]));
     }
   }
-  result.table = renderScenario(name, sizes, result);
+  result.table = scenario.render ? scenario.render(sizes, result, runs) : renderScenario(name, sizes, result);
   console.log(`\n${result.table}\n`);
   return result;
 }
@@ -856,9 +873,14 @@ async function main() {
     ? []
     : requested.length === 0
       ? names
-      : names.filter((n) => requested.includes(n.toLowerCase()));
-  const unknown = requested.filter((r) => !names.some((n) => n.toLowerCase() === r));
-  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}`);
+      : names.filter(
+          (n) =>
+            requested.includes(n.toLowerCase()) ||
+            Object.entries(GROUPS).some(([group, members]) => requested.includes(group) && members.includes(n)),
+        );
+  const unknown = requested.filter((r) => !names.some((n) => n.toLowerCase() === r) && !GROUPS[r]);
+  if (unknown.length)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}, and the group Abuse`);
   const build = buildServerIfStale();
   const info = machine();
   const header = [

@@ -1,11 +1,12 @@
-// Parent side of a load-client process: starts bench/lib/load-client.mjs on the client core with
-// enough open files, and calls its commands over IPC with a timeout each.
+// Parent side of a load-client process: starts bench/lib/load-client.mjs (or another script that
+// speaks the same IPC protocol, e.g. bench/lib/abuse-client.mjs) on the client core with enough
+// open files, and calls its commands over IPC with a timeout each.
 import { spawn } from 'node:child_process';
 import { CLIENT_CPU, ROOT, commandLine, assertFdLimit } from './proc.mjs';
 
-export async function startLoadClient(scope, { fds = 4096 } = {}) {
+export async function startLoadClient(scope, { fds = 4096, script = 'bench/lib/load-client.mjs' } = {}) {
   assertFdLimit(fds);
-  const [cmd, ...args] = commandLine(process.execPath, ['bench/lib/load-client.mjs'], { cpu: CLIENT_CPU, fds });
+  const [cmd, ...args] = commandLine(process.execPath, [script], { cpu: CLIENT_CPU, fds });
   const child = scope.track(
     spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     'load-client',
