@@ -170,7 +170,7 @@ describe('a fleet of 5 simulated agents through a real server', () => {
       channel: 'tasks',
       data: { task_id: taskId, status: 'queued', progress: 0, agent_id: 'agent_003', command: 'execute_task' },
     });
-    expect(queued).not.toHaveProperty('from');
+    expect(queued.from).toBe('nexus'); // the server's own message
     const running = rest.filter((f) => dataOf(f).status === 'running');
     expect(running.length).toBeGreaterThanOrEqual(3);
     expect(dataOf(running[0]!).progress).toBe(0);
@@ -289,7 +289,7 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     for (const agent of fleet.agents) expect(agent.runningTasks).not.toContain(taskId);
   });
 
-  it('malformed and unknown commands never crash an agent: telemetry goes on and a later valid task runs', async () => {
+  it('malformed and unknown commands are refused by the server (invalid_command) and never hurt an agent: telemetry goes on and a later valid task runs', async () => {
     const telemetry = await watcher('telemetry');
     const tasks = await watcher('tasks');
     const op = await operator();
@@ -317,7 +317,12 @@ describe('a fleet of 5 simulated agents through a real server', () => {
       { command: 'toString', task_id: 'tostring' },
       { task_id: 'no_command', agent_id: 'agent_001' },
     ];
-    for (const payload of bad) await command(op, payload);
+    for (const payload of bad) {
+      expect(await op.publish('commands', payload), JSON.stringify(payload).slice(0, 80)).toMatchObject({
+        type: 'error',
+        code: 'invalid_command',
+      });
+    }
     // Agents also listen on `tasks.claims`: garbage there must not hurt them either.
     for (const payload of [
       'claim',

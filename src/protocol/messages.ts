@@ -197,6 +197,8 @@ export const messageFrameSchema = z.object({
 export const broadcastFrameSchema = z.object({
   type: z.literal(FrameType.Broadcast),
   channel: z.string(),
+  /** Who published it: the caller's userId (REST publish), or `nexus` for the server's own messages. */
+  from: z.string().optional(),
   data: z.unknown(),
   timestamp: z.string(),
   seq: z.number(),

@@ -1,8 +1,11 @@
 /**
- * What a session sends when a subscribe is answered: the new subscription's replayed history
- * above where it starts, the live messages that arrived while the answer was read, and what the
- * channel's earlier subscriptions were owed meanwhile — in seq order, each once, nothing that
- * was already sent. Pure: the session sends what this returns.
+ * What a session sends when subscribes of one channel are answered: the replayed history above
+ * where each answered subscription starts, the live messages that arrived while the answer was
+ * read or sent, and what the channel's earlier subscriptions were owed meanwhile — in seq order,
+ * each once, nothing that was already sent. Pure: the session sends what this selects.
+ *
+ * A replay can be long, so it is offered in pieces (`takeReplayed`, one message at a time, in
+ * seq order), then the queued live messages (`takeQueued`); `planCatchUp` does both at once.
  */
 import type { BrokerMessage } from './broker/broker.js';
 import type { Subscription } from './hub.js';
@@ -14,25 +17,101 @@ export interface Position {
 }
 
 /** True when the message comes after `position` (any message of another epoch does; every message does when nothing is known). */
-export function isAfter(message: BrokerMessage, position: Position | undefined): boolean {
+export function isAfter(message: Position, position: Position | undefined): boolean {
   if (!position) return true;
   return message.epoch !== position.epoch || message.seq > position.seq;
 }
 
-export interface CatchUpInput {
+/** A subscription and the point after which it has been (or is being) served. */
+export interface Served<P extends Position | undefined = Position | undefined> {
   readonly subscription: Subscription;
-  /** The new subscription wants messages after this point. */
-  readonly coveredFrom: Position;
+  readonly coveredFrom: P;
+}
+
+export interface CatchUpScope {
+  /** The subscriptions being answered, each wanting the messages after its own point. */
+  readonly answered: readonly Served<Position>[];
   /** The channel's earlier subscriptions, each with the point after which it has been served. */
-  readonly others: readonly { readonly subscription: Subscription; readonly coveredFrom: Position | undefined }[];
-  /** Replayed history (the answer to `since`). */
+  readonly others: readonly Served[];
+  /** The last point sent on this channel before the subscribes. */
+  readonly sentBefore: Position | undefined;
+}
+
+/** A live message waiting while the answer was sent, with its shared encoding. */
+export interface Queued {
+  readonly message: BrokerMessage;
+  readonly frame: Buffer;
+}
+
+/** True when the scope must send `message` (leaving aside whether it was offered before). */
+export function isOwed(scope: CatchUpScope, message: BrokerMessage): boolean {
+  const wants = (s: Served) =>
+    s.coveredFrom !== undefined && isAfter(message, s.coveredFrom) && s.subscription.matches(message.data);
+  if (scope.others.some(wants)) return isAfter(message, scope.sentBefore);
+  return scope.answered.some(wants);
+}
+
+/**
+ * Selects, from the messages offered, those to send. Replayed messages come in seq order from
+ * one history read, so the seqs already examined form one range; queued messages inside it are
+ * duplicates of replayed ones.
+ */
+export class CatchUpSelector {
+  #examined: { readonly epoch: string; readonly after: number; to: number } | undefined;
+  #last: Position | undefined;
+
+  constructor(readonly scope: CatchUpScope) {}
+
+  /** Offers the next replayed message; true when it must be sent. */
+  takeReplayed(message: BrokerMessage): boolean {
+    const examined = this.#examined;
+    if (!examined || examined.epoch !== message.epoch) {
+      this.#examined = { epoch: message.epoch, after: message.seq - 1, to: message.seq };
+    } else if (message.seq <= examined.to) {
+      return false;
+    } else {
+      examined.to = message.seq;
+    }
+    return this.#select(message);
+  }
+
+  /** The queued live messages to send, in seq order, each once and none already replayed. */
+  takeQueued<T extends Queued>(queued: readonly T[]): T[] {
+    const bySeq = new Map<string, T>();
+    for (const item of queued) bySeq.set(`${item.message.epoch}:${item.message.seq}`, item);
+    return [...bySeq.values()]
+      .sort((a, b) => a.message.seq - b.message.seq)
+      .filter((item) => !this.#wasReplayed(item.message) && this.#select(item.message));
+  }
+
+  /** The last point sent on the channel once the answer is out, given the channel's position in it. */
+  sentAfter(position: Position): Position {
+    let last = position;
+    if (this.#last && isAfter(this.#last, last)) last = this.#last;
+    const before = this.scope.sentBefore;
+    if (before && before.epoch === last.epoch && before.seq > last.seq) last = before;
+    return last;
+  }
+
+  #wasReplayed(message: BrokerMessage): boolean {
+    const examined = this.#examined;
+    return !!examined && examined.epoch === message.epoch && message.seq > examined.after && message.seq <= examined.to;
+  }
+
+  #select(message: BrokerMessage): boolean {
+    if (!isOwed(this.scope, message)) return false;
+    if (isAfter(message, this.#last)) this.#last = { seq: message.seq, epoch: message.epoch };
+    return true;
+  }
+}
+
+export interface CatchUpInput extends CatchUpScope {
+  /** Replayed history (the answer to `since`), in seq order. */
   readonly replayed: readonly BrokerMessage[];
-  /** Live messages that arrived while the answer was read, with their shared encoding. */
-  readonly queued: readonly { readonly message: BrokerMessage; readonly frame: Buffer }[];
+  /** Live messages that arrived while the answer was read. */
+  readonly queued: readonly Queued[];
   /** The channel's position in the answer. */
   readonly position: Position;
-  /** The last point sent on this channel before the subscribe. */
-  readonly sentBefore: Position | undefined;
 }
 
 export interface CatchUp {
@@ -41,26 +120,12 @@ export interface CatchUp {
   readonly sent: Position;
 }
 
+/** The whole catch-up at once: replayed messages, then queued ones. */
 export function planCatchUp(input: CatchUpInput): CatchUp {
-  const candidates = new Map<number, { message: BrokerMessage; frame?: Buffer }>();
-  for (const message of input.replayed) candidates.set(message.seq, { message });
-  for (const item of input.queued) candidates.set(item.message.seq, item);
-  const send: { message: BrokerMessage; frame?: Buffer }[] = [];
-  let last = input.position;
-  for (const item of [...candidates.values()].sort((a, b) => a.message.seq - b.message.seq)) {
-    const { message } = item;
-    const owedToOthers = input.others.some(
-      (o) => o.coveredFrom !== undefined && isAfter(message, o.coveredFrom) && o.subscription.matches(message.data),
-    );
-    const alreadySent = owedToOthers && !isAfter(message, input.sentBefore);
-    const wanted =
-      !alreadySent &&
-      (owedToOthers || (isAfter(message, input.coveredFrom) && input.subscription.matches(message.data)));
-    if (!wanted) continue;
-    send.push(item);
-    if (isAfter(message, last)) last = { seq: message.seq, epoch: message.epoch };
-  }
-  const sentBefore = input.sentBefore;
-  if (sentBefore && sentBefore.epoch === last.epoch && sentBefore.seq > last.seq) last = sentBefore;
-  return { send, sent: last };
+  const selector = new CatchUpSelector(input);
+  const send: { message: BrokerMessage; frame?: Buffer }[] = input.replayed
+    .filter((message) => selector.takeReplayed(message))
+    .map((message) => ({ message }));
+  send.push(...selector.takeQueued(input.queued));
+  return { send, sent: selector.sentAfter(input.position) };
 }

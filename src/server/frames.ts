@@ -7,12 +7,14 @@ export function encodeFrame(frame: ServerFrame): Buffer {
   return Buffer.from(JSON.stringify(frame));
 }
 
-/** The wire frame of a channel message: `message` (client publish) or `broadcast` (server). */
+/**
+ * The wire frame of a channel message: `message` (a client's publish) or `broadcast` (a
+ * server-side publish); both name their author in `from`.
+ */
 export function toDeliveryFrame(message: BrokerMessage): DeliveryFrame {
-  const { channel, data, timestamp, seq, epoch } = message;
-  return message.kind === 'message'
-    ? { type: FrameType.Message, channel, from: message.from, data, timestamp, seq, epoch }
-    : { type: FrameType.Broadcast, channel, data, timestamp, seq, epoch };
+  const { channel, from, data, timestamp, seq, epoch } = message;
+  const type = message.kind === 'message' ? FrameType.Message : FrameType.Broadcast;
+  return { type, channel, from, data, timestamp, seq, epoch };
 }
 
 /** Encodes a channel message once; the same bytes go to every recipient. */

@@ -2,9 +2,12 @@
  * CONTRACT §6 limits table, line by line (boundaries and timings; the bad-input battery with
  * memory checks lives in abuse.int.test.ts), plus NEXUS_DEFLATE (§2).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
+import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { tokenFor } from '../../test/helpers/tokens.js';
 import { TestClient, sleep } from '../../test/helpers/ws-client.js';
@@ -93,7 +96,7 @@ describe('limits: frames per connection (100/s sustained, bursts of 200)', () =>
     await pingBurst(client, 300); // drain the bucket again
     const seen = client.frames.length;
     client.send({ action: 'publish', channel: 'limits.dropped', payload: 'dropped?', id: 'maybe' });
-    // rate_limited errors carry no id (the dropped frame is not parsed): take the next reply.
+    // Take the next reply: a rate_limited error, or the ack if the bucket refilled meanwhile.
     expect(await pollUntil(() => client.frames.length > seen, 5000)).toBe(true);
     const reply = client.frames[seen]!;
     expect(['error', 'ack']).toContain(reply.type);
@@ -174,6 +177,142 @@ describe('limits: frames per connection (100/s sustained, bursts of 200)', () =>
       await Promise.all([client.close(), bystander.close()]);
     }
   }, 15_000);
+});
+
+describe('limits: rate_limited carries the id of the dropped frame', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it('every frame of a burst past the limit settles: a pong or a rate_limited error with its id', async () => {
+    const client = await connectAs(server);
+    const ids = Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? `p-${i}` : i));
+    for (const id of ids) client.send({ action: 'ping', id });
+    expect(await pollUntil(() => pongs(client) + limited(client) >= ids.length, 10_000, 5)).toBe(true);
+    const errors = client.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');
+    expect(errors.length).toBeGreaterThan(0);
+    const settled = [...client.ofType('pong'), ...errors].map((f) => f.id);
+    expect(new Set(settled)).toEqual(new Set(ids));
+    expect(settled).toHaveLength(ids.length);
+    await client.close();
+  });
+
+  it('while limited: a publish gets its id back and reaches nobody; text that is not JSON gets no id', async () => {
+    const client = await connectAs(server);
+    const watcher = await connectAs(server, 'viewer');
+    await watcher.subscribe('limits.limited-id');
+    await pingBurst(client, 300); // spend the bucket
+    const seen = client.frames.length;
+    client.send({ action: 'publish', channel: 'limits.limited-id', id: 'dropped-publish', payload: 1 });
+    client.send('{"id":"not json",');
+    client.send({ action: 'ping', id: 'x'.repeat(500) }); // too long to be an id
+    expect(await pollUntil(() => client.frames.length >= seen + 3, 5000)).toBe(true);
+    const [publishReply, notJson, longId] = client.frames.slice(seen, seen + 3);
+    if (publishReply!.type === 'error') {
+      expect(publishReply).toMatchObject({ code: 'rate_limited', id: 'dropped-publish' });
+      await watcher.assertAlive();
+      expect(watcher.ofType('message')).toHaveLength(0);
+    } else {
+      // Refill let it through (slow machine).
+      expect(publishReply).toMatchObject({ type: 'ack', id: 'dropped-publish' });
+    }
+    for (const reply of [notJson, longId]) {
+      if (reply!.type !== 'error' || reply!.code !== 'rate_limited') continue;
+      expect(reply).not.toHaveProperty('id');
+    }
+    await Promise.all([client.close(), watcher.close()]);
+  });
+});
+
+describe('limits: rates per role (NEXUS_POLICY: operator 5000/s, bursts of 10000)', () => {
+  let server: TestServer;
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-rates-'));
+  beforeAll(async () => {
+    const policy = {
+      roles: {
+        viewer: { subscribe: ['*'], publish: [] },
+        operator: { subscribe: ['*'], publish: ['*'], rate: { perSecond: 5000, burst: 10000 } },
+      },
+    };
+    const path = join(dir, 'policy.json');
+    writeFileSync(path, JSON.stringify(policy));
+    server = await startServer({ env: { NEXUS_POLICY: path } });
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('one operator connection publishes 2,000 frames in about a second, none refused; a viewer keeps 100/s, bursts of 200', async () => {
+    const channel = 'limits.fast-backend';
+    const subscriber = await LeanSubscriber.connect(server.wsUrl, await tokenFor('rates-sub', 'viewer'));
+    await subscriber.subscribe(channel);
+    const backend = await connectAs(server, 'operator');
+    // 200 frames every 100 ms: 2,000 in about a second, twenty times the default rate.
+    for (let batch = 0; batch < 10; batch++) {
+      for (let i = 0; i < 200; i++) backend.send({ action: 'publish', channel, id: batch * 200 + i, payload: { i } });
+      await sleep(100);
+    }
+    expect(await pollUntil(() => backend.ofType('ack').length + limited(backend) >= 2000, 10_000)).toBe(true);
+    expect(limited(backend)).toBe(0);
+    expect(backend.ofType('ack')).toHaveLength(2000);
+    await subscriber.waitFor(2000, 10_000);
+    expect(subscriber.seqs).toEqual(Array.from({ length: 2000 }, (_, k) => k + 1));
+
+    const viewer = await connectAs(server, 'viewer');
+    const burst = await pingBurst(viewer, 300);
+    expect(burst.accepted).toBeGreaterThanOrEqual(200);
+    expect(burst.accepted).toBeLessThan(260);
+    expect(burst.refused).toBeGreaterThan(0);
+    await Promise.all([backend.close(), viewer.close(), subscriber.close()]);
+  });
+});
+
+describe('limits: task params (16 KiB of JSON) → invalid_command', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it('an execute_task whose params exceed 16 KiB is refused with its id and reaches nobody; 1 KiB is fine', async () => {
+    const watcher = await connectAs(server, 'viewer');
+    await watcher.subscribe('commands');
+    const operator = await connectAs(server, 'operator');
+    const command = (taskId: string, bytes: number) => ({
+      command: 'execute_task',
+      task_id: taskId,
+      params: { blob: 'p'.repeat(bytes) },
+    });
+    const refused = await operator.request({
+      action: 'publish',
+      channel: 'commands',
+      id: 'too-big',
+      payload: command('task-too-big', 17 * 1024),
+    });
+    expect(refused).toMatchObject({ type: 'error', code: 'invalid_command', id: 'too-big' });
+    const unknown = await operator.request({
+      action: 'publish',
+      channel: 'commands',
+      id: 'unknown',
+      payload: { command: 'self_destruct', task_id: 'task-x' },
+    });
+    expect(unknown).toMatchObject({ type: 'error', code: 'invalid_command', id: 'unknown' });
+    const accepted = await operator.request({
+      action: 'publish',
+      channel: 'commands',
+      id: 'fits',
+      payload: command('task-fits', 1024),
+    });
+    expect(accepted).toMatchObject({ type: 'ack', id: 'fits', seq: 1 });
+    const delivered = await watcher.next((f) => f.type === 'message');
+    expect(delivered).toMatchObject({ seq: 1, data: { task_id: 'task-fits' } });
+    await watcher.assertAlive();
+    expect(watcher.ofType('message')).toHaveLength(1);
+    await Promise.all([watcher.close(), operator.close()]);
+  });
 });
 
 describe('limits: subscriptions per connection (100)', () => {

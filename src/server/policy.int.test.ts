@@ -45,10 +45,17 @@ const MARKER_TASK = 'policy-marker-task';
  * A payload carrying `marker` that the task domain accepts on `channel`: commands and task
  * updates have shapes of their own; anything else is free-form.
  */
-function markerPayload(channel: string, marker: string): Record<string, unknown> {
+function markerPayload(channel: string, marker: string, publisherId = 'marker-admin'): Record<string, unknown> {
   if (channel === 'commands') return { command: 'execute_task', task_id: marker, marker };
   if (channel === 'tasks') return { task_id: MARKER_TASK, status: 'queued', progress: 0, marker };
+  // An agent publishes telemetry only as itself; markers always name their publisher.
+  if (channel === 'telemetry') return { agent_id: publisherId, marker };
   return { marker };
+}
+
+/** The userId a test client connected as. */
+function userIdOf(client: TestClient): string {
+  return String(client.frames.find((f) => f.type === 'connected')?.userId);
 }
 
 async function deliveredBeforeMarker(
@@ -57,7 +64,7 @@ async function deliveredBeforeMarker(
   channel: string,
   marker: string,
 ): Promise<unknown[]> {
-  const ack = await markerPublisher.publish(channel, markerPayload(channel, marker));
+  const ack = await markerPublisher.publish(channel, markerPayload(channel, marker, userIdOf(markerPublisher)));
   expect(ack, JSON.stringify(ack)).toMatchObject({ type: 'ack' });
   await waitForMarker(subscriber, channel, marker);
   return deliveries(subscriber, channel).map((f) => f.data);
@@ -227,7 +234,7 @@ describe('§5 built-in policy over REST POST /api/publish', () => {
   });
 
   for (const role of ['operator', 'admin'] as const) {
-    it(`an ${role} gets 202 {seq} and subscribers receive a broadcast (channel, data, timestamp, seq, epoch, no from)`, async () => {
+    it(`an ${role} gets 202 {seq} and subscribers receive a broadcast (channel, from, data, timestamp, seq, epoch)`, async () => {
       const channel = role === 'operator' ? 'commands' : uniqueChannel('rest-admin');
       const watcher = await pool.connect(server.wsUrl, await tokenFor(`rest-watch-${role}`));
       const sub = await watcher.subscribe(channel);
@@ -242,12 +249,12 @@ describe('§5 built-in policy over REST POST /api/publish', () => {
       expect(frame).toEqual({
         type: 'broadcast',
         channel,
+        from: `rest-${role}`,
         data: payload,
         timestamp: expect.any(String),
         seq,
         epoch: sub.epoch,
       });
-      expect(frame).not.toHaveProperty('from');
       expect(frame.timestamp as string).toMatch(ISO_8601);
       expect(Math.abs(Date.parse(frame.timestamp as string) - before)).toBeLessThan(5000);
     });
@@ -304,7 +311,9 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
     const agent = await connect('np-agent-marker', 'agent');
     for (const channel of ['chat', 'chatter', 'telemetry', 'xchat.general']) {
       const marker = `np-${channel}`;
-      expect(await deliveredBeforeMarker(watcher, agent, channel, marker), channel).toEqual([{ marker }]);
+      expect(await deliveredBeforeMarker(watcher, agent, channel, marker), channel).toEqual([
+        markerPayload(channel, marker, 'np-agent-marker'),
+      ]);
     }
   });
 
@@ -325,7 +334,7 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
     // The refused subscription on events delivers nothing, even what the agent itself publishes.
     expect(await agent.publish('events', { should: 'not arrive' })).toMatchObject({ type: 'ack' });
     expect((await post('viewer', 'events', { also: 'not' })).status).toBe(403);
-    const ack = await agent.publish('telemetry', { marker: 'np-agent-tele' });
+    const ack = await agent.publish('telemetry', { agent_id: 'np-agent', marker: 'np-agent-tele' });
     expect(ack).toMatchObject({ type: 'ack' });
     await waitForMarker(agent, 'telemetry', 'np-agent-tele');
     expect(deliveries(agent, 'events')).toEqual([]);

@@ -13,6 +13,8 @@ import {
   waitForFrame,
   waitForMarker,
 } from '../../test/helpers/assertions.js';
+import { BrokerUnavailableError, type Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { signToken, tokenFor } from '../../test/helpers/tokens.js';
 import type { Frame, TestClient } from '../../test/helpers/ws-client.js';
@@ -193,7 +195,7 @@ describe('§4 publish', () => {
     const before = Date.now();
     const ack = await publisher.publish(channel, payload);
     const after = Date.now();
-    expect(ack).toEqual({ type: 'ack', id: expect.anything(), channel, seq: 1 });
+    expect(ack).toEqual({ type: 'ack', id: expect.anything(), channel, seq: 1, epoch: subReply.epoch });
     for (const client of [s1, s2, publisher]) {
       const frame = await waitForFrame(client, (f) => f.type === 'message' && f.channel === channel);
       expect(frame).toEqual({
@@ -804,5 +806,69 @@ describe('§4 error codes (the connection stays open)', () => {
     await client.publish(channel, { marker: 'still-works' });
     await waitForMarker(client, channel, 'still-works');
     expect(client.ofType('error')).toHaveLength(cases.length);
+  });
+});
+
+describe('§4 error ids and codes of requests the server refuses after parsing', () => {
+  it('a frame nested too deeply, or binary, still gets its id back; one that is not JSON gets none', async () => {
+    const client = await connect('refused-ids', 'operator');
+    const deep = `{"action":"publish","id":"deep","channel":"x","payload":${'['.repeat(100)}${']'.repeat(100)}}`;
+    const before = client.frames.length;
+    client.send(deep);
+    client.socket.send(Buffer.from('{"action":"ping","id":"binary"}'), { binary: true });
+    client.send('{"action":"ping","id":"truncated"');
+    await client.assertAlive();
+    const errors = client.frames.slice(before).filter((f) => f.type === 'error');
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'invalid_message', id: 'deep' }),
+      expect.objectContaining({ code: 'binary_not_supported', id: 'binary' }),
+      expect.objectContaining({ code: 'invalid_json' }),
+    ]);
+    expect(errors[2]).not.toHaveProperty('id');
+  });
+});
+
+/** A memory broker that refuses every publish on channels starting with `down.`. */
+function refusingBroker(inner: MemoryBroker): Broker {
+  return {
+    kind: inner.kind,
+    processId: inner.processId,
+    publish: async (request) => {
+      if (request.channel.startsWith('down.')) throw new BrokerUnavailableError('Redis refused the write');
+      return inner.publish(request);
+    },
+    onMessage: (listener) => inner.onMessage(listener),
+    watch: (channel) => inner.watch(channel),
+    unwatch: (channel) => inner.unwatch(channel),
+    position: (channel) => inner.position(channel),
+    replay: (channel, since, epoch) => inner.replay(channel, since, epoch),
+    health: () => inner.health(),
+    close: () => inner.close(),
+  };
+}
+
+describe('§4 a publish the broker cannot take → error unavailable', () => {
+  let refusing: TestServer;
+  beforeAll(async () => {
+    refusing = await startServer({ deps: { broker: refusingBroker(new MemoryBroker({ historySize: 10 })) } });
+  });
+  afterAll(() => refusing.close());
+
+  it('answers unavailable with the id, delivers nothing, and the connection keeps working', async () => {
+    const subscriber = await pool.connect(refusing.wsUrl, await tokenFor('down-sub'));
+    const publisher = await pool.connect(refusing.wsUrl, await tokenFor('down-pub', 'operator'));
+    await subscriber.subscribe('down.x');
+    const reply = await publisher.request({ action: 'publish', channel: 'down.x', id: 'p-1', payload: { n: 1 } });
+    expect(reply).toMatchObject({ type: 'error', code: 'unavailable', id: 'p-1', message: expect.any(String) });
+    // Without an id there is still an answer: an unsettled publish would leave the client guessing.
+    const before = publisher.frames.length;
+    publisher.send({ action: 'publish', channel: 'down.x', payload: { n: 2 } });
+    await publisher.assertAlive();
+    expect(publisher.frames.slice(before).filter((f) => f.type === 'error')).toEqual([
+      expect.objectContaining({ code: 'unavailable' }),
+    ]);
+    expect(await publisher.publish('up.x', { n: 3 })).toMatchObject({ type: 'ack', seq: 1 });
+    await subscriber.assertAlive();
+    expect(deliveries(subscriber, 'down.x')).toEqual([]);
   });
 });

@@ -160,7 +160,8 @@ describe('POST /api/publish', () => {
     const channel = 'rest.publish.ok';
     const sub = await TestClient.connect(server.wsUrl, await tokenFor(freshUser('rest-sub'), 'viewer'));
     await sub.subscribe(channel);
-    const token = await tokenFor(freshUser('rest-op'), 'operator');
+    const publisher = freshUser('rest-op');
+    const token = await tokenFor(publisher, 'operator');
     const first = await publishRaw(token, JSON.stringify({ channel, payload: { hello: 'world', n: [1, 2] } }));
     expect(first.status).toBe(202);
     const firstBody = (await first.json()) as { seq: number };
@@ -169,7 +170,7 @@ describe('POST /api/publish', () => {
     expect(broadcast).toMatchObject({ type: 'broadcast', channel, data: { hello: 'world', n: [1, 2] }, seq: 1 });
     expect(typeof broadcast.epoch).toBe('string');
     expect(new Date(broadcast.timestamp as string).toISOString()).toBe(broadcast.timestamp);
-    expect(broadcast).not.toHaveProperty('from');
+    expect(broadcast.from).toBe(publisher); // who said it: the REST caller
 
     // Any JSON payload, including scalars and null; seq keeps increasing.
     for (const [i, payload] of [42, 'text', null, [1, 'a'], false].entries()) {

@@ -105,6 +105,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const sessionContext = {
     hub,
     broker,
+    tasks: domain.tasks,
     policy,
     auth,
     metrics,

@@ -8,6 +8,7 @@ import { Hub } from './hub.js';
 import { createMetrics } from './metrics.js';
 import { builtInPolicy, createPolicy } from './policy.js';
 import { Session } from './session.js';
+import type { Role } from '../protocol/index.js';
 
 /** Just enough of a ws socket to drive the heartbeat. */
 class FakeSocket extends EventEmitter {
@@ -21,20 +22,25 @@ class FakeSocket extends EventEmitter {
   terminate() {
     this.terminated = true;
   }
-  send() {}
+  isPaused = false;
+  readonly sent: Record<string, unknown>[] = [];
+  send(data: Buffer) {
+    this.sent.push(JSON.parse(data.toString()) as Record<string, unknown>);
+  }
   close() {}
 }
 
-function session(socket: FakeSocket) {
+function session(socket: FakeSocket, policy = createPolicy(builtInPolicy), role: Role = 'viewer') {
   const logger = pino({ level: 'silent' });
   const broker = new MemoryBroker({ historySize: 0 });
   return new Session(
     socket as unknown as WebSocket,
-    { userId: 'u', role: 'viewer', exp: undefined },
+    { userId: 'u', role, exp: undefined },
     {
       hub: new Hub(broker, logger),
       broker,
-      policy: createPolicy(builtInPolicy),
+      tasks: { get: () => undefined, mayUpdate: () => false },
+      policy,
       auth: createAuth(new Uint8Array(32)),
       metrics: createMetrics({ defaultMetrics: false }),
       logger,
@@ -51,10 +57,25 @@ describe('session heartbeat', () => {
   it('terminates a peer that did not answer the previous ping', () => {
     const socket = new FakeSocket();
     const s = session(socket);
+    expect(s.state).toBe('open');
     s.heartbeat();
     expect(socket.pings).toBe(1);
+    expect(s.state).toBe('awaiting-pong');
     s.heartbeat();
     expect(socket.terminated).toBe(true);
+    expect(s.state).toBe('closing');
+    socket.emit('close', 1006);
+    expect(s.state).toBe('closed');
+    s.heartbeat();
+    expect(socket.pings).toBe(1);
+  });
+
+  it('any frame from the peer counts as an answer', () => {
+    const socket = new FakeSocket();
+    const s = session(socket);
+    s.heartbeat();
+    socket.emit('message', Buffer.from('{"action":"ping"}'), false);
+    expect(s.state).toBe('open');
   });
 
   it('keeps a peer whose pong arrived', () => {
@@ -78,5 +99,36 @@ describe('session heartbeat', () => {
     socket.bufferedAmount = 0;
     s.heartbeat();
     expect(socket.terminated).toBe(true);
+  });
+});
+
+describe('session rate limit', () => {
+  const policy = createPolicy({
+    roles: {
+      viewer: { subscribe: ['*'], publish: [] },
+      operator: { subscribe: ['*'], publish: ['*'], rate: { perSecond: 0.001, burst: 3 } },
+    },
+  });
+
+  it("uses the rate of the connection's role, and the error carries the dropped frame's id", async () => {
+    const socket = new FakeSocket();
+    session(socket, policy, 'operator');
+    for (let i = 0; i < 5; i++) socket.emit('message', Buffer.from(JSON.stringify({ action: 'ping', id: i })), false);
+    await new Promise((resolve) => setImmediate(resolve));
+    const replies = socket.sent.filter((f) => f.type !== 'connected');
+    expect(replies.filter((f) => f.type === 'pong').map((f) => f.id)).toEqual([0, 1, 2]);
+    expect(replies.filter((f) => f.type === 'error')).toEqual([
+      expect.objectContaining({ code: 'rate_limited', id: 3 }),
+      expect.objectContaining({ code: 'rate_limited', id: 4 }),
+    ]);
+  });
+
+  it('a role without a rate of its own gets 100/s, bursts of 200', async () => {
+    const socket = new FakeSocket();
+    session(socket, policy, 'viewer');
+    for (let i = 0; i < 205; i++) socket.emit('message', Buffer.from('{"action":"ping"}'), false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.sent.filter((f) => f.type === 'pong').length).toBeGreaterThanOrEqual(200);
+    expect(socket.sent.filter((f) => f.type === 'pong').length).toBeLessThan(205);
   });
 });

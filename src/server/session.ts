@@ -1,15 +1,17 @@
 /**
  * One WebSocket connection: decodes and validates frames, applies the rate limit, dispatches
  * actions, and sends with backpressure. Frames of one connection are handled in order, one at a
- * time, so replies come back in request order and a replay is never interleaved with live
- * messages of the same channel.
+ * time, so a replay is never interleaved with live messages of the same channel; subscribes of
+ * one channel waiting together are answered together (one merged replay in seq order).
  *
  * One concern — one connection's life — kept in one class because its handlers share the
- * connection's state (queue, subscriptions, sent positions, timers); the pure parts live beside
- * it: frame decoding in `protocol/`, catch-up planning in `catch-up.ts`, limits in `rate-limit.ts`.
+ * connection's state (inbox, subscriptions, sent positions, timers); the parts with a concern of
+ * their own live beside it: states in `session-state.ts`, the inbox in `frame-inbox.ts`, history
+ * reads in `subscribe-answers.ts`, catch-up selection in `catch-up.ts`, sliced replays in
+ * `replay-sender.ts`, backpressure in `connection-writer.ts`, limits in `rate-limit.ts`, what is
+ * read from inside ws in `ws-internals.ts`.
  */
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import {
   Action,
@@ -31,15 +33,30 @@ import {
   type UnsubscribeFrame,
 } from '../protocol/index.js';
 import type { Auth, Principal } from './auth.js';
-import { NO_PAGES, collectPages, type Broker, type BrokerMessage, type Replay } from './broker/broker.js';
-import { encodeDelivery, encodeFrame } from './frames.js';
+import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from './broker/broker.js';
+import { CatchUpSelector, isAfter, type Position, type Queued, type Served } from './catch-up.js';
+import { ConnectionWriter } from './connection-writer.js';
+import { checkDomainPublish, type PublishActor } from './domain/commands.js';
+import { encodeFrame } from './frames.js';
+import { FrameInbox } from './frame-inbox.js';
 import { createSubscription, type Hub, type Subscriber, type Subscription } from './hub.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { peekRequestId } from './peek-id.js';
 import type { Policy } from './policy.js';
-import { isAfter, planCatchUp, type Position } from './catch-up.js';
 import { FloodDetector, TokenBucket } from './rate-limit.js';
-import { corkUntilEndOfTurn } from './write-coalescer.js';
+import { sendReplay, type ReplayTarget } from './replay-sender.js';
+import { canTransition, isServing, type SessionState } from './session-state.js';
+import {
+  answerSubscribe,
+  firstPosition,
+  readAnswers,
+  type Admission,
+  type Admitted,
+  type Answered,
+  type SubscribeAnswer,
+} from './subscribe-answers.js';
+import { rawToBuffer, receiverBusy } from './ws-internals.js';
 
 /** What a session needs from the server around it. */
 export interface SessionContext {
@@ -58,15 +75,18 @@ export interface SessionContext {
   readonly onClose: (session: Session) => void;
   /** Lets the server observe published messages (domain modules: tasks, agents). */
   readonly onPublished?: (message: BrokerMessage, session: Session) => void;
+  /** The task state that publishes on domain channels are checked against (who runs which task). */
+  readonly tasks: PublishActor['tasks'];
 }
 
-/** Live messages that arrive while a subscribe is being answered wait here. */
+/** Live messages of a channel that arrive while its subscribes are answered wait here. */
 interface PendingChannel {
-  readonly queued: { message: BrokerMessage; frame: Buffer }[];
+  readonly queued: Queued[];
+  bytes: number;
 }
 
-const SEND_PLAIN = { binary: false, compress: false } as const;
-const SEND_COMPRESSED = { binary: false, compress: true } as const;
+/** Frames waiting to be handled before the session stops reading from the socket. */
+const MAX_WAITING_FRAMES = 1000;
 
 // setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -74,9 +94,10 @@ const MAX_TIMER_MS = 2_147_483_647;
 export class Session implements Subscriber {
   readonly id = randomUUID();
   #principal: Principal;
-  #alive = true;
-  #closed = false;
-  #queue: Promise<void> = Promise.resolve();
+  #state: SessionState = 'open';
+  readonly #inbox = new FrameInbox();
+  /** The loop handling the inbox, while it runs. */
+  #handling: Promise<void> | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #channels = new Set<string>();
   /** Highest seq sent per channel: nothing at or below it is sent again. */
@@ -84,9 +105,18 @@ export class Session implements Subscriber {
   readonly #pending = new Map<string, PendingChannel>();
   /** Per subscription, the seq above which it has been served (live or replayed). */
   readonly #coveredFrom = new WeakMap<Subscription, Position>();
-  readonly #bucket: TokenBucket;
+  #bucket: TokenBucket;
   readonly #flood: FloodDetector;
+  readonly #writer: ConnectionWriter;
   readonly #log: Logger;
+  readonly #replayTarget: ReplayTarget = {
+    isOpen: () => isServing(this.#state),
+    // Uncompressed: permessage-deflate compresses per socket, so compressing replays would cost
+    // zlib time in proportion to viewers × history (5 viewers replaying 300 MB held every other
+    // connection's messages for seconds; sent plain, under 50 ms).
+    send: (frame) => this.#sendBytes(frame, false),
+    waitForRoom: () => this.#waitForRoom(),
+  };
 
   constructor(
     readonly socket: WebSocket,
@@ -94,8 +124,9 @@ export class Session implements Subscriber {
     private readonly ctx: SessionContext,
   ) {
     this.#principal = principal;
-    this.#bucket = new TokenBucket(Limits.rateLimitPerSecond, Limits.rateLimitBurst, ctx.now);
+    this.#bucket = this.#bucketFor(principal);
     this.#flood = new FloodDetector(Limits.floodCloseAfterMs, Limits.floodCalmAfterMs, ctx.now);
+    this.#writer = new ConnectionWriter(socket, ctx.maxBufferedBytes, ctx.metrics.traffic, ctx.now);
     this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
     socket.on('message', (data, isBinary) => socketOnMessage(this, data, isBinary));
     socket.on('pong', () => socketOnPong(this));
@@ -112,13 +143,12 @@ export class Session implements Subscriber {
     });
   }
 
-  /** The TCP socket under the WebSocket (ws keeps it as `_socket`), for write coalescing. */
-  get #rawSocket(): Socket | undefined {
-    return (this.socket as unknown as { _socket?: Socket })._socket;
-  }
-
   get principal(): Principal {
     return this.#principal;
+  }
+
+  get state(): SessionState {
+    return this.#state;
   }
 
   get subscriptionCount(): number {
@@ -129,22 +159,23 @@ export class Session implements Subscriber {
 
   /** Heartbeat tick: terminates a peer that did not answer the previous ping, then pings. */
   heartbeat(): void {
-    if (this.#closed) return;
+    if (!isServing(this.#state)) return;
     // With frames still queued on our side (e.g. behind permessage-deflate), the last ping may
     // not have left yet: a missing pong proves nothing. A peer that really stopped reading is
     // cut by the slow-consumer limit instead.
     if (this.socket.bufferedAmount > 0) return;
-    if (!this.#alive) {
-      this.#log.info('heartbeat missed, terminating');
+    if (this.#state === 'awaiting-pong') {
+      this.#transition('closing', 'heartbeat missed');
       this.socket.terminate();
       return;
     }
-    this.#alive = false;
+    this.#transition('awaiting-pong', 'ping sent');
     this.socket.ping();
   }
 
-  /** Closes the connection with a code and reason. */
+  /** Closes the connection with a code and reason; nothing more is sent before the close. */
   close(code: number, reason: string): void {
+    this.#transition('closing', reason);
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
       this.socket.close(code, reason);
     }
@@ -153,11 +184,11 @@ export class Session implements Subscriber {
   /** Hub fan-out entry point: the frame is shared by every recipient. */
   deliver(message: BrokerMessage, frame: Buffer): void {
     const pending = this.#pending.get(message.channel);
-    if (pending) {
-      pending.queued.push({ message, frame });
-      return;
-    }
-    this.#sendDelivery(message, frame);
+    if (!pending) return this.#sendDelivery(message, frame);
+    pending.queued.push({ message, frame });
+    pending.bytes += frame.length;
+    // Live messages wait behind a replay; they too count against the slow-consumer limit.
+    if (pending.bytes > this.ctx.maxBufferedBytes) this.#cutSlowConsumer(pending.bytes);
   }
 
   /** Sends a control frame (reply, error). */
@@ -166,62 +197,77 @@ export class Session implements Subscriber {
   }
 
   sendError(code: ErrorCodeType, message: string, id?: RequestId): void {
-    this.send({ type: FrameType.Error, code, message, ...(id === undefined ? {} : { id }) });
+    this.send({ type: FrameType.Error, code, message, ...idOf(id) });
   }
 
   // ---- frame handling (called from socketOnMessage) ------------------------------------------
 
   /** @internal */
   receive(data: RawData, isBinary: boolean): void {
-    const size = rawSize(data);
+    const bytes = rawToBuffer(data);
     const traffic = this.ctx.metrics.traffic;
     traffic.framesIn++;
-    traffic.bytesIn += size;
-    this.#alive = true;
-    if (!this.#bucket.take()) {
-      this.ctx.metrics.dropped.inc({ reason: 'rate_limited' });
-      if (this.#flood.limited()) {
-        this.#log.warn('still flooding past the rate limit, closing');
-        this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
-        return;
-      }
-      this.sendError(ErrorCode.RateLimited, `more than ${Limits.rateLimitPerSecond} frames per second; frame dropped`);
-      return;
-    }
+    traffic.bytesIn += bytes.length;
+    this.#inbox.arrived();
+    this.markAlive();
+    if (!isServing(this.#state)) return;
+    if (!this.#bucket.take()) return this.#refuseOverRate(bytes);
     if (isBinary) {
       this.ctx.metrics.dropped.inc({ reason: 'binary' });
-      this.sendError(ErrorCode.BinaryNotSupported, 'binary frames are not supported; send JSON text frames');
-      return;
+      const message = 'binary frames are not supported; send JSON text frames';
+      return this.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
     }
-    const decoded = decodeJson(rawToString(data));
+    const decoded = decodeJson(bytes.toString('utf8'));
     if (!decoded.ok) {
       this.ctx.metrics.dropped.inc({ reason: 'invalid' });
-      const code = decoded.reason === 'invalid_json' ? ErrorCode.InvalidJson : ErrorCode.InvalidMessage;
-      this.sendError(code, decoded.message);
-      return;
+      if (decoded.reason === 'invalid_json') return this.sendError(ErrorCode.InvalidJson, decoded.message);
+      // Too deeply nested, yet well-formed: its id can still be read.
+      return this.sendError(ErrorCode.InvalidMessage, decoded.message, peekRequestId(bytes));
     }
     const parsed = parseClientFrame(decoded.value);
     if (!parsed.ok) {
       this.ctx.metrics.dropped.inc({ reason: 'invalid' });
-      this.sendError(parsed.code, parsed.message, parsed.id);
-      return;
+      return this.sendError(parsed.code, parsed.message, parsed.id);
     }
     this.#enqueue(parsed.frame);
   }
 
+  #refuseOverRate(bytes: Buffer): void {
+    this.ctx.metrics.dropped.inc({ reason: 'rate_limited' });
+    if (this.#flood.limited()) {
+      this.#log.warn('still flooding past the rate limit, closing');
+      return this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
+    }
+    const message = `more than ${this.#bucket.ratePerSecond} frames per second; frame dropped`;
+    this.sendError(ErrorCode.RateLimited, message, peekRequestId(bytes));
+  }
+
   #enqueue(frame: ClientFrame): void {
-    this.#queue = this.#queue
-      .then(() => (this.#closed ? undefined : this.#dispatch(frame)))
-      .catch((error: unknown) => {
+    this.#inbox.push(frame);
+    // A connection whose frames wait (behind a long replay) is not read further for now.
+    if (this.#inbox.size >= MAX_WAITING_FRAMES && !this.socket.isPaused) this.socket.pause();
+    if (this.#handling) return;
+    // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
+    this.#handling = Promise.resolve().then(() => this.#handleInbox());
+  }
+
+  async #handleInbox(): Promise<void> {
+    for (let frame = this.#inbox.shift(); frame && isServing(this.#state); frame = this.#inbox.shift()) {
+      try {
+        await this.#dispatch(frame);
+      } catch (error) {
         this.#log.error({ err: error, action: frame.action }, 'frame handling failed');
         this.sendError(ErrorCode.InvalidMessage, 'the server could not handle this frame', frame.id);
-      });
+      }
+    }
+    this.#handling = undefined;
+    if (this.socket.isPaused && isServing(this.#state)) this.socket.resume();
   }
 
   async #dispatch(frame: ClientFrame): Promise<void> {
     switch (frame.action) {
       case Action.Subscribe:
-        return this.#subscribe(frame as SubscribeFrame);
+        return this.#subscribe(frame);
       case Action.Unsubscribe:
         return this.#unsubscribe(frame);
       case Action.Publish:
@@ -233,76 +279,119 @@ export class Session implements Subscriber {
     }
   }
 
-  async #subscribe(frame: SubscribeFrame): Promise<void> {
-    const { channel, id } = frame;
-    if (!this.ctx.policy.allows(this.#principal.role, 'subscribe', channel)) {
-      this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
-      return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not subscribe to ${channel}`, id);
-    }
-    const subscription = createSubscription(frame.filters);
-    const others = this.ctx.hub.subscriptions(this, channel);
-    const isNew = !others.some((s) => s.key === subscription.key);
-    if (isNew && this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
-      return this.sendError(
-        ErrorCode.TooManySubscriptions,
-        `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`,
-        id,
+  /**
+   * Answers `first` together with the other subscribes of its channel already waiting: each gets
+   * its reply, then one catch-up in seq order — replay (sliced), then the live messages that
+   * waited meanwhile — and the channel goes live.
+   */
+  async #subscribe(first: SubscribeFrame): Promise<void> {
+    const channel = first.channel;
+    if (first.since !== undefined) {
+      await this.#inbox.restOfBurst(
+        () => isServing(this.#state),
+        () => receiverBusy(this.socket),
       );
     }
+    const frames = [first, ...this.#inbox.takeSubscribes(channel)];
+    const others: Served[] = this.ctx.hub
+      .subscriptions(this, channel)
+      .map((subscription) => ({ subscription, coveredFrom: this.#coveredFrom.get(subscription) }));
     // Live messages wait while the position and history are read, then go out in seq order.
-    const pending: PendingChannel = { queued: [] };
+    const pending: PendingChannel = { queued: [], bytes: 0 };
     this.#pending.set(channel, pending);
-    this.ctx.hub.add(this, channel, subscription);
-    this.#channels.add(channel);
     try {
-      const answer = await this.#readPosition(frame);
-      if (!answer) {
-        if (isNew) this.#removeSubscription(channel, subscription);
-        return;
-      }
-      const filters = subscription.filters ? { filters: subscription.filters } : {};
-      const recovered = frame.since === undefined ? {} : { recovered: answer.recovered };
-      this.send({
-        type: FrameType.Subscribed,
-        ...idOf(id),
+      const admissions = frames.map((frame) => this.#admit(frame));
+      const admitted = admissions.filter((a): a is Admitted => 'subscription' in a);
+      const { answers, source } = await readAnswers(
+        this.ctx.broker,
         channel,
-        ...filters,
-        seq: answer.seq,
-        epoch: answer.epoch,
-        ...recovered,
-      });
-      const coveredFrom = frame.since !== undefined && answer.recovered ? frame.since : answer.seq;
-      const from = { seq: coveredFrom, epoch: answer.epoch };
-      const catchUp = planCatchUp({
-        subscription,
-        coveredFrom: from,
-        others: others.map((o) => ({ subscription: o, coveredFrom: this.#coveredFrom.get(o) })),
-        replayed: await collectPages(answer.pages),
-        queued: pending.queued.splice(0),
-        position: { seq: answer.seq, epoch: answer.epoch },
-        sentBefore: this.#sent.get(channel),
-      });
-      for (const { message, frame } of catchUp.send) this.#sendBytes(frame ?? encodeDelivery(message));
-      this.#sent.set(channel, catchUp.sent);
-      if (isNew) this.#coveredFrom.set(subscription, from);
+        admitted.map((a) => a.frame),
+      );
+      const answered = this.#replySubscribed(admissions, answers);
+      const position = source ?? firstPosition(answers);
+      if (isServing(this.#state)) await this.#catchUp(channel, { answered, others, source, position, pending });
     } finally {
       if (this.#pending.get(channel) === pending) this.#pending.delete(channel);
-      this.#flushPending(pending);
+      for (const { message, frame } of pending.queued.splice(0)) this.#sendDelivery(message, frame);
     }
   }
 
-  /** The channel's position, and with `since` the history to replay; undefined after an error reply. */
-  async #readPosition(frame: SubscribeFrame): Promise<Replay | undefined> {
-    if (frame.since === undefined) {
-      const position = await this.ctx.broker.position(frame.channel);
-      return { ...position, recovered: true, pages: NO_PAGES };
+  /**
+   * Sends what the answered subscribes are owed, in seq order: the replay (sliced), then the live
+   * messages that waited meanwhile; then records how far the channel has been served.
+   */
+  async #catchUp(
+    channel: string,
+    group: {
+      readonly answered: readonly Answered[];
+      readonly others: readonly Served[];
+      readonly source: Replay | undefined;
+      readonly position: Position | undefined;
+      readonly pending: PendingChannel;
+    },
+  ): Promise<void> {
+    const { answered, others, source, position, pending } = group;
+    const selector = new CatchUpSelector({ answered, others, sentBefore: this.#sent.get(channel) });
+    if (source) {
+      const outcome = await sendReplay(source.pages, (m) => selector.takeReplayed(m), this.#replayTarget);
+      if (outcome.status === 'closed') return;
+      if (outcome.status === 'failed') this.#replayFailed(channel, answered, outcome.error);
     }
-    try {
-      return await this.ctx.broker.replay(frame.channel, frame.since, frame.epoch);
-    } catch (error) {
-      this.#log.warn({ err: error, channel: frame.channel }, 'history unavailable');
-      this.sendError(ErrorCode.HistoryUnavailable, `history of ${frame.channel} is unavailable right now`, frame.id);
-      return undefined;
+    for (const item of selector.takeQueued(pending.queued.splice(0))) this.#sendBytes(item.frame);
+    if (position) this.#sent.set(channel, selector.sentAfter(position));
+    for (const { member, coveredFrom } of answered)
+      if (member.isNew) this.#coveredFrom.set(member.subscription, coveredFrom);
+  }
+
+  /** Checks policy and limits; an admitted subscription joins the hub (live messages then wait in pending). */
+  #admit(frame: SubscribeFrame): Admission {
+    const { channel } = frame;
+    const role = this.#principal.role;
+    if (!this.ctx.policy.allows(role, 'subscribe', channel)) {
+      this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
+      return { frame, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
+    }
+    const subscription = createSubscription(frame.filters);
+    const isNew = !this.ctx.hub.subscriptions(this, channel).some((s) => s.key === subscription.key);
+    if (isNew && this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
+      const message = `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`;
+      return { frame, code: ErrorCode.TooManySubscriptions, message };
+    }
+    this.ctx.hub.add(this, channel, subscription);
+    this.#channels.add(channel);
+    return { frame, subscription, isNew };
+  }
+
+  /** Replies to every subscribe of a group in request order; returns the answered ones and where each starts. */
+  #replySubscribed(admissions: readonly Admission[], answers: readonly SubscribeAnswer[]): Answered[] {
+    const answered: Answered[] = [];
+    let next = 0;
+    for (const admission of admissions) {
+      const { frame } = admission;
+      if (!('subscription' in admission)) {
+        this.sendError(admission.code, admission.message, frame.id);
+        continue;
+      }
+      const answer = answers[next++]!;
+      if (!answer.ok) {
+        this.#log.warn({ err: answer.error, channel: frame.channel }, 'history unavailable');
+        this.sendError(ErrorCode.HistoryUnavailable, `history of ${frame.channel} is unavailable right now`, frame.id);
+        if (admission.isNew) this.#removeSubscription(frame.channel, admission.subscription);
+        continue;
+      }
+      const { reply, answered: served } = answerSubscribe(admission, answer);
+      this.send(reply);
+      answered.push(served);
+    }
+    return answered;
+  }
+
+  #replayFailed(channel: string, answered: readonly Answered[], error: unknown): void {
+    this.#log.warn({ err: error, channel }, 'history changed while it was replayed');
+    for (const { member, recovered } of answered) {
+      if (!recovered) continue;
+      const message = `history of ${channel} changed while it was replayed; some messages are missing`;
+      this.sendError(ErrorCode.HistoryUnavailable, message, member.frame.id);
     }
   }
 
@@ -311,10 +400,6 @@ export class Session implements Subscriber {
     this.ctx.hub.remove(this, channel);
     for (const s of keep) this.ctx.hub.add(this, channel, s);
     if (keep.length === 0) this.#channels.delete(channel);
-  }
-
-  #flushPending(pending: PendingChannel): void {
-    for (const { message, frame } of pending.queued.splice(0)) this.#sendDelivery(message, frame);
   }
 
   async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
@@ -330,15 +415,26 @@ export class Session implements Subscriber {
       this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
       return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not publish to ${channel}`, id);
     }
-    const message = await this.ctx.broker.publish({
-      channel,
-      kind: 'message',
-      from: this.#principal.userId,
-      data: payload,
-    });
+    const check = checkDomainPublish(channel, payload, { principal: this.#principal, tasks: this.ctx.tasks });
+    if (!check.ok) {
+      this.ctx.metrics.dropped.inc({ reason: check.code === ErrorCode.Forbidden ? 'forbidden' : 'invalid' });
+      return this.sendError(check.code, check.message, id);
+    }
+    let message: BrokerMessage;
+    try {
+      message = await this.ctx.broker.publish({
+        channel,
+        kind: 'message',
+        from: this.#principal.userId,
+        data: payload,
+      });
+    } catch (error) {
+      if (!(error instanceof BrokerUnavailableError)) throw error;
+      return this.sendError(ErrorCode.Unavailable, `${channel}: ${error.message}; nothing was delivered`, id);
+    }
     this.ctx.metrics.countChannelMessage(channel);
     this.ctx.onPublished?.(message, this);
-    if (id !== undefined) this.send({ type: FrameType.Ack, id, channel, seq: message.seq });
+    if (id !== undefined) this.send({ type: FrameType.Ack, id, channel, seq: message.seq, epoch: message.epoch });
   }
 
   async #refresh(frame: RefreshFrame): Promise<void> {
@@ -347,6 +443,7 @@ export class Session implements Subscriber {
     if (result.principal.userId !== this.#principal.userId) {
       return this.sendError(ErrorCode.Forbidden, 'refresh refused: token is for another user', frame.id);
     }
+    if (result.principal.role !== this.#principal.role) this.#bucket = this.#bucketFor(result.principal);
     this.#principal = result.principal;
     this.#armExpiry();
     this.send({ type: FrameType.Refreshed, ...idOf(frame.id), exp: result.principal.exp ?? null });
@@ -361,28 +458,31 @@ export class Session implements Subscriber {
     this.#sendBytes(frame);
   }
 
-  #sendBytes(bytes: Buffer): void {
-    if (this.#closed || this.socket.readyState !== WebSocket.OPEN) return;
-    if (this.socket.bufferedAmount + bytes.length > this.ctx.maxBufferedBytes) {
-      this.#cutSlowConsumer();
-      return;
-    }
-    corkUntilEndOfTurn(this.#rawSocket);
-    // ws applies its own threshold only without context takeover; decide per frame here.
-    this.socket.send(bytes, bytes.length >= Limits.deflateThresholdBytes ? SEND_COMPRESSED : SEND_PLAIN);
-    const traffic = this.ctx.metrics.traffic;
-    traffic.framesOut++;
-    traffic.bytesOut += bytes.length;
+  #sendBytes(bytes: Buffer, compressible = true): void {
+    if (!isServing(this.#state) || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.#writer.overLimit) return this.#cutSlowConsumer(this.#writer.unreadBytes);
+    this.#writer.write(bytes, compressible);
   }
 
-  #cutSlowConsumer(): void {
+  /** Paces a replay: waits until the connection has room; a peer that reads nothing for two heartbeats is cut. */
+  async #waitForRoom(): Promise<void> {
+    const outcome = await this.#writer.waitForRoom(() => isServing(this.#state), 2 * this.ctx.heartbeatIntervalMs);
+    if (outcome === 'stalled') this.#cutSlowConsumer(this.#writer.unreadBytes);
+  }
+
+  #cutSlowConsumer(waitingBytes: number): void {
+    if (!isServing(this.#state)) return;
     this.ctx.metrics.dropped.inc({ reason: 'slow_consumer' });
-    this.#log.warn({ bufferedBytes: this.socket.bufferedAmount }, 'slow consumer, closing');
-    this.#closed = true;
-    this.socket.close(CloseCode.SlowConsumer, CloseReason[CloseCode.SlowConsumer]);
+    this.#log.warn({ waitingBytes, bufferedBytes: this.#writer.bufferedBytes }, 'slow consumer, closing');
+    this.close(CloseCode.SlowConsumer, CloseReason[CloseCode.SlowConsumer]);
     // The close frame waits behind the unsent data; do not wait for a peer that is not reading.
     setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
     this.#release();
+  }
+
+  #bucketFor(principal: Principal): TokenBucket {
+    const rate = this.ctx.policy.rate(principal.role);
+    return new TokenBucket(rate.perSecond, rate.burst, this.ctx.now);
   }
 
   #armExpiry(): void {
@@ -402,25 +502,33 @@ export class Session implements Subscriber {
     this.close(CloseCode.TokenExpired, CloseReason[CloseCode.TokenExpired]);
   }
 
-  /** Drops every subscription and timer; idempotent. */
+  #transition(next: SessionState, reason: string): void {
+    const previous = this.#state;
+    if (!canTransition(previous, next)) return;
+    this.#state = next;
+    this.#log.trace({ previous, next, reason }, 'state');
+  }
+
+  /** Drops every subscription, waiting frame and timer; idempotent. */
   #release(): void {
     clearTimeout(this.#expiryTimer);
     for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
     this.#channels.clear();
     this.#pending.clear();
+    this.#inbox.clear();
   }
 
   /** @internal */
   handleClose(code: number): void {
-    this.#closed = true;
+    this.#transition('closed', `socket closed (${code})`);
     this.#release();
     this.#log.debug({ code }, 'connection closed');
     this.ctx.onClose(this);
   }
 
-  /** @internal */
+  /** @internal The peer answered a ping or sent a frame: it is alive. */
   markAlive(): void {
-    this.#alive = true;
+    if (this.#state === 'awaiting-pong') this.#transition('open', 'peer answered');
   }
 
   /** @internal */
@@ -431,16 +539,6 @@ export class Session implements Subscriber {
 
 function idOf(id: RequestId | undefined): { id?: RequestId } {
   return id === undefined ? {} : { id };
-}
-
-function rawSize(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 function socketOnMessage(session: Session, data: RawData, isBinary: boolean): void {

@@ -11,7 +11,7 @@ export type MessageKind = 'message' | 'broadcast';
 export interface PublishRequest {
   readonly channel: string;
   readonly kind: MessageKind;
-  /** The publisher's userId (kept for `message`; broadcasts carry no `from` on the wire). */
+  /** The publisher's userId (`nexus` for the server's own messages); on the wire as `from`. */
   readonly from: string;
   readonly data: unknown;
 }

@@ -38,12 +38,8 @@ const OK: DomainCheck = { ok: true };
 
 const refuse = (code: DomainRefusalCode, message: string): DomainCheck => ({ ok: false, code, message });
 
-/**
- * Whether `actor` may publish `payload` on `channel` as far as the task domain is concerned.
- * Without an actor only the payload's shape is checked.
- */
-export function checkDomainPublish(channel: string, payload: unknown, actor?: PublishActor): DomainCheck {
-  if (!actor) return checkShape(channel, payload);
+/** Whether `actor` may publish `payload` on `channel` as far as the task domain is concerned. */
+export function checkDomainPublish(channel: string, payload: unknown, actor: PublishActor): DomainCheck {
   switch (channel) {
     case Channel.Commands:
       return checkCommand(payload, actor);
@@ -110,18 +106,6 @@ function checkTelemetry(payload: unknown, { principal }: PublishActor): DomainCh
   return claimed === agentId
     ? OK
     : refuse(ErrorCode.Forbidden, `agent ${agentId} may publish telemetry only with agent_id "${agentId}"`);
-}
-
-function checkShape(channel: string, payload: unknown): DomainCheck {
-  if (channel === Channel.Commands) {
-    const parsed = commandSchema.safeParse(payload);
-    return parsed.success ? OK : invalid(parsed.error.issues, 'command');
-  }
-  if (channel === Channel.Tasks) {
-    const parsed = taskUpdateSchema.safeParse(payload);
-    return parsed.success ? OK : invalid(parsed.error.issues, 'task update');
-  }
-  return OK;
 }
 
 function agentIdOf(principal: Principal): string {
