@@ -170,7 +170,7 @@ describe('a fleet of 5 simulated agents through a real server', () => {
       channel: 'tasks',
       data: { task_id: taskId, status: 'queued', progress: 0, agent_id: 'agent_003', command: 'execute_task' },
     });
-    expect(queued.from).toBe('nexus'); // the server's own message
+    expect(queued?.from).toBe('nexus'); // the server's own message
     const running = rest.filter((f) => dataOf(f).status === 'running');
     expect(running.length).toBeGreaterThanOrEqual(3);
     expect(dataOf(running[0]!).progress).toBe(0);

@@ -50,7 +50,11 @@ describe('task state kept in Redis', () => {
     await agent.publish('tasks', { task_id: 'task_kept', status: 'succeeded', progress: 100, agent_id: 'agent_007' });
     // Push the task's messages out of the 3-message histories.
     for (let i = 0; i < 5; i++)
-      await operator.publish('commands', { command: 'execute_task', task_id: `task_noise_${i}` });
+      await operator.publish('commands', {
+        command: 'execute_task',
+        task_id: `task_noise_${i}`,
+        agent_id: 'agent_007',
+      });
     for (let i = 0; i < 5; i++)
       await agent.publish('tasks', {
         task_id: `task_noise_${i}`,

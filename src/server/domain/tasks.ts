@@ -123,7 +123,8 @@ export class TaskRegistry {
         if (nowMs - (Number.isFinite(createdMs) ? createdMs : nowMs) >= timeoutMs)
           void this.#expire(task.task_id, TaskTimeoutReason.Unclaimed);
       } else if (task.status === TaskStatus.Running) {
-        const agentId = task.agent_id;
+        // An unaddressed task is run by the agent whose claim came first.
+        const agentId = task.agent_id ?? this.#claims.get(task.task_id) ?? null;
         if (agentId !== null && (this.options.agentPresent?.(agentId) ?? true)) {
           this.#presentAtMs.set(task.task_id, nowMs);
           continue;
@@ -294,7 +295,10 @@ export class TaskRegistry {
       return;
     }
     if (current && sameTaskState(current, update)) return;
-    const task = mergeTaskUpdate(current, update, new Date(this.options.now()).toISOString());
+    // An unaddressed task's first update names its runner: the agent whose claim came first.
+    const claimer = current.agent_id === null ? this.#claims.get(update.task_id) : undefined;
+    const named = update.agent_id == null && claimer !== undefined ? { ...update, agent_id: claimer } : update;
+    const task = mergeTaskUpdate(current, named, new Date(this.options.now()).toISOString());
     this.#store(task);
     if (local) this.options.persist?.(task);
   }
