@@ -1,18 +1,26 @@
-// Lint: TypeScript rules plus the import boundaries of the design (protocol ← client ← {app, client-node ← mock},
-// protocol ← server; app never imports server; only auth.ts imports jose, only broker/redis.ts ioredis).
+// Lint: TypeScript rules plus the import boundaries of the architecture:
+//   protocol ← client core ← {app, client node adapter ← mock}, protocol ← server;
+//   the app never imports the server; only auth.ts imports jose, only broker/redis.ts ioredis.
+// The client and its protocol live in the @nexus-realtime/client workspace (packages/client).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
-const area = (name) => ({
+const area = (name, label = `src/${name}`) => ({
   group: [`**/${name}/**`, `../${name}`, `../../${name}`],
-  message: `do not import src/${name} from here (see DESIGN.md §2)`,
+  message: `do not import ${label} from here: imports flow protocol ← client ← {app, mock}, protocol ← server`,
 });
 const only = (pkg, owner) => ({ name: pkg, message: `only ${owner} imports ${pkg}` });
+const clientPackage = {
+  name: '@nexus-realtime/client',
+  message: 'the server uses only the protocol of the client package: import @nexus-realtime/client/protocol',
+};
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'test-results/', 'playwright-report/'] },
+  {
+    ignores: ['**/dist/', 'node_modules/', 'bench/results/', 'test-results/', 'playwright-report/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -31,21 +39,20 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    files: ['src/protocol/**/*.ts'],
+    files: ['packages/client/src/protocol/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            area('client'),
-            area('client-node'),
+            { group: ['../*'], message: 'the protocol is the innermost layer: it imports nothing of the client' },
             area('server'),
             area('app'),
             area('mock'),
             {
               group: ['node:*', 'ws', 'express', 'react', 'react-dom'],
-              message: 'src/protocol is pure: no I/O, no Node or DOM APIs',
+              message: 'the protocol is pure: no I/O, no Node or DOM APIs',
             },
           ],
         },
@@ -53,7 +60,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/client/**/*.ts'],
+    files: ['packages/client/src/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
@@ -63,10 +70,10 @@ export default tseslint.config(
             area('server'),
             area('app'),
             area('mock'),
-            area('client-node'),
+            { group: ['./node/*', './node'], message: 'the client core never imports its Node adapter' },
             {
               group: ['node:*', 'ws'],
-              message: 'src/client runs in browsers too: inject platform pieces (src/client-node does it for Node)',
+              message: 'the client core runs in browsers too: inject platform pieces (src/node does it for Node)',
             },
           ],
         },
@@ -74,7 +81,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/client-node/**/*.ts'],
+    files: ['packages/client/src/node/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('app'), area('mock')] }] },
   },
   {
@@ -84,8 +91,8 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')],
-          patterns: [area('app'), area('client'), area('client-node'), area('mock')],
+          paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts'), clientPackage],
+          patterns: [area('app'), area('mock')],
         },
       ],
     },
@@ -103,6 +110,6 @@ export default tseslint.config(
   {
     files: ['src/app/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock'), area('client-node')] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock')] }] },
   },
 );

@@ -8,6 +8,8 @@ const serverUrl = process.env.NEXUS_DEV_SERVER_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [react()],
+  // The client package is bundled from its sources (its `nexus-source` export condition).
+  resolve: { conditions: ['nexus-source', 'module', 'browser', 'development|production'] },
   // NEXUS_NO_MINIFY=1 keeps names readable in profiles (bench:dashboard with BENCH_PROFILE=1).
   build: {
     outDir: 'dist/app',

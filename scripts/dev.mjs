@@ -12,15 +12,22 @@ const env = { ...process.env, PORT: serverPort, NEXUS_MOCK_AGENTS: process.env.N
 const TSC = 'node_modules/typescript/bin/tsc';
 const VITE = 'node_modules/vite/bin/vite.js';
 
-const first = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-if (first.status !== 0) process.exit(first.status ?? 1);
+const CLIENT_BUILD = 'packages/client/tsconfig.build.json';
+for (const project of [CLIENT_BUILD, 'tsconfig.build.json']) {
+  const first = spawnSync(process.execPath, [TSC, '-p', project], { cwd: root, stdio: 'inherit' });
+  if (first.status !== 0) process.exit(first.status ?? 1);
+}
 
 const children = [
+  spawn(process.execPath, [TSC, '-p', CLIENT_BUILD, '--watch', '--preserveWatchOutput'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  }),
   spawn(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   }),
-  spawn(process.execPath, ['--watch-path=dist/server', '--watch-path=dist/protocol', 'dist/server/main.js'], {
+  spawn(process.execPath, ['--watch-path=dist/server', '--watch-path=packages/client/dist', 'dist/server/main.js'], {
     cwd: root,
     env,
     stdio: 'inherit',

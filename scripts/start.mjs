@@ -9,6 +9,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', '.build-stamp');
 const inputs = [
   'src',
+  'packages/client/src',
+  'packages/client/package.json',
   'index.html',
   'public',
   'vite.config.ts',

@@ -1,6 +1,6 @@
 /**
- * The import rules of DESIGN.md §2–§3 that ESLint's per-folder restrictions do not cover:
- * no import cycles anywhere in src/, and dashboard features never import each other.
+ * The import rules that ESLint's per-folder restrictions do not cover: no import cycles anywhere
+ * in src/ or the client package, and dashboard features never import each other.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SRC = join(ROOT, 'src');
+const SOURCE_ROOTS = [join(ROOT, 'src'), join(ROOT, 'packages', 'client', 'src')];
 // `import … from 'x'`, `export … from 'x'`, `import 'x'` and `import('x')`.
 const IMPORT =
   /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*\(?\s*['"]([^'"]+)['"]/g;
@@ -36,7 +36,7 @@ function resolveImport(from: string, specifier: string): string | undefined {
 
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const file of sourceFiles(SRC)) {
+  for (const file of SOURCE_ROOTS.flatMap(sourceFiles)) {
     const text = readFileSync(file, 'utf8');
     const targets = [...text.matchAll(IMPORT)]
       .map((m) => resolveImport(file, m[1] ?? m[2]!))

@@ -509,7 +509,7 @@ const commands = {
   // ---- S5: NexusWebSocket reconnect storm ----------------------------------------------------
 
   async stormSetup({ url, count, secret, channel, concurrency = 100 }) {
-    const { NexusWebSocket } = await import('../../dist/client-node/index.js');
+    const { NexusWebSocket } = await import('@nexus-realtime/client');
     const tokens = await signTokens(secret, 'storm', 'viewer', count);
     const t0 = performance.now();
     const { failures } = await pool(count, concurrency, async (i) => {

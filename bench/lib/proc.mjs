@@ -330,7 +330,7 @@ export function buildServerIfStale() {
   const built = join(ROOT, 'dist', 'server', 'main.js');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   const sourcesAt = Math.max(
-    ...['src/server', 'src/protocol', 'src/client', 'src/mock', 'tsconfig.build.json'].map((p) =>
+    ...['src/server', 'packages/client/src', 'src/mock', 'tsconfig.build.json'].map((p) =>
       newestMtimeMs(join(ROOT, p)),
     ),
   );

@@ -4,8 +4,8 @@
  * unaddressed ones it wins the claim for — and honours `cancel_task`. Malformed or unknown
  * commands are ignored with a log line; nothing a command says can crash the agent.
  */
-import { NexusWebSocket, type NexusWebSocketOptions, type TokenProvider } from '../client-node/index.js';
-import { Channel, CommandName, commandSchema, taskClaimSchema, type Command } from '../protocol/index.js';
+import { NexusWebSocket, type NexusWebSocketOptions, type TokenProvider } from '@nexus-realtime/client';
+import { Channel, CommandName, commandSchema, taskClaimSchema, type Command } from '@nexus-realtime/client/protocol';
 import { deriveSeed, seededRandom, type Random } from './random.js';
 import { TaskRunner } from './task-runner.js';
 import { TelemetryGenerator } from './telemetry.js';

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { tokenClaims } from '../client-node/index.js';
+import { tokenClaims } from '@nexus-realtime/client';
 import { startFleet } from './fleet.js';
 
 const USAGE = [

@@ -5,7 +5,7 @@
  * (`node dist/mock/cli.js`).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentInfo, Task } from '../protocol/index.js';
+import type { AgentInfo, Task } from '@nexus-realtime/client/protocol';
 import { ISO_8601, clientPool, deliveries, restJson, waitForFrame } from '../../test/helpers/assertions.js';
 import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../../test/helpers/node-process.js';
 import { pollUntil } from '../../test/helpers/raw.js';
@@ -504,7 +504,7 @@ describe('the real processes (node dist/…)', () => {
   beforeAll(() => {
     ensureBuilt(
       ['dist/server/main.js', 'dist/mock/cli.js', 'dist/mock/agent.js'],
-      ['src/server', 'src/protocol', 'src/client', 'src/mock'],
+      ['src/server', 'packages/client/src', 'src/mock'],
     );
   }, 120_000);
 

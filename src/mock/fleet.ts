@@ -2,7 +2,7 @@
  * A fleet of simulated agents: `agent_001` … `agent_NNN` (behind an optional prefix), each with
  * its own seed and its own token — an agent token names the one agent it may speak for.
  */
-import type { NexusWebSocketOptions, TokenProvider } from '../client-node/index.js';
+import type { NexusWebSocketOptions, TokenProvider } from '@nexus-realtime/client';
 import { SimulatedAgent, type AgentLogger } from './agent.js';
 import { deriveSeed } from './random.js';
 

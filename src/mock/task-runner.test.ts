@@ -3,7 +3,7 @@
  * cancel() ends it with `cancelled` and nothing after. Fake timers, seeded randomness.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TASK_STATUSES, type TaskUpdate } from '../protocol/index.js';
+import { TASK_STATUSES, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { seededRandom } from './random.js';
 import { TaskRunner } from './task-runner.js';
 

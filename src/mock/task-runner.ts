@@ -2,7 +2,7 @@
  * Runs one task of a simulated agent: `running` updates with rising progress, then `succeeded`,
  * or — for a few percent — `failed` with an error text. `cancel()` stops it with `cancelled`.
  */
-import { TaskStatus, type TaskUpdate } from '../protocol/index.js';
+import { TaskStatus, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { between, type Random } from './random.js';
 
 export interface TaskRunnerOptions {

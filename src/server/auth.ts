@@ -5,7 +5,7 @@
  * connection may speak for. The userId `nexus` belongs to the server's own messages and is refused.
  */
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { toRole, type Role } from '../protocol/index.js';
+import { toRole, type Role } from '@nexus-realtime/client/protocol';
 
 /** Who a connection or request acts as. */
 export interface Principal {

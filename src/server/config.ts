@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { Defaults } from '../protocol/index.js';
+import { Defaults } from '@nexus-realtime/client/protocol';
 import { builtInPolicy, parsePolicy, type PolicyDocument } from './policy.js';
 
 export const MIN_SECRET_BYTES = 32;

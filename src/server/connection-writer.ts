@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { Limits } from '../protocol/index.js';
+import { Limits } from '@nexus-realtime/client/protocol';
 import type { Metrics } from './metrics.js';
 import { corkUntilEndOfTurn, countWrite, unreadBytes } from './write-coalescer.js';
 import { rawSocketOf } from './ws-internals.js';

@@ -20,7 +20,7 @@
  * `Map` key, which for strings, finite numbers and booleans is strict JSON equality (`"2"` is
  * not `2`).
  */
-import type { Filters, FilterScalar } from '../protocol/index.js';
+import type { Filters, FilterScalar } from '@nexus-realtime/client/protocol';
 
 /** Most value combinations one subscription is indexed under (a full "any of" array fits). */
 export const MAX_INDEXED_COMBINATIONS = 256;

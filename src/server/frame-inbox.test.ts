@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientFrame } from '../protocol/index.js';
+import type { ClientFrame } from '@nexus-realtime/client/protocol';
 import { FrameInbox } from './frame-inbox.js';
 
 const sub = (channel: string, id: string): ClientFrame => ({ action: 'subscribe', channel, id });

@@ -4,7 +4,7 @@
  * client re-subscribing several filtered subscriptions of one channel at once (as it does after
  * a reconnect) gets one merged replay in seq order instead of one replay per subscription.
  */
-import { Action, type ClientFrame, type SubscribeFrame } from '../protocol/index.js';
+import { Action, type ClientFrame, type SubscribeFrame } from '@nexus-realtime/client/protocol';
 
 /**
  * A burst is over once nothing came for this long (a Node client compressing each frame with

@@ -1,5 +1,5 @@
 /** Encoding of server → client frames. Deliveries are encoded once per fan-out and shared. */
-import { FrameType, type DeliveryFrame, type ServerFrame } from '../protocol/index.js';
+import { FrameType, type DeliveryFrame, type ServerFrame } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from './broker/broker.js';
 
 /** Encodes a frame as UTF-8 bytes, ready to send as a text frame. */

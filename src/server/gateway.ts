@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { WebSocketServer, WebSocket } from 'ws';
-import { HttpStatus, Paths, RestErrorCode } from '../protocol/index.js';
+import { HttpStatus, Paths, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Auth, Principal } from './auth.js';
 import type { Logger } from './logger.js';
 import { redactUrl } from './logger.js';

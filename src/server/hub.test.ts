@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { matchesFilters, type Filters, type FilterScalar } from '../protocol/index.js';
+import { matchesFilters, type Filters, type FilterScalar } from '@nexus-realtime/client/protocol';
 import type { Broker, BrokerListener, BrokerMessage } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
 import { FilterIndex, MAX_INDEXED_COMBINATIONS, planIndex } from './filter-index.js';

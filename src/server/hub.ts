@@ -8,7 +8,7 @@
  * `agent_id` checks the few subscriptions whose values match — also when they share a key with a
  * common value, which an index on any single key would have to check one by one.
  */
-import { compileFilters, filtersKey, type FilterMatcher, type Filters } from '../protocol/index.js';
+import { compileFilters, filtersKey, type FilterMatcher, type Filters } from '@nexus-realtime/client/protocol';
 import type { Broker, BrokerMessage } from './broker/broker.js';
 import { FilterIndex } from './filter-index.js';
 import { encodeDelivery } from './frames.js';

@@ -2,7 +2,7 @@
  * Process entry point: environment → config → server; SIGINT/SIGTERM → graceful shutdown
  * (close every WebSocket with 1012, finish in-flight requests, flush logs, exit 0 within 10 s).
  */
-import { Defaults, Role } from '../protocol/index.js';
+import { Defaults, Role } from '@nexus-realtime/client/protocol';
 import { ConfigError, loadConfig, type NexusConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createNexusServer, type NexusServer } from './server.js';

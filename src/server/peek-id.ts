@@ -5,7 +5,7 @@
  * and the client's pending request settles. Text that is not shaped like a JSON object gives no
  * id; when `id` appears twice the last one counts, as with `JSON.parse`.
  */
-import { Limits, type RequestId } from '../protocol/index.js';
+import { Limits, type RequestId } from '@nexus-realtime/client/protocol';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -6,7 +6,7 @@
  * nothing. `NEXUS_POLICY` points at a JSON file of this shape that replaces the built-in one.
  */
 import { z } from 'zod';
-import { decodeJson, Limits, ROLES, type Role } from '../protocol/index.js';
+import { decodeJson, Limits, ROLES, type Role } from '@nexus-realtime/client/protocol';
 
 /** Frames per second a connection (or a user's REST publishes) may send: sustained and burst. */
 export interface RateRule {

@@ -137,7 +137,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T) =>
 
 describe('the built server process (node dist/server/main.js)', () => {
   beforeAll(() => {
-    ensureBuilt([MAIN], ['src/server', 'src/protocol']);
+    ensureBuilt([MAIN], ['src/server', 'packages/client/src']);
   }, 120_000);
 
   // Stop only the children this file started, by their PID, if a test left one running.

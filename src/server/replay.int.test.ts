@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
-import { NexusWebSocket } from '../client-node/index.js';
+import { NexusWebSocket } from '@nexus-realtime/client';
 import { uniqueChannel } from '../../test/helpers/assertions.js';
 import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';

@@ -15,7 +15,7 @@ import {
   RestErrorCode,
   type Task,
   type TaskUpdate,
-} from '../protocol/index.js';
+} from '@nexus-realtime/client/protocol';
 import { createAuth, type Auth, type Principal } from './auth.js';
 import { replayRecent, type Broker, type BrokerMessage } from './broker/broker.js';
 import { AgentRegistry } from './domain/agents.js';

@@ -8,7 +8,7 @@ import { Hub } from './hub.js';
 import { createMetrics } from './metrics.js';
 import { builtInPolicy, createPolicy } from './policy.js';
 import { Session } from './session.js';
-import type { Role } from '../protocol/index.js';
+import type { Role } from '@nexus-realtime/client/protocol';
 
 /** Just enough of a ws socket to drive the heartbeat. */
 class FakeSocket extends EventEmitter {

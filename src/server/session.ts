@@ -31,7 +31,7 @@ import {
   type ServerFrame,
   type SubscribeFrame,
   type UnsubscribeFrame,
-} from '../protocol/index.js';
+} from '@nexus-realtime/client/protocol';
 import type { Auth, Principal } from './auth.js';
 import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from './broker/broker.js';
 import { CatchUpSelector, isAfter, type Position, type Queued, type Served } from './catch-up.js';

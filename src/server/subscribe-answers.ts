@@ -6,7 +6,7 @@
  * hiding that a later `since` of the same group may still be recovered. `answerSubscribe` shapes
  * one subscribe's `subscribed` reply and the point its subscription is served from.
  */
-import { FrameType, type ErrorCode, type SubscribeFrame, type SubscribedFrame } from '../protocol/index.js';
+import { FrameType, type ErrorCode, type SubscribeFrame, type SubscribedFrame } from '@nexus-realtime/client/protocol';
 import type { Broker, ChannelPosition, Replay } from './broker/broker.js';
 import type { Position, Served } from './catch-up.js';
 import type { Subscription } from './hub.js';

@@ -4,7 +4,7 @@
  * their agent with `--agent-id` (else the userId is the agent id).
  */
 import { parseArgs } from 'node:util';
-import { ROLES, type Role } from '../protocol/index.js';
+import { ROLES, type Role } from '@nexus-realtime/client/protocol';
 import { createAuth } from './auth.js';
 import { MIN_SECRET_BYTES } from './config.js';
 

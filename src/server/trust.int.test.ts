@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentInfo, Task } from '../protocol/index.js';
+import type { AgentInfo, Task } from '@nexus-realtime/client/protocol';
 import { clientPool, restJson, waitForFrame, waitForMarker } from '../../test/helpers/assertions.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { signToken, tokenFor } from '../../test/helpers/tokens.js';

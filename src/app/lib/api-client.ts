@@ -3,7 +3,7 @@
  * its token, so REST gets its own the same way the bridge does: the dev token route in dev mode,
  * the pasted token in production.
  */
-import { HttpStatus } from '../../protocol/index.js';
+import { HttpStatus } from '@nexus-realtime/client/protocol';
 import { connectionStore } from '../store/connection-store';
 import { fetchDevToken, storedToken } from './auth';
 

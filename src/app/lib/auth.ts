@@ -3,7 +3,7 @@
  * dev token route hands out an operator token, asked again before every connect. Production:
  * the person pastes a token, kept in sessionStorage for this tab only.
  */
-import { tokenClaims as readClaims } from '../../client/index.js';
+import { tokenClaims as readClaims } from '@nexus-realtime/client';
 
 const TOKEN_KEY = 'nexus.token';
 const DEV_TOKEN_PATH = '/api/dev/token';

@@ -7,8 +7,8 @@
  * One instance per page, also under StrictMode (effects run twice) and hot reload (modules run
  * again): the instance lives on `globalThis` and `start()` is idempotent.
  */
-import { NexusWebSocket, type Filters, type PublishResult } from '../../client/index.js';
-import { DEFAULT_CHANNELS, type DeliveryFrame } from '../../protocol/index.js';
+import { NexusWebSocket, type Filters, type PublishResult } from '@nexus-realtime/client';
+import { DEFAULT_CHANNELS, type DeliveryFrame } from '@nexus-realtime/client/protocol';
 import { connectionStore } from '../store/connection-store';
 import { appendEntries, type LogEntry } from '../store/message-log-store';
 import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptions-store';

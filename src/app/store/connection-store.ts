@@ -1,6 +1,6 @@
 /** Connection slice: what the connection bar shows. Updated on client events (rare), not per message. */
 import { createStore } from 'zustand/vanilla';
-import type { ConnectionState } from '../../client/index.js';
+import type { ConnectionState } from '@nexus-realtime/client';
 import type { AuthMode } from '../lib/auth';
 
 export interface ConnectionSlice {

@@ -1,6 +1,6 @@
 /** Subscriptions slice: what the dashboard is subscribed to, and each subscription's status. */
 import { createStore } from 'zustand/vanilla';
-import type { Filters } from '../../client/index.js';
+import type { Filters } from '@nexus-realtime/client';
 
 export interface SubscriptionEntry {
   readonly channel: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limits } from '../../protocol/index.js';
+import { Limits } from '@nexus-realtime/client/protocol';
 import {
   MAX_FLEET_METRICS,
   MAX_METRIC_NAME_LENGTH,

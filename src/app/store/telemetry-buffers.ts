@@ -7,7 +7,7 @@
  * ever used as a Map/Set key: an agent keeps its first `Limits.maxMetricsPerAgent` distinct
  * metric names, the fleet at most MAX_FLEET_METRICS, and names like `__proto__` are plain data.
  */
-import { Limits } from '../../protocol/index.js';
+import { Limits } from '@nexus-realtime/client/protocol';
 
 /** Longest selectable window. */
 export const MAX_WINDOW_MS = 15 * 60_000;

@@ -15,7 +15,7 @@
  * past its age as gone even before it is dropped.
  */
 import { randomUUID } from 'node:crypto';
-import { Defaults } from '../../protocol/index.js';
+import { Defaults } from '@nexus-realtime/client/protocol';
 import {
   HistoryTrimmedError,
   NO_PAGES,

@@ -7,9 +7,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NexusWebSocket } from '../../client-node/index.js';
+import { NexusWebSocket } from '@nexus-realtime/client';
 import { startFleet, type Fleet } from '../../mock/fleet.js';
-import type { AgentInfo, Task } from '../../protocol/index.js';
+import type { AgentInfo, Task } from '@nexus-realtime/client/protocol';
 import { clientPool, deliveries, restJson, waitForFrame } from '../../../test/helpers/assertions.js';
 import { pollUntil } from '../../../test/helpers/raw.js';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';

@@ -9,8 +9,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NexusWebSocket } from '../../client-node/index.js';
-import type { Task } from '../../protocol/index.js';
+import { NexusWebSocket } from '@nexus-realtime/client';
+import type { Task } from '@nexus-realtime/client/protocol';
 import { clientPool, deliveries, restJson, waitForFrame } from '../../../test/helpers/assertions.js';
 import { pollUntil } from '../../../test/helpers/raw.js';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';

@@ -5,7 +5,7 @@
  * process that never saw the agent does not declare it lost.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../protocol/index.js';
+import type { Task } from '@nexus-realtime/client/protocol';
 import { clientPool, restJson, waitForFrame } from '../../../test/helpers/assertions.js';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
 import { startServer, type TestServer } from '../../../test/helpers/server.js';

@@ -35,7 +35,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Defaults } from '../../protocol/index.js';
+import { Defaults } from '@nexus-realtime/client/protocol';
 import {
   BrokerUnavailableError,
   NO_PAGES,

@@ -3,7 +3,7 @@
  * online while a connection that published its telemetry is open, or while it sent telemetry in
  * the last three intervals. At most `capacity` agents are kept (least recently seen dropped).
  */
-import { Channel, Limits, type AgentInfo } from '../../protocol/index.js';
+import { Channel, Limits, type AgentInfo } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/broker.js';
 
 export interface AgentRegistryOptions {

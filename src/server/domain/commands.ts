@@ -18,7 +18,7 @@ import {
   commandSchema,
   taskClaimSchema,
   taskUpdateSchema,
-} from '../../protocol/index.js';
+} from '@nexus-realtime/client/protocol';
 import type { Principal } from '../auth.js';
 import type { TaskRegistry } from './tasks.js';
 

@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Task } from '../../protocol/index.js';
+import type { Task } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/broker.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './tasks.js';
 

@@ -18,7 +18,7 @@ import {
   taskUpdateSchema,
   type Command,
   type Task,
-} from '../../protocol/index.js';
+} from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
 

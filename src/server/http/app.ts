@@ -1,6 +1,6 @@
 /** The express app: health, metrics, dev token, REST API, dashboard; JSON errors everywhere. */
 import express from 'express';
-import { HttpStatus, Paths, RestErrorCode } from '../../protocol/index.js';
+import { HttpStatus, Paths, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Auth } from '../auth.js';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
 import type { Logger } from '../logger.js';

@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { Defaults, HttpStatus, Paths, ROLES, RestErrorCode, type Role } from '../../protocol/index.js';
+import { Defaults, HttpStatus, Paths, ROLES, RestErrorCode, type Role } from '@nexus-realtime/client/protocol';
 import type { Auth } from '../auth.js';
 import { sendError } from './errors.js';
 import { jsonBody } from './json-body.js';

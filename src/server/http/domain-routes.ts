@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { HttpStatus, Limits, Paths, RestErrorCode, TASK_STATUSES } from '../../protocol/index.js';
+import { HttpStatus, Limits, Paths, RestErrorCode, TASK_STATUSES } from '@nexus-realtime/client/protocol';
 import type { AgentRegistry } from '../domain/agents.js';
 import type { TaskRegistry } from '../domain/tasks.js';
 import { sendError } from './errors.js';

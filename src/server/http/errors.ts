@@ -1,7 +1,7 @@
 /** Uniform REST errors: `{"error":{"code","message"}}` with a fitting HTTP status. */
 import type { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
-import { HttpStatus, RestErrorCode } from '../../protocol/index.js';
+import { HttpStatus, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Logger } from '../logger.js';
 
 /**

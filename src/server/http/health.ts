@@ -1,6 +1,6 @@
 /** `GET /healthz` (no auth): 200 `ok` or 503 `degraded`, with the broker kind and connections. */
 import { Router } from 'express';
-import { HttpStatus, Paths } from '../../protocol/index.js';
+import { HttpStatus, Paths } from '@nexus-realtime/client/protocol';
 import type { Broker } from '../broker/broker.js';
 
 export function healthRoutes(broker: Broker, connections: () => number): Router {

@@ -1,6 +1,6 @@
 /** The one JSON body parser of the REST API: bounded in bytes and in nesting depth. */
 import express from 'express';
-import { HttpStatus, Limits, RestErrorCode, exceedsJsonDepth } from '../../protocol/index.js';
+import { HttpStatus, Limits, RestErrorCode, exceedsJsonDepth } from '@nexus-realtime/client/protocol';
 import { sendError } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 /** `GET /metrics` (no auth): Prometheus text exposition. */
 import { Router } from 'express';
-import { Paths } from '../../protocol/index.js';
+import { Paths } from '@nexus-realtime/client/protocol';
 import type { Metrics } from '../metrics.js';
 
 export function metricsRoutes(metrics: Metrics): Router {

@@ -6,7 +6,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { ErrorCode, HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '../../protocol/index.js';
+import { ErrorCode, HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '@nexus-realtime/client/protocol';
 import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/broker.js';
 import { checkDomainPublish, type PublishActor } from '../domain/commands.js';
 import type { Metrics } from '../metrics.js';

@@ -1,6 +1,6 @@
 /** Bearer-token middleware for REST routes: missing → 401, invalid or expired → 403. */
 import type { RequestHandler, Response } from 'express';
-import { HttpStatus, RestErrorCode } from '../../protocol/index.js';
+import { HttpStatus, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Auth, Principal } from '../auth.js';
 import { bearerToken } from '../gateway.js';
 import type { Metrics } from '../metrics.js';

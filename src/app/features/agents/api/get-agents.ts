@@ -3,7 +3,7 @@
  * (a connection closing, three silent intervals) is decided by the server and not broadcast.
  */
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { Paths, type AgentInfo } from '../../../../protocol/index.js';
+import { Paths, type AgentInfo } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
 
 export const AGENTS_QUERY_KEY = ['agents'] as const;

@@ -2,7 +2,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AgentInfo } from '../../../../protocol/index.js';
+import type { AgentInfo } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
 import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store';
 import { AGENTS_QUERY_KEY } from '../api/get-agents';

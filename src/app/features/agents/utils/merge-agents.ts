@@ -3,7 +3,7 @@
  * buffers (filled per message). The buffers make an agent appear with its first message instead
  * of at the next poll; REST covers agents this dashboard has not heard from since it loaded.
  */
-import type { AgentInfo } from '../../../../protocol/index.js';
+import type { AgentInfo } from '@nexus-realtime/client/protocol';
 import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
 
 /** Heard from within this long counts as online, whatever the last poll said. */

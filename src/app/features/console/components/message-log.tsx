@@ -7,7 +7,7 @@ import { useMemo, useState } from 'react';
 import { EmptyState, Panel } from '../../../components/panel';
 import { useMessageLog } from '../../../hooks/use-stores';
 import { messageLogStore, type LogEntry } from '../../../store/message-log-store';
-import { FrameType } from '../../../../protocol/index.js';
+import { FrameType } from '@nexus-realtime/client/protocol';
 import { logChannels } from '../utils/log-format';
 import { LogViewport } from './log-viewport';
 import './console.css';

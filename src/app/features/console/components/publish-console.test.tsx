@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PublishResult } from '../../../../client/index.js';
+import type { PublishResult } from '@nexus-realtime/client';
 import { HISTORY_KEY, MAX_HISTORY, type HistoryEntry } from '../utils/history';
 import { TASK_ID_PLACEHOLDER } from '../utils/templates';
 import { PublishConsole } from './publish-console';

@@ -1,6 +1,6 @@
 /** Channel names worth suggesting: the domain channels plus every channel seen or subscribed. */
 import { useMemo } from 'react';
-import { DEFAULT_CHANNELS } from '../../../../protocol/index.js';
+import { DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
 import { useMessageLog, useSubscriptions } from '../../../hooks/use-stores';
 import { logChannels } from '../utils/log-format';
 

@@ -4,7 +4,7 @@
  * socket, and lands in the history with its ack or error.
  */
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { Channel } from '../../../../protocol/index.js';
+import { Channel } from '@nexus-realtime/client/protocol';
 import { publish } from '../../../lib/nexus';
 import type { HistoryEntry } from '../utils/history';
 import {

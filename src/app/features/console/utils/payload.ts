@@ -2,8 +2,8 @@
  * Pure checks behind the publish form: is the channel name acceptable, does the payload parse.
  * They return messages instead of throwing so a half-typed value can never break the render.
  */
-import { isValidChannel } from '../../../../protocol/index.js';
-import type { PublishResult } from '../../../../client/index.js';
+import { isValidChannel } from '@nexus-realtime/client/protocol';
+import type { PublishResult } from '@nexus-realtime/client';
 import type { SendOutcome } from './history';
 
 /** Shown while a send waits for its ack (the client may be holding it in its offline queue). */

@@ -1,5 +1,5 @@
 /** The command templates of the publish console (CONTRACT §9, `commands` channel). */
-import { Channel, CommandName } from '../../../../protocol/index.js';
+import { Channel, CommandName } from '@nexus-realtime/client/protocol';
 
 /** Shown in a cancel_task template before this console has used any task id. */
 export const TASK_ID_PLACEHOLDER = 'task_id_here';

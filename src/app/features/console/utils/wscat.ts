@@ -1,5 +1,5 @@
 /** The "Copy as wscat command" text: the same publish, reproducible from a terminal. */
-import { Action } from '../../../../protocol/index.js';
+import { Action } from '@nexus-realtime/client/protocol';
 
 /** Never the real token: the command is meant to be pasted into chats and tickets. */
 export const TOKEN_PLACEHOLDER = '<TOKEN>';

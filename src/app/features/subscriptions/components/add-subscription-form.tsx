@@ -1,6 +1,6 @@
 /** Adds a subscription: channel + optional filters, both validated as typed. */
 import { useId, useState, type FormEvent } from 'react';
-import { isValidChannel } from '../../../../protocol/index.js';
+import { isValidChannel } from '@nexus-realtime/client/protocol';
 import { addSubscription } from '../../../lib/nexus';
 import { parseFilters } from '../utils/parse-filters';
 

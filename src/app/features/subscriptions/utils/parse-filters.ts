@@ -1,5 +1,5 @@
 /** Validation of the "Filters (JSON)" box against the protocol's filter schema (CONTRACT §4). */
-import { filtersSchema, type Filters } from '../../../../protocol/index.js';
+import { filtersSchema, type Filters } from '@nexus-realtime/client/protocol';
 
 export type ParsedFilters =
   { readonly ok: true; readonly filters: Filters | undefined } | { readonly ok: false; readonly error: string };

@@ -1,6 +1,6 @@
 /** `GET /api/tasks` (CONTRACT §8): fetcher, query options and hook. Kept live by `useLiveTasks`. */
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { Paths, type Task } from '../../../../protocol/index.js';
+import { Paths, type Task } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
 import { MAX_TASKS, reconcileTasks } from './patch-tasks';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Task, TaskUpdate } from '../../../../protocol/index.js';
+import type { Task, TaskUpdate } from '@nexus-realtime/client/protocol';
 import { MAX_TASKS, parseTaskUpdate, patchTasks, reconcileTasks } from './patch-tasks';
 
 const NOW_MS = Date.parse('2030-01-01T00:00:10.000Z');

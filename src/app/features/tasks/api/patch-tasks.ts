@@ -9,7 +9,7 @@ import {
   taskUpdateSchema,
   type Task,
   type TaskUpdate,
-} from '../../../../protocol/index.js';
+} from '@nexus-realtime/client/protocol';
 
 /** How many tasks the dashboard asks for and keeps. */
 export const MAX_TASKS = 500;

@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Task } from '../../../../protocol/index.js';
+import type { Task } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
 import { TASKS_QUERY_KEY } from '../api/get-tasks';
 import { TasksPanel } from './tasks-panel';

@@ -3,7 +3,7 @@
  * channel, filtered by status on the client (the list is capped, so no round trip is needed).
  */
 import { useMemo, useState } from 'react';
-import { TASK_STATUSES, type Task, type TaskStatus } from '../../../../protocol/index.js';
+import { TASK_STATUSES, type Task, type TaskStatus } from '@nexus-realtime/client/protocol';
 import { EmptyState, Panel } from '../../../components/panel';
 import { useTasks } from '../api/get-tasks';
 import { useLiveTasks } from '../hooks/use-live-tasks';

@@ -1,6 +1,6 @@
 /** The task rows: id, agent, status (with the error of a failed task), progress, last update. */
 import { memo, type CSSProperties } from 'react';
-import { TaskStatus, type Task } from '../../../../protocol/index.js';
+import { TaskStatus, type Task } from '@nexus-realtime/client/protocol';
 import { RelativeTime, useNow } from '../../../components/relative-time';
 
 /** Scrolls inside the panel so a long list never stretches the page. */

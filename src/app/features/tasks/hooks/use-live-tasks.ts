@@ -5,7 +5,7 @@
  */
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { Channel, type Task, type TaskUpdate } from '../../../../protocol/index.js';
+import { Channel, type Task, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { createFrameScheduler } from '../../../lib/frame-scheduler';
 import { nexus } from '../../../lib/nexus';
 import { TASKS_QUERY_KEY } from '../api/get-tasks';

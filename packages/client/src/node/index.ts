@@ -5,14 +5,10 @@
  * imports only `src/protocol`; `package.json` maps `./client` here under Node.
  */
 import WebSocket from 'ws';
-import {
-  NexusWebSocket as BaseClient,
-  type NexusWebSocketOptions,
-  type WebSocketConstructor,
-} from '../client/index.js';
-import type { TokenProvider } from '../client/index.js';
+import { NexusWebSocket as BaseClient, type NexusWebSocketOptions, type WebSocketConstructor } from '../index.js';
+import type { TokenProvider } from '../index.js';
 
-export * from '../client/index.js';
+export * from '../index.js';
 
 /** `NexusWebSocket` using the `ws` package unless `options.WebSocket` says otherwise. */
 export class NexusWebSocket extends BaseClient {

@@ -1,5 +1,5 @@
 /** Events of `NexusWebSocket`: each listener gets one context object. */
-import type { DeliveryFrame, ErrorCode, Role } from '../protocol/index.js';
+import type { DeliveryFrame, ErrorCode, Role } from './protocol/index.js';
 
 /** Connection states; see the diagram on `NexusWebSocket`. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';

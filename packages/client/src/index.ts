@@ -13,5 +13,5 @@ export type {
 export type { ClientSubscription } from './subscriptions.js';
 export { tokenClaims, type TokenProvider } from './token.js';
 export { backoffDelayMs, backoffCeilingMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-export { CloseCode, ErrorCode, isRetryableClose } from '../protocol/index.js';
-export type { Filters } from '../protocol/index.js';
+export { CloseCode, ErrorCode, isRetryableClose } from './protocol/index.js';
+export type { Filters } from './protocol/index.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { signToken } from '../../test/helpers/tokens.js';
+import { signToken } from '../../../test/helpers/tokens.js';
 import { refreshDelayMs, resolveToken, tokenExpirySeconds } from './token.js';
 
 /** An unsigned JWT-shaped token with the given claims (base64url, no padding). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeliveryFrame } from '../protocol/index.js';
+import type { DeliveryFrame } from './protocol/index.js';
 import { HeldDeliveries } from './held-deliveries.js';
 
 function frame(channel: string, seq: number, epoch = 'E1'): DeliveryFrame {

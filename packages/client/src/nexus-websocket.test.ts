@@ -4,7 +4,7 @@
  * `random` and an injected network monitor.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CloseCode, isRetryableClose, needsNewToken } from '../protocol/index.js';
+import { CloseCode, isRetryableClose, needsNewToken } from './protocol/index.js';
 import type { ClientEvents, ConnectionState, PublishResult, StateChange } from './events.js';
 import {
   NexusWebSocket,

@@ -32,7 +32,7 @@ import {
   type DeliveryFrame,
   type Filters,
   type ServerFrame,
-} from '../protocol/index.js';
+} from './protocol/index.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import {

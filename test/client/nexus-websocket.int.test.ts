@@ -4,16 +4,19 @@
  * expiry and refusal, and the offline queue.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeliveryFrame } from '../protocol/index.js';
-import { ISO_8601, uniqueChannel } from '../../test/helpers/assertions.js';
-import { metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { startProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
-import { signToken, tokenFor } from '../../test/helpers/tokens.js';
-import { sleep, TestClient } from '../../test/helpers/ws-client.js';
-import type { ClientEvents } from './events.js';
-import { NexusWebSocket, type NexusWebSocketOptions } from '../client-node/index.js';
-import type { TokenProvider } from './token.js';
+import type { DeliveryFrame } from '@nexus-realtime/client/protocol';
+import { ISO_8601, uniqueChannel } from '../helpers/assertions.js';
+import { metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { signToken, tokenFor } from '../helpers/tokens.js';
+import { sleep, TestClient } from '../helpers/ws-client.js';
+import {
+  NexusWebSocket,
+  type ClientEvents,
+  type NexusWebSocketOptions,
+  type TokenProvider,
+} from '@nexus-realtime/client';
 
 const cleanups: (() => unknown)[] = [];
 
