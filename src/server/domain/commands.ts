@@ -35,6 +35,11 @@ export interface PublishActor {
 }
 
 const OK: DomainCheck = { ok: true };
+const KNOWN_COMMANDS: ReadonlySet<unknown> = new Set(Object.values(CommandName));
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 const refuse = (code: DomainRefusalCode, message: string): DomainCheck => ({ ok: false, code, message });
 
@@ -56,6 +61,13 @@ export function checkDomainPublish(channel: string, payload: unknown, actor: Pub
 
 function checkCommand(payload: unknown, { principal, tasks }: PublishActor): DomainCheck {
   if (principal.role === Role.Agent) return refuse(ErrorCode.Forbidden, 'agents cannot send commands or create tasks');
+  const name = isRecord(payload) ? payload.command : undefined;
+  if (!KNOWN_COMMANDS.has(name)) {
+    return refuse(
+      ErrorCode.InvalidCommand,
+      `unknown command ${JSON.stringify(name ?? null)}: expected one of ${[...KNOWN_COMMANDS].join(', ')}`,
+    );
+  }
   const parsed = commandSchema.safeParse(payload);
   if (!parsed.success) return invalid(parsed.error.issues, 'command');
   const command = parsed.data;
@@ -99,10 +111,7 @@ function checkClaim(payload: unknown, { principal }: PublishActor): DomainCheck 
 function checkTelemetry(payload: unknown, { principal }: PublishActor): DomainCheck {
   if (principal.role !== Role.Agent) return OK;
   const agentId = agentIdOf(principal);
-  const claimed =
-    typeof payload === 'object' && payload !== null && !Array.isArray(payload)
-      ? (payload as Record<string, unknown>).agent_id
-      : undefined;
+  const claimed = isRecord(payload) ? payload.agent_id : undefined;
   return claimed === agentId
     ? OK
     : refuse(ErrorCode.Forbidden, `agent ${agentId} may publish telemetry only with agent_id "${agentId}"`);
