@@ -30,6 +30,16 @@ export interface ClientEvents {
   error: { readonly code: ErrorCode | ClientErrorCode; readonly message: string; readonly id?: string | number };
   /** Every channel message (client publish or server broadcast), once per seq. */
   message: { readonly channel: string; readonly data: unknown; readonly frame: DeliveryFrame };
+  /**
+   * The server confirmed a subscription of `channel` (also each resubscribe after a reconnect);
+   * `recovered: false` means history could not cover the missed messages (a `gap` follows).
+   */
+  subscribed: {
+    readonly channel: string;
+    readonly seq: number;
+    readonly epoch: string;
+    readonly recovered?: boolean;
+  };
   /** A resubscribe could not recover history: messages of `channel` were missed. */
   gap: { readonly channel: string; readonly since: number | undefined; readonly seq: number; readonly epoch: string };
   /** The offline queue was full: the oldest frames were dropped. */
@@ -72,5 +82,5 @@ export type SubscribeResult =
   | { readonly ok: true; readonly seq: number; readonly epoch: string; readonly recovered?: boolean }
   | { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
 
-/** Listener of a channel's messages: the data first (seed-compatible), then the whole frame. */
+/** Listener of a channel's messages: the message's data first, then the whole frame. */
 export type ChannelListener = (data: unknown, frame: DeliveryFrame) => void;

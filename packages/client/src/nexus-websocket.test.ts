@@ -1531,3 +1531,81 @@ describe('on()', () => {
     expect(got).toEqual(['channel data']);
   });
 });
+
+describe('reconnectNow() and the service-restart retry', () => {
+  it('reconnectNow() skips the backoff wait: a new socket at once, no second one when the old timer was due', async () => {
+    const { client, log } = harness('tok', { initialDelayMs: 10_000, random: () => 0.9 });
+    await openClient(client);
+    lastSocket().serverClose(CloseCode.Abnormal);
+    expect(client.state).toBe('reconnecting');
+    expect(log.reconnecting.at(-1)!.delayMs).toBe(9000);
+    const count = sockets().length;
+    client.reconnectNow();
+    await flush();
+    expect(sockets()).toHaveLength(count + 1);
+    expect(client.state).toBe('connecting');
+    expect(transitions(log.state).slice(-1)).toEqual(['reconnecting>connecting']);
+    expect(log.state.at(-1)!.reason).toBe('reconnect now');
+    lastSocket().welcome();
+    await advance(20_000);
+    expect(sockets()).toHaveLength(count + 1);
+    expect(client.state).toBe('open');
+  });
+
+  it('reconnectNow() does nothing while connecting or open, and reopens from closed', async () => {
+    const { client } = harness();
+    await openClient(client);
+    client.reconnectNow();
+    await flush();
+    expect(sockets()).toHaveLength(1);
+    client.disconnect();
+    client.reconnectNow();
+    await flush();
+    expect(sockets()).toHaveLength(2);
+    expect(client.state).toBe('connecting');
+    client.reconnectNow();
+    await flush();
+    expect(sockets()).toHaveLength(2);
+  });
+
+  it('after close 1012 the first retry comes within a random delay of at most 2 s, whatever the backoff', async () => {
+    for (const random of [0, 0.5, 0.999_999]) {
+      FakeSocket.instances = [];
+      const { client, log } = harness('tok', { initialDelayMs: 30_000, maxDelayMs: 30_000, random: () => random });
+      await openClient(client);
+      // Unstable connections before: the attempt counter is high, the backoff long.
+      for (let n = 0; n < 4; n++) {
+        lastSocket().serverClose(CloseCode.Abnormal);
+        (await nextSocket(log)).welcome();
+      }
+      lastSocket().serverClose(CloseCode.ServiceRestart, 'service restart');
+      const scheduled = log.reconnecting.at(-1)!;
+      expect(scheduled.delayMs).toBe(Math.floor(random * 2000));
+      expect(scheduled.delayMs).toBeLessThan(2000);
+      const count = sockets().length;
+      await advance(scheduled.delayMs);
+      expect(sockets()).toHaveLength(count + 1);
+      // The server is not back yet: the next retries follow the backoff again.
+      lastSocket().serverClose(CloseCode.Abnormal);
+      expect(log.reconnecting.at(-1)!.delayMs).toBe(Math.floor(random * 30_000));
+      client.disconnect();
+    }
+  });
+});
+
+describe('subscribed event', () => {
+  it('tells every confirmed subscription, also each resubscribe after a reconnect', async () => {
+    const { client, log } = harness();
+    const subscribed: ClientEvents['subscribed'][] = [];
+    client.on('subscribed', (context) => subscribed.push(context));
+    const socket = await openClient(client);
+    void client.subscribe('telemetry');
+    socket.deliver(subscribedReply(socket.actions('subscribe')[0]!, 3, 'e1'));
+    expect(subscribed).toEqual([{ channel: 'telemetry', seq: 3, epoch: 'e1' }]);
+    socket.serverClose(CloseCode.Abnormal);
+    const next = await nextSocket(log);
+    next.welcome();
+    next.deliver(subscribedReply(next.actions('subscribe')[0]!, 9, 'e2', false));
+    expect(subscribed.at(-1)).toEqual({ channel: 'telemetry', seq: 9, epoch: 'e2', recovered: false });
+  });
+});

@@ -11,11 +11,14 @@
  *                          │  ▼  ▼                     ▼
  *               reconnecting ◀──────────────────────── (retry?) ──▶ failed
  *                    │   attempts exhausted ───────────────────────▶ failed
+ *                    └── reconnectNow() / network online ──▶ connecting (the wait is skipped)
  *   any state ── disconnect() ──▶ closed          closed | failed ── connect() ──▶ connecting
  *
- * Reconnects use exponential backoff with full jitter; subscriptions are remembered with their
- * filters and re-sent once each after a reconnect with `since`/`epoch`, so missed messages are
- * replayed and no `seq` is delivered twice. Publishes made while offline wait in a bounded queue.
+ * Reconnects use exponential backoff with full jitter — except after a close 1012 (service
+ * restart), where the first retry comes within a random delay of at most
+ * `Defaults.restartRetryMaxDelayMs`, so a restarted server has its clients back within seconds,
+ * spread out. Subscriptions are remembered with their filters and re-sent once each after a
+ * reconnect with `since`/`epoch`, so missed messages are replayed and no `seq` is delivered twice. Publishes made while offline wait in a bounded queue.
  * An application-level ping detects dead connections that the socket does not report.
  *
  * This file is the one state machine of the client, kept whole so every transition reads in
@@ -25,6 +28,7 @@
 import {
   Action,
   CloseCode,
+  Defaults,
   ErrorCode,
   FrameType,
   isRetryableClose,
@@ -62,24 +66,32 @@ export type { NetworkMonitor, WebSocketConstructor, WebSocketLike } from './tran
 
 /** Options of `NexusWebSocket`; every one has a sensible default. */
 export interface NexusWebSocketOptions extends Partial<BackoffOptions> {
-  /** WebSocket implementation; defaults to `globalThis.WebSocket`. */
+  /**
+   * WebSocket implementation; defaults to `globalThis.WebSocket` (browsers, Node ≥ 22). The
+   * package's Node entry passes the `ws` package.
+   */
   readonly WebSocket?: WebSocketConstructor;
   /** Reconnect attempts before giving up (`reconnect_failed`); default unlimited. */
   readonly maxAttempts?: number;
-  /** A connection open this long resets the attempt counter. */
+  /** A connection open this long resets the attempt counter; default 5000 ms. */
   readonly stableAfterMs?: number;
-  /** Time allowed from socket creation to the server's `connected` frame. */
+  /** Time allowed from socket creation to the server's `connected` frame; default 10000 ms. */
   readonly connectTimeoutMs?: number;
+  /** Period of the application-level heartbeat ping; default 15000 ms. */
   readonly pingIntervalMs?: number;
+  /** A ping unanswered this long means the connection is dead (reconnect); default 10000 ms. */
   readonly pongTimeoutMs?: number;
-  /** Frames kept while offline (oldest dropped first). */
+  /** Publishes kept while offline (oldest dropped first, with `queue_overflow`); default 1000. */
   readonly offlineQueueSize?: number;
-  /** Refresh a token this long before it expires (less for short-lived tokens). */
+  /** Refresh a token this long before it expires (less for short-lived tokens); default 30000 ms. */
   readonly refreshMarginMs?: number;
-  /** Open the connection from the constructor (seed guide behaviour is an explicit `connect()`). */
+  /** Open the connection from the constructor; default false: nothing happens until `connect()`. */
   readonly autoConnect?: boolean;
+  /** Online/offline signal; defaults to the browser's (`navigator.onLine`), none in Node. */
   readonly network?: NetworkMonitor;
+  /** Random source of the backoff jitter (tests); default `Math.random`. */
   readonly random?: () => number;
+  /** Clock (tests); default `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -213,6 +225,17 @@ export class NexusWebSocket {
     this.#refusedToken = undefined;
     this.#offOnline ??= this.#network?.onOnline(() => this.#onOnline());
     void this.#open('connect');
+  }
+
+  /**
+   * Reconnects at once: skips the current backoff wait (while `reconnecting`), or opens the
+   * connection again from `closed` or `failed`. Does nothing while `connecting` or `open`.
+   */
+  reconnectNow(): void {
+    if (this.#state === 'connecting' || this.#state === 'open') return;
+    if (this.#state !== 'reconnecting') return this.connect();
+    clearTimeout(this.#timers.reconnect);
+    void this.#open('reconnect now');
   }
 
   /** Closes the connection for good: no reconnect until `connect()` is called again. */
@@ -378,7 +401,7 @@ export class NexusWebSocket {
     const decision = this.#decide(code, refused);
     const willReconnect = decision.retry && this.#attempt < this.#maxAttempts;
     if (wasOpen) this.#emitter.emit('disconnected', { code, reason, willReconnect });
-    if (decision.retry) this.#scheduleReconnect(decision.reason);
+    if (decision.retry) this.#scheduleReconnect(decision.reason, code);
     else this.#fail(decision.reason);
   }
 
@@ -393,14 +416,14 @@ export class NexusWebSocket {
     return { retry: true, reason: `closed with ${code}` };
   }
 
-  #scheduleReconnect(reason: string): void {
+  #scheduleReconnect(reason: string, closeCode?: number): void {
     if (this.#attempt >= this.#maxAttempts) {
       const why = `gave up after ${this.#attempt} attempts`;
       this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason: why });
       this.#transition('failed', why);
       return this.#settleAll(ClientErrorCode.Disconnected, why);
     }
-    const delayMs = backoffDelayMs(this.#attempt, this.#backoff, this.#random);
+    const delayMs = this.#retryDelayMs(closeCode);
     this.#attempt++;
     this.#nextRetryAt = this.#now() + delayMs;
     this.#transition('reconnecting', reason);
@@ -408,6 +431,15 @@ export class NexusWebSocket {
     // Offline: no retry spin; the `online` event reconnects.
     if (this.#network && !this.#network.isOnline()) return;
     this.#timers.reconnect = setTimeout(() => void this.#open(`retry ${this.#attempt}`), delayMs);
+  }
+
+  /**
+   * Full-jitter backoff; right after a service restart (1012) a uniform random delay below
+   * `Defaults.restartRetryMaxDelayMs` instead: the server is coming back, and clients spread out.
+   */
+  #retryDelayMs(closeCode: number | undefined): number {
+    if (closeCode === CloseCode.ServiceRestart) return Math.floor(this.#random() * Defaults.restartRetryMaxDelayMs);
+    return backoffDelayMs(this.#attempt, this.#backoff, this.#random);
   }
 
   #onOnline(): void {
@@ -572,9 +604,10 @@ export class NexusWebSocket {
     if (frame.recovered === false)
       this.#emitter.emit('gap', { channel: frame.channel, since, seq: frame.seq, epoch: frame.epoch });
     this.#registry.subscribed(frame.channel, frame.seq, frame.epoch, frame.recovered);
+    const { channel, seq, epoch, recovered } = frame;
+    this.#emitter.emit('subscribed', { channel, seq, epoch, ...(recovered === undefined ? {} : { recovered }) });
     const key = frame.id === undefined ? undefined : this.#pending.takeSubscribeKey(String(frame.id));
     if (key === undefined) return;
-    const { seq, epoch, recovered } = frame;
     this.#pending.answerSubscribe(key, { ok: true, seq, epoch, ...(recovered === undefined ? {} : { recovered }) });
   }
 
@@ -671,6 +704,7 @@ const CLIENT_EVENTS: ReadonlySet<string> = new Set<keyof ClientEvents>([
   'error',
   'message',
   'gap',
+  'subscribed',
   'queue_overflow',
   'rtt',
 ]);

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { formatDateTime } from '../lib/time-format';
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['day', 86_400_000],
@@ -8,9 +9,13 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
-/** "5 seconds ago", from a timestamp; `now` is passed in so a list shares one clock. */
+/**
+ * "5 seconds ago", from a timestamp; `now` is passed in so a list shares one clock. Never in the
+ * future: a time just ahead of the page's clock (it ticks once a second, and server clocks
+ * differ a little) reads "now".
+ */
 export function relativeTime(timeMs: number, nowMs: number): string {
-  const delta = timeMs - nowMs;
+  const delta = Math.min(0, timeMs - nowMs);
   for (const [unit, ms] of UNITS) {
     if (Math.abs(delta) >= ms || unit === 'second') return format.format(Math.round(delta / ms), unit);
   }
@@ -29,7 +34,7 @@ export function useNow(periodMs = 1000): number {
 
 export function RelativeTime({ timeMs, nowMs }: { timeMs: number; nowMs: number }) {
   return (
-    <time dateTime={new Date(timeMs).toISOString()} title={new Date(timeMs).toLocaleString()}>
+    <time dateTime={new Date(timeMs).toISOString()} title={formatDateTime(timeMs)}>
       {relativeTime(timeMs, nowMs)}
     </time>
   );

@@ -1,11 +1,11 @@
 /**
  * Authenticated GETs against the Nexus REST API (CONTRACT §8). The socket client does not expose
- * its token, so REST gets its own the same way the bridge does: the dev token route in dev mode,
- * the pasted token in production.
+ * its token, so REST gets its own the same way the bridge does: the dev token route in dev mode
+ * (as `/healthz` says), the pasted token in production.
  */
 import { HttpStatus } from '@nexus-realtime/client/protocol';
-import { connectionStore } from '../store/connection-store';
 import { fetchDevToken, storedToken } from './auth';
+import { resolveAuthMode } from './server-hints';
 
 /** A failed REST call, carrying the server's `{"error":{"code","message"}}` when it sent one. */
 export class ApiError extends Error {
@@ -31,7 +31,7 @@ interface BearerToken {
 }
 
 async function currentToken(): Promise<BearerToken> {
-  if (connectionStore.getState().authMode !== 'production') {
+  if ((await resolveAuthMode()) === 'dev') {
     devToken ??= fetchDevToken(restUserId).catch((error: unknown) => {
       devToken = undefined; // a network hiccup must not stick
       throw error;

@@ -1,29 +1,25 @@
 /**
- * The dashboard's one NexusWebSocket and the bridge that feeds the stores. Frames are ingested
- * outside React (telemetry into ring buffers, log entries into a pending batch) and published to
- * the stores at most once per animation frame — batched, never dropped. Components never touch
- * the socket: they read the stores and call the actions exported here.
+ * The dashboard's one connection — a NexusWebSocket in the data plane's Web Worker, which also
+ * parses frames, keeps the telemetry ring buffers and prepares charts and log rows — and the
+ * bridge that feeds the stores. Components never touch the socket: they read the stores and call
+ * the actions exported here.
  *
  * One instance per page, also under StrictMode (effects run twice) and hot reload (modules run
  * again): the instance lives on `globalThis` and `start()` is idempotent.
  */
-import { NexusWebSocket, type Filters, type PublishResult } from '@nexus-realtime/client';
-import { DEFAULT_CHANNELS, type DeliveryFrame } from '@nexus-realtime/client/protocol';
+import type { Filters, PublishResult } from '@nexus-realtime/client';
+import { DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
+import { createDataPlane } from '../data-plane/create-data-plane';
+import type { DataPlaneClient } from '../data-plane/data-plane-client';
 import { connectionStore } from '../store/connection-store';
-import { appendEntries, type LogEntry } from '../store/message-log-store';
 import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptions-store';
-import { telemetryBuffers, telemetryStore } from '../store/telemetry-store';
 import { fetchDevToken, storedToken, storeToken, tokenClaims, webSocketUrl } from './auth';
-import { createFrameScheduler } from './frame-scheduler';
-import { queryClient } from './query-client';
-
-/** The dashboard retries forever, at most 30 s apart (CONTRACT §10). */
-const RECONNECT = { initialDelayMs: 500, maxDelayMs: 30_000, factor: 2 } as const;
-/** The message log is appended at most this often. */
-const LOG_FLUSH_MS = 250;
+import { wire } from './bridge';
+import { resolveAuthMode } from './server-hints';
+import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
 
 interface Dashboard {
-  readonly client: NexusWebSocket;
+  readonly client: DataPlaneClient;
   started: boolean;
   stopTimers?: () => void;
 }
@@ -31,32 +27,34 @@ interface Dashboard {
 const GLOBAL_KEY = '__nexusDashboard';
 type GlobalWithDashboard = typeof globalThis & { [GLOBAL_KEY]?: Dashboard };
 
-/** The page's client (created on first use). */
-export function nexus(): NexusWebSocket {
+/** The page's client: the data plane in its Web Worker (created on first use). */
+export function nexus(): DataPlaneClient {
   return dashboard().client;
 }
 
 function dashboard(): Dashboard {
   const scope = globalThis as GlobalWithDashboard;
-  scope[GLOBAL_KEY] ??= { client: new NexusWebSocket(webSocketUrl(), provideToken, RECONNECT), started: false };
+  scope[GLOBAL_KEY] ??= { client: createDataPlane(webSocketUrl(), provideToken), started: false };
   return scope[GLOBAL_KEY];
 }
 
 const devUserId = `dashboard-${Math.random().toString(36).slice(2, 8)}`;
 
+/** Asked before every connect: the server says whether it is in dev mode (a network error retries). */
 async function provideToken(): Promise<string> {
-  const { authMode } = connectionStore.getState();
-  if (authMode !== 'production') {
-    // A network error propagates (the client retries with backoff); only a 404 means production.
+  if ((await resolveAuthMode()) === 'dev') {
     const token = await fetchDevToken(devUserId);
     if (token) {
-      connectionStore.setState({ authMode: 'dev', ...identity(token) });
+      connectionStore.setState(identity(token));
       return token;
     }
-    connectionStore.setState({ authMode: 'production' });
   }
   const token = storedToken();
-  if (!token) throw new Error('no token');
+  if (!token) {
+    connectionStore.setState({ needsToken: true });
+    queueMicrotask(() => nexus().disconnect());
+    throw new Error('no token');
+  }
   const problem = await tokenProblem(token);
   if (problem) {
     connectionStore.setState({ needsToken: true, authError: problem });
@@ -95,28 +93,28 @@ export async function startDashboard(): Promise<void> {
   const state = dashboard();
   if (state.started) return;
   state.started = true;
-  wire(state);
+  state.stopTimers = wire(state.client);
   for (const channel of DEFAULT_CHANNELS) addSubscription(channel, undefined);
   await connectWithToken();
 }
 
-/** Production mode: asks for a token first when none is stored. */
+/** Production mode without a stored token asks for one first; an unreachable server is retried. */
 async function connectWithToken(): Promise<void> {
-  const devToken = await fetchDevToken(devUserId).catch(() => undefined);
-  connectionStore.setState({ authMode: devToken ? 'dev' : 'production' });
-  if (!devToken && !storedToken()) {
+  const mode = await resolveAuthMode().catch(() => 'unknown' as const);
+  if (mode === 'production' && !storedToken()) {
     connectionStore.setState({ needsToken: true });
     return;
   }
   nexus().connect();
 }
 
-/** Uses a pasted token (production mode) and connects. */
+/** Uses a pasted token (production mode) and connects; subscriptions refused before are tried again. */
 export function applyToken(token: string): void {
   storeToken(token.trim());
   connectionStore.setState({ needsToken: false, authError: undefined });
   const client = nexus();
   client.disconnect();
+  for (const entry of takeRefused()) resubscribe(entry);
   client.connect();
 }
 
@@ -131,6 +129,11 @@ export function connect(): void {
   nexus().connect();
 }
 
+/** Skips the reconnect wait (or reconnects after Disconnect). */
+export function reconnectNow(): void {
+  nexus().reconnectNow();
+}
+
 export function disconnect(): void {
   nexus().disconnect();
 }
@@ -141,139 +144,20 @@ export function publish(channel: string, payload: unknown): Promise<PublishResul
 
 /** Adds a subscription (channel + filters) and tracks its status. */
 export function addSubscription(channel: string, filters: Filters | undefined): void {
+  if (subscriptionsStore.getState().subscriptions.some((s) => sameSubscription(s, channel, filters))) return;
   const entry: SubscriptionEntry = { channel, filters, status: 'pending' };
-  const same = (s: SubscriptionEntry) =>
-    s.channel === channel && JSON.stringify(s.filters ?? {}) === JSON.stringify(filters ?? {});
-  if (subscriptionsStore.getState().subscriptions.some(same)) return;
   subscriptionsStore.setState((s) => ({ subscriptions: [...s.subscriptions, entry] }));
+  resubscribe(entry);
+}
+
+function resubscribe({ channel, filters }: Pick<SubscriptionEntry, 'channel' | 'filters'>): void {
   void nexus()
     .subscribe(channel, filters)
-    .then((result) => {
-      subscriptionsStore.setState((s) => ({
-        subscriptions: s.subscriptions.map((x) =>
-          same(x)
-            ? {
-                ...x,
-                status: result.ok ? 'active' : 'error',
-                ...(result.ok ? {} : { error: `${result.code}: ${result.message}` }),
-              }
-            : x,
-        ),
-      }));
-    });
+    .then((result) => applySubscribeResult(channel, filters, result));
 }
 
 /** Removes every subscription of a channel. */
 export function removeSubscription(channel: string): void {
   nexus().unsubscribe(channel);
   subscriptionsStore.setState((s) => ({ subscriptions: s.subscriptions.filter((x) => x.channel !== channel) }));
-}
-
-// ---- wiring --------------------------------------------------------------------------------
-
-let logId = 0;
-
-function wire(state: Dashboard): void {
-  const client = state.client;
-  const pendingLog: LogEntry[] = [];
-  let telemetryChanged = false;
-  let telemetryArrived = false;
-  let received = 0;
-
-  // The log is read by people: a few updates a second are plenty, and each update costs a
-  // layout of the virtual list. Batched, never dropped.
-  let logFlushedAtMs = 0;
-  let logTimer: ReturnType<typeof setTimeout> | undefined;
-  const flushLog = () => {
-    logTimer = undefined;
-    logFlushedAtMs = performance.now();
-    appendEntries(pendingLog.splice(0));
-  };
-  const scheduleLog = () => {
-    logTimer ??= setTimeout(flushLog, Math.max(0, logFlushedAtMs + LOG_FLUSH_MS - performance.now()));
-  };
-
-  const scheduler = createFrameScheduler(() => {
-    if (telemetryArrived) {
-      telemetryStore.setState((s) => ({
-        version: s.version + 1,
-        ...(telemetryChanged ? { agents: telemetryBuffers.agentIds(), metrics: telemetryBuffers.metricNames() } : {}),
-      }));
-    }
-    telemetryArrived = telemetryChanged = false;
-  });
-
-  client.on('message', ({ channel, frame }) => {
-    received++;
-    pendingLog.push(toLogEntry(frame));
-    scheduleLog();
-    if (channel === 'telemetry') {
-      telemetryChanged =
-        telemetryBuffers.ingest(Date.parse(frame.timestamp) || Date.now(), frame.data) || telemetryChanged;
-      telemetryArrived = true;
-    }
-    if (telemetryArrived) scheduler.schedule();
-  });
-  client.on('state', ({ next, reason }) => {
-    connectionStore.setState({
-      state: next,
-      reason,
-      attempt: client.attempt,
-      nextRetryAt: client.nextRetryAt,
-      queued: client.queuedCount,
-    });
-    if (next === 'failed' && connectionStore.getState().authMode === 'production') {
-      connectionStore.setState({
-        authError: `The server refused the token (${reason}). Paste a new one.`,
-        needsToken: true,
-      });
-    }
-  });
-  client.on('reconnecting', ({ attempt, nextRetryAt }) => connectionStore.setState({ attempt, nextRetryAt }));
-  client.on('rtt', ({ rttMs }) => connectionStore.setState({ rttMs }));
-  // Server state (tasks, agents) may have changed while disconnected: fetch it again.
-  // The round-trip time is shown at once, not one heartbeat interval later.
-  client.on('connected', () => {
-    void queryClient.invalidateQueries();
-    client.checkLiveness();
-  });
-  client.on('gap', ({ channel }) => {
-    pendingLog.push({
-      id: ++logId,
-      receivedAt: Date.now(),
-      type: 'gap',
-      channel,
-      data: 'messages were missed while disconnected',
-    });
-    scheduleLog();
-  });
-
-  const rate = setInterval(() => {
-    connectionStore.setState({ messagesPerSecond: received, queued: client.queuedCount });
-    received = 0;
-  }, 1000);
-  const onVisible = () => {
-    if (document.visibilityState !== 'visible') return;
-    client.checkLiveness();
-    scheduler.schedule();
-  };
-  document.addEventListener('visibilitychange', onVisible);
-  state.stopTimers = () => {
-    clearInterval(rate);
-    clearTimeout(logTimer);
-    scheduler.cancel();
-    document.removeEventListener('visibilitychange', onVisible);
-  };
-}
-
-function toLogEntry(frame: DeliveryFrame): LogEntry {
-  return {
-    id: ++logId,
-    receivedAt: Date.now(),
-    type: frame.type,
-    channel: frame.channel,
-    ...(frame.type === 'message' ? { from: frame.from } : {}),
-    seq: frame.seq,
-    data: frame.data,
-  };
 }

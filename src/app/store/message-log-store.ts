@@ -11,6 +11,8 @@ export interface LogEntry {
   readonly from?: string;
   readonly seq?: number;
   readonly data: unknown;
+  /** One-line preview of `data`, made where the frame was parsed (the page never holds payloads). */
+  readonly preview?: string;
 }
 
 export interface MessageLogSlice {

@@ -3,7 +3,7 @@
  * `TelemetryBuffers`): the agents and metrics seen, the window, pause, agent and metric choices.
  */
 import { createStore } from 'zustand/vanilla';
-import { TelemetryBuffers } from './telemetry-buffers';
+import type { AgentSummary } from '../data-plane/messages';
 
 export const WINDOWS_MS = [60_000, 5 * 60_000, 15 * 60_000] as const;
 export type WindowMs = (typeof WINDOWS_MS)[number];
@@ -20,11 +20,11 @@ export interface TelemetrySlice {
   pinnedAgents: string[];
   /** Metrics the person picked to chart (null = the default view). */
   pickedMetrics: string[] | null;
-  /** Bumped when data arrives (at most once per animation frame). */
+  /** Bumped when prepared data arrives. */
   version: number;
+  /** Each agent's last seen time and latest values (refreshed about once a second). */
+  summaries: ReadonlyMap<string, AgentSummary>;
 }
-
-export const telemetryBuffers = new TelemetryBuffers();
 
 export const telemetryStore = createStore<TelemetrySlice>(() => ({
   agents: [],
@@ -35,6 +35,7 @@ export const telemetryStore = createStore<TelemetrySlice>(() => ({
   pinnedAgents: [],
   pickedMetrics: null,
   version: 0,
+  summaries: new Map(),
 }));
 
 export function toggleIn(list: readonly string[], item: string): string[] {

@@ -10,6 +10,7 @@ import type { Policy } from '../policy.js';
 import { devTokenRoutes } from './dev-token.js';
 import { errorHandler, sendError } from './errors.js';
 import { healthRoutes } from './health.js';
+import { historyRoutes } from './history.js';
 import { jsonBody } from './json-body.js';
 import { metricsRoutes } from './metrics-route.js';
 import { publishRoutes, type PublishRouteOptions } from './publish.js';
@@ -45,7 +46,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     next();
   });
   app.use(rejectMalformedPath);
-  app.use(healthRoutes(options.broker, options.connections));
+  app.use(healthRoutes(options.broker, options.connections, options.devMode));
   app.use(metricsRoutes(options.metrics));
   if (options.devMode) app.use(devTokenRoutes(options.auth));
   else
@@ -58,6 +59,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   // Publishes read their body themselves, after their rate check.
   app.use(publishRoutes(options));
   app.use('/api', jsonBody(options.maxPayloadBytes));
+  app.use(historyRoutes(options.broker, options.policy));
   for (const router of options.apiRouters ?? []) app.use(router);
   app.use('/api', (_req, res) => sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, 'no such route'));
   app.use(staticRoutes(options.staticDir));

@@ -4,19 +4,28 @@ import { act, cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentInfo } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
-import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store';
+import { connectionStore } from '../../../store/connection-store';
+import { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { telemetryStore } from '../../../store/telemetry-store';
+
+/** The data plane's buffers, here in the test's thread. */
+const telemetryBuffers = new TelemetryBuffers();
 import { AGENTS_QUERY_KEY } from '../api/get-agents';
 import { AgentsPanel } from './agents-panel';
 
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
 
-/** What the bridge does for each telemetry frame, then once per animation frame. */
+/** What the data plane sends after a telemetry frame: the agents and their summaries. */
 function receiveTelemetry(payload: Record<string, unknown>, timeMs = Date.now()) {
-  const changed = telemetryBuffers.ingest(timeMs, payload);
-  telemetryStore.setState((s) => ({
-    version: s.version + 1,
-    ...(changed ? { agents: telemetryBuffers.agentIds() } : {}),
-  }));
+  telemetryBuffers.ingest(timeMs, payload);
+  const agents = telemetryBuffers.agentIds();
+  const summaries = new Map(
+    agents.map((id) => [
+      id,
+      { lastSeenMs: telemetryBuffers.agent(id)!.lastSeenMs, latest: telemetryBuffers.latest(id) },
+    ]),
+  );
+  telemetryStore.setState((s) => ({ version: s.version + 1, agents, summaries }));
 }
 
 function renderPanel(agents?: AgentInfo[]) {
@@ -32,6 +41,7 @@ function renderPanel(agents?: AgentInfo[]) {
 const item = (agentId: string) => screen.getByText(agentId).closest('li')!;
 
 beforeEach(() => {
+  connectionStore.setState({ state: 'open' });
   vi.mocked(apiGet).mockReset();
   vi.mocked(apiGet).mockReturnValue(new Promise(() => {})); // REST never answers unless a test says so
 });
@@ -72,6 +82,19 @@ describe('AgentsPanel', () => {
       .getAllByRole('listitem')
       .map((li) => li.querySelector('strong')?.textContent);
     expect(ids.indexOf('agent_rest_9')).toBeLessThan(ids.indexOf('agent_rest_10'));
+  });
+
+  it('shows no agent online while disconnected, and says the state is unknown', () => {
+    renderPanel([{ agent_id: 'agent_rest_11', online: true, last_seen: new Date().toISOString(), latest: {} }]);
+    act(() => receiveTelemetry({ agent_id: 'agent_live_4', cpu_usage: 1 }));
+    expect(within(item('agent_live_4')).getByText('online')).toBeTruthy();
+    act(() => connectionStore.setState({ state: 'reconnecting' }));
+    expect(within(item('agent_live_4')).getByText('unknown')).toBeTruthy();
+    expect(within(item('agent_rest_11')).getByText('unknown')).toBeTruthy();
+    expect(screen.queryByText('online')).toBeNull();
+    expect(screen.getByText('unknown while disconnected')).toBeTruthy();
+    act(() => connectionStore.setState({ state: 'open' }));
+    expect(within(item('agent_live_4')).getByText('online')).toBeTruthy();
   });
 
   it('shows the error of the REST call and keeps the live agents', async () => {

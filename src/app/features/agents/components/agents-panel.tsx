@@ -22,14 +22,15 @@ const rowStyle: CSSProperties = {
 const valuesStyle: CSSProperties = { flexBasis: '100%', fontVariantNumeric: 'tabular-nums' };
 
 export function AgentsPanel() {
-  const { rows, nowMs, query } = useAgentRows();
+  const { rows, nowMs, query, connected } = useAgentRows();
   const online = rows.filter((row) => row.online).length;
-  const actions =
-    rows.length > 0 ? (
-      <span className="muted">
-        {online} of {rows.length} online
-      </span>
-    ) : undefined;
+  const actions = !connected ? (
+    <span className="muted">unknown while disconnected</span>
+  ) : rows.length > 0 ? (
+    <span className="muted">
+      {online} of {rows.length} online
+    </span>
+  ) : undefined;
   return (
     <Panel title="Agents" label="Agents" id="agents" actions={actions}>
       <div className="panel-body">
@@ -37,7 +38,7 @@ export function AgentsPanel() {
         {rows.length > 0 ? (
           <ul aria-label="Agent list" tabIndex={0} style={listStyle}>
             {rows.map((row) => (
-              <AgentItem key={row.agentId} row={row} nowMs={nowMs} />
+              <AgentItem key={row.agentId} row={row} nowMs={nowMs} connected={connected} />
             ))}
           </ul>
         ) : (
@@ -52,13 +53,26 @@ export function AgentsPanel() {
   );
 }
 
-const AgentItem = memo(function AgentItem({ row, nowMs }: { row: AgentRow; nowMs: number }) {
-  const state = row.online ? 'online' : 'offline';
+const AgentItem = memo(function AgentItem({
+  row,
+  nowMs,
+  connected,
+}: {
+  row: AgentRow;
+  nowMs: number;
+  connected: boolean;
+}) {
+  const state = row.online ? 'online' : connected ? 'offline' : 'unknown';
   return (
     <li style={rowStyle}>
       <strong className="mono">{row.agentId}</strong>
       <span>
-        <span className="status-dot" data-state={row.online ? 'open' : 'closed'} aria-hidden="true" /> {state}
+        <span
+          className="status-dot"
+          data-state={row.online ? 'open' : connected ? 'closed' : 'unknown'}
+          aria-hidden="true"
+        />{' '}
+        {state}
       </span>
       <span className="muted">
         {row.lastSeenMs === undefined ? (

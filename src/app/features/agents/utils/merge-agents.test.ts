@@ -3,6 +3,7 @@ import { TelemetryBuffers } from '../../../store/telemetry-buffers';
 import { LIVE_ONLINE_MS, compactMetrics, mergeAgents } from './merge-agents';
 
 const NOW_MS = Date.parse('2030-01-01T00:01:00.000Z');
+const LIVE = { nowMs: NOW_MS, connected: true };
 
 describe('mergeAgents', () => {
   it('unites both sources, sorted by id with numbers in order', () => {
@@ -12,7 +13,7 @@ describe('mergeAgents', () => {
       [{ agent_id: 'agent_2', online: true, last_seen: '2030-01-01T00:00:59.000Z', latest: {} }],
       live.agentIds(),
       live,
-      NOW_MS,
+      LIVE,
     );
     expect(rows.map((row) => row.agentId)).toEqual(['agent_2', 'agent_10']);
   });
@@ -24,9 +25,21 @@ describe('mergeAgents', () => {
     live.ingest(NOW_MS - 60_000, { agent_id: 'rest_online', x: 1 });
     const rest = [{ agent_id: 'rest_online', online: true, last_seen: '2030-01-01T00:00:00.000Z', latest: {} }];
     const online = Object.fromEntries(
-      mergeAgents(rest, live.agentIds(), live, NOW_MS).map((row) => [row.agentId, row.online]),
+      mergeAgents(rest, live.agentIds(), live, LIVE).map((row) => [row.agentId, row.online]),
     );
     expect(online).toEqual({ fresh: true, stale: false, rest_online: true });
+  });
+
+  it('shows nobody online while the page is disconnected, whatever either source last said', () => {
+    const live = new TelemetryBuffers();
+    live.ingest(NOW_MS, { agent_id: 'fresh', x: 1 });
+    const rest = [{ agent_id: 'rest_online', online: true, last_seen: '2030-01-01T00:00:59.000Z', latest: {} }];
+    const rows = mergeAgents(rest, live.agentIds(), live, { nowMs: NOW_MS, connected: false });
+    expect(rows.map((row) => [row.agentId, row.online])).toEqual([
+      ['fresh', false],
+      ['rest_online', false],
+    ]);
+    expect(rows[0]!.lastSeenMs).toBe(NOW_MS);
   });
 
   it('lets the newer source win for last seen and values, the other filling gaps', () => {
@@ -40,12 +53,12 @@ describe('mergeAgents', () => {
         latest: { cpu_usage: 10, memory_mb: 256 },
       },
     ];
-    expect(mergeAgents(olderRest, ['a'], live, NOW_MS)[0]).toMatchObject({
+    expect(mergeAgents(olderRest, ['a'], live, LIVE)[0]).toMatchObject({
       lastSeenMs: NOW_MS - 1000,
       latest: { cpu_usage: 50, memory_mb: 256 },
     });
     const newerRest = [{ ...olderRest[0]!, last_seen: new Date(NOW_MS).toISOString() }];
-    expect(mergeAgents(newerRest, ['a'], live, NOW_MS)[0]).toMatchObject({
+    expect(mergeAgents(newerRest, ['a'], live, LIVE)[0]).toMatchObject({
       lastSeenMs: NOW_MS,
       latest: { cpu_usage: 10, memory_mb: 256 },
     });

@@ -4,7 +4,6 @@
  * of at the next poll; REST covers agents this dashboard has not heard from since it loaded.
  */
 import type { AgentInfo } from '@nexus-realtime/client/protocol';
-import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
 
 /** Heard from within this long counts as online, whatever the last poll said. */
 export const LIVE_ONLINE_MS = 5_000;
@@ -16,21 +15,39 @@ export interface AgentRow {
   readonly latest: Readonly<Record<string, number>>;
 }
 
-export type LiveAgents = Pick<TelemetryBuffers, 'agent' | 'latest'>;
+/** What the live telemetry knows of each agent (the ring buffers, or the data plane's summaries). */
+export interface LiveAgents {
+  agent(agentId: string): { readonly lastSeenMs: number } | undefined;
+  latest(agentId: string): Readonly<Record<string, number>>;
+}
+
+/** The data plane's per-agent summaries, seen as LiveAgents. */
+export function liveAgentsOf(
+  summaries: ReadonlyMap<string, { readonly lastSeenMs: number; readonly latest: Readonly<Record<string, number>> }>,
+): LiveAgents {
+  return { agent: (agentId) => summaries.get(agentId), latest: (agentId) => summaries.get(agentId)?.latest ?? {} };
+}
 
 function parseMs(iso: string | undefined): number | undefined {
   const ms = iso === undefined ? NaN : Date.parse(iso);
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-function mergeOne(agentId: string, rest: AgentInfo | undefined, live: LiveAgents, nowMs: number): AgentRow {
+/** What the page knows of the connection: while it is not open, no agent is shown online. */
+export interface MergeContext {
+  readonly nowMs: number;
+  readonly connected: boolean;
+}
+
+function mergeOne(agentId: string, rest: AgentInfo | undefined, live: LiveAgents, context: MergeContext): AgentRow {
+  const { nowMs, connected } = context;
   const restSeenMs = parseMs(rest?.last_seen);
   const liveSeenMs = live.agent(agentId)?.lastSeenMs;
   const liveIsNewer = liveSeenMs !== undefined && (restSeenMs === undefined || liveSeenMs >= restSeenMs);
   const liveLatest = liveSeenMs === undefined ? {} : live.latest(agentId);
   return {
     agentId,
-    online: (liveSeenMs !== undefined && nowMs - liveSeenMs <= LIVE_ONLINE_MS) || rest?.online === true,
+    online: connected && ((liveSeenMs !== undefined && nowMs - liveSeenMs <= LIVE_ONLINE_MS) || rest?.online === true),
     lastSeenMs: liveIsNewer ? liveSeenMs : restSeenMs,
     // The newer source wins for each metric; the other fills metrics it lacks.
     latest: liveIsNewer ? { ...rest?.latest, ...liveLatest } : { ...liveLatest, ...rest?.latest },
@@ -39,16 +56,19 @@ function mergeOne(agentId: string, rest: AgentInfo | undefined, live: LiveAgents
 
 const byId = new Intl.Collator(undefined, { numeric: true });
 
-/** Every agent known to either source, sorted by id (agent_2 before agent_10). */
+/**
+ * Every agent known to either source, sorted by id (agent_2 before agent_10). While the page is
+ * disconnected nobody is shown online: what the page last heard is not what is true now.
+ */
 export function mergeAgents(
   rest: readonly AgentInfo[] | undefined,
   liveIds: readonly string[],
   live: LiveAgents,
-  nowMs: number,
+  context: MergeContext,
 ): AgentRow[] {
   const restById = new Map((rest ?? []).map((agent) => [agent.agent_id, agent]));
   const ids = new Set([...restById.keys(), ...liveIds]);
-  return [...ids].sort(byId.compare).map((agentId) => mergeOne(agentId, restById.get(agentId), live, nowMs));
+  return [...ids].sort(byId.compare).map((agentId) => mergeOne(agentId, restById.get(agentId), live, context));
 }
 
 const PREFERRED_METRICS = ['cpu_usage', 'memory_mb', 'temperature_c'] as const;

@@ -1,7 +1,10 @@
-/** The connection bar: state word, attempt and countdown, round-trip time, messages/s, controls. */
+/**
+ * The connection bar: state word, attempt and countdown, round-trip time, messages/s, controls.
+ * "Reconnect now" is there whenever the connection is not open.
+ */
 import { useConnection } from '../../../hooks/use-stores';
 import { useNow } from '../../../components/relative-time';
-import { connect, disconnect, signOut } from '../../../lib/nexus';
+import { disconnect, reconnectNow, signOut } from '../../../lib/nexus';
 
 export function ConnectionBar() {
   const c = useConnection((s) => ({
@@ -15,6 +18,7 @@ export function ConnectionBar() {
     authMode: s.authMode,
     queued: s.queued,
     reason: s.reason,
+    needsToken: s.needsToken,
   }));
   const now = useNow(250);
   const retryInS =
@@ -49,13 +53,14 @@ export function ConnectionBar() {
           {c.userId} ({c.role}){c.authMode === 'dev' ? ' · dev' : ''}
         </span>
       )}
-      {active ? (
+      {c.state !== 'open' && !c.needsToken && (
+        <button className="btn small primary" onClick={reconnectNow}>
+          Reconnect now
+        </button>
+      )}
+      {active && (
         <button className="btn small" onClick={disconnect}>
           Disconnect
-        </button>
-      ) : (
-        <button className="btn small primary" onClick={connect}>
-          Connect
         </button>
       )}
       {c.authMode === 'production' && (

@@ -12,7 +12,12 @@ import { formatClock, previewOf } from '../utils/log-format';
 
 /** Fixed row height: no measuring, so scrolling never forces a layout read per row. */
 export const LOG_ROW_HEIGHT_PX = 28;
-const VIEWPORT_HEIGHT_PX = 320;
+/**
+ * Whole rows only: the view is anchored at its newest row, so a height that is not a multiple
+ * of the row height would always show the top row half cut off.
+ */
+export const LOG_VISIBLE_ROWS = 11;
+const VIEWPORT_HEIGHT_PX = LOG_VISIBLE_ROWS * LOG_ROW_HEIGHT_PX;
 /** Rows rendered beyond the visible ones, so fast scrolling does not flash blanks. */
 const OVERSCAN_ROWS = 8;
 /** "At the bottom" within half a row: zoomed pages report fractional scroll positions. */

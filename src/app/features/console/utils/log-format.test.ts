@@ -12,8 +12,8 @@ const entry = (data: unknown, partial: Partial<LogEntry> = {}): LogEntry => ({
 });
 
 describe('log formatting', () => {
-  it('formats local time as HH:MM:SS.mmm', () => {
-    expect(formatClock(new Date(2025, 0, 1, 9, 5, 7, 42).getTime())).toBe('09:05:07.042');
+  it('formats local time as 24-hour HH:MM:SS, like the rest of the page', () => {
+    expect(formatClock(new Date(2025, 0, 1, 21, 5, 7, 42).getTime())).toBe('21:05:07');
   });
 
   it('previews data as one line of JSON, truncated', () => {

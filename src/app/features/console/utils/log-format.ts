@@ -4,13 +4,7 @@ import type { LogEntry } from '../../../store/message-log-store';
 /** Longest data preview shown in a row; the full payload is in the row's title. */
 export const PREVIEW_MAX_CHARS = 200;
 
-const pad = (value: number, width = 2) => String(value).padStart(width, '0');
-
-/** Local wall-clock time with milliseconds, `HH:MM:SS.mmm`. */
-export function formatClock(timeMs: number): string {
-  const d = new Date(timeMs);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
-}
+export { formatClock } from '../../../lib/time-format';
 
 // Serialising a payload is the costly part of a row; scrolling back and forth over the same
 // entries must not redo it. Entries are immutable, so a WeakMap keyed by entry is safe and
@@ -19,6 +13,7 @@ const previews = new WeakMap<LogEntry, string>();
 
 /** One-line JSON of an entry's data, truncated; computed on first display only. */
 export function previewOf(entry: LogEntry): string {
+  if (entry.preview !== undefined) return entry.preview;
   let text = previews.get(entry);
   if (text === undefined) {
     text = truncate(stringify(entry), PREVIEW_MAX_CHARS);

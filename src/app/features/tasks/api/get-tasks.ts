@@ -11,12 +11,28 @@ export function getTasks(signal?: AbortSignal): Promise<Task[]> {
   return apiGet<Task[]>(`${Paths.tasks}?limit=${MAX_TASKS}`, signal);
 }
 
+/** Per GET in flight, the ids of tasks updated live meanwhile (several GETs may overlap). */
+const touchedWhileFetching = new Set<Set<string>>();
+
+/** A live update of a task arrived (see `useLiveTasks`). */
+export function noteLiveTaskUpdate(taskId: string): void {
+  for (const touched of touchedWhileFetching) touched.add(taskId);
+}
+
 export function tasksQueryOptions() {
   return queryOptions({
     queryKey: TASKS_QUERY_KEY,
-    // Live updates may land in the cache while the GET is in flight: keep the newer of each.
-    queryFn: async ({ client, signal }) =>
-      reconcileTasks(client.getQueryData<Task[]>(TASKS_QUERY_KEY), await getTasks(signal)),
+    // The answer replaces the list; live updates that raced the GET are kept when newer.
+    queryFn: async ({ client, signal }) => {
+      const touched = new Set<string>();
+      touchedWhileFetching.add(touched);
+      try {
+        const fetched = await getTasks(signal);
+        return reconcileTasks(client.getQueryData<Task[]>(TASKS_QUERY_KEY), fetched, touched);
+      } finally {
+        touchedWhileFetching.delete(touched);
+      }
+    },
   });
 }
 

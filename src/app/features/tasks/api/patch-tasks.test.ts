@@ -144,10 +144,10 @@ describe('parseTaskUpdate', () => {
 });
 
 describe('reconcileTasks', () => {
-  it('keeps live updates that are newer than the fetched copy', () => {
+  it('keeps live updates that raced the GET and are newer than the fetched copy', () => {
     const fetched = [task('t1', '2030-01-01T00:00:01.000Z', { progress: 10, updated_at: '2030-01-01T00:00:02.000Z' })];
     const cached = [task('t1', '2030-01-01T00:00:01.000Z', { progress: 90, updated_at: '2030-01-01T00:00:08.000Z' })];
-    expect(reconcileTasks(cached, fetched)[0]?.progress).toBe(90);
+    expect(reconcileTasks(cached, fetched, new Set(['t1']))[0]?.progress).toBe(90);
   });
 
   it('takes the fetched copy when it is as new or newer', () => {
@@ -159,12 +159,21 @@ describe('reconcileTasks', () => {
       }),
     ];
     const cached = [task('t1', '2030-01-01T00:00:01.000Z', { progress: 90, updated_at: '2030-01-01T00:00:08.000Z' })];
-    expect(reconcileTasks(cached, fetched)[0]?.status).toBe('succeeded');
+    expect(reconcileTasks(cached, fetched, new Set(['t1']))[0]?.status).toBe('succeeded');
   });
 
-  it('keeps a task created after everything in the answer, drops older ones the server no longer lists', () => {
+  it('keeps a task created live during the GET that the answer does not list yet', () => {
     const fetched = [task('b', '2030-01-01T00:00:05.000Z')];
     const cached = [task('c', '2030-01-01T00:00:06.000Z'), task('a', '2030-01-01T00:00:01.000Z')];
-    expect(reconcileTasks(cached, fetched).map((t) => t.task_id)).toEqual(['c', 'b']);
+    expect(reconcileTasks(cached, fetched, new Set(['c'])).map((t) => t.task_id)).toEqual(['c', 'b']);
+  });
+
+  it('after a server restart the answer is the truth: a task it no longer lists leaves the board', () => {
+    const stale = [task('t1', '2030-01-01T00:00:01.000Z', { status: 'running', progress: 22 })];
+    const fresh = [task('t2', '2030-01-01T00:00:00.000Z', { status: 'failed', progress: 0 })];
+    expect(reconcileTasks(stale, fresh, new Set())).toEqual(fresh);
+    // Newer cached data of a task nobody updated during the GET does not win either.
+    const newer = [task('t2', '2030-01-01T00:00:00.000Z', { updated_at: '2030-01-01T00:00:09.000Z' })];
+    expect(reconcileTasks(newer, fresh, new Set())).toEqual(fresh);
   });
 });

@@ -59,19 +59,23 @@ export function patchTasks(
 }
 
 /**
- * A GET answers with the server's state when it read it; live updates that arrived while the
- * request was in flight are newer. Keeps a cached task when it was updated later than the
- * fetched copy, or when it is absent from the answer but created after everything in it.
+ * A GET answers with the server's state when it read it: that is the truth, also after a server
+ * restart forgot a task the page still shows running. Only live updates that arrived while the
+ * request was in flight (`touchedIds`) can be newer: such a cached task is kept when it was
+ * updated later than the fetched copy, or when the answer does not list it yet.
  */
-export function reconcileTasks(cached: readonly Task[] | undefined, fetched: readonly Task[]): Task[] {
-  if (!cached?.length) return [...fetched];
+export function reconcileTasks(
+  cached: readonly Task[] | undefined,
+  fetched: readonly Task[],
+  touchedIds: ReadonlySet<string>,
+): Task[] {
+  if (!cached?.length || touchedIds.size === 0) return [...fetched];
   const fetchedById = new Map(fetched.map((task) => [task.task_id, task]));
-  const newestFetchedMs = Math.max(-Infinity, ...fetched.map((task) => timeMs(task.created_at)));
   const merged = new Map(fetchedById);
   for (const task of cached) {
+    if (!touchedIds.has(task.task_id)) continue;
     const copy = fetchedById.get(task.task_id);
-    const newer = copy ? timeMs(task.updated_at) > timeMs(copy.updated_at) : timeMs(task.created_at) > newestFetchedMs;
-    if (newer) merged.set(task.task_id, task);
+    if (!copy || timeMs(task.updated_at) > timeMs(copy.updated_at)) merged.set(task.task_id, task);
   }
   return newestFirst(merged.values());
 }

@@ -8,7 +8,7 @@ import { useEffect } from 'react';
 import { Channel, type Task, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { createFrameScheduler } from '../../../lib/frame-scheduler';
 import { nexus } from '../../../lib/nexus';
-import { TASKS_QUERY_KEY } from '../api/get-tasks';
+import { noteLiveTaskUpdate, TASKS_QUERY_KEY } from '../api/get-tasks';
 import { parseTaskUpdate, patchTasks } from '../api/patch-tasks';
 
 function applyBatch(queryClient: QueryClient, pending: TaskUpdate[]): void {
@@ -25,6 +25,7 @@ export function useLiveTasks(): void {
     const off = nexus().on(Channel.Tasks, (data) => {
       const update = parseTaskUpdate(data);
       if (!update) return;
+      noteLiveTaskUpdate(update.task_id);
       pending.push(update);
       scheduler.schedule();
     });

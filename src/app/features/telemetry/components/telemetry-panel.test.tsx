@@ -1,7 +1,11 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { telemetryBuffers, telemetryStore } from '../../../store/telemetry-store';
+import { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { telemetryStore } from '../../../store/telemetry-store';
+
+/** The data plane's buffers, here in the test's thread. */
+const telemetryBuffers = new TelemetryBuffers();
 import { MAX_CHARTS } from '../lib/metric-selection';
 import { TelemetryPanel } from './telemetry-panel';
 

@@ -6,7 +6,7 @@ import { useMemo } from 'react';
 import { useTelemetry } from '../../../hooks/use-stores';
 import { Panel, EmptyState } from '../../../components/panel';
 import { telemetryStore, toggleIn, WINDOWS_MS, type WindowMs } from '../../../store/telemetry-store';
-import { agentColor } from '../lib/colors';
+import { seriesColor } from '../lib/colors';
 import { MAX_LINES } from '../lib/chart-data';
 import { chartableMetrics, MAX_CHARTS, shownMetrics } from '../lib/metric-selection';
 import { MetricChart } from './metric-chart';
@@ -50,8 +50,8 @@ export function TelemetryPanel() {
           <EmptyState>No metric picked: choose some under “More metrics”, or go back to the default view.</EmptyState>
         ) : (
           <div className="charts">
-            {shown.map((metric, index) => (
-              <MetricChart key={metric} metric={metric} index={index} />
+            {shown.map((metric) => (
+              <MetricChart key={metric} metric={metric} />
             ))}
           </div>
         )}
@@ -79,7 +79,9 @@ function AgentToggles() {
       <span className="muted">
         {fleet ? `${agents.length} agents · pick up to ${MAX_LINES} to highlight:` : 'Agents:'}
       </span>
-      {agents.map((agentId) => {
+      {agents.map((agentId, index) => {
+        const pinnedAt = pinned.indexOf(agentId);
+        const colour = !fleet ? seriesColor(index) : pinnedAt >= 0 ? seriesColor(pinnedAt) : 'var(--muted)';
         const pressed = fleet ? pinned.includes(agentId) : !hidden.includes(agentId);
         const toggle = () =>
           telemetryStore.setState((s) =>
@@ -94,7 +96,7 @@ function AgentToggles() {
           );
         return (
           <button key={agentId} className="chip" aria-pressed={pressed} onClick={toggle}>
-            <span className="swatch" style={{ background: agentColor(agentId) }} aria-hidden="true" />
+            <span className="swatch" style={{ background: colour }} aria-hidden="true" />
             {agentId}
           </button>
         );

@@ -45,12 +45,36 @@ describe('chart data', () => {
     expect(picked.lines.map((l) => l.agentId)).toEqual(['agent_3', 'agent_7']);
   });
 
-  it('keeps a stable colour per agent and reports the latest value', () => {
+  it('keeps a stable colour per agent (also when another is hidden) and reports the latest value', () => {
     const buffers = fleet(2);
     const a = buildChartData({ ...base, buffers, agents: buffers.agentIds() });
-    const b = buildChartData({ ...base, buffers, agents: ['agent_1'] });
+    const b = buildChartData({ ...base, buffers, agents: buffers.agentIds(), hidden: ['agent_0'] });
+    expect(b.lines.map((l) => l.agentId)).toEqual(['agent_1']);
     expect(a.lines[1]!.color).toBe(b.lines[0]!.color);
     expect(a.lines[1]!.latest).toBe(buffers.series('agent_1', 'cpu')!.latest()!.value);
+  });
+
+  it('gives 8 agents 8 different colours', () => {
+    const buffers = fleet(8);
+    const data = buildChartData({ ...base, buffers, agents: buffers.agentIds() });
+    expect(new Set(data.lines.map((l) => l.color)).size).toBe(8);
+  });
+
+  it('draws an outage as a break in the lines, and bridges a missing point or two', () => {
+    const buffers = new TelemetryBuffers();
+    // 1 Hz, then 20 s of nothing (the connection was down), then 1 Hz again.
+    for (let t = NOW - 60_000; t <= NOW; t += 1000)
+      if (t < NOW - 35_000 || t > NOW - 15_000) buffers.ingest(t, { agent_id: 'a', cpu: 50 });
+    const data = buildChartData({ ...base, buffers, agents: ['a'], buckets: 72 });
+    const key = data.lines[0]!.dataKey;
+    const times = data.rows.map((r) => r[TIME_KEY]);
+    const inOutage = data.rows.filter((r) => r[TIME_KEY] > NOW - 34_000 && r[TIME_KEY] < NOW - 16_000);
+    expect(inOutage.length).toBeGreaterThan(0);
+    expect(inOutage.every((r) => r[key] === undefined)).toBe(true);
+    // Outside the outage (1 Hz in buckets of 0.83 s, so some are empty) the line is whole.
+    const outside = data.rows.filter((r) => r[TIME_KEY] < NOW - 37_000 || r[TIME_KEY] > NOW - 13_000);
+    expect(outside.every((r) => r[key] === 50)).toBe(true);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
   });
 });
 

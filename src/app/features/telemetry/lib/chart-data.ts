@@ -8,9 +8,15 @@
  * `constructor` are data from agents): lines sit under indexed keys on prototype-less rows.
  */
 import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
-import { agentColor } from './colors';
+import { seriesColor } from './colors';
 
 export const MAX_LINES = 8;
+/**
+ * A hole in a line longer than this (or than 1.5 buckets) is drawn as a break — the connection
+ * was down, or the agent went quiet — never bridged by a straight line as if nothing happened.
+ * Shorter holes (a bucket without a point at 1 Hz) are bridged.
+ */
+export const MIN_BREAK_MS = 4_000;
 /** Buckets per chart: ≈ one point per 6 px on the ≈ 430 px wide charts of a 1920 px screen. */
 export const BUCKETS = 72;
 
@@ -72,9 +78,10 @@ export function buildChartData(input: ChartInput): ChartData {
   const rows = Array.from({ length: buckets }, (_, i) => newRow(Math.round(fromMs + (i + 0.5) * bucketMs)));
   const filled = new Uint8Array(buckets);
   const fleetValues: number[][] | undefined = fleet ? rows.map(() => []) : undefined;
+  const breakBuckets = Math.max(MIN_BREAK_MS / bucketMs, 1.5);
   for (const agentId of visible) {
     const key = keyOf.get(agentId);
-    bucketize(input, agentId, fromMs, bucketMs, buckets).forEach((value, i) => {
+    bridgeShortHoles(bucketize(input, agentId, fromMs, bucketMs, buckets), breakBuckets).forEach((value, i) => {
       if (value === undefined) return;
       filled[i] = 1;
       if (key !== undefined) rows[i]![key] = value;
@@ -82,13 +89,33 @@ export function buildChartData(input: ChartInput): ChartData {
     });
   }
   if (fleetValues) fleetValues.forEach((values, i) => Object.assign(rows[i]!, bandOf(values)));
-  const lines = highlighted.map((agentId) => ({
+  const lines = highlighted.map((agentId, i) => ({
     agentId,
     dataKey: keyOf.get(agentId)!,
-    color: agentColor(agentId),
+    // Up to 8 agents: by place in the fleet (stable across charts); fleet mode: by line.
+    color: seriesColor(fleet ? i : input.agents.indexOf(agentId)),
     latest: input.buffers.series(agentId, input.metric)?.latest()?.value,
   }));
-  return { rows: rows.filter((_, i) => filled[i]), lines, fleet, agentCount: visible.length };
+  // Empty rows between data stay: they are where the lines break.
+  const first = filled.indexOf(1);
+  const rowsDrawn = first < 0 ? [] : rows.slice(first, filled.lastIndexOf(1) + 1);
+  return { rows: rowsDrawn, lines, fleet, agentCount: visible.length };
+}
+
+/** Fills holes of at most `maxSpanBuckets` (from point to point) by linear interpolation. */
+export function bridgeShortHoles(values: (number | undefined)[], maxSpanBuckets: number): (number | undefined)[] {
+  let previous = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === undefined) continue;
+    const span = i - previous;
+    if (previous >= 0 && span > 1 && span <= maxSpanBuckets) {
+      const from = values[previous]!;
+      const step = (values[i]! - from) / span;
+      for (let k = 1; k < span; k++) values[previous + k] = round(from + step * k);
+    }
+    previous = i;
+  }
+  return values;
 }
 
 function newRow(timeMs: number): ChartRow {

@@ -1,0 +1,269 @@
+/**
+ * The dashboard's data plane, framework-free: the one NexusWebSocket, JSON parsing, the
+ * telemetry ring buffers, the history gate, chart preparation and the message log's preview
+ * strings. It runs in a Web Worker (dashboard.worker.ts), so none of that costs the page's main
+ * thread; unit tests run the same class in their own thread (in-thread.ts).
+ *
+ * Out, at the page's pace: the charts at CHART_REDRAW_MS (the telemetry rate; recharts costs the
+ * page real work per redraw), and in between, at most every LEGEND_MS after new data, just the
+ * latest value of each drawn line (cheap text, so a new value is on screen at once); log rows
+ * every LOG_FLUSH_MS; the rate each second.
+ */
+import { NexusWebSocket, type ClientEvents, type NexusWebSocketOptions } from '@nexus-realtime/client';
+import { Channel, type DeliveryFrame } from '@nexus-realtime/client/protocol';
+import { buildChartData } from '../features/telemetry/lib/chart-data';
+import { chartableMetrics, shownMetrics } from '../features/telemetry/lib/metric-selection';
+import { previewOf } from '../features/console/utils/log-format';
+import type { LogEntry } from '../store/message-log-store';
+import { MAX_WINDOW_MS, TelemetryBuffers } from '../store/telemetry-buffers';
+import { packChart, transferablesOf } from './chart-packing';
+import { HistoryGate } from './history-gate';
+import type { AgentSummary, ChartView, ForwardedEvent, FromCore, LegendValues, Post, ToCore } from './messages';
+
+export const CHART_REDRAW_MS = 1000;
+export const LEGEND_MS = 100;
+export const LOG_FLUSH_MS = 500;
+const SUMMARY_EVERY_MS = 1000;
+
+const FORWARDED: readonly ForwardedEvent[] = [
+  'state',
+  'connected',
+  'disconnected',
+  'reconnecting',
+  'reconnect_failed',
+  'error',
+  'gap',
+  'subscribed',
+  'queue_overflow',
+  'rtt',
+];
+
+export class DashboardCore {
+  readonly #client: NexusWebSocket;
+  readonly #post: Post<FromCore>;
+  readonly #buffers = new TelemetryBuffers();
+  readonly #gate = new HistoryGate((timeMs, _seq, data) => this.#ingest(timeMs, data));
+  readonly #forwarded = new Map<string, unknown[]>();
+  readonly #tokenWaits = new Map<number, { resolve: (t: string) => void; reject: (e: Error) => void }>();
+  #view: ChartView = { windowMs: 5 * 60_000, hiddenAgents: [], pinnedAgents: [], pickedMetrics: null, paused: false };
+  #log: LogEntry[] = [];
+  #logId = 0;
+  #received = 0;
+  #preparedAtMs = 0;
+  #chartsAtMs = -Infinity;
+  /** Data arrived since the last preparation. */
+  #dirty = false;
+  #generation = 0;
+  /** The agents of each drawn chart's lines, in line order (for the legend values). */
+  #drawnLines = new Map<string, readonly string[]>();
+  #summarizedAtMs = 0;
+  #timers: Partial<Record<'prepare' | 'log', ReturnType<typeof setTimeout>>> = {};
+  readonly #intervals: ReturnType<typeof setInterval>[] = [];
+  #requestIds = 0;
+
+  constructor(url: string, post: Post<FromCore>, options: NexusWebSocketOptions = {}) {
+    this.#post = post;
+    this.#client = new NexusWebSocket(url, () => this.#askToken(), options);
+    for (const name of FORWARDED)
+      this.#client.on(name, (context: ClientEvents[typeof name]) =>
+        post({ type: 'event', name, context, snapshot: this.#snapshot() }),
+      );
+    this.#client.on('message', ({ channel, frame }) => this.#onMessage(channel, frame));
+    this.#client.on('gap', ({ channel }) =>
+      this.#pushLog({ type: 'gap', channel, data: undefined, preview: 'messages were missed while disconnected' }),
+    );
+    this.#intervals.push(
+      setInterval(() => this.#postRate(), 1000),
+      // The time axis moves on even when no data arrives.
+      setInterval(() => this.#schedulePrepare(), CHART_REDRAW_MS),
+    );
+  }
+
+  /** A message from the page. */
+  handle(message: ToCore): void {
+    switch (message.type) {
+      case 'connect':
+        return this.#client.connect();
+      case 'disconnect':
+        return this.#client.disconnect();
+      case 'reconnect-now':
+        return this.#client.reconnectNow();
+      case 'check-liveness':
+        return this.#client.checkLiveness();
+      case 'token':
+        return this.#answerToken(message.requestId, message.token, message.error);
+      case 'subscribe':
+        return void this.#client
+          .subscribe(message.channel, message.filters)
+          .then((result) => this.#post({ type: 'result', requestId: message.requestId, result }));
+      case 'unsubscribe':
+        return this.#client.unsubscribe(message.channel);
+      case 'publish':
+        return void this.#client
+          .publish(message.channel, message.payload)
+          .then((result) => this.#post({ type: 'result', requestId: message.requestId, result }));
+      case 'view':
+        this.#view = message.view;
+        return this.#prepareSoon();
+      case 'history':
+        this.#gate.finish(message.page, Date.now() - MAX_WINDOW_MS);
+        return this.#prepareSoon();
+      case 'forward-channel':
+        if (!this.#forwarded.has(message.channel)) this.#forwarded.set(message.channel, []);
+        return;
+    }
+  }
+
+  /** Stops every timer and the connection (tests, hot reload). */
+  close(): void {
+    this.#client.disconnect();
+    for (const interval of this.#intervals) clearInterval(interval);
+    for (const timer of Object.values(this.#timers)) clearTimeout(timer);
+  }
+
+  #snapshot() {
+    const client = this.#client;
+    return { attempt: client.attempt, nextRetryAt: client.nextRetryAt, queuedCount: client.queuedCount };
+  }
+
+  // ---- the token comes from the page (it alone knows the stored token and the dev route) ----
+
+  #askToken(): Promise<string> {
+    const requestId = ++this.#requestIds;
+    return new Promise((resolve, reject) => {
+      this.#tokenWaits.set(requestId, { resolve, reject });
+      this.#post({ type: 'token-request', requestId });
+    });
+  }
+
+  #answerToken(requestId: number, token: string | undefined, error: string | undefined): void {
+    const wait = this.#tokenWaits.get(requestId);
+    this.#tokenWaits.delete(requestId);
+    if (token !== undefined) wait?.resolve(token);
+    else wait?.reject(new Error(error ?? 'no token'));
+  }
+
+  // ---- frames in --------------------------------------------------------------------------------
+
+  #onMessage(channel: string, frame: DeliveryFrame): void {
+    this.#received++;
+    this.#pushLog({
+      type: frame.type,
+      channel,
+      ...(frame.type === 'message' ? { from: frame.from } : {}),
+      seq: frame.seq,
+      data: frame.data,
+    });
+    if (channel === Channel.Telemetry)
+      this.#gate.offer(Date.parse(frame.timestamp) || Date.now(), frame.seq, frame.data);
+    this.#forwarded.get(channel)?.push(frame.data);
+  }
+
+  #ingest(timeMs: number, data: unknown): void {
+    this.#buffers.ingest(timeMs, data);
+    this.#dirty = true;
+    this.#schedulePrepare();
+  }
+
+  // ---- log rows: preview strings, a few batches a second ----------------------------------------
+
+  #pushLog(entry: Omit<LogEntry, 'id' | 'receivedAt'>): void {
+    const full: LogEntry = { id: ++this.#logId, receivedAt: Date.now(), ...entry };
+    // Only the preview crosses to the page: the payload object stays here.
+    this.#log.push({ ...full, data: undefined, preview: previewOf(full) });
+    this.#timers.log ??= setTimeout(() => this.#flushLog(), LOG_FLUSH_MS);
+  }
+
+  #flushLog(): void {
+    this.#timers.log = undefined;
+    const rows = this.#log;
+    this.#log = [];
+    if (rows.length > 0) this.#post({ type: 'log', rows });
+    for (const [channel, data] of this.#forwarded) {
+      if (data.length === 0) continue;
+      this.#forwarded.set(channel, []);
+      this.#post({ type: 'channel', channel, data });
+    }
+  }
+
+  #postRate(): void {
+    this.#post({ type: 'rate', messagesPerSecond: this.#received, snapshot: this.#snapshot() });
+    this.#received = 0;
+  }
+
+  // ---- charts: prepared here, drawn by the page -------------------------------------------------
+
+  #schedulePrepare(): void {
+    if (this.#timers.prepare !== undefined || this.#view.paused) return;
+    const waitMs = Math.max(0, this.#preparedAtMs + LEGEND_MS - performance.now());
+    this.#timers.prepare = setTimeout(() => this.#prepare(), waitMs);
+  }
+
+  /** Settings changed or history arrived: the charts are drawn again at once. */
+  #prepareSoon(): void {
+    clearTimeout(this.#timers.prepare);
+    this.#timers.prepare = undefined;
+    this.#chartsAtMs = -Infinity;
+    if (!this.#view.paused) this.#timers.prepare = setTimeout(() => this.#prepare(), 0);
+  }
+
+  #prepare(): void {
+    this.#timers.prepare = undefined;
+    if (this.#view.paused) return;
+    this.#preparedAtMs = performance.now();
+    const dirty = this.#dirty;
+    this.#dirty = false;
+    if (this.#preparedAtMs - this.#chartsAtMs >= CHART_REDRAW_MS - LEGEND_MS / 2) this.#prepareCharts();
+    else if (dirty) this.#prepareLegends();
+  }
+
+  #prepareCharts(): void {
+    this.#chartsAtMs = this.#preparedAtMs;
+    const generation = ++this.#generation;
+    const nowMs = Date.now();
+    const agents = this.#buffers.agentIds();
+    const metrics = this.#buffers.metricNames();
+    const view = this.#view;
+    this.#drawnLines.clear();
+    const charts = shownMetrics(chartableMetrics(metrics), view.pickedMetrics).map((metric) => {
+      const data = buildChartData({
+        buffers: this.#buffers,
+        metric,
+        agents,
+        hidden: view.hiddenAgents,
+        pinned: view.pinnedAgents,
+        windowMs: view.windowMs,
+        nowMs,
+      });
+      this.#drawnLines.set(
+        metric,
+        data.lines.map((line) => line.agentId),
+      );
+      return packChart(metric, data, generation);
+    });
+    const summaries = nowMs - this.#summarizedAtMs >= SUMMARY_EVERY_MS ? this.#summaries(agents, nowMs) : undefined;
+    this.#post({ type: 'telemetry', agents, metrics, charts, summaries }, charts.flatMap(transferablesOf));
+  }
+
+  #prepareLegends(): void {
+    const legends: LegendValues[] = [];
+    for (const [metric, agentIds] of this.#drawnLines) {
+      const values = Float64Array.from(agentIds, (id) => this.#buffers.series(id, metric)?.latest()?.value ?? NaN);
+      legends.push({ metric, values });
+    }
+    if (legends.length === 0) return;
+    const generation = this.#generation;
+    this.#post(
+      { type: 'legends', generation, legends },
+      legends.map((l) => l.values.buffer as ArrayBuffer),
+    );
+  }
+
+  #summaries(agents: readonly string[], nowMs: number): Map<string, AgentSummary> {
+    this.#summarizedAtMs = nowMs;
+    const out = new Map<string, AgentSummary>();
+    for (const agentId of agents)
+      out.set(agentId, { lastSeenMs: this.#buffers.agent(agentId)!.lastSeenMs, latest: this.#buffers.latest(agentId) });
+    return out;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The data plane behind the page's interface, run in this thread with an in-memory WebSocket:
+ * the page gets client events, subscribe/publish results, log rows as preview strings (no
+ * payload objects), prepared charts in typed arrays, and the channels it listens to.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebSocketLike } from '@nexus-realtime/client';
+import { inThread } from './create-data-plane';
+import type { DataMessage } from './data-plane-client';
+
+class FakeSocket implements WebSocketLike {
+  static last: FakeSocket | undefined;
+  readyState = 0;
+  readonly sent: Record<string, unknown>[] = [];
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: { message?: string }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.last = this;
+  }
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  deliver(frame: object): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  welcome(): void {
+    this.readyState = 1;
+    this.deliver({
+      type: 'connected',
+      message: 'hi',
+      userId: 'u',
+      role: 'operator',
+      connectionId: 'c',
+      heartbeatMs: 1,
+    });
+  }
+  request(action: string): Record<string, unknown> {
+    return this.sent.filter((f) => f.action === action).at(-1)!;
+  }
+}
+
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+function telemetry(seq: number, agentId: string, cpu: number, atMs = Date.now()) {
+  return {
+    type: 'message',
+    channel: 'telemetry',
+    from: agentId,
+    data: { agent_id: agentId, cpu_usage: cpu },
+    timestamp: new Date(atMs).toISOString(),
+    seq,
+    epoch: 'e1',
+  };
+}
+
+beforeEach(() =>
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] }),
+);
+afterEach(() => vi.useRealTimers());
+
+describe('the data plane in this thread', () => {
+  it('connects with the page’s token, forwards events, answers subscribe and publish', async () => {
+    const provideToken = vi.fn(async () => 'tok-1');
+    const client = inThread('ws://nexus.test/ws', provideToken, { WebSocket: FakeSocket });
+    const states: string[] = [];
+    client.on('state', ({ next }) => states.push(next));
+    client.connect();
+    await flush();
+    expect(provideToken).toHaveBeenCalledOnce();
+    expect(FakeSocket.last!.url).toContain('token=tok-1');
+    FakeSocket.last!.welcome();
+    expect(states).toEqual(['connecting', 'open']);
+    expect(client.state).toBe('open');
+
+    const subscribed = client.subscribe('telemetry');
+    const request = FakeSocket.last!.request('subscribe');
+    FakeSocket.last!.deliver({ type: 'subscribed', id: request.id, channel: 'telemetry', seq: 4, epoch: 'e1' });
+    expect(await subscribed).toEqual({ ok: true, seq: 4, epoch: 'e1' });
+
+    const published = client.publish('events', { hello: 1 });
+    const publish = FakeSocket.last!.request('publish');
+    FakeSocket.last!.deliver({ type: 'ack', id: publish.id, channel: 'events', seq: 9, epoch: 'e2' });
+    expect(await published).toEqual({ ok: true, seq: 9, channel: 'events', epoch: 'e2' });
+    client.disconnect();
+  });
+
+  it('sends log rows as preview strings, charts as typed arrays after the history, and listened channels', async () => {
+    const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket });
+    const data: DataMessage[] = [];
+    client.onData((message) => data.push(message));
+    const tasks: unknown[] = [];
+    client.on('tasks', (payload) => tasks.push(payload));
+    client.connect();
+    await flush();
+    FakeSocket.last!.welcome();
+    const now = Date.now();
+    // Live frames before the history arrives wait for it.
+    FakeSocket.last!.deliver(telemetry(3, 'agent_1', 30, now - 1000));
+    FakeSocket.last!.deliver({ ...telemetry(4, 'x', 0), channel: 'tasks', data: { task_id: 't1' } });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(data.filter((m) => m.type === 'telemetry')).toHaveLength(0);
+    client.loadHistory({
+      channel: 'telemetry',
+      epoch: 'e1',
+      seq: 2,
+      messages: [1, 2].map((seq) => ({
+        seq,
+        data: { agent_id: 'agent_1', cpu_usage: 10 * seq },
+        timestamp: new Date(now - 10_000 + seq * 1000).toISOString(),
+      })),
+    });
+    await vi.advanceTimersByTimeAsync(600);
+
+    const log = data.flatMap((m) => (m.type === 'log' ? m.rows : []));
+    expect(log.map((row) => [row.channel, row.preview])).toEqual([
+      ['telemetry', '{"agent_id":"agent_1","cpu_usage":30}'],
+      ['tasks', '{"task_id":"t1"}'],
+    ]);
+    expect(log.every((row) => row.data === undefined)).toBe(true);
+    expect(tasks).toEqual([{ task_id: 't1' }]);
+
+    const prepared = data.filter((m) => m.type === 'telemetry').at(-1)!;
+    if (prepared.type !== 'telemetry') throw new Error('unreachable');
+    expect(prepared.agents).toEqual(['agent_1']);
+    expect(prepared.metrics).toEqual(['cpu_usage']);
+    const [chart] = prepared.charts;
+    expect(chart!.metric).toBe('cpu_usage');
+    expect(chart!.values).toBeInstanceOf(Float64Array);
+    // History first, then the held live frame: 10, 20, 30 in time order.
+    expect([...chart!.values].filter((v) => !Number.isNaN(v)).slice(-1)).toEqual([30]);
+    expect(prepared.summaries?.get('agent_1')?.latest).toEqual({ cpu_usage: 30 });
+
+    // Between redraws only the legend values travel: a new value is on its way at once.
+    data.length = 0;
+    FakeSocket.last!.deliver(telemetry(5, 'agent_1', 55));
+    await vi.advanceTimersByTimeAsync(250);
+    const legends = data.filter((m) => m.type === 'legends');
+    expect(legends).toHaveLength(1);
+    if (legends[0]!.type !== 'legends') throw new Error('unreachable');
+    expect([...legends[0]!.legends[0]!.values]).toEqual([55]);
+    expect(legends[0]!.generation).toBe(chart!.generation);
+    expect(data.filter((m) => m.type === 'telemetry')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(data.filter((m) => m.type === 'telemetry')).toHaveLength(1);
+    client.disconnect();
+  });
+
+  it('prepares no chart while paused', async () => {
+    const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket });
+    const prepared: DataMessage[] = [];
+    client.onData((message) => message.type === 'telemetry' && prepared.push(message));
+    client.setView({ windowMs: 60_000, hiddenAgents: [], pinnedAgents: [], pickedMetrics: null, paused: true });
+    client.loadHistory(undefined);
+    client.connect();
+    await flush();
+    FakeSocket.last!.welcome();
+    FakeSocket.last!.deliver(telemetry(1, 'agent_1', 5));
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(prepared).toHaveLength(0);
+    client.setView({ windowMs: 60_000, hiddenAgents: [], pinnedAgents: [], pickedMetrics: null, paused: false });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(prepared).toHaveLength(1);
+    client.disconnect();
+  });
+});

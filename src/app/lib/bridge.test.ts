@@ -1,0 +1,100 @@
+// @vitest-environment happy-dom
+/**
+ * The bridge with the data plane in this thread and an in-memory WebSocket: tasks are loaded
+ * again after a reconnect and after a gap on `tasks`; subscriptions follow the connection.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebSocketLike } from '@nexus-realtime/client';
+import { inThread } from '../data-plane/create-data-plane';
+import { subscriptionsStore } from '../store/subscriptions-store';
+import { wire } from './bridge';
+import { queryClient } from './query-client';
+import { applySubscribeResult } from './subscription-status';
+
+vi.mock('./telemetry-history', () => ({ fetchTelemetryHistory: vi.fn(() => new Promise(() => {})) }));
+
+class FakeSocket implements WebSocketLike {
+  static last: FakeSocket | undefined;
+  readyState = 0;
+  readonly sent: Record<string, unknown>[] = [];
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: { message?: string }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.last = this;
+  }
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  deliver(frame: object): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  welcome(): void {
+    this.readyState = 1;
+    this.deliver({
+      type: 'connected',
+      message: 'hi',
+      userId: 'u',
+      role: 'operator',
+      connectionId: 'c',
+      heartbeatMs: 1,
+    });
+  }
+}
+
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+const statuses = () => subscriptionsStore.getState().subscriptions.map((s) => s.status);
+
+let stop: (() => void) | undefined;
+beforeEach(() => {
+  subscriptionsStore.setState({ subscriptions: [{ channel: 'tasks', filters: undefined, status: 'pending' }] });
+});
+afterEach(() => {
+  stop?.();
+  vi.restoreAllMocks();
+});
+
+describe('bridge', () => {
+  it('loads the tasks again after a reconnect and after a gap on tasks; subscriptions follow the connection', async () => {
+    const invalidate = vi.spyOn(queryClient, 'invalidateQueries').mockResolvedValue();
+    const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket, initialDelayMs: 1 });
+    stop = wire(client);
+    void client.subscribe('tasks').then((result) => applySubscribeResult('tasks', undefined, result));
+    client.connect();
+    await flush();
+    FakeSocket.last!.welcome();
+    expect(invalidate).toHaveBeenCalledTimes(1); // connected: every server state again
+    const request = FakeSocket.last!.sent.find((f) => f.action === 'subscribe')!;
+    FakeSocket.last!.deliver({ type: 'subscribed', id: request.id, channel: 'tasks', seq: 3, epoch: 'e1' });
+    await flush();
+    expect(statuses()).toEqual(['active']);
+
+    // The connection drops: pending until the server confirms again, which says history is gone.
+    FakeSocket.last!.onclose?.({ code: 1006, reason: '' });
+    expect(statuses()).toEqual(['pending']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await flush();
+    FakeSocket.last!.welcome();
+    expect(invalidate).toHaveBeenCalledTimes(2);
+    const again = FakeSocket.last!.sent.find((f) => f.action === 'subscribe')!;
+    FakeSocket.last!.deliver({
+      type: 'subscribed',
+      id: again.id,
+      channel: 'tasks',
+      seq: 1,
+      epoch: 'e2',
+      recovered: false,
+    });
+    expect(statuses()).toEqual(['active']);
+    expect(invalidate).toHaveBeenLastCalledWith({ queryKey: ['tasks'] });
+    client.disconnect();
+    await flush();
+    expect(statuses()).toEqual(['pending']);
+  });
+});

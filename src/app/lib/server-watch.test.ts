@@ -1,0 +1,45 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createServerWatch } from './server-watch';
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe('server watch', () => {
+  it('asks /healthz once a second while started and calls back once when the server answers', async () => {
+    let up = false;
+    const fetchMock = vi.fn(async () => {
+      if (!up) throw new TypeError('connection refused');
+      return new Response('{}', { status: 200 });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    const onBack = vi.fn();
+    const watch = createServerWatch(onBack, 1000);
+    watch.start();
+    watch.start(); // idempotent
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+    expect(onBack).not.toHaveBeenCalled();
+    up = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(onBack).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fetchMock).toHaveBeenCalledTimes(4);
+  });
+
+  it('a degraded server (503) is up too; stop() ends the watch', async () => {
+    const fetchMock = vi.fn(async () => new Response('{}', { status: 503 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const onBack = vi.fn();
+    const watch = createServerWatch(onBack, 1000);
+    watch.start();
+    watch.stop();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fetchMock).not.toHaveBeenCalled();
+    watch.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(onBack).toHaveBeenCalledTimes(1);
+  });
+});
