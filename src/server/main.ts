@@ -1,10 +1,11 @@
+#!/usr/bin/env node
 /**
- * Process entry point: environment → config → server; SIGINT/SIGTERM → graceful shutdown
+ * Process entry point (`npx nexus-realtime`, `npm start`): environment → config → server; SIGINT/SIGTERM → graceful shutdown
  * (close every WebSocket with 1012, finish in-flight requests, flush logs, exit 0 within 10 s).
  */
 import { Defaults, Role } from '@nexus-realtime/client/protocol';
 import { ConfigError, loadConfig, type NexusConfig } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, prettyDestination, type Logger } from './logger.js';
 import { createNexusServer, type NexusServer } from './server.js';
 
 const AGENT_TOKEN_TTL_SECONDS = 3600;
@@ -18,9 +19,11 @@ async function main(): Promise<void> {
     for (const problem of error.problems) process.stderr.write(`nexus: configuration error: ${problem}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config.logLevel);
-  if (config.devMode) logger.warn('NEXUS_JWT_SECRET is not set: dev mode (random secret, POST /api/dev/token enabled)');
+  // In a terminal, people read the logs: short lines, `listening on http://…` first. Otherwise
+  // (a pipe, a file, a log collector) one JSON object per line.
+  const logger = createLogger(config.logLevel, process.stdout.isTTY ? prettyDestination() : undefined);
   const server = await createNexusServer(config, { logger });
+  if (config.devMode) logger.warn('NEXUS_JWT_SECRET is not set: dev mode (random secret, POST /api/dev/token enabled)');
   const fleet = config.mockAgents > 0 ? await launchFleet(server, config, logger) : undefined;
 
   let stopping = false;
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
 
 /**
  * The simulated agents run in this process as real WebSocket clients of the server. The server
- * never depends on them: main.ts only launches the module (DESIGN.md §2).
+ * never depends on them: main.ts only launches the module.
  */
 async function launchFleet(server: NexusServer, config: NexusConfig, logger: Logger): Promise<{ stop(): void }> {
   const { startFleet } = await import('../mock/index.js');

@@ -28,7 +28,9 @@ const OTHER_CHANNEL = '_other';
 export function createMetrics(options: { maxChannelSeries?: number; defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   const maxChannelSeries = options.maxChannelSeries ?? 1000;
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'nexus_process_' });
+  // prom-client's default metrics are already named `process_…` and `nodejs_…`: the prefix only
+  // adds `nexus_` (`nexus_process_cpu_seconds_total`, `nexus_nodejs_heap_size_used_bytes`).
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'nexus_' });
   const registers = [registry];
   const channelMessages = new Counter({
     name: 'nexus_channel_messages_total',

@@ -1,5 +1,6 @@
 /** Events of `NexusWebSocket`: each listener gets one context object. */
-import type { DeliveryFrame, ErrorCode, Role } from './protocol/index.js';
+import type { ErrorCode } from './protocol/codes.js';
+import type { DeliveryFrame, Role } from './protocol/frames.js';
 
 /** Connection states; see the diagram on `NexusWebSocket`. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';

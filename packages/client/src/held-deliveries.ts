@@ -13,7 +13,7 @@
  * comparator that called frames of different channels "equal" is not a consistent ordering, and
  * `Array.prototype.sort` may then leave a channel's seqs out of order.
  */
-import type { DeliveryFrame } from './protocol/index.js';
+import type { DeliveryFrame } from './protocol/frames.js';
 
 /** channel → epoch → seq → frame; every map in first-appearance order. */
 type Held = Map<string, Map<string, Map<number, DeliveryFrame>>>;

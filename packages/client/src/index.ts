@@ -1,4 +1,8 @@
-/** Public surface of the Nexus client library. */
+/**
+ * `@nexus-realtime/client`: the Nexus client for browsers (this entry, no Node module in it) and
+ * Node.js (`node/index.ts`, the same class with `ws`). The protocol's constants, types and
+ * schemas are the `@nexus-realtime/client/protocol` entry.
+ */
 export { NexusWebSocket } from './nexus-websocket.js';
 export type { NexusWebSocketOptions, NetworkMonitor, WebSocketConstructor, WebSocketLike } from './nexus-websocket.js';
 export { ClientErrorCode } from './events.js';
@@ -13,5 +17,6 @@ export type {
 export type { ClientSubscription } from './subscriptions.js';
 export { tokenClaims, type TokenProvider } from './token.js';
 export { backoffDelayMs, backoffCeilingMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-export { CloseCode, ErrorCode, isRetryableClose } from './protocol/index.js';
-export type { Filters } from './protocol/index.js';
+export { CloseCode, ErrorCode, isRetryableClose } from './protocol/codes.js';
+export type { FilterScalar, Filters } from './protocol/filters.js';
+export type { BroadcastFrame, DeliveryFrame, MessageFrame, Role, ServerFrame } from './protocol/frames.js';

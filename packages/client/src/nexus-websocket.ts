@@ -25,18 +25,12 @@
  * one place; the parts that stand alone have their own modules: backoff, offline queue,
  * heartbeat, subscription registry, token, pending requests and transport.
  */
-import {
-  Action,
-  CloseCode,
-  Defaults,
-  ErrorCode,
-  FrameType,
-  isRetryableClose,
-  needsNewToken,
-  type DeliveryFrame,
-  type Filters,
-  type ServerFrame,
-} from './protocol/index.js';
+// Direct module imports (not the protocol index): the browser bundle takes only what the client
+// uses, and none of the server's zod schemas.
+import { CloseCode, ErrorCode, isRetryableClose, needsNewToken } from './protocol/codes.js';
+import type { Filters } from './protocol/filters.js';
+import { Action, FrameType, decodeServerFrame, type DeliveryFrame, type ServerFrame } from './protocol/frames.js';
+import { Defaults } from './protocol/limits.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import {
@@ -503,12 +497,10 @@ export class NexusWebSocket {
 
   #onData(data: unknown): void {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) return;
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data)) as ServerFrame;
-    } catch {
-      return this.#emitError(ClientErrorCode.SendFailed, 'the server sent a frame that is not JSON');
-    }
+    // Strict: a frame that is not JSON, or not a server frame of the protocol, is reported and dropped.
+    const frame = decodeServerFrame(typeof data === 'string' ? data : new TextDecoder().decode(data));
+    if (!frame)
+      return this.#emitError(ClientErrorCode.SendFailed, 'the server sent a frame that is not a protocol frame');
     switch (frame.type) {
       case FrameType.Connected:
         return this.#onWelcome(frame);

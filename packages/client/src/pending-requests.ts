@@ -4,7 +4,7 @@
  * subscription is re-sent with a new frame id each time).
  */
 import type { ClientErrorCode, PublishResult, SubscribeResult } from './events.js';
-import type { ErrorCode } from './protocol/index.js';
+import type { ErrorCode } from './protocol/codes.js';
 
 type Settle<T> = (result: T) => void;
 /** Why a request ended without the answer it waited for. */

@@ -6,7 +6,7 @@
  * only a message at or below one actually delivered is dropped, so a reply that moves the
  * position forward (history lost) never hides a message that another replay still brings.
  */
-import { filtersKey, type Filters } from './protocol/index.js';
+import { filtersKey, type Filters } from './protocol/filters.js';
 
 export interface ClientSubscription {
   readonly channel: string;

@@ -1,8 +1,8 @@
 /**
  * Node.js adapter of the client: the same `NexusWebSocket` with `ws` injected as its WebSocket
  * (Node 20 has no global WebSocket, and `ws` reports refused upgrades' HTTP status, so a refused
- * token ends in `failed` instead of a retry loop). It lives outside `src/client`, whose core
- * imports only `src/protocol`; `package.json` maps `./client` here under Node.
+ * token ends in `failed` instead of a retry loop). The package's `exports` map `.` here under
+ * the `node` condition; browsers and bundlers get `../index.js`, which imports no Node module.
  */
 import WebSocket from 'ws';
 import { NexusWebSocket as BaseClient, type NexusWebSocketOptions, type WebSocketConstructor } from '../index.js';

@@ -1,5 +1,5 @@
 /**
- * The domain channels of an agent fleet (CONTRACT §9): telemetry, commands, tasks, events,
+ * The domain channels of an agent fleet: telemetry, commands, tasks, events,
  * and the shapes of their payloads.
  */
 import { z } from 'zod';

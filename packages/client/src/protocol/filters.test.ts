@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilters, filtersKey, filtersSchema, matchesFilters } from './filters.js';
+import { compileFilters, filtersKey, matchesFilters } from './filters.js';
+import { filtersSchema } from './filters-schema.js';
 
 describe('filter matching', () => {
   it('matches everything without filters or with {}', () => {

@@ -2,49 +2,14 @@
  * Subscription filters: a flat object whose keys name payload fields and whose values are a
  * scalar (must equal) or an array of scalars (must equal one of them). Equality is strict JSON
  * equality: `"2"` never matches `2`. Matchers are prepared once, at subscribe time, so a publish
- * costs a few map look-ups per subscription.
+ * costs a few map look-ups per subscription. No dependency: the client uses `filtersKey`; the
+ * server validates filters with `filtersSchema` (filters-schema.ts).
  */
-import { z } from 'zod';
-import { Limits } from './limits.js';
 
 /** A value a filter compares against. */
 export type FilterScalar = string | number | boolean;
 /** A subscription's filters as sent by the client. */
 export type Filters = Record<string, FilterScalar | FilterScalar[]>;
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-const scalarSchema = z.union([
-  z.string().max(Limits.maxFilterStringLength),
-  z.number().refine(Number.isFinite, 'must be a finite number'),
-  z.boolean(),
-]);
-
-/** Zod schema of a filters object (flat, at most 16 keys, scalar or array-of-scalar values). */
-export const filtersSchema = z
-  // JSON.parse keeps "__proto__" as an own key but zod would drop it silently; refuse it instead.
-  .custom<unknown>((value) => !hasReservedKey(value), { message: 'reserved filter key' })
-  .pipe(
-    z
-      .record(
-        z
-          .string()
-          .min(1)
-          .max(128)
-          .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved key'),
-        z.union([scalarSchema, z.array(scalarSchema).min(1).max(Limits.maxFilterArrayLength)]),
-      )
-      .refine((filters) => Object.keys(filters).length <= Limits.maxFilterKeys, {
-        message: `at most ${Limits.maxFilterKeys} filter keys`,
-      })
-      .refine((filters) => JSON.stringify(filters).length <= Limits.maxFiltersBytes, {
-        message: `filters larger than ${Limits.maxFiltersBytes} bytes of JSON`,
-      }),
-  );
-
-function hasReservedKey(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.keys(value).some((key) => FORBIDDEN_KEYS.has(key));
-}
 
 /** A prepared filter: returns true when a payload matches every key. */
 export type FilterMatcher = (data: unknown) => boolean;

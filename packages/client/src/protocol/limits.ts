@@ -58,6 +58,8 @@ export const Defaults = {
   mockAgentIntervalMs: 1000,
   /** Dev tokens live this long unless the request asks otherwise. */
   devTokenTtlSeconds: 3600,
+  /** After a close 1012 (service restart) the first reconnect comes within this random delay. */
+  restartRetryMaxDelayMs: 2_000,
   /** The server gives itself this long to shut down before exiting anyway. */
   shutdownTimeoutMs: 10_000,
 } as const;
@@ -65,7 +67,7 @@ export const Defaults = {
 /** Paths served by the Nexus HTTP server. */
 export const Paths = {
   webSocket: '/ws',
-  /** Accepted for clients written against the seed guide (`ws://host:8080?token=…`). */
+  /** Also accepted, for clients that connect to `ws://host:8080?token=…` without a path. */
   webSocketCompat: '/',
   health: '/healthz',
   metrics: '/metrics',
@@ -73,6 +75,8 @@ export const Paths = {
   publish: '/api/publish',
   tasks: '/api/tasks',
   agents: '/api/agents',
+  /** `GET` a channel's recent messages; `:channel` is the channel name. */
+  channelHistory: '/api/channels/:channel/history',
 } as const;
 
 /** Text of the first frame on every connection. */

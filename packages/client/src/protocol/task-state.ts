@@ -1,6 +1,6 @@
 /**
  * Task state rules shared by the server's registry and the dashboard's live table, so both
- * accept and merge the same updates (CONTRACT §9): a final state is never left, nothing goes
+ * accept and merge the same updates: a final state is never left, nothing goes
  * back to `queued`, and a running task's progress never goes down.
  */
 import { CommandName, FINAL_TASK_STATUSES, TaskStatus, type Task, type TaskUpdate } from './domain.js';
