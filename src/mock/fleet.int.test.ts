@@ -374,7 +374,7 @@ describe('a fleet of 5 simulated agents through a real server', () => {
     const again = (await restJson(server.url, '/api/agents', { token: viewerToken })).body as AgentInfo[];
     expect(again.some((a, i) => JSON.stringify(a.latest) !== JSON.stringify(agents[i]!.latest))).toBe(true);
 
-    // No bearer → 401; an invalid one → 403 (CONTRACT §3); JSON errors either way.
+    // No bearer → 401; an invalid one → 403; JSON errors either way.
     for (const [headers, status] of [
       [{}, 401],
       [{ Authorization: 'Basic dXNlcjpwYXNz' }, 401],

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §6 "No input crashes the process or disturbs other connections": the bad-input
+ * "No input crashes the process or disturbs other connections": the bad-input
  * battery. Every case is followed by a probe proving that an independent client on the same
  * server still subscribes and receives, and that the process's memory stayed bounded.
  */

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §3 (authentication), against a real in-process server and real `ws` clients:
+ * Authentication, against a real in-process server and real `ws` clients:
  * upgrade answers, token transport, claims, origin allow-list, log redaction, expiry (4001) and
  * refresh, REST bearer auth, the dev token route and the secret length check.
  */
@@ -48,7 +48,7 @@ function isRestError(body: unknown): boolean {
 const pool = clientPool();
 afterEach(() => pool.closeAll());
 
-describe('§3 upgrade answers (production mode)', () => {
+describe('upgrade answers (production mode)', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -94,7 +94,7 @@ describe('§3 upgrade answers (production mode)', () => {
     }
   });
 
-  it('accepts both /ws and / (seed guide compatibility)', async () => {
+  it('accepts both /ws and / (compatibility with clients that connect to the root path)', async () => {
     const token = await tokenFor('path-user');
     const viaWs = await pool.connect(server.wsUrl, token);
     const viaRoot = await pool.connect(`ws://127.0.0.1:${server.port}/`, token);
@@ -124,7 +124,7 @@ describe('§3 upgrade answers (production mode)', () => {
   });
 });
 
-describe('§3 claims', () => {
+describe('claims', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -185,7 +185,7 @@ describe('§3 claims', () => {
   });
 });
 
-describe('§3 origin allow-list', () => {
+describe('origin allow-list', () => {
   let prod: TestServer;
   let prodListed: TestServer;
   let dev: TestServer;
@@ -242,7 +242,7 @@ describe('§3 origin allow-list', () => {
   });
 });
 
-describe('§3 tokens never reach the logs', () => {
+describe('tokens never reach the logs', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ captureLogs: true });
@@ -305,7 +305,7 @@ describe('§3 tokens never reach the logs', () => {
   });
 });
 
-describe('§3 expiry and refresh', () => {
+describe('expiry and refresh', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -371,7 +371,7 @@ describe('§3 expiry and refresh', () => {
   });
 });
 
-describe('§3 REST bearer authentication', () => {
+describe('REST bearer authentication', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -432,7 +432,7 @@ describe('§3 REST bearer authentication', () => {
   });
 });
 
-describe('§3 dev token route', () => {
+describe('dev token route', () => {
   let dev: TestServer;
   let otherDev: TestServer;
   let prod: TestServer;
@@ -487,7 +487,7 @@ describe('§3 dev token route', () => {
   });
 });
 
-describe('§3 secret length (loadConfig)', () => {
+describe('secret length (loadConfig)', () => {
   it('refuses a NEXUS_JWT_SECRET shorter than 32 bytes with a ConfigError naming the variable', () => {
     for (const secret of ['short', 'x'.repeat(31)]) {
       let caught: unknown;

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §5 (authorisation): the built-in policy over WebSocket and `POST /api/publish`, and
+ * Authorisation: the built-in policy over WebSocket and `POST /api/publish`, and
  * `NEXUS_POLICY` replacing it with a JSON file — against a real in-process server.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,7 @@ async function deliveredBeforeMarker(
   return deliveries(subscriber, channel).map((f) => f.data);
 }
 
-describe('§5 built-in policy over WebSocket', () => {
+describe('built-in policy over WebSocket', () => {
   let server: TestServer;
   let watcher: TestClient;
   let admin: TestClient;
@@ -190,7 +190,7 @@ function waitForSeq(client: TestClient, channel: string, seq: number) {
   );
 }
 
-describe('§5 built-in policy over REST POST /api/publish', () => {
+describe('built-in policy over REST POST /api/publish', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -261,7 +261,7 @@ describe('§5 built-in policy over REST POST /api/publish', () => {
   }
 });
 
-describe('§5 NEXUS_POLICY replaces the table', () => {
+describe('NEXUS_POLICY replaces the table', () => {
   let server: TestServer;
   const policy = {
     roles: {
@@ -393,7 +393,7 @@ describe('§5 NEXUS_POLICY replaces the table', () => {
   }
 });
 
-describe('§5 a bad NEXUS_POLICY stops the start', () => {
+describe('a bad NEXUS_POLICY stops the start', () => {
   const expectPolicyError = (path: string) => {
     let caught: unknown;
     try {

@@ -27,7 +27,7 @@ export interface PolicyDocument {
 }
 export type PolicyAction = 'subscribe' | 'publish';
 
-/** CONTRACT §5: everyone reads everything; viewers publish nothing; agents not on `commands`. */
+/** everyone reads everything; viewers publish nothing; agents not on `commands`. */
 export const builtInPolicy: PolicyDocument = {
   roles: {
     viewer: { subscribe: ['*'], publish: [] },

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §4 (WebSocket protocol), against a real in-process server and real `ws` clients:
+ * WebSocket protocol, against a real in-process server and real `ws` clients:
  * the connected frame, id echo, subscribe/unsubscribe/publish/ping, seq numbering, filters,
  * history replay (since/epoch/recovered) and error codes.
  */
@@ -64,7 +64,7 @@ async function receivedThrough(
   return data.slice(0, -1);
 }
 
-describe('§4 connected frame', () => {
+describe('connected frame', () => {
   it('is the first frame, with message, userId, role, connectionId and heartbeatMs', async () => {
     const a = await connect('welcome-a', 'agent');
     const b = await connect('welcome-b', 'admin');
@@ -93,7 +93,7 @@ describe('§4 connected frame', () => {
   });
 });
 
-describe('§4 id echo', () => {
+describe('id echo', () => {
   for (const id of ['req-1', 42, 0]) {
     it(`echoes ${typeof id} id ${JSON.stringify(id)} in subscribed, unsubscribed, ack, pong, refreshed and error replies`, async () => {
       const client = await connect('id-user', 'operator');
@@ -144,7 +144,7 @@ describe('§4 id echo', () => {
   });
 });
 
-describe('§4 subscribe', () => {
+describe('subscribe', () => {
   it('answers subscribed with channel, seq 0 on a fresh channel and the epoch', async () => {
     const client = await connect('sub-fresh');
     const channel = uniqueChannel('fresh');
@@ -181,7 +181,7 @@ describe('§4 subscribe', () => {
   });
 });
 
-describe('§4 publish', () => {
+describe('publish', () => {
   it('delivers a message frame (channel, from, data, ISO-8601 timestamp, seq, epoch) to every subscriber including the publisher', async () => {
     const channel = uniqueChannel('fanout');
     const s1 = await connect('fan-s1');
@@ -285,7 +285,7 @@ describe('§4 publish', () => {
   });
 });
 
-describe('§4 unsubscribe', () => {
+describe('unsubscribe', () => {
   it('answers unsubscribed {channel} and removes every subscription of the channel', async () => {
     const channel = uniqueChannel('unsub');
     const markers = uniqueChannel('unsub-marker');
@@ -332,7 +332,7 @@ describe('§4 unsubscribe', () => {
   });
 });
 
-describe('§4 ping', () => {
+describe('ping', () => {
   it('answers pong with a numeric timestamp close to Date.now()', async () => {
     const client = await connect('pinger');
     const before = Date.now();
@@ -344,7 +344,7 @@ describe('§4 ping', () => {
   });
 });
 
-describe('§4 filters', () => {
+describe('filters', () => {
   it('scalar value: only messages whose data[key] equals it', async () => {
     const got = await receivedThrough(
       { agent_id: 'a1' },
@@ -495,7 +495,7 @@ describe('§4 filters', () => {
   });
 });
 
-describe('§4 history replay (since / epoch)', () => {
+describe('history replay (since / epoch)', () => {
   it('replays every kept message with seq > since in order after subscribed {recovered:true}, then live ones, without duplicates', async () => {
     const channel = uniqueChannel('replay');
     const publisher = await connect('replay-pub', 'operator');
@@ -657,7 +657,7 @@ describe('§4 history replay (since / epoch)', () => {
     });
     await publishAll(publisher, channel, [{ k: 'x', marker: 'rs2-live' }]);
     await waitForMarker(client, channel, 'rs2-live');
-    // CONTRACT §4: "when since was given, every kept message with seq > since in order" (filtered).
+    // "when since was given, every kept message with seq > since in order" (filtered).
     expect(deliveries(client, channel).map((f) => f.seq)).toEqual([1, 3, 4]);
   });
 
@@ -719,7 +719,7 @@ describe('§4 history replay (since / epoch)', () => {
   });
 });
 
-describe('§4 error codes (the connection stays open)', () => {
+describe('error codes (the connection stays open)', () => {
   const cases: [name: string, frame: unknown, code: string][] = [
     ['text that is not JSON', 'not json', 'invalid_json'],
     ['truncated JSON', '{"action":"ping"', 'invalid_json'],
@@ -809,7 +809,7 @@ describe('§4 error codes (the connection stays open)', () => {
   });
 });
 
-describe('§4 error ids and codes of requests the server refuses after parsing', () => {
+describe('error ids and codes of requests the server refuses after parsing', () => {
   it('a frame nested too deeply, or binary, still gets its id back; one that is not JSON gets none', async () => {
     const client = await connect('refused-ids', 'operator');
     const deep = `{"action":"publish","id":"deep","channel":"x","payload":${'['.repeat(100)}${']'.repeat(100)}}`;
@@ -847,7 +847,7 @@ function refusingBroker(inner: MemoryBroker): Broker {
   };
 }
 
-describe('§4 a publish the broker cannot take → error unavailable', () => {
+describe('a publish the broker cannot take → error unavailable', () => {
   let refusing: TestServer;
   beforeAll(async () => {
     refusing = await startServer({ deps: { broker: refusingBroker(new MemoryBroker({ historySize: 10 })) } });

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §7 reliability (heartbeat, graceful shutdown) and §2 start-up configuration, in
+ * reliability (heartbeat, graceful shutdown) and start-up configuration, in
  * process and against the built server (`node dist/server/main.js`) as a child process.
  */
 import { request } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §8 REST API: /healthz, /metrics, POST /api/publish and the uniform error bodies.
+ * REST API: /healthz, /metrics, POST /api/publish and the uniform error bodies.
  * The server runs with NEXUS_MAX_PAYLOAD=65536 so the 413 case stays small.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Authenticated GETs against the Nexus REST API (CONTRACT §8). The socket client does not expose
+ * Authenticated GETs against the Nexus REST API. The socket client does not expose
  * its token, so REST gets its own the same way the bridge does: the dev token route in dev mode
  * (as `/healthz` says), the pasted token in production.
  */

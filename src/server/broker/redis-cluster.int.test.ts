@@ -1,6 +1,5 @@
 /**
- * Several Nexus processes (in-process servers) joined by one real redis-server (CONTRACT §2, §4,
- * §7, §9): cross-process delivery with filters, one shared seq per channel under concurrent
+ * Several Nexus processes (in-process servers) joined by one real redis-server: cross-process delivery with filters, one shared seq per channel under concurrent
  * publishers, one epoch, exactly-once delivery, recovery on another process (with the Node client
  * library behind a switchable "load balancer"), per-channel Redis subscriptions, and the task and
  * agent state of a simulated fleet seen alike from every process, including one that joins later.

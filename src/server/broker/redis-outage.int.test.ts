@@ -1,5 +1,5 @@
 /**
- * Redis outages under running Nexus processes (CONTRACT §7, docs/architecture.md "Redis outage"):
+ * Redis outages under running Nexus processes:
  * the real redis-server is stopped and restarted on the same port (without persistence, so it
  * comes back empty: new epoch, seqs from 1). While it is down every process reports 503
  * degraded, local clients keep working under a `local:` epoch and replays answer

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §9: with Redis, task state is kept in Redis — a process that starts after the task's
+ * with Redis, task state is kept in Redis — a process that starts after the task's
  * messages have left the (small) history, or after every process restarted, still serves it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

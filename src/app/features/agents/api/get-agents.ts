@@ -1,5 +1,5 @@
 /**
- * `GET /api/agents` (CONTRACT §8): fetcher, query options and hook. Polled, because presence
+ * `GET /api/agents`: fetcher, query options and hook. Polled, because presence
  * (a connection closing, three silent intervals) is decided by the server and not broadcast.
  */
 import { queryOptions, useQuery } from '@tanstack/react-query';

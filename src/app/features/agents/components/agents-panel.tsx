@@ -1,5 +1,5 @@
 /**
- * The "Agents" panel (CONTRACT §11): every agent's id, online state (as text, not colour only),
+ * The "Agents" panel: every agent's id, online state (as text, not colour only),
  * last seen and a few latest values. An agent appears with its first telemetry message.
  */
 import { memo, type CSSProperties } from 'react';

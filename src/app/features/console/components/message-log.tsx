@@ -1,5 +1,5 @@
 /**
- * The log of received frames (CONTRACT §11): filter by channel and type, pause, clear; virtualized
+ * The log of received frames: filter by channel and type, pause, clear; virtualized
  * (only the visible rows exist in the DOM and only they serialise their payload) so the 5,000
  * entries the store keeps scroll smoothly while hundreds arrive per second.
  */

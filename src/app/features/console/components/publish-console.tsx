@@ -1,5 +1,5 @@
 /**
- * The publish console (CONTRACT §11): channel + JSON payload validated as typed, templates for
+ * The publish console: channel + JSON payload validated as typed, templates for
  * the task commands, Send with its ack or error, a history kept across reloads, and the same
  * publish as a wscat command. Sending goes through the `publish` action in lib/nexus.
  */
@@ -62,8 +62,7 @@ function ChannelField({ form }: { form: PublishForm }) {
   return (
     <div className="console-field">
       <label htmlFor={`${id}-input`}>Channel</label>
-      {/* role="textbox": with a `list` the input's implicit role is combobox, but the contract
-          (CONTRACT §11) names this a textbox, and people and tests look for it as one. */}
+      {/* role="textbox": with a `list` the input's implicit role is combobox, but people using screen readers and the tests look for the Channel field as a textbox. */}
       <input
         id={`${id}-input`}
         role="textbox"

@@ -1,4 +1,4 @@
-/** The command templates of the publish console (CONTRACT §9, `commands` channel). */
+/** The command templates of the publish console. */
 import { Channel, CommandName } from '@nexus-realtime/client/protocol';
 
 /** Shown in a cancel_task template before this console has used any task id. */

@@ -1,5 +1,5 @@
 /**
- * Subscriptions (CONTRACT §11): what the dashboard listens to, each subscription's status, and
+ * Subscriptions: what the dashboard listens to, each subscription's status, and
  * add/remove — through the addSubscription/removeSubscription actions, never the socket.
  */
 import { useMemo } from 'react';
@@ -48,7 +48,7 @@ export function SubscriptionsPanel() {
   );
 }
 
-// Unsubscribing drops every subscription of a channel (CONTRACT §4), so one row and one Remove
+// Unsubscribing drops every subscription of a channel, so one row and one Remove
 // button per channel, listing that channel's subscriptions inside.
 function ChannelRow({ channel, entries }: { channel: string; entries: readonly SubscriptionEntry[] }) {
   return (

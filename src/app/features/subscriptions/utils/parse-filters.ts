@@ -1,4 +1,4 @@
-/** Validation of the "Filters (JSON)" box against the protocol's filter schema (CONTRACT §4). */
+/** Validation of the "Filters (JSON)" box against the protocol's filter schema. */
 import { filtersSchema, type Filters } from '@nexus-realtime/client/protocol';
 
 export type ParsedFilters =

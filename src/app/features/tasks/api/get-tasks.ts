@@ -1,4 +1,4 @@
-/** `GET /api/tasks` (CONTRACT §8): fetcher, query options and hook. Kept live by `useLiveTasks`. */
+/** `GET /api/tasks`: fetcher, query options and hook. Kept live by `useLiveTasks`. */
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { Paths, type Task } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';

@@ -1,5 +1,5 @@
 /**
- * Pure patches of the cached task list: live `tasks` updates (CONTRACT §9) upserted into what
+ * Pure patches of the cached task list: live `tasks` updates upserted into what
  * `GET /api/tasks` served, and a fresh GET reconciled with updates that raced it. No React and
  * no I/O here, so the rules are tested on their own.
  */

@@ -1,5 +1,5 @@
 /**
- * The "Tasks" panel (CONTRACT §11): loaded with GET /api/tasks, kept live from the `tasks`
+ * The "Tasks" panel: loaded with GET /api/tasks, kept live from the `tasks`
  * channel, filtered by status on the client (the list is capped, so no round trip is needed).
  */
 import { useMemo, useState } from 'react';
