@@ -1,31 +1,43 @@
 import { EventEmitter } from 'node:events';
+import { constants, inflateRawSync } from 'node:zlib';
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { ConnectionWriter } from './connection-writer.js';
+import { sharedDeflateStats } from './deflate/shared-deflate.js';
 
-/** A ws socket whose buffered bytes the test sets; its TCP socket holds `socketBytes` of them. */
-function fakeWebSocket() {
+/**
+ * A ws socket whose TCP socket records the frames written to it; `windowBits` set means
+ * permessage-deflate was negotiated (no server context takeover) with that window.
+ */
+function fakeWebSocket(windowBits?: number) {
+  const written: Buffer[] = [];
   const raw = Object.assign(new EventEmitter(), {
     writableLength: 0,
     destroyed: false,
     cork() {},
     uncork() {},
+    write(frame: Buffer) {
+      written.push(frame);
+      raw.writableLength += frame.length;
+      return true;
+    },
   });
-  const sent: { bytes: number; compress: boolean }[] = [];
+  const params =
+    windowBits === undefined ? undefined : { server_no_context_takeover: true, server_max_window_bits: windowBits };
   const ws = {
     _socket: raw,
-    deflateQueue: 0,
+    _extensions: params ? { 'permessage-deflate': { params } } : {},
     get bufferedAmount() {
-      return raw.writableLength + ws.deflateQueue;
-    },
-    send(data: Buffer, options: { compress: boolean }) {
-      sent.push({ bytes: data.length, compress: options.compress });
-      if (options.compress) ws.deflateQueue += data.length;
-      else raw.writableLength += data.length;
+      return raw.writableLength;
     },
   };
-  return { ws, raw, sent };
+  return { ws, raw, written };
 }
+/** A permessage-deflate payload inflated as a client does (RFC 7692 §7.2.2). */
+const inflateMessage = (payload: Buffer) =>
+  inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: constants.Z_SYNC_FLUSH });
+/** RSV1 of a frame: set when its payload is compressed. */
+const compressed = (frame: Buffer) => (frame[0]! & 0x40) !== 0;
 const traffic = () => ({ framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 });
 const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -37,21 +49,47 @@ describe('ConnectionWriter', () => {
     expect(writer.unreadBytes).toBe(0);
     expect(writer.overLimit).toBe(false);
     await endOfTurn();
-    expect(writer.unreadBytes).toBe(3000);
+    expect(writer.unreadBytes).toBe(5 * (600 + 4)); // each with its 4-byte header
     expect(writer.overLimit).toBe(true);
   });
 
-  it('compresses large frames while compression keeps up, and sends plain ones once it falls behind', async () => {
-    const { ws, sent } = fakeWebSocket();
+  it('compresses frames of 1 KiB and more for a deflate connection, in order, and never a replayed one', () => {
+    const { ws, written } = fakeWebSocket(15);
     const writer = new ConnectionWriter(ws as unknown as WebSocket, 1 << 30, traffic());
-    writer.write(Buffer.alloc(100)); // small: never compressed
-    for (let i = 0; i < 6; i++) writer.write(Buffer.alloc(64 * 1024));
-    writer.write(Buffer.alloc(64 * 1024), false);
-    expect(sent.map((s) => s.compress)).toEqual([false, true, true, true, true, false, false, false]);
-    // The deflate queue is not the peer's doing: it does not count as unread.
-    await endOfTurn();
-    expect(writer.unreadBytes).toBe(100 + 3 * 64 * 1024);
-    expect(writer.bufferedBytes).toBe(100 + 7 * 64 * 1024);
+    const large = Buffer.from(JSON.stringify({ data: 'x'.repeat(4000) }));
+    writer.write(Buffer.from('{"small":true}'));
+    writer.write(large);
+    writer.write(Buffer.from('{"after":1}'));
+    writer.write(large, false);
+    // The replayed one: its header, then the payload itself (not copied).
+    expect(written.slice(0, 4).map(compressed)).toEqual([false, true, false, false]);
+    expect(written[4]).toBe(large);
+    expect(written[0]!.subarray(2).toString()).toBe('{"small":true}');
+    expect(written[1]!.length).toBeLessThan(200);
+    expect(written[3]!.length).toBe(4);
+    expect(inflateMessage(written[1]!.subarray(2)).equals(large)).toBe(true);
+  });
+
+  it('writes the very same frame bytes to every recipient of a shared payload, compressing once per window', () => {
+    const before = sharedDeflateStats.compressions;
+    const sockets = [15, 15, 15, 10, undefined].map((bits) => fakeWebSocket(bits));
+    const payload = Buffer.from(JSON.stringify({ data: 'y'.repeat(3000) }));
+    for (const { ws } of sockets) new ConnectionWriter(ws as unknown as WebSocket, 1 << 30, traffic()).write(payload);
+    const [a, b, c, narrow, plain] = sockets.map((s) => s.written[0]!);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(narrow).not.toBe(a);
+    expect(compressed(narrow!)).toBe(true);
+    expect(compressed(plain!)).toBe(false);
+    expect(sharedDeflateStats.compressions - before).toBe(2);
+  });
+
+  it('sends everything uncompressed to a connection without permessage-deflate', () => {
+    const { ws, written } = fakeWebSocket();
+    const writer = new ConnectionWriter(ws as unknown as WebSocket, 1 << 30, traffic());
+    writer.write(Buffer.alloc(64 * 1024, 0x61));
+    expect(compressed(written[0]!)).toBe(false);
+    expect(written[0]!.length).toBe(64 * 1024 + 10);
   });
 
   it('waits for room: at once when there is, until the peer reads, or gives up on a peer that reads nothing', async () => {

@@ -6,41 +6,49 @@
  * reading is then never cut however large a burst one turn writes to it; one that stops reading
  * is cut once the limit is reached.
  *
- * ws's permessage-deflate queue is not the peer's doing: it grows when compression falls behind
- * (ws compresses one message at a time per socket, in zlib's thread pool). So it is kept short
- * instead of counted: while more than DEFLATE_BACKLOG_BYTES wait for compression, frames go out
- * uncompressed (a per-message choice permessage-deflate allows, RFC 7692 §6), and the queue
- * drains as soon as the message being compressed is done. It still counts for pacing replays.
+ * Data frames do not go through `ws.send`: the writer writes frames built once per message
+ * (`deflate/shared-deflate.ts`) straight into the TCP socket — compressed ones, RSV1 set, to a
+ * connection that negotiated permessage-deflate, when the message is large enough. ws's own
+ * per-socket compression queue is never used, so nothing this server sends (a small frame, a
+ * reply, a ping or pong) waits behind compression, and every data frame of a connection takes
+ * this one path, in order. Control frames (ping, pong, close) are still written by ws,
+ * synchronously, into the same socket.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { Limits } from '@nexus-realtime/client/protocol';
+import { sharedFramesOf, textFrameHeader } from './deflate/shared-deflate.js';
 import type { Metrics } from './metrics.js';
 import { corkUntilEndOfTurn, countWrite, unreadBytes } from './write-coalescer.js';
-import { rawSocketOf } from './ws-internals.js';
+import { deflateWindowBitsOf, rawSocketOf } from './ws-internals.js';
 
-const SEND_PLAIN = { binary: false, compress: false } as const;
-const SEND_COMPRESSED = { binary: false, compress: true } as const;
-/** How often a paced writer looks again when no `drain` came (ws's deflate queue emits none). */
+/** How often a paced writer looks again when no `drain` came. */
 const ROOM_POLL_MS = 10;
-/** Bytes waiting for compression beyond which frames are sent uncompressed. */
-const DEFLATE_BACKLOG_BYTES = 256 * 1024;
 
 export type RoomOutcome = 'room' | 'stalled' | 'closed';
 
 export class ConnectionWriter {
+  /** The negotiated permessage-deflate window; undefined when frames go out uncompressed. */
+  readonly #windowBits: number | undefined;
+
   constructor(
     private readonly socket: WebSocket,
     readonly maxBufferedBytes: number,
     private readonly traffic: Metrics['traffic'],
     private readonly nowMs: () => number = Date.now,
-  ) {}
+  ) {
+    this.#windowBits = deflateWindowBitsOf(socket);
+  }
+
+  /** The window compressed frames to this connection use; undefined without permessage-deflate. */
+  get deflateWindowBits(): number | undefined {
+    return this.#windowBits;
+  }
 
   get #rawSocket(): Socket | undefined {
     return rawSocketOf(this.socket);
   }
 
-  /** Bytes the server still holds for the connection: socket buffer and deflate queue. */
+  /** Bytes the server still holds for the connection (the socket's buffer). */
   get bufferedBytes(): number {
     return this.socket.bufferedAmount;
   }
@@ -50,32 +58,34 @@ export class ConnectionWriter {
     return unreadBytes(this.#rawSocket);
   }
 
-  /** Bytes waiting in ws's permessage-deflate queue (not in the socket yet). */
-  get #deflateBacklog(): number {
-    return this.socket.bufferedAmount - (this.#rawSocket?.writableLength ?? 0);
-  }
-
   /** True when the peer left more than the limit unread: the connection is a slow consumer. */
   get overLimit(): boolean {
     return this.unreadBytes > this.maxBufferedBytes;
   }
 
   /**
-   * Sends a text frame, coalesced with the turn's other writes to this socket; `compressible`
-   * false sends it uncompressed whatever its size.
+   * Sends `payload` as a text frame, coalesced with the turn's other writes to this socket.
+   * A payload shared by a fan-out gets frames shared by its recipients: compressed once per
+   * window size for those that negotiated permessage-deflate. `compressible` false sends it
+   * uncompressed whatever its size (and builds its frame for this connection alone).
    */
-  write(bytes: Buffer, compressible = true): void {
+  write(payload: Buffer, compressible = true): void {
     const raw = this.#rawSocket;
+    if (!raw || raw.destroyed) return;
     corkUntilEndOfTurn(raw);
-    // ws applies its own threshold only without context takeover; decide per frame here.
-    const compress =
-      compressible && bytes.length >= Limits.deflateThresholdBytes && this.#deflateBacklog < DEFLATE_BACKLOG_BYTES;
-    const before = raw?.writableLength ?? 0;
-    this.socket.send(bytes, compress ? SEND_COMPRESSED : SEND_PLAIN);
-    // What went into the socket now (nothing when the frame waits for compression).
-    countWrite(raw, (raw?.writableLength ?? 0) - before);
+    const before = raw.writableLength;
+    if (compressible) {
+      const frames = sharedFramesOf(payload);
+      raw.write(this.#windowBits === undefined ? frames.plain : frames.forDeflate(this.#windowBits));
+    } else {
+      // Sent to this connection alone (a replay): its header, then the payload itself, uncopied.
+      raw.write(textFrameHeader(payload.length));
+      raw.write(payload);
+    }
+    const written = raw.writableLength - before;
+    countWrite(raw, written);
     this.traffic.framesOut++;
-    this.traffic.bytesOut += bytes.length;
+    this.traffic.bytesOut += written;
   }
 
   /**

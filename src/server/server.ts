@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   Channel,
   CloseCode,
@@ -17,6 +17,7 @@ import {
   type TaskUpdate,
 } from '@nexus-realtime/client/protocol';
 import { createAuth, type Auth, type Principal } from './auth.js';
+import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/negotiation.js';
 import { replayRecent, type Broker, type BrokerMessage } from './broker/broker.js';
 import { AgentRegistry } from './domain/agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './domain/tasks.js';
@@ -96,11 +97,13 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   });
   let accepting = true;
 
-  const wss = new WebSocketServer({
+  // permessage-deflate: no server context takeover, so each large message is compressed once per
+  // fan-out and its frame shared (deflate/); maxPayload also bounds a compressed frame's inflated size.
+  const wss = new DeflateNegotiatingServer({
     noServer: true,
     clientTracking: false,
     maxPayload: config.maxPayloadBytes,
-    perMessageDeflate: config.deflate ? { threshold: Limits.deflateThresholdBytes } : false,
+    perMessageDeflate: config.deflate ? deflateServerOptions(Limits.deflateThresholdBytes) : false,
   });
   const sessionContext = {
     hub,

@@ -24,9 +24,19 @@ class FakeSocket extends EventEmitter {
   }
   isPaused = false;
   readonly sent: Record<string, unknown>[] = [];
-  send(data: Buffer) {
-    this.sent.push(JSON.parse(data.toString()) as Record<string, unknown>);
-  }
+  /** The TCP socket the session writes its (uncompressed, unmasked) text frames to. */
+  readonly _socket = {
+    writableLength: 0,
+    destroyed: false,
+    cork() {},
+    uncork() {},
+    write: (frame: Buffer) => {
+      const length = frame[1]! & 0x7f;
+      const headerLength = length < 126 ? 2 : length === 126 ? 4 : 10;
+      this.sent.push(JSON.parse(frame.subarray(headerLength).toString()) as Record<string, unknown>);
+      return true;
+    },
+  };
   close() {}
 }
 
@@ -92,7 +102,7 @@ describe('session heartbeat', () => {
     const socket = new FakeSocket();
     const s = session(socket);
     s.heartbeat();
-    socket.bufferedAmount = 64 * 1024; // e.g. waiting for permessage-deflate
+    socket.bufferedAmount = 64 * 1024; // e.g. behind data the peer has not read yet
     s.heartbeat();
     s.heartbeat();
     expect(socket.terminated).toBe(false);

@@ -111,9 +111,8 @@ export class Session implements Subscriber {
   readonly #log: Logger;
   readonly #replayTarget: ReplayTarget = {
     isOpen: () => isServing(this.#state),
-    // Uncompressed: permessage-deflate compresses per socket, so compressing replays would cost
-    // zlib time in proportion to viewers × history (5 viewers replaying 300 MB held every other
-    // connection's messages for seconds; sent plain, under 50 ms).
+    // Uncompressed: a replayed message goes to one connection, so compressing it would cost
+    // zlib time in proportion to viewers × history (300 MB per viewer), not once per fan-out.
     send: (frame) => this.#sendBytes(frame, false),
     waitForRoom: () => this.#waitForRoom(),
   };
@@ -160,11 +159,12 @@ export class Session implements Subscriber {
   /** Heartbeat tick: terminates a peer that did not answer the previous ping, then pings. */
   heartbeat(): void {
     if (!isServing(this.#state)) return;
-    // With frames still queued on our side (e.g. behind permessage-deflate), the last ping may
-    // not have left yet: a missing pong proves nothing. A peer that really stopped reading is
-    // cut by the slow-consumer limit instead.
-    if (this.socket.bufferedAmount > 0) return;
     if (this.#state === 'awaiting-pong') {
+      // With bytes still in the socket's buffer, the last ping may sit behind data the peer has
+      // not read yet: a missing pong proves nothing. A peer that really stopped reading is cut
+      // by the slow-consumer limit instead. (Nothing waits for compression: it happens once per
+      // fan-out, before frames are written, so the ping is never held back by it.)
+      if (this.socket.bufferedAmount > 0) return;
       this.#transition('closing', 'heartbeat missed');
       this.socket.terminate();
       return;
