@@ -18,25 +18,20 @@ import type { LogEntry } from '../store/message-log-store';
 import { MAX_WINDOW_MS, TelemetryBuffers } from '../store/telemetry-buffers';
 import { packChart, transferablesOf } from './chart-packing';
 import { HistoryGate } from './history-gate';
-import type { AgentSummary, ChartView, ForwardedEvent, FromCore, LegendValues, Post, ToCore } from './messages';
+import {
+  FORWARDED_EVENTS,
+  type AgentSummary,
+  type ChartView,
+  type FromCore,
+  type LegendValues,
+  type Post,
+  type ToCore,
+} from './messages';
 
 export const CHART_REDRAW_MS = 1000;
 export const LEGEND_MS = 100;
 export const LOG_FLUSH_MS = 500;
 const SUMMARY_EVERY_MS = 1000;
-
-const FORWARDED: readonly ForwardedEvent[] = [
-  'state',
-  'connected',
-  'disconnected',
-  'reconnecting',
-  'reconnect_failed',
-  'error',
-  'gap',
-  'subscribed',
-  'queue_overflow',
-  'rtt',
-];
 
 export class DashboardCore {
   readonly #client: NexusWebSocket;
@@ -64,7 +59,7 @@ export class DashboardCore {
   constructor(url: string, post: Post<FromCore>, options: NexusWebSocketOptions = {}) {
     this.#post = post;
     this.#client = new NexusWebSocket(url, () => this.#askToken(), options);
-    for (const name of FORWARDED)
+    for (const name of FORWARDED_EVENTS)
       this.#client.on(name, (context: ClientEvents[typeof name]) =>
         post({ type: 'event', name, context, snapshot: this.#snapshot() }),
       );

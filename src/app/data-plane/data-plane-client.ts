@@ -6,7 +6,15 @@
  */
 import type { ClientEvents, ConnectionState, Filters, PublishResult, SubscribeResult } from '@nexus-realtime/client';
 import type { HistoryPage } from './history-gate';
-import type { ChartView, ClientSnapshot, ForwardedEvent, FromCore, Post, ToCore } from './messages';
+import {
+  FORWARDED_EVENTS,
+  type ChartView,
+  type ClientSnapshot,
+  type ForwardedEvent,
+  type FromCore,
+  type Post,
+  type ToCore,
+} from './messages';
 
 export type DataMessage = Extract<FromCore, { type: 'log' | 'telemetry' | 'rate' | 'legends' }>;
 type Listener = (context: never) => void;
@@ -135,15 +143,4 @@ export class DataPlaneClient {
   }
 }
 
-const FORWARDED_NAMES: ReadonlySet<string> = new Set<ForwardedEvent>([
-  'state',
-  'connected',
-  'disconnected',
-  'reconnecting',
-  'reconnect_failed',
-  'error',
-  'gap',
-  'subscribed',
-  'queue_overflow',
-  'rtt',
-]);
+const FORWARDED_NAMES: ReadonlySet<string> = new Set(FORWARDED_EVENTS);

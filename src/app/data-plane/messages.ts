@@ -54,6 +54,20 @@ export interface ClientSnapshot {
 
 export type ForwardedEvent = Exclude<keyof ClientEvents, 'message'>;
 
+/** The client events the data plane forwards from the worker to the page. */
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = [
+  'state',
+  'connected',
+  'disconnected',
+  'reconnecting',
+  'reconnect_failed',
+  'error',
+  'gap',
+  'subscribed',
+  'queue_overflow',
+  'rtt',
+];
+
 export type ToCore =
   | { readonly type: 'connect' | 'disconnect' | 'reconnect-now' | 'check-liveness' }
   | { readonly type: 'token'; readonly requestId: number; readonly token?: string; readonly error?: string }
