@@ -1,4 +1,5 @@
 /** The dashboard's layout. Each feature reads the stores itself; nothing here holds data. */
+import { DataPlanePanel } from './features/admin/components/data-plane-panel';
 import { AgentsPanel } from './features/agents/components/agents-panel';
 import { ConnectionBar } from './features/connection/components/connection-bar';
 import { TokenDialog } from './features/connection/components/token-dialog';
@@ -35,6 +36,9 @@ export function App() {
           <SubscriptionsPanel />
         </div>
       </main>
+      <div className="layout-wide">
+        <DataPlanePanel />
+      </div>
       <TokenDialog />
     </div>
   );

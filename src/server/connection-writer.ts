@@ -29,6 +29,9 @@ export type RoomOutcome = 'room' | 'stalled' | 'closed';
 export class ConnectionWriter {
   /** The negotiated permessage-deflate window; undefined when frames go out uncompressed. */
   readonly #windowBits: number | undefined;
+  /** Data frames and their bytes written to this connection (plain counters, read by the admin routes). */
+  framesOut = 0;
+  bytesOut = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -86,6 +89,8 @@ export class ConnectionWriter {
     countWrite(raw, written);
     this.traffic.framesOut++;
     this.traffic.bytesOut += written;
+    this.framesOut++;
+    this.bytesOut += written;
   }
 
   /**

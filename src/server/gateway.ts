@@ -24,7 +24,7 @@ export interface GatewayOptions {
   /** Open (and being opened) WebSockets per user on this process. */
   readonly quota: ConnectionQuota;
   readonly accepting: () => boolean;
-  readonly onConnection: (socket: WebSocket, principal: Principal) => void;
+  readonly onConnection: (socket: WebSocket, principal: Principal, remoteAddress: string) => void;
 }
 
 const WEBSOCKET_PATHS: ReadonlySet<string> = new Set([Paths.webSocket, Paths.webSocketCompat]);
@@ -90,7 +90,9 @@ async function handleUpgrade(
     );
   }
   socket.once('close', release);
-  options.wss.handleUpgrade(request, socket, head, (ws) => options.onConnection(ws, principal));
+  options.wss.handleUpgrade(request, socket, head, (ws) =>
+    options.onConnection(ws, principal, request.socket.remoteAddress ?? ''),
+  );
 }
 
 /**

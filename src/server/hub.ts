@@ -53,6 +53,8 @@ class ChannelIndex {
   /** Subscribers with at least one unfiltered subscription: they get every message. */
   readonly unfiltered = new Set<Subscriber>();
   readonly filtered = new FilterIndex<Entry>();
+  /** Messages fanned out on the channel since it got its first local subscriber. */
+  messages = 0;
 
   add(entry: Entry): void {
     const filters = entry.subscription.filters;
@@ -116,6 +118,15 @@ export class Hub {
     return entries.size;
   }
 
+  /** Every channel with a local subscriber: its subscriber count and the messages fanned out so far. */
+  channelCounts(): { channel: string; subscribers: number; messages: number }[] {
+    return Array.from(this.#channels, ([channel, index]) => ({
+      channel,
+      subscribers: index.entries.size,
+      messages: index.messages,
+    }));
+  }
+
   /** Number of channels with at least one local subscriber. */
   get channelCount(): number {
     return this.#channels.size;
@@ -129,6 +140,7 @@ export class Hub {
   #fanOut(message: BrokerMessage): void {
     const index = this.#channels.get(message.channel);
     if (!index) return;
+    index.messages++;
     const started = this.observeFanOut ? process.hrtime.bigint() : 0n;
     const delivery = { message, frame: undefined as Buffer | undefined };
     for (const subscriber of index.unfiltered) this.#deliver(subscriber, delivery);

@@ -21,6 +21,8 @@ import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/negoti
 import { replayRecent, type Broker, type BrokerMessage } from './broker/broker.js';
 import { AgentRegistry } from './domain/agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './domain/tasks.js';
+import { DataPlane } from './admin/data-plane.js';
+import { adminRoutes } from './http/admin-routes.js';
 import { domainRoutes } from './http/domain-routes.js';
 import { MemoryBroker } from './broker/memory.js';
 import { RedisBroker } from './broker/redis.js';
@@ -130,15 +132,16 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     },
     onPublished: (message: BrokerMessage, session: Session) => domain.agents.linkConnection(message, session.id),
   };
-  const onConnection = (socket: WebSocket, principal: Principal) => {
+  const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) => {
     if (principal.agentId !== undefined)
       localAgents.set(principal.agentId, (localAgents.get(principal.agentId) ?? 0) + 1);
-    const session = new Session(socket, principal, sessionContext);
+    const session = new Session(socket, principal, sessionContext, remoteAddress);
     sessions.add(session);
     metrics.connections.set(sessions.size);
     logger.debug({ connectionId: session.id, userId: principal.userId, role: principal.role }, 'connected');
   };
 
+  const dataPlane = new DataPlane({ sessions, hub, broker, now });
   const app = createHttpApp({
     auth,
     broker,
@@ -151,7 +154,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
     connections: () => sessions.size,
     tasks: domain.tasks,
-    apiRouters: [domainRoutes(domain.tasks, domain.agents)],
+    apiRouters: [domainRoutes(domain.tasks, domain.agents), adminRoutes(dataPlane, config.maxBufferedBytes)],
   });
   const httpServer = createServer(httpServerOptions(deps.httpTimeouts), app);
   httpServer.on(

@@ -91,8 +91,28 @@ const MAX_WAITING_FRAMES = 1000;
 // setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** What the admin routes read of a session: plain numbers kept on the hot path, nothing allocated per frame. */
+export interface SessionCounters {
+  readonly framesIn: number;
+  readonly bytesIn: number;
+  readonly framesOut: number;
+  readonly bytesOut: number;
+  readonly bufferedBytes: number;
+  readonly dropped: number;
+  readonly rttMs: number | undefined;
+}
+
 export class Session implements Subscriber {
   readonly id = randomUUID();
+  /** Epoch ms the connection opened. */
+  readonly connectedAt: number;
+  framesIn = 0;
+  bytesIn = 0;
+  /** Frames of this connection refused or dropped (rate limit, invalid, forbidden, binary). */
+  dropped = 0;
+  /** Round-trip time of the last answered heartbeat ping. */
+  rttMs: number | undefined;
+  #pingSentAt = 0;
   #principal: Principal;
   #state: SessionState = 'open';
   readonly #inbox = new FrameInbox();
@@ -121,7 +141,10 @@ export class Session implements Subscriber {
     readonly socket: WebSocket,
     principal: Principal,
     private readonly ctx: SessionContext,
+    /** The peer's address as the server saw it. */
+    readonly remoteAddress = '',
   ) {
+    this.connectedAt = ctx.now();
     this.#principal = principal;
     this.#bucket = this.#bucketFor(principal);
     this.#flood = new FloodDetector(Limits.floodCloseAfterMs, Limits.floodCalmAfterMs, ctx.now);
@@ -150,6 +173,32 @@ export class Session implements Subscriber {
     return this.#state;
   }
 
+  /** The connection's traffic so far (for the admin routes). */
+  get counters(): SessionCounters {
+    return {
+      framesIn: this.framesIn,
+      bytesIn: this.bytesIn,
+      framesOut: this.#writer.framesOut,
+      bytesOut: this.#writer.bytesOut,
+      bufferedBytes: this.#writer.bufferedBytes,
+      dropped: this.dropped,
+      rttMs: this.rttMs,
+    };
+  }
+
+  /** The channels this connection subscribes to, each with its filters (one entry per subscription). */
+  subscriptionList(): { channel: string; filters: Subscription['filters'] }[] {
+    const out: { channel: string; filters: Subscription['filters'] }[] = [];
+    for (const channel of this.#channels)
+      for (const s of this.ctx.hub.subscriptions(this, channel)) out.push({ channel, filters: s.filters });
+    return out;
+  }
+
+  /** True when the connection subscribes to `channel`. */
+  subscribesTo(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
   get subscriptionCount(): number {
     let count = 0;
     for (const channel of this.#channels) count += this.ctx.hub.subscriptions(this, channel).length;
@@ -170,6 +219,7 @@ export class Session implements Subscriber {
       return;
     }
     this.#transition('awaiting-pong', 'ping sent');
+    this.#pingSentAt = this.ctx.now();
     this.socket.ping();
   }
 
@@ -208,32 +258,34 @@ export class Session implements Subscriber {
     const traffic = this.ctx.metrics.traffic;
     traffic.framesIn++;
     traffic.bytesIn += bytes.length;
+    this.framesIn++;
+    this.bytesIn += bytes.length;
     this.#inbox.arrived();
     this.markAlive();
     if (!isServing(this.#state)) return;
     if (!this.#bucket.take()) return this.#refuseOverRate(bytes);
     if (isBinary) {
-      this.ctx.metrics.dropped.inc({ reason: 'binary' });
+      this.#drop({ reason: 'binary' });
       const message = 'binary frames are not supported; send JSON text frames';
       return this.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
     }
     const decoded = decodeJson(bytes.toString('utf8'));
     if (!decoded.ok) {
-      this.ctx.metrics.dropped.inc({ reason: 'invalid' });
+      this.#drop({ reason: 'invalid' });
       if (decoded.reason === 'invalid_json') return this.sendError(ErrorCode.InvalidJson, decoded.message);
       // Too deeply nested, yet well-formed: its id can still be read.
       return this.sendError(ErrorCode.InvalidMessage, decoded.message, peekRequestId(bytes));
     }
     const parsed = parseClientFrame(decoded.value);
     if (!parsed.ok) {
-      this.ctx.metrics.dropped.inc({ reason: 'invalid' });
+      this.#drop({ reason: 'invalid' });
       return this.sendError(parsed.code, parsed.message, parsed.id);
     }
     this.#enqueue(parsed.frame);
   }
 
   #refuseOverRate(bytes: Buffer): void {
-    this.ctx.metrics.dropped.inc({ reason: 'rate_limited' });
+    this.#drop({ reason: 'rate_limited' });
     if (this.#flood.limited()) {
       this.#log.warn('still flooding past the rate limit, closing');
       return this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
@@ -348,7 +400,7 @@ export class Session implements Subscriber {
     const { channel } = frame;
     const role = this.#principal.role;
     if (!this.ctx.policy.allows(role, 'subscribe', channel)) {
-      this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
+      this.#drop({ reason: 'forbidden' });
       return { frame, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
     }
     const subscription = createSubscription(frame.filters);
@@ -412,12 +464,12 @@ export class Session implements Subscriber {
   async #publish(frame: PublishFrame): Promise<void> {
     const { channel, id, payload } = frame;
     if (!this.ctx.policy.allows(this.#principal.role, 'publish', channel)) {
-      this.ctx.metrics.dropped.inc({ reason: 'forbidden' });
+      this.#drop({ reason: 'forbidden' });
       return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not publish to ${channel}`, id);
     }
     const check = checkDomainPublish(channel, payload, { principal: this.#principal, tasks: this.ctx.tasks });
     if (!check.ok) {
-      this.ctx.metrics.dropped.inc({ reason: check.code === ErrorCode.Forbidden ? 'forbidden' : 'invalid' });
+      this.#drop({ reason: check.code === ErrorCode.Forbidden ? 'forbidden' : 'invalid' });
       return this.sendError(check.code, check.message, id);
     }
     let message: BrokerMessage;
@@ -472,12 +524,17 @@ export class Session implements Subscriber {
 
   #cutSlowConsumer(waitingBytes: number): void {
     if (!isServing(this.#state)) return;
-    this.ctx.metrics.dropped.inc({ reason: 'slow_consumer' });
+    this.#drop({ reason: 'slow_consumer' });
     this.#log.warn({ waitingBytes, bufferedBytes: this.#writer.bufferedBytes }, 'slow consumer, closing');
     this.close(CloseCode.SlowConsumer, CloseReason[CloseCode.SlowConsumer]);
     // The close frame waits behind the unsent data; do not wait for a peer that is not reading.
     setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
     this.#release();
+  }
+
+  #drop(labels: { reason: string }): void {
+    this.dropped++;
+    this.ctx.metrics.dropped.inc(labels);
   }
 
   #bucketFor(principal: Principal): TokenBucket {
@@ -526,6 +583,15 @@ export class Session implements Subscriber {
     this.ctx.onClose(this);
   }
 
+  /** @internal The peer answered a ping: it is alive, and the ping's round trip is known. */
+  pongReceived(): void {
+    if (this.#pingSentAt > 0) {
+      this.rttMs = Math.max(0, this.ctx.now() - this.#pingSentAt);
+      this.#pingSentAt = 0;
+    }
+    this.markAlive();
+  }
+
   /** @internal The peer answered a ping or sent a frame: it is alive. */
   markAlive(): void {
     if (this.#state === 'awaiting-pong') this.#transition('open', 'peer answered');
@@ -546,7 +612,7 @@ function socketOnMessage(session: Session, data: RawData, isBinary: boolean): vo
 }
 
 function socketOnPong(session: Session): void {
-  session.markAlive();
+  session.pongReceived();
 }
 
 function socketOnClose(session: Session, code: number): void {

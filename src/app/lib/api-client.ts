@@ -65,11 +65,37 @@ async function authorizedGet(path: string, signal: AbortSignal | undefined): Pro
  * server restarted with another secret) is fetched again once before giving up.
  */
 export async function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await apiGetWithHeaders<T>(path, signal)).body;
+}
+
+/** `apiGet`, with the response headers as well. */
+export async function apiGetWithHeaders<T>(path: string, signal?: AbortSignal): Promise<{ body: T; headers: Headers }> {
   const first = await authorizedGet(path, signal);
   let res = first.res;
   if (isAuthRefusal(res.status) && first.dev) {
     devToken = undefined;
     res = (await authorizedGet(path, signal)).res;
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return { body: (await res.json()) as T, headers: res.headers };
+}
+
+/** POSTs `body` as JSON to `path` and returns the JSON answer (a dev token refused is fetched again once). */
+export async function apiPost<T>(path: string, body: unknown): Promise<T> {
+  const send = async () => {
+    const { token, dev } = await currentToken();
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    return { res, dev };
+  };
+  const first = await send();
+  let res = first.res;
+  if (isAuthRefusal(res.status) && first.dev) {
+    devToken = undefined;
+    res = (await send()).res;
   }
   if (!res.ok) throw await errorFrom(res);
   return (await res.json()) as T;

@@ -51,6 +51,7 @@ import { DEFAULT_REPLAY_PAGE_BYTES, DEFAULT_REPLAY_PAGE_SIZE, MemoryBroker } fro
 import {
   PREFIX,
   appendMessage,
+  historyKey,
   defineHistoryScripts,
   historyPages,
   messageChannel,
@@ -79,6 +80,25 @@ export interface RedisBrokerOptions {
 
 const MESSAGE_PREFIX = `${PREFIX}msg:`;
 const TASKS_KEY = `${PREFIX}tasks`;
+/** Control plane: requests to every process, replies to one, and the live processes (sorted set by last beat). */
+const CONTROL_REQUESTS = `${PREFIX}ctl:req`;
+const controlReplies = (processId: string) => `${PREFIX}ctl:reply:${processId}`;
+const PROCESSES_KEY = `${PREFIX}processes`;
+
+/** Answers a control request for this process's own state. */
+export type ControlHandler = (request: unknown) => unknown;
+
+/** What every live process answered to a control request, and which live ones did not answer in time. */
+export interface ControlAnswers {
+  readonly answers: readonly { readonly processId: string; readonly answer: unknown }[];
+  readonly missing: readonly string[];
+}
+
+interface ControlEnvelope {
+  readonly id: string;
+  readonly from: string;
+  readonly body: unknown;
+}
 const TASKS_BY_CREATED_KEY = `${PREFIX}tasks:created`;
 
 /**
@@ -108,6 +128,9 @@ export class RedisBroker implements Broker {
   readonly #fallback: MemoryBroker;
   /** Why Redis refuses writes (undefined while it takes them). */
   #refusal: string | undefined;
+  #control: { handler: ControlHandler; timer: NodeJS.Timeout; windowMs: number } | undefined;
+  /** Control requests of this process waiting for replies, by request id. */
+  readonly #waiting = new Map<string, (processId: string, answer: unknown) => void>();
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.#now = options.now ?? Date.now;
@@ -322,6 +345,80 @@ export class RedisBroker implements Broker {
     return new Set(Array.isArray(members) ? (members as string[]) : []);
   }
 
+  /**
+   * Joins the control plane: this process beats every `beatMs` in the shared set of live
+   * processes (one missing `3 × beatMs` counts as gone) and answers every other process's
+   * requests with `handler` (its own state only).
+   */
+  serveControl(handler: ControlHandler, beatMs = 1000): void {
+    if (this.#control) return;
+    const beat = () =>
+      void this.#commands
+        .multi()
+        .zadd(PROCESSES_KEY, String(this.#now()), this.processId)
+        .zremrangebyscore(PROCESSES_KEY, '-inf', String(this.#now() - 3 * beatMs))
+        .pexpire(PROCESSES_KEY, 6 * beatMs)
+        .exec()
+        .catch((e: Error) => this.options.onError?.(e));
+    const timer = setInterval(beat, beatMs);
+    timer.unref();
+    this.#control = { handler, timer, windowMs: 3 * beatMs };
+    if (this.#up) beat();
+    if (this.#subscriber.status === 'ready')
+      void this.#subscriber
+        .subscribe(CONTROL_REQUESTS, controlReplies(this.processId))
+        .catch((e: Error) => this.options.onError?.(e));
+  }
+
+  /** The other processes that beat within the window. */
+  async liveProcesses(): Promise<string[]> {
+    const windowMs = this.#control?.windowMs ?? 3000;
+    const ids = await this.#commands.zrangebyscore(PROCESSES_KEY, String(this.#now() - windowMs), '+inf');
+    return ids.filter((id) => id !== this.processId);
+  }
+
+  /**
+   * Sends `request` to every other live process and gathers their answers for at most
+   * `timeoutMs`; the live processes that did not answer by then are named in `missing`.
+   */
+  async requestOthers(request: unknown, timeoutMs: number): Promise<ControlAnswers> {
+    if (!this.#up) throw new BrokerUnavailableError('Redis is unreachable');
+    const live = await this.liveProcesses();
+    if (live.length === 0) return { answers: [], missing: [] };
+    const id = randomUUID();
+    const answers: { processId: string; answer: unknown }[] = [];
+    const pending = new Set(live);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#waiting.set(id, (processId, answer) => {
+        answers.push({ processId, answer });
+        pending.delete(processId);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      const envelope: ControlEnvelope = { id, from: this.processId, body: request };
+      this.#commands.publish(CONTROL_REQUESTS, JSON.stringify(envelope)).catch((e: Error) => {
+        this.options.onError?.(e);
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.#waiting.delete(id);
+    return { answers, missing: [...pending] };
+  }
+
+  /** A channel's kept history in Redis: messages and bytes (as Redis counts the key's memory). */
+  async historySize(channel: string): Promise<{ messages: number; bytes: number }> {
+    const key = historyKey(channel);
+    const [messages, bytes] = await Promise.all([
+      this.#commands.llen(key),
+      this.#commands.call('MEMORY', 'USAGE', key) as Promise<number | null>,
+    ]);
+    return { messages, bytes: messages === 0 ? 0 : (bytes ?? 0) };
+  }
+
   health(): BrokerHealth {
     if (!this.#up) return { healthy: false, details: { redis: 'down' } };
     if (this.#refusal !== undefined) return { healthy: false, details: { redis: 'refusing writes' } };
@@ -330,6 +427,12 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#upkeep.stop();
+    if (this.#control) {
+      clearInterval(this.#control.timer);
+      this.#control = undefined;
+      // Leaving on purpose: nobody should wait for this process's answers any more.
+      if (this.#up) await this.#commands.zrem(PROCESSES_KEY, this.processId).catch(() => 0);
+    }
     this.#listeners.clear();
     await this.#fallback.close();
     await Promise.allSettled([this.#commands.quit(), this.#subscriber.quit()]);
@@ -352,6 +455,7 @@ export class RedisBroker implements Broker {
 
   async #resubscribe(): Promise<void> {
     const channels = [...this.#watched.keys()].map(messageChannel);
+    if (this.#control) channels.push(CONTROL_REQUESTS, controlReplies(this.processId));
     if (channels.length === 0) return;
     await this.#subscriber.subscribe(...channels).catch((e: Error) => this.options.onError?.(e));
   }
@@ -366,7 +470,7 @@ export class RedisBroker implements Broker {
   }
 
   #onRedisMessage(redisChannel: string, text: string): void {
-    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return;
+    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return this.#onControlMessage(redisChannel, text);
     let message: BrokerMessage;
     try {
       message = JSON.parse(text) as BrokerMessage;
@@ -375,6 +479,29 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#emit(message);
+  }
+
+  #onControlMessage(redisChannel: string, text: string): void {
+    let envelope: ControlEnvelope;
+    try {
+      envelope = JSON.parse(text) as ControlEnvelope;
+    } catch (error) {
+      this.options.onError?.(error as Error);
+      return;
+    }
+    if (redisChannel === CONTROL_REQUESTS) {
+      const control = this.#control;
+      if (!control || envelope.from === this.processId) return;
+      void Promise.resolve()
+        .then(() => control.handler(envelope.body))
+        .then((answer) => {
+          const reply: ControlEnvelope = { id: envelope.id, from: this.processId, body: answer };
+          return this.#commands.publish(controlReplies(envelope.from), JSON.stringify(reply));
+        })
+        .catch((e: Error) => this.options.onError?.(e));
+      return;
+    }
+    if (redisChannel === controlReplies(this.processId)) this.#waiting.get(envelope.id)?.(envelope.from, envelope.body);
   }
 
   #emit(message: BrokerMessage): void {

@@ -4,6 +4,7 @@
  * dependency; the zod schemas the server validates with (messages, filters-schema, domain) are
  * separate modules, so a bundler leaves them (and zod) out of a client-only bundle.
  */
+export * from './admin.js';
 export * from './codes.js';
 export * from './filters.js';
 export * from './filters-schema.js';

@@ -77,6 +77,12 @@ export const Paths = {
   agents: '/api/agents',
   /** `GET` a channel's recent messages; `:channel` is the channel name. */
   channelHistory: '/api/channels/:channel/history',
+  /** Admin: every open WebSocket of the deployment. */
+  adminConnections: '/api/admin/connections',
+  /** Admin: every channel with subscribers in the deployment. */
+  adminChannels: '/api/admin/channels',
+  /** Admin: `POST` closes the connection `:id`, on whichever process holds it. */
+  adminCloseConnection: '/api/admin/connections/:id/close',
 } as const;
 
 /** Text of the first frame on every connection. */

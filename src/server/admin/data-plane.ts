@@ -1,0 +1,204 @@
+/**
+ * What the admin routes show of the data plane: this process's open connections (with their
+ * counters) and channels, merged with every other live process's answer when Redis joins
+ * several processes. Each process answers for its own connections only; a live process that
+ * does not answer within the timeout is named in `missing`, never silently left out. A close
+ * request goes to whichever process holds the connection.
+ */
+import type { AdminChannel, AdminConnection } from '@nexus-realtime/client/protocol';
+import type { Broker } from '../broker/broker.js';
+import { MemoryBroker } from '../broker/memory.js';
+import { RedisBroker } from '../broker/redis.js';
+import type { Hub } from '../hub.js';
+import type { Session } from '../session.js';
+
+/** How long the routes wait for the other processes' answers. */
+export const DEFAULT_GATHER_TIMEOUT_MS = 1000;
+/** Rates are measured over at least this long. */
+const RATE_WINDOW_MS = 1000;
+
+export interface ConnectionFilter {
+  readonly userId?: string | undefined;
+  readonly channel?: string | undefined;
+}
+
+/** A list gathered across processes; `missing` names live processes that did not answer. */
+export interface Gathered<T> {
+  readonly items: T[];
+  readonly missing: readonly string[];
+}
+
+/** One process's view of a channel (seq and history are the broker's, read once by the asker). */
+interface LocalChannel {
+  readonly channel: string;
+  readonly subscribers: number;
+  readonly messagesPerSecond: number;
+}
+
+type ControlRequest =
+  | { readonly op: 'connections'; readonly filter: ConnectionFilter }
+  | { readonly op: 'channels' }
+  | { readonly op: 'close'; readonly connectionId: string; readonly code: number; readonly reason: string };
+
+interface RateSample {
+  at: number;
+  messages: number;
+  rate: number;
+}
+
+export interface DataPlaneOptions {
+  readonly sessions: ReadonlySet<Session>;
+  readonly hub: Hub;
+  readonly broker: Broker;
+  readonly now: () => number;
+  readonly gatherTimeoutMs?: number;
+}
+
+export class DataPlane {
+  readonly #sessions: ReadonlySet<Session>;
+  readonly #hub: Hub;
+  readonly #broker: Broker;
+  readonly #now: () => number;
+  readonly #timeoutMs: number;
+  readonly #rates = new Map<string, RateSample>();
+
+  constructor(options: DataPlaneOptions) {
+    this.#sessions = options.sessions;
+    this.#hub = options.hub;
+    this.#broker = options.broker;
+    this.#now = options.now;
+    this.#timeoutMs = options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS;
+    if (this.#broker instanceof RedisBroker) this.#broker.serveControl((request) => this.#answer(request));
+  }
+
+  /** Every open connection of the deployment matching the filter. */
+  async connections(filter: ConnectionFilter): Promise<Gathered<AdminConnection>> {
+    const items = this.#localConnections(filter);
+    const { answers, missing } = await this.#askOthers({ op: 'connections', filter });
+    for (const { answer } of answers) if (Array.isArray(answer)) items.push(...(answer as AdminConnection[]));
+    return { items, missing };
+  }
+
+  /** Every channel with a subscriber somewhere: subscribers summed, position and history from the broker. */
+  async channels(): Promise<Gathered<AdminChannel>> {
+    const merged = new Map<string, { subscribers: number; messagesPerSecond: number }>();
+    const add = (local: LocalChannel) => {
+      const seen = merged.get(local.channel);
+      if (!seen)
+        merged.set(local.channel, { subscribers: local.subscribers, messagesPerSecond: local.messagesPerSecond });
+      else {
+        seen.subscribers += local.subscribers;
+        // Every process with a subscriber sees every message of the channel: the rate is shared.
+        seen.messagesPerSecond = Math.max(seen.messagesPerSecond, local.messagesPerSecond);
+      }
+    };
+    for (const local of this.#localChannels()) add(local);
+    const { answers, missing } = await this.#askOthers({ op: 'channels' });
+    for (const { answer } of answers) if (Array.isArray(answer)) for (const c of answer as LocalChannel[]) add(c);
+    const items = await Promise.all(
+      Array.from(merged, async ([channel, counts]): Promise<AdminChannel> => {
+        const [position, history] = await Promise.all([this.#broker.position(channel), this.#history(channel)]);
+        return { channel, ...counts, seq: position.seq, epoch: position.epoch, ...history };
+      }),
+    );
+    items.sort((a, b) => a.channel.localeCompare(b.channel));
+    return { items, missing };
+  }
+
+  /** Closes the connection wherever it is; false when no process that answered holds it. */
+  async close(
+    connectionId: string,
+    code: number,
+    reason: string,
+  ): Promise<{ found: boolean; missing: readonly string[] }> {
+    if (this.#closeLocal(connectionId, code, reason)) return { found: true, missing: [] };
+    const { answers, missing } = await this.#askOthers({ op: 'close', connectionId, code, reason });
+    return { found: answers.some(({ answer }) => answer === true), missing };
+  }
+
+  async #askOthers(request: ControlRequest) {
+    if (!(this.#broker instanceof RedisBroker)) return { answers: [], missing: [] };
+    return this.#broker.requestOthers(request, this.#timeoutMs);
+  }
+
+  #answer(raw: unknown): unknown {
+    const request = raw as ControlRequest;
+    switch (request?.op) {
+      case 'connections':
+        return this.#localConnections(request.filter ?? {});
+      case 'channels':
+        return this.#localChannels();
+      case 'close':
+        return this.#closeLocal(request.connectionId, request.code, request.reason);
+      default:
+        return undefined;
+    }
+  }
+
+  #localConnections(filter: ConnectionFilter): AdminConnection[] {
+    const out: AdminConnection[] = [];
+    const processId = this.#broker.processId;
+    for (const session of this.#sessions) {
+      const { userId, role } = session.principal;
+      if (filter.userId !== undefined && userId !== filter.userId) continue;
+      if (filter.channel !== undefined && !session.subscribesTo(filter.channel)) continue;
+      const { rttMs, ...counters } = session.counters;
+      out.push({
+        connectionId: session.id,
+        userId,
+        role,
+        process: processId,
+        remoteAddress: session.remoteAddress,
+        connectedAt: new Date(session.connectedAt).toISOString(),
+        subscriptions: session
+          .subscriptionList()
+          .map(({ channel, filters }) => (filters ? { channel, filters } : { channel })),
+        ...counters,
+        ...(rttMs === undefined ? {} : { rttMs }),
+      });
+    }
+    return out;
+  }
+
+  #localChannels(): LocalChannel[] {
+    const nowMs = this.#now();
+    const counts = this.#hub.channelCounts();
+    const live = new Set<string>();
+    const out = counts.map(({ channel, subscribers, messages }) => {
+      live.add(channel);
+      let sample = this.#rates.get(channel);
+      if (!sample || messages < sample.messages) {
+        sample = { at: nowMs, messages, rate: 0 };
+        this.#rates.set(channel, sample);
+      } else if (nowMs - sample.at >= RATE_WINDOW_MS) {
+        sample.rate = ((messages - sample.messages) * 1000) / (nowMs - sample.at);
+        sample.at = nowMs;
+        sample.messages = messages;
+      }
+      return { channel, subscribers, messagesPerSecond: Math.round(sample.rate * 10) / 10 };
+    });
+    for (const channel of this.#rates.keys()) if (!live.has(channel)) this.#rates.delete(channel);
+    return out;
+  }
+
+  #closeLocal(connectionId: string, code: number, reason: string): boolean {
+    for (const session of this.#sessions) {
+      if (session.id !== connectionId) continue;
+      session.close(code, reason);
+      return true;
+    }
+    return false;
+  }
+
+  async #history(channel: string): Promise<{ historyMessages: number; historyBytes: number }> {
+    if (this.#broker instanceof MemoryBroker) {
+      const stats = this.#broker.channelStats(channel);
+      return { historyMessages: stats?.historyMessages ?? 0, historyBytes: stats?.historyBytes ?? 0 };
+    }
+    if (this.#broker instanceof RedisBroker) {
+      const size = await this.#broker.historySize(channel).catch(() => ({ messages: 0, bytes: 0 }));
+      return { historyMessages: size.messages, historyBytes: size.bytes };
+    }
+    return { historyMessages: 0, historyBytes: 0 };
+  }
+}

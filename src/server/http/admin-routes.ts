@@ -1,0 +1,102 @@
+/**
+ * Admin routes (role `admin`, others 403): `GET /api/admin/connections` (`?userId=`,
+ * `?channel=`), `GET /api/admin/channels`, `POST /api/admin/connections/:id/close`
+ * (`{"code"?: 4000-4999, "reason"?}` → 202, default 4003 "closed by admin"; 404 when no process
+ * holds it). Live processes that did not answer in time are named in the
+ * `X-Nexus-Missing-Processes` header (comma-separated), their connections absent from the list;
+ * the connection list names the slow-consumer limit in `X-Nexus-Max-Buffered`.
+ */
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import {
+  AdminClose,
+  HttpStatus,
+  MAX_BUFFERED_HEADER,
+  MISSING_PROCESSES_HEADER,
+  Paths,
+  RestErrorCode,
+} from '@nexus-realtime/client/protocol';
+import type { DataPlane } from '../admin/data-plane.js';
+import { sendError } from './errors.js';
+import { principalOf } from './require-auth.js';
+
+const connectionsQuery = z.object({
+  userId: z.string().min(1).max(256).optional(),
+  channel: z.string().min(1).max(256).optional(),
+});
+
+const codeMessage = `code must be between ${AdminClose.minCode} and ${AdminClose.maxCode}`;
+const closeBody = z
+  .object({
+    code: z.number().int().min(AdminClose.minCode, codeMessage).max(AdminClose.maxCode, codeMessage).optional(),
+    reason: z
+      .string()
+      .refine(
+        (r) => Buffer.byteLength(r) <= AdminClose.maxReasonBytes,
+        `reason must be at most ${AdminClose.maxReasonBytes} bytes`,
+      )
+      .optional(),
+  })
+  .strict();
+
+export function adminRoutes(dataPlane: DataPlane, maxBufferedBytes: number): Router {
+  const router = Router();
+  router.use('/api/admin', (_req, res, next) => {
+    if (principalOf(res).role !== 'admin')
+      return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'admin role required');
+    next();
+  });
+  router.get(Paths.adminConnections, async (req, res, next) => {
+    const parsed = connectionsQuery.safeParse(req.query);
+    if (!parsed.success)
+      return sendError(
+        res,
+        HttpStatus.BadRequest,
+        RestErrorCode.InvalidRequest,
+        parsed.error.issues[0]?.message ?? 'bad query',
+      );
+    try {
+      const { items, missing } = await dataPlane.connections(parsed.data);
+      nameMissing(res, missing);
+      res.setHeader(MAX_BUFFERED_HEADER, String(maxBufferedBytes));
+      res.json(items);
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get(Paths.adminChannels, async (_req, res, next) => {
+    try {
+      const { items, missing } = await dataPlane.channels();
+      nameMissing(res, missing);
+      res.json(items);
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.post(Paths.adminCloseConnection, async (req, res, next) => {
+    const parsed = closeBody.safeParse(req.body ?? {});
+    if (!parsed.success)
+      return sendError(
+        res,
+        HttpStatus.BadRequest,
+        RestErrorCode.InvalidRequest,
+        parsed.error.issues[0]?.message ?? 'bad body',
+      );
+    const id = String(req.params.id);
+    const code = parsed.data.code ?? AdminClose.defaultCode;
+    const reason = parsed.data.reason ?? AdminClose.defaultReason;
+    try {
+      const { found, missing } = await dataPlane.close(id, code, reason);
+      nameMissing(res, missing);
+      if (!found) return sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, `no open connection ${id}`);
+      res.status(HttpStatus.Accepted).json({ connectionId: id, code, reason });
+    } catch (error) {
+      next(error);
+    }
+  });
+  return router;
+}
+
+function nameMissing(res: Response, missing: readonly string[]): void {
+  if (missing.length > 0) res.setHeader(MISSING_PROCESSES_HEADER, missing.join(','));
+}
