@@ -6,21 +6,13 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import {
-  Channel,
-  CloseCode,
-  CloseReason,
-  HttpStatus,
-  Limits,
-  RestErrorCode,
-  type Task,
-  type TaskUpdate,
-} from '@nexus-realtime/client/protocol';
+import { CloseCode, CloseReason, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
 import { createAuth, type Auth, type Principal } from './auth.js';
 import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/negotiation.js';
-import { replayRecent, type Broker, type BrokerMessage } from './broker/broker.js';
-import { AgentRegistry } from './domain/agents.js';
-import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './domain/tasks.js';
+import type { Broker, BrokerMessage } from './broker/broker.js';
+import type { AgentRegistry } from './domain/agents.js';
+import type { TaskRegistry } from './domain/tasks.js';
+import { createDomain } from './domain/wiring.js';
 import { DataPlane } from './admin/data-plane.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { domainRoutes } from './http/domain-routes.js';
@@ -73,8 +65,6 @@ export interface NexusServer {
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 2_000;
-/** The `from` of messages the server publishes itself. */
-const SERVER_USER_ID = 'nexus';
 
 export async function createNexusServer(config: NexusConfig, deps: NexusServerDeps = {}): Promise<NexusServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -218,148 +208,6 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     agents: domain.agents,
     connections: () => sessions.size,
     close,
-  };
-}
-
-/** The task and agent registries, fed by every message of their channels. */
-interface DomainOptions {
-  readonly broker: Broker;
-  readonly logger: Logger;
-  readonly now: () => number;
-  readonly intervalMs: number;
-  readonly historySize: number;
-  readonly claimTimeoutMs: number;
-  /** Agents with an open connection on this process (kept by the server). */
-  readonly localAgents: ReadonlyMap<string, number>;
-}
-
-function createDomain(options: DomainOptions) {
-  const { broker, logger, now, intervalMs, historySize, localAgents } = options;
-  const agents = new AgentRegistry({ now, intervalMs });
-  const presence = createAgentPresence(broker, localAgents, options.claimTimeoutMs, logger);
-  const tasks = new TaskRegistry({
-    claimTimeoutMs: options.claimTimeoutMs,
-    agentPresent: (agentId) => presence.has(agentId) || agents.isOnline(agentId),
-    ...(broker instanceof RedisBroker
-      ? { decide: (taskId: string) => broker.claimOnce(`task-timeout:${taskId}`) }
-      : {}),
-    logger: logger.child({ module: 'tasks' }),
-    now,
-    isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
-    ...(broker instanceof RedisBroker
-      ? {
-          persist: (task: Task) =>
-            void broker
-              .putTask(task, DEFAULT_TASK_CAPACITY)
-              .catch((error: Error) => logger.debug({ err: error.message }, 'task not stored in Redis')),
-        }
-      : {}),
-    // Deferred, so the update follows the command that caused it on every subscriber's wire.
-    publishUpdate: (task) =>
-      queueMicrotask(() => {
-        broker
-          .publish({ channel: Channel.Tasks, kind: 'broadcast', from: SERVER_USER_ID, data: toTaskUpdate(task) })
-          .catch((error: unknown) => logger.error({ err: error, taskId: task.task_id }, 'task update not published'));
-      }),
-  });
-  const channels = [Channel.Commands, Channel.Tasks, Channel.TaskClaims, Channel.Telemetry];
-  for (const channel of channels) broker.watch(channel);
-  const off = broker.onMessage((message) => {
-    tasks.observe(message);
-    agents.observe(message);
-  });
-  // Joining processes that already ran: learn the tasks and agents still in shared history.
-  // Retried whenever Redis (re)connects: a process that started while Redis was away catches up.
-  const learn = async () => {
-    // Agents from recent telemetry; then stored task states, then the newer task changes still
-    // in the shared history.
-    await warmUp(broker, historySize, [Channel.Telemetry], (m) => agents.observe(m), logger);
-    if (broker instanceof RedisBroker)
-      tasks.restore(await broker.loadTasks<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
-    await warmUp(
-      broker,
-      historySize,
-      [Channel.Commands, Channel.Tasks, Channel.TaskClaims],
-      (m) => tasks.learn(m),
-      logger,
-    );
-  };
-  const offReady = broker instanceof RedisBroker ? broker.onReady(() => void learn()) : undefined;
-  if (broker.kind === 'redis' && broker.health().healthy) void learn();
-  tasks.start();
-  return {
-    tasks,
-    agents,
-    close: () => {
-      off();
-      offReady?.();
-      tasks.close();
-      presence.close();
-      for (const channel of channels) broker.unwatch(channel);
-    },
-  };
-}
-
-/**
- * Which agents have a connection somewhere. Alone: this process's connections. With Redis every
- * process announces its connected agents in a shared sorted set (score = last announcement) and
- * reads the others', a few times per claim timeout, so a task's agent counts as present while any
- * process holds its connection.
- */
-function createAgentPresence(
-  broker: Broker,
-  localAgents: ReadonlyMap<string, number>,
-  claimTimeoutMs: number,
-  logger: Logger,
-) {
-  let remote: ReadonlySet<string> = new Set();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  if (broker instanceof RedisBroker) {
-    const periodMs = Math.max(100, Math.min(5000, Math.floor(claimTimeoutMs / 3)));
-    const refresh = () =>
-      broker
-        .announcePresence([...localAgents.keys()], 3 * periodMs)
-        .then((present) => (remote = present))
-        .catch((error: Error) => logger.debug({ err: error.message }, 'agent presence not shared'));
-    timer = setInterval(() => void refresh(), periodMs);
-    timer.unref();
-    void refresh();
-  }
-  return {
-    has: (agentId: string) => localAgents.has(agentId) || remote.has(agentId),
-    close: () => clearInterval(timer),
-  };
-}
-
-async function warmUp(
-  broker: Broker,
-  historySize: number,
-  channels: readonly string[],
-  observe: (m: BrokerMessage) => void,
-  logger: Logger,
-): Promise<void> {
-  for (const channel of channels) {
-    try {
-      const replay = await replayRecent(broker, channel, historySize);
-      for await (const page of replay.pages) for (const message of page) observe(message);
-    } catch (error) {
-      logger.warn({ err: (error as Error).message, channel }, 'could not read shared history at start');
-    }
-  }
-}
-
-/** The wire payload of a task update on `tasks`. */
-function toTaskUpdate(task: Task): TaskUpdate {
-  const { task_id, status, progress, agent_id, command, updated_at, error, params } = task;
-  return {
-    task_id,
-    status,
-    progress,
-    agent_id,
-    command,
-    updated_at,
-    ...(error === undefined ? {} : { error }),
-    ...(params ? { params } : {}),
   };
 }
 

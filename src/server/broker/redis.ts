@@ -23,6 +23,12 @@
  *
  * A process SUBSCRIBEs only to the channels its local clients (or its own modules) watch.
  *
+ * Beyond messages, the broker is the deployment's only shared state, so the few other things all
+ * processes share live here too, each a thin method over the same two connections (only this
+ * module may hold them): task state (`putTask`/`loadTasks`), one-winner decisions (`claimOnce`),
+ * agent presence (`announcePresence`) and the admin control plane (`serveControl`/`requestOthers`).
+ * Their scripts and key layouts are in redis-scripts.ts / redis-history.ts.
+ *
  * Redis down, or refusing writes (out of memory under `maxmemory`, read-only replica after a
  * failover): never a silent split. `health()` turns unhealthy (`redis: "down"` or
  * `redis: "refusing writes"`). A publish on a channel this process watches is delivered to this
