@@ -121,6 +121,9 @@ async function printProfile(cdp, ms) {
   await cdp.send('Profiler.start');
   await sleep(ms);
   const { profile } = await cdp.send('Profiler.stop');
+  // BENCH_PROFILE=<file.cpuprofile>: also kept whole, to open in Chromium's DevTools.
+  if (process.env.BENCH_PROFILE.endsWith('.cpuprofile'))
+    writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
   const selfUs = new Map();
   const interval = (profile.endTime - profile.startTime) / profile.samples.length;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

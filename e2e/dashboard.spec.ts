@@ -18,7 +18,7 @@ async function openDashboard(page: Page) {
 
 /** Number of drawn line paths in the telemetry charts. */
 function linePaths(page: Page) {
-  return page.getByRole('region', { name: 'Telemetry' }).locator('.recharts-line path.recharts-curve');
+  return page.getByRole('region', { name: 'Telemetry' }).locator('path.series-line');
 }
 
 test('connects by itself in dev mode and draws live telemetry', async ({ page }, testInfo) => {

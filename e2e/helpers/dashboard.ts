@@ -31,7 +31,7 @@ export function chartLines(page: Page, chartName: string): Locator {
   return page
     .getByRole('region', { name: 'Telemetry' })
     .getByRole('figure', { name: chartName })
-    .locator('.recharts-line path.recharts-curve');
+    .locator('path.series-line');
 }
 
 /** Per drawn line: how many segments (`M` commands) and points it has. */

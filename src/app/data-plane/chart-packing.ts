@@ -20,7 +20,17 @@ export function packChart(metric: string, data: ChartData, generation = 0): Pack
     if (band && row.band) band.set([row.band[0], row.band[1], row.median ?? NaN], i * 3);
   });
   const lines = data.lines.map(({ agentId, color, latest }) => ({ agentId, color, latest }));
-  return { metric, generation, times, lines, values, band, fleet: data.fleet, agentCount: data.agentCount };
+  return {
+    metric,
+    generation,
+    times,
+    lines,
+    values,
+    band,
+    fleet: data.fleet,
+    agentCount: data.agentCount,
+    endMs: data.endMs,
+  };
 }
 
 /** The buffers a packed chart can hand over to the other thread. */
@@ -47,5 +57,5 @@ export function unpackChart(chart: PackedChart): ChartData {
     rows.push(row);
   }
   const lines = chart.lines.map((line, j) => ({ ...line, dataKey: lineKey(j) }));
-  return { rows, lines, fleet: chart.fleet, agentCount: chart.agentCount };
+  return { rows, lines, fleet: chart.fleet, agentCount: chart.agentCount, endMs: chart.endMs };
 }

@@ -31,6 +31,7 @@ export interface PackedChart {
   readonly band: Float64Array | undefined;
   readonly fleet: boolean;
   readonly agentCount: number;
+  readonly endMs: number;
 }
 
 /** The latest value of each line of a chart, between two redraws of the chart itself. */

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { act, cleanup, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentInfo } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
@@ -11,7 +11,7 @@ import { telemetryStore } from '../../../store/telemetry-store';
 /** The data plane's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
 import { AGENTS_QUERY_KEY } from '../api/get-agents';
-import { AgentsPanel } from './agents-panel';
+import { AGENT_ROW_HEIGHT_PX, AgentsPanel } from './agents-panel';
 
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
 
@@ -104,5 +104,28 @@ describe('AgentsPanel', () => {
     expect(await screen.findByText(/server unreachable/)).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Retry' })).toBeTruthy();
     expect(item('agent_live_3')).toBeTruthy();
+  });
+
+  it('keeps only the rows in view in the page for a fleet of 300, and scrolls to any of them', () => {
+    renderPanel();
+    const fleet = Array.from({ length: 300 }, (_, i) => `fleet_${String(i).padStart(3, '0')}`);
+    act(() => {
+      for (const agentId of fleet) receiveTelemetry({ agent_id: agentId, cpu_usage: 1 });
+    });
+    const list = screen.getByRole('list', { name: 'Agent list' });
+    const rendered = () => within(list).getAllByRole('listitem');
+    expect(rendered().length).toBeLessThanOrEqual(20);
+    const total = Number(rendered()[0]!.getAttribute('aria-setsize'));
+    expect(total).toBeGreaterThanOrEqual(300);
+    expect(screen.queryByText('fleet_250')).toBeNull();
+
+    const scroller = list.parentElement!;
+    expect(rendered()[0]!.getAttribute('aria-posinset')).toBe('1');
+    act(() => {
+      scroller.scrollTop = (total - 10) * AGENT_ROW_HEIGHT_PX;
+      fireEvent.scroll(scroller);
+    });
+    expect(rendered().length).toBeLessThanOrEqual(20);
+    expect(Math.max(...rendered().map((li) => Number(li.getAttribute('aria-posinset'))))).toBe(total);
   });
 });

@@ -1,25 +1,46 @@
 /**
  * The "Agents" panel: every agent's id, online state (as text, not colour only),
  * last seen and a few latest values. An agent appears with its first telemetry message.
+ * The list is virtualized with rows of one fixed height: a fleet of hundreds refreshes its
+ * "seen" times every second, and only the rows in view exist to be updated and laid out.
  */
-import { memo, type CSSProperties } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useRef, type CSSProperties } from 'react';
 import { EmptyState, Panel } from '../../../components/panel';
 import { RelativeTime } from '../../../components/relative-time';
 import { useAgentRows } from '../hooks/use-agent-rows';
 import { compactMetrics, type AgentRow } from '../utils/merge-agents';
 import { LoadError } from '../../../components/load-error';
 
-/** Scrolls inside the panel so a fleet of hundreds never stretches the page. */
-const listStyle: CSSProperties = { maxHeight: 300, overflow: 'auto', listStyle: 'none', margin: 0, padding: 0 };
+/** Two lines of text and the padding: every row has this height, so none is measured. */
+export const AGENT_ROW_HEIGHT_PX = 46;
+/** The list scrolls inside the panel past this height, so a fleet never stretches the page. */
+const MAX_LIST_HEIGHT_PX = 300;
+const OVERSCAN_ROWS = 4;
+const scrollStyle: CSSProperties = { overflow: 'auto' };
+const listStyle: CSSProperties = { listStyle: 'none', margin: 0, padding: 0, position: 'relative' };
 const rowStyle: CSSProperties = {
+  position: 'absolute',
+  top: 0,
+  left: 0,
+  right: 0,
+  height: AGENT_ROW_HEIGHT_PX,
+  boxSizing: 'border-box',
   display: 'flex',
   flexWrap: 'wrap',
+  alignContent: 'center',
   alignItems: 'baseline',
-  gap: '4px 10px',
-  padding: '6px 0',
+  gap: '2px 10px',
+  overflow: 'hidden',
+  whiteSpace: 'nowrap',
   borderBottom: '1px solid var(--border)',
 };
-const valuesStyle: CSSProperties = { flexBasis: '100%', fontVariantNumeric: 'tabular-nums' };
+const valuesStyle: CSSProperties = {
+  flexBasis: '100%',
+  fontVariantNumeric: 'tabular-nums',
+  overflow: 'hidden',
+  textOverflow: 'ellipsis',
+};
 
 export function AgentsPanel() {
   const { rows, nowMs, query, connected } = useAgentRows();
@@ -36,11 +57,7 @@ export function AgentsPanel() {
       <div className="panel-body">
         {query.error && <LoadError what="agents" message={query.error.message} onRetry={() => void query.refetch()} />}
         {rows.length > 0 ? (
-          <ul aria-label="Agent list" tabIndex={0} style={listStyle}>
-            {rows.map((row) => (
-              <AgentItem key={row.agentId} row={row} nowMs={nowMs} connected={connected} />
-            ))}
-          </ul>
+          <AgentList rows={rows} nowMs={nowMs} connected={connected} />
         ) : (
           !query.error && (
             <EmptyState>
@@ -53,18 +70,62 @@ export function AgentsPanel() {
   );
 }
 
+function AgentList({ rows, nowMs, connected }: { rows: readonly AgentRow[]; nowMs: number; connected: boolean }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => AGENT_ROW_HEIGHT_PX,
+    overscan: OVERSCAN_ROWS,
+    getItemKey: (index) => rows[index]?.agentId ?? index,
+    // The view is never taller than MAX_LIST_HEIGHT_PX: rows for that much are enough, nothing to observe.
+    observeElementRect: (_instance, report) => report({ width: 0, height: MAX_LIST_HEIGHT_PX }),
+  });
+  return (
+    <div
+      ref={scrollRef}
+      tabIndex={0}
+      style={{ ...scrollStyle, height: Math.min(MAX_LIST_HEIGHT_PX, virtualizer.getTotalSize()) }}
+    >
+      <ul aria-label="Agent list" style={{ ...listStyle, height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((item) => {
+          const row = rows[item.index];
+          return row ? (
+            <AgentItem
+              key={item.key}
+              row={row}
+              nowMs={nowMs}
+              connected={connected}
+              startPx={item.start}
+              position={item.index + 1}
+              total={rows.length}
+            />
+          ) : null;
+        })}
+      </ul>
+    </div>
+  );
+}
+
 const AgentItem = memo(function AgentItem({
   row,
   nowMs,
   connected,
+  startPx,
+  position,
+  total,
 }: {
   row: AgentRow;
   nowMs: number;
   connected: boolean;
+  startPx: number;
+  /** Place in the whole list (1-based) and its length: only some rows exist, screen readers still hear the count. */
+  position: number;
+  total: number;
 }) {
   const state = row.online ? 'online' : connected ? 'offline' : 'unknown';
   return (
-    <li style={rowStyle}>
+    <li style={{ ...rowStyle, transform: `translateY(${startPx}px)` }} aria-posinset={position} aria-setsize={total}>
       <strong className="mono">{row.agentId}</strong>
       <span>
         <span

@@ -1,18 +1,28 @@
 /**
  * One metric's chart, drawn from the data the data plane prepared (downsampled, ≤ 8 lines plus
- * the fleet band) and handed over one chart per animation frame; recharts never sees a render
- * per message. Lines are linear, without animation, dots or labels: recharts measures every path
- * it draws, so anything more makes each redraw cost a long main-thread task.
+ * the fleet band) and handed over one chart per animation frame. Recharts draws the frame — axes,
+ * grid, the hover cursor and tooltip — and the series are our own SVG paths inside it, placed by
+ * recharts' scales (series-layer.tsx): recharts' `Line` measures every path it draws and keeps
+ * per-line state in its store, which made each redraw a long main-thread task.
  */
-import { memo } from 'react';
-import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useMemo } from 'react';
+import { CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStore } from 'zustand';
 import { formatClock } from '../../../lib/time-format';
 import { chartStore } from '../../../store/chart-store';
 import { TIME_KEY, type ChartData } from '../lib/chart-data';
 import { metricLabel } from '../lib/metric-label';
+import { formatValue, timeAxis, valueAxis } from '../lib/axes';
+import { SeriesLayer, SeriesTooltip } from './series-layer';
 
-const EMPTY: ChartData = { rows: [], lines: [], fleet: false, agentCount: 0 };
+const EMPTY: ChartData = { rows: [], lines: [], fleet: false, agentCount: 0, endMs: 0 };
+/** Room on the right for half a time label: a tick at the very end of the axis is not cut off. */
+const MARGIN = { top: 4, right: 26, bottom: 0, left: 0 };
+/** Horizontal grid lines only; without this recharts works out (and measures) vertical ones it does not draw. */
+const NO_VERTICAL_LINES = () => [];
+// Visible while hovering although the tooltip has no recharts payload (the series are ours);
+// SeriesTooltip draws nothing when no time is hovered.
+const TOOLTIP_WRAPPER = { outline: 'none', zIndex: 2, visibility: 'visible' } as const;
 
 function useChartData(metric: string): ChartData {
   return useStore(chartStore, (s) => s.charts.get(metric) ?? EMPTY);
@@ -27,13 +37,10 @@ function useLatest(metric: string, lines: ChartData['lines']): (number | undefin
   });
 }
 
-const formatTime = (t: number) => formatClock(t);
-const formatValue = (v: number) =>
-  Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v * 10) / 10);
-
 export const MetricChart = memo(function MetricChart({ metric }: { metric: string }) {
   const data = useChartData(metric);
   const label = metricLabel(metric);
+  const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data) }), [data]);
   return (
     <figure className="chart" aria-label={`${label} chart`}>
       <figcaption className="chart-title">
@@ -47,66 +54,42 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
           <p className="empty">Waiting for data…</p>
         ) : (
           <ResponsiveContainer width="100%" height="100%">
-            <ComposedChart data={data.rows} syncId="telemetry" margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" vertical={false} />
+            <ComposedChart data={data.rows} syncId="telemetry" margin={MARGIN}>
+              <CartesianGrid
+                strokeDasharray="3 3"
+                stroke="var(--border)"
+                vertical={false}
+                verticalCoordinatesGenerator={NO_VERTICAL_LINES}
+              />
               <XAxis
                 dataKey={TIME_KEY}
                 type="number"
                 scale="time"
-                domain={['dataMin', 'dataMax']}
-                tickFormatter={formatTime}
+                domain={axes.x.domain}
+                ticks={axes.x.ticks}
+                interval={0}
+                allowDataOverflow
+                tickFormatter={formatClock}
                 stroke="var(--muted)"
                 fontSize={11}
-                minTickGap={40}
               />
+              {/* Ranges and ticks are ours (lib/axes.ts): no recharts series to derive them from, no label measuring. */}
               <YAxis
                 width={44}
                 stroke="var(--muted)"
                 fontSize={11}
                 tickFormatter={formatValue}
-                domain={['auto', 'auto']}
+                domain={axes.y.domain}
+                ticks={axes.y.ticks}
+                interval={0}
+                allowDataOverflow
               />
+              <SeriesLayer data={data} />
               <Tooltip
-                labelFormatter={(t) => formatTime(Number(t))}
+                content={<SeriesTooltip data={data} />}
                 isAnimationActive={false}
-                contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', fontSize: 12 }}
+                wrapperStyle={TOOLTIP_WRAPPER}
               />
-              {data.fleet && (
-                <Area
-                  dataKey="band"
-                  name="fleet min–max"
-                  stroke="none"
-                  fill="var(--muted)"
-                  fillOpacity={0.18}
-                  isAnimationActive={false}
-                  type="linear"
-                />
-              )}
-              {data.fleet && (
-                <Line
-                  dataKey="median"
-                  name="fleet median"
-                  stroke="var(--muted)"
-                  strokeDasharray="4 3"
-                  dot={false}
-                  isAnimationActive={false}
-                  type="linear"
-                />
-              )}
-              {data.lines.map((line) => (
-                <Line
-                  key={line.dataKey}
-                  dataKey={line.dataKey}
-                  name={line.agentId}
-                  stroke={line.color}
-                  strokeWidth={1.5}
-                  dot={false}
-                  activeDot={false}
-                  isAnimationActive={false}
-                  type="linear"
-                  connectNulls={false}
-                />
-              ))}
             </ComposedChart>
           </ResponsiveContainer>
         )}

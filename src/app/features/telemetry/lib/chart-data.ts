@@ -53,6 +53,11 @@ export interface ChartData {
   readonly fleet: boolean;
   /** Agents that have this metric (visible ones). */
   readonly agentCount: number;
+  /**
+   * When the chart was prepared: its time axis runs on to here, so a stretch without data at the
+   * end (an outage, an agent gone quiet) shows as empty space, not as lines that end at "now".
+   */
+  readonly endMs: number;
 }
 
 export interface ChartInput {
@@ -99,7 +104,7 @@ export function buildChartData(input: ChartInput): ChartData {
   // Empty rows between data stay: they are where the lines break.
   const first = filled.indexOf(1);
   const rowsDrawn = first < 0 ? [] : rows.slice(first, filled.lastIndexOf(1) + 1);
-  return { rows: rowsDrawn, lines, fleet, agentCount: visible.length };
+  return { rows: rowsDrawn, lines, fleet, agentCount: visible.length, endMs: input.nowMs };
 }
 
 /** Fills holes of at most `maxSpanBuckets` (from point to point) by linear interpolation. */

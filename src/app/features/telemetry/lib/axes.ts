@@ -1,0 +1,82 @@
+/**
+ * A chart's axes, computed here rather than by recharts: the range and round tick values of both
+ * axes come from the prepared rows, so recharts never measures tick labels to thin them out (it
+ * does that with a DOM text measurement per label per redraw), and values read the same in the
+ * axis, the legend and the tooltip.
+ */
+import { TIME_KEY, type ChartData } from './chart-data';
+import { valueRange } from './series-paths';
+
+export function formatValue(value: number): string {
+  return Math.abs(value) >= 1000 ? `${(value / 1000).toFixed(1)}k` : String(Math.round(value * 10) / 10);
+}
+
+export interface ValueAxis {
+  readonly domain: [number, number];
+  readonly ticks: number[];
+}
+
+/** About this many intervals between ticks on a 150 px chart. */
+const TICK_INTERVALS = 4;
+
+/**
+ * The y axis for every drawn value (lines, band, median): round tick values (1, 2 or 5 × 10ⁿ
+ * apart) and a range from the tick at or below the smallest value to the one at or above the
+ * largest. A flat series gets a range around its value.
+ */
+export function valueAxis(data: ChartData): ValueAxis {
+  const range = valueRange(
+    data.rows,
+    data.lines.map((line) => line.dataKey),
+  );
+  if (!range) return { domain: [0, 1], ticks: [0, 1] };
+  const [min, max] = range;
+  const span = max - min || Math.abs(max) || 1;
+  const step = niceStep(span / TICK_INTERVALS);
+  const low = Math.floor(min / step) * step;
+  const high = Math.max(Math.ceil(max / step) * step, low + step);
+  const ticks: number[] = [];
+  for (let i = 0; low + i * step <= high + step / 2; i++) ticks.push(roundTo(low + i * step, step));
+  return { domain: [ticks[0]!, ticks[ticks.length - 1]!], ticks };
+}
+
+/** The smallest of 1, 2, 5 × 10ⁿ at or above `raw`. */
+export function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const fraction = raw / power;
+  return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power;
+}
+
+/** Strips float noise (0.1 + 0.2) from a multiple of `step`. */
+function roundTo(value: number, step: number): number {
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  return Number(value.toFixed(decimals));
+}
+
+export interface TimeAxis {
+  readonly domain: [number, number];
+  readonly ticks: number[];
+}
+
+/** Tick spacings for times, from a second to an hour (a window is at most 15 minutes). */
+const TIME_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map((s) => s * 1000);
+/** At most this many time ticks: an `HH:MM:SS` label is ≈ 50 px, the charts ≈ 300–430 px wide. */
+const MAX_TIME_TICKS = 4;
+
+/**
+ * The time axis: from the first row to when the chart was prepared (so a stretch without data at
+ * the end is empty space), ticks on round times (whole 5 s, 30 s, 1 min …), at most
+ * MAX_TIME_TICKS so labels never overlap.
+ */
+export function timeAxis(data: ChartData): TimeAxis {
+  const rows = data.rows;
+  if (rows.length === 0) return { domain: [0, 1], ticks: [] };
+  const from = rows[0]![TIME_KEY];
+  const to = Math.max(rows[rows.length - 1]![TIME_KEY], data.endMs, from + 1);
+  const step = TIME_STEPS_MS.find((s) => Math.floor(to / s) - Math.ceil(from / s) + 1 <= MAX_TIME_TICKS) ?? 3_600_000;
+  const ticks: number[] = [];
+  // Whole steps of local time (offsets from UTC are whole minutes; steps of an hour or less divide them, or nearly).
+  const offset = new Date(from).getTimezoneOffset() * 60_000;
+  for (let t = Math.ceil((from - offset) / step) * step + offset; t <= to; t += step) ticks.push(t);
+  return { domain: [from, to], ticks };
+}
