@@ -125,11 +125,23 @@ describe('TelemetryBuffers bounds', () => {
     expect(buffers.metricNames()).toEqual(['y'.repeat(MAX_METRIC_NAME_LENGTH)]);
   });
 
-  it('keeps metrics in first-seen order', () => {
+  it('orders metrics by how many agents report them, then first seen', () => {
     const buffers = new TelemetryBuffers();
     buffers.ingest(1000, { agent_id: 'a', zeta: 1, alpha: 2 });
-    buffers.ingest(1000, { agent_id: 'b', beta: 1, alpha: 2 });
-    expect(buffers.metricNames()).toEqual(['zeta', 'alpha', 'beta']);
+    buffers.ingest(1000, { agent_id: 'b', beta: 1, gamma: 2 });
+    expect(buffers.metricNames()).toEqual(['zeta', 'alpha', 'beta', 'gamma']);
+    buffers.ingest(2000, { agent_id: 'b', alpha: 3 });
+    expect(buffers.metricNames()).toEqual(['alpha', 'zeta', 'beta', 'gamma']);
+  });
+
+  it("charts the fleet's metrics first although one agent sent 64 made-up ones before the fleet began", () => {
+    const buffers = new TelemetryBuffers();
+    buffers.ingest(1000, wide('hostile', 64));
+    for (const agentId of ['agent_1', 'agent_2'])
+      buffers.ingest(1500, { agent_id: agentId, cpu_usage: 10, memory_mb: 512 });
+    const names = buffers.metricNames();
+    expect(names.slice(0, 3)).toEqual(['cpu_usage', 'memory_mb', 'm0']);
+    expect(names).toHaveLength(66);
   });
 });
 

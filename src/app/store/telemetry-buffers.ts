@@ -110,8 +110,10 @@ function isMetricValue(value: unknown): value is number {
 /** Every agent's series. `ingest` reports whether the set of agents or metrics changed. */
 export class TelemetryBuffers {
   readonly #agents = new Map<string, AgentTelemetry>();
-  /** Insertion order = first-seen order, which the charts keep. */
+  /** Insertion order = first-seen order. */
   readonly #metrics = new Set<string>();
+  /** How many agents report each metric. */
+  readonly #reach = new Map<string, number>();
 
   /** Adds one telemetry payload; returns true when a new agent or metric appeared. */
   ingest(timeMs: number, payload: unknown): boolean {
@@ -137,9 +139,14 @@ export class TelemetryBuffers {
     return [...this.#agents.keys()].sort();
   }
 
-  /** Every metric name, in the order first seen (so a chart never moves when a new one appears). */
+  /**
+   * Every metric name, those most agents report first, then in the order first seen. The default
+   * charts are the first of these: one agent sending made-up names early (or first after a
+   * restart) cannot push the fleet's own metrics out of view, and among metrics reported alike a
+   * new one goes last, so the charts on screen stay where they are.
+   */
   metricNames(): string[] {
-    return [...this.#metrics];
+    return [...this.#metrics].sort((a, b) => this.#reach.get(b)! - this.#reach.get(a)!);
   }
 
   agent(agentId: string): AgentTelemetry | undefined {
@@ -185,6 +192,7 @@ export class TelemetryBuffers {
   clear(): void {
     this.#agents.clear();
     this.#metrics.clear();
+    this.#reach.clear();
   }
 
   /** Starts a series for a name new to this agent; undefined when the name is not kept. */
@@ -199,6 +207,7 @@ export class TelemetryBuffers {
     }
     const ring = new SeriesRing();
     agent.series.set(name, ring);
+    this.#reach.set(name, (this.#reach.get(name) ?? 0) + 1);
     return ring;
   }
 }

@@ -10,7 +10,7 @@ export type WindowMs = (typeof WINDOWS_MS)[number];
 
 export interface TelemetrySlice {
   agents: string[];
-  /** Metric names in first-seen order. */
+  /** Metric names, those most agents report first, then first seen. */
   metrics: string[];
   windowMs: WindowMs;
   paused: boolean;

@@ -16,7 +16,7 @@ const TOGGLES_STYLE: CSSProperties = { flexBasis: '100%', display: 'flex', flexD
 const GROUP_STYLE: CSSProperties = { maxHeight: 152, marginBottom: 0 };
 
 interface PickerProps {
-  /** Every chartable metric, in first-seen order. */
+  /** Every chartable metric, most widely reported first. */
   readonly metrics: readonly string[];
   /** The metrics charted now. */
   readonly shown: readonly string[];

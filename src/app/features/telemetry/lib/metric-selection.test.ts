@@ -21,7 +21,7 @@ describe('metric selection', () => {
     expect(chartableMetrics(['ts', 'cpu_usage', 'timestamp', 'seq', 'memory_mb'])).toEqual(['cpu_usage', 'memory_mb']);
   });
 
-  it('shows picked metrics in first-seen order, never more than 12', () => {
+  it('shows picked metrics in the order of the metric list, never more than 12', () => {
     const metrics = many(30);
     expect(shownMetrics(metrics, ['metric_20', 'metric_3', 'gone'])).toEqual(['metric_3', 'metric_20']);
     expect(shownMetrics(metrics, metrics)).toHaveLength(MAX_CHARTS);
@@ -35,7 +35,7 @@ describe('metric selection', () => {
     expect(added).toEqual([...metrics.slice(1, 12), 'metric_25']);
     expect(toggleMetric(metrics, added, 'metric_26')).toEqual([...metrics.slice(1, 12), 'metric_26']);
     expect(toggleMetric(metrics, null, 'metric_20')).toEqual([...metrics.slice(0, 11), 'metric_20']);
-    // The newcomer is placed in first-seen order among the others.
+    // The newcomer takes its place in the order of the metric list.
     expect(toggleMetric(metrics, added, 'metric_0')).toEqual(metrics.slice(0, 12));
   });
 

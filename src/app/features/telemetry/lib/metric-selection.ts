@@ -3,10 +3,11 @@
  * once a second), so however many metrics the fleet reports, at most MAX_CHARTS are drawn; the
  * others are a click away in the metric picker.
  *
- * Default view: the first MAX_CHARTS metrics in the order they were first seen. A new metric is
- * appended after the others, so a chart on screen never moves or disappears because an agent
- * started reporting something new. Once the person picks metrics, their picks are shown instead
- * (still in first-seen order), until they go back to the default view.
+ * Default view: the first MAX_CHARTS metrics in the data plane's order — those most agents report
+ * first, then first seen — so the fleet's own metrics are charted before one agent's made-up
+ * names, and a metric that appears later goes after the ones reported as widely. Once the person
+ * picks metrics, their picks are shown instead (in the same order), until they go back to the
+ * default view.
  */
 
 /** Charts drawn at once. */
@@ -15,7 +16,7 @@ export const MAX_CHARTS = 12;
 /** Numeric fields that are agent or process bookkeeping, not worth a chart. */
 const BOOKKEEPING_FIELDS: ReadonlySet<string> = new Set(['ts', 'timestamp', 'seq']);
 
-/** The metrics that may get a chart, in first-seen order. */
+/** The metrics that may get a chart, in the order given. */
 export function chartableMetrics(metrics: readonly string[]): string[] {
   return metrics.filter((metric) => !BOOKKEEPING_FIELDS.has(metric));
 }
