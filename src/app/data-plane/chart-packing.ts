@@ -1,6 +1,6 @@
 /**
  * Chart data across threads: the data plane packs each chart into typed arrays (transferred,
- * not copied); the page unpacks them into the rows recharts draws — a few hundred numbers per
+ * not copied); the page unpacks them into the rows a chart draws — a few hundred numbers per
  * chart, no per-message work.
  */
 import { lineKey, TIME_KEY, type ChartData, type ChartRow } from '../features/telemetry/lib/chart-data';

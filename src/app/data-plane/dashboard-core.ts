@@ -4,7 +4,7 @@
  * strings. It runs in a Web Worker (dashboard.worker.ts), so none of that costs the page's main
  * thread; unit tests run the same class in their own thread (in-thread.ts).
  *
- * Out, at the page's pace: the charts at CHART_REDRAW_MS (the telemetry rate; recharts costs the
+ * Out, at the page's pace: the charts at CHART_REDRAW_MS (the telemetry rate; a chart costs the
  * page real work per redraw), and in between, at most every LEGEND_MS after new data, just the
  * latest value of each drawn line (cheap text, so a new value is on screen at once); log rows
  * every LOG_FLUSH_MS; the rate each second.
