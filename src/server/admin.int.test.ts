@@ -191,6 +191,36 @@ describe('admin data plane routes across processes (Redis)', () => {
     await onA.close();
   });
 
+  it('finds the other process again after Redis restarts: lists and closes its connections', async () => {
+    const onB = await TestClient.connect(b.wsUrl, await tokenFor('dave', 'viewer'));
+    const seesDave = async () => {
+      const { list, missing } = await connectionsOf(a, admin);
+      return missing === null && list.some((c) => c.userId === 'dave' && c.process === b.broker.processId);
+    };
+    expect(await pollUntil(seesDave, 5000)).toBe(true);
+
+    const onA = await TestClient.connect(a.wsUrl, await tokenFor('erin', 'viewer'));
+    await redis.stop();
+    // While Redis is down the admin still sees this process's connections, and which process is
+    // missing from the answer.
+    const during = await connectionsOf(a, admin);
+    expect(during.list.map((c) => c.userId)).toContain('erin');
+    expect(during.list.some((c) => c.userId === 'dave')).toBe(false);
+    expect(during.missing).toContain(b.broker.processId);
+    await redis.restart();
+
+    // The request/reply channels are subscribed again and the presence set is rebuilt.
+    expect(await pollUntil(seesDave, 15_000)).toBe(true);
+    const dave = (await connectionsOf(a, admin)).list.find((c) => c.userId === 'dave')!;
+    const closed = await restJson(a.url, `/api/admin/connections/${dave.connectionId}/close`, {
+      method: 'POST',
+      token: admin,
+    });
+    expect(closed.status).toBe(202);
+    expect(await onB.closed).toEqual({ code: 4003, reason: 'closed by admin' });
+    await onA.close();
+  }, 60_000);
+
   it('names a process killed without warning while it is missing, then drops it within the timeout', async () => {
     ensureBuilt(['dist/server/main.js'], ['src/server', 'packages/client/src']);
     const child = spawnNode('dist/server/main.js', [], {

@@ -135,6 +135,8 @@ export class RedisBroker implements Broker {
   /** Why Redis refuses writes (undefined while it takes them). */
   #refusal: string | undefined;
   #control: { handler: ControlHandler; timer: NodeJS.Timeout; windowMs: number } | undefined;
+  /** The other processes last seen live: named as not answering while Redis cannot be asked. */
+  #lastLive: readonly string[] = [];
   /** Control requests of this process waiting for replies, by request id. */
   readonly #waiting = new Map<string, (processId: string, answer: unknown) => void>();
 
@@ -364,7 +366,12 @@ export class RedisBroker implements Broker {
         .zadd(PROCESSES_KEY, String(this.#now()), this.processId)
         .zremrangebyscore(PROCESSES_KEY, '-inf', String(this.#now() - 3 * beatMs))
         .pexpire(PROCESSES_KEY, 6 * beatMs)
+        .zrange(PROCESSES_KEY, '0', '-1')
         .exec()
+        .then((results) => {
+          const live = results?.[3]?.[1];
+          if (Array.isArray(live)) this.#lastLive = (live as string[]).filter((id) => id !== this.processId);
+        })
         .catch((e: Error) => this.options.onError?.(e));
     const timer = setInterval(beat, beatMs);
     timer.unref();
@@ -380,16 +387,26 @@ export class RedisBroker implements Broker {
   async liveProcesses(): Promise<string[]> {
     const windowMs = this.#control?.windowMs ?? 3000;
     const ids = await this.#commands.zrangebyscore(PROCESSES_KEY, String(this.#now() - windowMs), '+inf');
-    return ids.filter((id) => id !== this.processId);
+    this.#lastLive = ids.filter((id) => id !== this.processId);
+    return [...this.#lastLive];
   }
 
   /**
    * Sends `request` to every other live process and gathers their answers for at most
-   * `timeoutMs`; the live processes that did not answer by then are named in `missing`.
+   * `timeoutMs`; the live processes that did not answer by then are named in `missing`. While
+   * Redis cannot be asked, nobody answers and the processes last seen live are named: an admin
+   * still sees this process's own state, and knows what is missing.
    */
   async requestOthers(request: unknown, timeoutMs: number): Promise<ControlAnswers> {
-    if (!this.#up) throw new BrokerUnavailableError('Redis is unreachable');
-    const live = await this.liveProcesses();
+    const unreachable = { answers: [], missing: [...this.#lastLive] };
+    if (!this.#up) return unreachable;
+    let live: string[];
+    try {
+      live = await this.liveProcesses();
+    } catch (error) {
+      this.options.onError?.(error as Error);
+      return unreachable;
+    }
     if (live.length === 0) return { answers: [], missing: [] };
     const id = randomUUID();
     const answers: { processId: string; answer: unknown }[] = [];
