@@ -538,7 +538,13 @@ describe('two and three Nexus processes on one Redis', () => {
       params: { script: 'backup.sh', retries: 2 },
     });
     await waitForFrame(watcher, (f) => dataOf(f).task_id === taskId && dataOf(f).status === 'queued');
-    await sleep(20);
+    // A real agent reports once the command reached it, when its process (A) knows the task.
+    expect(
+      await pollUntil(async () => {
+        const tasks = (await restJson(a.url, '/api/tasks', { token: operatorToken })).body as Task[];
+        return tasks.some((t) => t.task_id === taskId);
+      }, 5000),
+    ).toBe(true);
     await agent.publish('tasks', {
       task_id: taskId,
       status: 'running',

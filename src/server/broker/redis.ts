@@ -25,9 +25,10 @@
  *
  * Beyond messages, the broker is the deployment's only shared state, so the few other things all
  * processes share live here too, each a thin method over the same two connections (only this
- * module may hold them): task state (`putTask`/`loadTasks`), one-winner decisions (`claimOnce`),
- * agent presence (`announcePresence`) and the admin control plane (`serveControl`/`requestOthers`).
- * Their scripts and key layouts are in redis-scripts.ts / redis-history.ts.
+ * module creates them, and hands them to its helpers): task state (`putTask`/`loadTasks`),
+ * one-winner decisions (`claimOnce`), agent presence (`announcePresence`) and the admin control
+ * plane (`serveControl`/`requestOthers`, in redis-control.ts). Scripts and key layouts are in
+ * redis-scripts.ts / redis-history.ts; the periodic probe and trims in redis-upkeep.ts.
  *
  * Redis down, or refusing writes (out of memory under `maxmemory`, read-only replica after a
  * failover): never a silent split. `health()` turns unhealthy (`redis: "down"` or
@@ -65,6 +66,7 @@ import {
   type ChannelInfo,
   type HistoryCommands,
 } from './redis-history.js';
+import { RedisControlPlane, type ControlAnswers, type ControlHandler } from './redis-control.js';
 import { RedisUpkeep, defaultUpkeepIntervalMs } from './redis-upkeep.js';
 
 export interface RedisBrokerOptions {
@@ -86,25 +88,6 @@ export interface RedisBrokerOptions {
 
 const MESSAGE_PREFIX = `${PREFIX}msg:`;
 const TASKS_KEY = `${PREFIX}tasks`;
-/** Control plane: requests to every process, replies to one, and the live processes (sorted set by last beat). */
-const CONTROL_REQUESTS = `${PREFIX}ctl:req`;
-const controlReplies = (processId: string) => `${PREFIX}ctl:reply:${processId}`;
-const PROCESSES_KEY = `${PREFIX}processes`;
-
-/** Answers a control request for this process's own state. */
-export type ControlHandler = (request: unknown) => unknown;
-
-/** What every live process answered to a control request, and which live ones did not answer in time. */
-export interface ControlAnswers {
-  readonly answers: readonly { readonly processId: string; readonly answer: unknown }[];
-  readonly missing: readonly string[];
-}
-
-interface ControlEnvelope {
-  readonly id: string;
-  readonly from: string;
-  readonly body: unknown;
-}
 const TASKS_BY_CREATED_KEY = `${PREFIX}tasks:created`;
 
 /**
@@ -134,11 +117,7 @@ export class RedisBroker implements Broker {
   readonly #fallback: MemoryBroker;
   /** Why Redis refuses writes (undefined while it takes them). */
   #refusal: string | undefined;
-  #control: { handler: ControlHandler; timer: NodeJS.Timeout; windowMs: number } | undefined;
-  /** The other processes last seen live: named as not answering while Redis cannot be asked. */
-  #lastLive: readonly string[] = [];
-  /** Control requests of this process waiting for replies, by request id. */
-  readonly #waiting = new Map<string, (processId: string, answer: unknown) => void>();
+  readonly #control: RedisControlPlane;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.#now = options.now ?? Date.now;
@@ -186,6 +165,14 @@ export class RedisBroker implements Broker {
       watched: this.#watched,
       isUp: () => this.#up,
       onProbe: (error) => (error ? this.#noteError(error) : this.#writesAccepted()),
+      onError: (error) => options.onError?.(error),
+    });
+    this.#control = new RedisControlPlane({
+      processId: this.processId,
+      commands: this.#commands,
+      subscriber: this.#subscriber,
+      now: this.#now,
+      isUp: () => this.#up,
       onError: (error) => options.onError?.(error),
     });
   }
@@ -353,83 +340,19 @@ export class RedisBroker implements Broker {
     return new Set(Array.isArray(members) ? (members as string[]) : []);
   }
 
-  /**
-   * Joins the control plane: this process beats every `beatMs` in the shared set of live
-   * processes (one missing `3 × beatMs` counts as gone) and answers every other process's
-   * requests with `handler` (its own state only).
-   */
+  /** Joins the admin control plane (redis-control.ts): beats, and answers others with `handler`. */
   serveControl(handler: ControlHandler, beatMs = 1000): void {
-    if (this.#control) return;
-    const beat = () =>
-      void this.#commands
-        .multi()
-        .zadd(PROCESSES_KEY, String(this.#now()), this.processId)
-        .zremrangebyscore(PROCESSES_KEY, '-inf', String(this.#now() - 3 * beatMs))
-        .pexpire(PROCESSES_KEY, 6 * beatMs)
-        .zrange(PROCESSES_KEY, '0', '-1')
-        .exec()
-        .then((results) => {
-          const live = results?.[3]?.[1];
-          if (Array.isArray(live)) this.#lastLive = (live as string[]).filter((id) => id !== this.processId);
-        })
-        .catch((e: Error) => this.options.onError?.(e));
-    const timer = setInterval(beat, beatMs);
-    timer.unref();
-    this.#control = { handler, timer, windowMs: 3 * beatMs };
-    if (this.#up) beat();
-    if (this.#subscriber.status === 'ready')
-      void this.#subscriber
-        .subscribe(CONTROL_REQUESTS, controlReplies(this.processId))
-        .catch((e: Error) => this.options.onError?.(e));
+    this.#control.serve(handler, beatMs);
   }
 
   /** The other processes that beat within the window. */
-  async liveProcesses(): Promise<string[]> {
-    const windowMs = this.#control?.windowMs ?? 3000;
-    const ids = await this.#commands.zrangebyscore(PROCESSES_KEY, String(this.#now() - windowMs), '+inf');
-    this.#lastLive = ids.filter((id) => id !== this.processId);
-    return [...this.#lastLive];
+  liveProcesses(): Promise<string[]> {
+    return this.#control.liveProcesses();
   }
 
-  /**
-   * Sends `request` to every other live process and gathers their answers for at most
-   * `timeoutMs`; the live processes that did not answer by then are named in `missing`. While
-   * Redis cannot be asked, nobody answers and the processes last seen live are named: an admin
-   * still sees this process's own state, and knows what is missing.
-   */
-  async requestOthers(request: unknown, timeoutMs: number): Promise<ControlAnswers> {
-    const unreachable = { answers: [], missing: [...this.#lastLive] };
-    if (!this.#up) return unreachable;
-    let live: string[];
-    try {
-      live = await this.liveProcesses();
-    } catch (error) {
-      this.options.onError?.(error as Error);
-      return unreachable;
-    }
-    if (live.length === 0) return { answers: [], missing: [] };
-    const id = randomUUID();
-    const answers: { processId: string; answer: unknown }[] = [];
-    const pending = new Set(live);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#waiting.set(id, (processId, answer) => {
-        answers.push({ processId, answer });
-        pending.delete(processId);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      const envelope: ControlEnvelope = { id, from: this.processId, body: request };
-      this.#commands.publish(CONTROL_REQUESTS, JSON.stringify(envelope)).catch((e: Error) => {
-        this.options.onError?.(e);
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    this.#waiting.delete(id);
-    return { answers, missing: [...pending] };
+  /** Asks every other live process; see RedisControlPlane.request. */
+  requestOthers(request: unknown, timeoutMs: number): Promise<ControlAnswers> {
+    return this.#control.request(request, timeoutMs);
   }
 
   /** A channel's kept history in Redis: messages and bytes (as Redis counts the key's memory). */
@@ -450,12 +373,7 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#upkeep.stop();
-    if (this.#control) {
-      clearInterval(this.#control.timer);
-      this.#control = undefined;
-      // Leaving on purpose: nobody should wait for this process's answers any more.
-      if (this.#up) await this.#commands.zrem(PROCESSES_KEY, this.processId).catch(() => 0);
-    }
+    await this.#control.stop();
     this.#listeners.clear();
     await this.#fallback.close();
     await Promise.allSettled([this.#commands.quit(), this.#subscriber.quit()]);
@@ -478,7 +396,7 @@ export class RedisBroker implements Broker {
 
   async #resubscribe(): Promise<void> {
     const channels = [...this.#watched.keys()].map(messageChannel);
-    if (this.#control) channels.push(CONTROL_REQUESTS, controlReplies(this.processId));
+    channels.push(...this.#control.channels());
     if (channels.length === 0) return;
     await this.#subscriber.subscribe(...channels).catch((e: Error) => this.options.onError?.(e));
   }
@@ -493,7 +411,7 @@ export class RedisBroker implements Broker {
   }
 
   #onRedisMessage(redisChannel: string, text: string): void {
-    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return this.#onControlMessage(redisChannel, text);
+    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return this.#control.receive(redisChannel, text);
     let message: BrokerMessage;
     try {
       message = JSON.parse(text) as BrokerMessage;
@@ -502,29 +420,6 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#emit(message);
-  }
-
-  #onControlMessage(redisChannel: string, text: string): void {
-    let envelope: ControlEnvelope;
-    try {
-      envelope = JSON.parse(text) as ControlEnvelope;
-    } catch (error) {
-      this.options.onError?.(error as Error);
-      return;
-    }
-    if (redisChannel === CONTROL_REQUESTS) {
-      const control = this.#control;
-      if (!control || envelope.from === this.processId) return;
-      void Promise.resolve()
-        .then(() => control.handler(envelope.body))
-        .then((answer) => {
-          const reply: ControlEnvelope = { id: envelope.id, from: this.processId, body: answer };
-          return this.#commands.publish(controlReplies(envelope.from), JSON.stringify(reply));
-        })
-        .catch((e: Error) => this.options.onError?.(e));
-      return;
-    }
-    if (redisChannel === controlReplies(this.processId)) this.#waiting.get(envelope.id)?.(envelope.from, envelope.body);
   }
 
   #emit(message: BrokerMessage): void {
