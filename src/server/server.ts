@@ -12,7 +12,7 @@ import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/negoti
 import type { Broker, BrokerMessage } from './broker/broker.js';
 import type { AgentRegistry } from './domain/agents.js';
 import type { TaskRegistry } from './domain/tasks.js';
-import { createDomain } from './domain/wiring.js';
+import { ACKED_WHEN_KNOWN, createDomain } from './domain/wiring.js';
 import { DataPlane } from './admin/data-plane.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { domainRoutes } from './http/domain-routes.js';
@@ -224,6 +224,7 @@ async function createBroker(config: NexusConfig, now: () => number, logger: Logg
   const broker = new RedisBroker({
     url: config.redisUrl,
     ...history,
+    awaitOwnDelivery: (channel) => ACKED_WHEN_KNOWN.has(channel),
     onError: (error) => {
       // ioredis reports every failed reconnect: log each distinct problem once.
       if (error.message !== lastError) log.warn({ err: error.message }, 'redis error');

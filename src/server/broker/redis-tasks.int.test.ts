@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
 import { startServer, type TestServer } from '../../../test/helpers/server.js';
+import { startSubscriberDelayProxy } from '../../../test/helpers/subscriber-delay-proxy.js';
 import { tokenFor } from '../../../test/helpers/tokens.js';
 import { TestClient } from '../../../test/helpers/ws-client.js';
 
@@ -32,6 +33,40 @@ describe('task state kept in Redis', () => {
     redis = await startRedis();
   });
   afterAll(() => redis?.stop());
+
+  it('reads its own writes: once a command is acked, its process knows the task (cancel and agent updates right after the ack)', async () => {
+    // Every message this process publishes comes back through its subscription 40 ms after the
+    // reply to the publish itself.
+    const proxy = await startSubscriberDelayProxy(redis.port, 40);
+    const a = await startServer({ env: { NEXUS_REDIS_URL: proxy.url } });
+    try {
+      const operator = await TestClient.connect(a.wsUrl, await tokenFor('ryw-op', 'operator'));
+      const agent = await TestClient.connect(a.wsUrl, await tokenFor('agent_ryw', 'agent'));
+      const refused: unknown[] = [];
+      for (let i = 0; i < 20; i++) {
+        const cancelled = `task_ryw_cancel_${i}`;
+        const run = `task_ryw_run_${i}`;
+        const acks = await Promise.all([
+          operator.publish('commands', { command: 'execute_task', task_id: cancelled }),
+          operator.publish('commands', { command: 'execute_task', task_id: run, agent_id: 'agent_ryw' }),
+        ]);
+        expect(acks).toMatchObject([{ type: 'ack' }, { type: 'ack' }]);
+        // No waiting: the very next frames, as a script driving both roles would send them.
+        const [cancel, update] = await Promise.all([
+          operator.publish('commands', { command: 'cancel_task', task_id: cancelled }),
+          agent.publish('tasks', { task_id: run, status: 'running', progress: 10 }),
+        ]);
+        if (cancel.type !== 'ack') refused.push(cancel);
+        if (update.type !== 'ack') refused.push(update);
+      }
+      expect(refused).toEqual([]);
+      await operator.close();
+      await agent.close();
+    } finally {
+      await a.close();
+      await proxy.close();
+    }
+  });
 
   it('a process started after every earlier one stopped, with the history long gone, serves the final state', async () => {
     const env = { NEXUS_REDIS_URL: redis.url, NEXUS_HISTORY_SIZE: '3' };
@@ -93,7 +128,10 @@ describe('task state kept in Redis', () => {
         params: { script: 'x' },
       });
       expect(tasks.filter((t) => t.task_id.startsWith('task_noise_')).every((t) => t.status === 'running')).toBe(true);
-      expect(tasks.map((t) => t.task_id).indexOf('task_kept')).toBe(tasks.length - 1); // oldest last
+      // Newest first: of this test's tasks (the Redis is shared with the other tests), the oldest is last.
+      const own = tasks.map((t) => t.task_id).filter((id) => id === 'task_kept' || id.startsWith('task_noise_'));
+      expect(own.indexOf('task_kept')).toBe(own.length - 1);
+      expect(own).toHaveLength(6);
     } finally {
       await b.close();
     }

@@ -66,6 +66,7 @@ import {
   type ChannelInfo,
   type HistoryCommands,
 } from './redis-history.js';
+import { OwnDeliveries } from './own-deliveries.js';
 import { RedisControlPlane, type ControlAnswers, type ControlHandler } from './redis-control.js';
 import { RedisUpkeep, defaultUpkeepIntervalMs } from './redis-upkeep.js';
 
@@ -84,7 +85,15 @@ export interface RedisBrokerOptions {
   readonly replayPageSize?: number;
   /** A replay page ends once it holds this many bytes (at least one message per page). */
   readonly replayPageBytes?: number;
+  /**
+   * Publishes on these channels resolve only once this process has handed the message to its
+   * own listeners (at most OWN_DELIVERY_WAIT_MS later): what it acknowledges, it already knows.
+   */
+  readonly awaitOwnDelivery?: (channel: string) => boolean;
 }
+
+/** Longest a publish waits for its own delivery (the subscriber may be reconnecting). */
+export const OWN_DELIVERY_WAIT_MS = 500;
 
 const MESSAGE_PREFIX = `${PREFIX}msg:`;
 const TASKS_KEY = `${PREFIX}tasks`;
@@ -118,6 +127,7 @@ export class RedisBroker implements Broker {
   /** Why Redis refuses writes (undefined while it takes them). */
   #refusal: string | undefined;
   readonly #control: RedisControlPlane;
+  readonly #own = new OwnDeliveries(OWN_DELIVERY_WAIT_MS);
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.#now = options.now ?? Date.now;
@@ -214,6 +224,8 @@ export class RedisBroker implements Broker {
         timing,
       );
       this.#writesAccepted();
+      if (this.#watched.has(request.channel) && this.options.awaitOwnDelivery?.(request.channel))
+        await this.#own.wait(request.channel, epoch, seq);
       return { ...request, timestamp, seq, epoch, origin: this.processId };
     } catch (error) {
       this.#noteError(error as Error);
@@ -420,6 +432,8 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#emit(message);
+    if (message.origin === this.processId && this.options.awaitOwnDelivery?.(message.channel))
+      this.#own.delivered(message.channel, message.epoch, message.seq);
   }
 
   #emit(message: BrokerMessage): void {

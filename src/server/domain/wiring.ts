@@ -11,6 +11,13 @@ import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './tasks.js';
 
+/**
+ * Channels whose publishes the registries must have seen before they are acknowledged: the next
+ * frame may act on them (cancel the task just created, report on it), and with Redis a process
+ * learns its own messages back through its subscription, after the publish itself returned.
+ */
+export const ACKED_WHEN_KNOWN: ReadonlySet<string> = new Set([Channel.Commands, Channel.Tasks, Channel.TaskClaims]);
+
 /** The task and agent registries, fed by every message of their channels. */
 export interface DomainOptions {
   readonly broker: Broker;
