@@ -203,3 +203,47 @@ test('one agent with 400 metrics and agents named t or __proto__ cannot freeze o
   }
   expect(pageErrors).toEqual([]);
 });
+
+test('agents sending extreme numbers (±1.7e308, 5e-324) cannot freeze or break the charts', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(server.url);
+  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 15_000 });
+  const telemetry = page.getByRole('region', { name: 'Telemetry' });
+  const cpu = chart(telemetry, 'CPU usage (%)');
+  await expect.poll(() => linePaths(cpu).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(SIMULATED_AGENTS);
+  await recordLongTasks(page);
+  // Short buckets (1 min window): about one point each, the values drawn as sent.
+  await telemetry.getByRole('button', { name: '1 min', exact: true }).click();
+
+  // The largest doubles on a shared chart, and a chart of only tiny and huge values.
+  const extremes = [
+    { agentId: 'extreme_high', value: '1.7976931348623157e308' },
+    { agentId: 'extreme_low', value: '-1.7976931348623157e308' },
+    { agentId: 'extreme_tiny', value: '5e-324' },
+  ];
+  for (let round = 0; round < 3; round++) {
+    for (const { agentId, value } of extremes)
+      await publishTelemetry(`{"agent_id":"${agentId}","cpu_usage":${value},"extreme_metric":${value}}`);
+    // A chart whose every value is the largest double (reported by three agents, so it is among
+    // the default charts even after the wide agent of the test above).
+    for (const { agentId } of extremes)
+      await publishTelemetry(`{"agent_id":"${agentId}","huge_metric":1.7976931348623157e308}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+
+  for (const name of ['extreme metric', 'huge metric']) {
+    const figure = chart(telemetry, name);
+    await expect(figure).toBeVisible({ timeout: 10_000 });
+    // Both ends of the value axis are labelled.
+    await expect(figure.locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value')).toHaveCount(2);
+  }
+  await expect(telemetry.getByRole('list', { name: 'Current extreme metric' })).toContainText('extreme_tiny');
+  // The simulated agents' lines are still drawn on the CPU chart next to the extreme ones.
+  await expect.poll(() => linePaths(cpu).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(SIMULATED_AGENTS);
+  expect(await pageLatencyMs(page)).toBeLessThan(RESPONSIVE_MS);
+  await telemetry.getByRole('button', { name: '5 min', exact: true }).click({ timeout: RESPONSIVE_MS });
+  await expect(telemetry.getByRole('button', { name: '5 min', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  expect(Math.max(0, ...(await longTasksMs(page)))).toBeLessThan(RESPONSIVE_MS);
+  expect(pageErrors).toEqual([]);
+});

@@ -60,6 +60,64 @@ describe('valueAxis', () => {
     expect(small.ticks).toEqual([0.1, 0.15, 0.2, 0.25, 0.3]);
   });
 
+  it('spans values a double cannot step through in round ticks, never looping or throwing', () => {
+    const max = Number.MAX_VALUE;
+    expect(
+      valueAxis(
+        chart([
+          [0, -max],
+          [1, max],
+        ]),
+      ),
+    ).toEqual({ domain: [-max, max], ticks: [-max, max] });
+    expect(
+      valueAxis(
+        chart([
+          [0, max],
+          [1, max],
+        ]),
+      ),
+    ).toEqual({ domain: [0, max], ticks: [0, max] });
+    expect(
+      valueAxis(
+        chart([
+          [0, 0],
+          [1, 1e-320],
+        ]),
+      ),
+    ).toEqual({ domain: [0, 1e-320], ticks: [0, 1e-320] });
+    expect(
+      valueAxis(
+        chart([
+          [0, 5e-324],
+          [1, 5e-324],
+        ]),
+      ),
+    ).toEqual({ domain: [0, 5e-324], ticks: [0, 5e-324] });
+    expect(
+      valueAxis(
+        chart([
+          [0, 1e15],
+          [1, 1e15 + 1],
+        ]),
+      ),
+    ).toEqual({
+      domain: [1e15, 1e15 + 1],
+      ticks: [1e15, 1e15 + 1],
+    });
+    for (const values of [
+      [-max, 0],
+      [1e-7, 3e-7],
+      [123456789.123, 123456789.124],
+    ]) {
+      const axis = valueAxis(chart(values.map((v, i) => [i, v])));
+      expect(axis.ticks.length).toBeGreaterThanOrEqual(2);
+      expect(axis.ticks.length).toBeLessThanOrEqual(12);
+      expect(axis.domain[0]).toBeLessThan(axis.domain[1]);
+      expect(axis.ticks.every(Number.isFinite)).toBe(true);
+    }
+  });
+
   it('has a range when there is nothing to draw', () => {
     expect(valueAxis(chart([]))).toEqual({ domain: [0, 1], ticks: [0, 1] });
   });

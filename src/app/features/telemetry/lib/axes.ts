@@ -18,6 +18,15 @@ export interface ValueAxis {
 
 /** About this many intervals between ticks on a 150 px chart. */
 const TICK_INTERVALS = 4;
+/** Never more ticks than this, whatever the values. */
+const MAX_VALUE_TICKS = 12;
+/**
+ * Round ticks only while a step is this far from the limits of a double: values are data from
+ * agents (1e-320, ±1.7e308, 1e15 + 1), and a step that floating point cannot add faithfully
+ * would loop without end or repeat ticks. Past it the axis simply spans the values.
+ */
+const MIN_STEP = 1e-9;
+const MAX_MAGNITUDE_PER_STEP = 1e12;
 
 /**
  * The y axis for every drawn value (lines, band, median): round tick values (1, 2 or 5 × 10ⁿ
@@ -35,9 +44,20 @@ export function valueAxis(data: ChartData): ValueAxis {
   const step = niceStep(span / TICK_INTERVALS);
   const low = Math.floor(min / step) * step;
   const high = Math.max(Math.ceil(max / step) * step, low + step);
+  const magnitude = Math.max(Math.abs(low), Math.abs(high));
+  if (![step, low, high].every(Number.isFinite) || step < MIN_STEP || magnitude / step > MAX_MAGNITUDE_PER_STEP)
+    return spanningAxis(min, max);
   const ticks: number[] = [];
-  for (let i = 0; low + i * step <= high + step / 2; i++) ticks.push(roundTo(low + i * step, step));
+  for (let i = 0; i < MAX_VALUE_TICKS && low + i * step <= high + step / 2; i++)
+    ticks.push(roundTo(low + i * step, step));
   return { domain: [ticks[0]!, ticks[ticks.length - 1]!], ticks };
+}
+
+/** An axis from the smallest to the largest value (or from zero to a flat series' value). */
+function spanningAxis(min: number, max: number): ValueAxis {
+  const low = min < max ? min : Math.min(min, 0);
+  const high = min < max ? max : Math.max(max, 0);
+  return low < high ? { domain: [low, high], ticks: [low, high] } : { domain: [0, 1], ticks: [0, 1] };
 }
 
 /** The smallest of 1, 2, 5 × 10ⁿ at or above `raw`. */
@@ -77,6 +97,7 @@ export function timeAxis(data: ChartData): TimeAxis {
   const ticks: number[] = [];
   // Whole steps of local time (offsets from UTC are whole minutes; steps of an hour or less divide them, or nearly).
   const offset = new Date(from).getTimezoneOffset() * 60_000;
-  for (let t = Math.ceil((from - offset) / step) * step + offset; t <= to; t += step) ticks.push(t);
+  for (let t = Math.ceil((from - offset) / step) * step + offset; t <= to && ticks.length < MAX_TIME_TICKS; t += step)
+    ticks.push(t);
   return { domain: [from, to], ticks };
 }
