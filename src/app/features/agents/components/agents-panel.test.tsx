@@ -62,6 +62,12 @@ describe('AgentsPanel', () => {
     expect(within(li).getByText(/now|second/)).toBeTruthy();
   });
 
+  it('shows a huge value an agent sent in exponent notation, not as a 300-digit number', () => {
+    renderPanel();
+    act(() => receiveTelemetry({ agent_id: 'agent_huge', cpu_usage: Number.MAX_VALUE, memory_mb: 2048 }));
+    expect(within(item('agent_huge')).getByText('cpu 1.8E308% · mem 2,048 MB')).toBeTruthy();
+  });
+
   it('shows the first three values when the usual metrics are absent', () => {
     renderPanel();
     act(() => receiveTelemetry({ agent_id: 'agent_live_2', a: 1, b: 2, c: 3, d: 4 }));

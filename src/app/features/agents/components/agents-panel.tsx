@@ -149,7 +149,10 @@ const AgentItem = memo(function AgentItem({
   );
 });
 
-const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+const plain = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+/** Values an agent sent beyond everyday sizes read as 1.8E308, not as a 300-digit number. */
+const scientific = new Intl.NumberFormat(undefined, { notation: 'scientific', maximumFractionDigits: 1 });
+const formatNumber = (value: number) => (Math.abs(value) >= 1e15 ? scientific : plain).format(value);
 const UNITS: Readonly<Record<string, string>> = { cpu_usage: '%', memory_mb: ' MB', temperature_c: ' °C' };
 const LABELS: Readonly<Record<string, string>> = { cpu_usage: 'cpu', memory_mb: 'mem', temperature_c: 'temp' };
 
@@ -159,7 +162,7 @@ function MetricValues({ latest }: { latest: Readonly<Record<string, number>> }) 
   return (
     <span className="muted mono" style={valuesStyle}>
       {metrics
-        .map(([metric, value]) => `${LABELS[metric] ?? metric} ${number.format(value)}${UNITS[metric] ?? ''}`)
+        .map(([metric, value]) => `${LABELS[metric] ?? metric} ${formatNumber(value)}${UNITS[metric] ?? ''}`)
         .join(' · ')}
     </span>
   );

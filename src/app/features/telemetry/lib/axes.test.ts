@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatClock } from '../../../lib/time-format';
 import { TIME_KEY, type ChartData, type ChartRow } from './chart-data';
-import { niceStep, timeAxis, valueAxis } from './axes';
+import { formatValue, niceStep, timeAxis, valueAxis } from './axes';
 
 function chart(points: [number, number][], endMs = points.at(-1)?.[0] ?? 0): ChartData {
   const rows = points.map(([t, v]) => {
@@ -164,5 +164,27 @@ describe('timeAxis', () => {
     );
     expect(axis.domain).toEqual([from, from + 20_000]);
     expect(axis.ticks.map(formatClock)).toEqual(['09:30:00', '09:30:10', '09:30:20']);
+  });
+});
+
+describe('formatValue', () => {
+  it('reads in a few characters at any size', () => {
+    expect([0, 42.25, -7, 999.94, 1500, 12_345, 3_400_000, -2.5e9, 7e12].map(formatValue)).toEqual([
+      '0',
+      '42.3',
+      '-7',
+      '999.9',
+      '1.5k',
+      '12.3k',
+      '3.4M',
+      '-2.5G',
+      '7.0T',
+    ]);
+    expect([Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, 0.001].map(formatValue)).toEqual([
+      '1.8e+308',
+      '-1.8e+308',
+      '4.9e-324',
+      '1.0e-3',
+    ]);
   });
 });

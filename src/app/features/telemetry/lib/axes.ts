@@ -7,8 +7,24 @@
 import { TIME_KEY, type ChartData } from './chart-data';
 import { valueRange } from './series-paths';
 
+/** Suffixes for thousands, millions …; past the last, values read in exponent notation. */
+const SCALES = [
+  { at: 1e12, suffix: 'T' },
+  { at: 1e9, suffix: 'G' },
+  { at: 1e6, suffix: 'M' },
+  { at: 1e3, suffix: 'k' },
+] as const;
+
+/**
+ * A value in a few characters: one decimal, `k`/`M`/`G`/`T` for large ones, exponent notation
+ * past that or for tiny non-zero ones (a value an agent sent never reads as a 300-digit number
+ * or as a plain 0).
+ */
 export function formatValue(value: number): string {
-  return Math.abs(value) >= 1000 ? `${(value / 1000).toFixed(1)}k` : String(Math.round(value * 10) / 10);
+  const size = Math.abs(value);
+  if (size >= 1e15 || (size > 0 && size < 0.05)) return value.toExponential(1);
+  const scale = SCALES.find((s) => size >= s.at);
+  return scale ? `${(value / scale.at).toFixed(1)}${scale.suffix}` : String(Math.round(value * 10) / 10);
 }
 
 export interface ValueAxis {
