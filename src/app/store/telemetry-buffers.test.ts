@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Limits } from '@nexus-realtime/client/protocol';
 import {
+  MAX_AGENT_ID_LENGTH,
+  MAX_FLEET_AGENTS,
   MAX_FLEET_METRICS,
   MAX_METRIC_NAME_LENGTH,
   MAX_METRICS_PER_AGENT,
@@ -146,6 +148,31 @@ describe('TelemetryBuffers bounds', () => {
 });
 
 describe('TelemetryBuffers with names chosen by agents', () => {
+  it('keeps at most MAX_FLEET_AGENTS agents: made-up ids push out the agent seen longest ago, not one that keeps reporting', () => {
+    const buffers = new TelemetryBuffers();
+    buffers.ingest(1000, { agent_id: 'steady', cpu_usage: 1 });
+    buffers.ingest(1000, { agent_id: 'gone_quiet', cpu_usage: 1, only_quiet: 5 });
+    for (let i = 0; i < MAX_FLEET_AGENTS + 500; i++) {
+      buffers.ingest(2000 + i, { agent_id: `made_up_${i}`, cpu_usage: i });
+      if (i % 100 === 0) buffers.ingest(2000 + i, { agent_id: 'steady', cpu_usage: 2 });
+    }
+    const ids = buffers.agentIds();
+    expect(ids).toHaveLength(MAX_FLEET_AGENTS);
+    expect(ids).toContain('steady');
+    expect(ids).not.toContain('gone_quiet');
+    expect(ids).toContain(`made_up_${MAX_FLEET_AGENTS + 499}`);
+    expect(ids).not.toContain('made_up_0');
+    // A metric only a forgotten agent reported is gone with it.
+    expect(buffers.metricNames()).toEqual(['cpu_usage']);
+  });
+
+  it('ignores telemetry whose agent_id is longer than MAX_AGENT_ID_LENGTH', () => {
+    const buffers = new TelemetryBuffers();
+    expect(buffers.ingest(1000, { agent_id: 'a'.repeat(MAX_AGENT_ID_LENGTH + 1), cpu_usage: 1 })).toBe(false);
+    expect(buffers.ingest(1000, { agent_id: 'b'.repeat(MAX_AGENT_ID_LENGTH), cpu_usage: 1 })).toBe(true);
+    expect(buffers.agentIds()).toEqual(['b'.repeat(MAX_AGENT_ID_LENGTH)]);
+  });
+
   it('treats agent ids and metric names like __proto__ as plain data', () => {
     const buffers = new TelemetryBuffers();
     const payloads = ['t', '__proto__', 'constructor', 'toString'].map((agentId, i) =>

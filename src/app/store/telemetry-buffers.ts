@@ -5,7 +5,9 @@
  *
  * Every name here comes from agents, which may be wrong or hostile, so it is bounded and only
  * ever used as a Map/Set key: an agent keeps its first `Limits.maxMetricsPerAgent` distinct
- * metric names, the fleet at most MAX_FLEET_METRICS, and names like `__proto__` are plain data.
+ * metric names, the fleet at most MAX_FLEET_METRICS, at most MAX_FLEET_AGENTS agents are kept
+ * (the one seen longest ago makes room), ids and names have a length limit, and names like
+ * `__proto__` are plain data.
  */
 import { Limits } from '@nexus-realtime/client/protocol';
 
@@ -26,6 +28,13 @@ export const MAX_METRICS_PER_AGENT = Limits.maxMetricsPerAgent;
 export const MAX_FLEET_METRICS = 256;
 /** Longer numeric field names are not metrics here: no chart title needs more, and names cost memory. */
 export const MAX_METRIC_NAME_LENGTH = 128;
+/**
+ * Agents kept. Past it the agent seen longest ago is forgotten for a new one, so a stream of
+ * made-up agent ids (a faulty backend publishing telemetry) cannot grow the page's memory.
+ */
+export const MAX_FLEET_AGENTS = 2_000;
+/** Telemetry with a longer `agent_id` is ignored (ids are shown on chips, legends and rows). */
+export const MAX_AGENT_ID_LENGTH = 128;
 
 /** A ring of (time, value) pairs in time order, growing up to a fixed capacity. */
 export class SeriesRing {
@@ -115,19 +124,23 @@ export class TelemetryBuffers {
   /** How many agents report each metric. */
   readonly #reach = new Map<string, number>();
 
-  /** Adds one telemetry payload; returns true when a new agent or metric appeared. */
+  /** Adds one telemetry payload; returns true when the set of agents or metrics changed. */
   ingest(timeMs: number, payload: unknown): boolean {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
     const record = payload as Record<string, unknown>;
     const agentId = record.agent_id;
-    if (typeof agentId !== 'string' || agentId === '') return false;
+    if (typeof agentId !== 'string' || agentId === '' || agentId.length > MAX_AGENT_ID_LENGTH) return false;
     let changed = false;
     let agent = this.#agents.get(agentId);
-    if (!agent) {
+    if (agent) {
+      // Map order = least recently seen first: the front is what makes room.
+      this.#agents.delete(agentId);
+    } else {
+      if (this.#agents.size >= MAX_FLEET_AGENTS) this.#forgetLeastRecent();
       agent = { lastSeenMs: timeMs, series: new Map(), ignored: new Set() };
-      this.#agents.set(agentId, agent);
       changed = true;
     }
+    this.#agents.set(agentId, agent);
     agent.lastSeenMs = Math.max(agent.lastSeenMs, timeMs);
     // A full agent only updates what it has: the rest of a huge payload costs nothing more.
     if (isFull(agent)) updateKnown(agent, record, timeMs);
@@ -186,6 +199,20 @@ export class TelemetryBuffers {
       ring?.push(timeMs, value);
     }
     return newMetric;
+  }
+
+  /** Forgets the agent seen longest ago, and every metric nobody else reports. */
+  #forgetLeastRecent(): void {
+    const [agentId, agent] = this.#agents.entries().next().value!;
+    this.#agents.delete(agentId);
+    for (const metric of agent.series.keys()) {
+      const reach = this.#reach.get(metric)! - 1;
+      if (reach > 0) this.#reach.set(metric, reach);
+      else {
+        this.#reach.delete(metric);
+        this.#metrics.delete(metric);
+      }
+    }
   }
 
   /** Forgets every agent and metric. */

@@ -7,7 +7,7 @@ import { telemetryStore } from '../../../store/telemetry-store';
 /** The data plane's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
 import { MAX_CHARTS } from '../lib/metric-selection';
-import { TelemetryPanel } from './telemetry-panel';
+import { MAX_AGENT_CHIPS, TelemetryPanel } from './telemetry-panel';
 
 /** What the bridge does for each telemetry frame, then once per animation frame. */
 function receive(payload: Record<string, unknown>, timeMs = Date.now()) {
@@ -33,7 +33,15 @@ beforeEach(() => {
   telemetryBuffers.clear();
   // Paused: the charts' canvases stay empty (happy-dom has no layout for recharts to measure);
   // what they draw is covered by the chart data tests and the browser tests.
-  telemetryStore.setState({ agents: [], metrics: [], pickedMetrics: null, paused: true, version: 0 });
+  telemetryStore.setState({
+    agents: [],
+    metrics: [],
+    pickedMetrics: null,
+    pinnedAgents: [],
+    hiddenAgents: [],
+    paused: true,
+    version: 0,
+  });
 });
 afterEach(cleanup);
 
@@ -95,5 +103,34 @@ describe('TelemetryPanel', () => {
         .getAllByRole('button')
         .map((b) => b.textContent),
     ).toEqual(['__proto__', 'constructor', 't']);
+  });
+
+  it('offers a filter instead of hundreds of agent chips, and keeps the picked agents', () => {
+    render(<TelemetryPanel />);
+    for (let i = 0; i < 300; i++) receive({ agent_id: `fleet_${String(i).padStart(3, '0')}`, cpu_usage: i });
+    const group = screen.getByRole('group', { name: 'Highlight agents' });
+    const chips = () =>
+      within(group)
+        .getAllByRole('button')
+        .filter((b) => b.hasAttribute('aria-pressed'));
+    expect(chips()).toHaveLength(MAX_AGENT_CHIPS);
+    expect(within(group).getByText('240 more: filter to find one')).toBeTruthy();
+
+    fireEvent.change(within(group).getByRole('searchbox', { name: 'Filter agents' }), {
+      target: { value: 'fleet_29' },
+    });
+    expect(chips().map((b) => b.textContent)).toEqual(Array.from({ length: 10 }, (_, i) => `fleet_29${i}`));
+    fireEvent.click(within(group).getByRole('button', { name: 'fleet_295' }));
+    expect(telemetryStore.getState().pinnedAgents).toEqual(['fleet_295']);
+
+    // Another filter: the picked agent keeps its chip, first.
+    fireEvent.change(within(group).getByRole('searchbox', { name: 'Filter agents' }), {
+      target: { value: 'fleet_00' },
+    });
+    expect(chips().map((b) => b.textContent)).toEqual([
+      'fleet_295',
+      ...Array.from({ length: 10 }, (_, i) => `fleet_00${i}`),
+    ]);
+    expect(within(group).getByRole('button', { name: 'fleet_295' }).getAttribute('aria-pressed')).toBe('true');
   });
 });

@@ -2,7 +2,7 @@
  * The "Telemetry" region: a chart per discovered metric (at most MAX_CHARTS at once, the others
  * picked under "More metrics"), window, pause, agent toggles.
  */
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useTelemetry } from '../../../hooks/use-stores';
 import { Panel, EmptyState } from '../../../components/panel';
 import { telemetryStore, toggleIn, WINDOWS_MS, type WindowMs } from '../../../store/telemetry-store';
@@ -65,6 +65,21 @@ export function TelemetryPanel() {
   );
 }
 
+/**
+ * Chips drawn at once. A fleet of hundreds gets a filter instead of hundreds of buttons; the
+ * picked agents always keep their chips.
+ */
+export const MAX_AGENT_CHIPS = 60;
+
+/** The agents that get a chip: the picked ones, then those matching the filter, MAX_AGENT_CHIPS at most. */
+function chipAgents(agents: readonly string[], pinned: readonly string[], filter: string): string[] {
+  if (agents.length <= MAX_AGENT_CHIPS) return [...agents];
+  const picked = agents.filter((a) => pinned.includes(a));
+  const needle = filter.trim().toLowerCase();
+  const others = agents.filter((a) => !pinned.includes(a) && a.toLowerCase().includes(needle));
+  return [...picked, ...others.slice(0, Math.max(0, MAX_AGENT_CHIPS - picked.length))];
+}
+
 /** Up to MAX_LINES agents: toggles hide a line. More: toggles pick the highlighted agents. */
 function AgentToggles() {
   const { agents, hidden, pinned } = useTelemetry((s) => ({
@@ -72,14 +87,27 @@ function AgentToggles() {
     hidden: s.hiddenAgents,
     pinned: s.pinnedAgents,
   }));
+  const [filter, setFilter] = useState('');
+  const chips = useMemo(() => chipAgents(agents, pinned, filter), [agents, pinned, filter]);
   if (agents.length === 0) return null;
   const fleet = agents.length > MAX_LINES;
+  const many = agents.length > MAX_AGENT_CHIPS;
   return (
     <div className="agent-toggles" role="group" aria-label={fleet ? 'Highlight agents' : 'Show agents'}>
       <span className="muted">
         {fleet ? `${agents.length} agents · pick up to ${MAX_LINES} to highlight:` : 'Agents:'}
       </span>
-      {agents.map((agentId, index) => {
+      {many && (
+        <input
+          type="search"
+          className="agent-filter"
+          aria-label="Filter agents"
+          placeholder="Filter agents…"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+      )}
+      {chips.map((agentId, index) => {
         const pinnedAt = pinned.indexOf(agentId);
         const colour = !fleet ? seriesColor(index) : pinnedAt >= 0 ? seriesColor(pinnedAt) : 'var(--muted)';
         const pressed = fleet ? pinned.includes(agentId) : !hidden.includes(agentId);
@@ -101,6 +129,11 @@ function AgentToggles() {
           </button>
         );
       })}
+      {many && chips.length < agents.length && (
+        <span className="muted">
+          {agents.length - chips.length} more{filter.trim() === '' ? ': filter to find one' : ''}
+        </span>
+      )}
       {fleet && pinned.length > 0 && (
         <button className="btn small" onClick={() => telemetryStore.setState({ pinnedAgents: [] })}>
           Top values
