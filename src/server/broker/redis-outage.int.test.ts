@@ -522,13 +522,7 @@ describe('Redis stopped and restarted under two running processes', () => {
     const operator = await connect(a, 'warm-op', 'operator');
     const agent = await connect(a, 'agent_warm', 'agent');
     await operator.publish('commands', { command: 'execute_task', task_id: taskId, agent_id: 'agent_warm' });
-    // A real agent reports once the command reached it, when its process knows the task.
-    expect(
-      await pollUntil(async () => {
-        const tasks = (await restJson(a.url, '/api/tasks', { token: operatorToken })).body as Task[];
-        return tasks.some((t) => t.task_id === taskId);
-      }, 5000),
-    ).toBe(true);
+    // Same process: the ack means the process already knows the task.
     expect(
       await agent.publish('tasks', { task_id: taskId, status: 'succeeded', progress: 100, agent_id: 'agent_warm' }),
     ).toMatchObject({ type: 'ack' });
