@@ -11,7 +11,8 @@
 import { compileFilters, filtersKey, type FilterMatcher, type Filters } from '@nexus-realtime/client/protocol';
 import type { Broker, BrokerMessage } from './broker/broker.js';
 import { FilterIndex } from './filter-index.js';
-import { encodeDelivery } from './frames.js';
+import { frameOf } from './broker/delivery-frame.js';
+import { StoredMessage } from './broker/stored-message.js';
 import type { Logger } from './logger.js';
 
 /** The receiving end of a fan-out (a session). */
@@ -40,6 +41,18 @@ export function createSubscription(filters: Filters | undefined): Subscription {
 
 /** Observes how long each fan-out took (seconds). */
 export type FanOutObserver = (seconds: number) => void;
+
+/**
+ * One message on its way out. Subscribers get it without the parsed payload (`kept`, which parses
+ * it back from the frame if asked): a session may hold a delivery for a while (live messages wait
+ * while a subscribe is answered), and holding the payload's object graph could cost many times
+ * the frame's bytes that the slow-consumer limit counts.
+ */
+interface Delivery {
+  readonly message: BrokerMessage;
+  frame: Buffer | undefined;
+  kept: StoredMessage | undefined;
+}
 
 /** One subscription of one subscriber, as the filter index holds it. */
 interface Entry {
@@ -142,7 +155,7 @@ export class Hub {
     if (!index) return;
     index.messages++;
     const started = this.observeFanOut ? process.hrtime.bigint() : 0n;
-    const delivery = { message, frame: undefined as Buffer | undefined };
+    const delivery: Delivery = { message, frame: undefined, kept: undefined };
     for (const subscriber of index.unfiltered) this.#deliver(subscriber, delivery);
     for (const subscriber of this.#filteredRecipients(index, message.data)) this.#deliver(subscriber, delivery);
     if (this.observeFanOut) this.observeFanOut(Number(process.hrtime.bigint() - started) / 1e9);
@@ -165,10 +178,11 @@ export class Hub {
     return recipients;
   }
 
-  #deliver(subscriber: Subscriber, delivery: { message: BrokerMessage; frame: Buffer | undefined }): void {
-    delivery.frame ??= encodeDelivery(delivery.message);
+  #deliver(subscriber: Subscriber, delivery: Delivery): void {
+    delivery.frame ??= frameOf(delivery.message);
+    delivery.kept ??= StoredMessage.of(delivery.message, delivery.frame);
     try {
-      subscriber.deliver(delivery.message, delivery.frame);
+      subscriber.deliver(delivery.kept, delivery.frame);
     } catch (error) {
       this.logger.error({ err: error, connectionId: subscriber.id }, 'delivery failed');
     }

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { BrokerMessage } from './broker/broker.js';
-import { encodeDelivery } from './frames.js';
+import { frameOf } from './broker/delivery-frame.js';
 
 /** What one slice may do before it gives the turn back. */
 export interface SliceBudget {
@@ -159,7 +159,7 @@ function runSlice(
   while (index < page.length) {
     const message = page[index++]!;
     if (take(message)) {
-      const frame = encodeDelivery(message);
+      const frame = frameOf(message);
       target.send(frame);
       bytes += frame.length;
     }

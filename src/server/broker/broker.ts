@@ -28,6 +28,11 @@ export interface BrokerMessage {
   readonly epoch: string;
   /** The process whose broker accepted the message (absent = this process). */
   readonly origin?: string;
+  /**
+   * The encoded delivery frame, when the broker built it already (the memory broker does, at
+   * publish, and keeps only these bytes in history); otherwise the hub encodes it once per fan-out.
+   */
+  readonly frame?: Buffer;
 }
 
 /** A channel's position: its latest seq and the history generation it belongs to. */

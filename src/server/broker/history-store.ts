@@ -6,18 +6,17 @@
  * that list: O(1) per message, with no scan over channels. The head of that list is always the
  * oldest message of its own channel too, so history never gets a hole in the middle.
  *
- * Bytes are an estimate of what keeping a message costs: its JSON length plus a fixed overhead
- * per message, plus a fixed overhead (and the name) per known channel — so a flood of distinct
- * channel names is bounded by the same budget as large payloads.
+ * Bytes are what keeping a message really costs: a kept message is its delivery frame's bytes and
+ * a few small fields (stored-message.ts), never a parsed payload, so its cost is its frame's length
+ * plus a fixed overhead whatever the payload's shape. Each known channel counts a fixed overhead
+ * and its name, so a flood of distinct channel names is bounded by the same budget as large
+ * payloads.
  *
  * A channel with no message kept and no watcher is forgotten at once. If it comes back, its seq
  * restarts at 1, so it gets a new epoch (see `#newEpoch`).
  */
-import type { BrokerMessage } from './broker.js';
 import { Deque } from './deque.js';
-
-/** Counted per kept message on top of its JSON: the entry object, list links, ring slot. */
-export const MESSAGE_OVERHEAD_BYTES = 160;
+import type { StoredMessage } from './stored-message.js';
 /** Counted per known channel on top of its name: map entry, state object, empty ring. */
 export const CHANNEL_OVERHEAD_BYTES = 256;
 
@@ -31,7 +30,7 @@ export interface HistoryLimits {
 }
 
 interface Entry {
-  readonly message: BrokerMessage;
+  readonly message: StoredMessage;
   readonly bytes: number;
   readonly storedAtMs: number;
   readonly channel: ChannelState;
@@ -118,7 +117,7 @@ export class HistoryStore {
   }
 
   /** Records `message` (numbered `state.seq + 1`) and applies every bound. */
-  append(state: ChannelState, message: BrokerMessage, bytes: number, nowMs: number): void {
+  append(state: ChannelState, message: StoredMessage, bytes: number, nowMs: number): void {
     state.seq = message.seq;
     if (this.limits.historySize === 0 || bytes > this.limits.maxBytes) {
       // Not kept: what came before can no longer be replayed without a hole after it.
@@ -169,7 +168,7 @@ export class HistoryStore {
     return epoch;
   }
 
-  #link(state: ChannelState, message: BrokerMessage, bytes: number, storedAtMs: number): void {
+  #link(state: ChannelState, message: StoredMessage, bytes: number, storedAtMs: number): void {
     const entry: Entry = { message, bytes, storedAtMs, channel: state, older: this.#newest, newer: undefined };
     if (this.#newest) this.#newest.newer = entry;
     else this.#oldest = entry;

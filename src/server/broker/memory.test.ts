@@ -38,17 +38,26 @@ describe('memory broker', () => {
     await publish(broker, 'a', { x: 1 });
     off();
     await publish(broker, 'a', { x: 2 });
-    expect(got).toEqual([
-      {
-        channel: 'a',
-        kind: 'message',
-        from: 'u',
-        data: { x: 1 },
-        seq: 1,
-        epoch: broker.epoch,
-        timestamp: '2026-01-01T00:00:00.000Z',
-      },
-    ]);
+    const fields = { from: 'u', data: { x: 1 }, timestamp: '2026-01-01T00:00:00.000Z', seq: 1, epoch: broker.epoch };
+    expect(got).toEqual([{ channel: 'a', kind: 'message', ...fields, frame: expect.any(Buffer) }]);
+    // The delivery frame is encoded once, by the broker, and is what subscribers are sent.
+    expect(JSON.parse(got[0]!.frame!.toString())).toEqual({ type: 'message', channel: 'a', ...fields });
+    await broker.close();
+  });
+
+  it('keeps history as frame bytes and parses a payload back only for the reader that asks', async () => {
+    const broker = new MemoryBroker({ historySize: 10 });
+    const payload = { agent_id: 'a1', list: [{}, { deep: [1, 2] }] };
+    const published = await publish(broker, 'a', payload);
+    const [replayed] = await collectPages((await broker.replay('a', 0, broker.epoch)).pages);
+    expect(replayed!.frame).toBe(published.frame);
+    expect(replayed!.data).toEqual(payload);
+    // One reader sees one parsed object (its filters may look at it several times)...
+    expect(replayed!.data).toBe(replayed!.data);
+    // ...and the next reader parses its own: nothing parsed stays attached to history.
+    const [again] = await collectPages((await broker.replay('a', 0, broker.epoch)).pages);
+    expect(again!.data).not.toBe(replayed!.data);
+    expect(again!.data).toEqual(payload);
     await broker.close();
   });
 

@@ -26,7 +26,9 @@ import {
   type PublishRequest,
   type Replay,
 } from './broker.js';
-import { HistoryStore, MESSAGE_OVERHEAD_BYTES, type ChannelState, type HistoryStats } from './history-store.js';
+import { encodeDelivery } from './delivery-frame.js';
+import { HistoryStore, type ChannelState, type HistoryStats } from './history-store.js';
+import { StoredMessage } from './stored-message.js';
 
 export interface MemoryBrokerOptions {
   readonly historySize: number;
@@ -96,16 +98,14 @@ export class MemoryBroker implements Broker {
     const nowMs = this.#now();
     this.#store.expire(nowMs, PUBLISH_EXPIRY_BUDGET);
     const state = this.#store.open(request.channel);
-    const message: BrokerMessage = {
-      channel: state.name,
-      kind: request.kind,
-      from: request.from,
-      data: request.data,
-      timestamp: new Date(nowMs).toISOString(),
-      seq: state.seq + 1,
-      epoch: state.epoch,
-    };
-    this.#store.append(state, message, measure(message), nowMs);
+    const { kind, from, data } = request;
+    const [timestamp, seq, epoch] = [new Date(nowMs).toISOString(), state.seq + 1, state.epoch];
+    // Encoded once here: history keeps these bytes and the hub sends them to every subscriber.
+    const frame = encodeDelivery({ channel: state.name, kind, from, data, timestamp, seq, epoch });
+    const stored = new StoredMessage(state.name, kind, from, timestamp, seq, epoch, frame);
+    this.#store.append(state, stored, stored.bytes, nowMs);
+    // Listeners (the hub, domain modules) get the payload already parsed, for this turn only.
+    const message: BrokerMessage = { channel: state.name, kind, from, data, timestamp, seq, epoch, frame };
     for (const listener of this.#listeners) listener(message);
     return message;
   }
@@ -191,7 +191,7 @@ export class MemoryBroker implements Broker {
           let bytes = 0;
           while (next <= to && page.length < pageSize && bytes < pageBytes) {
             const entry = state.entry(next++)!;
-            page.push(entry.message);
+            page.push(entry.message.view());
             bytes += entry.bytes;
           }
           yield page;
@@ -199,9 +199,4 @@ export class MemoryBroker implements Broker {
       },
     };
   }
-}
-
-/** What keeping a message costs: its JSON bytes plus a fixed overhead. */
-function measure(message: BrokerMessage): number {
-  return Buffer.byteLength(JSON.stringify(message)) + MESSAGE_OVERHEAD_BYTES;
 }

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Task } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/broker.js';
-import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './tasks.js';
+import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, keepTask, taskJson } from './tasks.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
 
@@ -29,7 +29,7 @@ function harness(capacity?: number): Harness {
   const registry = new TaskRegistry({
     logger,
     now: () => clock.now,
-    publishUpdate: (task) => published.push(task),
+    publishUpdate: (task) => published.push(expandTask(task)),
     ...(capacity === undefined ? {} : { capacity }),
   });
   return { registry, published, logs, clock };
@@ -67,9 +67,32 @@ describe('TaskRegistry: execute_task', () => {
       created_at: '2025-03-01T12:00:00.000Z',
       updated_at: '2025-03-01T12:00:00.000Z',
     };
-    expect(h.registry.get('task_1')).toEqual(expected);
+    expect(expandTask(h.registry.get('task_1')!)).toEqual(expected);
     expect(h.published).toEqual([expected]);
     expect(h.registry.size).toBe(1);
+  });
+
+  it('keeps params as their JSON text and writes the task out without parsing them', () => {
+    const params = { list: [{}, {}, { deep: [1, 'two', null] }], s: 'quote " and \\ backslash' };
+    h.registry.observe(execute('task_p', { agent_id: 'agent_003', params }));
+    const kept = h.registry.get('task_p')!;
+    expect(kept.paramsJson).toBe(JSON.stringify(params));
+    expect(Object.keys(kept)).not.toContain('params');
+    expect(JSON.parse(taskJson(kept))).toEqual(expandTask(kept));
+    expect(JSON.parse(taskJson(kept)).params).toEqual(params);
+    // Without params the text is the task itself; keep/expand round-trip.
+    h.registry.observe(execute('task_q'));
+    expect(JSON.parse(taskJson(h.registry.get('task_q')!))).toEqual(expandTask(h.registry.get('task_q')!));
+    expect(expandTask(keepTask(expandTask(kept)))).toEqual(expandTask(kept));
+  });
+
+  it('lists newest first and stops at the limit without walking the whole registry', () => {
+    for (let i = 0; i < 50; i++) h.registry.observe(execute(`t${i}`, i % 2 ? { agent_id: 'odd' } : {}));
+    expect(h.registry.list({ limit: 3 }).map((t) => t.task_id)).toEqual(['t49', 't48', 't47']);
+    expect(h.registry.list({ agentId: 'odd', limit: 2 }).map((t) => t.task_id)).toEqual(['t49', 't47']);
+    let looked = 0;
+    for (const task of h.registry.iterate({ limit: 5 })) if (task) looked++;
+    expect(looked).toBe(5);
   });
 
   it('an unaddressed task has agent_id null', () => {
@@ -83,7 +106,7 @@ describe('TaskRegistry: execute_task', () => {
     h.registry.observe(running('task_1', 30));
     h.registry.observe(execute('task_1', { agent_id: 'agent_002', params: { other: true } }));
     expect(h.registry.get('task_1')).toMatchObject({ status: 'running', progress: 30, agent_id: 'agent_001' });
-    expect(h.registry.get('task_1')!.params).toBeUndefined();
+    expect(h.registry.get('task_1')!.paramsJson).toBeUndefined();
     expect(h.published).toHaveLength(1);
     expect(h.registry.size).toBe(1);
     expect(h.logs.some((l) => l.msg === 'execute_task for an existing task id ignored')).toBe(true);
@@ -137,7 +160,7 @@ describe('TaskRegistry: updates', () => {
         updated_at: '2025-03-01T12:00:05.000Z',
       }),
     );
-    const task = h.registry.get('task_1')!;
+    const task = expandTask(h.registry.get('task_1')!);
     expect(task).toMatchObject({
       status: 'succeeded',
       progress: 100,
@@ -399,7 +422,7 @@ describe('TaskRegistry: claims and timeouts', () => {
     const registry = new TaskRegistry({
       logger: pino({ level: 'silent' }),
       now: () => clock.now,
-      publishUpdate: (task) => published.push(task),
+      publishUpdate: (task) => published.push(expandTask(task)),
       claimTimeoutMs: TIMEOUT_MS,
       agentPresent: (agentId) => present.has(agentId),
       ...(decide ? { decide } : {}),

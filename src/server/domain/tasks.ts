@@ -4,6 +4,11 @@
  * update on `tasks`); updates move it on. Invalid updates — unknown status, progress out of
  * range, leaving a final state, progress going backwards — are logged and never stored.
  * The newest `capacity` tasks are kept.
+ *
+ * A task's `params` are kept as the JSON text they came in as (at most 16 KiB), never as the
+ * parsed object: 16 KiB of `[{},{},…]` is about 350 KB of objects on the heap, so ten thousand
+ * tasks kept parsed cost gigabytes. They are parsed back only for a moment, when a task is
+ * published or stored; the task list is written out with the text spliced in (`taskJson`).
  */
 import {
   Channel,
@@ -20,7 +25,32 @@ import {
   type Task,
 } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/broker.js';
+import { Deque } from '../broker/deque.js';
 import type { Logger } from '../logger.js';
+
+/** A task as the registry keeps it: `params` as JSON text (`paramsJson`), not as objects. */
+export interface KeptTask extends Omit<Task, 'params'> {
+  readonly paramsJson?: string;
+}
+
+/** The kept form of a task. */
+export function keepTask(task: Task): KeptTask {
+  const { params, ...rest } = task;
+  return params === undefined ? rest : { ...rest, paramsJson: JSON.stringify(params) };
+}
+
+/** The task with its params parsed back (for a publish or a store; not to be held). */
+export function expandTask(kept: KeptTask): Task {
+  const { paramsJson, ...rest } = kept;
+  return paramsJson === undefined ? rest : { ...rest, params: JSON.parse(paramsJson) as Record<string, unknown> };
+}
+
+/** The task's JSON as `GET /api/tasks` answers it, without parsing its params. */
+export function taskJson(kept: KeptTask): string {
+  const { paramsJson, ...rest } = kept;
+  const head = JSON.stringify(rest);
+  return paramsJson === undefined ? head : `${head.slice(0, -1)},"params":${paramsJson}}`;
+}
 
 export interface TaskQuery {
   readonly status?: string;
@@ -32,7 +62,7 @@ export interface TaskRegistryOptions {
   readonly logger: Logger;
   readonly now: () => number;
   /** Publishes a server-side update on `tasks` (a `broadcast`). */
-  readonly publishUpdate: (task: Task) => void;
+  readonly publishUpdate: (task: KeptTask) => void;
   readonly capacity?: number;
   /**
    * True when this process accepted the message from its client. Every process keeps the
@@ -40,7 +70,7 @@ export interface TaskRegistryOptions {
    */
   readonly isLocal?: (message: BrokerMessage) => boolean;
   /** Stores a task's new state where every process can read it (Redis); called once per change, by the accepting process. */
-  readonly persist?: (task: Task) => void;
+  readonly persist?: (task: KeptTask) => void;
   /**
    * A queued task nobody started, or a running task whose agent has been gone, fails after this
    * long (0 or absent: never). Checked by `start()`'s sweep.
@@ -66,7 +96,9 @@ const SILENT = { info: () => {}, warn: () => {} } as unknown as Pick<Logger, 'in
 
 export class TaskRegistry {
   // Insertion order = creation order: the first key is the oldest task.
-  readonly #tasks = new Map<string, Task>();
+  readonly #tasks = new Map<string, KeptTask>();
+  /** Task ids in creation order, for listing newest first without copying the registry. */
+  readonly #order = new Deque<string>();
   readonly #capacity: number;
   /** Unaddressed tasks: the agent whose claim came first (claims are seen in seq order). */
   readonly #claims = new Map<string, string>();
@@ -143,7 +175,7 @@ export class TaskRegistry {
       const mine = this.options.decide ? await this.options.decide(taskId) : true;
       const task = this.#tasks.get(taskId);
       if (!mine || !task || FINAL_TASK_STATUSES.has(task.status)) return;
-      const failed: Task = {
+      const failed: KeptTask = {
         ...task,
         status: TaskStatus.Failed,
         error: reason,
@@ -170,7 +202,7 @@ export class TaskRegistry {
 
   /** Loads stored tasks (oldest first), e.g. from Redis when the process starts. */
   restore(tasks: readonly Task[]): void {
-    for (const task of tasks) if (!this.#tasks.has(task.task_id)) this.#store(task);
+    for (const task of tasks) if (!this.#tasks.has(task.task_id)) this.#store(keepTask(task));
   }
 
   /**
@@ -194,22 +226,26 @@ export class TaskRegistry {
     return this.#quiet ? SILENT : this.options.logger;
   }
 
-  get(taskId: string): Task | undefined {
+  get(taskId: string): KeptTask | undefined {
     return this.#tasks.get(taskId);
   }
 
-  /** Tasks newest first, filtered. */
-  list(query: TaskQuery = {}): Task[] {
-    const out: Task[] = [];
-    const limit = query.limit ?? Infinity;
-    const all = [...this.#tasks.values()];
-    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
-      const task = all[i]!;
+  /** Tasks newest first, filtered; walks back from the newest and stops at `limit`. */
+  *iterate(query: TaskQuery = {}): Generator<KeptTask> {
+    let left = query.limit ?? Infinity;
+    for (let i = this.#order.length - 1; i >= 0 && left > 0; i--) {
+      const task = this.#tasks.get(this.#order.at(i)!);
+      if (!task) continue;
       if (query.status !== undefined && task.status !== query.status) continue;
       if (query.agentId !== undefined && task.agent_id !== query.agentId) continue;
-      out.push(task);
+      left--;
+      yield task;
     }
-    return out;
+  }
+
+  /** Tasks newest first, filtered, params parsed (for tests and small lists). */
+  list(query: TaskQuery = {}): Task[] {
+    return Array.from(this.iterate(query), expandTask);
   }
 
   get size(): number {
@@ -243,13 +279,13 @@ export class TaskRegistry {
       this.#log.warn({ taskId }, 'execute_task for an existing task id ignored');
       return;
     }
-    const task: Task = {
+    const task: KeptTask = {
       task_id: taskId,
       status: TaskStatus.Queued,
       progress: 0,
       agent_id: agentId ?? null,
       command: CommandName.ExecuteTask,
-      ...(params ? { params } : {}),
+      ...(params ? { paramsJson: JSON.stringify(params) } : {}),
       created_at: at,
       updated_at: at,
     };
@@ -261,7 +297,7 @@ export class TaskRegistry {
   #cancelQueued(taskId: string, announce: boolean): void {
     const task = this.#tasks.get(taskId);
     if (!task || task.status !== TaskStatus.Queued) return;
-    const cancelled: Task = {
+    const cancelled: KeptTask = {
       ...task,
       status: TaskStatus.Cancelled,
       updated_at: new Date(this.options.now()).toISOString(),
@@ -270,7 +306,7 @@ export class TaskRegistry {
     if (announce) this.#announce(cancelled);
   }
 
-  #announce(task: Task): void {
+  #announce(task: KeptTask): void {
     this.options.publishUpdate(task);
     this.options.persist?.(task);
   }
@@ -298,17 +334,21 @@ export class TaskRegistry {
     // An unaddressed task's first update names its runner: the agent whose claim came first.
     const claimer = current.agent_id === null ? this.#claims.get(update.task_id) : undefined;
     const named = update.agent_id == null && claimer !== undefined ? { ...update, agent_id: claimer } : update;
-    const task = mergeTaskUpdate(current, named, new Date(this.options.now()).toISOString());
+    // Merged without the params (they never change once set), which then keep their text.
+    const { paramsJson, ...rest } = current;
+    const merged = keepTask(mergeTaskUpdate(rest, named, new Date(this.options.now()).toISOString()));
+    const task = paramsJson === undefined ? merged : { ...merged, paramsJson };
     this.#store(task);
     if (local) this.options.persist?.(task);
   }
 
-  #store(task: Task): void {
+  #store(task: KeptTask): void {
     const isNew = !this.#tasks.has(task.task_id);
     this.#tasks.set(task.task_id, task);
+    if (isNew) this.#order.push(task.task_id);
     if (FINAL_TASK_STATUSES.has(task.status)) this.#forgetOpen(task.task_id);
     if (isNew && this.#tasks.size > this.#capacity) {
-      const oldest = this.#tasks.keys().next().value;
+      const oldest = this.#order.shift();
       if (oldest !== undefined) {
         this.#tasks.delete(oldest);
         this.#forgetOpen(oldest);

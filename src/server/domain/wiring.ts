@@ -9,7 +9,7 @@ import { replayRecent, type Broker, type BrokerMessage } from '../broker/broker.
 import { RedisBroker } from '../broker/redis.js';
 import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
-import { DEFAULT_TASK_CAPACITY, TaskRegistry } from './tasks.js';
+import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, type KeptTask } from './tasks.js';
 
 /**
  * Channels whose publishes the registries must have seen before they are acknowledged: the next
@@ -45,9 +45,9 @@ export function createDomain(options: DomainOptions) {
     isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
     ...(broker instanceof RedisBroker
       ? {
-          persist: (task: Task) =>
+          persist: (task: KeptTask) =>
             void broker
-              .putTask(task, DEFAULT_TASK_CAPACITY)
+              .putTask(expandTask(task), DEFAULT_TASK_CAPACITY)
               .catch((error: Error) => logger.debug({ err: error.message }, 'task not stored in Redis')),
         }
       : {}),
@@ -55,7 +55,12 @@ export function createDomain(options: DomainOptions) {
     publishUpdate: (task) =>
       queueMicrotask(() => {
         broker
-          .publish({ channel: Channel.Tasks, kind: 'broadcast', from: SERVER_USER_ID, data: toTaskUpdate(task) })
+          .publish({
+            channel: Channel.Tasks,
+            kind: 'broadcast',
+            from: SERVER_USER_ID,
+            data: toTaskUpdate(expandTask(task)),
+          })
           .catch((error: unknown) => logger.error({ err: error, taskId: task.task_id }, 'task update not published'));
       }),
   });
