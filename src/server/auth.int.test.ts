@@ -3,12 +3,14 @@
  * upgrade answers, token transport, claims, origin allow-list, log redaction, expiry (4001) and
  * refresh, REST bearer auth, the dev token route and the secret length check.
  */
+import { createHmac } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientPool, restJson, uniqueChannel } from '../../test/helpers/assertions.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { signToken, TEST_SECRET, tokenFor } from '../../test/helpers/tokens.js';
-import { sleep, TestClient } from '../../test/helpers/ws-client.js';
+import { pollUntil } from '../../test/helpers/raw.js';
+import { sleep, TestClient, type Frame } from '../../test/helpers/ws-client.js';
 import { ConfigError, loadConfig } from './config.js';
 
 const OTHER_SECRET = 'another-secret-that-is-long-enough-0123456789-abcdef';
@@ -28,6 +30,13 @@ async function tamperedToken(): Promise<string> {
   const [header, , signature] = genuine.split('.');
   const payload = base64url({ userId: 'mallory', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 });
   return `${header}.${payload}.${signature}`;
+}
+
+/** An HS256 token over the exact payload text given (for claims no JWT library would write). */
+function rawSignedToken(payloadJson: string): string {
+  const signingInput = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from(payloadJson).toString('base64url')}`;
+  const signature = createHmac('sha256', TEST_SECRET).update(signingInput).digest('base64url');
+  return `${signingInput}.${signature}`;
 }
 
 function withToken(url: string, token: string): string {
@@ -371,6 +380,80 @@ describe('expiry and refresh', () => {
   });
 });
 
+describe('a refresh keeps the identity and the rate limit of its connection', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  const count = (client: TestClient, predicate: (f: Frame) => boolean) => client.frames.filter(predicate).length;
+  const isPong = (f: Frame) => f.type === 'pong';
+  const isLimited = (f: Frame) => f.type === 'error' && f.code === 'rate_limited';
+
+  /** Sends `n` pings and waits until each got a pong or a rate_limited error; returns the pongs. */
+  async function pings(client: TestClient, n: number): Promise<{ accepted: number; refused: number }> {
+    const [pongsBefore, limitedBefore] = [count(client, isPong), count(client, isLimited)];
+    for (let i = 0; i < n; i++) client.send({ action: 'ping' });
+    const settled = () => count(client, isPong) - pongsBefore + count(client, isLimited) - limitedBefore >= n;
+    expect(await pollUntil(settled, 5000, 5)).toBe(true);
+    return { accepted: count(client, isPong) - pongsBefore, refused: count(client, isLimited) - limitedBefore };
+  }
+
+  it('a refresh naming another role of the same user is refused and does not refill the bucket', async () => {
+    const user = 'role-switcher';
+    const client = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: user, role: 'operator', expiresInSeconds: 3600 }),
+    );
+    // Spend the burst (200): the old server replaced the bucket with a full one on a role change,
+    // so alternating operator and admin tokens gave a fresh burst on every refresh.
+    expect((await pings(client, 200)).accepted).toBe(200);
+    const admin = await signToken({ userId: user, role: 'admin', expiresInSeconds: 3600 });
+    const reply = await client.request({ action: 'refresh', token: admin, id: 'to-admin' });
+    expect(reply).toMatchObject({ type: 'error', code: 'forbidden', id: 'to-admin' });
+    expect(String(reply.message)).toMatch(/role/);
+    const after = await pings(client, 150);
+    expect(after.refused, 'the bucket was not refilled by the refresh').toBeGreaterThan(0);
+    expect(after.accepted).toBeLessThan(100);
+    // The connection is unchanged: still an operator, still open.
+    await sleep(1100);
+    await client.assertAlive();
+    const me = client.frames.find((f) => f.type === 'connected');
+    expect(me).toMatchObject({ role: 'operator', userId: user });
+  });
+
+  it('a refresh of the same user and role is accepted and keeps the bucket as it was', async () => {
+    const user = 'same-role-refresher';
+    const client = await pool.connect(
+      server.wsUrl,
+      await signToken({ userId: user, role: 'admin', expiresInSeconds: 3600 }),
+    );
+    expect((await pings(client, 195)).accepted).toBe(195);
+    const newer = await signToken({ userId: user, role: 'admin', expiresInSeconds: 7200 });
+    expect(await client.request({ action: 'refresh', token: newer, id: 'renew' })).toMatchObject({
+      type: 'refreshed',
+      id: 'renew',
+      exp: decodeJwt(newer).exp,
+    });
+    expect((await pings(client, 150)).refused).toBeGreaterThan(0);
+  });
+
+  it('an agent may not refresh into another agent', async () => {
+    const claims = (agent: string) => ({
+      userId: 'fleet-user',
+      role: 'agent',
+      expiresInSeconds: 3600,
+      extraClaims: { agent_id: agent },
+    });
+    const client = await pool.connect(server.wsUrl, await signToken(claims('agent_a')));
+    const reply = await client.request({ action: 'refresh', token: await signToken(claims('agent_b')), id: 'swap' });
+    expect(reply).toMatchObject({ type: 'error', code: 'forbidden', id: 'swap' });
+    const again = await client.request({ action: 'refresh', token: await signToken(claims('agent_a')), id: 'same' });
+    expect(again).toMatchObject({ type: 'refreshed', id: 'same' });
+  });
+});
+
 describe('REST bearer authentication', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -550,6 +633,26 @@ describe('token rules: exp required, reserved userId, agent identity', () => {
     expect(reply).toMatchObject({ type: 'error', code: 'forbidden', id: 'no-exp' });
     const closed = await Promise.race([client.closed, sleep(4000).then(() => undefined)]);
     expect(closed).toMatchObject({ code: 4001 });
+  });
+
+  it('refuses an exp that is not a finite whole number (1e400, a fraction, a string) like an invalid token', async () => {
+    const inAnHour = Math.floor(Date.now() / 1000) + 3600;
+    const bad = ['1e400', `${inAnHour}.5`, `"${inAnHour}"`];
+    const client = await pool.connect(server.wsUrl, await tokenFor('exp-refresher', 'viewer'));
+    for (const exp of bad) {
+      const token = rawSignedToken(`{"userId":"exp-refresher","role":"viewer","exp":${exp}}`);
+      expect(await TestClient.upgradeStatus(withToken(server.wsUrl, token)), `upgrade, exp ${exp}`).toBe(403);
+      expect((await restJson(server.url, '/api/tasks', { token })).status, `REST, exp ${exp}`).toBe(403);
+      const reply = await client.request({ action: 'refresh', token, id: `exp-${exp}` });
+      expect(reply, `refresh, exp ${exp}`).toMatchObject({ type: 'error', code: 'forbidden' });
+    }
+    // The same claims with a whole exp are fine (the helper signs correctly).
+    const good = rawSignedToken(`{"userId":"exp-refresher","role":"viewer","exp":${inAnHour}}`);
+    expect(await TestClient.upgradeStatus(withToken(server.wsUrl, good))).toBe(101);
+    expect(await client.request({ action: 'refresh', token: good, id: 'good' })).toMatchObject({
+      type: 'refreshed',
+      exp: inAnHour,
+    });
   });
 
   it('an agent token names its agent: the agent_id claim, else the userId', async () => {

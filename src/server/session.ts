@@ -32,7 +32,7 @@ import {
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@nexus-realtime/client/protocol';
-import type { Auth, Principal } from './auth.js';
+import { refreshRefusal, type Auth, type Principal } from './auth.js';
 import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from './broker/broker.js';
 import { CatchUpSelector, isAfter, type Position, type Queued, type Served } from './catch-up.js';
 import { ConnectionWriter } from './connection-writer.js';
@@ -125,7 +125,7 @@ export class Session implements Subscriber {
   readonly #pending = new Map<string, PendingChannel>();
   /** Per subscription, the seq above which it has been served (live or replayed). */
   readonly #coveredFrom = new WeakMap<Subscription, Position>();
-  #bucket: TokenBucket;
+  readonly #bucket: TokenBucket;
   readonly #flood: FloodDetector;
   readonly #writer: ConnectionWriter;
   readonly #log: Logger;
@@ -492,10 +492,9 @@ export class Session implements Subscriber {
   async #refresh(frame: RefreshFrame): Promise<void> {
     const result = await this.ctx.auth.verify(frame.token);
     if (!result.ok) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${result.message}`, frame.id);
-    if (result.principal.userId !== this.#principal.userId) {
-      return this.sendError(ErrorCode.Forbidden, 'refresh refused: token is for another user', frame.id);
-    }
-    if (result.principal.role !== this.#principal.role) this.#bucket = this.#bucketFor(result.principal);
+    const refusal = refreshRefusal(this.#principal, result.principal);
+    if (refusal) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${refusal}`, frame.id);
+    // Same identity, new expiry; the rate buckets stay the connection's, so a refresh never refills them.
     this.#principal = result.principal;
     this.#armExpiry();
     this.send({ type: FrameType.Refreshed, ...idOf(frame.id), exp: result.principal.exp ?? null });
