@@ -253,6 +253,39 @@ describe('abuse: bad frames on a default server', () => {
     await expectUndisturbed(server, baseline);
   });
 
+  it('numbers that do not fit a double (1e400 parses to Infinity) → invalid_message with the id over WebSocket, 400 over REST; nothing delivered', async () => {
+    const channel = 'abuse.infinity';
+    const watcher = await observer(channel);
+    const client = track(await connectAs(server));
+    const payloads = ['1e400', '{"cpu":-1E400}', `[1,2,${'9'.repeat(400)}]`, '{"a":{"b":[0.5,2e308]}}'];
+    for (const [i, payload] of payloads.entries()) {
+      const error = await errorFor(
+        client,
+        `{"action":"publish","channel":"${channel}","id":"inf-${i}","payload":${payload}}`,
+      );
+      expect(error, payload).toMatchObject({ type: 'error', code: 'invalid_message', id: `inf-${i}` });
+    }
+    const filters = await errorFor(client, `{"action":"subscribe","channel":"${channel}","filters":{"n":1e999}}`);
+    expect(filters).toMatchObject({ code: 'invalid_message' });
+    const token = await tokenFor(nextUser('rest-inf'), 'operator');
+    for (const payload of payloads) {
+      const response = await fetch(`${server.url}/api/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: `{"channel":"${channel}","payload":${payload}}`,
+      });
+      expect(response.status, payload).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+    // Large finite numbers and exponents that fit pass unchanged.
+    const fine = await client.request({ action: 'publish', channel, payload: { max: Number.MAX_VALUE, tiny: 5e-324 } });
+    expect(fine).toMatchObject({ type: 'ack', seq: 1 });
+    const delivered = await watcher.next((f) => f.type === 'message');
+    expect(delivered.data).toEqual({ max: Number.MAX_VALUE, tiny: 5e-324 });
+    expect(watcher.ofType('message')).toHaveLength(1);
+    await expectUndisturbed(server, baseline);
+  });
+
   it('invalid UTF-8 in a text frame → that connection is closed with 1007, a bystander is not disturbed', async () => {
     const channel = 'abuse.utf8';
     const bystander = await observer(channel);

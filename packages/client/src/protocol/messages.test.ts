@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isRetryableClose, needsNewToken, CloseCode } from './codes.js';
-import { decodeJson, exceedsJsonDepth } from './json.js';
+import { decodeJson, exceedsJsonDepth, scanJsonText } from './json.js';
 import { decodeServerFrame, isValidChannel, parseServerFrame, toRole } from './frames.js';
 import { parseClientFrame } from './messages.js';
 
@@ -136,6 +136,22 @@ describe('safe JSON decoding', () => {
 
   it('reports invalid JSON', () => {
     expect(decodeJson('{"a":')).toMatchObject({ ok: false, reason: 'invalid_json' });
+  });
+
+  it('refuses numbers that overflow a double (they would parse to Infinity and travel as null)', () => {
+    const huge = '9'.repeat(400);
+    for (const text of ['1e400', '{"a":[1,{"b":-1E400}]}', `{"n":${huge}}`, `[${huge}.5]`, '{"x":1.7e309}']) {
+      expect(decodeJson(text), text).toMatchObject({ ok: false, reason: 'not_finite' });
+    }
+  });
+
+  it('keeps finite numbers, exponents that fit, and e inside strings or literals', () => {
+    const max = String(Number.MAX_VALUE); // 1.7976931348623157e+308
+    for (const text of [max, `{"a":-${max}}`, '1e-400', '{"t":true,"f":false,"s":"1e400"}', `"${'9'.repeat(400)}"`]) {
+      expect(decodeJson(text), text).toMatchObject({ ok: true });
+    }
+    expect(scanJsonText('{"t":true,"f":false,"s":"1e400","n":12}', 64)).toEqual({ tooDeep: false, mayOverflow: false });
+    expect(scanJsonText('[1.5e3]', 64).mayOverflow).toBe(true);
   });
 });
 
