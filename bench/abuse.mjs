@@ -13,12 +13,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLoadClient } from './lib/client.mjs';
-import { NEXUS_SECRET, Scope, cpuMeter, freePort, procRssBytes, sleep, startTarget } from './lib/proc.mjs';
+import { HOSTILE, HOSTILE_SIZES } from './hostile.mjs';
+import { MB, client, codeOr0, health, metric, need, nexus, phase, rssSampler } from './lib/abuse-kit.mjs';
+import { NEXUS_SECRET, cpuMeter, procRssBytes, sleep } from './lib/proc.mjs';
 import { fmt, fmtSummary, table } from './lib/stats.mjs';
 
-const ABUSE_CLIENT = 'bench/lib/abuse-client.mjs';
-const MB = 2 ** 20;
 const secret = NEXUS_SECRET;
 
 export const ABUSE_SIZES = {
@@ -37,69 +36,6 @@ export const ABUSE_SIZES = {
     Memory: { big: 500, bigBytes: 1_000_000, tiny: 50_000, capMb: 64, agentConns: 50 },
   },
 };
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-const wsUrl = (port) => `ws://127.0.0.1:${port}/ws`;
-
-function need(ok, message) {
-  if (!ok) throw new Error(message);
-}
-
-async function health(port) {
-  return (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).json();
-}
-
-/** Sum of the samples of `name` in /metrics whose labels include `labels` (undefined when absent). */
-async function metric(port, name, labels = {}) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let sum;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    if (!Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) continue;
-    sum = (sum ?? 0) + Number(m[3]);
-  }
-  return sum;
-}
-
-/** Samples a process's RSS every `everyMs`; `stop()` returns the peak in bytes. */
-function rssSampler(pid, everyMs = 100) {
-  let peak = procRssBytes(pid);
-  const timer = setInterval(() => {
-    const rss = procRssBytes(pid);
-    if (rss > peak) peak = rss;
-  }, everyMs);
-  return {
-    peak: () => peak,
-    stop() {
-      clearInterval(timer);
-      const rss = procRssBytes(pid);
-      return rss > peak ? rss : peak;
-    },
-  };
-}
-
-async function nexus(scope, env, fds = 1024) {
-  const port = await freePort();
-  const server = await startTarget(scope, 'nexus', port, { env, fds });
-  return { port, server, url: wsUrl(port) };
-}
-
-const client = (scope, fds = 1024) => startLoadClient(scope, { script: ABUSE_CLIENT, fds });
-
-/** A sub-run with its own processes, stopped at its end (and by the run's scope on a timeout). */
-async function phase(scope, fn) {
-  const inner = new Scope();
-  scope.defer(() => inner.close());
-  try {
-    return await fn(inner);
-  } finally {
-    await inner.close();
-  }
-}
-
-const codeOr0 = (code) => (code === undefined ? 0 : code);
 
 // ---- scenarios -------------------------------------------------------------------------------
 
@@ -656,6 +592,11 @@ async function fanOut(port) {
   return sum === undefined || count === undefined ? undefined : { sum, count };
 }
 
+// The hostile scenarios (bench/hostile.mjs) belong to the Abuse group too.
+Object.assign(ABUSE, HOSTILE);
+Object.assign(ABUSE_SIZES.quick, HOSTILE_SIZES.quick);
+Object.assign(ABUSE_SIZES.full, HOSTILE_SIZES.full);
+
 // Registry fields used by bench/run.mjs: one target, one run by default (the baseline is inside
 // the run), the keys to summarise, and a renderer.
 for (const scenario of Object.values(ABUSE)) {
@@ -678,6 +619,7 @@ for (const scenario of Object.values(ABUSE)) {
 function cell(line, key, result) {
   if (!key) return '';
   const values = (result.runs.abuse ?? []).filter((r) => r.ok).map((r) => r.metrics[key]);
+  if (line.kind === 'text') return values.length ? [...new Set(values)].join(' / ') : '–';
   if (line.kind === 'code' || line.kind === 'yesno') {
     const shown = values.map((v) =>
       line.kind === 'yesno'

@@ -7,8 +7,13 @@
 //   npm run bench -- S1 S2           only those (S1 S2 S3 S4 S5 Scale Deflate); S1 and S3 also
 //                                    run Nexus with load clients offering permessage-deflate
 //   npm run bench -- Abuse           the Abuse group (Replay Burst Backend Filters Memory, see
-//                                    bench/abuse.mjs), 1 run each by default, ~2–4 min; each
-//                                    also by its own name
+//                                    bench/abuse.mjs, and the Hostile ones), 1 run each by default;
+//                                    each also by its own name
+//   npm run bench -- Hostile         only the hostile scenarios with a bystander (HeapShape
+//                                    TaskParams Flood FilterMemory HistoryRoute RefreshRate ByteRate
+//                                    TaskCreate Numbers AdminPoll RedisBytes RedisReplay, see
+//                                    bench/hostile.mjs); BENCH_NEXUS_DIR=<checkout> runs another
+//                                    build (its dist/ built) with the same scenarios
 //   npm run bench -- --runs 5        more runs
 //   npm run bench -- --quick         1 run, small counts: a smoke test (~2 min)
 //   npm run bench -- --profile       also one S1 run of Nexus under --cpu-prof, top self time
@@ -20,10 +25,13 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
+import { HOSTILE } from './hostile.mjs';
 import { startLoadClient } from './lib/client.mjs';
 import {
   CPUS,
+  NEXUS_DIR,
   NEXUS_SECRET,
+  OTHER_BUILD,
   PINNING,
   ROOT,
   Scope,
@@ -660,13 +668,14 @@ const SCENARIOS = {
     },
   },
 
-  // Replay, Burst, Backend, Filters, Memory: the Abuse group (bench/abuse.mjs).
+  // Replay, Burst, Backend, Filters, Memory and the hostile ones: the Abuse group (bench/abuse.mjs).
   ...ABUSE,
 };
 
 /** Names that select several scenarios. */
 const GROUPS = {
   abuse: Object.keys(ABUSE),
+  hostile: Object.keys(HOSTILE),
 };
 
 // ---- running ---------------------------------------------------------------------------------
@@ -879,8 +888,9 @@ function machine() {
 }
 
 function git() {
-  const run = (...a) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim();
+  const run = (...a) => spawnSync('git', a, { cwd: NEXUS_DIR, encoding: 'utf8' }).stdout?.trim() ?? '';
   return {
+    dir: NEXUS_DIR,
     commit: run('rev-parse', '--short', 'HEAD'),
     changed: run('status', '--short', '--', 'src').split('\n').filter(Boolean),
   };
@@ -899,14 +909,16 @@ async function main() {
         );
   const unknown = requested.filter((r) => !names.some((n) => n.toLowerCase() === r) && !GROUPS[r]);
   if (unknown.length)
-    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}, and the group Abuse`);
+    throw new Error(
+      `unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}, and the groups Abuse, Hostile`,
+    );
   const build = buildServerIfStale();
   const info = machine();
   const header = [
     `Nexus benchmark — ${new Date().toISOString()}`,
     `machine: ${info.nproc} cores (${info.model}), ${info.memoryGb} GB, ${info.os}, node ${info.node}`,
     `pinning: ${PINNING.enabled ? PINNING.why : `OFF (${PINNING.why}): server and clients share every core`}`,
-    `runs: ${RUNS}${QUICK ? ' (--quick: small counts)' : ''}; Nexus ${git().commit}${git().changed.length ? ` + ${git().changed.length} changed file(s) under src/` : ''}, dist built ${build.builtAt}`,
+    `runs: ${RUNS}${QUICK ? ' (--quick: small counts)' : ''}; Nexus ${OTHER_BUILD ? `in ${NEXUS_DIR} (BENCH_NEXUS_DIR) at ` : ''}${git().commit}${git().changed.length ? ` + ${git().changed.length} changed file(s) under src/` : ''}, dist built ${build.builtAt}`,
   ];
   console.log(header.join('\n'));
   const started = Date.now();
@@ -926,7 +938,7 @@ async function main() {
     ROOT,
     'bench',
     'results',
-    `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`,
+    `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}${OTHER_BUILD ? `-${basename(NEXUS_DIR)}` : ''}.json`,
   );
   const save = () => writeFileSync(out, JSON.stringify(results, null, 2));
   for (const name of selected) {

@@ -8,65 +8,8 @@
 // Every loop here is bounded in count and in time. Large deliveries are not JSON-parsed: a
 // delivery is recognised by its head and its `seq` read from its tail (falling back to a parse
 // when the server orders fields differently); small frames are parsed.
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-
-const CONNECT_TIMEOUT_MS = 30_000;
-const SMALL = 4096; // frames up to this size are JSON-parsed
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---- tokens and connections ------------------------------------------------------------------
-
-async function sign(secret, userId, role, extra = {}) {
-  return new SignJWT({ userId, role, ...extra })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('3h')
-    .sign(new TextEncoder().encode(secret));
-}
-
-/**
- * Opens a WebSocket; resolves once open. `onFrame(data, conn)` sees every frame. `conn.closeCode`
- * is set when it closes.
- */
-function connect(url, token, { deflate = false, onFrame = () => {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url}?token=${encodeURIComponent(token)}`, {
-      perMessageDeflate: deflate,
-      maxPayload: 256 * 2 ** 20,
-    });
-    const conn = { ws, closeCode: undefined, closedAt: undefined };
-    let opened = false;
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error('connect timed out'));
-    }, CONNECT_TIMEOUT_MS);
-    ws.on('error', (error) => {
-      if (opened) return;
-      clearTimeout(timer);
-      reject(error);
-    });
-    ws.on('close', (code) => {
-      conn.closeCode = code;
-      conn.closedAt = performance.now();
-    });
-    ws.on('message', (data) => onFrame(data, conn));
-    ws.on('open', () => {
-      opened = true;
-      clearTimeout(timer);
-      conn.deflate = ws.extensions.includes('permessage-deflate');
-      resolve(conn);
-    });
-  });
-}
-
-function parseSmall(data) {
-  try {
-    return JSON.parse(data.toString());
-  } catch {
-    return undefined;
-  }
-}
+import { SMALL, connect, parseSmall, percentiles, sign, sleep } from './ws-kit.mjs';
 
 const SEQ_KEY = Buffer.from('"seq":');
 
@@ -219,21 +162,6 @@ async function publishAll(pubs, count, window, channelOf, payloadOf, deadlineMs 
   );
   const ms = performance.now() - t0;
   return { sent: next, acked: outcome.ack ?? 0, outcome, ms, perS: (next / ms) * 1000 };
-}
-
-function percentiles(values) {
-  const sorted = Float64Array.from(values).sort();
-  const pick = (p) =>
-    sorted.length === 0
-      ? NaN
-      : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return {
-    samples: sorted.length,
-    p50: pick(50),
-    p90: pick(90),
-    p99: pick(99),
-    max: sorted.length ? sorted.at(-1) : NaN,
-  };
 }
 
 // ---- state -------------------------------------------------------------------------------------

@@ -5,10 +5,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * The Nexus build the benchmark runs: this tree, or another checkout's (its `dist/` built) named
+ * by BENCH_NEXUS_DIR, e.g. an older commit in a git worktree, so the same scenarios measure both.
+ */
+export const NEXUS_DIR = resolve(process.env.BENCH_NEXUS_DIR || ROOT);
+export const OTHER_BUILD = NEXUS_DIR !== resolve(ROOT);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
@@ -244,7 +250,7 @@ export async function waitForHttp(url, child, tail, timeoutMs = 20_000) {
 export const NEXUS_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
 /**
- * Starts one benchmark target on `port` (core 0): `nexus` (dist/server/main.js, production
+ * Starts one benchmark target on `port` (core 0): `nexus` (NEXUS_DIR/dist/server/main.js, production
  * secret, memory broker unless `redisUrl`), `ws` or `socketio` (bench/peers). Resolves when
  * its /healthz answers; returns the child (its PID is the server's).
  */
@@ -257,7 +263,8 @@ export async function startTarget(scope, kind, port, { redisUrl, fds = 0, nodeAr
   };
   const script = scripts[kind];
   if (!script) throw new Error(`unknown target ${kind}`);
-  const [cmd, ...args] = commandLine(process.execPath, [...nodeArgs, script], { cpu: SERVER_CPU, fds });
+  const cwd = kind === 'nexus' ? NEXUS_DIR : ROOT;
+  const [cmd, ...args] = commandLine(process.execPath, [...nodeArgs, join(cwd, script)], { cpu: SERVER_CPU, fds });
   const childEnv = {
     ...process.env,
     PORT: String(port),
@@ -270,7 +277,7 @@ export async function startTarget(scope, kind, port, { redisUrl, fds = 0, nodeAr
   };
   if (!redisUrl) delete childEnv.NEXUS_REDIS_URL;
   const child = scope.track(
-    spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(cmd, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }),
     `${kind}:${port}`,
   );
   const tail = captureTail(child);
@@ -327,6 +334,13 @@ function newestMtimeMs(path) {
  * or protocol sources (the benchmark runs the built server and the built client).
  */
 export function buildServerIfStale() {
+  if (OTHER_BUILD) {
+    // Another checkout: used as built, never rebuilt from here.
+    const other = join(NEXUS_DIR, 'dist', 'server', 'main.js');
+    if (!existsSync(other))
+      throw new Error(`BENCH_NEXUS_DIR: ${other} is missing; run npm run build:server there first`);
+    return { rebuilt: false, builtAt: new Date(statSync(other).mtimeMs).toISOString(), dir: NEXUS_DIR };
+  }
   const built = join(ROOT, 'dist', 'server', 'main.js');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   const sourcesAt = Math.max(
