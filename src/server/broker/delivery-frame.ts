@@ -32,3 +32,20 @@ export function encodeDelivery(message: BrokerMessage): Buffer {
 export function frameOf(message: BrokerMessage): Buffer {
   return message.frame ?? encodeDelivery(message);
 }
+
+/**
+ * The bytes of the payload inside a message's delivery frame, without parsing or copying it (a
+ * view of the frame). Falls back to encoding the payload when the frame is not the one
+ * `encodeDelivery` builds for this message.
+ */
+export function payloadBytes(message: BrokerMessage, frame: Buffer): Buffer {
+  const { channel, from, timestamp, seq, epoch } = message;
+  const type = message.kind === 'message' ? FrameType.Message : FrameType.Broadcast;
+  const head = `{"type":${JSON.stringify(type)},"channel":${JSON.stringify(channel)},"from":${JSON.stringify(from)},"data":`;
+  const tail = `,"timestamp":${JSON.stringify(timestamp)},"seq":${seq},"epoch":${JSON.stringify(epoch)}}`;
+  const start = Buffer.byteLength(head);
+  const end = frame.length - Buffer.byteLength(tail);
+  if (end > start && frame.toString('utf8', 0, start) === head && frame.toString('utf8', end) === tail)
+    return frame.subarray(start, end);
+  return Buffer.from(JSON.stringify(message.data) ?? 'null');
+}

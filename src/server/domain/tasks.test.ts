@@ -90,9 +90,11 @@ describe('TaskRegistry: execute_task', () => {
     for (let i = 0; i < 50; i++) h.registry.observe(execute(`t${i}`, i % 2 ? { agent_id: 'odd' } : {}));
     expect(h.registry.list({ limit: 3 }).map((t) => t.task_id)).toEqual(['t49', 't48', 't47']);
     expect(h.registry.list({ agentId: 'odd', limit: 2 }).map((t) => t.task_id)).toEqual(['t49', 't47']);
-    let looked = 0;
-    for (const task of h.registry.iterate({ limit: 5 })) if (task) looked++;
-    expect(looked).toBe(5);
+    const page = [...h.registry.iterate({ limit: 5 })];
+    expect(page.map((t) => t.task.task_id)).toEqual(['t49', 't48', 't47', 't46', 't45']);
+    // The last one's position asks for the tasks after it.
+    const rest = [...h.registry.iterate({ limit: 2, before: page.at(-1)!.position })];
+    expect(rest.map((t) => t.task.task_id)).toEqual(['t44', 't43']);
   });
 
   it('an unaddressed task has agent_id null', () => {
@@ -401,6 +403,9 @@ describe('TaskRegistry: list() and capacity', () => {
     // A new task evicts the oldest.
     h.registry.observe(execute('task_7'));
     expect(h.registry.list().map((t) => t.task_id)).toEqual(['task_7', 'task_5', 'task_4']);
+    // Cursors stay valid while older tasks leave.
+    const [, fifth] = [...h.registry.iterate()];
+    expect([...h.registry.iterate({ before: fifth!.position })].map((t) => t.task.task_id)).toEqual(['task_4']);
   });
 
   it('keeps the newest 10,000 tasks by default', () => {

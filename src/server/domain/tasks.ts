@@ -56,6 +56,14 @@ export interface TaskQuery {
   readonly status?: string;
   readonly agentId?: string;
   readonly limit?: number;
+  /** Only tasks created before the one at this position (see `ListedTask.position`). */
+  readonly before?: number;
+}
+
+/** A task in a list, with its place in creation order: the cursor for "older than this one". */
+export interface ListedTask {
+  readonly task: KeptTask;
+  readonly position: number;
 }
 
 export interface TaskRegistryOptions {
@@ -99,6 +107,8 @@ export class TaskRegistry {
   readonly #tasks = new Map<string, KeptTask>();
   /** Task ids in creation order, for listing newest first without copying the registry. */
   readonly #order = new Deque<string>();
+  /** Tasks created so far: the one at index i of `#order` was the `(#created - #order.length + i)`th. */
+  #created = 0;
   readonly #capacity: number;
   /** Unaddressed tasks: the agent whose claim came first (claims are seen in seq order). */
   readonly #claims = new Map<string, string>();
@@ -230,22 +240,27 @@ export class TaskRegistry {
     return this.#tasks.get(taskId);
   }
 
-  /** Tasks newest first, filtered; walks back from the newest and stops at `limit`. */
-  *iterate(query: TaskQuery = {}): Generator<KeptTask> {
+  /**
+   * Tasks newest first, filtered; walks back from the newest (or from `before`) and stops at
+   * `limit`, so a page costs the same with 10 or 10,000 tasks kept (unless a filter skips many).
+   */
+  *iterate(query: TaskQuery = {}): Generator<ListedTask> {
     let left = query.limit ?? Infinity;
-    for (let i = this.#order.length - 1; i >= 0 && left > 0; i--) {
+    const first = this.#created - this.#order.length;
+    const from = Math.min(this.#order.length, (query.before ?? Infinity) - first) - 1;
+    for (let i = from; i >= 0 && left > 0; i--) {
       const task = this.#tasks.get(this.#order.at(i)!);
       if (!task) continue;
       if (query.status !== undefined && task.status !== query.status) continue;
       if (query.agentId !== undefined && task.agent_id !== query.agentId) continue;
       left--;
-      yield task;
+      yield { task, position: first + i };
     }
   }
 
   /** Tasks newest first, filtered, params parsed (for tests and small lists). */
   list(query: TaskQuery = {}): Task[] {
-    return Array.from(this.iterate(query), expandTask);
+    return Array.from(this.iterate(query), ({ task }) => expandTask(task));
   }
 
   get size(): number {
@@ -345,7 +360,10 @@ export class TaskRegistry {
   #store(task: KeptTask): void {
     const isNew = !this.#tasks.has(task.task_id);
     this.#tasks.set(task.task_id, task);
-    if (isNew) this.#order.push(task.task_id);
+    if (isNew) {
+      this.#order.push(task.task_id);
+      this.#created++;
+    }
     if (FINAL_TASK_STATUSES.has(task.status)) this.#forgetOpen(task.task_id);
     if (isNew && this.#tasks.size > this.#capacity) {
       const oldest = this.#order.shift();

@@ -1,13 +1,25 @@
 /**
  * `GET /api/tasks` (newest first; `?status=`, `?agent_id=`, `?limit=` default
  * `Limits.defaultListLimit`, at most `Limits.maxListLimit`) and `GET /api/agents`.
+ *
+ * The task list is streamed, each task written with its params' kept text, and holds at most
+ * `MAX_ANSWER_BYTES`: when more tasks would follow, the `X-Nexus-Next` header carries the cursor
+ * (`?cursor=`) for the next page.
  */
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { HttpStatus, Limits, Paths, RestErrorCode, TASK_STATUSES } from '@nexus-realtime/client/protocol';
+import {
+  HttpStatus,
+  Limits,
+  NEXT_CURSOR_HEADER,
+  Paths,
+  RestErrorCode,
+  TASK_STATUSES,
+} from '@nexus-realtime/client/protocol';
 import type { AgentRegistry } from '../domain/agents.js';
-import type { TaskRegistry } from '../domain/tasks.js';
+import { taskJson, type ListedTask, type TaskRegistry } from '../domain/tasks.js';
 import { sendError } from './errors.js';
+import { JsonStream, MAX_ANSWER_BYTES } from './json-stream.js';
 
 const taskQuerySchema = z.object({
   status: z.enum(TASK_STATUSES, { error: `status must be one of ${TASK_STATUSES.join(', ')}` }).optional(),
@@ -18,11 +30,16 @@ const taskQuerySchema = z.object({
     .transform(Number)
     .refine((n) => n >= 1 && n <= Limits.maxListLimit, `limit must be between 1 and ${Limits.maxListLimit}`)
     .default(Limits.defaultListLimit),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'cursor must be the value of the X-Nexus-Next header')
+    .transform(Number)
+    .optional(),
 });
 
 export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router {
   const router = Router();
-  router.get(Paths.tasks, (req, res) => {
+  router.get(Paths.tasks, async (req, res) => {
     const parsed = taskQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       return sendError(
@@ -32,11 +49,38 @@ export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router
         parsed.error.issues[0]?.message ?? 'bad query',
       );
     }
-    const { status, agent_id: agentId, limit } = parsed.data;
-    res.json(tasks.list({ status, agentId, limit }));
+    const { status, agent_id: agentId, limit, cursor } = parsed.data;
+    await streamTasks(res, [...tasks.iterate({ status, agentId, limit, before: cursor })]);
   });
   router.get(Paths.agents, (_req, res) => {
     res.json(agents.list());
   });
   return router;
+}
+
+/**
+ * Writes the tasks that fit in `MAX_ANSWER_BYTES` (at least one), each serialized only when its
+ * turn comes; sizes are counted first, so the cursor header can go out before the body.
+ */
+async function streamTasks(res: Response, listed: readonly ListedTask[]): Promise<void> {
+  let bytes = 2;
+  let count = 0;
+  for (const { task } of listed) {
+    const size = Buffer.byteLength(taskJson({ ...task, paramsJson: undefined })) + paramsBytes(task.paramsJson) + 1;
+    if (count > 0 && bytes + size > MAX_ANSWER_BYTES) break;
+    bytes += size;
+    count++;
+  }
+  if (count < listed.length) res.setHeader(NEXT_CURSOR_HEADER, String(listed[count - 1]!.position));
+  res.status(HttpStatus.Ok).type('application/json');
+  const stream = new JsonStream(res);
+  for (let i = 0; i < count; i++) {
+    if (!(await stream.write(`${i === 0 ? '[' : ','}${taskJson(listed[i]!.task)}`))) return;
+  }
+  stream.end(count === 0 ? '[]' : ']');
+}
+
+/** `,"params":` and the text, in bytes. */
+function paramsBytes(paramsJson: string | undefined): number {
+  return paramsJson === undefined ? 0 : 11 + Buffer.byteLength(paramsJson);
 }

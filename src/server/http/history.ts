@@ -2,14 +2,17 @@
  * `GET /api/channels/:channel/history` (bearer; the subscribe policy decides): the kept messages
  * of a channel, oldest first — what a page loads to draw the recent past at once.
  * `?since=<seq>`: the messages after that seq; without it, the newest ones. `?limit=` default
- * `Limits.defaultListLimit`, at most `Limits.maxListLimit`.
+ * `Limits.defaultListLimit`, at most `Limits.maxListLimit`. Streamed, and at most
+ * `MAX_ANSWER_BYTES`: a longer answer ends early with `"next"`, the `since` for the rest.
  */
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { HttpStatus, Limits, Paths, RestErrorCode, channelSchema } from '@nexus-realtime/client/protocol';
 import { HistoryTrimmedError, replayRecent, type Broker, type BrokerMessage, type Replay } from '../broker/broker.js';
+import { frameOf, payloadBytes } from '../broker/delivery-frame.js';
 import type { Policy } from '../policy.js';
 import { sendError } from './errors.js';
+import { JsonStream, MAX_ANSWER_BYTES } from './json-stream.js';
 import { principalOf } from './require-auth.js';
 
 const wholeNumber = z
@@ -23,15 +26,6 @@ const querySchema = z.object({
     .refine((n) => n >= 1 && n <= Limits.maxListLimit, `limit must be between 1 and ${Limits.maxListLimit}`)
     .default(Limits.defaultListLimit),
 });
-
-/** One message as the history route answers it. */
-interface HistoryMessage {
-  readonly type: BrokerMessage['kind'];
-  readonly seq: number;
-  readonly from: string;
-  readonly data: unknown;
-  readonly timestamp: string;
-}
 
 export function historyRoutes(broker: Broker, policy: Policy): Router {
   const router = Router();
@@ -52,10 +46,10 @@ export function historyRoutes(broker: Broker, policy: Policy): Router {
         since === undefined
           ? await replayRecent(broker, channel.data, limit)
           : await after(broker, channel.data, since);
-      const messages = await readPages(replay, limit);
-      res.json({ channel: channel.data, epoch: replay.epoch, seq: replay.seq, messages });
+      await streamHistory(res, channel.data, replay, limit);
     } catch (error) {
-      next(error);
+      if (!res.headersSent) return next(error);
+      res.destroy(error as Error);
     }
   });
   return router;
@@ -68,19 +62,44 @@ async function after(broker: Broker, channel: string, since: number): Promise<Re
   return broker.replay(channel, Math.max(since, replay.oldestSeq - 1), replay.epoch);
 }
 
-/** Up to `limit` messages of the replay, oldest first; a page trimmed meanwhile ends the answer. */
-async function readPages(replay: Replay, limit: number): Promise<HistoryMessage[]> {
-  const out: HistoryMessage[] = [];
+/**
+ * Writes up to `limit` messages of the replay, oldest first, as the client reads them; a page
+ * trimmed meanwhile ends the answer. Each message's payload is written from the bytes history
+ * keeps, never parsed. Past `MAX_ANSWER_BYTES` the answer ends with `"next"`: the `since` that
+ * asks for the rest.
+ */
+async function streamHistory(res: Response, channel: string, replay: Replay, limit: number): Promise<void> {
+  const stream = new JsonStream(res);
+  res.status(HttpStatus.Ok).type('application/json');
+  await stream.write(
+    `{"channel":${JSON.stringify(channel)},"epoch":${JSON.stringify(replay.epoch)},"seq":${replay.seq},"messages":[`,
+  );
+  let sent = 0;
+  let next: number | undefined;
   try {
-    for await (const page of replay.pages) {
-      for (const m of page) {
-        if (out.length >= limit) return out;
-        out.push({ type: m.kind, seq: m.seq, from: m.from, data: m.data, timestamp: m.timestamp });
+    pages: for await (const page of replay.pages) {
+      for (const message of page) {
+        if (sent >= limit || stream.closed) break pages;
+        const [head, data, tail] = historyItem(message);
+        const size = Buffer.byteLength(head) + data.length + Buffer.byteLength(tail) + 1;
+        if (sent > 0 && stream.bytes + size > MAX_ANSWER_BYTES) {
+          next = message.seq - 1;
+          break pages;
+        }
+        await stream.write(sent > 0 ? `,${head}` : head);
+        await stream.write(data);
+        await stream.write(tail);
+        sent++;
       }
-      if (out.length >= limit) return out;
     }
   } catch (error) {
     if (!(error instanceof HistoryTrimmedError)) throw error;
   }
-  return out;
+  stream.end(next === undefined ? ']}' : `],"next":${next}}`);
+}
+
+/** One message as the route answers it, `{"type","seq","from","data","timestamp"}`, in three pieces. */
+function historyItem(message: BrokerMessage): [string, Buffer, string] {
+  const head = `{"type":${JSON.stringify(message.kind)},"seq":${message.seq},"from":${JSON.stringify(message.from)},"data":`;
+  return [head, payloadBytes(message, frameOf(message)), `,"timestamp":${JSON.stringify(message.timestamp)}}`];
 }
