@@ -202,6 +202,11 @@ describe('AgentRegistry', () => {
     expect(agent('agent_001')!.latest.brand_new).toBeUndefined();
   });
 
+  it('ignores metric names longer than an id (a long key would make each value cost kilobytes)', () => {
+    registry.observe(telemetry({ agent_id: 'agent_010', ['k'.repeat(129)]: 1, ['k'.repeat(128)]: 2, cpu: 3 }));
+    expect(Object.keys(agent('agent_010')!.latest).sort()).toEqual(['cpu', 'k'.repeat(128)]);
+  });
+
   it('keeps metric names like __proto__ and toString as plain fields', () => {
     registry.observe(telemetry(JSON.parse('{"agent_id":"agent_009","__proto__":1,"toString":2,"constructor":3}')));
     const latest = agent('agent_009')!.latest;

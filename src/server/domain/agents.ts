@@ -39,6 +39,8 @@ export class AgentRegistry {
     const record = this.#touch(agentId, Date.parse(message.timestamp) || this.options.now());
     for (const [key, value] of Object.entries(message.data as Record<string, unknown>)) {
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+      // A metric's name is a short label; a long key would make each kept value cost kilobytes.
+      if (key.length > Limits.maxIdLength) continue;
       if (!record.latest.has(key) && record.latest.size >= MAX_METRICS_PER_AGENT) continue;
       record.latest.set(key, value);
     }
