@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CloseCode, CloseReason, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
+import { CloseCode, CloseReason, ErrorCode, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
 import { createAuth, type Auth, type Principal } from './auth.js';
 import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/negotiation.js';
 import type { Broker, BrokerMessage } from './broker/broker.js';
@@ -17,7 +17,7 @@ import { DataPlane } from './admin/data-plane.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { domainRoutes } from './http/domain-routes.js';
 import { MemoryBroker } from './broker/memory.js';
-import { RedisBroker } from './broker/redis.js';
+import { RedisBroker, type BrokerGap } from './broker/redis.js';
 import type { NexusConfig } from './config.js';
 import { ConnectionQuota, createUpgradeHandler, refuse } from './gateway.js';
 import { createHttpApp } from './http/app.js';
@@ -132,6 +132,9 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   };
 
   const dataPlane = new DataPlane({ sessions, hub, broker, now });
+  // Messages lost while this process was cut off from Redis and no longer in history: every
+  // local subscriber of the channel is told (`history_unavailable`), never left to guess.
+  if (broker instanceof RedisBroker) broker.onGap((gap) => tellGap(sessions, gap, logger));
   const app = createHttpApp({
     auth,
     broker,
@@ -239,6 +242,15 @@ async function createBroker(config: NexusConfig, now: () => number, logger: Logg
     log.warn({ err: (error as Error).message }, 'Redis unreachable at start: running degraded until it is back');
   }
   return broker;
+}
+
+/** Tells every local subscriber of the gap's channel which messages it will never get. */
+function tellGap(sessions: ReadonlySet<Session>, gap: BrokerGap, logger: Logger): void {
+  const { channel, epoch, fromSeq, toSeq } = gap;
+  logger.warn({ channel, epoch, fromSeq, toSeq }, 'messages lost while cut off from Redis');
+  const text = `messages ${fromSeq}..${toSeq} of ${channel} (epoch ${epoch}) were lost and are no longer in history`;
+  for (const session of sessions)
+    if (session.subscribesTo(channel)) session.sendError(ErrorCode.HistoryUnavailable, text);
 }
 
 /** Closes every session with 1012; sockets still open after the grace period are destroyed. */

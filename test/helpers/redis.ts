@@ -34,10 +34,15 @@ function assertInstalled(): void {
   }
 }
 
-function launch(port: number): Promise<ChildProcess> {
+/** Extra `redis-server` configuration, as command-line pairs (e.g. `['--maxmemory', '10mb']`). */
+export interface RedisOptions {
+  readonly args?: readonly string[];
+}
+
+function launch(port: number, args: readonly string[]): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {
@@ -58,10 +63,11 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   assertInstalled();
   const port = await freePort();
-  let child: ChildProcess | undefined = await launch(port);
+  const args = options.args ?? [];
+  let child: ChildProcess | undefined = await launch(port, args);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -76,7 +82,7 @@ export async function startRedis(): Promise<TestRedis> {
     },
     async restart() {
       if (child) throw new Error('redis is running');
-      child = await launch(port);
+      child = await launch(port, args);
     },
   };
 }

@@ -1,19 +1,30 @@
 /**
  * What the admin routes show of the data plane: this process's open connections (with their
  * counters) and channels, merged with every other live process's answer when Redis joins
- * several processes. Each process answers for its own connections only; a live process that
- * does not answer within the timeout is named in `missing`, never silently left out. A close
- * request goes to whichever process holds the connection.
+ * several processes. Each process answers for its own connections only, one bounded page at a
+ * time (connection-pages.ts); a live process that does not answer (it left, or the deadline
+ * passed) is named in `missing`, never silently left out. A close request goes to whichever
+ * process holds the connection.
  */
-import type { AdminChannel, AdminConnection } from '@nexus-realtime/client/protocol';
+import { AdminConnectionsPage, type AdminChannel, type AdminConnection } from '@nexus-realtime/client/protocol';
 import type { Broker } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory.js';
 import { RedisBroker } from '../broker/redis.js';
 import type { Hub } from '../hub.js';
 import type { Session } from '../session.js';
+import {
+  PAGE_ANSWER_BYTES,
+  mergePages,
+  pageOf,
+  type ConnectionCursor,
+  type ConnectionPage,
+} from './connection-pages.js';
 
-/** How long the routes wait for the other processes' answers. */
-export const DEFAULT_GATHER_TIMEOUT_MS = 1000;
+/**
+ * Longest the routes wait for the other live processes' answers. Generous: a gather ends as
+ * soon as every live process answered or left the live set; only a stuck process makes it wait.
+ */
+export const DEFAULT_GATHER_TIMEOUT_MS = 10_000;
 /** Rates are measured over at least this long. */
 const RATE_WINDOW_MS = 1000;
 
@@ -28,6 +39,17 @@ export interface Gathered<T> {
   readonly missing: readonly string[];
 }
 
+/** Which page of the connection list to answer. */
+export interface PageRequest {
+  readonly limit: number;
+  readonly after?: ConnectionCursor | undefined;
+}
+
+/** A page of the connection list, with the cursor of the next one when there may be more. */
+export interface GatheredPage<T> extends Gathered<T> {
+  readonly next: ConnectionCursor | undefined;
+}
+
 /** One process's view of a channel (seq and history are the broker's, read once by the asker). */
 interface LocalChannel {
   readonly channel: string;
@@ -36,7 +58,12 @@ interface LocalChannel {
 }
 
 type ControlRequest =
-  | { readonly op: 'connections'; readonly filter: ConnectionFilter }
+  | {
+      readonly op: 'connections';
+      readonly filter: ConnectionFilter;
+      readonly limit: number;
+      readonly after?: ConnectionCursor | undefined;
+    }
   | { readonly op: 'channels' }
   | { readonly op: 'close'; readonly connectionId: string; readonly code: number; readonly reason: string };
 
@@ -71,12 +98,17 @@ export class DataPlane {
     if (this.#broker instanceof RedisBroker) this.#broker.serveControl((request) => this.#answer(request));
   }
 
-  /** Every open connection of the deployment matching the filter. */
-  async connections(filter: ConnectionFilter): Promise<Gathered<AdminConnection>> {
-    const items = this.#localConnections(filter);
-    const { answers, missing } = await this.#askOthers({ op: 'connections', filter });
-    for (const { answer } of answers) if (Array.isArray(answer)) items.push(...(answer as AdminConnection[]));
-    return { items, missing };
+  /** One page of the deployment's open connections matching the filter, in (process, id) order. */
+  async connections(filter: ConnectionFilter, page: PageRequest): Promise<GatheredPage<AdminConnection>> {
+    const request = { op: 'connections', filter, limit: page.limit, after: page.after } as const;
+    const [local, { answers, missing }] = await Promise.all([
+      Promise.resolve(this.#localPage(request)),
+      this.#askOthers(request),
+    ]);
+    const pages: ConnectionPage[] = [local];
+    for (const { answer } of answers) if (isPage(answer)) pages.push(answer);
+    const { items, next } = mergePages(pages, page.limit);
+    return { items, missing, next };
   }
 
   /** Every channel with a subscriber somewhere: subscribers summed, position and history from the broker. */
@@ -125,7 +157,7 @@ export class DataPlane {
     const request = raw as ControlRequest;
     switch (request?.op) {
       case 'connections':
-        return this.#localConnections(request.filter ?? {});
+        return this.#localPage(request);
       case 'channels':
         return this.#localChannels();
       case 'close':
@@ -135,29 +167,43 @@ export class DataPlane {
     }
   }
 
-  #localConnections(filter: ConnectionFilter): AdminConnection[] {
-    const out: AdminConnection[] = [];
-    const processId = this.#broker.processId;
-    for (const session of this.#sessions) {
-      const { userId, role } = session.principal;
-      if (filter.userId !== undefined && userId !== filter.userId) continue;
-      if (filter.channel !== undefined && !session.subscribesTo(filter.channel)) continue;
-      const { rttMs, ...counters } = session.counters;
-      out.push({
-        connectionId: session.id,
-        userId,
-        role,
-        process: processId,
-        remoteAddress: session.remoteAddress,
-        connectedAt: new Date(session.connectedAt).toISOString(),
-        subscriptions: session
-          .subscriptionList()
-          .map(({ channel, filters }) => (filters ? { channel, filters } : { channel })),
-        ...counters,
-        ...(rttMs === undefined ? {} : { rttMs }),
-      });
-    }
-    return out;
+  /** This process's page of the connection list (filters applied before paging). */
+  #localPage(request: {
+    filter?: ConnectionFilter;
+    limit?: number;
+    after?: ConnectionCursor | undefined;
+  }): ConnectionPage {
+    const filter = request.filter ?? {};
+    const limit = Math.max(1, Math.min(Number(request.limit) || 1, AdminConnectionsPage.maxLimit));
+    return pageOf(
+      this.#sessions,
+      { process: this.#broker.processId, after: request.after, limit, maxBytes: PAGE_ANSWER_BYTES },
+      {
+        id: (session) => session.id,
+        include: (session) =>
+          (filter.userId === undefined || session.principal.userId === filter.userId) &&
+          (filter.channel === undefined || session.subscribesTo(filter.channel)),
+        describe: (session) => this.#describe(session),
+      },
+    );
+  }
+
+  #describe(session: Session): AdminConnection {
+    const { userId, role } = session.principal;
+    const { rttMs, ...counters } = session.counters;
+    return {
+      connectionId: session.id,
+      userId,
+      role,
+      process: this.#broker.processId,
+      remoteAddress: session.remoteAddress,
+      connectedAt: new Date(session.connectedAt).toISOString(),
+      subscriptions: session
+        .subscriptionList()
+        .map(({ channel, filters }) => (filters ? { channel, filters } : { channel })),
+      ...counters,
+      ...(rttMs === undefined ? {} : { rttMs }),
+    };
   }
 
   #localChannels(): LocalChannel[] {
@@ -201,4 +247,14 @@ export class DataPlane {
     }
     return { historyMessages: 0, historyBytes: 0 };
   }
+}
+
+/** A page as another process answers it (it came through Redis, so its shape is checked). */
+function isPage(answer: unknown): answer is ConnectionPage {
+  return (
+    typeof answer === 'object' &&
+    answer !== null &&
+    Array.isArray((answer as ConnectionPage).items) &&
+    typeof (answer as ConnectionPage).more === 'boolean'
+  );
 }

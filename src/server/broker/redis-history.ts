@@ -22,7 +22,7 @@ const PAGE_CHUNK = 16;
 /** The commands `defineHistoryScripts` adds to a connection (arguments: see redis-scripts.ts). */
 export interface HistoryCommands {
   nexusPublish(...keysAndArgs: string[]): Promise<[number, string]>;
-  nexusOpen(...keysAndArgs: string[]): Promise<[number, string, number, number]>;
+  nexusOpen(...keysAndArgs: string[]): Promise<[number, string, number, number, number]>;
   nexusPage(...keysAndArgs: string[]): Promise<string[]>;
   nexusPutTask(...keysAndArgs: string[]): Promise<number>;
 }
@@ -76,16 +76,21 @@ export interface ChannelInfo {
   readonly epoch: string;
   /** Oldest seq still kept and young enough (seq + 1 when none); only when asked for. */
   readonly oldestSeq: number;
+  /** False when Redis holds no generation of the channel (and none was created). */
+  readonly exists: boolean;
 }
 
-/** The channel's position (its generation is created when Redis does not know it). */
+/**
+ * The channel's position. With `create`, a channel Redis does not know gets its generation now;
+ * without, nothing is written and such a channel answers seq 0 with the epoch '' (none).
+ */
 export async function openChannel(
   commands: HistoryCommands,
   channel: string,
-  locateOldest: boolean,
+  { locateOldest, create }: { locateOldest: boolean; create: boolean },
   { ttlMs, nowMs }: HistoryTiming,
 ): Promise<ChannelInfo> {
-  const [seq, epoch, length, firstYoung] = await commands.nexusOpen(
+  const [seq, epoch, length, firstYoung, exists] = await commands.nexusOpen(
     channelKey(channel),
     historyKey(channel),
     EPOCH_KEY,
@@ -94,8 +99,9 @@ export async function openChannel(
     String(ttlMs),
     String(nowMs - ttlMs),
     locateOldest ? '1' : '0',
+    create ? '1' : '0',
   );
-  return { seq, epoch, oldestSeq: seq - length + 1 + firstYoung };
+  return { seq, epoch, oldestSeq: seq - length + 1 + firstYoung, exists: exists === 1 };
 }
 
 export interface PageLimits {

@@ -78,19 +78,24 @@ return {seq, epoch}
 `;
 
 /**
- * A channel's position, creating its generation (seq 0) when Redis does not know it, so the
- * epoch answered is the one the next publish uses.
+ * A channel's position. When Redis does not know the channel and ARGV[5] is '1' (a process has
+ * subscribers for it), its generation is created (seq 0), so the epoch answered is the one the
+ * next publish uses; otherwise nothing is written and the epoch answered is `<nexus:epoch>.0`,
+ * which no generation ever carries (they count from 1): a client holding it and resuming later
+ * is told it was not recovered, because a generation may have come and gone meanwhile.
  * KEYS: chan, hist, epoch, generation. ARGV: fresh id, ttl ms, age cutoff ms, '1' to locate the
- * oldest young item. Returns {seq, epoch, history length, index of the oldest young item}.
+ * oldest young item, '1' to create. Returns {seq, epoch, history length, index of the oldest
+ * young item, 1 when the generation exists}.
  */
 export const OPEN_SCRIPT = `${HELPERS}
 local state = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
 if not state[2] then
+  if ARGV[5] ~= '1' then return {0, (redis.call('GET', KEYS[3]) or '') .. '.0', 0, 0, 0} end
   local epoch = newGeneration(KEYS[3], KEYS[4], ARGV[1])
   redis.call('HSET', KEYS[1], 'seq', 0, 'epoch', epoch)
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
   redis.call('DEL', KEYS[2])
-  return {0, epoch, 0, 0}
+  return {0, epoch, 0, 0, 1}
 end
 local length = redis.call('LLEN', KEYS[2])
 local low, high = 0, length
@@ -102,7 +107,7 @@ if ARGV[4] == '1' then
     if at and at > cutoff then high = middle else low = middle + 1 end
   end
 end
-return {tonumber(state[1]), state[2], length, low}
+return {tonumber(state[1]), state[2], length, low, 1}
 `;
 
 /**

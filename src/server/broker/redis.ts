@@ -68,7 +68,10 @@ import {
 } from './redis-history.js';
 import { OwnDeliveries } from './own-deliveries.js';
 import { RedisControlPlane, type ControlAnswers, type ControlHandler } from './redis-control.js';
+import { RedisResume, type BrokerGap, type ResumePosition } from './redis-resume.js';
 import { RedisUpkeep, defaultUpkeepIntervalMs } from './redis-upkeep.js';
+
+export type { BrokerGap } from './redis-resume.js';
 
 export interface RedisBrokerOptions {
   readonly url: string;
@@ -115,7 +118,13 @@ export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
   readonly processId = randomUUID();
   readonly #commands: Redis & HistoryCommands;
+  /** Carries messages only: control traffic has a connection of its own. */
   readonly #subscriber: Redis;
+  readonly #controlSubscriber: Redis;
+  /** True while the message subscriber is connected and subscribed to every watched channel. */
+  #subscribed = false;
+  readonly #resume: RedisResume;
+  readonly #gapListeners = new Set<(gap: BrokerGap) => void>();
   readonly #listeners = new Set<BrokerListener>();
   readonly #watched = new Map<string, number>();
   readonly #readyListeners = new Set<() => void>();
@@ -149,6 +158,11 @@ export class RedisBroker implements Broker {
       autoResubscribe: false,
       connectionName: 'nexus-subscriber',
     });
+    this.#controlSubscriber = new Redis(options.url, {
+      ...common,
+      autoResubscribe: false,
+      connectionName: 'nexus-control',
+    });
     this.#fallback = new MemoryBroker({
       historySize: 0,
       historyTtlSeconds: this.#ttlMs / 1000,
@@ -158,11 +172,28 @@ export class RedisBroker implements Broker {
       sweepIntervalMs: 0,
     });
     this.#fallback.onMessage((message) => this.#emit(message));
-    for (const connection of [this.#commands, this.#subscriber]) {
+    for (const connection of [this.#commands, this.#subscriber, this.#controlSubscriber]) {
       connection.on('error', (error: Error) => options.onError?.(error));
     }
+    this.#resume = new RedisResume({
+      positions: (channels) => this.#positions(channels),
+      pages: (channel, epoch, from, to) => historyPages(this.#commands, channel, epoch, from, to, this.#pageLimits()),
+      isWatched: (channel) => this.#watched.has(channel),
+      emit: (message) => this.#deliver(message),
+      onGap: (gap) => {
+        for (const listener of this.#gapListeners) listener(gap);
+      },
+      onError: (error) => options.onError?.(error),
+    });
     this.#subscriber.on('message', (channel: string, text: string) => this.#onRedisMessage(channel, text));
     this.#subscriber.on('ready', () => void this.#resubscribe());
+    // Lost (output-buffer kill, CLIENT KILL, network, Redis restart): unhealthy until subscribed
+    // again, and what was published meanwhile is handed on from history then (redis-resume.ts).
+    this.#subscriber.on('close', () => {
+      this.#subscribed = false;
+      this.#resume.lost();
+    });
+    this.#controlSubscriber.on('ready', () => this.#control.resubscribe());
     this.#commands.on('ready', () => {
       void this.#upkeep.tick();
       for (const listener of this.#readyListeners) listener();
@@ -180,7 +211,7 @@ export class RedisBroker implements Broker {
     this.#control = new RedisControlPlane({
       processId: this.processId,
       commands: this.#commands,
-      subscriber: this.#subscriber,
+      subscriber: this.#controlSubscriber,
       now: this.#now,
       isUp: () => this.#up,
       onError: (error) => options.onError?.(error),
@@ -193,9 +224,18 @@ export class RedisBroker implements Broker {
     return () => this.#readyListeners.delete(listener);
   }
 
-  /** Connects both connections; rejects when Redis cannot be reached at start. */
+  /**
+   * Called with every gap: messages a watched channel missed while the subscriber was cut off
+   * that history no longer holds. Returns the function that removes the listener.
+   */
+  onGap(listener: (gap: BrokerGap) => void): () => void {
+    this.#gapListeners.add(listener);
+    return () => this.#gapListeners.delete(listener);
+  }
+
+  /** Connects every connection; rejects when Redis cannot be reached at start. */
   async start(): Promise<void> {
-    await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
+    await Promise.all([this.#commands.connect(), this.#subscriber.connect(), this.#controlSubscriber.connect()]);
   }
 
   get #up(): boolean {
@@ -242,9 +282,16 @@ export class RedisBroker implements Broker {
     const count = this.#watched.get(channel) ?? 0;
     this.#watched.set(channel, count + 1);
     this.#fallback.watch(channel);
+    if (count > 0) return;
     // While disconnected, nothing is sent: the `ready` handler subscribes the whole watched set.
-    if (count === 0 && this.#subscriber.status === 'ready')
+    if (this.#subscriber.status === 'ready')
       void this.#subscriber.subscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
+    // Where a resume would count from, should the subscriber be lost before a message comes.
+    if (this.#up)
+      openChannel(this.#commands, channel, { locateOldest: false, create: true }, this.#timing()).then(
+        (info) => this.#watched.has(channel) && this.#resume.watched(channel, info),
+        (e: Error) => this.options.onError?.(e),
+      );
   }
 
   unwatch(channel: string): void {
@@ -253,6 +300,7 @@ export class RedisBroker implements Broker {
     this.#fallback.unwatch(channel);
     if (count === 1) {
       this.#watched.delete(channel);
+      this.#resume.unwatched(channel);
       if (this.#subscriber.status === 'ready')
         void this.#subscriber.unsubscribe(messageChannel(channel)).catch((e: Error) => this.options.onError?.(e));
     } else {
@@ -268,7 +316,14 @@ export class RedisBroker implements Broker {
   async position(channel: string): Promise<ChannelPosition> {
     if (!this.#up) return this.#fallback.position(channel);
     try {
-      const { seq, epoch } = await openChannel(this.#commands, channel, false, this.#timing());
+      // Only live interest creates a generation: a read of an unknown channel writes nothing.
+      const create = this.#watched.has(channel);
+      const { seq, epoch } = await openChannel(
+        this.#commands,
+        channel,
+        { locateOldest: false, create },
+        this.#timing(),
+      );
       return { seq, epoch };
     } catch (error) {
       // E.g. a channel Redis does not know while it refuses writes: numbered locally meanwhile.
@@ -281,7 +336,8 @@ export class RedisBroker implements Broker {
     if (!this.#up) throw new Error('Redis is unreachable');
     let info: ChannelInfo;
     try {
-      info = await openChannel(this.#commands, channel, true, this.#timing());
+      const create = this.#watched.has(channel);
+      info = await openChannel(this.#commands, channel, { locateOldest: true, create }, this.#timing());
     } catch (error) {
       this.#noteError(error as Error);
       throw error;
@@ -290,12 +346,7 @@ export class RedisBroker implements Broker {
     if ((epoch !== undefined && epoch !== info.epoch) || since > info.seq || since + 1 < info.oldestSeq)
       return { ...base, recovered: false, pages: NO_PAGES };
     if (since === info.seq) return { ...base, recovered: true, pages: NO_PAGES };
-    const pages = historyPages(this.#commands, channel, info.epoch, since + 1, info.seq, {
-      pageSize: Math.max(1, this.options.replayPageSize ?? DEFAULT_REPLAY_PAGE_SIZE),
-      pageBytes: this.options.replayPageBytes ?? DEFAULT_REPLAY_PAGE_BYTES,
-      ttlMs: this.#ttlMs,
-      now: this.#now,
-    });
+    const pages = historyPages(this.#commands, channel, info.epoch, since + 1, info.seq, this.#pageLimits());
     return { ...base, recovered: true, pages };
   }
 
@@ -378,7 +429,7 @@ export class RedisBroker implements Broker {
   }
 
   health(): BrokerHealth {
-    if (!this.#up) return { healthy: false, details: { redis: 'down' } };
+    if (!this.#up || !this.#subscribed) return { healthy: false, details: { redis: 'down' } };
     if (this.#refusal !== undefined) return { healthy: false, details: { redis: 'refusing writes' } };
     return { healthy: true, details: { redis: 'up' } };
   }
@@ -388,9 +439,9 @@ export class RedisBroker implements Broker {
     await this.#control.stop();
     this.#listeners.clear();
     await this.#fallback.close();
-    await Promise.allSettled([this.#commands.quit(), this.#subscriber.quit()]);
-    this.#commands.disconnect();
-    this.#subscriber.disconnect();
+    const connections = [this.#commands, this.#subscriber, this.#controlSubscriber];
+    await Promise.allSettled(connections.map((connection) => connection.quit()));
+    for (const connection of connections) connection.disconnect();
   }
 
   /** Delivers to this process only, under the local epoch, when someone here listens. */
@@ -406,11 +457,44 @@ export class RedisBroker implements Broker {
     return { ttlMs: this.#ttlMs, nowMs: this.#now() };
   }
 
+  #pageLimits() {
+    return {
+      pageSize: Math.max(1, this.options.replayPageSize ?? DEFAULT_REPLAY_PAGE_SIZE),
+      pageBytes: this.options.replayPageBytes ?? DEFAULT_REPLAY_PAGE_BYTES,
+      ttlMs: this.#ttlMs,
+      now: this.#now,
+    };
+  }
+
+  /**
+   * The subscriber is (again) connected: subscribes exactly the watched set, then hands on from
+   * history what the watched channels missed while it was away (nothing on a first connect).
+   */
   async #resubscribe(): Promise<void> {
-    const channels = [...this.#watched.keys()].map(messageChannel);
-    channels.push(...this.#control.channels());
-    if (channels.length === 0) return;
-    await this.#subscriber.subscribe(...channels).catch((e: Error) => this.options.onError?.(e));
+    const channels = [...this.#watched.keys()];
+    this.#resume.hold(channels);
+    try {
+      if (channels.length > 0) await this.#subscriber.subscribe(...channels.map(messageChannel));
+    } catch (error) {
+      // Lost again before it was subscribed: the next `ready` starts over.
+      this.options.onError?.(error as Error);
+      return;
+    }
+    this.#subscribed = true;
+    await this.#resume.resume();
+  }
+
+  /** Positions of watched channels for a resume (nothing is created). */
+  async #positions(channels: readonly string[]): Promise<ResumePosition[]> {
+    const timing = this.#timing();
+    const infos = await Promise.all(
+      channels.map((channel) => openChannel(this.#commands, channel, { locateOldest: true, create: false }, timing)),
+    );
+    return infos.map((info) => ({
+      epoch: info.exists ? info.epoch : undefined,
+      seq: info.seq,
+      oldestSeq: info.oldestSeq,
+    }));
   }
 
   #noteError(error: Error): void {
@@ -423,7 +507,7 @@ export class RedisBroker implements Broker {
   }
 
   #onRedisMessage(redisChannel: string, text: string): void {
-    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return this.#control.receive(redisChannel, text);
+    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return;
     let message: BrokerMessage;
     try {
       message = JSON.parse(text) as BrokerMessage;
@@ -431,6 +515,11 @@ export class RedisBroker implements Broker {
       this.options.onError?.(error as Error);
       return;
     }
+    this.#resume.live(message);
+  }
+
+  /** Hands a message from Redis (live, or resumed from history) to this process's listeners. */
+  #deliver(message: BrokerMessage): void {
     this.#emit(message);
     if (message.origin === this.processId && this.options.awaitOwnDelivery?.(message.channel))
       this.#own.delivered(message.channel, message.epoch, message.seq);

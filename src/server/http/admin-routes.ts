@@ -1,6 +1,7 @@
 /**
  * Admin routes (role `admin`, others 403): `GET /api/admin/connections` (`?userId=`,
- * `?channel=`), `GET /api/admin/channels`, `POST /api/admin/connections/:id/close`
+ * `?channel=`, `?limit=`, `?cursor=`; one page, the next page's cursor in `X-Nexus-Next`),
+ * `GET /api/admin/channels`, `POST /api/admin/connections/:id/close`
  * (`{"code"?: 4000-4999, "reason"?}` → 202, default 4003 "closed by admin"; 404 when no process
  * holds it). Live processes that did not answer in time are named in the
  * `X-Nexus-Missing-Processes` header (comma-separated), their connections absent from the list;
@@ -10,19 +11,34 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import {
   AdminClose,
+  AdminConnectionsPage,
   HttpStatus,
   MAX_BUFFERED_HEADER,
   MISSING_PROCESSES_HEADER,
+  NEXT_CURSOR_HEADER,
   Paths,
   RestErrorCode,
 } from '@nexus-realtime/client/protocol';
+import { decodeCursor, encodeCursor } from '../admin/connection-pages.js';
 import type { DataPlane } from '../admin/data-plane.js';
 import { sendError } from './errors.js';
 import { principalOf } from './require-auth.js';
 
+const limitMessage = `limit must be a whole number from 1 to ${AdminConnectionsPage.maxLimit}`;
 const connectionsQuery = z.object({
   userId: z.string().min(1).max(256).optional(),
   channel: z.string().min(1).max(256).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,5}$/, limitMessage)
+    .transform(Number)
+    .pipe(z.number().int().min(1, limitMessage).max(AdminConnectionsPage.maxLimit, limitMessage))
+    .optional(),
+  cursor: z
+    .string()
+    .max(2048)
+    .transform((text, ctx) => decodeCursor(text) ?? (ctx.addIssue({ code: 'custom', message: 'bad cursor' }), z.NEVER))
+    .optional(),
 });
 
 const codeMessage = `code must be between ${AdminClose.minCode} and ${AdminClose.maxCode}`;
@@ -55,10 +71,12 @@ export function adminRoutes(dataPlane: DataPlane, maxBufferedBytes: number): Rou
         RestErrorCode.InvalidRequest,
         parsed.error.issues[0]?.message ?? 'bad query',
       );
+    const { userId, channel, limit = AdminConnectionsPage.defaultLimit, cursor } = parsed.data;
     try {
-      const { items, missing } = await dataPlane.connections(parsed.data);
+      const { items, missing, next } = await dataPlane.connections({ userId, channel }, { limit, after: cursor });
       nameMissing(res, missing);
       res.setHeader(MAX_BUFFERED_HEADER, String(maxBufferedBytes));
+      if (next) res.setHeader(NEXT_CURSOR_HEADER, encodeCursor(next));
       res.json(items);
     } catch (error) {
       next(error);

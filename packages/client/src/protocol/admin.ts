@@ -63,3 +63,16 @@ export const MISSING_PROCESSES_HEADER = 'X-Nexus-Missing-Processes';
 
 /** Response header of `GET /api/admin/connections`: the slow-consumer limit (`NEXUS_MAX_BUFFERED`) in bytes. */
 export const MAX_BUFFERED_HEADER = 'X-Nexus-Max-Buffered';
+
+/**
+ * Paging of `GET /api/admin/connections`: `?limit=` (default and largest value below) and
+ * `?cursor=`, the opaque value of the `X-Nexus-Next` response header, present while more may follow.
+ * A page may hold fewer than `limit` connections (each process answers a bounded number of bytes).
+ */
+export const AdminConnectionsPage = {
+  defaultLimit: 500,
+  maxLimit: 5000,
+} as const;
+
+/** Response header of `GET /api/admin/connections`: the cursor of the next page (absent on the last). */
+export const NEXT_CURSOR_HEADER = 'X-Nexus-Next';
