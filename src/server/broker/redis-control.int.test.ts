@@ -18,7 +18,7 @@ const BIG_FILTER_BYTES = 4000;
 const SUBSCRIPTIONS_PER_VIEWER = 15;
 const VIEWERS = 40;
 
-/** Walks every page of the connection list (bounded: at most 200 pages). */
+/** Walks every page of the connection list (bounded: at most 1,000 pages). */
 export async function listAll(
   server: TestServer,
   token: string,
@@ -36,7 +36,7 @@ export async function listAll(
     missing.push(...(answer.headers.get(MISSING_PROCESSES_HEADER)?.split(',') ?? []));
     cursor = answer.headers.get(NEXT_CURSOR_HEADER);
     pages++;
-  } while (cursor !== null && pages < 200);
+  } while (cursor !== null && pages < 1000);
   return { list, pages, missing };
 }
 
@@ -135,4 +135,63 @@ describe('admin polls while Redis has a tiny pub/sub output buffer', () => {
     expect(pages).toBeGreaterThan(2);
     for (const connection of list) expect(connection.subscriptions).toHaveLength(SUBSCRIPTIONS_PER_VIEWER);
   }, 60_000);
+});
+
+describe('the connection list of three processes, page by page', () => {
+  let redis: TestRedis;
+  let servers: TestServer[];
+  let admin: string;
+  const pool = clientPool();
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const env = { NEXUS_REDIS_URL: redis.url, LOG_LEVEL: 'error' };
+    servers = await Promise.all([startServer({ env }), startServer({ env }), startServer({ env })]);
+    admin = await tokenFor('root', 'admin');
+  });
+  afterAll(async () => {
+    await pool.closeAll();
+    await Promise.all(servers.map((s) => s.close()));
+    await redis?.stop();
+  });
+
+  it('walking the cursor with small limits lists each of 300 connections exactly once; filters apply before paging', async () => {
+    const opened: TestClient[] = [];
+    for (const [i, server] of servers.entries()) {
+      const tokens = await Promise.all([tokenFor(`pager-${i}-even`), tokenFor(`pager-${i}-odd`)]);
+      opened.push(
+        ...(await Promise.all(Array.from({ length: 100 }, (_, n) => pool.connect(server.wsUrl, tokens[n % 2])))),
+      );
+    }
+    const channel = uniqueChannel('paged');
+    await Promise.all(opened.filter((_, n) => n % 3 === 0).map((client) => client.subscribe(channel)));
+    const ids = new Set(opened.length === 300 ? servers.map((s) => s.broker.processId) : []);
+    expect(ids.size).toBe(3);
+
+    for (const [asker, limit] of [
+      [servers[0]!, 7],
+      [servers[2]!, 100],
+      [servers[1]!, 1],
+    ] as const) {
+      const { list, pages, missing } = await listAll(asker, admin, `limit=${limit}`);
+      const mine = list.filter((c) => c.userId.startsWith('pager-'));
+      expect(missing).toEqual([]);
+      expect(mine).toHaveLength(300);
+      expect(new Set(mine.map((c) => c.connectionId)).size).toBe(300);
+      expect(pages).toBeGreaterThanOrEqual(Math.ceil(300 / limit));
+      // Every process's connections are all there.
+      for (const server of servers) expect(mine.filter((c) => c.process === server.broker.processId)).toHaveLength(100);
+    }
+    const byChannel = await listAll(servers[1]!, admin, `channel=${channel}&limit=9`);
+    expect(byChannel.list).toHaveLength(100);
+    expect(new Set(byChannel.list.map((c) => c.connectionId)).size).toBe(100);
+    const byUser = await listAll(servers[2]!, admin, 'userId=pager-1-odd&limit=4');
+    expect(byUser.list).toHaveLength(50);
+    expect(byUser.list.every((c) => c.process === servers[1]!.broker.processId)).toBe(true);
+
+    const bad = await restJson(servers[0]!.url, '/api/admin/connections?limit=5001', { token: admin });
+    expect(bad.status).toBe(400);
+    const badCursor = await restJson(servers[0]!.url, '/api/admin/connections?cursor=nope', { token: admin });
+    expect(badCursor.status).toBe(400);
+  }, 120_000);
 });
