@@ -35,7 +35,7 @@ export const HOSTILE_SIZES = {
     ByteRate: { count: 300, bytes: 1_000_000, window: 8, maxS: 60 },
     TaskCreate: { tasks: 3000, conns: 50, probe: 10 },
     Numbers: {},
-    AdminPoll: { conns: 160, perConn: 64, filterBytes: 900, rate: 50, durationS: 6 },
+    AdminPoll: { conns: 600, perConn: 64, filterBytes: 900, rate: 50, durationS: 6 },
     RedisBytes: { count: 400, bytes: 1_000_000, capMb: 256 },
     RedisReplay: { messages: 500, bytes: 300_000, viewers: 3, aloneS: 3, replayMaxS: 60 },
   },
@@ -49,7 +49,7 @@ export const HOSTILE_SIZES = {
     ByteRate: { count: 600, bytes: 1_000_000, window: 8, maxS: 60 },
     TaskCreate: { tasks: 10_000, conns: 50, probe: 10 },
     Numbers: {},
-    AdminPoll: { conns: 160, perConn: 64, filterBytes: 900, rate: 50, durationS: 10 },
+    AdminPoll: { conns: 700, perConn: 64, filterBytes: 900, rate: 50, durationS: 10 },
     RedisBytes: { count: 700, bytes: 1_000_000, capMb: 256 },
     RedisReplay: { messages: 1000, bytes: 300_000, viewers: 3, aloneS: 3, replayMaxS: 90 },
   },
@@ -153,7 +153,7 @@ function answerFigures(r, prefix) {
   const statuses = [...new Set(answers.map((a) => a.status))].join(', ');
   return {
     [`${prefix}Mb`]: median(answers.map((a) => a.bytes / MB)),
-    [`${prefix}MaxMb`]: Math.max(NaN, ...answers.map((a) => a.bytes / MB)),
+    [`${prefix}MaxMb`]: answers.length ? Math.max(...answers.map((a) => a.bytes / MB)) : NaN,
     [`${prefix}S`]: median(answers.map((a) => a.s)),
     [`${prefix}MaxS`]: answers.length ? Math.max(...answers.map((a) => a.s)) : NaN,
     [`${prefix}Next`]: answers.filter((a) => a.next).length,
@@ -248,7 +248,7 @@ export const HOSTILE = {
       aliveLine(['create', 'gets']),
       fateLine(['create', 'gets']),
       { label: 'server RSS peak, MB', keys: ['createRssPeakMb', 'getsRssPeakMb'], digits: 0 },
-      { label: 'answer size, MB (median; max)', keys: [null, 'getsMb'], digits: 1 },
+      { label: 'answer size, MB (median)', keys: [null, 'getsMb'], digits: 1 },
       { label: 'answer largest, MB', keys: [null, 'getsMaxMb'], digits: 1 },
       { label: 'answer time, s (median)', keys: [null, 'getsS'], digits: 2 },
       { label: 'answer time, s (slowest)', keys: [null, 'getsMaxS'], digits: 2 },
@@ -295,7 +295,14 @@ export const HOSTILE = {
         gets = await attempt(notes, st.server, 'GET /api/tasks', () =>
           st.att.call(
             'httpMany',
-            { http: st.http, secret, path: `/api/tasks?limit=${s.limit}`, count: s.gets, role: 'operator' },
+            {
+              http: st.http,
+              secret,
+              path: `/api/tasks?limit=${s.limit}`,
+              marker: '"task_id":',
+              count: s.gets,
+              role: 'operator',
+            },
             180_000,
           ),
         );
@@ -499,7 +506,14 @@ export const HOSTILE = {
       const gets = await attempt(notes, st.server, 'history reads', () =>
         st.att.call(
           'httpMany',
-          { http: st.http, secret, path: '/api/channels/big/history?limit=1000', count: s.gets, role: 'viewer' },
+          {
+            http: st.http,
+            secret,
+            path: '/api/channels/big/history?limit=1000',
+            marker: '"timestamp":',
+            count: s.gets,
+            role: 'viewer',
+          },
           200_000,
         ),
       );
@@ -615,7 +629,8 @@ export const HOSTILE = {
   TaskCreate: {
     title: (s) =>
       `TaskCreate: an operator (${s.conns} connections of one token, paced under 100 frames/s each) creates ${fmt(s.tasks)} tasks with small params; ` +
-      `${s.probe} execute_task one after the other timed from send to ack on an empty task list and again once the ${fmt(s.tasks)} exist. ` +
+      `${s.probe} execute_task one after the other timed from send to ack on an empty task list and again once the ${fmt(s.tasks)} exist; ` +
+      `the bystander's figures cover the bulk and 3 s after it. ` +
       `NEXUS_TASK_CLAIM_TIMEOUT_S=3600`,
     columns: ['empty task list', `after the bulk`],
     ratioLabel: 'after ÷ empty',
@@ -661,8 +676,8 @@ export const HOSTILE = {
           260_000,
         ),
       );
+      await sleep(3000); // the bystander's phase covers the bulk and what the server does after it
       await st.by.call('bystanderPhase', { phase: 'after' });
-      await sleep(1000);
       const last =
         fate(st.server) === 'alive'
           ? await st.att.call('timedPublishes', {
@@ -757,6 +772,11 @@ export const HOSTILE = {
         met: (m) => m.quietLost === 0 && m.pollLost === 0,
       },
       { label: 'admin answers', keys: [null, 'polls'], digits: 0 },
+      {
+        label: 'admin answers naming a process that did not answer (X-Nexus-Missing-Processes)',
+        keys: [null, 'pollMissing'],
+        digits: 0,
+      },
       { label: 'admin answer size, MB (median)', keys: [null, 'pollMb'], digits: 1 },
       { label: 'admin answer time, ms (median)', keys: [null, 'pollMs'], digits: 0 },
       { label: 'admin answer time, ms (slowest)', keys: [null, 'pollMaxMs'], digits: 0 },
@@ -825,6 +845,7 @@ export const HOSTILE = {
         quietLost: quiet.lost,
         pollLost: polling.lost,
         polls: answers.length,
+        pollMissing: answers.filter((x) => x.missing).length,
         pollMb: median(answers.map((x) => x.bytes / MB)),
         pollMs: median(answers.map((x) => x.ms)),
         pollMaxMs: answers.length ? Math.max(...answers.map((x) => x.ms)) : NaN,
@@ -931,6 +952,7 @@ export const HOSTILE = {
       const b = await nexus(scope, env, 1024, { redisUrl: redis.url });
       const st = await stage(scope, { env, redisUrl: redis.url });
       const crowd = await client(scope, 1024, { nice: 10 });
+      await st.by.call('bystanderPhase', { phase: 'fill' });
       const fill = await crowd.call(
         'fill',
         { url: b.url, secret, channel: 'replay', count: s.messages, bytes: s.bytes },
@@ -939,6 +961,7 @@ export const HOSTILE = {
       need(fill.acked === s.messages, `fill: ${fill.acked} of ${s.messages} acked (${JSON.stringify(fill.outcome)})`);
       const info = await redisInfo(redis.port);
       await crowd.call('viewersOpen', { url: st.url, secret, count: s.viewers });
+      await sleep(2000);
       await st.by.call('bystanderPhase', { phase: 'alone' });
       await sleep(s.aloneS * 1000);
       const sampler = rssSampler(st.server.pid, 50);

@@ -547,9 +547,9 @@ const commands = {
   /**
    * `count` GETs of `path` at once with a bearer token of `role`; per answer: status, bytes,
    * seconds, whether it says there is more ("next" in the body or an X-Nexus-Next header), and
-   * the number of items when it is small enough to parse.
+   * the number of items (occurrences of `marker`, or parsed when small enough).
    */
-  async httpMany({ http, secret, path, count: n, role = 'admin' }) {
+  async httpMany({ http, secret, path, count: n, role = 'admin', marker }) {
     const token = await sign(secret, `reader-${role}`, role);
     const t0 = performance.now();
     const answers = await Promise.all(
@@ -563,12 +563,16 @@ const commands = {
           let bytes = 0;
           const keep = [];
           let tail = '';
+          let marked = 0;
           for await (const chunk of res.body) {
             bytes += chunk.length;
-            if (bytes <= 32 * 2 ** 20) keep.push(Buffer.from(chunk));
-            tail = (tail + Buffer.from(chunk).toString('latin1')).slice(-300);
+            const buf = Buffer.from(chunk);
+            if (bytes <= 32 * 2 ** 20) keep.push(buf);
+            // Items counted by a marker each one holds once (a marker split across chunks is missed).
+            if (marker) for (let at = buf.indexOf(marker); at >= 0; at = buf.indexOf(marker, at + 1)) marked++;
+            tail = (tail + buf.toString('latin1', Math.max(0, buf.length - 300))).slice(-300);
           }
-          let items;
+          let items = marker ? marked : undefined;
           let next = res.headers.has('x-nexus-next') || /"next"/.test(tail);
           if (bytes <= 32 * 2 ** 20) {
             try {
@@ -601,7 +605,12 @@ const commands = {
           signal: AbortSignal.timeout(30_000),
         });
         const buf = Buffer.from(await res.arrayBuffer());
-        answers.push({ status: res.status, bytes: buf.length, ms: performance.now() - t0 });
+        answers.push({
+          status: res.status,
+          bytes: buf.length,
+          ms: performance.now() - t0,
+          missing: res.headers.get('x-nexus-missing-processes') ?? undefined,
+        });
       } catch (error) {
         answers.push({ status: error.name, bytes: 0, ms: performance.now() - t0 });
         await sleep(100);
