@@ -63,10 +63,12 @@ describe('Redis history bounds', () => {
       expect(pttl, key).toBeGreaterThan(0);
       expect(pttl, key).toBeLessThanOrEqual(60_000);
     }
-    // A position asked for a channel Redis does not know creates its generation, with a TTL too.
-    const unknown = uniqueChannel('ttl.position');
-    await broker.position(unknown);
-    expect(await inspector.pttl(chanKey(unknown))).toBeGreaterThan(0);
+    // A channel watched here gets its generation when its position is read, with a TTL too.
+    const watched = uniqueChannel('ttl.position');
+    broker.watch(watched);
+    await broker.position(watched);
+    expect(await inspector.pttl(chanKey(watched))).toBeGreaterThan(0);
+    broker.unwatch(watched);
     // No key of the old layout is left behind.
     expect(await inspector.exists(`nexus:seq:${channel}`)).toBe(0);
   });
@@ -102,14 +104,44 @@ describe('Redis history bounds', () => {
     expect(await pollUntil(async () => (await inspector.exists(chanKey(channel), histKey(channel))) === 0, 4000)).toBe(
       true,
     );
+    // Read without a watcher: nothing is created, and the epoch answered names no generation.
     const position = await broker.position(channel);
     expect(position.seq).toBe(0);
     expect(position.epoch).not.toBe(before.epoch);
+    expect(position.epoch).toMatch(/\.0$/);
     const after = await publish(broker, channel, 3);
-    expect(after).toMatchObject({ seq: 1, epoch: position.epoch });
+    expect(after.seq).toBe(1);
+    expect(after.epoch).not.toBe(before.epoch);
+    expect(after.epoch).not.toBe(position.epoch);
+    // A generation may have come and gone since that read: resuming from it is not recovered.
+    expect(await broker.replay(channel, 0, position.epoch)).toMatchObject({ recovered: false, seq: 1 });
     expect(await broker.replay(channel, 2, before.epoch)).toMatchObject({ recovered: false, seq: 1 });
     expect(await broker.replay(channel, 0, before.epoch)).toMatchObject({ recovered: false });
     expect(await replayedSeqs(broker, channel, 0, after.epoch)).toEqual([1]);
+  });
+
+  it('reads of channels Redis does not know create nothing: position, replay with since, recent history, REST history', async () => {
+    const broker = await brokerWith();
+    const server = await startServer({ env: { NEXUS_REDIS_URL: redis.url, LOG_LEVEL: 'error' } });
+    try {
+      const channelKeys = async () =>
+        [...(await inspector.keys('nexus:chan:*')), ...(await inspector.keys('nexus:hist:*'))].sort();
+      const before = { keys: await channelKeys(), generation: await inspector.get('nexus:gen') };
+      for (let i = 0; i < 20; i++) {
+        const unknown = uniqueChannel('never');
+        expect(await broker.position(unknown)).toMatchObject({ seq: 0 });
+        expect(await broker.replay(unknown, 5, 'some-epoch.3')).toMatchObject({ recovered: false, seq: 0 });
+        expect(await replayedSeqs(broker, unknown, 0)).toEqual([]);
+        expect(await collectPages((await replayRecent(broker, unknown, 100)).pages)).toEqual([]);
+        const rest = await fetch(`${server.url}/api/channels/${unknown}/history?since=3`, {
+          headers: { authorization: `Bearer ${await tokenFor('reader')}` },
+        });
+        expect(rest.status).toBe(200);
+      }
+      expect({ keys: await channelKeys(), generation: await inspector.get('nexus:gen') }).toEqual(before);
+    } finally {
+      await server.close();
+    }
   });
 
   it("a watched channel keeps its seq and epoch while nobody publishes (its hash's expiry is refreshed); its aged history goes", async () => {
