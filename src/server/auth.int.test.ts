@@ -413,9 +413,10 @@ describe('a refresh keeps the identity and the rate limit of its connection', ()
     const reply = await client.request({ action: 'refresh', token: admin, id: 'to-admin' });
     expect(reply).toMatchObject({ type: 'error', code: 'forbidden', id: 'to-admin' });
     expect(String(reply.message)).toMatch(/role/);
-    const after = await pings(client, 150);
+    // Fewer than a hundred, so each refusal is answered (past that the connection stops being read).
+    const after = await pings(client, 80);
     expect(after.refused, 'the bucket was not refilled by the refresh').toBeGreaterThan(0);
-    expect(after.accepted).toBeLessThan(100);
+    expect(after.accepted).toBeLessThan(60);
     // The connection is unchanged: still an operator, still open.
     await sleep(1100);
     await client.assertAlive();
@@ -436,7 +437,7 @@ describe('a refresh keeps the identity and the rate limit of its connection', ()
       id: 'renew',
       exp: decodeJwt(newer).exp,
     });
-    expect((await pings(client, 150)).refused).toBeGreaterThan(0);
+    expect((await pings(client, 60)).refused).toBeGreaterThan(0);
   });
 
   it('an agent may not refresh into another agent', async () => {

@@ -19,6 +19,7 @@ import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { tokenFor } from '../../test/helpers/tokens.js';
 import type { TestClient } from '../../test/helpers/ws-client.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createPolicy } from './policy.js';
 
 const ROLES = ['viewer', 'agent', 'operator', 'admin'] as const;
 
@@ -420,6 +421,44 @@ describe('a bad NEXUS_POLICY stops the start', () => {
     expectPolicyError(writePolicy('string-rules.json', { roles: { viewer: { subscribe: '*', publish: [] } } }));
     expectPolicyError(writePolicy('bad-pattern.json', { roles: { viewer: { subscribe: ['a b'], publish: [] } } }));
     expectPolicyError(writePolicy('array.json', [{ roles: {} }]));
+  });
+
+  it('a rate with bad numbers or unknown fields → ConfigError naming NEXUS_POLICY', () => {
+    const withRate = (rate: unknown) => ({ roles: { agent: { subscribe: ['*'], publish: ['*'], rate } } });
+    expectPolicyError(writePolicy('negative-bytes.json', withRate({ bytesPerSecond: -1 })));
+    expectPolicyError(writePolicy('fraction-burst.json', withRate({ bytesBurst: 1.5 })));
+    expectPolicyError(writePolicy('string-bytes.json', withRate({ bytesPerSecond: '1MB' })));
+    expectPolicyError(writePolicy('unknown-field.json', withRate({ bytesPerMinute: 1000 })));
+  });
+
+  it('a rate sets frames and bytes field by field; what it leaves out keeps the role default', () => {
+    const config = loadConfig({
+      NEXUS_POLICY: writePolicy('rates.json', {
+        roles: {
+          agent: { subscribe: ['*'], publish: ['*'], rate: { bytesPerSecond: 65536 } },
+          operator: { subscribe: ['*'], publish: ['*'], rate: { perSecond: 5000, burst: 10000 } },
+        },
+      }),
+    });
+    const policy = createPolicy(config.policy);
+    expect(policy.rate('agent')).toEqual({
+      perSecond: 100,
+      burst: 200,
+      bytesPerSecond: 65536,
+      bytesBurst: 4 * 1024 * 1024,
+    });
+    expect(policy.rate('operator')).toEqual({
+      perSecond: 5000,
+      burst: 10000,
+      bytesPerSecond: 16 * 1024 * 1024,
+      bytesBurst: 64 * 1024 * 1024,
+    });
+    expect(policy.rate('viewer')).toEqual({
+      perSecond: 100,
+      burst: 200,
+      bytesPerSecond: 1024 * 1024,
+      bytesBurst: 4 * 1024 * 1024,
+    });
   });
 
   it('a valid policy file is accepted by loadConfig', () => {

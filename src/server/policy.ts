@@ -8,18 +8,23 @@
 import { z } from 'zod';
 import { decodeJson, Limits, ROLES, type Role } from '@nexus-realtime/client/protocol';
 
-/** Frames per second a connection (or a user's REST publishes) may send: sustained and burst. */
+/**
+ * What a connection (or a user's REST publishes) may send: frames per second and bytes per
+ * second, each sustained and as a burst.
+ */
 export interface RateRule {
   readonly perSecond: number;
   readonly burst: number;
+  readonly bytesPerSecond: number;
+  readonly bytesBurst: number;
 }
 
 /** What one role may do. */
 export interface RoleRules {
   readonly subscribe: readonly string[];
   readonly publish: readonly string[];
-  /** Replaces the default rate limit for this role. */
-  readonly rate?: RateRule;
+  /** Replaces the role's default rate limit, field by field (a field left out keeps its default). */
+  readonly rate?: Partial<RateRule>;
 }
 /** A whole policy: rules per role. */
 export interface PolicyDocument {
@@ -43,10 +48,18 @@ const patternSchema = z
     /^!?(\*|[A-Za-z0-9_.:-]{1,128}\*?)$/,
     'pattern must be a channel name, "*", "prefix*", optionally preceded by "!"',
   );
+const GIB = 1024 * 1024 * 1024;
 const rateSchema = z
   .object({
-    perSecond: z.number().positive().max(1_000_000),
-    burst: z.number().int().min(1).max(10_000_000),
+    perSecond: z.number().positive().max(1_000_000).optional(),
+    burst: z.number().int().min(1).max(10_000_000).optional(),
+    bytesPerSecond: z.number().positive().max(GIB).optional(),
+    bytesBurst: z
+      .number()
+      .int()
+      .min(1)
+      .max(16 * GIB)
+      .optional(),
   })
   .strict();
 const rulesSchema = z.object({
@@ -94,19 +107,48 @@ export interface Policy {
   rate(role: Role): RateRule;
 }
 
-/** The rate of a role that sets none. */
-export const DEFAULT_RATE: RateRule = { perSecond: Limits.rateLimitPerSecond, burst: Limits.rateLimitBurst };
+/** Rates of a role that sets none: every role 100 frames/s; bytes by how far the role is trusted. */
+export const DEFAULT_RATES: Readonly<Record<Role, RateRule>> = {
+  viewer: untrustedRate(),
+  agent: untrustedRate(),
+  operator: trustedRate(),
+  admin: trustedRate(),
+};
+
+function untrustedRate(): RateRule {
+  return {
+    perSecond: Limits.rateLimitPerSecond,
+    burst: Limits.rateLimitBurst,
+    bytesPerSecond: Limits.rateLimitBytesPerSecond,
+    bytesBurst: Limits.rateLimitBytesBurst,
+  };
+}
+
+function trustedRate(): RateRule {
+  return {
+    ...untrustedRate(),
+    bytesPerSecond: Limits.trustedRateLimitBytesPerSecond,
+    bytesBurst: Limits.trustedRateLimitBytesBurst,
+  };
+}
 
 /** Compiles a policy document into fast matchers. */
 export function createPolicy(document: PolicyDocument): Policy {
   const compiled = new Map<string, Matcher>();
+  const rates = new Map<Role, RateRule>();
   for (const role of ROLES) {
     const rules = document.roles[role];
     compiled.set(`${role}:subscribe`, compileRules(rules?.subscribe ?? []));
     compiled.set(`${role}:publish`, compileRules(rules?.publish ?? []));
+    rates.set(role, { ...DEFAULT_RATES[role], ...definedFields(rules?.rate) });
   }
   return {
     allows: (role, action, channel) => compiled.get(`${role}:${action}`)?.(channel) ?? false,
-    rate: (role) => document.roles[role]?.rate ?? DEFAULT_RATE,
+    rate: (role) => rates.get(role) ?? DEFAULT_RATES[role],
   };
+}
+
+/** The fields of a partial rate that are set (a field present as `undefined` must not hide a default). */
+function definedFields(rate: Partial<RateRule> | undefined): Partial<RateRule> {
+  return Object.fromEntries(Object.entries(rate ?? {}).filter(([, value]) => value !== undefined));
 }

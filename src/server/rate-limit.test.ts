@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FloodDetector, TokenBucket } from './rate-limit.js';
+import { ConnectionRate, FloodDetector, TokenBucket } from './rate-limit.js';
 
 describe('token bucket', () => {
   it('allows the burst, then the sustained rate', () => {
@@ -25,21 +25,97 @@ describe('token bucket', () => {
 });
 
 describe('flood detector', () => {
-  it('trips after a continuous flood of closeAfterMs', () => {
+  it('counts the refusals of one flood and how long it has lasted', () => {
     let nowMs = 0;
-    const flood = new FloodDetector(5000, 1000, () => nowMs);
-    let tripped = false;
-    for (; nowMs < 4990; nowMs += 10) tripped ||= flood.limited();
-    expect(tripped).toBe(false);
-    nowMs = 5000;
-    expect(flood.limited()).toBe(true);
+    const flood = new FloodDetector(1000, () => nowMs);
+    for (let i = 1; i <= 50; i++, nowMs += 40) expect(flood.refused()).toBe(i);
+    expect(flood.floodingMs).toBe(2000);
   });
 
   it('starts over after a calm gap', () => {
     let nowMs = 0;
-    const flood = new FloodDetector(5000, 1000, () => nowMs);
-    for (; nowMs < 4000; nowMs += 100) flood.limited();
+    const flood = new FloodDetector(1000, () => nowMs);
+    for (; nowMs < 1900; nowMs += 100) flood.refused();
     nowMs += 1500; // calm
-    for (let i = 0; i < 40; i++, nowMs += 100) expect(flood.limited()).toBe(false);
+    expect(flood.refused()).toBe(1);
+    expect(flood.floodingMs).toBe(0);
+  });
+
+  it('does not take a pause of reading for calm: the gap counts from when reading resumed', () => {
+    let nowMs = 0;
+    const flood = new FloodDetector(1000, () => nowMs);
+    flood.refused();
+    nowMs = 2000; // not read meanwhile
+    flood.readingResumed();
+    nowMs = 2010;
+    expect(flood.refused()).toBe(2);
+    expect(flood.floodingMs).toBe(2010);
+  });
+});
+
+describe('connection rate', () => {
+  const rule = { perSecond: 100, burst: 200, bytesPerSecond: 1000, bytesBurst: 4000 };
+  const flood = { closeAfterMs: 2000, calmAfterMs: 1000, answeredRefusals: 100, minPauseMs: 100 };
+
+  it('accepts the burst, refuses the next 100 frames one by one, then pauses reading until the bucket is full', () => {
+    const rate = new ConnectionRate(rule, flood, () => 0);
+    for (let i = 0; i < 200; i++) expect(rate.check(1).kind).toBe('accept');
+    for (let i = 0; i < 100; i++) expect(rate.check(1)).toEqual({ kind: 'refuse', over: 'frames' });
+    expect(rate.check(1)).toEqual({ kind: 'pause', over: 'frames', pauseMs: 2000 });
+  });
+
+  it('still flooding when reading resumes after the pause → close', () => {
+    let nowMs = 0;
+    const rate = new ConnectionRate(rule, flood, () => nowMs);
+    for (let i = 0; i < 301; i++) rate.check(1);
+    nowMs = 2000;
+    rate.readingResumed();
+    for (let i = 0; i < 200; i++) expect(rate.check(1).kind).toBe('accept');
+    expect(rate.check(1)).toEqual({ kind: 'close' });
+  });
+
+  it('a pause never outlasts the 2 s of the flood: resuming then and refused again → close, not a second pause', () => {
+    let nowMs = 0;
+    const rate = new ConnectionRate(rule, flood, () => nowMs);
+    for (let i = 0; i < 200; i++) rate.check(1);
+    for (let i = 0; i < 100; i++) rate.check(1); // the flood starts at 0
+    nowMs = 7; // 0.7 frame refilled: "until full" would be 1993 ms
+    const pause = rate.check(1);
+    expect(pause).toEqual({ kind: 'pause', over: 'frames', pauseMs: 1993 });
+    nowMs = 7 + (pause.kind === 'pause' ? pause.pauseMs : 0);
+    rate.readingResumed();
+    for (let i = 0; i < 200; i++) rate.check(1);
+    expect(rate.check(1)).toEqual({ kind: 'close' });
+  });
+
+  it('a connection that calms down during the pause is served again, its next flood counted afresh', () => {
+    let nowMs = 0;
+    const rate = new ConnectionRate(rule, flood, () => nowMs);
+    for (let i = 0; i < 301; i++) rate.check(1);
+    nowMs = 2000;
+    rate.readingResumed();
+    nowMs = 3500; // calm
+    for (let i = 0; i < 200; i++) expect(rate.check(1).kind).toBe('accept');
+    expect(rate.check(1)).toEqual({ kind: 'refuse', over: 'frames' });
+  });
+
+  it('a frame over the byte rate pauses reading at once; frames within it pass', () => {
+    let nowMs = 0;
+    const rate = new ConnectionRate(rule, flood, () => nowMs);
+    expect(rate.check(3000).kind).toBe('accept');
+    expect(rate.check(1000).kind).toBe('accept');
+    expect(rate.check(10)).toEqual({ kind: 'pause', over: 'bytes', pauseMs: 2000 });
+    nowMs = 500; // 500 bytes refilled
+    expect(rate.check(400).kind).toBe('accept');
+  });
+
+  it('a frame larger than the byte burst passes when the bucket is full, and leaves it in debt', () => {
+    let nowMs = 0;
+    const rate = new ConnectionRate(rule, flood, () => nowMs);
+    expect(rate.check(6000).kind).toBe('accept');
+    nowMs = 1500;
+    expect(rate.check(1).kind).toBe('pause'); // 2000 in debt + 1500 refilled: still under 1
+    nowMs = 2500;
+    expect(rate.check(100).kind).toBe('accept');
   });
 });

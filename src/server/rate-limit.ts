@@ -1,6 +1,14 @@
 /**
+ * Rate limits of one connection (or one user's REST publishes): a token bucket of frames and one
+ * of bytes, and what to do with a frame once they are empty. Small and on every frame's path, so
+ * written here rather than pulled in.
+ */
+import { Limits } from '@nexus-realtime/client/protocol';
+
+/**
  * Token bucket (https://en.wikipedia.org/wiki/Token_bucket): `ratePerSecond` sustained, `burst`
- * at most. Small and on every frame's path, so written here rather than pulled in.
+ * at most. A cost larger than the burst passes when the bucket is full and leaves it in debt, so
+ * a frame larger than the byte burst is slowed down rather than refused for ever.
  */
 export class TokenBucket {
   #tokens: number;
@@ -15,41 +23,160 @@ export class TokenBucket {
     this.#updatedAtMs = now();
   }
 
-  /** Takes one token; false when the bucket is empty. */
-  take(): boolean {
+  /** True when `cost` tokens could be taken now. */
+  holds(cost = 1): boolean {
+    this.#refill();
+    return this.#tokens >= Math.min(cost, this.burst);
+  }
+
+  /** Takes `cost` tokens; false (and nothing taken) when the bucket does not hold them. */
+  take(cost = 1): boolean {
+    if (!this.holds(cost)) return false;
+    this.#tokens -= cost;
+    return true;
+  }
+
+  /** Milliseconds until the bucket is full again. */
+  msUntilFull(): number {
+    this.#refill();
+    return ((this.burst - this.#tokens) * 1000) / this.ratePerSecond;
+  }
+
+  #refill(): void {
     const nowMs = this.now();
     const elapsedMs = nowMs - this.#updatedAtMs;
-    if (elapsedMs > 0) {
-      this.#tokens = Math.min(this.burst, this.#tokens + (elapsedMs * this.ratePerSecond) / 1000);
-      this.#updatedAtMs = nowMs;
-    }
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    if (elapsedMs <= 0) return;
+    this.#tokens = Math.min(this.burst, this.#tokens + (elapsedMs * this.ratePerSecond) / 1000);
+    this.#updatedAtMs = nowMs;
   }
 }
 
 /**
- * Tracks a flood: a run of rate-limited frames with no calm gap of `calmAfterMs` between them.
- * `limited()` returns true once the flood has lasted `closeAfterMs`.
+ * Tracks a flood: a run of refused frames with no calm gap of `calmAfterMs` between them. Time
+ * spent not reading the connection is not calm: the gap is measured from when reading resumed.
  */
 export class FloodDetector {
   #startedAtMs: number | undefined;
-  #lastLimitedAtMs = 0;
+  #lastRefusedAtMs = 0;
+  #refusals = 0;
 
   constructor(
-    readonly closeAfterMs: number,
     readonly calmAfterMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records a rate-limited frame; true when the connection has flooded long enough to be cut. */
-  limited(): boolean {
+  /** Records a refused frame; returns how many this flood has had (1: it just started). */
+  refused(): number {
     const nowMs = this.now();
-    if (this.#startedAtMs === undefined || nowMs - this.#lastLimitedAtMs > this.calmAfterMs) {
+    if (this.#startedAtMs === undefined || nowMs - this.#lastRefusedAtMs > this.calmAfterMs) {
       this.#startedAtMs = nowMs;
+      this.#refusals = 0;
     }
-    this.#lastLimitedAtMs = nowMs;
-    return nowMs - this.#startedAtMs >= this.closeAfterMs;
+    this.#lastRefusedAtMs = nowMs;
+    return ++this.#refusals;
+  }
+
+  /** How long the current flood has lasted (0 when there is none). */
+  get floodingMs(): number {
+    return this.#startedAtMs === undefined ? 0 : this.now() - this.#startedAtMs;
+  }
+
+  /** Reading resumes after a pause: a calm gap counts from now, not from the last refusal. */
+  readingResumed(): void {
+    this.#lastRefusedAtMs = this.now();
   }
 }
+
+/** A connection's rates: frames and bytes, each sustained per second and as a burst. */
+export interface ConnectionRateRule {
+  readonly perSecond: number;
+  readonly burst: number;
+  readonly bytesPerSecond: number;
+  readonly bytesBurst: number;
+}
+
+/** How long reading may pause, what counts as a flood, and how many refusals are answered one by one. */
+export interface FloodRule {
+  /** A flood lasting this long closes the connection (1008). */
+  readonly closeAfterMs: number;
+  /** A flood ends when no frame was refused for this long (while reading). */
+  readonly calmAfterMs: number;
+  /** Refused frames of one flood answered one by one; past them reading pauses. */
+  readonly answeredRefusals: number;
+  /** Shortest pause of reading. */
+  readonly minPauseMs: number;
+}
+
+/**
+ * What to do with a frame: handle it; refuse it (answer `rate_limited`); refuse it and stop
+ * reading the connection for `pauseMs` (it is far over its rate: a frame over the byte rate, or
+ * more refused frames than are answered one by one); or close the connection (flooding too long).
+ */
+export type RateVerdict =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'refuse'; readonly over: 'frames' | 'bytes' }
+  | { readonly kind: 'pause'; readonly over: 'frames' | 'bytes'; readonly pauseMs: number }
+  | { readonly kind: 'close' };
+
+const ACCEPT: RateVerdict = { kind: 'accept' };
+const CLOSE: RateVerdict = { kind: 'close' };
+
+/**
+ * The rate limit of one connection. Its buckets live as long as the connection (a token refresh
+ * keeps them). A connection slightly over its rate has each extra frame refused and answered; one
+ * far over it stops being read for a while, so TCP pushes back on the sender instead of the
+ * server parsing and refusing every frame; still flooding after `closeAfterMs` → close.
+ */
+export class ConnectionRate {
+  readonly frames: TokenBucket;
+  readonly bytes: TokenBucket;
+  readonly #flood: FloodDetector;
+
+  constructor(
+    readonly rule: ConnectionRateRule,
+    private readonly floodRule: FloodRule,
+    now: () => number = Date.now,
+  ) {
+    this.frames = new TokenBucket(rule.perSecond, rule.burst, now);
+    this.bytes = new TokenBucket(rule.bytesPerSecond, rule.bytesBurst, now);
+    this.#flood = new FloodDetector(floodRule.calmAfterMs, now);
+  }
+
+  /** The verdict for a frame of `byteLength` bytes; an accepted frame is taken from both buckets. */
+  check(byteLength: number): RateVerdict {
+    const overBytes = !this.bytes.holds(byteLength);
+    if (!overBytes && this.frames.take()) {
+      this.bytes.take(byteLength);
+      return ACCEPT;
+    }
+    const refusals = this.#flood.refused();
+    if (this.#flood.floodingMs >= this.floodRule.closeAfterMs) return CLOSE;
+    const over = overBytes ? 'bytes' : 'frames';
+    if (!overBytes && refusals <= this.floodRule.answeredRefusals) return { kind: 'refuse', over };
+    return { kind: 'pause', over, pauseMs: this.#pauseMs() };
+  }
+
+  /** Reading resumed after a pause. */
+  readingResumed(): void {
+    this.#flood.readingResumed();
+  }
+
+  /**
+   * Until both buckets are full again, but no later than the moment the flood has lasted
+   * `closeAfterMs` — so a connection still flooding when reading resumes is closed then, not
+   * after one more pause — and at least `minPauseMs`.
+   */
+  #pauseMs(): number {
+    const untilFullMs = Math.max(this.frames.msUntilFull(), this.bytes.msUntilFull());
+    const untilCloseMs = this.floodRule.closeAfterMs - this.#flood.floodingMs;
+    return Math.ceil(Math.max(this.floodRule.minPauseMs, Math.min(untilFullMs, untilCloseMs)));
+  }
+}
+
+/** The flood handling of every connection, from the protocol's limits. */
+export const DEFAULT_FLOOD_RULE: FloodRule = {
+  closeAfterMs: Limits.floodCloseAfterMs,
+  calmAfterMs: Limits.floodCalmAfterMs,
+  answeredRefusals: Limits.rateLimitedRepliesPerFlood,
+  minPauseMs: Limits.minReadPauseMs,
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, isServing, type SessionState } from './session-state.js';
+import { canChangeReading, canTransition, isServing, type ReadState, type SessionState } from './session-state.js';
 
 const STATES: readonly SessionState[] = ['open', 'awaiting-pong', 'closing', 'closed'];
 const ALLOWED = new Set([
@@ -27,5 +27,32 @@ describe('session states', () => {
 
   it('serves only while open or awaiting a pong', () => {
     expect(STATES.filter(isServing)).toEqual(['open', 'awaiting-pong']);
+  });
+});
+
+describe('read states', () => {
+  const READ_STATES: readonly ReadState[] = ['reading', 'backlogged', 'throttled', 'stopped'];
+  const READ_ALLOWED = new Set([
+    'reading→backlogged',
+    'reading→throttled',
+    'reading→stopped',
+    'backlogged→reading',
+    'backlogged→throttled',
+    'backlogged→stopped',
+    'throttled→reading',
+    'throttled→backlogged',
+    'throttled→stopped',
+  ]);
+
+  it('allows exactly the transitions of the diagram', () => {
+    for (const previous of READ_STATES)
+      for (const next of READ_STATES)
+        expect(canChangeReading(previous, next), `${previous}→${next}`).toBe(READ_ALLOWED.has(`${previous}→${next}`));
+  });
+
+  it('walks a flooder: backlogged, throttled, read again, throttled, stopped — and nothing after', () => {
+    const walk: ReadState[] = ['reading', 'backlogged', 'throttled', 'reading', 'throttled', 'stopped'];
+    for (let i = 1; i < walk.length; i++) expect(canChangeReading(walk[i - 1]!, walk[i]!)).toBe(true);
+    for (const next of READ_STATES) expect(canChangeReading('stopped', next)).toBe(false);
   });
 });

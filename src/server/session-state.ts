@@ -32,3 +32,34 @@ export function canTransition(previous: SessionState, next: SessionState): boole
 export function isServing(state: SessionState): boolean {
   return state === 'open' || state === 'awaiting-pong';
 }
+
+/**
+ * Whether a connection's socket is read — apart from the life above, as a connection may be
+ * `awaiting-pong` and not read at the same time:
+ *
+ * ```
+ *              inbox full                      over its rate
+ *   reading ─────────────▶ backlogged   reading / backlogged ──────────────▶ throttled
+ *      ▲                        │                        ▲                      │
+ *      └──── inbox drained ─────┘                        └── pause over ────────┘
+ *   any ─────── flooding too long, closing ───────▶ stopped
+ * ```
+ *
+ * `backlogged`: frames wait behind a long replay, so no more are taken in until they are handled.
+ * `throttled`: the connection is far over its rate; TCP pushes back on the sender, and what ws had
+ * already received is dropped unparsed. `stopped` is final: the connection is being closed for a
+ * flood, and nothing more it sends is worth parsing.
+ */
+export type ReadState = 'reading' | 'backlogged' | 'throttled' | 'stopped';
+
+const READ_ALLOWED: Readonly<Record<ReadState, readonly ReadState[]>> = {
+  reading: ['backlogged', 'throttled', 'stopped'],
+  backlogged: ['reading', 'throttled', 'stopped'],
+  throttled: ['reading', 'backlogged', 'stopped'],
+  stopped: [],
+};
+
+/** True when a connection's reading may go from `previous` to `next`. */
+export function canChangeReading(previous: ReadState, next: ReadState): boolean {
+  return READ_ALLOWED[previous].includes(next);
+}

@@ -44,9 +44,9 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { peekRequestId } from './peek-id.js';
 import type { Policy } from './policy.js';
-import { FloodDetector, TokenBucket } from './rate-limit.js';
+import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict } from './rate-limit.js';
 import { sendReplay, type ReplayTarget } from './replay-sender.js';
-import { canTransition, isServing, type SessionState } from './session-state.js';
+import { canChangeReading, canTransition, isServing, type ReadState, type SessionState } from './session-state.js';
 import {
   answerSubscribe,
   firstPosition,
@@ -56,7 +56,7 @@ import {
   type Answered,
   type SubscribeAnswer,
 } from './subscribe-answers.js';
-import { rawToBuffer, receiverBusy } from './ws-internals.js';
+import { discardCompressedWhile, rawByteLength, rawToBuffer, receiverBusy } from './ws-internals.js';
 
 /** What a session needs from the server around it. */
 export interface SessionContext {
@@ -115,6 +115,11 @@ export class Session implements Subscriber {
   #pingSentAt = 0;
   #principal: Principal;
   #state: SessionState = 'open';
+  #readState: ReadState = 'reading';
+  /** Ends a pause of reading (the connection was far over its rate). */
+  #readPauseTimer: NodeJS.Timeout | undefined;
+  /** Frames dropped unparsed while reading was paused, not yet added to the metrics. */
+  #droppedWhilePaused = 0;
   readonly #inbox = new FrameInbox();
   /** The loop handling the inbox, while it runs. */
   #handling: Promise<void> | undefined;
@@ -125,8 +130,8 @@ export class Session implements Subscriber {
   readonly #pending = new Map<string, PendingChannel>();
   /** Per subscription, the seq above which it has been served (live or replayed). */
   readonly #coveredFrom = new WeakMap<Subscription, Position>();
-  readonly #bucket: TokenBucket;
-  readonly #flood: FloodDetector;
+  /** Frame and byte buckets: the connection's for its whole life (a refresh keeps them). */
+  readonly #rate: ConnectionRate;
   readonly #writer: ConnectionWriter;
   readonly #log: Logger;
   readonly #replayTarget: ReplayTarget = {
@@ -146,14 +151,14 @@ export class Session implements Subscriber {
   ) {
     this.connectedAt = ctx.now();
     this.#principal = principal;
-    this.#bucket = this.#bucketFor(principal);
-    this.#flood = new FloodDetector(Limits.floodCloseAfterMs, Limits.floodCalmAfterMs, ctx.now);
+    this.#rate = new ConnectionRate(ctx.policy.rate(principal.role), DEFAULT_FLOOD_RULE, ctx.now);
     this.#writer = new ConnectionWriter(socket, ctx.maxBufferedBytes, ctx.metrics.traffic, ctx.now);
     this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
     socket.on('message', (data, isBinary) => socketOnMessage(this, data, isBinary));
     socket.on('pong', () => socketOnPong(this));
     socket.on('close', (code) => socketOnClose(this, code));
     socket.on('error', (error) => socketOnError(this, error));
+    discardCompressedWhile(socket, () => this.#readState === 'throttled' || this.#readState === 'stopped');
     this.#armExpiry();
     this.send({
       type: FrameType.Connected,
@@ -214,6 +219,8 @@ export class Session implements Subscriber {
       // by the slow-consumer limit instead. (Nothing waits for compression: it happens once per
       // fan-out, before frames are written, so the ping is never held back by it.)
       if (this.socket.bufferedAmount > 0) return;
+      // Nor does it from a peer whose socket is not being read: its pong waits in TCP.
+      if (this.#readState !== 'reading') return;
       this.#transition('closing', 'heartbeat missed');
       this.socket.terminate();
       return;
@@ -254,16 +261,19 @@ export class Session implements Subscriber {
 
   /** @internal */
   receive(data: RawData, isBinary: boolean): void {
-    const bytes = rawToBuffer(data);
+    const byteLength = rawByteLength(data);
     const traffic = this.ctx.metrics.traffic;
     traffic.framesIn++;
-    traffic.bytesIn += bytes.length;
+    traffic.bytesIn += byteLength;
     this.framesIn++;
-    this.bytesIn += bytes.length;
+    this.bytesIn += byteLength;
+    if (this.#readState === 'throttled' || this.#readState === 'stopped') return this.#dropUnread();
     this.#inbox.arrived();
     this.markAlive();
     if (!isServing(this.#state)) return;
-    if (!this.#bucket.take()) return this.#refuseOverRate(bytes);
+    const verdict = this.#rate.check(byteLength);
+    const bytes = rawToBuffer(data);
+    if (verdict.kind !== 'accept') return this.#refuseOverRate(verdict, bytes);
     if (isBinary) {
       this.#drop({ reason: 'binary' });
       const message = 'binary frames are not supported; send JSON text frames';
@@ -284,20 +294,77 @@ export class Session implements Subscriber {
     this.#enqueue(parsed.frame);
   }
 
-  #refuseOverRate(bytes: Buffer): void {
+  /**
+   * A frame ws had already taken from TCP when reading paused (one TCP read holds thousands of
+   * tiny frames): counted and dropped, neither parsed nor answered — the pause's one
+   * `rate_limited` went out with the frame that started it.
+   */
+  #dropUnread(): void {
+    this.dropped++;
+    this.#droppedWhilePaused++;
+  }
+
+  #refuseOverRate(verdict: Exclude<RateVerdict, { kind: 'accept' }>, bytes: Buffer): void {
     this.#drop({ reason: 'rate_limited' });
-    if (this.#flood.limited()) {
-      this.#log.warn('still flooding past the rate limit, closing');
-      return this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
-    }
-    const message = `more than ${this.#bucket.ratePerSecond} frames per second; frame dropped`;
-    this.sendError(ErrorCode.RateLimited, message, peekRequestId(bytes));
+    if (verdict.kind === 'close') return this.#closeFlooder();
+    const rule = this.#rate.rule;
+    const over =
+      verdict.over === 'bytes' ? `${rule.bytesPerSecond} bytes per second` : `${rule.perSecond} frames per second`;
+    const paused = verdict.kind === 'pause' ? `, and this connection is not read for ${verdict.pauseMs} ms` : '';
+    this.sendError(ErrorCode.RateLimited, `more than ${over}; frame dropped${paused}`, peekRequestId(bytes));
+    if (verdict.kind === 'pause') this.#pauseReading(verdict.pauseMs);
+  }
+
+  /** Stops reading a connection far over its rate, so TCP pushes back on its sender for a while. */
+  #pauseReading(pauseMs: number): void {
+    this.#changeReading('throttled', 'over its rate');
+    clearTimeout(this.#readPauseTimer);
+    this.#readPauseTimer = setTimeout(() => this.#resumeReading(), pauseMs);
+    this.#readPauseTimer.unref();
+  }
+
+  #resumeReading(): void {
+    this.#flushUnreadDrops();
+    if (this.#readState !== 'throttled') return;
+    this.#rate.readingResumed();
+    const next = this.#inbox.size >= MAX_WAITING_FRAMES ? 'backlogged' : 'reading';
+    this.#changeReading(next, 'pause over');
+  }
+
+  #flushUnreadDrops(): void {
+    if (this.#droppedWhilePaused === 0) return;
+    this.ctx.metrics.dropped.inc({ reason: 'rate_limited' }, this.#droppedWhilePaused);
+    this.#droppedWhilePaused = 0;
+  }
+
+  /**
+   * Closes a connection still flooding past its rate. Nothing it sends is read any more (the
+   * flood would otherwise be parsed until the peer answers the close), so the socket goes after
+   * a grace whether or not the peer answered.
+   */
+  #closeFlooder(): void {
+    this.#log.warn('still flooding past the rate limit, closing');
+    this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
+    this.#changeReading('stopped', 'closed for flooding');
+    setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
+  }
+
+  /** Moves the reading state machine (session-state.ts) and pauses or resumes the socket to match. */
+  #changeReading(next: ReadState, reason: string): void {
+    const previous = this.#readState;
+    if (!canChangeReading(previous, next)) return;
+    this.#readState = next;
+    if (next === 'reading') this.socket.resume();
+    else this.socket.pause();
+    this.#log.trace({ previous, next, reason }, 'reading');
   }
 
   #enqueue(frame: ClientFrame): void {
     this.#inbox.push(frame);
     // A connection whose frames wait (behind a long replay) is not read further for now.
-    if (this.#inbox.size >= MAX_WAITING_FRAMES && !this.socket.isPaused) this.socket.pause();
+    if (this.#inbox.size >= MAX_WAITING_FRAMES && this.#readState === 'reading') {
+      this.#changeReading('backlogged', 'inbox full');
+    }
     if (this.#handling) return;
     // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
     this.#handling = Promise.resolve().then(() => this.#handleInbox());
@@ -313,7 +380,7 @@ export class Session implements Subscriber {
       }
     }
     this.#handling = undefined;
-    if (this.socket.isPaused && isServing(this.#state)) this.socket.resume();
+    if (this.#readState === 'backlogged' && isServing(this.#state)) this.#changeReading('reading', 'inbox drained');
   }
 
   async #dispatch(frame: ClientFrame): Promise<void> {
@@ -536,11 +603,6 @@ export class Session implements Subscriber {
     this.ctx.metrics.dropped.inc(labels);
   }
 
-  #bucketFor(principal: Principal): TokenBucket {
-    const rate = this.ctx.policy.rate(principal.role);
-    return new TokenBucket(rate.perSecond, rate.burst, this.ctx.now);
-  }
-
   #armExpiry(): void {
     clearTimeout(this.#expiryTimer);
     const exp = this.#principal.exp;
@@ -568,6 +630,8 @@ export class Session implements Subscriber {
   /** Drops every subscription, waiting frame and timer; idempotent. */
   #release(): void {
     clearTimeout(this.#expiryTimer);
+    clearTimeout(this.#readPauseTimer);
+    this.#flushUnreadDrops();
     for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
     this.#channels.clear();
     this.#pending.clear();

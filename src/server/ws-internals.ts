@@ -3,7 +3,8 @@
  * check when ws is upgraded: the TCP socket under a WebSocket (for write coalescing, drain
  * events and the data frames Nexus writes itself), whether its receiver still holds frames it
  * has not handed over yet, and its permessage-deflate extension (parameters negotiated, and
- * the inflating of client messages, see deflate/inflate.ts).
+ * the inflating of client messages, see deflate/inflate.ts, skipped while a flooding connection
+ * is not read).
  */
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
@@ -44,6 +45,12 @@ export function receiverBusy(socket: WebSocket): boolean {
   return !!receiver && ((receiver._bufferedBytes ?? 0) > 0 || receiver._state === RECEIVER_INFLATING);
 }
 
+/** The length of a received message without copying it, whatever form ws handed it over in. */
+export function rawByteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
 /** A received message as one Buffer, whatever form ws handed it over in. */
 export function rawToBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -63,4 +70,28 @@ export function deflateWindowBitsOf(socket: WebSocket): number | undefined {
 /** The connection's permessage-deflate extension, when negotiated. */
 export function perMessageDeflateOf(socket: WebSocket): PerMessageDeflateInternals | undefined {
   return (socket as unknown as WebSocketInternals)._extensions?.['permessage-deflate'];
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Makes ws hand over compressed messages uninflated (as empty text) while `discard()` is true,
+ * so messages received from a connection that is not being read cost no zlib time. Only when
+ * every client message is compressed on its own (`client_no_context_takeover`): skipping one
+ * then cannot spoil the next. Decided at a message's first frame and kept to its last, so a
+ * fragmented message is inflated whole or not at all.
+ */
+export function discardCompressedWhile(socket: WebSocket, discard: () => boolean): void {
+  const extension = perMessageDeflateOf(socket);
+  if (!extension?.params?.client_no_context_takeover) return;
+  const inflate = extension.decompress.bind(extension);
+  let discarding: boolean | undefined;
+  extension.decompress = (data, fin, callback) => {
+    discarding ??= discard();
+    const skip = discarding;
+    if (fin) discarding = undefined;
+    if (!skip) return inflate(data, fin, callback);
+    // ws expects the answer asynchronously, as zlib would give it.
+    process.nextTick(callback, null, EMPTY);
+  };
 }

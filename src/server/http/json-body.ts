@@ -12,6 +12,13 @@ import { sendError } from './errors.js';
 
 /** Requests whose body has a number literal that may overflow to Infinity (checked once parsed). */
 const mayOverflow = new WeakSet<object>();
+/** The length in bytes of each parsed body (for byte rates of bodies sent without a length). */
+const lengths = new WeakMap<object, number>();
+
+/** Bytes of the request's body as read by `jsonBody` (0 when it read none). */
+export function bodyLength(req: object): number {
+  return lengths.get(req) ?? 0;
+}
 
 /**
  * Parses a JSON body of any content type, at most `limitBytes` (413 past it) and nested at most
@@ -44,6 +51,7 @@ export function jsonBody(limitBytes: number): express.RequestHandler {
 
 /** body-parser `verify` hook: refuses bodies nested too deeply, notes those to check for Infinity. */
 function scanBody(req: object, _res: unknown, body: Buffer): void {
+  lengths.set(req, body.length);
   const scan = scanJsonText(body.toString('utf8'), Limits.maxJsonDepth);
   if (scan.tooDeep) {
     throw Object.assign(new Error(`JSON nested deeper than ${Limits.maxJsonDepth} levels`), {

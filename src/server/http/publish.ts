@@ -1,10 +1,11 @@
 /**
  * `POST /api/publish` (bearer; the channel policy decides): `{"channel","payload"}` → 202
- * `{"seq"}`; subscribers get a `broadcast`. Rate-limited per user at the role's rate — before
- * the body is read, so a refused publish costs no parsing — and checked by the task domain like
- * a WebSocket publish. Mount it after the token check.
+ * `{"seq"}`; subscribers get a `broadcast`. Rate-limited per user at the role's rates, publishes
+ * and bytes — before the body is read when its length is announced, so a refused publish costs
+ * no parsing (a chunked body is counted once read) — and checked by the task domain like a
+ * WebSocket publish. Mount it after the token check.
  */
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCode, HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '@nexus-realtime/client/protocol';
 import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/broker.js';
@@ -13,7 +14,7 @@ import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import { TokenBucket } from '../rate-limit.js';
 import { sendError } from './errors.js';
-import { jsonBody } from './json-body.js';
+import { bodyLength, jsonBody } from './json-body.js';
 import { principalOf } from './require-auth.js';
 
 const bodySchema = z.object({
@@ -42,18 +43,22 @@ const DOMAIN_STATUS = {
 export function publishRoutes(options: PublishRouteOptions): Router {
   const router = Router();
   const buckets = new UserBuckets(options.policy, options.now);
-  const rateLimit: RequestHandler = (_req, res, next) => {
+  const refuse = (res: Response, over: 'publishes' | 'bytes') => {
+    const rate = options.policy.rate(principalOf(res).role);
+    const limit = over === 'bytes' ? `${rate.bytesPerSecond} bytes` : `${rate.perSecond} publishes`;
+    sendError(res, HttpStatus.TooManyRequests, RestErrorCode.RateLimited, `more than ${limit} per second`);
+  };
+  const rateLimit: RequestHandler = (req, res, next) => {
     const principal = principalOf(res);
-    if (buckets.take(principal.userId, principal.role)) return next();
-    sendError(
-      res,
-      HttpStatus.TooManyRequests,
-      RestErrorCode.RateLimited,
-      `more than ${options.policy.rate(principal.role).perSecond} publishes per second`,
-    );
+    const over = buckets.take(principal.userId, principal.role, announcedLength(req) ?? 0);
+    return over ? refuse(res, over) : next();
   };
   router.post(Paths.publish, rateLimit, jsonBody(options.maxPayloadBytes), async (req, res) => {
     const principal = principalOf(res);
+    // A body sent without its length (chunked) is counted against the byte rate now it is read.
+    if (announcedLength(req) === undefined && !buckets.takeBytes(principal.userId, principal.role, bodyLength(req))) {
+      return refuse(res, 'bytes');
+    }
     const parsed = bodySchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -95,26 +100,54 @@ export function publishRoutes(options: PublishRouteOptions): Router {
 /** Most users with a bucket at once; past it the map starts over (a bucket only ever forgives). */
 const MAX_BUCKETS = 10_000;
 
-/** One token bucket per user and role, at the role's rate from the policy. */
+/** The body length the client announced, if it did. */
+function announcedLength(req: Request): number | undefined {
+  const header = req.headers['content-length'];
+  const length = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+interface Buckets {
+  readonly publishes: TokenBucket;
+  readonly bytes: TokenBucket;
+}
+
+/** Token buckets (publishes and bytes) per user and role, at the role's rates from the policy. */
 class UserBuckets {
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #buckets = new Map<string, Buckets>();
 
   constructor(
     private readonly policy: Policy,
     private readonly now: () => number,
   ) {}
 
-  /** Takes one publish from the user's bucket; false when it is empty. */
-  take(userId: string, role: Role): boolean {
+  /** Takes one publish of `byteLength` bytes; names the rate it would exceed (nothing taken then). */
+  take(userId: string, role: Role, byteLength: number): 'publishes' | 'bytes' | undefined {
+    const buckets = this.#bucketsOf(userId, role);
+    if (!buckets.bytes.holds(byteLength)) return 'bytes';
+    if (!buckets.publishes.take()) return 'publishes';
+    buckets.bytes.take(byteLength);
+    return undefined;
+  }
+
+  /** Takes `byteLength` bytes; false when the user is over its byte rate. */
+  takeBytes(userId: string, role: Role, byteLength: number): boolean {
+    return this.#bucketsOf(userId, role).bytes.take(byteLength);
+  }
+
+  #bucketsOf(userId: string, role: Role): Buckets {
     // A role name has no `:`, so the key is unambiguous whatever the userId holds.
     const key = `${role}:${userId}`;
-    let bucket = this.#buckets.get(key);
-    if (!bucket) {
+    let buckets = this.#buckets.get(key);
+    if (!buckets) {
       if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear();
-      const { perSecond, burst } = this.policy.rate(role);
-      bucket = new TokenBucket(perSecond, burst, this.now);
-      this.#buckets.set(key, bucket);
+      const rate = this.policy.rate(role);
+      buckets = {
+        publishes: new TokenBucket(rate.perSecond, rate.burst, this.now),
+        bytes: new TokenBucket(rate.bytesPerSecond, rate.bytesBurst, this.now),
+      };
+      this.#buckets.set(key, buckets);
     }
-    return bucket.take();
+    return buckets;
   }
 }

@@ -8,8 +8,10 @@ export const Limits = {
   maxFilterKeys: 16,
   /** Most values in one filter's "any of" array. */
   maxFilterArrayLength: 256,
-  /** Largest filters object, as JSON, so subscriptions cannot pin much memory. */
+  /** Largest filters object of one subscription, in bytes of JSON (UTF-8), so subscriptions cannot pin much memory. */
   maxFiltersBytes: 4096,
+  /** Filters of all the subscriptions of one connection together, in bytes of JSON. */
+  maxFiltersBytesPerConnection: 64 * 1024,
   /** Longest string value in a filter. */
   maxFilterStringLength: 1024,
   /** Deepest JSON nesting accepted in a frame (objects and arrays). */
@@ -20,10 +22,26 @@ export const Limits = {
   rateLimitPerSecond: 100,
   /** Burst of frames allowed above the sustained rate. */
   rateLimitBurst: 200,
+  /** Sustained bytes per second of frames per viewer or agent connection (and per user for REST publishes). */
+  rateLimitBytesPerSecond: 1024 * 1024,
+  /** Burst of bytes a viewer or agent connection may send above its sustained byte rate. */
+  rateLimitBytesBurst: 4 * 1024 * 1024,
+  /** Sustained bytes per second per operator or admin connection. */
+  trustedRateLimitBytesPerSecond: 16 * 1024 * 1024,
+  /** Burst of bytes an operator or admin connection may send above its sustained byte rate. */
+  trustedRateLimitBytesBurst: 64 * 1024 * 1024,
   /** How long a connection may keep flooding past its limit before it is closed (1008). */
-  floodCloseAfterMs: 5_000,
-  /** A flood ends when no frame was rate-limited for this long. */
+  floodCloseAfterMs: 2_000,
+  /** A flood ends when no frame was rate-limited for this long (while the connection is read). */
   floodCalmAfterMs: 1_000,
+  /**
+   * Frames of one flood refused one by one, each answered `rate_limited` with its id; past them
+   * (or at the first frame over the byte rate) the connection is far over its rate and is not
+   * read for a while: frames already received meanwhile are dropped unparsed and unanswered.
+   */
+  rateLimitedRepliesPerFlood: 100,
+  /** Shortest time a connection over its rate is not read; the longest is `floodCloseAfterMs`. */
+  minReadPauseMs: 100,
   /** Frames smaller than this are never compressed. */
   deflateThresholdBytes: 1024,
   /**
