@@ -144,6 +144,63 @@ describe('Redis history bounds', () => {
     }
   });
 
+  it('a deployment-wide byte budget: 20 × 300 KB over 4 channels keep within 2 MB, the oldest leave first, replays from before them are not recovered', async () => {
+    await inspector.flushall();
+    const budgetBytes = 2 * 1024 * 1024;
+    const broker = await brokerWith({ historyMaxBytes: budgetBytes });
+    const other = await brokerWith({ historyMaxBytes: budgetBytes });
+    const channels = [0, 1, 2, 3].map((i) => uniqueChannel(`budget.${i}`));
+    const published: BrokerMessage[] = [];
+    for (let n = 0; n < 20; n++) {
+      // Two processes publish: the budget is the deployment's, not one process's.
+      const from = n % 2 === 0 ? broker : other;
+      published.push(await publish(from, channels[n % 4]!, { n, blob: 'x'.repeat(300 * 1024) }));
+    }
+    const lists = await Promise.all(channels.map((c) => inspector.lrange(histKey(c), 0, -1)));
+    const keptBytes = lists.flat().reduce((sum, item) => sum + Buffer.byteLength(item), 0);
+    const memory = await Promise.all(
+      [...channels.map(histKey), 'nexus:hist-order'].map(
+        async (key) => ((await inspector.call('MEMORY', 'USAGE', key)) as number | null) ?? 0,
+      ),
+    );
+    expect(keptBytes).toBeLessThanOrEqual(budgetBytes);
+    expect(memory.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(budgetBytes * 1.1);
+    expect(Number(await inspector.get('nexus:hist-bytes'))).toBeLessThanOrEqual(budgetBytes);
+    // The newest messages are kept, the oldest left first: kept = a suffix of the publish order.
+    const kept = lists.flatMap((items) => items.map((item) => JSON.parse(item.slice(item.indexOf('|') + 1)).data.n));
+    expect(kept.length).toBeGreaterThanOrEqual(5);
+    expect(kept.sort((a, b) => a - b)).toEqual(Array.from({ length: kept.length }, (_, i) => 20 - kept.length + i));
+    // Replay: from before the trimmed messages is not recovered; from the kept ones it is, in order.
+    const last = published[19]!;
+    expect(await broker.replay(channels[0]!, 0, published[0]!.epoch)).toMatchObject({ recovered: false });
+    expect(await replayedSeqs(other, last.channel, last.seq - 1, last.epoch)).toEqual([last.seq]);
+    const oldestKept = published[20 - kept.length]!;
+    expect(await replayedSeqs(broker, oldestKept.channel, oldestKept.seq - 1, oldestKept.epoch)).toEqual(
+      published.filter((m) => m.channel === oldestKept.channel && m.seq >= oldestKept.seq).map((m) => m.seq),
+    );
+    expect(await broker.replay(oldestKept.channel, oldestKept.seq - 2, oldestKept.epoch)).toMatchObject({
+      recovered: false,
+    });
+  });
+
+  it('the byte budget holds under count and age trims: the running total matches what the lists hold', async () => {
+    await inspector.flushall();
+    const clock = { ms: Date.now() };
+    const broker = await brokerWith({ historySize: 3, historyTtlSeconds: 60, now: () => clock.ms });
+    const channels = [0, 1, 2].map((i) => uniqueChannel(`account.${i}`));
+    for (let n = 0; n < 30; n++) await publish(broker, channels[n % 3]!, { n, pad: 'y'.repeat(n * 100) });
+    const accounted = async () => {
+      const lists = await Promise.all(channels.map((c) => inspector.lrange(histKey(c), 0, -1)));
+      return { items: lists.flat().length, index: await inspector.zcard('nexus:hist-order') };
+    };
+    // Count trims (3 per channel) take their items out of the index too.
+    expect(await accounted()).toEqual({ items: 9, index: 9 });
+    clock.ms += 61_000; // everything aged: the next publish sweeps the aged entries
+    await publish(broker, channels[0]!, { n: 'late' });
+    expect((await accounted()).index).toBeLessThanOrEqual(9);
+    expect(await inspector.zcard('nexus:hist-order')).toBe(await inspector.llen(histKey(channels[0]!)));
+  });
+
   it("a watched channel keeps its seq and epoch while nobody publishes (its hash's expiry is refreshed); its aged history goes", async () => {
     const broker = await brokerWith({ historyTtlSeconds: 1 });
     const channel = uniqueChannel('ttl.watched');

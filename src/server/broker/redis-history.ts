@@ -10,12 +10,15 @@ import { OPEN_SCRIPT, PAGE_SCRIPT, PUBLISH_SCRIPT, PUT_TASK_SCRIPT } from './red
 export const PREFIX = 'nexus:';
 const EPOCH_KEY = `${PREFIX}epoch`;
 const GENERATION_KEY = `${PREFIX}gen`;
+/** Running total of history bytes, deployment-wide, and the oldest-first index of kept items. */
+export const HISTORY_BYTES_KEY = `${PREFIX}hist-bytes`;
+export const HISTORY_ORDER_KEY = `${PREFIX}hist-order`;
 export const channelKey = (channel: string) => `${PREFIX}chan:${channel}`;
 export const historyKey = (channel: string) => `${PREFIX}hist:${channel}`;
 export const messageChannel = (channel: string) => `${PREFIX}msg:${channel}`;
 
-/** Aged items one publish may drop from its channel's history. */
-const AGE_TRIM_BUDGET = 64;
+/** Items one publish may drop from history by count or age (by bytes: 16 times as many). */
+const TRIM_STEPS = 64;
 /** Items a page script reads per LRANGE, so a page never reads far past its byte budget. */
 const PAGE_CHUNK = 16;
 
@@ -33,7 +36,7 @@ interface ScriptHost {
 }
 
 export function defineHistoryScripts(connection: ScriptHost): void {
-  connection.defineCommand('nexusPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+  connection.defineCommand('nexusPublish', { numberOfKeys: 6, lua: PUBLISH_SCRIPT });
   connection.defineCommand('nexusOpen', { numberOfKeys: 4, lua: OPEN_SCRIPT });
   connection.defineCommand('nexusPage', { numberOfKeys: 2, lua: PAGE_SCRIPT, readOnly: true });
   connection.defineCommand('nexusPutTask', { numberOfKeys: 2, lua: PUT_TASK_SCRIPT });
@@ -44,6 +47,12 @@ export interface HistoryTiming {
   readonly nowMs: number;
 }
 
+/** How much history a publish keeps: per channel, and bytes across the deployment (0 = no cap). */
+export interface HistoryBounds {
+  readonly historySize: number;
+  readonly maxBytes: number;
+}
+
 /**
  * Numbers, stores and publishes a message whose JSON (without epoch and seq) is `body`;
  * resolves with its seq and epoch.
@@ -52,7 +61,7 @@ export async function appendMessage(
   commands: HistoryCommands,
   channel: string,
   body: string,
-  historySize: number,
+  { historySize, maxBytes }: HistoryBounds,
   { ttlMs, nowMs }: HistoryTiming,
 ): Promise<{ seq: number; epoch: string }> {
   const [seq, epoch] = await commands.nexusPublish(
@@ -60,13 +69,18 @@ export async function appendMessage(
     historyKey(channel),
     EPOCH_KEY,
     GENERATION_KEY,
+    HISTORY_BYTES_KEY,
+    HISTORY_ORDER_KEY,
     body.slice(0, -1),
     String(historySize),
     messageChannel(channel),
     randomUUID(),
     String(nowMs),
     String(ttlMs),
-    String(AGE_TRIM_BUDGET),
+    String(TRIM_STEPS),
+    String(maxBytes),
+    PREFIX,
+    channel,
   );
   return { seq, epoch };
 }

@@ -33,14 +33,80 @@ end
 `;
 
 /**
- * Numbers, stores and publishes one message.
- * KEYS: chan, hist, epoch, generation. ARGV: message JSON without its closing brace, history
- * size, pub/sub channel, fresh id, now ms, ttl ms, how many aged items may leave now.
+ * History bytes, deployment-wide: `nexus:hist:bytes` holds the running total and
+ * `nexus:hist:order` (sorted set) one entry per kept item, scored by the time it was stored,
+ * member `<seq, 15 digits>|<epoch>|<channel>|<item bytes>` (seq first so one channel's items
+ * stored in the same millisecond still sort in seq order). An item costs its bytes plus its
+ * member plus a fixed overhead for the two structures. Every removal from a history list goes
+ * through `dropHead`, which takes the item's cost off the total and its entry out of the index;
+ * an entry whose item left another way (its list expired, or was replaced by a new generation)
+ * is reconciled when it reaches the index's head: by age (`sweepAged`) or by budget
+ * (`trimToBudget`). Popping the index's head always takes the oldest item of its own channel,
+ * so a channel's history never has a hole.
+ */
+const BUDGET_HELPERS = `
+local ENTRY_OVERHEAD = 96
+local function entryOf(seq, epoch, channel, item)
+  return string.format('%015d', seq) .. '|' .. epoch .. '|' .. channel .. '|' .. #item
+end
+local function costOf(member, itemBytes)
+  return itemBytes + #member + ENTRY_OVERHEAD
+end
+local function dropHead(budget, chanKey, histKey, channel, epoch, headSeq)
+  local item = redis.call('LPOP', histKey)
+  if not item then return end
+  local member = entryOf(headSeq, epoch, channel, item)
+  if redis.call('ZREM', budget.order, member) == 1 then
+    redis.call('DECRBY', budget.bytes, costOf(member, #item))
+  end
+end
+local function forgetEntry(budget, member)
+  local seq, epoch, channel, itemBytes = string.match(member, '^(%d+)|([^|]*)|([^|]*)|(%d+)$')
+  redis.call('ZREM', budget.order, member)
+  redis.call('DECRBY', budget.bytes, costOf(member, tonumber(itemBytes or '0')))
+  if not channel then return end
+  local chanKey, histKey = budget.prefix .. 'chan:' .. channel, budget.prefix .. 'hist:' .. channel
+  local state = redis.call('HMGET', chanKey, 'seq', 'epoch')
+  if state[2] ~= epoch then return end
+  local head = tonumber(state[1]) - redis.call('LLEN', histKey) + 1
+  if head == tonumber(seq) then redis.call('LPOP', histKey) end
+end
+local function sweepAged(budget, cutoff, limit)
+  local aged = redis.call('ZRANGEBYSCORE', budget.order, '-inf', cutoff, 'LIMIT', 0, limit)
+  for _, member in ipairs(aged) do forgetEntry(budget, member) end
+end
+local function trimToBudget(budget, limit)
+  if budget.max <= 0 then return end
+  local total = tonumber(redis.call('GET', budget.bytes) or '0')
+  for _ = 1, limit do
+    if total <= budget.max then return end
+    local head = redis.call('ZRANGE', budget.order, 0, 0)
+    if #head == 0 then
+      redis.call('SET', budget.bytes, 0)
+      return
+    end
+    forgetEntry(budget, head[1])
+    total = tonumber(redis.call('GET', budget.bytes) or '0')
+  end
+end
+`;
+
+/**
+ * Numbers, stores and publishes one message, then keeps history within its bounds: the channel's
+ * count and age, and the deployment's byte budget.
+ * KEYS: chan, hist, epoch, generation, history bytes, history order. ARGV: message JSON without
+ * its closing brace, history size, pub/sub channel, fresh id, now ms, ttl ms, how many items the
+ * count and age trims may remove now (the byte trim 16 times as many), history byte budget
+ * (0 = none), key prefix, channel name. Keys of other channels are reached from the index (a
+ * single Redis, not a cluster).
  * Returns {seq, epoch}.
  */
-export const PUBLISH_SCRIPT = `${HELPERS}
+export const PUBLISH_SCRIPT = `${HELPERS}${BUDGET_HELPERS}
 local now = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
+local steps = tonumber(ARGV[7])
+local channel = ARGV[10]
+local budget = { bytes = KEYS[5], order = KEYS[6], max = tonumber(ARGV[8]), prefix = ARGV[9] }
 local state = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
 local epoch = state[2]
 local seq
@@ -55,24 +121,38 @@ end
 redis.call('PEXPIRE', KEYS[1], ttl)
 local message = ARGV[1] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. '}'
 local size = tonumber(ARGV[2])
+local cutoff = now - ttl
 if size > 0 then
   local at = now
   local last = redis.call('LINDEX', KEYS[2], -1)
   local lastAt = last and stamp(last)
   if lastAt and lastAt > at then at = lastAt end
-  redis.call('RPUSH', KEYS[2], string.format('%.0f', at) .. '|' .. message)
-  redis.call('LTRIM', KEYS[2], -size, -1)
-  local cutoff = now - ttl
-  for _ = 1, tonumber(ARGV[7]) do
+  local item = string.format('%.0f', at) .. '|' .. message
+  redis.call('RPUSH', KEYS[2], item)
+  local member = entryOf(seq, epoch, channel, item)
+  redis.call('ZADD', budget.order, at, member)
+  redis.call('INCRBY', budget.bytes, costOf(member, #item))
+  local length = redis.call('LLEN', KEYS[2])
+  for _ = 1, steps do
+    if length <= size then break end
+    dropHead(budget, KEYS[1], KEYS[2], channel, epoch, seq - length + 1)
+    length = length - 1
+  end
+  if length > size then redis.call('LTRIM', KEYS[2], -size, -1) end
+  for _ = 1, steps do
     local head = redis.call('LINDEX', KEYS[2], 0)
     local headAt = head and stamp(head)
     if not headAt or headAt > cutoff then break end
-    redis.call('LPOP', KEYS[2])
+    dropHead(budget, KEYS[1], KEYS[2], channel, epoch, seq - redis.call('LLEN', KEYS[2]) + 1)
   end
   redis.call('PEXPIRE', KEYS[2], ttl)
 else
   redis.call('DEL', KEYS[2])
 end
+sweepAged(budget, cutoff, steps)
+trimToBudget(budget, steps * 16)
+redis.call('PEXPIRE', budget.order, ttl)
+redis.call('PEXPIRE', budget.bytes, ttl)
 redis.call('PUBLISH', ARGV[3], message)
 return {seq, epoch}
 `;

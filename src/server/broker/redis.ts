@@ -65,7 +65,10 @@ export interface RedisBrokerOptions {
   readonly historySize: number;
   /** Seconds a message stays in history; also how long an idle channel's keys live. */
   readonly historyTtlSeconds?: number;
-  /** Bytes of history kept in this process's memory (only the local fallback keeps any). */
+  /**
+   * Bytes of history kept in Redis, all channels of the deployment together (oldest leave
+   * first); also bounds what the local fallback keeps in memory.
+   */
   readonly historyMaxBytes?: number;
   readonly now?: () => number;
   readonly onError?: (error: Error) => void;
@@ -104,6 +107,7 @@ export class RedisBroker implements Broker {
   readonly #readyListeners = new Set<() => void>();
   readonly #now: () => number;
   readonly #ttlMs: number;
+  readonly #historyMaxBytes: number;
   readonly #upkeep: RedisUpkeep;
   /** Local delivery and numbering while Redis is unreachable or refuses writes. */
   readonly #fallback: MemoryBroker;
@@ -115,6 +119,7 @@ export class RedisBroker implements Broker {
   constructor(private readonly options: RedisBrokerOptions) {
     this.#now = options.now ?? Date.now;
     this.#ttlMs = (options.historyTtlSeconds ?? Defaults.historyTtlSeconds) * 1000;
+    this.#historyMaxBytes = options.historyMaxBytes ?? Defaults.historyMaxBytes;
     const connections = openConnections(options.url);
     defineHistoryScripts(connections.commands);
     this.#commands = connections.commands as Redis & HistoryCommands;
@@ -206,13 +211,8 @@ export class RedisBroker implements Broker {
     });
     try {
       const timing = { ttlMs: this.#ttlMs, nowMs };
-      const { seq, epoch } = await appendMessage(
-        this.#commands,
-        request.channel,
-        body,
-        this.options.historySize,
-        timing,
-      );
+      const bounds = { historySize: this.options.historySize, maxBytes: this.#historyMaxBytes };
+      const { seq, epoch } = await appendMessage(this.#commands, request.channel, body, bounds, timing);
       this.#writesAccepted();
       if (this.#subscriber.watched.has(request.channel) && this.options.awaitOwnDelivery?.(request.channel))
         await this.#own.wait(request.channel, epoch, seq);
