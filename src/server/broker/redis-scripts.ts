@@ -192,7 +192,10 @@ return {tonumber(state[1]), state[2], length, low, 1}
 
 /**
  * One page of a replay: items from seq `from` up to `to`, at most `max items`, ending once
- * `max bytes` are reached (at least one item), read in LRANGE chunks so no reply holds more.
+ * `max bytes` are reached (at least one item). Items are read with LRANGE in chunks sized from
+ * the items seen so far (one at first, then as many of that average size as still fit, at most
+ * `chunk`), so a call copies little more than it returns and never keeps Redis busy for long,
+ * however large each message is.
  * KEYS: chan, hist. ARGV: epoch, from, to, max items, max bytes, age cutoff ms, chunk.
  * Returns {'ok', items...}, {'gone'} (the generation ended) or {'trimmed'} (from is not kept).
  */
@@ -207,10 +210,11 @@ local first = from - oldest
 local last = math.min(tonumber(ARGV[3]), seq) - oldest
 last = math.min(last, first + tonumber(ARGV[4]) - 1)
 local maxBytes = tonumber(ARGV[5])
-local chunk = tonumber(ARGV[7])
+local maxChunk = tonumber(ARGV[7])
 local out = {'ok'}
 local bytes = 0
 local index = first
+local chunk = 1
 while index <= last and bytes < maxBytes do
   local items = redis.call('LRANGE', KEYS[2], index, math.min(index + chunk - 1, last))
   if #items == 0 then break end
@@ -224,6 +228,8 @@ while index <= last and bytes < maxBytes do
     bytes = bytes + #item
   end
   index = index + #items
+  local average = math.max(1, bytes / (#out - 1))
+  chunk = math.max(1, math.min(maxChunk, math.floor((maxBytes - bytes) / average)))
 end
 return out
 `;

@@ -39,7 +39,7 @@ import {
   type PublishRequest,
   type Replay,
 } from './broker.js';
-import { DEFAULT_REPLAY_PAGE_BYTES, DEFAULT_REPLAY_PAGE_SIZE, MemoryBroker } from './memory.js';
+import { DEFAULT_REPLAY_PAGE_SIZE, MemoryBroker } from './memory.js';
 import {
   appendMessage,
   historyKey,
@@ -84,6 +84,13 @@ export interface RedisBrokerOptions {
    */
   readonly awaitOwnDelivery?: (channel: string) => boolean;
 }
+
+/**
+ * A replay page from Redis ends at this many bytes (at least one message): each page is one
+ * script call, and Redis serves nobody else while it runs, so pages stay small (a 300 MB replay
+ * is about 1,200 short calls, never one long one).
+ */
+export const REDIS_REPLAY_PAGE_BYTES = 256 * 1024;
 
 /** Longest a publish waits for its own delivery (the subscriber may be reconnecting). */
 export const OWN_DELIVERY_WAIT_MS = 500;
@@ -364,7 +371,7 @@ export class RedisBroker implements Broker {
   #pageLimits() {
     return {
       pageSize: Math.max(1, this.options.replayPageSize ?? DEFAULT_REPLAY_PAGE_SIZE),
-      pageBytes: this.options.replayPageBytes ?? DEFAULT_REPLAY_PAGE_BYTES,
+      pageBytes: this.options.replayPageBytes ?? REDIS_REPLAY_PAGE_BYTES,
       ttlMs: this.#ttlMs,
       now: this.#now,
     };
