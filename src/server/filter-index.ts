@@ -6,24 +6,32 @@
  * A subscription is indexed under the combination of its filter values, not under one key:
  * `{a_kind: "telemetry", agent_id: "nobody"}` sits under ("telemetry", "nobody") and a message
  * of agent-1 never meets it, however many subscriptions share the common `a_kind`. "Any of"
- * arrays index every combination of their values (a one-value array is a scalar), as long as a
- * subscription has at most 256 combinations: the largest arrays first, each key that would pass
- * the bound is left to the full check. So a subscription can only be an idle candidate when it
- * holds several arrays whose sizes multiply past 256 — for one of the keys left out.
+ * arrays index every combination of their values (a one-value array is a scalar), within a
+ * bound that keeps the index a small multiple of the filter's own bytes: the widest array is
+ * always indexed whole (at most 256 values, one entry each), and further arrays only while the
+ * combinations stay within 64 or one per 8 bytes of the filter's JSON, whichever is more. A key
+ * that would pass the bound is left to the full check, so a subscription can only be an idle
+ * candidate when it holds several arrays whose sizes multiply past that — for a key left out.
  *
  * The keys a subscription is indexed under form its shape. Shapes live in a trie by sorted key,
  * so a message reaches only the shapes whose keys it has: at each node the walk takes the
  * smaller of the node's branches and the message's keys, and thousands of distinct key names
- * on a channel do not lengthen a publish that carries none of them. Values are interned as small
- * numbers per index (refcounted): a combination is a short string of ids whatever the values'
- * length, and a value no subscription mentions stops the walk at once. Equality is that of a
- * `Map` key, which for strings, finite numbers and booleans is strict JSON equality (`"2"` is
- * not `2`).
+ * on a channel do not lengthen a publish that carries none of them.
+ *
+ * What an entry costs is kept small, since a 256-value array makes 256 of them: a one-key shape
+ * (the usual case) is keyed by the value itself; a several-key shape by a short string of value
+ * ids (values interned per index, refcounted, ids reused); and an entry holds its one item
+ * directly, a set only once items share it. Equality is that of a `Map` key, which for strings,
+ * finite numbers and booleans is strict JSON equality (`"2"` is not `2`).
  */
 import type { Filters, FilterScalar } from '@nexus-realtime/client/protocol';
 
-/** Most value combinations one subscription is indexed under (a full "any of" array fits). */
+/** Most values an "any of" array may hold, so the widest array is always indexed whole. */
 export const MAX_INDEXED_COMBINATIONS = 256;
+/** Combinations allowed to any filter, however small its JSON. */
+const MIN_COMBINATIONS_BOUND = 64;
+/** Beyond that, one combination per this many bytes of the filter's JSON. */
+const FILTER_BYTES_PER_COMBINATION = 8;
 
 /** Branches of a trie node iterated directly, without listing the message's keys. */
 const FEW_BRANCHES = 8;
@@ -34,7 +42,13 @@ export interface IndexPlan {
   readonly values: readonly (readonly FilterScalar[])[];
 }
 
-/** Which keys of `filters` to index: every single-valued key, then the largest arrays that fit. */
+/** Combinations a filter of `filterBytes` bytes of JSON may be indexed under. */
+function combinationsBound(filterBytes: number, widest: number): number {
+  const bytesBound = Math.max(MIN_COMBINATIONS_BOUND, Math.floor(filterBytes / FILTER_BYTES_PER_COMBINATION));
+  return Math.max(widest, Math.min(MAX_INDEXED_COMBINATIONS, bytesBound));
+}
+
+/** Which keys of `filters` to index: every single-valued key, then the widest arrays that fit. */
 export function planIndex(filters: Filters): IndexPlan {
   const choices = Object.keys(filters)
     .sort()
@@ -43,10 +57,11 @@ export function planIndex(filters: Filters): IndexPlan {
       return { key, values: Array.isArray(raw) ? [...new Set(raw)] : [raw] };
     });
   const byWidth = [...choices].sort((a, b) => b.values.length - a.values.length);
+  const bound = combinationsBound(JSON.stringify(filters).length, byWidth[0]?.values.length ?? 1);
   let combinations = 1;
   const chosen = new Set<string>();
   for (const choice of byWidth) {
-    if (combinations * choice.values.length > MAX_INDEXED_COMBINATIONS) continue;
+    if (combinations * choice.values.length > bound) continue;
     combinations *= choice.values.length;
     chosen.add(choice.key);
   }
@@ -54,9 +69,14 @@ export function planIndex(filters: Filters): IndexPlan {
   return { keys: kept.map((c) => c.key), values: kept.map((c) => c.values) };
 }
 
+/** Items sharing one entry (a plain item when alone). */
+class ItemSet<T> extends Set<T> {}
+
+/** A one-key shape is keyed by the value itself, a several-key shape by its value ids ("3,17"). */
+type EntryKey = FilterScalar;
+
 interface Shape<T> {
-  /** Combination of value ids ("3,17") → the items indexed under it. */
-  readonly items: Map<string, Set<T>>;
+  readonly items: Map<EntryKey, T | ItemSet<T>>;
 }
 
 interface ShapeNode<T> {
@@ -69,8 +89,7 @@ const newNode = <T>(): ShapeNode<T> => ({ branches: new Map(), shape: undefined 
 /** Filtered items (subscriptions) indexed for candidate look-up; see the module comment. */
 export class FilterIndex<T> {
   readonly #root: ShapeNode<T> = newNode();
-  readonly #ids = new Map<FilterScalar, { readonly id: number; refs: number }>();
-  #nextId = 0;
+  readonly #values = new ValueIds();
   #size = 0;
 
   /** Items indexed. */
@@ -81,18 +100,18 @@ export class FilterIndex<T> {
   /** Indexes `item` under its (non-empty) filters. */
   add(filters: Filters, item: T): void {
     const plan = planIndex(filters);
-    const ids = plan.values.map((values) => values.map((value) => this.#acquire(value)));
     let node = this.#root;
     for (const key of plan.keys) {
       let next = node.branches.get(key);
       if (!next) node.branches.set(key, (next = newNode()));
       node = next;
     }
-    const shape = (node.shape ??= { items: new Map() });
-    for (const combination of combine(ids)) {
-      let items = shape.items.get(combination);
-      if (!items) shape.items.set(combination, (items = new Set<T>()));
-      items.add(item);
+    const items = (node.shape ??= { items: new Map() }).items;
+    for (const entryKey of this.#entryKeys(plan, true)) {
+      const present = items.get(entryKey);
+      if (present === undefined) items.set(entryKey, item);
+      else if (present instanceof ItemSet) present.add(item);
+      else if (present !== item) items.set(entryKey, new ItemSet([present, item]));
     }
     this.#size++;
   }
@@ -106,17 +125,18 @@ export class FilterIndex<T> {
       if (!next) return false;
       path.push(next);
     }
-    const shape = path.at(-1)!.shape;
-    const ids = plan.values.map((values) => values.map((value) => this.#ids.get(value)?.id ?? -1));
-    const combinations = combine(ids);
-    if (!shape?.items.get(combinations[0]!)?.has(item)) return false;
-    for (const combination of combinations) {
-      const items = shape.items.get(combination);
-      items?.delete(item);
-      if (items?.size === 0) shape.items.delete(combination);
+    const items = path.at(-1)!.shape?.items;
+    const entryKeys = this.#entryKeys(plan, false);
+    if (!items || !holds(items.get(entryKeys[0]!), item)) return false;
+    for (const entryKey of entryKeys) {
+      const present = items.get(entryKey);
+      if (present === item) items.delete(entryKey);
+      else if (present instanceof ItemSet && present.delete(item) && present.size === 1) {
+        items.set(entryKey, present.values().next().value as T);
+      }
     }
-    for (const values of plan.values) for (const value of values) this.#release(value);
-    if (shape.items.size === 0) this.#prune(path, plan.keys);
+    if (plan.keys.length > 1) for (const values of plan.values) for (const value of values) this.#values.release(value);
+    if (items.size === 0) this.#prune(path, plan.keys);
     this.#size--;
     return true;
   }
@@ -129,14 +149,18 @@ export class FilterIndex<T> {
   forEachCandidate(record: Readonly<Record<string, unknown>>, visit: (item: T) => void): void {
     if (this.#size === 0) return;
     let recordKeys: string[] | undefined;
+    const values: FilterScalar[] = [];
     const ids: number[] = [];
     const walk = (node: ShapeNode<T>): void => {
       if (node.shape) {
-        const items = node.shape.items.get(ids.join(','));
-        if (items) for (const item of items) visit(item);
+        const entryKey = values.length === 1 ? values[0]! : ids.join(',');
+        const found = node.shape.items.get(entryKey);
+        if (found instanceof ItemSet) for (const item of found) visit(item);
+        else if (found !== undefined) visit(found);
       }
       const branches = node.branches;
-      if (branches.size === 0) return;
+      // Deeper shapes have several keys: each value must be one some such shape holds.
+      if (branches.size === 0 || ids.includes(-1)) return;
       if (branches.size <= FEW_BRANCHES || branches.size <= (recordKeys ??= Object.keys(record)).length) {
         for (const [key, next] of branches) step(key, next);
       } else {
@@ -148,35 +172,24 @@ export class FilterIndex<T> {
     };
     const step = (key: string, next: ShapeNode<T>): void => {
       if (!Object.hasOwn(record, key)) return;
-      const id = this.#idOf(record[key]);
-      if (id === undefined) return;
-      ids.push(id);
+      const value = record[key];
+      if (!isScalar(value)) return;
+      values.push(value);
+      ids.push(this.#values.idOf(value) ?? -1);
       walk(next);
+      values.pop();
       ids.pop();
     };
     walk(this.#root);
   }
 
-  #idOf(value: unknown): number | undefined {
-    const type = typeof value;
-    if (type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
-    return this.#ids.get(value as FilterScalar)?.id;
-  }
-
-  #acquire(value: FilterScalar): number {
-    const entry = this.#ids.get(value);
-    if (entry) {
-      entry.refs++;
-      return entry.id;
-    }
-    const id = this.#nextId++;
-    this.#ids.set(value, { id, refs: 1 });
-    return id;
-  }
-
-  #release(value: FilterScalar): void {
-    const entry = this.#ids.get(value);
-    if (entry && --entry.refs === 0) this.#ids.delete(value);
+  /** The keys of the entries a plan's item sits under (value ids taken when `acquire`). */
+  #entryKeys(plan: IndexPlan, acquire: boolean): EntryKey[] {
+    if (plan.keys.length === 1) return [...plan.values[0]!];
+    const idLists = plan.values.map((values) =>
+      values.map((value) => (acquire ? this.#values.acquire(value) : (this.#values.idOf(value) ?? -1))),
+    );
+    return combine(idLists);
   }
 
   /** Drops the emptied shape at the end of `path`, and every node left with nothing below it. */
@@ -188,6 +201,44 @@ export class FilterIndex<T> {
       path[depth - 1]!.branches.delete(keys[depth - 1]!);
     }
   }
+}
+
+/** Small ids for the values of several-key shapes, refcounted; freed ids are reused. */
+class ValueIds {
+  readonly #ids = new Map<FilterScalar, number>();
+  readonly #refs: number[] = [];
+  readonly #free: number[] = [];
+
+  idOf(value: FilterScalar): number | undefined {
+    return this.#ids.get(value);
+  }
+
+  acquire(value: FilterScalar): number {
+    let id = this.#ids.get(value);
+    if (id === undefined) {
+      id = this.#free.pop() ?? this.#refs.length;
+      this.#ids.set(value, id);
+      this.#refs[id] = 0;
+    }
+    this.#refs[id]!++;
+    return id;
+  }
+
+  release(value: FilterScalar): void {
+    const id = this.#ids.get(value);
+    if (id === undefined || --this.#refs[id]! > 0) return;
+    this.#ids.delete(value);
+    this.#free.push(id);
+  }
+}
+
+function isScalar(value: unknown): value is FilterScalar {
+  const type = typeof value;
+  return type === 'string' || type === 'number' || type === 'boolean';
+}
+
+function holds<T>(present: T | ItemSet<T> | undefined, item: T): boolean {
+  return present === item || (present instanceof ItemSet && present.has(item));
 }
 
 /** Every combination of one id per list, as "id,id,…" in list order. */

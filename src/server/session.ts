@@ -22,6 +22,7 @@ import {
   Limits,
   WELCOME_MESSAGE,
   decodeJson,
+  filtersByteLength,
   parseClientFrame,
   type ClientFrame,
   type ErrorCode as ErrorCodeType,
@@ -125,6 +126,8 @@ export class Session implements Subscriber {
   #handling: Promise<void> | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   readonly #channels = new Set<string>();
+  /** Bytes of JSON of the filters of every subscription held (bounded per connection). */
+  #filterBytes = 0;
   /** Highest seq sent per channel: nothing at or below it is sent again. */
   readonly #sent = new Map<string, Position>();
   readonly #pending = new Map<string, PendingChannel>();
@@ -472,13 +475,25 @@ export class Session implements Subscriber {
     }
     const subscription = createSubscription(frame.filters);
     const isNew = !this.ctx.hub.subscriptions(this, channel).some((s) => s.key === subscription.key);
-    if (isNew && this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
-      const message = `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`;
-      return { frame, code: ErrorCode.TooManySubscriptions, message };
-    }
+    const refusal = isNew ? this.#subscriptionRefusal(subscription.filters) : undefined;
+    if (refusal) return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
+    if (isNew) this.#filterBytes += filtersByteLength(subscription.filters);
     this.ctx.hub.add(this, channel, subscription);
     this.#channels.add(channel);
     return { frame, subscription, isNew };
+  }
+
+  /** Why a new subscription with `filters` would pass the connection's bounds, if it would. */
+  #subscriptionRefusal(filters: Subscription['filters']): string | undefined {
+    if (this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
+      return `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`;
+    }
+    const bytes = filtersByteLength(filters);
+    if (this.#filterBytes + bytes > Limits.maxFiltersBytesPerConnection) {
+      const left = Limits.maxFiltersBytesPerConnection - this.#filterBytes;
+      return `at most ${Limits.maxFiltersBytesPerConnection} bytes of filters per connection (${left} left, these take ${bytes})`;
+    }
+    return undefined;
   }
 
   /** Replies to every subscribe of a group in request order; returns the answered ones and where each starts. */
@@ -515,6 +530,7 @@ export class Session implements Subscriber {
   }
 
   #removeSubscription(channel: string, subscription: Subscription): void {
+    this.#filterBytes -= filtersByteLength(subscription.filters);
     const keep = this.ctx.hub.subscriptions(this, channel).filter((s) => s !== subscription);
     this.ctx.hub.remove(this, channel);
     for (const s of keep) this.ctx.hub.add(this, channel, s);
@@ -522,6 +538,7 @@ export class Session implements Subscriber {
   }
 
   async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
+    for (const s of this.ctx.hub.subscriptions(this, frame.channel)) this.#filterBytes -= filtersByteLength(s.filters);
     this.ctx.hub.remove(this, frame.channel);
     this.#channels.delete(frame.channel);
     this.#sent.delete(frame.channel);
@@ -634,6 +651,7 @@ export class Session implements Subscriber {
     this.#flushUnreadDrops();
     for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
     this.#channels.clear();
+    this.#filterBytes = 0;
     this.#pending.clear();
     this.#inbox.clear();
   }

@@ -1,8 +1,10 @@
 /**
  * Zod schema of a subscription's filters, as the server validates them: flat, at most
- * `Limits.maxFilterKeys` keys, scalar or array-of-scalar values, bounded sizes.
+ * `Limits.maxFilterKeys` keys, scalar or array-of-scalar values, bounded sizes (at most
+ * `Limits.maxFiltersBytes` bytes of JSON in UTF-8).
  */
 import { z } from 'zod';
+import { filtersByteLength } from './filters.js';
 import { Limits } from './limits.js';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -30,7 +32,7 @@ export const filtersSchema = z
       .refine((filters) => Object.keys(filters).length <= Limits.maxFilterKeys, {
         message: `at most ${Limits.maxFilterKeys} filter keys`,
       })
-      .refine((filters) => JSON.stringify(filters).length <= Limits.maxFiltersBytes, {
+      .refine((filters) => filtersByteLength(filters) <= Limits.maxFiltersBytes, {
         message: `filters larger than ${Limits.maxFiltersBytes} bytes of JSON`,
       }),
   );

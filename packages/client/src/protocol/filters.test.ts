@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilters, filtersKey, matchesFilters } from './filters.js';
+import { compileFilters, filtersByteLength, filtersKey, matchesFilters, utf8ByteLength } from './filters.js';
 import { filtersSchema } from './filters-schema.js';
 
 describe('filter matching', () => {
@@ -21,6 +21,22 @@ describe('filter matching', () => {
     expect(match({ agent_id: 'a2', level: 1 })).toBe(true);
     expect(match({ agent_id: 'a3', level: 1 })).toBe(false);
     expect(match({ agent_id: 'a1', level: '1' })).toBe(false);
+  });
+
+  it('long "any of" arrays (searched, not scanned) keep strict typed equality', () => {
+    const values = [
+      ...Array.from({ length: 100 }, (_, i) => i),
+      ...Array.from({ length: 100 }, (_, i) => `${i}`),
+      true,
+      -0,
+      1.5,
+      'zz',
+    ];
+    const match = compileFilters({ v: values });
+    for (const hit of [0, 99, '0', '99', true, 1.5, 'zz', -0]) expect(match({ v: hit }), String(hit)).toBe(true);
+    for (const miss of [100, '100', false, 'true', 2.5, 'z', null, [1], { v: 1 }]) {
+      expect(match({ v: miss }), JSON.stringify(miss)).toBe(false);
+    }
   });
 
   it('requires every key (AND) and the key to be present', () => {
@@ -73,5 +89,23 @@ describe('filter validation', () => {
     expect(
       filtersSchema.safeParse(Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))).success,
     ).toBe(true);
+  });
+});
+
+describe('filter size', () => {
+  it('counts bytes of JSON in UTF-8, not characters', () => {
+    expect(utf8ByteLength('abc')).toBe(3);
+    expect(utf8ByteLength('é')).toBe(2);
+    expect(utf8ByteLength('€')).toBe(3);
+    expect(utf8ByteLength('🙂')).toBe(4);
+    expect(filtersByteLength({ a: 'é' })).toBe(Buffer.byteLength('{"a":"é"}'));
+    expect(filtersByteLength(undefined)).toBe(0);
+  });
+
+  it('refuses filters over 4 KiB of UTF-8 even when they have fewer characters', () => {
+    const twoByteChars = { a: 'é'.repeat(1000), b: 'é'.repeat(1000), c: 'é'.repeat(100) }; // ~2,120 characters, ~4,220 bytes
+    expect(JSON.stringify(twoByteChars).length).toBeLessThan(4096);
+    expect(filtersSchema.safeParse(twoByteChars).success).toBe(false);
+    expect(filtersSchema.safeParse({ a: 'é'.repeat(1000) }).success).toBe(true);
   });
 });
