@@ -266,6 +266,7 @@ const commands = {
         lostAcked: list.filter((m) => m.ackedAt !== undefined && m.receivedAt === undefined).length,
         ...percentiles(got.map((m) => m.receivedAt - m.sentAt)),
         p99All: all.p99,
+        maxAll: all.max,
       };
     }
     out.closeCode = bystander.conn?.closeCode;
@@ -357,6 +358,7 @@ const commands = {
     await Promise.all(
       conns.map(async (c) => {
         const socket = c.ws._socket;
+        const closed = new Promise((resolve) => socket.once('close', resolve));
         while (performance.now() < stopAt && c.closeCode === undefined && !socket.destroyed) {
           let ok = true;
           for (let k = 0; k < 8 && ok; k++) {
@@ -366,7 +368,7 @@ const commands = {
           if (!ok) {
             await Promise.race([
               new Promise((resolve) => socket.once('drain', resolve)),
-              new Promise((resolve) => socket.once('close', resolve)),
+              closed,
               sleep(Math.max(1, stopAt - performance.now())),
             ]);
           } else await new Promise((resolve) => setImmediate(resolve));
