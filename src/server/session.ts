@@ -8,8 +8,9 @@
  * connection's state (inbox, subscriptions, sent positions, timers); the parts with a concern of
  * their own live beside it: states in `session-state.ts`, the inbox in `frame-inbox.ts`, history
  * reads in `subscribe-answers.ts`, catch-up selection in `catch-up.ts`, sliced replays in
- * `replay-sender.ts`, backpressure in `connection-writer.ts`, limits in `rate-limit.ts`, what is
- * read from inside ws in `ws-internals.ts`.
+ * `replay-sender.ts`, backpressure in `connection-writer.ts`, limits in `rate-limit.ts`, whether
+ * the socket is read (paused behind a replay or for a flood) in `read-gate.ts`, what is read from
+ * inside ws in `ws-internals.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
@@ -47,7 +48,8 @@ import { peekRequestId } from './peek-id.js';
 import type { Policy } from './policy.js';
 import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict } from './rate-limit.js';
 import { sendReplay, type ReplayTarget } from './replay-sender.js';
-import { canChangeReading, canTransition, isServing, type ReadState, type SessionState } from './session-state.js';
+import { ReadGate } from './read-gate.js';
+import { canTransition, isServing, type SessionState } from './session-state.js';
 import {
   answerSubscribe,
   firstPosition,
@@ -116,11 +118,8 @@ export class Session implements Subscriber {
   #pingSentAt = 0;
   #principal: Principal;
   #state: SessionState = 'open';
-  #readState: ReadState = 'reading';
-  /** Ends a pause of reading (the connection was far over its rate). */
-  #readPauseTimer: NodeJS.Timeout | undefined;
-  /** Frames dropped unparsed while reading was paused, not yet added to the metrics. */
-  #droppedWhilePaused = 0;
+  /** Whether the socket is read: paused while frames wait, while far over its rate, once closed for flooding. */
+  readonly #reading: ReadGate;
   readonly #inbox = new FrameInbox();
   /** The loop handling the inbox, while it runs. */
   #handling: Promise<void> | undefined;
@@ -161,7 +160,13 @@ export class Session implements Subscriber {
     socket.on('pong', () => socketOnPong(this));
     socket.on('close', (code) => socketOnClose(this, code));
     socket.on('error', (error) => socketOnError(this, error));
-    discardCompressedWhile(socket, () => this.#readState === 'throttled' || this.#readState === 'stopped');
+    this.#reading = new ReadGate({
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      droppedUnread: (count) => ctx.metrics.dropped.inc({ reason: 'rate_limited' }, count),
+      changed: (previous, next, reason) => this.#log.trace({ previous, next, reason }, 'reading'),
+    });
+    discardCompressedWhile(socket, () => this.#reading.discarding);
     this.#armExpiry();
     this.send({
       type: FrameType.Connected,
@@ -223,7 +228,7 @@ export class Session implements Subscriber {
       // fan-out, before frames are written, so the ping is never held back by it.)
       if (this.socket.bufferedAmount > 0) return;
       // Nor does it from a peer whose socket is not being read: its pong waits in TCP.
-      if (this.#readState !== 'reading') return;
+      if (this.#reading.state !== 'reading') return;
       this.#transition('closing', 'heartbeat missed');
       this.socket.terminate();
       return;
@@ -270,7 +275,7 @@ export class Session implements Subscriber {
     traffic.bytesIn += byteLength;
     this.framesIn++;
     this.bytesIn += byteLength;
-    if (this.#readState === 'throttled' || this.#readState === 'stopped') return this.#dropUnread();
+    if (this.#reading.discarding) return this.#dropUnread();
     this.#inbox.arrived();
     this.markAlive();
     if (!isServing(this.#state)) return;
@@ -304,7 +309,7 @@ export class Session implements Subscriber {
    */
   #dropUnread(): void {
     this.dropped++;
-    this.#droppedWhilePaused++;
+    this.#reading.dropUnread();
   }
 
   #refuseOverRate(verdict: Exclude<RateVerdict, { kind: 'accept' }>, bytes: Buffer): void {
@@ -315,29 +320,13 @@ export class Session implements Subscriber {
       verdict.over === 'bytes' ? `${rule.bytesPerSecond} bytes per second` : `${rule.perSecond} frames per second`;
     const paused = verdict.kind === 'pause' ? `, and this connection is not read for ${verdict.pauseMs} ms` : '';
     this.sendError(ErrorCode.RateLimited, `more than ${over}; frame dropped${paused}`, peekRequestId(bytes));
-    if (verdict.kind === 'pause') this.#pauseReading(verdict.pauseMs);
+    // Far over its rate: not read for a while, so TCP pushes back on the sender.
+    if (verdict.kind === 'pause') this.#reading.throttle(verdict.pauseMs, () => this.#readingResumes());
   }
 
-  /** Stops reading a connection far over its rate, so TCP pushes back on its sender for a while. */
-  #pauseReading(pauseMs: number): void {
-    this.#changeReading('throttled', 'over its rate');
-    clearTimeout(this.#readPauseTimer);
-    this.#readPauseTimer = setTimeout(() => this.#resumeReading(), pauseMs);
-    this.#readPauseTimer.unref();
-  }
-
-  #resumeReading(): void {
-    this.#flushUnreadDrops();
-    if (this.#readState !== 'throttled') return;
+  #readingResumes(): 'reading' | 'backlogged' {
     this.#rate.readingResumed();
-    const next = this.#inbox.size >= MAX_WAITING_FRAMES ? 'backlogged' : 'reading';
-    this.#changeReading(next, 'pause over');
-  }
-
-  #flushUnreadDrops(): void {
-    if (this.#droppedWhilePaused === 0) return;
-    this.ctx.metrics.dropped.inc({ reason: 'rate_limited' }, this.#droppedWhilePaused);
-    this.#droppedWhilePaused = 0;
+    return this.#inbox.size >= MAX_WAITING_FRAMES ? 'backlogged' : 'reading';
   }
 
   /**
@@ -348,26 +337,14 @@ export class Session implements Subscriber {
   #closeFlooder(): void {
     this.#log.warn('still flooding past the rate limit, closing');
     this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
-    this.#changeReading('stopped', 'closed for flooding');
+    this.#reading.stop();
     setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
-  }
-
-  /** Moves the reading state machine (session-state.ts) and pauses or resumes the socket to match. */
-  #changeReading(next: ReadState, reason: string): void {
-    const previous = this.#readState;
-    if (!canChangeReading(previous, next)) return;
-    this.#readState = next;
-    if (next === 'reading') this.socket.resume();
-    else this.socket.pause();
-    this.#log.trace({ previous, next, reason }, 'reading');
   }
 
   #enqueue(frame: ClientFrame): void {
     this.#inbox.push(frame);
     // A connection whose frames wait (behind a long replay) is not read further for now.
-    if (this.#inbox.size >= MAX_WAITING_FRAMES && this.#readState === 'reading') {
-      this.#changeReading('backlogged', 'inbox full');
-    }
+    if (this.#inbox.size >= MAX_WAITING_FRAMES) this.#reading.backlog();
     if (this.#handling) return;
     // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
     this.#handling = Promise.resolve().then(() => this.#handleInbox());
@@ -383,7 +360,7 @@ export class Session implements Subscriber {
       }
     }
     this.#handling = undefined;
-    if (this.#readState === 'backlogged' && isServing(this.#state)) this.#changeReading('reading', 'inbox drained');
+    if (isServing(this.#state)) this.#reading.drained();
   }
 
   async #dispatch(frame: ClientFrame): Promise<void> {
@@ -647,8 +624,7 @@ export class Session implements Subscriber {
   /** Drops every subscription, waiting frame and timer; idempotent. */
   #release(): void {
     clearTimeout(this.#expiryTimer);
-    clearTimeout(this.#readPauseTimer);
-    this.#flushUnreadDrops();
+    this.#reading.release();
     for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
     this.#channels.clear();
     this.#filterBytes = 0;
