@@ -616,7 +616,7 @@ for (const scenario of Object.values(ABUSE)) {
 
 // ---- rendering -------------------------------------------------------------------------------
 
-function cell(line, key, result) {
+export function cell(line, key, result) {
   if (!key) return '';
   const values = (result.runs.abuse ?? []).filter((r) => r.ok).map((r) => r.metrics[key]);
   if (line.kind === 'text') return values.length ? [...new Set(values)].join(' / ') : '–';
@@ -648,7 +648,7 @@ function ratioCell(line, medians) {
 }
 
 /** The medians of every key (the single value with one run); `met()` reads these. */
-function mediansOf(result) {
+export function mediansOf(result) {
   return Object.fromEntries(Object.entries(result.summary.abuse ?? {}).map(([k, v]) => [k, v.median]));
 }
 

@@ -368,7 +368,7 @@ export const HOSTILE = {
           if (r) {
             notes.add(
               `${mode}: ${r.conns} flooders (${r.negotiated} negotiated deflate), ${fmt(r.frameBytes)} B per frame, ${fmt(r.mbPerS, 1)} MB/s offered; ` +
-                `close codes ${JSON.stringify(r.closeCodes)}; client ${fmt(cpu.clientPct)}% CPU, other processes ${fmt(cpu.otherPct)}%` +
+                `close codes ${JSON.stringify(r.closeCodes)}; flooders' process ${fmt(cpu.clientPct)}% CPU, the rest of the machine (bystander, kernel loopback work, other users) ${fmt(cpu.otherPct)}%` +
                 `${Object.keys(r.refused).length ? `; refused ${JSON.stringify(r.refused)}` : ''}`,
             );
             if (mode === 'deflate' && r.negotiated === 0)
@@ -539,6 +539,7 @@ export const HOSTILE = {
     timeoutMs: 120_000,
     lines: (s) => [
       { label: 'publishes sent', keys: ['sent'], digits: 0 },
+      { label: 'sending lasted, s', keys: ['sendS'], digits: 1 },
       { label: 'refreshes answered (refreshed)', keys: ['refreshed'], digits: 0 },
       { label: 'publishes acked', keys: ['acked'], digits: 0 },
       {
