@@ -90,6 +90,25 @@ function collect(client: NexusWebSocket, channel: string) {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('NexusWebSocket against a real server', () => {
+  it('a burst far over the rate: every publish settles (acked, or rate_limited, dropped unread included), none hangs', async () => {
+    const srv = await server();
+    const operator = nexus(srv.wsUrl, await tokenFor('int-burst', 'operator'));
+    operator.client.connect();
+    await until(() => operator.client.state === 'open', 2000, 'open');
+    const channel = uniqueChannel('burst');
+    const results = await Promise.all(Array.from({ length: 600 }, (_, i) => operator.client.publish(channel, i)));
+    const codes = new Map<string, number>();
+    for (const r of results) {
+      const key = r.ok ? 'ok' : r.code;
+      codes.set(key, (codes.get(key) ?? 0) + 1);
+    }
+    // 200 in the burst allowance, 100 refused with their id, the rest dropped unread and settled afterwards.
+    expect(codes.get('ok')).toBeGreaterThanOrEqual(200);
+    expect(codes.get('rate_limited'), JSON.stringify([...codes])).toBeGreaterThanOrEqual(100);
+    expect((codes.get('ok') ?? 0) + (codes.get('rate_limited') ?? 0) + (codes.get('disconnected') ?? 0)).toBe(600);
+    expect(results.some((r) => !r.ok && /dropped unread/.test(r.message))).toBe(true);
+  }, 15_000);
+
   it('connects, subscribes, publishes and gets the ack; listeners get (data, frame)', async () => {
     const srv = await server();
     const viewer = nexus(srv.wsUrl, await tokenFor('int-viewer'));

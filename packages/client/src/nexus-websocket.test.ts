@@ -1245,6 +1245,65 @@ describe('errors answering requests', () => {
     expect(log.error.at(-1)).toEqual({ code: 'not_found', message: 'm-not_found', id: frames[5]!.id });
   });
 
+  it('publishes the server dropped unread settle as rate_limited: by a later ack, or by the pong of a ping sent after the pause', async () => {
+    const { client } = harness();
+    const socket = await openClient(client);
+    const results = [0, 1, 2, 3].map((i) => client.publish('alpha', i));
+    const frames = socket.actions('publish');
+    const settled: PublishResult[] = [];
+    results.forEach((r) => void r.then((result) => settled.push(result)));
+    // The server refused #0 at once (with its id) and then did not read #1 and #2; #3 came later.
+    socket.deliver({ type: 'error', id: frames[0]!.id, code: 'rate_limited', message: 'not read for 500 ms' });
+    socket.deliver({ type: 'ack', id: frames[3]!.id, channel: 'alpha', seq: 9 });
+    await flush();
+    expect(settled.map((r) => r.ok)).toEqual([false, false, false, true]);
+    expect(await results[1]).toMatchObject({ ok: false, code: 'rate_limited', message: /dropped unread/ });
+    // Nothing followed the next pause: a ping goes out once it is surely over, and its pong settles what waited.
+    const late = [client.publish('alpha', 4), client.publish('alpha', 5)];
+    const lateFrames = socket.actions('publish').slice(4);
+    socket.deliver({ type: 'error', id: lateFrames[0]!.id, code: 'rate_limited', message: 'not read for 2000 ms' });
+    const drainPings = () => socket.actions('ping').filter((f) => /^d\d+$/.test(String(f.id)));
+    await advance(2499);
+    expect(drainPings()).toHaveLength(0);
+    await advance(1);
+    expect(drainPings()).toHaveLength(1);
+    const afterPing = client.publish('alpha', 6);
+    socket.deliver({ type: 'pong', id: drainPings()[0]!.id, timestamp: Date.now() });
+    expect(await late[1]).toMatchObject({ ok: false, code: 'rate_limited', message: /dropped unread/ });
+    // A publish sent after the ping is not judged by it.
+    let afterSettled = false;
+    void afterPing.then(() => (afterSettled = true));
+    await flush();
+    expect(afterSettled).toBe(false);
+    socket.deliver({ type: 'ack', id: socket.actions('publish').at(-1)!.id, channel: 'alpha', seq: 10 });
+    expect(await afterPing).toMatchObject({ ok: true, seq: 10 });
+  });
+
+  it('a sync ping dropped unread is sent again after the drain ping comes back', async () => {
+    const { client, log } = harness();
+    const first = await openClient(client);
+    void client.subscribe('alpha');
+    first.deliver(subscribedReply(first.sent[0]!, 0, 'E1'));
+    const seen: number[] = [];
+    client.on('alpha', (_data, frame) => seen.push(frame.seq));
+    first.serverClose(1006);
+    const second = await nextSocket(log);
+    second.welcome();
+    const syncPings = () => second.actions('ping').filter((f) => String(f.id).startsWith('sync'));
+    second.deliver(subscribedReply(second.actions('subscribe')[0]!, 1, 'E1', true));
+    second.deliver(delivery('alpha', 1, 'E1'));
+    // The connection went over its rate: the sync ping was dropped unread (no answer at all).
+    second.deliver({ type: 'error', code: 'rate_limited', message: 'not read for 2000 ms' });
+    await advance(2500);
+    const drain = second.actions('ping').find((f) => /^d\d+$/.test(String(f.id)));
+    expect(drain).toBeDefined();
+    second.deliver({ type: 'pong', id: drain!.id, timestamp: Date.now() });
+    expect(syncPings()).toHaveLength(2);
+    expect(seen).toEqual([]);
+    second.answerSync();
+    expect(seen).toEqual([1]);
+  });
+
   it('an ack without epoch (older servers) resolves with seq and channel', async () => {
     const { client } = harness();
     const socket = await openClient(client);

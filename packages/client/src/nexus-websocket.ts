@@ -30,7 +30,7 @@
 import { CloseCode, ErrorCode, isRetryableClose, needsNewToken } from './protocol/codes.js';
 import type { Filters } from './protocol/filters.js';
 import { Action, FrameType, decodeServerFrame, type DeliveryFrame, type ServerFrame } from './protocol/frames.js';
-import { Defaults } from './protocol/limits.js';
+import { Defaults, Limits } from './protocol/limits.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import {
@@ -95,6 +95,24 @@ const HEARTBEAT_CLOSE_CODE = 4000;
 const REFRESH_RETRY_MS = 5000;
 /** A resync ping the server dropped (rate limited) is sent again after this long. */
 const SYNC_RETRY_MS = 1000;
+/**
+ * After a `rate_limited`, a ping goes out this long later (past the longest time the server does
+ * not read a connection over its rate): its pong settles the publishes the server dropped unread.
+ */
+const DRAIN_PING_DELAY_MS = Limits.floodCloseAfterMs + 500;
+/** The ping sent after a rate limit, with what was waiting when it went out. */
+interface DrainPing {
+  readonly pingId: string;
+  readonly publishIds: readonly string[];
+  readonly syncPingId?: string;
+}
+
+/** How a publish the server dropped unread (its connection over its rate) settles. */
+const DROPPED_UNREAD: RequestFailure = {
+  ok: false,
+  code: ErrorCode.RateLimited,
+  message: 'dropped unread: the connection was over its rate and not read for a while',
+};
 /** Error codes by which the server refuses a subscription for good: it is not re-sent. */
 const SUBSCRIPTION_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.InvalidMessage,
@@ -141,7 +159,11 @@ export class NexusWebSocket {
   #nextRetryAt: number | undefined;
   #rttMs: number | undefined;
   #requestCounter = 0;
-  #timers: Partial<Record<'reconnect' | 'stable' | 'connect' | 'refresh' | 'sync', ReturnType<typeof setTimeout>>> = {};
+  #timers: Partial<
+    Record<'reconnect' | 'stable' | 'connect' | 'refresh' | 'sync' | 'drain', ReturnType<typeof setTimeout>>
+  > = {};
+  /** The ping sent after a rate limit, with what was waiting when it went out. */
+  #drain: DrainPing | undefined;
   #offOnline: (() => void) | undefined;
 
   constructor(url: string, token: TokenProvider, options: NexusWebSocketOptions = {}) {
@@ -386,6 +408,7 @@ export class NexusWebSocket {
     // Held deliveries were not accepted: their seqs are replayed again after the next reconnect.
     this.#resync = undefined;
     this.#refreshing = undefined;
+    this.#drain = undefined;
     this.#heartbeat.stop();
     this.#clearTimers();
     this.#pending.connectionLost(
@@ -511,6 +534,7 @@ export class NexusWebSocket {
         return this.#onSubscribed(frame);
       case FrameType.Ack: {
         const { seq, channel, epoch } = frame;
+        this.#pending.ackedInOrder(String(frame.id), DROPPED_UNREAD);
         this.#pending.answerPublish(String(frame.id), {
           ok: true,
           seq,
@@ -520,6 +544,7 @@ export class NexusWebSocket {
         return;
       }
       case FrameType.Pong:
+        if (this.#drain && frame.id === this.#drain.pingId) return this.#drained(this.#drain);
         if (this.#resync && frame.id === this.#resync.pingId) return this.#releaseResync();
         this.#heartbeat.pong(frame.id);
         return;
@@ -604,8 +629,34 @@ export class NexusWebSocket {
   }
 
   #onErrorFrame(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    if (frame.code === ErrorCode.RateLimited) this.#scheduleDrainPing();
     if (frame.id !== undefined) this.#settleRefused(String(frame.id), failure(frame.code, frame.message));
     this.#emitError(frame.code, frame.message, frame.id);
+  }
+
+  /**
+   * A connection far over its rate is not read for a while, and the frames it sent meanwhile are
+   * dropped without an answer. Once that time is surely over, a ping finds out which: the server
+   * answers in order, so what still waits when its pong comes was dropped.
+   */
+  #scheduleDrainPing(): void {
+    clearTimeout(this.#timers.drain);
+    this.#timers.drain = setTimeout(() => {
+      const publishIds = this.#pending.waitingPublishes();
+      const syncPingId = this.#resync?.pingId;
+      if (publishIds.length === 0 && syncPingId === undefined) return;
+      const pingId = this.#nextId('d');
+      this.#drain = { pingId, publishIds, ...(syncPingId === undefined ? {} : { syncPingId }) };
+      this.#sendFrame({ action: Action.Ping, id: pingId });
+    }, DRAIN_PING_DELAY_MS);
+  }
+
+  #drained(drain: DrainPing): void {
+    this.#drain = undefined;
+    this.#pending.dropped(drain.publishIds, DROPPED_UNREAD);
+    // A resync ping dropped unread would hold deliveries for good: send it again.
+    const resync = this.#resync;
+    if (resync && resync.pingId === drain.syncPingId) this.#sendSyncPing(resync.held);
   }
 
   /** The server answered one of the client's frames with an error: what waited for it settles. */
@@ -617,6 +668,7 @@ export class NexusWebSocket {
       return this.#pending.answerSubscribe(key, refused);
     }
     if (this.#resync && id === this.#resync.pingId) return this.#retrySync(this.#resync.held);
+    if (this.#drain && id === this.#drain.pingId) return (this.#drain = undefined);
     if (this.#refreshing && id === this.#refreshing.id) return this.#onRefreshRefused(refused.code);
     // A heartbeat ping answered with an error (rate_limited) still proves the connection alive.
     this.#heartbeat.pong(id);

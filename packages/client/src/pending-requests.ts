@@ -58,6 +58,30 @@ export class PendingRequests {
     return settle !== undefined;
   }
 
+  /**
+   * The publish sent as `frameId` was acknowledged. The server handles a connection's frames in
+   * order, so the publishes sent before it that are still waiting were dropped unread (the
+   * connection was over its rate and not read for a while): they settle with `dropped`.
+   */
+  ackedInOrder(frameId: string, dropped: RequestFailure): void {
+    if (!this.#publishes.has(frameId)) return;
+    for (const [id, settle] of this.#publishes) {
+      if (id === frameId) return;
+      this.#publishes.delete(id);
+      settle(dropped);
+    }
+  }
+
+  /** Frame ids of the publishes waiting now, in the order they were sent. */
+  waitingPublishes(): string[] {
+    return [...this.#publishes.keys()];
+  }
+
+  /** Settles those of `frameIds` still waiting with `dropped` (an answer to a later frame came first). */
+  dropped(frameIds: readonly string[], dropped: RequestFailure): void {
+    for (const id of frameIds) this.answerPublish(id, dropped);
+  }
+
   /** The connection closed: sent publishes fail (their outcome is unknown); subscribes are re-sent later. */
   connectionLost(failure: RequestFailure): void {
     for (const id of [...this.#publishes.keys()]) this.answerPublish(id, failure);
