@@ -108,6 +108,10 @@ async function stopBystander(by, notes, drainMs = 5000) {
       `bystander messages never delivered (counted in p99 as late as the wait lasted): ${unreceived.join(', ')}`,
     );
   if (stats.closeCode !== undefined) notes.add(`bystander closed with ${stats.closeCode}`);
+  const slow = Object.entries(stats)
+    .filter(([, p]) => p?.worst?.length && p.maxAll >= 100)
+    .map(([name, p]) => `${name}: ${p.worst.join(', ')}`);
+  if (slow.length) notes.add(`bystander's slowest messages (sent at, into the phase): ${slow.join('; ')}`);
   return stats;
 }
 

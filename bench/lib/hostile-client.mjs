@@ -267,6 +267,12 @@ const commands = {
         ...percentiles(got.map((m) => m.receivedAt - m.sentAt)),
         p99All: all.p99,
         maxAll: all.max,
+        // The slowest three: seconds into the phase when sent, and how late (never delivered: -1).
+        worst: list
+          .map((m) => [m.sentAt - list[0].sentAt, m.receivedAt === undefined ? -1 : m.receivedAt - m.sentAt])
+          .sort((a, b) => (b[1] < 0 ? Infinity : b[1]) - (a[1] < 0 ? Infinity : a[1]))
+          .slice(0, 3)
+          .map(([at, ms]) => `${(at / 1000).toFixed(1)} s: ${ms < 0 ? 'never' : `${Math.round(ms)} ms`}`),
       };
     }
     out.closeCode = bystander.conn?.closeCode;

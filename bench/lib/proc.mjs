@@ -264,7 +264,12 @@ export async function startTarget(scope, kind, port, { redisUrl, fds = 0, nodeAr
   const script = scripts[kind];
   if (!script) throw new Error(`unknown target ${kind}`);
   const cwd = kind === 'nexus' ? NEXUS_DIR : ROOT;
-  const [cmd, ...args] = commandLine(process.execPath, [...nodeArgs, join(cwd, script)], { cpu: SERVER_CPU, fds });
+  // BENCH_NEXUS_NODE_ARGS adds node options to every Nexus process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extraArgs = kind === 'nexus' ? (process.env.BENCH_NEXUS_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const [cmd, ...args] = commandLine(process.execPath, [...extraArgs, ...nodeArgs, join(cwd, script)], {
+    cpu: SERVER_CPU,
+    fds,
+  });
   const childEnv = {
     ...process.env,
     PORT: String(port),
