@@ -1,12 +1,15 @@
 // `node bench/compare.mjs <before.json> <after.json> [Scenario…]`: the Abuse scenarios found in
 // both result files of `npm run bench` (e.g. one run with BENCH_NEXUS_DIR=<older checkout>, one
 // on this tree), one Markdown table each: every figure of the scenario's table, one row per
-// column, before beside after, with the goal and whether each build meets it.
+// column, before beside after, with the goal and whether each build meets it. `--headline`: one
+// table of all of them, only the figures with a goal or marked `headline`.
 import { readFileSync } from 'node:fs';
 import { ABUSE, cell, mediansOf } from './abuse.mjs';
 import { table } from './lib/stats.mjs';
 
-const [beforePath, afterPath, ...names] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const HEADLINE = argv.includes('--headline');
+const [beforePath, afterPath, ...names] = argv.filter((a) => a !== '--headline');
 if (!afterPath) {
   console.error('usage: node bench/compare.mjs <before.json> <after.json> [Scenario…]');
   process.exit(2);
@@ -21,13 +24,21 @@ console.log(
 );
 
 const ok = (result) => (result.runs.abuse ?? []).some((r) => r.ok);
-function metText(line, result) {
+/**
+ * Whether `result` meets the line's goal in the column of `key`: the line's test with every key
+ * of the line given this column's value (a goal reads the same for each of its columns).
+ */
+function metText(line, result, key) {
   if (!line.met || !ok(result)) return '';
   const metrics = result.runs.abuse.find((r) => r.ok).metrics;
-  if (line.keys.some((key) => key && metrics[key] === undefined)) return '–'; // not measured in that run
-  return line.met(mediansOf(result)) ? 'yes' : 'NO';
+  if (line.keys.some((k) => k && metrics[k] === undefined)) return '–'; // not measured in that run
+  const medians = mediansOf(result);
+  const keys = line.keys.filter(Boolean);
+  const asColumn = keys.length > 1 ? Object.fromEntries(keys.map((k) => [k, medians[key]])) : {};
+  return line.met({ ...medians, ...asColumn }) ? 'yes' : 'NO';
 }
 
+const headlineRows = [];
 for (const [name, scenario] of Object.entries(ABUSE)) {
   if (names.length && !names.includes(name)) continue;
   const b = before.scenarios?.[name];
@@ -35,19 +46,25 @@ for (const [name, scenario] of Object.entries(ABUSE)) {
   if (!b || !a) continue;
   const rows = [];
   for (const line of scenario.lines(a.sizes)) {
+    if (HEADLINE && !line.goal && !line.headline) continue;
     const keys = line.keys.map((key, i) => [key, scenario.columns[i]]).filter(([key]) => key);
-    keys.forEach(([key, column], i) => {
+    for (const [key, column] of keys) {
       const label = keys.length > 1 || line.keys.length > 1 ? `${line.label} — ${column}` : line.label;
-      const last = i === keys.length - 1;
+      const judged = line.goal && (line.goalKeys ?? line.keys).includes(key);
+      if (HEADLINE && !judged && !line.headline) continue;
       rows.push([
         label,
         cell(line, key, b),
         cell(line, key, a),
-        last ? (line.goal ?? '') : '',
-        last ? metText(line, b) : '',
-        last ? metText(line, a) : '',
+        judged ? line.goal : '',
+        judged ? metText(line, b, key) : '',
+        judged ? metText(line, a, key) : '',
       ]);
-    });
+    }
+  }
+  if (HEADLINE) {
+    headlineRows.push(...rows.map((r, i) => [i === 0 ? name : '', ...r]));
+    continue;
   }
   console.log(`### ${scenario.title(a.sizes)}\n`);
   if (JSON.stringify(a.sizes) !== JSON.stringify(b.sizes))
@@ -64,3 +81,5 @@ for (const [name, scenario] of Object.entries(ABUSE)) {
   }
   console.log('');
 }
+if (HEADLINE)
+  console.log(table(['scenario', 'figure', 'before', 'after', 'goal', 'met before', 'met after'], headlineRows));
