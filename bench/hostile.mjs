@@ -432,6 +432,12 @@ export const HOSTILE = {
       { label: 'filter bytes accepted, MB', keys: ['acceptedMb'], digits: 1 },
       { label: 'server RSS growth, MB (at the end)', keys: ['growthMb'], digits: 0 },
       { label: 'server RSS growth, MB (peak)', keys: ['peakGrowthMb'], digits: 0, headline: true },
+      {
+        label: 'RSS growth at the end ÷ filter bytes accepted (refused frames included)',
+        keys: ['growthPerByte'],
+        digits: 1,
+        headline: true,
+      },
       { label: 'server CPU used, s', keys: ['cpuS'], digits: 1, headline: true },
       { label: 'all answered after, s', keys: ['answeredS'], digits: 1 },
       {
@@ -481,6 +487,7 @@ export const HOSTILE = {
         filterBytes,
         acceptedMb: ((r?.ok ?? NaN) * filterBytes) / MB,
         growthMb: (rss1 - rss0) / MB,
+        growthPerByte: (rss1 - rss0) / ((r?.ok ?? NaN) * filterBytes),
         peakGrowthMb: (peak - rss0) / MB,
         cpuS,
         answeredS: r?.ms / 1000,
