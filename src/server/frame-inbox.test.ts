@@ -14,6 +14,40 @@ describe('frame inbox', () => {
     expect(inbox.shift()).toBeUndefined();
   });
 
+  it('counts the bytes the waiting frames came in as, whichever way they leave', () => {
+    const inbox = new FrameInbox();
+    inbox.push(sub('a', '1'), 100);
+    inbox.push({ action: 'ping', id: 'p' }, 20);
+    inbox.push(sub('a', '2'), 300);
+    expect(inbox.bytes).toBe(420);
+    expect(inbox.takeSubscribes('a')).toHaveLength(2);
+    expect(inbox.bytes).toBe(20);
+    inbox.shift();
+    expect(inbox.bytes).toBe(0);
+    inbox.push({ action: 'ping' }, 50);
+    inbox.clear();
+    expect(inbox.bytes).toBe(0);
+  });
+
+  it('a large publish that will wait is kept as its text and parsed again when its turn comes', () => {
+    const inbox = new FrameInbox();
+    const payload = Array.from({ length: 2000 }, () => ({}));
+    const text = JSON.stringify({ action: 'publish', channel: 'c', id: 9, payload });
+    const frame = JSON.parse(text) as ClientFrame;
+    inbox.push(sub('c', '1'), 60);
+    inbox.push(frame, text.length, text);
+    inbox.push(sub('c', '2'), 60);
+    // Subscribes are taken past it; it stays, in order.
+    expect(inbox.takeSubscribes('c').map((f) => f.id)).toEqual(['1', '2']);
+    const back = inbox.shift();
+    expect(back).toEqual(frame);
+    expect(back).not.toBe(frame);
+    // A small one, or one given without its text, waits as it is.
+    const small = { action: 'publish', channel: 'c', payload: 1 } as ClientFrame;
+    inbox.push(small, 40, JSON.stringify(small));
+    expect(inbox.shift()).toBe(small);
+  });
+
   it("takes the channel's subscribes waiting before its next unsubscribe, leaving everything else in order", () => {
     const inbox = new FrameInbox();
     for (const frame of [

@@ -161,4 +161,31 @@ describe('memory bounds in real bytes', () => {
     expect(listed[0]!.params.l.length).toBeGreaterThan(5000);
     await bystander.stop();
   }, 90_000);
+
+  it('frames waiting behind a replay the client does not read are bounded in bytes, not just in count', async () => {
+    server = await startServer({ env: { NEXUS_HISTORY_MAX_BYTES: String(64 * MB), NEXUS_POLICY: fastPolicyFile() } });
+    const writer = await TestClient.connect(server.wsUrl, await tokenFor('history-writer', 'operator'));
+    const text = JSON.stringify('h'.repeat(1_000_000));
+    const history = function* () {
+      for (let i = 1; i <= 24; i++) yield `{"action":"publish","channel":"long","id":${i},"payload":${text}}`;
+    };
+    expect(await publishAll(writer, history())).toBe(24);
+    await writer.close();
+    const bystander = await Bystander.start(server);
+    const baseline = await settledMemory();
+    const stuck = await TestClient.connect(server.wsUrl, await tokenFor('stuck-reader', 'operator'));
+    // Stops reading: the replay of 24 MB waits for room, and the frames after it wait in the inbox.
+    const raw = (stuck.socket as unknown as { _socket: { pause(): void } })._socket;
+    raw.pause();
+    stuck.send({ action: 'subscribe', channel: 'long', since: 0, id: 'sub' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const payload = emptyObjects(1_000_000);
+    for (let i = 1; i <= 40; i++) stuck.send(`{"action":"publish","channel":"pile","id":${i},"payload":${payload}}`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const grown = (await settledMemory()) - baseline;
+    // This process also holds the client's 40 MB of unsent frames; parsed and waiting, they would be ~800 MB.
+    expect(grown, `memory grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(120 * MB);
+    await bystander.stop();
+    stuck.socket.terminate();
+  }, 60_000);
 });

@@ -90,6 +90,11 @@ interface PendingChannel {
 
 /** Frames waiting to be handled before the session stops reading from the socket. */
 const MAX_WAITING_FRAMES = 1000;
+/**
+ * …and bytes: waiting frames are held parsed, and a parsed payload can cost 20× its JSON, so a
+ * megabyte waiting (behind a replay, or a Redis round trip) is enough before TCP pushes back.
+ */
+const MAX_WAITING_BYTES = 1024 * 1024;
 
 // setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -287,7 +292,8 @@ export class Session implements Subscriber {
       const message = 'binary frames are not supported; send JSON text frames';
       return this.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
     }
-    const decoded = decodeJson(bytes.toString('utf8'));
+    const text = bytes.toString('utf8');
+    const decoded = decodeJson(text);
     if (!decoded.ok) {
       this.#drop({ reason: 'invalid' });
       if (decoded.reason === 'invalid_json') return this.sendError(ErrorCode.InvalidJson, decoded.message);
@@ -299,7 +305,11 @@ export class Session implements Subscriber {
       this.#drop({ reason: 'invalid' });
       return this.sendError(parsed.code, parsed.message, parsed.id);
     }
-    this.#enqueue(parsed.frame);
+    this.#enqueue(parsed.frame, byteLength, text);
+  }
+
+  #inboxFull(): boolean {
+    return this.#inbox.size >= MAX_WAITING_FRAMES || this.#inbox.bytes >= MAX_WAITING_BYTES;
   }
 
   /**
@@ -326,7 +336,7 @@ export class Session implements Subscriber {
 
   #readingResumes(): 'reading' | 'backlogged' {
     this.#rate.readingResumed();
-    return this.#inbox.size >= MAX_WAITING_FRAMES ? 'backlogged' : 'reading';
+    return this.#inboxFull() ? 'backlogged' : 'reading';
   }
 
   /**
@@ -341,10 +351,11 @@ export class Session implements Subscriber {
     setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
   }
 
-  #enqueue(frame: ClientFrame): void {
-    this.#inbox.push(frame);
+  #enqueue(frame: ClientFrame, byteLength: number, text: string): void {
+    // A frame that will wait behind others is kept as its text when large (see frame-inbox.ts).
+    this.#inbox.push(frame, byteLength, this.#handling || this.#inbox.size > 0 ? text : undefined);
     // A connection whose frames wait (behind a long replay) is not read further for now.
-    if (this.#inbox.size >= MAX_WAITING_FRAMES) this.#reading.backlog();
+    if (this.#inboxFull()) this.#reading.backlog();
     if (this.#handling) return;
     // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
     this.#handling = Promise.resolve().then(() => this.#handleInbox());
