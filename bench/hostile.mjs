@@ -38,6 +38,7 @@ export const HOSTILE_SIZES = {
     AdminPoll: { conns: 600, perConn: 64, filterBytes: 900, rate: 50, durationS: 6 },
     RedisBytes: { count: 400, bytes: 1_000_000, capMb: 256 },
     RedisReplay: { messages: 500, bytes: 300_000, viewers: 3, aloneS: 3, replayMaxS: 60 },
+    AdminList: { processes: 6, perProcess: 500, walkS: 5 },
   },
   full: {
     HeapShape: { objects: 400, text: 600, bytes: 1_000_000, conns: 50, heapMb: 2048 },
@@ -52,6 +53,7 @@ export const HOSTILE_SIZES = {
     AdminPoll: { conns: 700, perConn: 64, filterBytes: 900, rate: 50, durationS: 10 },
     RedisBytes: { count: 700, bytes: 1_000_000, capMb: 256 },
     RedisReplay: { messages: 1000, bytes: 300_000, viewers: 3, aloneS: 3, replayMaxS: 90 },
+    AdminList: { processes: 6, perProcess: 2000, walkS: 5 },
   },
 };
 
@@ -190,6 +192,8 @@ export const HOSTILE = {
     lines: () => [
       { label: 'publishes acked', keys: ['objAcked', 'textAcked'], digits: 0 },
       { label: 'payload bytes acked, MB', keys: ['objMb', 'textMb'], digits: 0 },
+      { label: 'publishing lasted, s', keys: ['objS', 'textS'], digits: 1 },
+      { label: 'server CPU while publishing, % of one core', keys: ['objCpuPct', 'textCpuPct'], digits: 0 },
       aliveLine(['obj', 'text']),
       fateLine(['obj', 'text']),
       { label: 'server RSS before, MB', keys: ['objRss0Mb', 'textRss0Mb'], digits: 0 },
@@ -222,6 +226,7 @@ export const HOSTILE = {
           await sleep(2000);
           const rss0 = procRssBytes(st.server.pid);
           const sampler = rssSampler(st.server.pid, 50);
+          const meter = cpuMeter(st.server.pid);
           await st.by.call('bystanderPhase', { phase: k });
           const r = await attempt(notes, st.server, kind, () =>
             st.att.call(
@@ -230,6 +235,7 @@ export const HOSTILE = {
               200_000,
             ),
           );
+          const cpu = meter.stop();
           await sleep(1000);
           const peak = sampler.stop();
           const stats = await stopBystander(st.by, notes);
@@ -237,6 +243,8 @@ export const HOSTILE = {
           Object.assign(metrics, {
             [`${k}Acked`]: r?.acked ?? NaN,
             [`${k}Mb`]: r ? r.ackedBytes / 1e6 : NaN,
+            [`${k}S`]: r ? r.ms / 1000 : NaN,
+            [`${k}CpuPct`]: cpu.pct,
             [`${k}Rss0Mb`]: rss0 / MB,
             [`${k}RssPeakMb`]: peak / MB,
             [`${k}OverBudget`]: (peak - rss0) / HISTORY_BUDGET,
@@ -931,6 +939,9 @@ export const HOSTILE = {
         met: (m) => m.overBudget <= 1.25,
       },
       { label: 'Nexus RSS peak, MB', keys: ['rssPeakMb'], digits: 0 },
+      { label: 'publishing lasted, s', keys: ['sendS'], digits: 1 },
+      { label: 'CPU while publishing: Nexus, % of one core', keys: ['nexusCpuPct'], digits: 0 },
+      { label: 'CPU while publishing: redis-server, % of one core', keys: ['redisCpuPct'], digits: 0 },
       aliveLine(['']),
       ...bystanderLines(['during']),
     ],
@@ -946,6 +957,8 @@ export const HOSTILE = {
         pace: OPERATOR_PACE,
       });
       const sampler = rssSampler(st.server.pid, 100);
+      const meter = cpuMeter([st.server.pid, redis.child.pid]);
+      const nexusCpu0 = procCpuSeconds(st.server.pid);
       let peakUsed = 0;
       const watch = setInterval(() => {
         redisInfo(redis.port)
@@ -960,6 +973,8 @@ export const HOSTILE = {
           200_000,
         ),
       );
+      const cpu = meter.stop();
+      const nexusCpuPct = (100 * (procCpuSeconds(st.server.pid) - nexusCpu0)) / cpu.wallS;
       await sleep(2000);
       clearInterval(watch);
       const info = await redisInfo(redis.port);
@@ -974,6 +989,9 @@ export const HOSTILE = {
         peakMb: Math.max(peakUsed, used) / MB,
         overBudget: used / (s.capMb * MB),
         rssPeakMb: peak / MB,
+        sendS: r ? r.ms / 1000 : NaN,
+        nexusCpuPct,
+        redisCpuPct: cpu.pct - nexusCpuPct,
         ...fateFigures(st.server, ''),
         ...bystanderFigures(stats, 'during', 'during'),
       };
@@ -1050,6 +1068,76 @@ export const HOSTILE = {
         rssPeakMb: peak / MB,
         usedMb: Number(info.used_memory) / MB,
         ...fateFigures(st.server, ''),
+      };
+    },
+  },
+  AdminList: {
+    title: (s) =>
+      `AdminList (Redis, scaled down from 100,000 connections): ${s.processes} Nexus processes on one redis-server, ` +
+      `${fmt(s.processes * s.perProcess)} idle subscribed viewer connections spread over them; an admin on the first process walks ` +
+      `GET /api/admin/connections?limit=5000 page by page (X-Nexus-Next), walk after walk for ${s.walkS} s, while the bystander publishes on that process`,
+    columns: ['admin list walks'],
+    timeoutMs: 400_000,
+    lines: (s) => [
+      { label: 'connections open (the bystander included)', keys: ['opened'], digits: 0 },
+      {
+        label: 'connections listed by a walk, each once',
+        keys: ['unique'],
+        digits: 0,
+        goal: `all ${fmt(s.processes * s.perProcess + 1)}`,
+        met: (m) => m.unique === m.opened && m.listed === m.unique,
+        headline: true,
+      },
+      { label: 'connections listed, duplicates included', keys: ['listed'], digits: 0 },
+      { label: 'pages per walk', keys: ['pages'], digits: 0, headline: true },
+      { label: 'walks', keys: ['walks'], digits: 0 },
+      { label: 'walk time, s (median of the walks)', keys: ['walkS'], digits: 2, headline: true },
+      { label: 'slowest page, ms', keys: ['maxPageMs'], digits: 0 },
+      { label: 'answer bytes per walk, MB', keys: ['mb'], digits: 1 },
+      { label: 'answers naming a missing process', keys: ['missing'], digits: 0 },
+      { label: 'RSS peak of the first process, MB', keys: ['rssPeakMb'], digits: 0 },
+      aliveLine(['']),
+      ...bystanderLines(['during']),
+    ],
+    async run(scope, _kind, s, _extra, notes) {
+      const redis = await startRedis(scope);
+      const fds = s.perProcess + 1024;
+      const first = await stage(scope, { redisUrl: redis.url, fds, attackerFds: s.processes * s.perProcess + 1024 });
+      const others = [];
+      for (let i = 1; i < s.processes; i++) others.push(await nexus(scope, {}, fds, { redisUrl: redis.url }));
+      const urls = [first.url, ...others.map((o) => o.url)];
+      const open = await first.att.call('connectMany', { urls, secret, count: s.processes * s.perProcess }, 300_000);
+      if (Object.keys(open.refused).length) notes.add(`connections refused: ${JSON.stringify(open.refused)}`);
+      notes.add(`${fmt(open.opened)} connections opened in ${fmt(open.s, 1)} s`);
+      await sleep(3000); // every process has its connections subscribed and beating
+      const sampler = rssSampler(first.server.pid, 100);
+      await first.by.call('bystanderPhase', { phase: 'during' });
+      const walks = [];
+      const t0 = Date.now();
+      for (let i = 0; i < 50 && (i === 0 || Date.now() - t0 < s.walkS * 1000); i++) {
+        const w = await attempt(notes, first.server, 'walk', () =>
+          first.att.call('adminWalk', { http: first.http, secret }, 200_000),
+        );
+        if (w?.error) notes.add(`walk ${i + 1}: ${w.error}`);
+        if (w && !w.error) walks.push(w);
+      }
+      await first.by.call('bystanderPhase', { phase: 'after' });
+      const peak = sampler.stop();
+      const stats = await stopBystander(first.by, notes);
+      const last = walks.at(-1);
+      return {
+        opened: open.opened + 1,
+        unique: last?.unique ?? NaN,
+        listed: last?.listed ?? NaN,
+        pages: last?.pages ?? NaN,
+        walks: walks.length,
+        walkS: median(walks.map((w) => w.ms / 1000)),
+        maxPageMs: walks.length ? Math.max(...walks.map((w) => w.maxPageMs)) : NaN,
+        mb: last?.mb ?? NaN,
+        missing: walks.reduce((a, w) => a + w.missing, 0),
+        rssPeakMb: peak / MB,
+        ...fateFigures(first.server, ''),
+        ...bystanderFigures(stats, 'during', 'during'),
       };
     },
   },

@@ -627,6 +627,77 @@ const commands = {
     return { answers };
   },
 
+  /**
+   * `count` idle viewer connections spread round-robin over `urls` (50 per user), each
+   * subscribed to `channel`; at most `parallel` opening at once.
+   */
+  async connectMany({ urls, secret, count: n, channel = 'idle', parallel = 50 }) {
+    const tokens = new Map();
+    let next = 0;
+    let opened = 0;
+    const refused = {};
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < n) {
+          const i = next++;
+          const user = `idle-${Math.floor(i / 50)}`;
+          if (!tokens.has(user)) tokens.set(user, sign(secret, user, 'viewer'));
+          try {
+            const conn = track(await connect(urls[i % urls.length], await tokens.get(user)));
+            conn.ws.send(JSON.stringify({ action: 'subscribe', channel }));
+            opened++;
+          } catch (error) {
+            count(refused, error.status ?? error.message);
+          }
+        }
+      }),
+    );
+    return { opened, refused, s: (performance.now() - t0) / 1000 };
+  },
+
+  /**
+   * Walks the admin connection list from `http` page by page (`?limit=`, then `?cursor=` from
+   * X-Nexus-Next) until there is no next page (at most `maxPages`); a build without pages answers
+   * everything at once. Returns the pages, the connections listed (and how many were unique).
+   */
+  async adminWalk({ http, secret, limit = 5000, maxPages = 100 }) {
+    const token = await sign(secret, 'walker', 'admin');
+    const ids = new Set();
+    let listed = 0;
+    let bytes = 0;
+    let missing = 0;
+    const pageMs = [];
+    let cursor;
+    const t0 = performance.now();
+    for (let page = 0; page < maxPages; page++) {
+      const start = performance.now();
+      const res = await fetch(
+        `${http}/api/admin/connections?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) },
+      );
+      const text = await res.text();
+      pageMs.push(performance.now() - start);
+      bytes += text.length;
+      if (res.headers.get('x-nexus-missing-processes')) missing++;
+      if (!res.ok) return { error: `HTTP ${res.status}: ${text.slice(0, 200)}`, pages: pageMs.length };
+      const items = JSON.parse(text);
+      listed += items.length;
+      for (const item of items) ids.add(item.connectionId);
+      cursor = res.headers.get('x-nexus-next');
+      if (!cursor) break;
+    }
+    return {
+      pages: pageMs.length,
+      listed,
+      unique: ids.size,
+      ms: performance.now() - t0,
+      maxPageMs: Math.max(...pageMs),
+      mb: bytes / 2 ** 20,
+      missing,
+    };
+  },
+
   /** A viewer subscribed to `channel` that keeps the `seq` of every delivery. */
   async counterStart({ url, secret, channel }) {
     const counter = { seqs: [] };
