@@ -2,7 +2,9 @@
 // each by name): what one hostile or careless user can do to everybody else — payloads shaped to
 // cost far more memory than their bytes, task params of the same shape, floods of tiny frames,
 // large filters, a large history or task list read over REST, role flipping with `refresh`,
-// megabytes per second from one connection, numbers JSON cannot hold, and the same over Redis.
+// megabytes per second from one connection, numbers JSON cannot hold, and the same over Redis
+// (an admin list large enough to choke Redis pub/sub, history bytes in Redis, a Redis replay, and
+// a scaled-down admin list over six processes).
 //
 // Every scenario runs a bystander beside the attacker: an operator publishing to its own channel
 // every 100 ms with ids (bench/lib/hostile-client.mjs), which gives the publish → delivery p50/p99

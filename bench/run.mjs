@@ -11,7 +11,7 @@
 //                                    each also by its own name
 //   npm run bench -- Hostile         only the hostile scenarios with a bystander (HeapShape
 //                                    TaskParams Flood FilterMemory HistoryRoute RefreshRate ByteRate
-//                                    TaskCreate Numbers AdminPoll RedisBytes RedisReplay, see
+//                                    TaskCreate Numbers AdminPoll RedisBytes RedisReplay AdminList, see
 //                                    bench/hostile.mjs); BENCH_NEXUS_DIR=<checkout> runs another
 //                                    build (its dist/ built) with the same scenarios
 //   npm run bench -- --runs 5        more runs
