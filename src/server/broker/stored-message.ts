@@ -37,7 +37,7 @@ export class StoredMessage implements BrokerMessage {
 
   /** A short-lived view for one reader: parses the payload at most once, then drops with the view. */
   view(): BrokerMessage {
-    return new ReadMessage(this);
+    return new ReadMessage(this.channel, this.kind, this.from, this.timestamp, this.seq, this.epoch, this.frame);
   }
 
   /** What keeping this message costs. */
@@ -47,36 +47,13 @@ export class StoredMessage implements BrokerMessage {
 }
 
 /** A stored message as one reader sees it: the payload parsed on first use and cached for that reader only. */
-class ReadMessage implements BrokerMessage {
+class ReadMessage extends StoredMessage {
   #data: unknown;
   #parsed = false;
 
-  constructor(readonly stored: StoredMessage) {}
-
-  get channel(): string {
-    return this.stored.channel;
-  }
-  get kind(): MessageKind {
-    return this.stored.kind;
-  }
-  get from(): string {
-    return this.stored.from;
-  }
-  get timestamp(): string {
-    return this.stored.timestamp;
-  }
-  get seq(): number {
-    return this.stored.seq;
-  }
-  get epoch(): string {
-    return this.stored.epoch;
-  }
-  get frame(): Buffer {
-    return this.stored.frame;
-  }
-  get data(): unknown {
+  override get data(): unknown {
     if (!this.#parsed) {
-      this.#data = payloadOf(this.stored.frame);
+      this.#data = super.data;
       this.#parsed = true;
     }
     return this.#data;
