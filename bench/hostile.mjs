@@ -427,7 +427,7 @@ export const HOSTILE = {
   FilterMemory: {
     title: (s) =>
       `FilterMemory: ${s.conns} viewer connections × ${s.perConn} subscriptions to one channel, each with its own filter ` +
-      `{agent_id: [${s.values} values of ${s.valueLen} characters]}, all sent at once; a bystander subscribes meanwhile`,
+      `{agent_id: [${s.values} values of ${s.valueLen} characters]}, all sent at once; once they are written, the bystander subscribes to a channel of its own`,
     columns: ['subscribing'],
     timeoutMs: 300_000,
     lines: (s) => [
@@ -475,7 +475,7 @@ export const HOSTILE = {
         values: s.values,
         valueLen: s.valueLen,
       });
-      await sleep(1000);
+      await sleep(200);
       const bySub = await st.by.call(
         'bystanderSubscribe',
         { channel: 'bystander-2', filters: { agent_id: 'me' } },

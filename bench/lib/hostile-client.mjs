@@ -400,8 +400,8 @@ const commands = {
 
   /**
    * `conns` viewers (one user each) subscribe `perConn` times to `channel`, each with a filter
-   * `{agent_id: [values × valueLen characters]}` of its own. Started in the background;
-   * `filterWait` returns what the server answered.
+   * `{agent_id: [values × valueLen characters]}` of its own. Returns once every subscribe is
+   * written; `filterWait` returns what the server answered.
    */
   async filterStart({ url, secret, conns: n, perConn, values, valueLen, channel = 'fleet' }) {
     const r = { ok: 0, refused: {}, firstError: undefined, answered: 0, filterBytes: 0, conns: 0, closed: 0 };
@@ -409,8 +409,11 @@ const commands = {
     const value = (c, j, k) => `${c}.${j}.${k}.`.padEnd(valueLen, 'x');
     r.filterBytes = JSON.stringify({ agent_id: Array.from({ length: values }, (_, k) => value(n, 99, k)) }).length;
     filterRun.result = r;
+    const sent = [];
     filterRun.promise = Promise.all(
       Array.from({ length: n }, async (_, c) => {
+        let markSent;
+        sent.push(new Promise((resolve) => (markSent = resolve)));
         let answered = 0;
         let done;
         const finished = new Promise((resolve) => (done = resolve));
@@ -434,6 +437,7 @@ const commands = {
           );
         } catch (error) {
           count(r.refused, `connect: ${error.status ?? error.message}`);
+          markSent();
           return;
         }
         r.conns++;
@@ -442,10 +446,12 @@ const commands = {
           const agentIds = Array.from({ length: values }, (_, k) => value(c, j, k));
           conn.ws.send(JSON.stringify({ action: 'subscribe', channel, filters: { agent_id: agentIds }, id: j }));
         }
+        markSent();
         await Promise.race([finished, sleep(120_000)]);
       }),
     ).then(() => (r.ms = performance.now() - t0));
-    return { filterBytes: r.filterBytes };
+    await Promise.all(sent); // every connection open and its subscribes written: the load is on
+    return { filterBytes: r.filterBytes, sentS: (performance.now() - t0) / 1000 };
   },
 
   async filterWait() {
