@@ -2,6 +2,7 @@
  * Shapes of the admin routes that show the data plane: open connections and channels across
  * every process of the deployment. Pure types and constants.
  */
+import { CloseCode } from './codes.js';
 
 /** One subscription of a connection as the admin routes show it. */
 export interface AdminSubscription {
@@ -47,8 +48,12 @@ export interface AdminCloseRequest {
   readonly reason?: string;
 }
 
+/**
+ * Bounds and defaults of the admin close route. The default, 4010 (`CloseCode.ClosedByAdmin`), lets
+ * the client come back after its usual backoff; an admin who wants it to stay away sends 4003.
+ */
 export const AdminClose = {
-  defaultCode: 4003,
+  defaultCode: CloseCode.ClosedByAdmin,
   defaultReason: 'closed by admin',
   minCode: 4000,
   maxCode: 4999,

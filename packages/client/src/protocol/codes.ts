@@ -51,6 +51,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** The connection could not keep up with its messages (slow consumer); reconnect and recover. */
   SlowConsumer: 4008,
+  /** An admin closed the connection (the default of the admin close route); reconnect after the usual backoff. */
+  ClosedByAdmin: 4010,
 
   // Retry only with a new token.
   /** The connection's token reached its `exp` without a refresh. */
@@ -63,7 +65,7 @@ export const CloseCode = {
   PolicyViolation: 1008,
   /** A frame was larger than the server's maximum payload. */
   MessageTooBig: 1009,
-  /** The token was refused (invalid signature, revoked). */
+  /** The connection must stay away: an admin closed it with 4003 (token refused, revoked). */
   Unauthorized: 4003,
 } as const;
 /** One of the close codes Nexus sends or reacts to. */
@@ -77,6 +79,7 @@ export const CloseReason = {
   [CloseCode.PolicyViolation]: 'rate limit exceeded',
   [CloseCode.MessageTooBig]: 'message too big',
   [CloseCode.Unauthorized]: 'unauthorized',
+  [CloseCode.ClosedByAdmin]: 'closed by admin',
 } as const satisfies Partial<Record<CloseCode, string>>;
 
 const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([

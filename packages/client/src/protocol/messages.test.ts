@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isRetryableClose, needsNewToken, CloseCode } from './codes.js';
+import { AdminClose } from './admin.js';
 import { decodeJson, exceedsJsonDepth, scanJsonText } from './json.js';
 import { decodeServerFrame, isValidChannel, parseServerFrame, toRole } from './frames.js';
 import { parseClientFrame } from './messages.js';
@@ -157,9 +158,16 @@ describe('safe JSON decoding', () => {
 
 describe('close codes', () => {
   it('retry on transient closes and stop on terminal ones', () => {
-    for (const code of [1000, 1001, 1006, 1011, 1012, 1013, 4008]) expect(isRetryableClose(code)).toBe(true);
+    for (const code of [1000, 1001, 1006, 1011, 1012, 1013, 4008, 4010]) expect(isRetryableClose(code)).toBe(true);
     for (const code of [1007, 1008, 1009, 4003, 4001]) expect(isRetryableClose(code)).toBe(false);
     expect(needsNewToken(CloseCode.TokenExpired)).toBe(true);
     expect(needsNewToken(CloseCode.ServiceRestart)).toBe(false);
+  });
+
+  it('close by admin: 4010 (the default) is retryable, 4003 is not', () => {
+    expect(CloseCode.ClosedByAdmin).toBe(4010);
+    expect(isRetryableClose(CloseCode.ClosedByAdmin)).toBe(true);
+    expect(isRetryableClose(CloseCode.Unauthorized)).toBe(false);
+    expect(AdminClose.defaultCode).toBe(CloseCode.ClosedByAdmin);
   });
 });
