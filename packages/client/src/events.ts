@@ -25,8 +25,11 @@ export interface ClientEvents {
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
   /** A reconnect is scheduled. */
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly nextRetryAt: number };
-  /** Reconnecting gave up (attempts exhausted, or a refused token the provider could not renew). */
-  reconnect_failed: { readonly attempts: number; readonly reason: string };
+  /**
+   * The client gave up (state `failed`): `code` says why — `auth_refused`, `token_expired`,
+   * `policy_violation`, `closed_by_admin`, `unreachable` or `invalid_url`.
+   */
+  reconnect_failed: { readonly attempts: number; readonly reason: string; readonly code: ClientErrorCode };
   /** A server `error` frame, or a client-side problem (`code` then names it). */
   error: { readonly code: ErrorCode | ClientErrorCode; readonly message: string; readonly id?: string | number };
   /** Every channel message (client publish or server broadcast), once per seq. */
@@ -55,8 +58,18 @@ export const ClientErrorCode = {
   Disconnected: 'disconnected',
   /** The frame was dropped from a full offline queue. */
   QueueOverflow: 'queue_overflow',
-  /** The upgrade was refused (401/403) and the token provider had nothing new. */
+  /** Terminal: the upgrade was refused (401/403) and the token was a string, or the provider returned the refused token. */
   AuthRefused: 'auth_refused',
+  /** Terminal: the server closed with 4001 (token expired) and there is no newer token. */
+  TokenExpired: 'token_expired',
+  /** Terminal: the server closed for a broken rule (1007 invalid UTF-8, 1008 flooding, 1009 frame too big). */
+  PolicyViolation: 'policy_violation',
+  /** Terminal: an admin closed the connection with 4003, "stay away" (the default 4010 is retried). */
+  ClosedByAdmin: 'closed_by_admin',
+  /** Terminal: `maxAttempts` reconnects in a row failed. */
+  Unreachable: 'unreachable',
+  /** Terminal: the WebSocket could not even be created (e.g. a malformed URL). */
+  InvalidUrl: 'invalid_url',
   /** The frame could not be sent (socket error) or the token provider failed. */
   SendFailed: 'send_failed',
   /** `disconnect()` was called before the server answered. */

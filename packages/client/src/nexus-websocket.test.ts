@@ -759,7 +759,7 @@ describe('backoff', () => {
     expect(sockets()).toHaveLength(4); // the first connect + 3 reconnects
     expect(client.state).toBe('failed');
     expect(log.reconnecting.map((r) => r.attempt)).toEqual([1, 2, 3]);
-    expect(log.reconnect_failed).toEqual([{ attempts: 3, reason: expect.any(String) }]);
+    expect(log.reconnect_failed).toEqual([{ attempts: 3, reason: expect.any(String), code: 'unreachable' }]);
     expect(log.state.at(-1)).toMatchObject({ previous: 'connecting', next: 'failed' });
     await advance(10 * 60_000);
     expect(sockets()).toHaveLength(4);
@@ -1666,5 +1666,89 @@ describe('subscribed event', () => {
     next.welcome();
     next.deliver(subscribedReply(next.actions('subscribe')[0]!, 9, 'e2', false));
     expect(subscribed.at(-1)).toEqual({ channel: 'telemetry', seq: 9, epoch: 'e2', recovered: false });
+  });
+});
+
+describe('terminal failures each have their own code', () => {
+  it.each([
+    [1007, 'policy_violation'],
+    [1008, 'policy_violation'],
+    [1009, 'policy_violation'],
+    [4003, 'closed_by_admin'],
+  ])('close %i: failed, reconnect_failed and waiting publishes settle with %s', async (code, expected) => {
+    const { client, log } = harness(() => 'tok');
+    const first = await openClient(client);
+    first.serverClose(code);
+    const published = client.publish('alpha', 1);
+    expect(client.state).toBe('failed');
+    expect(log.reconnect_failed).toEqual([{ attempts: 0, reason: expect.any(String), code: expected }]);
+    // A publish made after the failure waits in the queue until connect() (nothing is lost).
+    expect(client.queuedCount).toBe(1);
+    client.disconnect();
+    await expect(published).resolves.toMatchObject({ ok: false, code: 'closed' });
+  });
+
+  it('a publish waiting when the connection fails settles with the failure code', async () => {
+    const { client } = harness('tok');
+    const published = client.publish('alpha', 1);
+    client.connect();
+    await flush();
+    lastSocket().serverClose(1008);
+    await expect(published).resolves.toMatchObject({ ok: false, code: 'policy_violation' });
+  });
+
+  it('4001 with a string token: token_expired', async () => {
+    const { client, log } = harness('tok');
+    (await openClient(client)).serverClose(CloseCode.TokenExpired);
+    expect(log.reconnect_failed.map((f) => f.code)).toEqual(['token_expired']);
+  });
+
+  it('4001, then the provider returns the same token: token_expired; a refused upgrade: auth_refused', async () => {
+    const { client, log } = harness(() => 'same');
+    (await openClient(client)).serverClose(CloseCode.TokenExpired);
+    await advance(log.reconnecting.at(-1)!.delayMs);
+    expect(log.reconnect_failed.map((f) => f.code)).toEqual(['token_expired']);
+    client.connect();
+    await flush();
+    lastSocket().refuseUpgrade(403);
+    await advance(log.reconnecting.at(-1)!.delayMs);
+    expect(log.reconnect_failed.map((f) => f.code)).toEqual(['token_expired', 'auth_refused']);
+  });
+
+  it('attempts ran out: unreachable, also for what waited', async () => {
+    const { client, log } = harness('tok', { maxAttempts: 1, initialDelayMs: 100 });
+    const published = client.publish('alpha', 1);
+    client.connect();
+    await flush();
+    lastSocket().serverClose(1006);
+    (await nextSocket(log)).serverClose(1006);
+    expect(client.state).toBe('failed');
+    await expect(published).resolves.toMatchObject({ ok: false, code: 'unreachable' });
+  });
+
+  it('a WebSocket that cannot be created: invalid_url', async () => {
+    class Throwing extends FakeSocket {
+      constructor(url: string) {
+        super(url);
+        throw new SyntaxError('bad url');
+      }
+    }
+    const { client, log } = harness('tok', { WebSocket: Throwing });
+    client.connect();
+    await flush();
+    expect(client.state).toBe('failed');
+    expect(log.reconnect_failed.map((f) => f.code)).toEqual(['invalid_url']);
+  });
+
+  it('close 4010 (closed by admin, the default): reconnects after the usual backoff', async () => {
+    const { client, log } = harness('tok', { initialDelayMs: 1000 });
+    const first = await openClient(client);
+    first.serverClose(CloseCode.ClosedByAdmin, 'closed by admin');
+    expect(client.state).toBe('reconnecting');
+    expect(log.disconnected).toEqual([{ code: 4010, reason: 'closed by admin', willReconnect: true }]);
+    expect(log.reconnecting).toEqual([{ attempt: 1, delayMs: 500, nextRetryAt: expect.any(Number) }]);
+    (await nextSocket(log)).welcome();
+    expect(client.state).toBe('open');
+    expect(log.reconnect_failed).toEqual([]);
   });
 });

@@ -1,18 +1,10 @@
 /**
  * NexusWebSocket: the Nexus client for browsers and Node.js.
  *
- * State machine (every transition emits `state` with `{ previous, next, reason }`):
- *
- *            connect()             `connected` frame
- *   idle ───────────────▶ connecting ───────────────▶ open
- *                          ▲  │  │                     │
- *               timer/online  │  │ refused token,      │ retryable close,
- *                          │  │  │ terminal close      │ heartbeat timeout
- *                          │  ▼  ▼                     ▼
- *               reconnecting ◀──────────────────────── (retry?) ──▶ failed
- *                    │   attempts exhausted ───────────────────────▶ failed
- *                    └── reconnectNow() / network online ──▶ connecting (the wait is skipped)
- *   any state ── disconnect() ──▶ closed          closed | failed ── connect() ──▶ connecting
+ * States (every transition emits `state` with `{ previous, next, reason }`; the allowed ones are
+ * the table in `connection-states.ts`, whose comment draws them):
+ * idle → connecting → open → reconnecting → connecting …; `failed` on a terminal failure, `closed`
+ * after `disconnect()`. What a close leads to is `decideClose` (close-decision.ts).
  *
  * Reconnects use exponential backoff with full jitter — except after a close 1012 (service
  * restart), where the first retry comes within a random delay of at most
@@ -27,11 +19,13 @@
  */
 // Direct module imports (not the protocol index): the browser bundle takes only what the client
 // uses, and none of the server's zod schemas.
-import { CloseCode, ErrorCode, isRetryableClose, needsNewToken } from './protocol/codes.js';
+import { CloseCode, ErrorCode } from './protocol/codes.js';
 import type { Filters } from './protocol/filters.js';
 import { Action, FrameType, decodeServerFrame, type DeliveryFrame, type ServerFrame } from './protocol/frames.js';
 import { Defaults, Limits } from './protocol/limits.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { decideClose, type TerminalCode } from './close-decision.js';
+import { canTransition } from './connection-states.js';
 import { Emitter } from './emitter.js';
 import {
   ClientErrorCode,
@@ -154,7 +148,8 @@ export class NexusWebSocket {
   #refreshing: { readonly id: string; readonly token: string } | undefined;
   /** While resubscribing after a reconnect, deliveries wait here to be released in order. */
   #resync: { readonly pingId: string; readonly held: HeldDeliveries } | undefined;
-  #refusedToken: string | undefined;
+  /** The token the server refused last, and how a failure with it again is named. */
+  #refused: { readonly token: string | undefined; readonly as: TerminalCode } | undefined;
   #upgradeStatus: number | undefined;
   #nextRetryAt: number | undefined;
   #rttMs: number | undefined;
@@ -238,7 +233,7 @@ export class NexusWebSocket {
   connect(): void {
     if (this.#state === 'connecting' || this.#state === 'open' || this.#state === 'reconnecting') return;
     this.#attempt = 0;
-    this.#refusedToken = undefined;
+    this.#refused = undefined;
     this.#offOnline ??= this.#network?.onOnline(() => this.#onOnline());
     void this.#open('connect');
   }
@@ -300,7 +295,7 @@ export class NexusWebSocket {
    * the code of its `error` frame, and nothing was delivered: `rate_limited`, `unavailable`,
    * `forbidden`, `invalid_command`, `not_found`, `invalid_message`. The client's own codes:
    * `disconnected` (the connection closed first: the publish may or may not have landed),
-   * `queue_overflow`, `closed` (`disconnect()`), `send_failed`, `auth_refused`. While offline the
+   * `queue_overflow`, `closed` (`disconnect()`), `send_failed`, or the code of a terminal failure (`auth_refused`, `policy_violation`, …). While offline the
    * publish waits in the bounded queue.
    */
   publish(channel: string, payload: unknown): Promise<PublishResult> {
@@ -347,9 +342,12 @@ export class NexusWebSocket {
 
   // ---- connection lifecycle ------------------------------------------------------------------
 
+  /** The one place the state changes; a change the table does not allow is a bug, and throws. */
   #transition(next: ConnectionState, reason: string): void {
     const previous = this.#state;
     if (previous === next) return;
+    if (!canTransition(previous, next))
+      throw new Error(`NexusWebSocket: ${previous} → ${next} is not an allowed transition (${reason})`);
     this.#state = next;
     this.#emitter.emit('state', { previous, next, reason });
   }
@@ -366,14 +364,15 @@ export class NexusWebSocket {
       return this.#scheduleReconnect('token provider failed');
     }
     if (generation !== this.#generation) return;
-    if (token === this.#refusedToken) return this.#fail('the token provider returned the token the server refused');
+    if (this.#refused && token === this.#refused.token)
+      return this.#fail(this.#refused.as, 'the token provider returned the token the server refused');
     this.#token = token;
     this.#upgradeStatus = undefined;
     let socket: WebSocketLike;
     try {
       socket = new this.#WebSocket(withToken(this.#url, token));
     } catch (error) {
-      return this.#fail(`cannot open ${this.#url}: ${(error as Error)?.message ?? error}`);
+      return this.#fail(ClientErrorCode.InvalidUrl, `cannot open ${this.#url}: ${(error as Error)?.message ?? error}`);
     }
     this.#socket = socket;
     this.#attach(socket, generation);
@@ -414,33 +413,21 @@ export class NexusWebSocket {
     this.#pending.connectionLost(
       failure(ClientErrorCode.Disconnected, `connection closed (${code}) before the server answered`),
     );
-    const refused = this.#upgradeStatus === 401 || this.#upgradeStatus === 403;
-    const decision = this.#decide(code, refused);
+    const decision = decideClose(code, {
+      ...(this.#upgradeStatus === undefined ? {} : { upgradeStatus: this.#upgradeStatus }),
+      renewableToken: typeof this.#tokenProvider === 'function',
+    });
     const willReconnect = decision.retry && this.#attempt < this.#maxAttempts;
     if (wasOpen) this.#emitter.emit('disconnected', { code, reason, willReconnect });
-    if (decision.retry) this.#scheduleReconnect(decision.reason, code);
-    else this.#fail(decision.reason);
+    if (!decision.retry) return this.#fail(decision.code, decision.reason);
+    if (decision.newToken) this.#refused = { token: this.#token, as: decision.newToken.refusedAs };
+    this.#scheduleReconnect(decision.reason, decision.delay === 'restart');
   }
 
-  #decide(code: number, refused: boolean): { retry: boolean; reason: string } {
-    const renewable = typeof this.#tokenProvider === 'function';
-    if (refused || needsNewToken(code)) {
-      const what = refused ? `upgrade refused (${this.#upgradeStatus})` : 'token expired (4001)';
-      this.#refusedToken = this.#token;
-      return renewable ? { retry: true, reason: `${what}, asking for a new token` } : { retry: false, reason: what };
-    }
-    if (!isRetryableClose(code)) return { retry: false, reason: `closed with ${code}, retrying cannot help` };
-    return { retry: true, reason: `closed with ${code}` };
-  }
-
-  #scheduleReconnect(reason: string, closeCode?: number): void {
-    if (this.#attempt >= this.#maxAttempts) {
-      const why = `gave up after ${this.#attempt} attempts`;
-      this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason: why });
-      this.#transition('failed', why);
-      return this.#settleAll(ClientErrorCode.Disconnected, why);
-    }
-    const delayMs = this.#retryDelayMs(closeCode);
+  #scheduleReconnect(reason: string, restart = false): void {
+    if (this.#attempt >= this.#maxAttempts)
+      return this.#fail(ClientErrorCode.Unreachable, `gave up after ${this.#attempt} attempts (${reason})`);
+    const delayMs = this.#retryDelayMs(restart);
     this.#attempt++;
     this.#nextRetryAt = this.#now() + delayMs;
     this.#transition('reconnecting', reason);
@@ -454,8 +441,8 @@ export class NexusWebSocket {
    * Full-jitter backoff; right after a service restart (1012) a uniform random delay below
    * `Defaults.restartRetryMaxDelayMs` instead: the server is coming back, and clients spread out.
    */
-  #retryDelayMs(closeCode: number | undefined): number {
-    if (closeCode === CloseCode.ServiceRestart) return Math.floor(this.#random() * Defaults.restartRetryMaxDelayMs);
+  #retryDelayMs(restart: boolean): number {
+    if (restart) return Math.floor(this.#random() * Defaults.restartRetryMaxDelayMs);
     return backoffDelayMs(this.#attempt, this.#backoff, this.#random);
   }
 
@@ -465,16 +452,17 @@ export class NexusWebSocket {
     void this.#open('network online');
   }
 
-  #fail(reason: string): void {
+  /** A terminal failure: `code` names its kind, and what still waits settles with it. */
+  #fail(code: TerminalCode, reason: string): void {
     this.#clearTimers();
-    this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason });
+    this.#emitter.emit('reconnect_failed', { attempts: this.#attempt, reason, code });
     this.#transition('failed', reason);
-    this.#settleAll(ClientErrorCode.AuthRefused, reason);
+    this.#settleAll(code, reason);
   }
 
   #onWelcome(frame: Extract<ServerFrame, { type: 'connected' }>): void {
     clearTimeout(this.#timers.connect);
-    this.#refusedToken = undefined;
+    this.#refused = undefined;
     this.#transition('open', 'connected');
     this.#timers.stable = setTimeout(() => (this.#attempt = 0), this.#stableAfterMs);
     this.#heartbeat.start();

@@ -11,12 +11,8 @@ import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptio
 
 type Status = SubscriptionEntry['status'];
 
-const CLIENT_SIDE: ReadonlySet<string> = new Set<string>([
-  ClientErrorCode.Closed,
-  ClientErrorCode.Disconnected,
-  ClientErrorCode.AuthRefused,
-  ClientErrorCode.SendFailed,
-]);
+/** Every client-side code (a cut connection, a terminal failure…): not a refusal by the server. */
+const CLIENT_SIDE: ReadonlySet<string> = new Set<string>(Object.values(ClientErrorCode));
 
 function filtersKey(filters: Filters | undefined): string {
   return JSON.stringify(filters ?? {});
