@@ -14,8 +14,7 @@ import { expectServerServes, httpStatusOf, pollUntil, rawExchange } from '../../
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { tokenFor } from '../../test/helpers/tokens.js';
 import { TestClient } from '../../test/helpers/ws-client.js';
-import { BrokerUnavailableError, type BrokerMessage, type PublishRequest } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { BrokerUnavailableError, type BrokerMessage, type PublishRequest, MemoryBroker } from './broker/index.js';
 
 let userCounter = 0;
 const freshUser = (prefix: string) => `${prefix}-${process.pid}-${++userCounter}`;

@@ -13,8 +13,7 @@ import {
   waitForFrame,
   waitForMarker,
 } from '../../test/helpers/assertions.js';
-import { BrokerUnavailableError, type Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { BrokerUnavailableError, type Broker, MemoryBroker } from './broker/index.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { signToken, tokenFor } from '../../test/helpers/tokens.js';
 import type { Frame, TestClient } from '../../test/helpers/ws-client.js';

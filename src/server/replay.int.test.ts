@@ -6,8 +6,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { type Broker, MemoryBroker } from './broker/index.js';
 import { NexusWebSocket } from '@nexus-realtime/client';
 import { uniqueChannel } from '../../test/helpers/assertions.js';
 import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';

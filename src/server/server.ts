@@ -8,25 +8,18 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CloseCode, CloseReason, ErrorCode, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
 import { createAuth, type Auth, type Principal } from './auth.js';
-import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/negotiation.js';
-import type { Broker, BrokerMessage } from './broker/broker.js';
-import type { AgentRegistry } from './domain/agents.js';
-import type { TaskRegistry } from './domain/tasks.js';
-import { ACKED_WHEN_KNOWN, createDomain } from './domain/wiring.js';
-import { DataPlane } from './admin/data-plane.js';
-import { adminRoutes } from './http/admin-routes.js';
-import { domainRoutes } from './http/domain-routes.js';
-import { MemoryBroker } from './broker/memory.js';
-import { RedisBroker, type BrokerGap } from './broker/redis.js';
+import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/index.js';
+import { type Broker, type BrokerMessage, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
+import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, createDomain } from './domain/index.js';
+import { DataPlane } from './admin/index.js';
+import { adminRoutes, domainRoutes, createHttpApp, DEFAULT_STATIC_DIR } from './http/index.js';
 import type { NexusConfig } from './config.js';
 import { ConnectionQuota, createUpgradeHandler, refuse } from './gateway.js';
-import { createHttpApp } from './http/app.js';
-import { DEFAULT_STATIC_DIR } from './http/static.js';
-import { Hub } from './hub.js';
+import { Hub } from './fanout/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPolicy } from './policy.js';
-import { Session } from './session.js';
+import { Session } from './connection/index.js';
 
 /** Platform pieces a caller may inject (tests, other launchers). */
 export interface NexusServerDeps {

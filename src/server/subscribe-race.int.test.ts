@@ -4,8 +4,7 @@
  * new subscription's messages come in seq order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { type Broker, MemoryBroker } from './broker/index.js';
 import { startServer, type TestServer } from '../../test/helpers/server.js';
 import { tokenFor } from '../../test/helpers/tokens.js';
 import { sleep, TestClient } from '../../test/helpers/ws-client.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../broker/memory.js';
-import { Hub } from '../hub.js';
+import { MemoryBroker } from '../broker/index.js';
+import { Hub } from '../fanout/index.js';
 import { createLogger } from '../logger.js';
-import type { Session } from '../session.js';
+import type { Session } from '../connection/index.js';
 import type { AdminConnection } from '@nexus-realtime/client/protocol';
 import { PAGE_ANSWER_BYTES, type ConnectionCursor } from './connection-pages.js';
 import { DataPlane } from './data-plane.js';

@@ -7,11 +7,9 @@
  * process holds the connection.
  */
 import { AdminConnectionsPage, type AdminChannel, type AdminConnection } from '@nexus-realtime/client/protocol';
-import type { Broker } from '../broker/broker.js';
-import { MemoryBroker } from '../broker/memory.js';
-import { RedisBroker } from '../broker/redis.js';
-import type { Hub } from '../hub.js';
-import type { Session } from '../session.js';
+import { type Broker, MemoryBroker, RedisBroker } from '../broker/index.js';
+import type { Hub } from '../fanout/index.js';
+import type { Session } from '../connection/index.js';
 import {
   PAGE_ANSWER_BYTES,
   mergePages,

@@ -14,7 +14,7 @@
  */
 import { constants, inflateRawSync } from 'node:zlib';
 import type { WebSocket } from 'ws';
-import { perMessageDeflateOf } from '../ws-internals.js';
+import { perMessageDeflateOf } from './ws-extension.js';
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 /**

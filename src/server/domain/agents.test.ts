@@ -3,7 +3,7 @@
  * linked connection is open, or while telemetry arrived within the last three intervals.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BrokerMessage } from '../broker/broker.js';
+import type { BrokerMessage } from '../broker/index.js';
 import { AgentRegistry } from './agents.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');

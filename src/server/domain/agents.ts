@@ -4,7 +4,7 @@
  * the last three intervals. At most `capacity` agents are kept (least recently seen dropped).
  */
 import { Channel, Limits, type AgentInfo } from '@nexus-realtime/client/protocol';
-import type { BrokerMessage } from '../broker/broker.js';
+import type { BrokerMessage } from '../broker/index.js';
 
 export interface AgentRegistryOptions {
   readonly now: () => number;

@@ -1,7 +1,7 @@
 /** The edge checks of the task domain: who may say what on commands, tasks, tasks.claims and telemetry. */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { BrokerMessage } from '../broker/broker.js';
+import type { BrokerMessage } from '../broker/index.js';
 import type { Principal } from '../auth.js';
 import { checkDomainPublish } from './commands.js';
 import { TaskRegistry } from './tasks.js';

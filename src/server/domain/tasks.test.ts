@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Task } from '@nexus-realtime/client/protocol';
-import type { BrokerMessage } from '../broker/broker.js';
+import type { BrokerMessage } from '../broker/index.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, keepTask, taskJson } from './tasks.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');

@@ -24,8 +24,7 @@ import {
   type Command,
   type Task,
 } from '@nexus-realtime/client/protocol';
-import type { BrokerMessage } from '../broker/broker.js';
-import { Deque } from '../broker/deque.js';
+import { type BrokerMessage, Deque } from '../broker/index.js';
 import type { Logger } from '../logger.js';
 
 /** A task as the registry keeps it: `params` as JSON text (`paramsJson`), not as objects. */

@@ -5,8 +5,7 @@
  */
 import { Channel, type Task, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { SERVER_USER_ID } from '../auth.js';
-import { replayRecent, type Broker, type BrokerMessage } from '../broker/broker.js';
-import { RedisBroker } from '../broker/redis.js';
+import { replayRecent, type Broker, type BrokerMessage, RedisBroker } from '../broker/index.js';
 import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, type KeptTask } from './tasks.js';

@@ -19,8 +19,7 @@ import {
   Paths,
   RestErrorCode,
 } from '@nexus-realtime/client/protocol';
-import { decodeCursor, encodeCursor } from '../admin/connection-pages.js';
-import type { DataPlane } from '../admin/data-plane.js';
+import { decodeCursor, encodeCursor, type DataPlane } from '../admin/index.js';
 import { sendError } from './errors.js';
 import { principalOf } from './require-auth.js';
 

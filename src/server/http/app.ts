@@ -2,7 +2,7 @@
 import express from 'express';
 import { HttpStatus, Paths, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Auth } from '../auth.js';
-import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { Broker, BrokerMessage } from '../broker/index.js';
 import type { Logger } from '../logger.js';
 import { redactUrl } from '../logger.js';
 import type { Metrics } from '../metrics.js';

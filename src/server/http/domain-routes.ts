@@ -16,8 +16,7 @@ import {
   RestErrorCode,
   TASK_STATUSES,
 } from '@nexus-realtime/client/protocol';
-import type { AgentRegistry } from '../domain/agents.js';
-import { taskJson, type ListedTask, type TaskRegistry } from '../domain/tasks.js';
+import { type AgentRegistry, taskJson, type ListedTask, type TaskRegistry } from '../domain/index.js';
 import { sendError } from './errors.js';
 import { JsonStream, MAX_ANSWER_BYTES } from './json-stream.js';
 

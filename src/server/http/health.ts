@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { HttpStatus, Paths } from '@nexus-realtime/client/protocol';
-import type { Broker } from '../broker/broker.js';
+import type { Broker } from '../broker/index.js';
 
 export function healthRoutes(broker: Broker, connections: () => number, devMode = false): Router {
   const router = Router();

@@ -8,8 +8,15 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { HttpStatus, Limits, Paths, RestErrorCode, channelSchema } from '@nexus-realtime/client/protocol';
-import { HistoryTrimmedError, replayRecent, type Broker, type BrokerMessage, type Replay } from '../broker/broker.js';
-import { frameOf, payloadBytes } from '../broker/delivery-frame.js';
+import {
+  HistoryTrimmedError,
+  replayRecent,
+  type Broker,
+  type BrokerMessage,
+  type Replay,
+  frameOf,
+  payloadBytes,
+} from '../broker/index.js';
 import type { Policy } from '../policy.js';
 import { sendError } from './errors.js';
 import { JsonStream, MAX_ANSWER_BYTES } from './json-stream.js';

@@ -8,8 +8,8 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCode, HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '@nexus-realtime/client/protocol';
-import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/broker.js';
-import { checkDomainPublish, type PublishActor } from '../domain/commands.js';
+import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/index.js';
+import { checkDomainPublish, type PublishActor } from '../domain/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import { TokenBucket } from '../rate-limit.js';

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { createAuth } from './auth.js';
-import { MemoryBroker } from './broker/memory.js';
-import { Hub } from './hub.js';
-import { createMetrics } from './metrics.js';
-import { builtInPolicy, createPolicy } from './policy.js';
+import { createAuth } from '../auth.js';
+import { MemoryBroker } from '../broker/index.js';
+import { Hub } from '../fanout/index.js';
+import { createMetrics } from '../metrics.js';
+import { builtInPolicy, createPolicy } from '../policy.js';
 import { Session } from './session.js';
 import type { Role } from '@nexus-realtime/client/protocol';
 

@@ -7,9 +7,9 @@
  * one subscribe's `subscribed` reply and the point its subscription is served from.
  */
 import { FrameType, type ErrorCode, type SubscribeFrame, type SubscribedFrame } from '@nexus-realtime/client/protocol';
-import type { Broker, ChannelPosition, Replay } from './broker/broker.js';
+import type { Broker, ChannelPosition, Replay } from '../broker/index.js';
 import type { Position, Served } from './catch-up.js';
-import type { Subscription } from './hub.js';
+import type { Subscription } from '../fanout/index.js';
 
 /** A subscribe that passed policy and limits: its subscription is in the hub. */
 export interface Admitted {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NO_PAGES, type Broker, type Replay } from './broker/broker.js';
+import { NO_PAGES, type Broker, type Replay } from '../broker/index.js';
 import { readAnswers } from './subscribe-answers.js';
 
 /** A broker whose channel has seq 10 in epoch E and keeps messages 5..10. */

@@ -2,37 +2,21 @@
  * The few things Nexus reads from inside `ws` (8.23, pinned in package.json), in one place to
  * check when ws is upgraded: the TCP socket under a WebSocket (for write coalescing, drain
  * events and the data frames Nexus writes itself), whether its receiver still holds frames it
- * has not handed over yet, and its permessage-deflate extension (parameters negotiated, and
- * the inflating of client messages, see deflate/inflate.ts, skipped while a flooding connection
- * is not read).
+ * has not handed over yet, and the inflating of client messages, skipped while a flooding
+ * connection is not read. What ws keeps of permessage-deflate is read in
+ * deflate/ws-extension.ts.
  */
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
+import { perMessageDeflateOf } from '../deflate/index.js';
 
 /** ws's receiver state while a frame is being inflated (lib/receiver.js, `INFLATING`). */
 const RECEIVER_INFLATING = 5;
 
-/** Negotiated permessage-deflate parameters (lib/permessage-deflate.js, `params`). */
-interface DeflateParams {
-  readonly server_no_context_takeover?: boolean;
-  readonly server_max_window_bits?: number;
-  readonly client_no_context_takeover?: boolean;
-}
-
-/** ws's permessage-deflate extension of one connection; its receiver calls `decompress`. */
-export interface PerMessageDeflateInternals {
-  readonly params?: DeflateParams | null;
-  decompress(data: Buffer, fin: boolean, callback: (error: Error | null, data?: Buffer) => void): void;
-}
-
 interface WebSocketInternals {
   readonly _socket?: Socket;
   readonly _receiver?: { readonly _bufferedBytes?: number; readonly _state?: number };
-  readonly _extensions?: { readonly 'permessage-deflate'?: PerMessageDeflateInternals };
 }
-
-/** zlib's default (and largest) LZ77 window. */
-const DEFAULT_WINDOW_BITS = 15;
 
 /** The TCP socket under the WebSocket (ws keeps it as `_socket`). */
 export function rawSocketOf(socket: WebSocket): Socket | undefined {
@@ -55,21 +39,6 @@ export function rawByteLength(data: RawData): number {
 export function rawToBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.isBuffer(data) ? data : Buffer.from(data);
-}
-
-/**
- * The window (bits) to compress this connection's messages with, when it negotiated
- * permessage-deflate without server context takeover; undefined otherwise (send uncompressed).
- */
-export function deflateWindowBitsOf(socket: WebSocket): number | undefined {
-  const params = (socket as unknown as WebSocketInternals)._extensions?.['permessage-deflate']?.params;
-  if (!params?.server_no_context_takeover) return undefined;
-  return typeof params.server_max_window_bits === 'number' ? params.server_max_window_bits : DEFAULT_WINDOW_BITS;
-}
-
-/** The connection's permessage-deflate extension, when negotiated. */
-export function perMessageDeflateOf(socket: WebSocket): PerMessageDeflateInternals | undefined {
-  return (socket as unknown as WebSocketInternals)._extensions?.['permessage-deflate'];
 }
 
 const EMPTY = Buffer.alloc(0);

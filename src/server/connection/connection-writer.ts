@@ -16,10 +16,10 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { sharedFramesOf, textFrameHeader } from './deflate/shared-deflate.js';
-import type { Metrics } from './metrics.js';
+import { deflateWindowBitsOf, sharedFramesOf, textFrameHeader } from '../deflate/index.js';
+import type { Metrics } from '../metrics.js';
 import { corkUntilEndOfTurn, countWrite, unreadBytes } from './write-coalescer.js';
-import { deflateWindowBitsOf, rawSocketOf } from './ws-internals.js';
+import { rawSocketOf } from './ws-internals.js';
 
 /** How often a paced writer looks again when no `drain` came. */
 const ROOM_POLL_MS = 10;

@@ -7,8 +7,8 @@
  * A replay can be long, so it is offered in pieces (`takeReplayed`, one message at a time, in
  * seq order), then the queued live messages (`takeQueued`); `planCatchUp` does both at once.
  */
-import type { BrokerMessage } from './broker/broker.js';
-import type { Subscription } from './hub.js';
+import type { BrokerMessage } from '../broker/index.js';
+import type { Subscription } from '../fanout/index.js';
 
 /** A point in a channel's numbering. */
 export interface Position {

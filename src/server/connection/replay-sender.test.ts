@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BrokerMessage } from './broker/broker.js';
+import type { BrokerMessage } from '../broker/index.js';
 import { SliceScheduler, sendReplay, type ReplayTarget } from './replay-sender.js';
 
 const msg = (seq: number): BrokerMessage => ({

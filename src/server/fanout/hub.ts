@@ -9,11 +9,9 @@
  * common value, which an index on any single key would have to check one by one.
  */
 import { compileFilters, filtersKey, type FilterMatcher, type Filters } from '@nexus-realtime/client/protocol';
-import type { Broker, BrokerMessage } from './broker/broker.js';
+import { type Broker, type BrokerMessage, frameOf, StoredMessage } from '../broker/index.js';
 import { FilterIndex } from './filter-index.js';
-import { frameOf } from './broker/delivery-frame.js';
-import { StoredMessage } from './broker/stored-message.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 /** The receiving end of a fan-out (a session). */
 export interface Subscriber {

@@ -9,8 +9,7 @@
  * the connection closes.
  */
 import { performance } from 'node:perf_hooks';
-import type { BrokerMessage } from './broker/broker.js';
-import { frameOf } from './broker/delivery-frame.js';
+import { type BrokerMessage, frameOf } from '../broker/index.js';
 
 /** What one slice may do before it gives the turn back. */
 export interface SliceBudget {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BrokerMessage } from './broker/broker.js';
+import type { BrokerMessage } from '../broker/index.js';
 import { CatchUpSelector, planCatchUp } from './catch-up.js';
-import { createSubscription } from './hub.js';
+import { createSubscription } from '../fanout/index.js';
 
 const msg = (seq: number, data: unknown, epoch = 'E'): BrokerMessage => ({
   channel: 'c',

@@ -1,8 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { matchesFilters, type Filters, type FilterScalar } from '@nexus-realtime/client/protocol';
-import type { Broker, BrokerListener, BrokerMessage } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { type Broker, type BrokerListener, type BrokerMessage, MemoryBroker } from '../broker/index.js';
 import { FilterIndex, MAX_INDEXED_COMBINATIONS, planIndex } from './filter-index.js';
 import { createSubscription, Hub, type Subscriber, type Subscription } from './hub.js';
 

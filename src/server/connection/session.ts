@@ -34,19 +34,18 @@ import {
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@nexus-realtime/client/protocol';
-import { refreshRefusal, type Auth, type Principal } from './auth.js';
-import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from './broker/broker.js';
+import { refreshRefusal, type Auth, type Principal } from '../auth.js';
+import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from '../broker/index.js';
 import { CatchUpSelector, isAfter, type Position, type Queued, type Served } from './catch-up.js';
 import { ConnectionWriter } from './connection-writer.js';
-import { checkDomainPublish, type PublishActor } from './domain/commands.js';
-import { encodeFrame } from './frames.js';
+import { checkDomainPublish, type PublishActor } from '../domain/index.js';
+import { encodeFrame, createSubscription, type Hub, type Subscriber, type Subscription } from '../fanout/index.js';
 import { FrameInbox } from './frame-inbox.js';
-import { createSubscription, type Hub, type Subscriber, type Subscription } from './hub.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { peekRequestId } from './peek-id.js';
-import type { Policy } from './policy.js';
-import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict } from './rate-limit.js';
+import type { Policy } from '../policy.js';
+import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict } from '../rate-limit.js';
 import { sendReplay, type ReplayTarget } from './replay-sender.js';
 import { ReadGate } from './read-gate.js';
 import { canTransition, isServing, type SessionState } from './session-state.js';

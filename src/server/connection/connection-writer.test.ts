@@ -3,7 +3,7 @@ import { constants, inflateRawSync } from 'node:zlib';
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { ConnectionWriter } from './connection-writer.js';
-import { sharedDeflateStats } from './deflate/shared-deflate.js';
+import { sharedDeflateStats } from '../deflate/index.js';
 
 /**
  * A ws socket whose TCP socket records the frames written to it; `windowBits` set means

@@ -1,0 +1,10 @@
+/** The data plane as admins see it: connections and channels across processes, and closing one. */
+export { decodeCursor, encodeCursor, type ConnectionCursor } from './connection-pages.js';
+export {
+  DataPlane,
+  type ConnectionFilter,
+  type DataPlaneOptions,
+  type Gathered,
+  type GatheredPage,
+  type PageRequest,
+} from './data-plane.js';

@@ -1,0 +1,5 @@
+/** The HTTP side: the express app and its routers (one file per resource). */
+export { adminRoutes } from './admin-routes.js';
+export { createHttpApp } from './app.js';
+export { domainRoutes } from './domain-routes.js';
+export { DEFAULT_STATIC_DIR } from './static.js';
