@@ -136,17 +136,23 @@ export class ConnectionRate {
     readonly rule: ConnectionRateRule,
     private readonly floodRule: FloodRule,
     now: () => number = Date.now,
+    /** The buckets this connection shares with the other connections of its user (see `UserRates`). */
+    private readonly user?: SharedBuckets,
   ) {
     this.frames = new TokenBucket(rule.perSecond, rule.burst, now);
     this.bytes = new TokenBucket(rule.bytesPerSecond, rule.bytesBurst, now);
     this.#flood = new FloodDetector(floodRule.calmAfterMs, now);
   }
 
-  /** The verdict for a frame of `byteLength` bytes; an accepted frame is taken from both buckets. */
+  /** The verdict for a frame of `byteLength` bytes; an accepted frame is taken from every bucket. */
   check(byteLength: number): RateVerdict {
-    const overBytes = !this.bytes.holds(byteLength);
-    if (!overBytes && this.frames.take()) {
+    const user = this.user;
+    const overBytes = !this.bytes.holds(byteLength) || (user !== undefined && !user.bytes.holds(byteLength));
+    if (!overBytes && this.frames.holds() && (user === undefined || user.frames.holds())) {
+      this.frames.take();
       this.bytes.take(byteLength);
+      user?.frames.take();
+      user?.bytes.take(byteLength);
       return ACCEPT;
     }
     const refusals = this.#flood.refused();
@@ -167,7 +173,8 @@ export class ConnectionRate {
    * after one more pause — and at least `minPauseMs`.
    */
   #pauseMs(): number {
-    const untilFullMs = Math.max(this.frames.msUntilFull(), this.bytes.msUntilFull());
+    const buckets = [this.frames, this.bytes, ...(this.user ? [this.user.frames, this.user.bytes] : [])];
+    const untilFullMs = Math.max(...buckets.map((bucket) => bucket.msUntilFull()));
     const untilCloseMs = this.floodRule.closeAfterMs - this.#flood.floodingMs;
     return Math.ceil(Math.max(this.floodRule.minPauseMs, Math.min(untilFullMs, untilCloseMs)));
   }
@@ -180,3 +187,54 @@ export const DEFAULT_FLOOD_RULE: FloodRule = {
   answeredRefusals: Limits.rateLimitedRepliesPerFlood,
   minPauseMs: Limits.minReadPauseMs,
 };
+
+/** A frame bucket and a byte bucket, shared by several connections. */
+export interface SharedBuckets {
+  readonly frames: TokenBucket;
+  readonly bytes: TokenBucket;
+}
+
+/**
+ * All of a user's connections on this process together may take this many times one
+ * connection's rate and burst. Limits per connection alone let one token multiply its share by
+ * opening more connections (up to `NEXUS_MAX_CONNECTIONS_PER_USER`): 50 connections of one agent
+ * at 1 MiB/s each were 50 MiB/s of JSON to parse, enough to hold the core for seconds.
+ */
+export const USER_RATE_FACTOR = 2;
+
+/**
+ * The buckets each user's connections share, per process, created with the user's first
+ * connection and dropped with its last. A user's connections may hold tokens of different roles:
+ * the buckets follow the role of the connection that created them.
+ */
+export class UserRates {
+  readonly #users = new Map<string, { readonly buckets: SharedBuckets; connections: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The user's shared buckets; call `release` once the connection closes. */
+  acquire(userId: string, rule: ConnectionRateRule): SharedBuckets {
+    let entry = this.#users.get(userId);
+    if (!entry) {
+      const f = USER_RATE_FACTOR;
+      const buckets = {
+        frames: new TokenBucket(rule.perSecond * f, rule.burst * f, this.now),
+        bytes: new TokenBucket(rule.bytesPerSecond * f, rule.bytesBurst * f, this.now),
+      };
+      entry = { buckets, connections: 0 };
+      this.#users.set(userId, entry);
+    }
+    entry.connections++;
+    return entry.buckets;
+  }
+
+  release(userId: string): void {
+    const entry = this.#users.get(userId);
+    if (entry && --entry.connections <= 0) this.#users.delete(userId);
+  }
+
+  /** Users with a connection (for tests). */
+  get size(): number {
+    return this.#users.size;
+  }
+}

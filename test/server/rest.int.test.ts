@@ -3,10 +3,10 @@
  * The server runs with NEXUS_MAX_PAYLOAD=65536 so the 413 case stays small.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { signToken, tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient } from '../../test/helpers/ws-client.js';
+import { metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { signToken, tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 let server: TestServer;
 beforeAll(async () => {

@@ -8,14 +8,13 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { restJson, uniqueChannel, waitForFrame } from '../../../test/helpers/assertions.js';
-import { pollUntil } from '../../../test/helpers/raw.js';
-import { freePort, startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer } from '../../../test/helpers/server.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { TestClient } from '../../../test/helpers/ws-client.js';
-import { BrokerUnavailableError, type BrokerMessage } from './broker.js';
-import { RedisBroker } from './redis.js';
+import { restJson, uniqueChannel, waitForFrame } from '../../helpers/assertions.js';
+import { pollUntil } from '../../helpers/raw.js';
+import { freePort, startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer } from '../../helpers/server.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { TestClient } from '../../helpers/ws-client.js';
+import { BrokerUnavailableError, type BrokerMessage, RedisBroker } from '../../../src/server/broker/index.js';
 
 const REFUSING = { healthy: false, details: { redis: 'refusing writes' } };
 const UP = { healthy: true, details: { redis: 'up' } };

@@ -14,12 +14,12 @@ import {
   uniqueChannel,
   waitForFrame,
   waitForMarker,
-} from '../../test/helpers/assertions.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import type { TestClient } from '../../test/helpers/ws-client.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createPolicy } from './policy.js';
+} from '../helpers/assertions.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import type { TestClient } from '../helpers/ws-client.js';
+import { ConfigError, loadConfig } from '../../src/server/config.js';
+import { createPolicy } from '../../src/server/policy.js';
 
 const ROLES = ['viewer', 'agent', 'operator', 'admin'] as const;
 

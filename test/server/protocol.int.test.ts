@@ -12,11 +12,11 @@ import {
   uniqueChannel,
   waitForFrame,
   waitForMarker,
-} from '../../test/helpers/assertions.js';
-import { BrokerUnavailableError, type Broker, MemoryBroker } from './broker/index.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { signToken, tokenFor } from '../../test/helpers/tokens.js';
-import type { Frame, TestClient } from '../../test/helpers/ws-client.js';
+} from '../helpers/assertions.js';
+import { BrokerUnavailableError, type Broker, MemoryBroker } from '../../src/server/broker/index.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { signToken, tokenFor } from '../helpers/tokens.js';
+import type { Frame, TestClient } from '../helpers/ws-client.js';
 
 const HEARTBEAT_MS = 15_000;
 

@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, Task } from '@nexus-realtime/client/protocol';
-import { clientPool, restJson, waitForFrame, waitForMarker } from '../../test/helpers/assertions.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { signToken, tokenFor } from '../../test/helpers/tokens.js';
-import { sleep, TestClient, type Frame } from '../../test/helpers/ws-client.js';
+import { clientPool, restJson, waitForFrame, waitForMarker } from '../helpers/assertions.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { signToken, tokenFor } from '../helpers/tokens.js';
+import { sleep, TestClient, type Frame } from '../helpers/ws-client.js';
 
 const pool = clientPool();
 afterEach(() => pool.closeAll());

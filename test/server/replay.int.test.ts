@@ -6,13 +6,13 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, MemoryBroker } from './broker/index.js';
+import { type Broker, MemoryBroker } from '../../src/server/broker/index.js';
 import { NexusWebSocket } from '@nexus-realtime/client';
-import { uniqueChannel } from '../../test/helpers/assertions.js';
-import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../test/helpers/ws-client.js';
+import { uniqueChannel } from '../helpers/assertions.js';
+import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
 
 const HISTORY = 1000;
 const MESSAGE_BYTES = 100_000;

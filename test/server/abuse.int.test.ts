@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MB, canForceGc, memoryNow, settledMemory } from '../../test/helpers/memory.js';
+import { MB, canForceGc, memoryNow, settledMemory } from '../helpers/memory.js';
 import {
   LeanSubscriber,
   expectServerServes,
@@ -15,10 +15,10 @@ import {
   pollUntil,
   rawExchange,
   scrapeMetrics,
-} from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep, type Frame } from '../../test/helpers/ws-client.js';
+} from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep, type Frame } from '../helpers/ws-client.js';
 
 /** Memory growth allowed per case: tight when a full GC can be forced, generous otherwise. */
 const MEMORY_BOUND = canForceGc() ? 64 * MB : 200 * MB;

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MB, canForceGc, settledMemory } from '../../test/helpers/memory.js';
-import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../test/helpers/ws-client.js';
+import { MB, canForceGc, settledMemory } from '../helpers/memory.js';
+import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
 
 const MAX_BUFFERED = 1_048_576;
 const BURST = 60;

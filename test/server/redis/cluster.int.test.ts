@@ -7,16 +7,16 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NexusWebSocket } from '@nexus-realtime/client';
-import { startFleet, type Fleet } from '../../mock/fleet.js';
+import { startFleet, type Fleet } from '../../../src/mock/fleet.js';
 import type { AgentInfo, Task } from '@nexus-realtime/client/protocol';
-import { clientPool, deliveries, restJson, waitForFrame } from '../../../test/helpers/assertions.js';
-import { pollUntil } from '../../../test/helpers/raw.js';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { startSwitchProxy, type SwitchProxy } from '../../../test/helpers/switch-proxy.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { sleep, type Frame, type TestClient } from '../../../test/helpers/ws-client.js';
-import type { RedisBroker } from './redis.js';
+import { clientPool, deliveries, restJson, waitForFrame } from '../../helpers/assertions.js';
+import { pollUntil } from '../../helpers/raw.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { startSwitchProxy, type SwitchProxy } from '../../helpers/switch-proxy.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { sleep, type Frame, type TestClient } from '../../helpers/ws-client.js';
+import type { RedisBroker } from '../../../src/server/broker/index.js';
 
 type Data = Record<string, unknown>;
 const dataOf = (f: Frame): Data =>

@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnNode, stopAll } from '../../test/helpers/node-process.js';
-import { metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../test/helpers/ws-client.js';
+import { spawnNode, stopAll } from '../helpers/node-process.js';
+import { metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
 
 interface FloodResult {
   readonly frames: number;

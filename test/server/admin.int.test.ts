@@ -5,13 +5,13 @@ import {
   type AdminChannel,
   type AdminConnection,
 } from '@nexus-realtime/client/protocol';
-import { restJson, uniqueChannel } from '../../test/helpers/assertions.js';
-import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../../test/helpers/node-process.js';
-import { pollUntil } from '../../test/helpers/raw.js';
-import { startRedis, type TestRedis } from '../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { TEST_SECRET, tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient } from '../../test/helpers/ws-client.js';
+import { restJson, uniqueChannel } from '../helpers/assertions.js';
+import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../helpers/node-process.js';
+import { pollUntil } from '../helpers/raw.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { TEST_SECRET, tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 const connectionsOf = async (server: TestServer, token: string, query = '') => {
   const response = await restJson(server.url, `/api/admin/connections${query}`, { token });

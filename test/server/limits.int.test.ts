@@ -7,10 +7,10 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../test/helpers/ws-client.js';
+import { LeanSubscriber, metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
 
 let userCounter = 0;
 async function connectAs(server: TestServer, role = 'operator'): Promise<TestClient> {

@@ -10,11 +10,11 @@ import type { Socket } from 'node:net';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
-import { LeanSubscriber } from '../../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../../test/helpers/ws-client.js';
-import { sharedDeflateStats } from './shared-deflate.js';
+import { LeanSubscriber } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
+import { sharedDeflateStats } from '../../src/server/deflate/index.js';
 
 const MAX_PAYLOAD = 256 * 1024;
 let userCounter = 0;

@@ -6,11 +6,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '@nexus-realtime/client/protocol';
-import { clientPool, restJson, waitForFrame } from '../../../test/helpers/assertions.js';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { signToken, tokenFor } from '../../../test/helpers/tokens.js';
-import { sleep, TestClient, type Frame } from '../../../test/helpers/ws-client.js';
+import { clientPool, restJson, waitForFrame } from '../../helpers/assertions.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { signToken, tokenFor } from '../../helpers/tokens.js';
+import { sleep, TestClient, type Frame } from '../../helpers/ws-client.js';
 
 type Data = Record<string, unknown>;
 const dataOf = (f: Frame): Data =>

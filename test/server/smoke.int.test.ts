@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient } from '../../test/helpers/ws-client.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 describe('server smoke', () => {
   let server: TestServer;

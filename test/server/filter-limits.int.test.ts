@@ -6,11 +6,11 @@
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MB, canForceGc, settledMemory } from '../../test/helpers/memory.js';
-import { pollUntil } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient } from '../../test/helpers/ws-client.js';
+import { MB, canForceGc, settledMemory } from '../helpers/memory.js';
+import { pollUntil } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 const KIB = 1024;
 let userCounter = 0;

@@ -5,14 +5,20 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueChannel, waitForFrame, deliveries } from '../../../test/helpers/assertions.js';
-import { pollUntil } from '../../../test/helpers/raw.js';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer } from '../../../test/helpers/server.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { TestClient } from '../../../test/helpers/ws-client.js';
-import { collectPages, HistoryTrimmedError, replayRecent, type BrokerMessage } from './broker.js';
-import { RedisBroker, type RedisBrokerOptions } from './redis.js';
+import { uniqueChannel, waitForFrame, deliveries } from '../../helpers/assertions.js';
+import { pollUntil } from '../../helpers/raw.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer } from '../../helpers/server.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { TestClient } from '../../helpers/ws-client.js';
+import {
+  collectPages,
+  HistoryTrimmedError,
+  replayRecent,
+  type BrokerMessage,
+  RedisBroker,
+  type RedisBrokerOptions,
+} from '../../../src/server/broker/index.js';
 
 const chanKey = (channel: string) => `nexus:chan:${channel}`;
 const histKey = (channel: string) => `nexus:hist:${channel}`;

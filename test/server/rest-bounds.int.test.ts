@@ -8,10 +8,10 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MB, canForceGc, memoryNow, settledMemory } from '../../test/helpers/memory.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../test/helpers/ws-client.js';
+import { MB, canForceGc, memoryNow, settledMemory } from '../helpers/memory.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
 
 const ANSWER_CAP = 8 * MB;
 const MESSAGES = 24;

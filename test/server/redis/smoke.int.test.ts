@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { TestClient } from '../../../test/helpers/ws-client.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { TestClient } from '../../helpers/ws-client.js';
 
 describe('two processes on one Redis (smoke)', () => {
   let redis: TestRedis;

@@ -6,12 +6,12 @@
 import { createHmac } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientPool, restJson, uniqueChannel } from '../../test/helpers/assertions.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { signToken, TEST_SECRET, tokenFor } from '../../test/helpers/tokens.js';
-import { pollUntil } from '../../test/helpers/raw.js';
-import { sleep, TestClient, type Frame } from '../../test/helpers/ws-client.js';
-import { ConfigError, loadConfig } from './config.js';
+import { clientPool, restJson, uniqueChannel } from '../helpers/assertions.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { signToken, TEST_SECRET, tokenFor } from '../helpers/tokens.js';
+import { pollUntil } from '../helpers/raw.js';
+import { sleep, TestClient, type Frame } from '../helpers/ws-client.js';
+import { ConfigError, loadConfig } from '../../src/server/config.js';
 
 const OTHER_SECRET = 'another-secret-that-is-long-enough-0123456789-abcdef';
 

@@ -4,10 +4,10 @@
  * new subscription's messages come in seq order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, MemoryBroker } from './broker/index.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { sleep, TestClient } from '../../test/helpers/ws-client.js';
+import { type Broker, MemoryBroker } from '../../src/server/broker/index.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { sleep, TestClient } from '../helpers/ws-client.js';
 
 const READ_DELAY_MS = 80;
 

@@ -9,12 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientPool } from '../../test/helpers/assertions.js';
-import { expectServerServes, httpStatusOf, pollUntil, rawExchange } from '../../test/helpers/raw.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient } from '../../test/helpers/ws-client.js';
-import { BrokerUnavailableError, type BrokerMessage, type PublishRequest, MemoryBroker } from './broker/index.js';
+import { clientPool } from '../helpers/assertions.js';
+import { expectServerServes, httpStatusOf, pollUntil, rawExchange } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
+import {
+  BrokerUnavailableError,
+  type BrokerMessage,
+  type PublishRequest,
+  MemoryBroker,
+} from '../../src/server/broker/index.js';
 
 let userCounter = 0;
 const freshUser = (prefix: string) => `${prefix}-${process.pid}-${++userCounter}`;

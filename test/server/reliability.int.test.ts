@@ -4,10 +4,10 @@
  */
 import { request } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../../test/helpers/node-process.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { signToken, tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient, sleep } from '../../test/helpers/ws-client.js';
+import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../helpers/node-process.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { signToken, tokenFor } from '../helpers/tokens.js';
+import { TestClient, sleep } from '../helpers/ws-client.js';
 
 const MAIN = 'dist/server/main.js';
 const PROCESS_SECRET = 'reliability-process-secret-0123456789-abcdefghij';

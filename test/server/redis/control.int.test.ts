@@ -6,12 +6,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MISSING_PROCESSES_HEADER, NEXT_CURSOR_HEADER, type AdminConnection } from '@nexus-realtime/client/protocol';
-import { clientPool, deliveries, restJson, uniqueChannel } from '../../../test/helpers/assertions.js';
-import { pollUntil } from '../../../test/helpers/raw.js';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { sleep, type TestClient } from '../../../test/helpers/ws-client.js';
+import { clientPool, deliveries, restJson, uniqueChannel } from '../../helpers/assertions.js';
+import { pollUntil } from '../../helpers/raw.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { sleep, type TestClient } from '../../helpers/ws-client.js';
 
 /** Filters of about 4 KB each, 15 per connection: just under the 64 KiB a connection may hold. */
 const BIG_FILTER_BYTES = 4000;

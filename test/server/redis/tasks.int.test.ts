@@ -3,11 +3,11 @@
  * messages have left the (small) history, or after every process restarted, still serves it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { startSubscriberDelayProxy } from '../../../test/helpers/subscriber-delay-proxy.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { TestClient } from '../../../test/helpers/ws-client.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { startSubscriberDelayProxy } from '../../helpers/subscriber-delay-proxy.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { TestClient } from '../../helpers/ws-client.js';
 
 async function tasksOf(
   server: TestServer,

@@ -10,10 +10,10 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MB, canForceGc, settledMemory } from '../../test/helpers/memory.js';
-import { startServer, type TestServer } from '../../test/helpers/server.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
-import { TestClient } from '../../test/helpers/ws-client.js';
+import { MB, canForceGc, settledMemory } from '../helpers/memory.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 /** About `bytes` of JSON whose parsed form is a huge number of tiny objects. */
 function emptyObjects(bytes: number): string {

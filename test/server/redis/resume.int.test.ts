@@ -6,13 +6,13 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientPool, deliveries, restJson, uniqueChannel, waitForFrame } from '../../../test/helpers/assertions.js';
-import { pollUntil } from '../../../test/helpers/raw.js';
-import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
-import { startServer, type TestServer } from '../../../test/helpers/server.js';
-import { startSwitchProxy } from '../../../test/helpers/switch-proxy.js';
-import { tokenFor } from '../../../test/helpers/tokens.js';
-import { sleep } from '../../../test/helpers/ws-client.js';
+import { clientPool, deliveries, restJson, uniqueChannel, waitForFrame } from '../../helpers/assertions.js';
+import { pollUntil } from '../../helpers/raw.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { startSwitchProxy } from '../../helpers/switch-proxy.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { sleep } from '../../helpers/ws-client.js';
 
 describe('the message subscriber cut off from Redis', () => {
   let redis: TestRedis;
