@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionRate, FloodDetector, TokenBucket } from './rate-limit.js';
+import { ConnectionRate, FloodDetector, TokenBucket, USER_RATE_FACTOR, UserRates } from './rate-limit.js';
 
 describe('token bucket', () => {
   it('allows the burst, then the sustained rate', () => {
@@ -117,5 +117,43 @@ describe('connection rate', () => {
     expect(rate.check(1).kind).toBe('pause'); // 2000 in debt + 1500 refilled: still under 1
     nowMs = 2500;
     expect(rate.check(100).kind).toBe('accept');
+  });
+});
+
+describe("a user's connections together", () => {
+  const rule = { perSecond: 100, burst: 200, bytesPerSecond: 1000, bytesBurst: 4000 };
+  const flood = { closeAfterMs: 2000, calmAfterMs: 1000, answeredRefusals: 100, minPauseMs: 100 };
+
+  it(`share ${USER_RATE_FACTOR}× one connection's burst and rate, whatever their number`, () => {
+    let nowMs = 0;
+    const users = new UserRates(() => nowMs);
+    const rates = Array.from(
+      { length: 10 },
+      () => new ConnectionRate(rule, flood, () => nowMs, users.acquire('alice', rule)),
+    );
+    let accepted = 0;
+    for (const rate of rates) for (let i = 0; i < 200; i++) if (rate.check(1).kind === 'accept') accepted++;
+    expect(accepted).toBe(rule.burst * USER_RATE_FACTOR);
+    // Another user is not touched.
+    const bob = new ConnectionRate(rule, flood, () => nowMs, users.acquire('bob', rule));
+    expect(bob.check(1).kind).toBe('accept');
+    // One second later the user's connections together get the shared rate again.
+    nowMs = 1000;
+    accepted = 0;
+    for (const rate of rates) for (let i = 0; i < 100; i++) if (rate.check(1).kind === 'accept') accepted++;
+    expect(accepted).toBe(rule.perSecond * USER_RATE_FACTOR);
+  });
+
+  it('share bytes the same way, and the buckets go with the last connection', () => {
+    const users = new UserRates(() => 0);
+    const a = new ConnectionRate(rule, flood, () => 0, users.acquire('carol', rule));
+    const b = new ConnectionRate(rule, flood, () => 0, users.acquire('carol', rule));
+    expect(a.check(4000).kind).toBe('accept');
+    expect(b.check(4000).kind).toBe('accept');
+    expect(b.check(1000).kind).toBe('pause');
+    users.release('carol');
+    expect(users.size).toBe(1);
+    users.release('carol');
+    expect(users.size).toBe(0);
   });
 });
