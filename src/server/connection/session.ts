@@ -45,7 +45,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { peekRequestId } from './peek-id.js';
 import type { Policy } from '../policy.js';
-import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict } from '../rate-limit.js';
+import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict, type UserRates } from '../rate-limit.js';
 import { sendReplay, type ReplayTarget } from './replay-sender.js';
 import { ReadGate } from './read-gate.js';
 import { canTransition, isServing, type SessionState } from './session-state.js';
@@ -79,6 +79,8 @@ export interface SessionContext {
   readonly onPublished?: (message: BrokerMessage, session: Session) => void;
   /** The task state that publishes on domain channels are checked against (who runs which task). */
   readonly tasks: PublishActor['tasks'];
+  /** Rate buckets each user's connections on this process share (absent: per connection only). */
+  readonly userRates?: UserRates;
 }
 
 /** Live messages of a channel that arrive while its subscribes are answered wait here. */
@@ -138,6 +140,8 @@ export class Session implements Subscriber {
   readonly #coveredFrom = new WeakMap<Subscription, Position>();
   /** Frame and byte buckets: the connection's for its whole life (a refresh keeps them). */
   readonly #rate: ConnectionRate;
+  /** True until the user's shared rate buckets are given back (once, at release). */
+  #holdsUserRate: boolean;
   readonly #writer: ConnectionWriter;
   readonly #log: Logger;
   readonly #replayTarget: ReplayTarget = {
@@ -157,7 +161,10 @@ export class Session implements Subscriber {
   ) {
     this.connectedAt = ctx.now();
     this.#principal = principal;
-    this.#rate = new ConnectionRate(ctx.policy.rate(principal.role), DEFAULT_FLOOD_RULE, ctx.now);
+    const rule = ctx.policy.rate(principal.role);
+    const shared = ctx.userRates?.acquire(principal.userId, rule);
+    this.#holdsUserRate = shared !== undefined;
+    this.#rate = new ConnectionRate(rule, DEFAULT_FLOOD_RULE, ctx.now, shared);
     this.#writer = new ConnectionWriter(socket, ctx.maxBufferedBytes, ctx.metrics.traffic, ctx.now);
     this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
     socket.on('message', (data, isBinary) => socketOnMessage(this, data, isBinary));
@@ -634,6 +641,8 @@ export class Session implements Subscriber {
   /** Drops every subscription, waiting frame and timer; idempotent. */
   #release(): void {
     clearTimeout(this.#expiryTimer);
+    if (this.#holdsUserRate) this.ctx.userRates?.release(this.#principal.userId);
+    this.#holdsUserRate = false;
     this.#reading.release();
     for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
     this.#channels.clear();
