@@ -6,10 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CloseCode, CloseReason, ErrorCode, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
+import { ErrorCode, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
 import { createAuth, type Auth, type Principal } from './auth.js';
 import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/index.js';
-import { type Broker, type BrokerMessage, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
+import { type Broker, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
 import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, createDomain } from './domain/index.js';
 import { DataPlane } from './admin/index.js';
 import { adminRoutes, domainRoutes, createHttpApp, DEFAULT_STATIC_DIR } from './http/index.js';
@@ -19,7 +19,8 @@ import { Hub } from './fanout/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPolicy } from './policy.js';
-import { Session } from './connection/index.js';
+import { UserRates } from './rate-limit.js';
+import { ConnectionRegistry, type ConnectionContext, type Session } from './connection/index.js';
 
 /** Platform pieces a caller may inject (tests, other launchers). */
 export interface NexusServerDeps {
@@ -68,9 +69,12 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const auth = createAuth(config.jwtSecret);
   const policy = createPolicy(config.policy);
   const hub = new Hub(broker, logger, (seconds) => metrics.fanOut.observe(seconds));
-  const sessions = new Set<Session>();
-  /** Agent id → open WebSockets of that agent on this process. */
-  const localAgents = new Map<string, number>();
+  const connections = new ConnectionRegistry({
+    metrics,
+    logger,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    onClosed: (session) => domain.agents.connectionClosed(session.id),
+  });
   const domain = createDomain({
     broker,
     logger,
@@ -78,7 +82,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     intervalMs: config.mockIntervalMs,
     historySize: config.historySize,
     claimTimeoutMs: config.taskClaimTimeoutSeconds * 1000,
-    localAgents,
+    localAgents: connections.localAgents,
   });
   let accepting = true;
 
@@ -90,7 +94,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     maxPayload: config.maxPayloadBytes,
     perMessageDeflate: config.deflate ? deflateServerOptions(Limits.deflateThresholdBytes) : false,
   });
-  const sessionContext = {
+  const connectionContext: ConnectionContext = {
     hub,
     broker,
     tasks: domain.tasks,
@@ -102,32 +106,16 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     closeGraceMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.maxBufferedBytes,
-    onClose: (session: Session) => {
-      const agentId = session.principal.agentId;
-      if (agentId !== undefined) {
-        const open = (localAgents.get(agentId) ?? 1) - 1;
-        if (open > 0) localAgents.set(agentId, open);
-        else localAgents.delete(agentId);
-      }
-      sessions.delete(session);
-      metrics.connections.set(sessions.size);
-      domain.agents.connectionClosed(session.id);
-    },
-    onPublished: (message: BrokerMessage, session: Session) => domain.agents.linkConnection(message, session.id),
+    onPublished: (message, session) => domain.agents.linkConnection(message, session.id),
+    userRates: new UserRates(now),
   };
-  const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) => {
-    if (principal.agentId !== undefined)
-      localAgents.set(principal.agentId, (localAgents.get(principal.agentId) ?? 0) + 1);
-    const session = new Session(socket, principal, sessionContext, remoteAddress);
-    sessions.add(session);
-    metrics.connections.set(sessions.size);
-    logger.debug({ connectionId: session.id, userId: principal.userId, role: principal.role }, 'connected');
-  };
+  const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) =>
+    void connections.open(socket, principal, remoteAddress, connectionContext);
 
-  const dataPlane = new DataPlane({ sessions, hub, broker, now });
+  const dataPlane = new DataPlane({ sessions: connections.sessions, hub, broker, now });
   // Messages lost while this process was cut off from Redis and no longer in history: every
   // local subscriber of the channel is told (`history_unavailable`), never left to guess.
-  if (broker instanceof RedisBroker) broker.onGap((gap) => tellGap(sessions, gap, logger));
+  if (broker instanceof RedisBroker) broker.onGap((gap) => tellGap(connections.sessions, gap, logger));
   const app = createHttpApp({
     auth,
     broker,
@@ -138,7 +126,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     devMode: config.devMode,
     maxPayloadBytes: config.maxPayloadBytes,
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
-    connections: () => sessions.size,
+    connections: () => connections.size,
     tasks: domain.tasks,
     apiRouters: [domainRoutes(domain.tasks, domain.agents), adminRoutes(dataPlane, config.maxBufferedBytes)],
   });
@@ -159,11 +147,6 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   );
   httpServer.on('clientError', (error, socket) => serverOnClientError(logger, error, socket));
 
-  const heartbeat = setInterval(() => {
-    for (const session of sessions) session.heartbeat();
-  }, config.heartbeatIntervalMs);
-  heartbeat.unref();
-
   const port = await listen(httpServer, config.port, config.host);
   const url = `http://${formatHost(config.host)}:${port}`;
   logger.info({ port, host: config.host, broker: broker.kind, devMode: config.devMode }, `listening on ${url}`);
@@ -172,12 +155,11 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const close = () => {
     closing ??= (async () => {
       accepting = false;
-      clearInterval(heartbeat);
       let httpDone = false;
       const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve())).then(
         () => (httpDone = true),
       );
-      await closeSessions(sessions, closeGraceMs);
+      await connections.close(closeGraceMs);
       // Keep-alive connections become idle when their in-flight request ends: close them then.
       while (!httpDone) {
         httpServer.closeIdleConnections();
@@ -202,7 +184,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     logger,
     tasks: domain.tasks,
     agents: domain.agents,
-    connections: () => sessions.size,
+    connections: () => connections.size,
     close,
   };
 }
@@ -244,25 +226,6 @@ function tellGap(sessions: ReadonlySet<Session>, gap: BrokerGap, logger: Logger)
   const text = `messages ${fromSeq}..${toSeq} of ${channel} (epoch ${epoch}) were lost and are no longer in history`;
   for (const session of sessions)
     if (session.subscribesTo(channel)) session.sendError(ErrorCode.HistoryUnavailable, text);
-}
-
-/** Closes every session with 1012; sockets still open after the grace period are destroyed. */
-async function closeSessions(sessions: ReadonlySet<Session>, graceMs: number): Promise<void> {
-  const closed = [...sessions].map(
-    (session) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          session.socket.terminate();
-          resolve();
-        }, graceMs);
-        session.socket.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        session.close(CloseCode.ServiceRestart, CloseReason[CloseCode.ServiceRestart]);
-      }),
-  );
-  await Promise.all(closed);
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
