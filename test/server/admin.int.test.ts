@@ -33,7 +33,7 @@ describe('admin data plane routes (one process)', () => {
     await server?.close();
   });
 
-  it("shows a viewer's connection with its subscriptions, filters and growing counters; closes it with 4003", async () => {
+  it("shows a viewer's connection with its subscriptions, filters and growing counters; closes it with 4010 (the client comes back)", async () => {
     const channel = uniqueChannel('dp');
     const viewer = await TestClient.connect(server.wsUrl, await tokenFor('vera', 'viewer'));
     await viewer.subscribe(channel, { filters: { agent_id: 'agent_007' } });
@@ -100,7 +100,8 @@ describe('admin data plane routes (one process)', () => {
       token: admin,
     });
     expect(closed.status).toBe(202);
-    expect(await viewer.closed).toEqual({ code: 4003, reason: 'closed by admin' });
+    expect(closed.body).toEqual({ connectionId: first.connectionId, code: 4010, reason: 'closed by admin' });
+    expect(await viewer.closed).toEqual({ code: 4010, reason: 'closed by admin' });
     expect(
       await pollUntil(async () => (await connectionsOf(server, admin, '?userId=vera')).list.length === 0, 2000),
     ).toBe(true);
@@ -122,6 +123,18 @@ describe('admin data plane routes (one process)', () => {
     });
     expect(closed.status).toBe(202);
     expect(await viewer.closed).toEqual({ code: 4100, reason: 'bye' });
+  });
+
+  it('closes with 4003 when the admin wants the client to stay away', async () => {
+    const viewer = await TestClient.connect(server.wsUrl, await tokenFor('stay-away', 'viewer'));
+    const [mine] = (await connectionsOf(server, admin, '?userId=stay-away')).list;
+    const closed = await restJson(server.url, `/api/admin/connections/${mine!.connectionId}/close`, {
+      method: 'POST',
+      token: admin,
+      body: { code: 4003 },
+    });
+    expect(closed.status).toBe(202);
+    expect(await viewer.closed).toEqual({ code: 4003, reason: 'closed by admin' });
   });
 
   it('answers 403 to every other role and 401 without a token', async () => {
@@ -187,7 +200,7 @@ describe('admin data plane routes across processes (Redis)', () => {
       token: admin,
     });
     expect(closed.status).toBe(202);
-    expect(await onB.closed).toEqual({ code: 4003, reason: 'closed by admin' });
+    expect(await onB.closed).toEqual({ code: 4010, reason: 'closed by admin' });
     await onA.close();
   });
 
@@ -217,7 +230,7 @@ describe('admin data plane routes across processes (Redis)', () => {
       token: admin,
     });
     expect(closed.status).toBe(202);
-    expect(await onB.closed).toEqual({ code: 4003, reason: 'closed by admin' });
+    expect(await onB.closed).toEqual({ code: 4010, reason: 'closed by admin' });
     await onA.close();
   }, 60_000);
 

@@ -2,10 +2,11 @@
  * Admin routes (role `admin`, others 403): `GET /api/admin/connections` (`?userId=`,
  * `?channel=`, `?limit=`, `?cursor=`; one page, the next page's cursor in `X-Nexus-Next`),
  * `GET /api/admin/channels`, `POST /api/admin/connections/:id/close`
- * (`{"code"?: 4000-4999, "reason"?}` → 202, default 4003 "closed by admin"; 404 when no process
- * holds it). Live processes that did not answer in time are named in the
- * `X-Nexus-Missing-Processes` header (comma-separated), their connections absent from the list;
- * the connection list names the slow-consumer limit in `X-Nexus-Max-Buffered`.
+ * (`{"code"?: 4000-4999, "reason"?}` → 202; 404 when no process holds it). The default code is
+ * 4010 "closed by admin", which the client reconnects from after its usual backoff; an admin who
+ * wants the client to stay away sends 4003. Live processes that did not answer in time are
+ * named in the `X-Nexus-Missing-Processes` header (comma-separated), their connections absent
+ * from the list; the connection list names the slow-consumer limit in `X-Nexus-Max-Buffered`.
  */
 import { Router, type Response } from 'express';
 import { z } from 'zod';
