@@ -7,12 +7,11 @@ import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 import { subscriptionStatuses } from './helpers/dashboard.js';
 import { signToken } from '../test/helpers/tokens.js';
 
-const PORT = Number(process.env.NEXUS_E2E_PRODUCTION_PORT ?? 48134);
 const SECRET = 'e2e-production-secret-0123456789abcdefghijklmnop';
 let server: NexusProcess;
 
 test.beforeAll(async () => {
-  server = await startNexus(PORT, { NEXUS_JWT_SECRET: SECRET, NEXUS_MOCK_INTERVAL_MS: '500' });
+  server = await startNexus(0, { NEXUS_JWT_SECRET: SECRET, NEXUS_MOCK_INTERVAL_MS: '500' });
 });
 test.afterAll(async () => {
   expect(await server.stop()).toBe(0);

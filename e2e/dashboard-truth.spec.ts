@@ -7,13 +7,12 @@ import { expect, test, type Page } from '@playwright/test';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 import { chartLines, devToken, lineShapes, restGet, restPublish, subscriptionStatuses } from './helpers/dashboard.js';
 
-const PORT = Number(process.env.NEXUS_E2E_TRUTH_PORT ?? 48133);
 const ENV = { NEXUS_MOCK_INTERVAL_MS: '500' };
 const CPU_CHART = 'CPU usage (%) chart';
 let server: NexusProcess;
 
 test.beforeAll(async () => {
-  server = await startNexus(PORT, ENV);
+  server = await startNexus(0, ENV);
 });
 test.afterAll(async () => {
   expect(await server.stop()).toBe(0);
@@ -27,7 +26,7 @@ async function openDashboard(page: Page) {
 async function restart(outageMs: number): Promise<number> {
   expect(await server.stop()).toBe(0);
   await new Promise((resolve) => setTimeout(resolve, outageMs));
-  server = await startNexus(PORT, ENV);
+  server = await startNexus(server.port, ENV);
   return Date.now(); // the server answers from here on ("listening" was printed)
 }
 
@@ -85,7 +84,7 @@ test('an outage: agents not online, subscriptions pending, Reconnect now; open w
   await new Promise((resolve) => setTimeout(resolve, 11_000));
   await page.screenshot({ path: testInfo.outputPath('outage.png') });
 
-  server = await startNexus(PORT, ENV);
+  server = await startNexus(server.port, ENV);
   const answeringAt = Date.now();
   await expect(status).toContainText('open', { timeout: 3_000 });
   const backMs = Date.now() - answeringAt;
@@ -110,7 +109,7 @@ test('Reconnect now skips the backoff wait', async ({ page }) => {
   await page.getByRole('button', { name: 'Reconnect now' }).click();
   // The server is still down: a new attempt was made at once.
   await expect(status).toContainText(/attempt [2-9]/, { timeout: 2_000 });
-  server = await startNexus(PORT, ENV);
+  server = await startNexus(server.port, ENV);
   await page.getByRole('button', { name: 'Reconnect now' }).click();
   await expect(status).toContainText('open', { timeout: 3_000 });
 });
@@ -160,7 +159,7 @@ test('dark theme: the live page and an outage', async ({ browser }, testInfo) =>
   expect(await server.stop()).toBe(0);
   await expect(page.getByRole('status').first()).toContainText('reconnecting', { timeout: 5_000 });
   await page.screenshot({ path: testInfo.outputPath('dark-outage.png') });
-  server = await startNexus(PORT, ENV);
+  server = await startNexus(server.port, ENV);
   await expect(page.getByRole('status').first()).toContainText('open', { timeout: 3_000 });
   await context.close();
 });

@@ -1,11 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 
-const PORT = Number(process.env.NEXUS_E2E_PORT ?? 48123);
 let server: NexusProcess;
 
 test.beforeAll(async () => {
-  server = await startNexus(PORT, { NEXUS_MOCK_INTERVAL_MS: '500' });
+  server = await startNexus(0, { NEXUS_MOCK_INTERVAL_MS: '500' });
 });
 test.afterAll(async () => {
   expect(await server.stop()).toBe(0);
@@ -81,7 +80,7 @@ test('the server restarts: reconnecting, then open, and the charts go on', async
   expect(await server.stop()).toBe(0);
   await expect(status).toContainText('reconnecting', { timeout: 10_000 });
   await page.screenshot({ path: testInfo.outputPath('reconnecting.png') });
-  server = await startNexus(PORT, { NEXUS_MOCK_INTERVAL_MS: '500' });
+  server = await startNexus(server.port, { NEXUS_MOCK_INTERVAL_MS: '500' });
   await expect(status).toContainText('open', { timeout: 40_000 });
 
   // Data from before the restart is kept and new points keep arriving after it.

@@ -7,12 +7,11 @@ import { WebSocket } from 'ws';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 import { signToken } from '../test/helpers/tokens.js';
 
-const PORT = Number(process.env.NEXUS_E2E_DATA_PLANE_PORT ?? 48171);
 const SECRET = 'e2e-data-plane-secret-0123456789abcdefghijklmnop';
 let server: NexusProcess;
 
 test.beforeAll(async () => {
-  server = await startNexus(PORT, { NEXUS_JWT_SECRET: SECRET, NEXUS_MOCK_AGENTS: '2' });
+  server = await startNexus(0, { NEXUS_JWT_SECRET: SECRET, NEXUS_MOCK_AGENTS: '2' });
 });
 test.afterAll(async () => {
   expect(await server.stop()).toBe(0);

@@ -8,7 +8,6 @@
 import { expect, test } from '@playwright/test';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 
-const PORT = Number(process.env.NEXUS_E2E_DEFLATE_PORT ?? 48161);
 const CHANNEL = 'deflate.interop';
 
 let server: NexusProcess;
@@ -37,7 +36,7 @@ function payload(bytes: number, seed: number): Record<string, unknown> {
 }
 
 test.beforeAll(async () => {
-  server = await startNexus(PORT, { NEXUS_MOCK_AGENTS: '0', NEXUS_DEFLATE: 'on', NEXUS_JWT_SECRET: '' });
+  server = await startNexus(0, { NEXUS_MOCK_AGENTS: '0', NEXUS_DEFLATE: 'on', NEXUS_JWT_SECRET: '' });
 });
 test.afterAll(async () => {
   expect(await server.stop()).toBe(0);

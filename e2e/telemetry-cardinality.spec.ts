@@ -10,7 +10,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 
-const PORT = Number(process.env.NEXUS_E2E_TELEMETRY_PORT ?? 48131);
 const MAX_CHARTS = 12;
 const MAX_METRICS_PER_AGENT = 64;
 /** The page must answer within this long, whatever the agents sent. */
@@ -21,7 +20,7 @@ let server: NexusProcess;
 let operatorToken: string;
 
 test.beforeAll(async () => {
-  server = await startNexus(PORT, { NEXUS_MOCK_AGENTS: String(SIMULATED_AGENTS), NEXUS_MOCK_INTERVAL_MS: '500' });
+  server = await startNexus(0, { NEXUS_MOCK_AGENTS: String(SIMULATED_AGENTS), NEXUS_MOCK_INTERVAL_MS: '500' });
   const res = await fetch(`${server.url}/api/dev/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,6 +1,8 @@
 /**
- * Starts the built server (`node dist/server/main.js`) as a child process on a fixed loopback
- * port, so a test can stop it (SIGTERM to its PID) and start it again on the same port.
+ * Starts the built server (`node dist/server/main.js`) as a child process on loopback. Port 0
+ * (the default) lets the OS pick a free port, read back from the "listening on" line, so specs
+ * never collide with another run; a test that restarts the server passes the port it got
+ * (`server.port`) to start it again on the same one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,21 +17,25 @@ export interface NexusProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startNexus(port: number, env: Record<string, string> = {}): Promise<NexusProcess> {
+export async function startNexus(port = 0, env: Record<string, string> = {}): Promise<NexusProcess> {
   const child = spawn(process.execPath, ['dist/server/main.js'], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NEXUS_MOCK_AGENTS: '5', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start within 15 s')), 15_000);
     let stderr = '';
+    let stdout = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('listening on http://')) {
+      stdout += chunk.toString();
+      const printed = /listening on http:\/\/[^\s:"]+:(\d+)/.exec(stdout);
+      if (printed) {
         clearTimeout(timer);
-        resolve();
+        stdout = '';
+        resolve(Number(printed[1]));
       }
     });
     void exited.then((code) => {
@@ -37,10 +43,11 @@ export async function startNexus(port: number, env: Record<string, string> = {})
       reject(new Error(`server exited with ${code}: ${stderr}`));
     });
   });
+  child.stdout!.removeAllListeners('data');
   child.stdout!.resume();
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${listening}`,
+    port: listening,
     child,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
