@@ -2,6 +2,7 @@
 import { DataPlanePanel } from './features/admin/components/data-plane-panel';
 import { AgentsPanel } from './features/agents/components/agents-panel';
 import { ConnectionBar } from './features/connection/components/connection-bar';
+import { RedisBanner } from './features/connection/components/redis-banner';
 import { TokenDialog } from './features/connection/components/token-dialog';
 import { MessageLog } from './features/console/components/message-log';
 import { PublishConsole } from './features/console/components/publish-console';
@@ -24,6 +25,7 @@ export function App() {
         </div>
         <ConnectionBar />
       </header>
+      <RedisBanner />
       <main className="layout">
         <div className="col">
           <TelemetryPanel />

@@ -44,19 +44,55 @@ async function currentToken(): Promise<BearerToken> {
   return { token, dev: false };
 }
 
+/** Status of an `ApiError` for a request that got no HTTP answer at all. */
+export const NO_ANSWER = 0;
+
+/**
+ * `fetch`, with the browser's bare network error ("Failed to fetch", "NetworkError when…")
+ * turned into a sentence a person can act on.
+ */
+async function fetchOrExplain(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (error) {
+    throw explained(error);
+  }
+}
+
+/** A token for REST, with a failure to reach the server (for `/healthz` or a dev token) explained. */
+async function tokenOrExplain(): Promise<BearerToken> {
+  try {
+    return await currentToken();
+  } catch (error) {
+    throw explained(error);
+  }
+}
+
+function explained(error: unknown): unknown {
+  if (error instanceof ApiError || (error as Error)?.name === 'AbortError') return error;
+  return new ApiError(
+    'the server did not answer (it may be restarting, or the network is down). It is asked again when the connection is back.',
+    NO_ANSWER,
+    undefined,
+  );
+}
+
 function isAuthRefusal(status: number): boolean {
   return status === HttpStatus.Unauthorized || status === HttpStatus.Forbidden;
 }
 
 async function errorFrom(res: Response): Promise<ApiError> {
   const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-  const message = body?.error?.message ?? `HTTP ${res.status} ${res.statusText}`.trim();
+  const message = body?.error?.message ?? `the server answered HTTP ${res.status} ${res.statusText}`.trim();
   return new ApiError(message, res.status, body?.error?.code);
 }
 
 async function authorizedGet(path: string, signal: AbortSignal | undefined): Promise<{ res: Response; dev: boolean }> {
-  const { token, dev } = await currentToken();
-  const res = await fetch(path, { signal, headers: { accept: 'application/json', authorization: `Bearer ${token}` } });
+  const { token, dev } = await tokenOrExplain();
+  const res = await fetchOrExplain(path, {
+    signal,
+    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+  });
   return { res, dev };
 }
 
@@ -83,8 +119,8 @@ export async function apiGetWithHeaders<T>(path: string, signal?: AbortSignal): 
 /** POSTs `body` as JSON to `path` and returns the JSON answer (a dev token refused is fetched again once). */
 export async function apiPost<T>(path: string, body: unknown): Promise<T> {
   const send = async () => {
-    const { token, dev } = await currentToken();
-    const res = await fetch(path, {
+    const { token, dev } = await tokenOrExplain();
+    const res = await fetchOrExplain(path, {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(body),

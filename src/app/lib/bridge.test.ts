@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocketLike } from '@nexus-realtime/client';
 import { inThread } from '../data-plane/create-data-plane';
+import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore } from '../store/subscriptions-store';
 import { wire } from './bridge';
 import { queryClient } from './query-client';
@@ -52,12 +53,18 @@ const flush = async () => {
 const statuses = () => subscriptionsStore.getState().subscriptions.map((s) => s.status);
 
 let stop: (() => void) | undefined;
+let health = '{"status":"ok","broker":"memory","connections":1}';
 beforeEach(() => {
   subscriptionsStore.setState({ subscriptions: [{ channel: 'tasks', filters: undefined, status: 'pending' }] });
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async () => new Response(health)),
+  );
 });
 afterEach(() => {
   stop?.();
   vi.restoreAllMocks();
+  vi.unstubAllGlobals();
 });
 
 describe('bridge', () => {
@@ -96,5 +103,30 @@ describe('bridge', () => {
     client.disconnect();
     await flush();
     expect(statuses()).toEqual(['pending']);
+  });
+
+  it('the round-trip time is cleared while not open; Redis down in /healthz reaches the store', async () => {
+    vi.useFakeTimers();
+    try {
+      health = '{"status":"degraded","broker":"redis","redis":"down","connections":1}';
+      const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket, initialDelayMs: 1 });
+      stop = wire(client);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(connectionStore.getState().redis).toBe('down');
+      client.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      FakeSocket.last!.welcome();
+      connectionStore.setState({ rttMs: 12 });
+      FakeSocket.last!.onclose?.({ code: 1006, reason: '' });
+      expect(connectionStore.getState().state).toBe('reconnecting');
+      expect(connectionStore.getState().rttMs).toBeUndefined();
+      health = '{"status":"ok","broker":"redis","redis":"up","connections":1}';
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(connectionStore.getState().redis).toBeUndefined();
+      client.disconnect();
+    } finally {
+      health = '{"status":"ok","broker":"memory","connections":1}';
+      vi.useRealTimers();
+    }
   });
 });

@@ -4,8 +4,10 @@
  * frame, so no frame draws more than one — and sends back what the charts should show. The
  * connection's state goes into every panel that must not show stale state as live: subscriptions
  * go `pending` while not open, tasks are loaded again after a reconnect or a gap on `tasks`, and
- * while reconnecting the page watches the server to come back at once.
+ * while reconnecting the page watches the server to come back at once. `/healthz` is read every
+ * few seconds, so a Redis outage on the server's process shows on the page.
  */
+import { ClientErrorCode } from '@nexus-realtime/client';
 import { Channel } from '@nexus-realtime/client/protocol';
 import { unpackChart } from '../data-plane/chart-packing';
 import type { DataMessage, DataPlaneClient } from '../data-plane/data-plane-client';
@@ -15,6 +17,8 @@ import { connectionStore } from '../store/connection-store';
 import { appendEntries } from '../store/message-log-store';
 import { telemetryStore, type TelemetrySlice } from '../store/telemetry-store';
 import { createFrameScheduler } from './frame-scheduler';
+import { redisProblem } from './health';
+import { createHealthWatch } from './health-watch';
 import { queryClient } from './query-client';
 import { createServerWatch } from './server-watch';
 import { markAllPending, markChannelActive } from './subscription-status';
@@ -35,17 +39,22 @@ export function wire(client: DataPlaneClient): () => void {
       attempt: client.attempt,
       nextRetryAt: client.nextRetryAt,
       queued: client.queuedCount,
+      // A round-trip time belongs to an open connection: none is shown while there is none.
+      ...(next === 'open' ? {} : { rttMs: undefined }),
     });
     if (next !== 'open') markAllPending();
     if (next === 'reconnecting') watch.start();
     else watch.stop();
-    if (next === 'failed' && connectionStore.getState().authMode === 'production') {
-      connectionStore.setState({
-        authError: `The server refused the token (${reason}). Paste a new one.`,
-        needsToken: true,
-      });
-    }
   });
+  client.on('reconnect_failed', ({ code, reason }) => {
+    const tokenRefused = code === ClientErrorCode.AuthRefused || code === ClientErrorCode.TokenExpired;
+    if (!tokenRefused || connectionStore.getState().authMode !== 'production') return;
+    connectionStore.setState({
+      authError: `The server refused the token (${reason}). Paste a new one.`,
+      needsToken: true,
+    });
+  });
+  const stopHealth = createHealthWatch((health) => connectionStore.setState({ redis: redisProblem(health) }));
   client.on('subscribed', ({ channel }) => markChannelActive(channel));
   client.on('reconnecting', ({ attempt, nextRetryAt }) => connectionStore.setState({ attempt, nextRetryAt }));
   client.on('rtt', ({ rttMs }) => connectionStore.setState({ rttMs }));
@@ -71,6 +80,7 @@ export function wire(client: DataPlaneClient): () => void {
   return () => {
     charts.cancel();
     watch.stop();
+    stopHealth();
     stopView();
     document.removeEventListener('visibilitychange', onVisible);
   };

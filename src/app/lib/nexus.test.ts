@@ -5,10 +5,10 @@ import { describe, expect, it, vi } from 'vitest';
 
 describe('one client per page', () => {
   it('survives StrictMode double effects and a module reload (hot reload) with one instance and one start', async () => {
-    // No server here: the dev token request fails and the dashboard waits for a token.
+    // A production server (no devMode in /healthz): the dashboard waits for a token.
     vi.stubGlobal(
       'fetch',
-      vi.fn(async () => new Response('', { status: 404 })),
+      vi.fn(async () => new Response('{"status":"ok","broker":"memory","connections":0}', { status: 200 })),
     );
     const first = await import('./nexus');
     const { subscriptionsStore } = await import('../store/subscriptions-store');
@@ -27,8 +27,9 @@ describe('one client per page', () => {
     expect(reloaded.nexus()).toBe(client);
     await reloaded.startDashboard();
     await first.startDashboard();
-    // Started once: the default subscriptions were added once, and the one dev-token probe ran once.
-    expect((fetch as unknown as { mock: { calls: unknown[] } }).mock.calls).toHaveLength(1);
+    // Started once: the default subscriptions were added once, and /healthz was asked twice (the
+    // auth mode, once for good, and the first look of the health watch).
+    expect((fetch as unknown as { mock: { calls: unknown[] } }).mock.calls).toHaveLength(2);
     expect(connect).not.toHaveBeenCalled(); // production mode without a token: it asks instead
     expect(
       subscriptionsStore

@@ -12,7 +12,7 @@ describe('server watch', () => {
     let up = false;
     const fetchMock = vi.fn(async () => {
       if (!up) throw new TypeError('connection refused');
-      return new Response('{}', { status: 200 });
+      return new Response('{"status":"ok"}', { status: 200 });
     });
     vi.stubGlobal('fetch', fetchMock);
     const onBack = vi.fn();
@@ -30,7 +30,7 @@ describe('server watch', () => {
   });
 
   it('a degraded server (503) is up too; stop() ends the watch', async () => {
-    const fetchMock = vi.fn(async () => new Response('{}', { status: 503 }));
+    const fetchMock = vi.fn(async () => new Response('{"status":"degraded"}', { status: 503 }));
     vi.stubGlobal('fetch', fetchMock);
     const onBack = vi.fn();
     const watch = createServerWatch(onBack, 1000);
@@ -39,6 +39,24 @@ describe('server watch', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(fetchMock).not.toHaveBeenCalled();
     watch.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(onBack).toHaveBeenCalledTimes(1);
+  });
+
+  it("a proxy's 502 page is not the server: the watch goes on until Nexus answers JSON", async () => {
+    let proxied = true;
+    const fetchMock = vi.fn(async () =>
+      proxied
+        ? new Response('<html><body>502 Bad Gateway</body></html>', { status: 502 })
+        : new Response('{"status":"ok"}', { status: 200 }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    const onBack = vi.fn();
+    const watch = createServerWatch(onBack, 1000);
+    watch.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(onBack).not.toHaveBeenCalled();
+    proxied = false;
     await vi.advanceTimersByTimeAsync(1000);
     expect(onBack).toHaveBeenCalledTimes(1);
   });

@@ -2,6 +2,7 @@
 import { createStore } from 'zustand/vanilla';
 import type { ConnectionState } from '@nexus-realtime/client';
 import type { AuthMode } from '../lib/auth';
+import type { RedisHealth } from '../lib/health';
 
 export interface ConnectionSlice {
   state: ConnectionState;
@@ -17,6 +18,8 @@ export interface ConnectionSlice {
   userId: string | undefined;
   role: string | undefined;
   queued: number;
+  /** `/healthz` says Redis is down or refuses writes on the server's process; undefined when fine. */
+  redis: Exclude<RedisHealth, 'up'> | undefined;
 }
 
 export const connectionStore = createStore<ConnectionSlice>(() => ({
@@ -32,4 +35,5 @@ export const connectionStore = createStore<ConnectionSlice>(() => ({
   userId: undefined,
   role: undefined,
   queued: 0,
+  redis: undefined,
 }));

@@ -41,7 +41,7 @@ function renderPanel(agents?: AgentInfo[]) {
 const item = (agentId: string) => screen.getByText(agentId).closest('li')!;
 
 beforeEach(() => {
-  connectionStore.setState({ state: 'open' });
+  connectionStore.setState({ state: 'open', redis: undefined });
   vi.mocked(apiGet).mockReset();
   vi.mocked(apiGet).mockReturnValue(new Promise(() => {})); // REST never answers unless a test says so
 });
@@ -101,6 +101,19 @@ describe('AgentsPanel', () => {
     expect(screen.getByText('unknown while disconnected')).toBeTruthy();
     act(() => connectionStore.setState({ state: 'open' }));
     expect(within(item('agent_live_4')).getByText('online')).toBeTruthy();
+  });
+
+  it('while Redis is down on the server: open, yet every agent unknown, and the panel says why', () => {
+    renderPanel([{ agent_id: 'agent_rest_12', online: true, last_seen: new Date().toISOString(), latest: {} }]);
+    act(() => receiveTelemetry({ agent_id: 'agent_live_5', cpu_usage: 1 }));
+    expect(within(item('agent_live_5')).getByText('online')).toBeTruthy();
+    act(() => connectionStore.setState({ redis: 'down' }));
+    expect(within(item('agent_live_5')).getByText('unknown')).toBeTruthy();
+    expect(within(item('agent_rest_12')).getByText('unknown')).toBeTruthy();
+    expect(screen.queryByText('offline')).toBeNull();
+    expect(screen.getByText('unknown while Redis is down')).toBeTruthy();
+    act(() => connectionStore.setState({ redis: undefined }));
+    expect(within(item('agent_live_5')).getByText('online')).toBeTruthy();
   });
 
   it('shows the error of the REST call and keeps the live agents', async () => {

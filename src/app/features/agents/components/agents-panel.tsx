@@ -43,10 +43,10 @@ const valuesStyle: CSSProperties = {
 };
 
 export function AgentsPanel() {
-  const { rows, nowMs, query, connected } = useAgentRows();
+  const { rows, nowMs, query, connected, unknownWhy } = useAgentRows();
   const online = rows.filter((row) => row.online).length;
   const actions = !connected ? (
-    <span className="muted">unknown while disconnected</span>
+    <span className="muted">unknown while {unknownWhy ?? 'disconnected'}</span>
   ) : rows.length > 0 ? (
     <span className="muted">
       {online} of {rows.length} online

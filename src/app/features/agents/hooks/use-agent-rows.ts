@@ -12,11 +12,15 @@ import { liveAgentsOf, mergeAgents } from '../utils/merge-agents';
 export function useAgentRows() {
   const query = useAgents();
   const { liveIds, summaries } = useTelemetry((s) => ({ liveIds: s.agents, summaries: s.summaries }));
-  const connected = useConnection((s) => s.state === 'open');
+  // With Redis down on the server's process, presence from the other processes is not heard:
+  // nobody is known to be online or offline, as while disconnected.
+  const { open, redis } = useConnection((s) => ({ open: s.state === 'open', redis: s.redis }));
+  const connected = open && redis === undefined;
   const nowMs = useNow();
   const rows = useMemo(
     () => mergeAgents(query.data, liveIds, liveAgentsOf(summaries), { nowMs, connected }),
     [query.data, liveIds, summaries, nowMs, connected],
   );
-  return { rows, nowMs, query, connected };
+  const unknownWhy = !open ? 'disconnected' : redis === undefined ? undefined : `Redis is ${redis}`;
+  return { rows, nowMs, query, connected, unknownWhy };
 }

@@ -1,0 +1,68 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseHealth, redisProblem } from './health';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.resetModules();
+});
+
+describe('/healthz as the page reads it', () => {
+  it("takes Nexus's JSON, and nothing else, for an answer", () => {
+    expect(parseHealth('{"status":"ok","broker":"memory","connections":3,"devMode":true}')).toEqual({
+      status: 'ok',
+      broker: 'memory',
+      devMode: true,
+    });
+    expect(parseHealth('{"status":"degraded","broker":"redis","redis":"down","connections":0}')).toEqual({
+      status: 'degraded',
+      broker: 'redis',
+      redis: 'down',
+      devMode: false,
+    });
+    for (const text of ['<html>502 Bad Gateway</html>', '', 'null', '[]', '{}', '"ok"', '{"status":1}'])
+      expect(parseHealth(text), text).toBeUndefined();
+  });
+
+  it('names a Redis problem only when there is one', () => {
+    expect(redisProblem({ redis: 'down' })).toBe('down');
+    expect(redisProblem({ redis: 'refusing writes' })).toBe('refusing writes');
+    expect(redisProblem({ redis: 'up' })).toBeUndefined();
+    expect(redisProblem({})).toBeUndefined();
+    expect(redisProblem(undefined)).toBeUndefined();
+  });
+
+  it('the auth mode waits for JSON: a 502 page decides nothing, dev mode is found once JSON comes', async () => {
+    let answer = new Response('<html>502 Bad Gateway</html>', { status: 502 });
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => answer),
+    );
+    const { resolveAuthMode } = await import('./server-hints');
+    const { connectionStore } = await import('../store/connection-store');
+    await expect(resolveAuthMode()).rejects.toThrow();
+    expect(connectionStore.getState().authMode).toBe('unknown');
+    answer = new Response('{"status":"ok","broker":"memory","connections":0,"devMode":true}', { status: 200 });
+    await expect(resolveAuthMode()).resolves.toBe('dev');
+    expect(connectionStore.getState().authMode).toBe('dev');
+  });
+});
+
+describe('REST errors a person can read', () => {
+  it('a network failure is explained, not "Failed to fetch"', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (path: string) => {
+        if (path === '/healthz') return new Response('{"status":"ok","devMode":false}');
+        throw new TypeError('Failed to fetch');
+      }),
+    );
+    const { storeToken } = await import('./auth');
+    const { apiGet } = await import('./api-client');
+    storeToken('a.b.c');
+    const failure = await apiGet('/api/agents').catch((error: unknown) => error as Error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/server did not answer/);
+    expect((failure as Error).message).not.toMatch(/Failed to fetch/);
+  });
+});
