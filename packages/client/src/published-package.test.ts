@@ -1,0 +1,46 @@
+/**
+ * What `npm pack` publishes of this package: its package.json without the `nexus-source`
+ * condition (written by scripts/publish-manifest.mjs at prepack, restored at postpack), every
+ * export pointing into `dist/`, dependencies as ranges, and a LICENSE beside it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const SCRIPT = new URL('../scripts/publish-manifest.mjs', import.meta.url).href;
+
+interface Manifest {
+  readonly exports: unknown;
+  readonly dependencies: Readonly<Record<string, string>>;
+  readonly license: string;
+  readonly files: readonly string[];
+}
+
+function targets(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.values(value).flatMap(targets);
+}
+
+describe('the published package.json', () => {
+  it('has no nexus-source condition, and every export lies in dist/ (or is the manifest)', async () => {
+    const { publishedManifest } = (await import(SCRIPT)) as { publishedManifest: (m: unknown) => Manifest };
+    const repository = JSON.parse(readFileSync(`${PACKAGE_DIR}/package.json`, 'utf8')) as Manifest;
+    const published = publishedManifest(repository);
+    expect(JSON.stringify(published)).not.toContain('nexus-source');
+    expect(JSON.stringify(repository.exports)).toContain('nexus-source'); // the repository keeps it
+    for (const target of targets(published.exports)) expect(target).toMatch(/^\.\/(dist\/|package\.json$)/);
+    expect(published.files).toEqual(['dist']);
+  });
+
+  it('depends on ws and zod as ranges, under the MIT license, with a LICENSE file', () => {
+    const manifest = JSON.parse(readFileSync(`${PACKAGE_DIR}/package.json`, 'utf8')) as Manifest;
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['ws', 'zod']);
+    for (const range of Object.values(manifest.dependencies)) expect(range).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(manifest.license).toBe('MIT');
+    for (const dir of [PACKAGE_DIR, `${PACKAGE_DIR}/../..`])
+      expect(readFileSync(`${dir}/LICENSE`, 'utf8')).toMatch(/^MIT License/);
+    expect(existsSync(`${PACKAGE_DIR}/scripts/publish-manifest.mjs`)).toBe(true);
+  });
+});
