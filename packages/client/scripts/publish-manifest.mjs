@@ -6,9 +6,13 @@
  * run `prepack` (`strip`: the condition goes, the repository's file is kept aside) and `postpack`
  * (`restore`: the repository's file comes back).
  *
- *   node scripts/publish-manifest.mjs strip | restore | check <package.json>
+ * `stage <dir>` writes the package as it is published (the manifest without the condition, dist/,
+ * README, LICENSE) into an empty folder without touching the repository's file, for a test that
+ * packs it with `npm pack <dir> --ignore-scripts` while other tests run from this tree.
+ *
+ *   node scripts/publish-manifest.mjs strip | restore | check <package.json> | stage <dir>
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,6 +48,14 @@ function restore() {
   if (existsSync(KEPT_ASIDE)) renameSync(KEPT_ASIDE, MANIFEST);
 }
 
+function stage(dir) {
+  const manifest = JSON.parse(readFileSync(existsSync(KEPT_ASIDE) ? KEPT_ASIDE : MANIFEST, 'utf8'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(publishedManifest(manifest), null, 2)}\n`);
+  for (const name of ['dist', 'README.md', 'LICENSE'])
+    cpSync(join(PACKAGE_DIR, name), join(dir, name), { recursive: true });
+}
+
 function check(path) {
   const text = readFileSync(path, 'utf8');
   if (text.includes(SOURCE_CONDITION)) {
@@ -56,7 +68,8 @@ const [command, path] = process.argv.slice(2);
 if (command === 'strip') strip();
 else if (command === 'restore') restore();
 else if (command === 'check' && path) check(path);
+else if (command === 'stage' && path) stage(path);
 else if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.error('usage: publish-manifest.mjs strip | restore | check <package.json>');
+  console.error('usage: publish-manifest.mjs strip | restore | check <package.json> | stage <dir>');
   process.exit(2);
 }

@@ -3,7 +3,10 @@
  * condition (written by scripts/publish-manifest.mjs at prepack, restored at postpack), every
  * export pointing into `dist/`, dependencies as ranges, and a LICENSE beside it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -43,4 +46,21 @@ describe('the published package.json', () => {
       expect(readFileSync(`${dir}/LICENSE`, 'utf8')).toMatch(/^MIT License/);
     expect(existsSync(`${PACKAGE_DIR}/scripts/publish-manifest.mjs`)).toBe(true);
   });
+
+  it.skipIf(!existsSync(`${PACKAGE_DIR}/dist/index.js`))(
+    "stage <dir> writes the package as published, and leaves the repository's package.json alone",
+    () => {
+      const before = readFileSync(`${PACKAGE_DIR}/package.json`, 'utf8');
+      const parent = mkdtempSync(join(tmpdir(), 'nexus-stage-'));
+      const dir = join(parent, 'package');
+      try {
+        execFileSync(process.execPath, [fileURLToPath(SCRIPT), 'stage', dir]);
+        expect(readdirSync(dir).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+        expect(readFileSync(join(dir, 'package.json'), 'utf8')).not.toContain('nexus-source');
+        expect(readFileSync(`${PACKAGE_DIR}/package.json`, 'utf8')).toBe(before);
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
+    },
+  );
 });
