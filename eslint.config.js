@@ -1,6 +1,8 @@
 // Lint: TypeScript rules plus the import boundaries of the architecture:
 //   protocol ← client core ← {app, client node adapter ← mock}, protocol ← server;
-//   the app never imports the server; only auth.ts imports jose, only broker/redis.ts ioredis.
+//   the app never imports the server; only auth.ts imports jose, only the Redis implementations
+//   (src/server/broker/redis*.ts, src/server/state/redis*.ts) import ioredis. The direction inside
+//   the server (connection → fanout → broker, domain → state) is checked by test/architecture.test.ts.
 // The client and its protocol live in the @nexus-realtime/client workspace (packages/client).
 import js from '@eslint/js';
 import globals from 'globals';
@@ -12,6 +14,8 @@ const area = (name, label = `src/${name}`) => ({
   message: `do not import ${label} from here: imports flow protocol ← client ← {app, mock}, protocol ← server`,
 });
 const only = (pkg, owner) => ({ name: pkg, message: `only ${owner} imports ${pkg}` });
+const REDIS_FILES = ['src/server/broker/redis*.ts', 'src/server/state/redis*.ts'];
+const onlyRedis = only('ioredis', 'src/server/broker/redis*.ts and src/server/state/redis*.ts');
 const clientPackage = {
   name: '@nexus-realtime/client',
   message: 'the server uses only the protocol of the client package: import @nexus-realtime/client/protocol',
@@ -28,14 +32,11 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': [
-        'error',
-        { paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts')] },
-      ],
+      'no-restricted-imports': ['error', { paths: [only('jose', 'src/server/auth.ts'), onlyRedis] }],
     },
   },
   {
-    files: ['src/server/auth.ts', 'src/server/broker/redis.ts', 'test/**', '**/*.test.ts', 'bench/**'],
+    files: ['src/server/auth.ts', ...REDIS_FILES, 'test/**', '**/*.test.ts', 'bench/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {
@@ -86,14 +87,25 @@ export default tseslint.config(
   },
   {
     files: ['src/server/**/*.ts'],
-    ignores: ['**/*.test.ts', 'src/server/auth.ts', 'src/server/broker/redis.ts'],
+    ignores: ['**/*.test.ts', 'src/server/auth.ts', ...REDIS_FILES],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [only('jose', 'src/server/auth.ts'), only('ioredis', 'src/server/broker/redis.ts'), clientPackage],
+          paths: [only('jose', 'src/server/auth.ts'), onlyRedis, clientPackage],
           patterns: [area('app'), area('mock')],
         },
+      ],
+    },
+  },
+  {
+    // The Redis implementations: ioredis allowed, every other server rule kept.
+    files: REDIS_FILES,
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [only('jose', 'src/server/auth.ts'), clientPackage], patterns: [area('app'), area('mock')] },
       ],
     },
   },

@@ -1,5 +1,7 @@
 /**
- * `createNexusServer(config)`: builds broker → hub → HTTP app + WebSocket gateway and listens.
+ * `createNexusServer(config)`: the composition root. Builds the broker and the shared state that
+ * goes with it (the only place that knows which implementation is which), the hub, the connection
+ * registry, the domain, then the HTTP app + WebSocket gateway, and listens.
  * Returns `{ url, port, close() }` so tests start a real server on port 0 in-process; `main.ts`
  * only adds environment parsing and signals.
  */
@@ -19,6 +21,7 @@ import { Hub } from './fanout/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPolicy } from './policy.js';
+import { MemorySharedState, RedisSharedState, type SharedState } from './state/index.js';
 import { UserRates } from './rate-limit.js';
 import { ConnectionRegistry, type ConnectionContext, type Session } from './connection/index.js';
 
@@ -65,6 +68,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const now = deps.now ?? Date.now;
   const closeGraceMs = deps.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const broker = deps.broker ?? (await createBroker(config, now, logger));
+  const state = createSharedState(broker, now);
   const metrics = createMetrics();
   const auth = createAuth(config.jwtSecret);
   const policy = createPolicy(config.policy);
@@ -77,6 +81,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   });
   const domain = createDomain({
     broker,
+    state,
     logger,
     now,
     intervalMs: config.mockIntervalMs,
@@ -112,7 +117,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) =>
     void connections.open(socket, principal, remoteAddress, connectionContext);
 
-  const dataPlane = new DataPlane({ sessions: connections.sessions, hub, broker, now });
+  const dataPlane = new DataPlane({ sessions: connections.sessions, hub, broker, control: state.control, now });
   // Messages lost while this process was cut off from Redis and no longer in history: every
   // local subscriber of the channel is told (`history_unavailable`), never left to guess.
   if (broker instanceof RedisBroker) broker.onGap((gap) => tellGap(connections.sessions, gap, logger));
@@ -168,6 +173,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       hub.close();
       domain.close();
       wss.close();
+      await state.close();
       await broker.close();
       logger.info('stopped');
     })();
@@ -217,6 +223,14 @@ async function createBroker(config: NexusConfig, now: () => number, logger: Logg
     log.warn({ err: (error as Error).message }, 'Redis unreachable at start: running degraded until it is back');
   }
   return broker;
+}
+
+/**
+ * The shared state that goes with the broker: in Redis beside a Redis broker (borrowing its
+ * connections), in this process otherwise.
+ */
+function createSharedState(broker: Broker, now: () => number): SharedState {
+  return broker instanceof RedisBroker ? new RedisSharedState(broker.stateLink()) : new MemorySharedState({ now });
 }
 
 /** Tells every local subscriber of the gap's channel which messages it will never get. */

@@ -840,6 +840,7 @@ function refusingBroker(inner: MemoryBroker): Broker {
     watch: (channel) => inner.watch(channel),
     unwatch: (channel) => inner.unwatch(channel),
     position: (channel) => inner.position(channel),
+    channelHistory: (channel) => inner.channelHistory(channel),
     replay: (channel, since, epoch) => inner.replay(channel, since, epoch),
     health: () => inner.health(),
     close: () => inner.close(),

@@ -151,6 +151,7 @@ function countingReads(inner: MemoryBroker): Broker & { readonly replayedReads: 
     watch: (channel) => inner.watch(channel),
     unwatch: (channel) => inner.unwatch(channel),
     position: (channel) => inner.position(channel),
+    channelHistory: (channel) => inner.channelHistory(channel),
     replay: async (channel, since, epoch) => {
       const replay = await inner.replay(channel, since, epoch);
       const pages = replay.pages;

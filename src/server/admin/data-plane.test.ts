@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../broker/index.js';
 import { Hub } from '../fanout/index.js';
 import { createLogger } from '../logger.js';
+import { MemorySharedState } from '../state/index.js';
 import type { Session } from '../connection/index.js';
 import type { AdminConnection } from '@nexus-realtime/client/protocol';
 import { PAGE_ANSWER_BYTES, type ConnectionCursor } from './connection-pages.js';
@@ -34,7 +35,7 @@ describe('DataPlane', () => {
     const broker = new MemoryBroker({ historySize: 10, sweepIntervalMs: 0 });
     const hub = new Hub(broker, createLogger('silent'));
     const sessions = new Set(Array.from({ length: 20_000 }, (_, i) => fakeSession(i)));
-    const plane = new DataPlane({ sessions, hub, broker, now: Date.now });
+    const plane = new DataPlane({ sessions, hub, broker, control: new MemorySharedState().control, now: Date.now });
     await plane.connections({}, { limit: 10 }); // warm up
     const started = performance.now();
     const items: AdminConnection[] = [];
@@ -67,7 +68,7 @@ describe('DataPlane', () => {
     const broker = new MemoryBroker({ historySize: 10, sweepIntervalMs: 0 });
     const hub = new Hub(broker, createLogger('silent'));
     const sessions = new Set(Array.from({ length: 1000 }, (_, i) => fakeSession(i)));
-    const plane = new DataPlane({ sessions, hub, broker, now: Date.now });
+    const plane = new DataPlane({ sessions, hub, broker, control: new MemorySharedState().control, now: Date.now });
     const page = { limit: 5000 };
     expect((await plane.connections({ userId: 'user-7' }, page)).items).toHaveLength(2);
     expect((await plane.connections({ channel: 'tasks' }, page)).items).toHaveLength(1000);

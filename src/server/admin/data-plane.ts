@@ -7,7 +7,8 @@
  * process holds the connection.
  */
 import { AdminConnectionsPage, type AdminChannel, type AdminConnection } from '@nexus-realtime/client/protocol';
-import { type Broker, MemoryBroker, RedisBroker } from '../broker/index.js';
+import type { Broker } from '../broker/index.js';
+import type { ControlPlane } from '../state/index.js';
 import type { Hub } from '../fanout/index.js';
 import type { Session } from '../connection/index.js';
 import {
@@ -75,6 +76,8 @@ export interface DataPlaneOptions {
   readonly sessions: ReadonlySet<Session>;
   readonly hub: Hub;
   readonly broker: Broker;
+  /** Asks the other processes of the deployment (none in a one-process deployment). */
+  readonly control: ControlPlane;
   readonly now: () => number;
   readonly gatherTimeoutMs?: number;
 }
@@ -83,6 +86,7 @@ export class DataPlane {
   readonly #sessions: ReadonlySet<Session>;
   readonly #hub: Hub;
   readonly #broker: Broker;
+  readonly #control: ControlPlane;
   readonly #now: () => number;
   readonly #timeoutMs: number;
   readonly #rates = new Map<string, RateSample>();
@@ -91,9 +95,10 @@ export class DataPlane {
     this.#sessions = options.sessions;
     this.#hub = options.hub;
     this.#broker = options.broker;
+    this.#control = options.control;
     this.#now = options.now;
     this.#timeoutMs = options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS;
-    if (this.#broker instanceof RedisBroker) this.#broker.serveControl((request) => this.#answer(request));
+    this.#control.serve((request) => this.#answer(request));
   }
 
   /** One page of the deployment's open connections matching the filter, in (process, id) order. */
@@ -147,8 +152,7 @@ export class DataPlane {
   }
 
   async #askOthers(request: ControlRequest) {
-    if (!(this.#broker instanceof RedisBroker)) return { answers: [], missing: [] };
-    return this.#broker.requestOthers(request, this.#timeoutMs);
+    return this.#control.request(request, this.#timeoutMs);
   }
 
   #answer(raw: unknown): unknown {
@@ -235,15 +239,8 @@ export class DataPlane {
   }
 
   async #history(channel: string): Promise<{ historyMessages: number; historyBytes: number }> {
-    if (this.#broker instanceof MemoryBroker) {
-      const stats = this.#broker.channelStats(channel);
-      return { historyMessages: stats?.historyMessages ?? 0, historyBytes: stats?.historyBytes ?? 0 };
-    }
-    if (this.#broker instanceof RedisBroker) {
-      const size = await this.#broker.historySize(channel).catch(() => ({ messages: 0, bytes: 0 }));
-      return { historyMessages: size.messages, historyBytes: size.bytes };
-    }
-    return { historyMessages: 0, historyBytes: 0 };
+    const { messages, bytes } = await this.#broker.channelHistory(channel).catch(() => ({ messages: 0, bytes: 0 }));
+    return { historyMessages: messages, historyBytes: bytes };
   }
 }
 

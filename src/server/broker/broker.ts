@@ -127,6 +127,12 @@ export interface BrokerHealth {
 
 export type BrokerListener = (message: BrokerMessage) => void;
 
+/** What a channel's history holds: messages, and bytes as the broker counts them. */
+export interface ChannelHistory {
+  readonly messages: number;
+  readonly bytes: number;
+}
+
 export interface Broker {
   readonly kind: 'memory' | 'redis';
   /** Identifies this process among the processes joined by the broker. */
@@ -150,6 +156,8 @@ export interface Broker {
   position(channel: string): Promise<ChannelPosition>;
   /** Kept messages with seq > `since`, when the epoch matches and history reaches back that far. */
   replay(channel: string, since: number, epoch: string | undefined): Promise<Replay>;
+  /** What the channel's history holds now (zero when nothing). */
+  channelHistory(channel: string): Promise<ChannelHistory>;
   health(): BrokerHealth;
   close(): Promise<void>;
 }

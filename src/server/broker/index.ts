@@ -13,6 +13,7 @@ export {
   type BrokerHealth,
   type BrokerListener,
   type BrokerMessage,
+  type ChannelHistory,
   type ChannelPosition,
   type MessageKind,
   type PublishRequest,

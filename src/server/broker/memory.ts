@@ -22,6 +22,7 @@ import {
   type Broker,
   type BrokerListener,
   type BrokerMessage,
+  type ChannelHistory,
   type ChannelPosition,
   type PublishRequest,
   type Replay,
@@ -158,6 +159,11 @@ export class MemoryBroker implements Broker {
         historyBytes: state.bytes,
       }
     );
+  }
+
+  channelHistory(channel: string): Promise<ChannelHistory> {
+    const stats = this.channelStats(channel);
+    return Promise.resolve({ messages: stats?.historyMessages ?? 0, bytes: stats?.historyBytes ?? 0 });
   }
 
   async close(): Promise<void> {

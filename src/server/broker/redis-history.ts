@@ -1,21 +1,21 @@
 /**
  * Channel numbering and history in Redis, through the scripts of redis-scripts.ts: the key
- * names, the calls with their arguments, and replay pages read one script call at a time.
+ * calls with their arguments (key names: state/redis-keys.ts), and replay pages read one script call at a time.
  * Knows nothing of connections: it gets an object with the scripts defined on it.
  */
 import { randomUUID } from 'node:crypto';
 import { HistoryTrimmedError, type BrokerMessage } from './broker.js';
-import { OPEN_SCRIPT, PAGE_SCRIPT, PUBLISH_SCRIPT, PUT_TASK_SCRIPT } from './redis-scripts.js';
-
-export const PREFIX = 'nexus:';
-const EPOCH_KEY = `${PREFIX}epoch`;
-const GENERATION_KEY = `${PREFIX}gen`;
-/** Running total of history bytes, deployment-wide, and the oldest-first index of kept items. */
-export const HISTORY_BYTES_KEY = `${PREFIX}hist-bytes`;
-export const HISTORY_ORDER_KEY = `${PREFIX}hist-order`;
-export const channelKey = (channel: string) => `${PREFIX}chan:${channel}`;
-export const historyKey = (channel: string) => `${PREFIX}hist:${channel}`;
-export const messageChannel = (channel: string) => `${PREFIX}msg:${channel}`;
+import {
+  EPOCH_KEY,
+  GENERATION_KEY,
+  HISTORY_BYTES_KEY,
+  HISTORY_ORDER_KEY,
+  KEY_PREFIX,
+  channelKey,
+  historyKey,
+  messageChannel,
+} from '../state/index.js';
+import { OPEN_SCRIPT, PAGE_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts.js';
 
 /** Items one publish may drop from history by count or age (by bytes: 16 times as many). */
 const TRIM_STEPS = 64;
@@ -27,7 +27,6 @@ export interface HistoryCommands {
   nexusPublish(...keysAndArgs: string[]): Promise<[number, string]>;
   nexusOpen(...keysAndArgs: string[]): Promise<[number, string, number, number, number]>;
   nexusPage(...keysAndArgs: string[]): Promise<string[]>;
-  nexusPutTask(...keysAndArgs: string[]): Promise<number>;
 }
 
 /** A connection that can define Lua commands (ioredis: cached by SHA, re-sent on NOSCRIPT). */
@@ -39,7 +38,6 @@ export function defineHistoryScripts(connection: ScriptHost): void {
   connection.defineCommand('nexusPublish', { numberOfKeys: 6, lua: PUBLISH_SCRIPT });
   connection.defineCommand('nexusOpen', { numberOfKeys: 4, lua: OPEN_SCRIPT });
   connection.defineCommand('nexusPage', { numberOfKeys: 2, lua: PAGE_SCRIPT, readOnly: true });
-  connection.defineCommand('nexusPutTask', { numberOfKeys: 2, lua: PUT_TASK_SCRIPT });
 }
 
 export interface HistoryTiming {
@@ -79,7 +77,7 @@ export async function appendMessage(
     String(ttlMs),
     String(TRIM_STEPS),
     String(maxBytes),
-    PREFIX,
+    KEY_PREFIX,
     channel,
   );
   return { seq, epoch };

@@ -233,18 +233,3 @@ while index <= last and bytes < maxBytes do
 end
 return out
 `;
-
-/**
- * Stores a task's latest state and keeps the newest `capacity` tasks.
- * KEYS: tasks hash, created index. ARGV: id, JSON, created ms, capacity.
- */
-export const PUT_TASK_SCRIPT = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
-local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
-if extra > 0 then
-  local old = redis.call('ZPOPMIN', KEYS[2], extra)
-  for i = 1, #old, 2 do redis.call('HDEL', KEYS[1], old[i]) end
-end
-return 1
-`;

@@ -5,19 +5,16 @@
  * watched channels from history (redis-resume.ts) before their live messages go on. `subscribed`
  * is false from the moment the connection drops until the watched set is subscribed again.
  */
+import { MESSAGE_CHANNEL_PREFIX, messageChannel } from '../state/index.js';
 import type { BrokerMessage } from './broker.js';
 import {
-  PREFIX,
   historyPages,
-  messageChannel,
   openChannel,
   type HistoryCommands,
   type HistoryTiming,
   type PageLimits,
 } from './redis-history.js';
 import { RedisResume, type BrokerGap } from './redis-resume.js';
-
-const MESSAGE_PREFIX = `${PREFIX}msg:`;
 
 /** What is used of the subscriber connection (an ioredis client in pub/sub mode). */
 interface SubscriberConnection {
@@ -138,7 +135,7 @@ export class RedisSubscriber {
   }
 
   #onMessage(redisChannel: string, text: string): void {
-    if (!redisChannel.startsWith(MESSAGE_PREFIX)) return;
+    if (!redisChannel.startsWith(MESSAGE_CHANNEL_PREFIX)) return;
     let message: BrokerMessage;
     try {
       message = JSON.parse(text) as BrokerMessage;

@@ -7,7 +7,7 @@
  *   is refreshed a few times per TTL: a channel someone listens to keeps its numbering and epoch
  *   even when nobody publishes for longer than the TTL (its aged history still goes).
  */
-import { PREFIX, channelKey } from './redis-history.js';
+import { channelKey, probeKey } from '../state/index.js';
 
 /** What the upkeep needs of the command connection. */
 interface UpkeepConnection {
@@ -69,7 +69,7 @@ export class RedisUpkeep {
   async #probe(): Promise<void> {
     const { processId, intervalMs, now, onProbe } = this.options;
     try {
-      await this.connection.set(`${PREFIX}probe:${processId}`, String(now()), 'PX', intervalMs * 5);
+      await this.connection.set(probeKey(processId), String(now()), 'PX', intervalMs * 5);
       onProbe(undefined);
     } catch (error) {
       onProbe(error as Error);

@@ -11,7 +11,7 @@
  *
  * Three connections (`openConnections`): commands; a subscriber that carries messages only,
  * SUBSCRIBEd to the channels this process watches; and one for the admin control plane
- * (redis-control.ts), so nothing an admin asks can get the message subscriber cut. When the
+ * (state/redis-control.ts), so nothing an admin asks can get the message subscriber cut. When the
  * subscriber is lost anyway, health says so until it is subscribed again, and the watched
  * channels get what they missed from history (redis-resume.ts), or a gap.
  *
@@ -22,8 +22,9 @@
  * Redis is down answer `history_unavailable`. The refusal clears with the next write Redis
  * accepts (a publish, or the probe of redis-upkeep.ts); ioredis reconnects by itself.
  *
- * The few other things every process shares (tasks, one-winner claims, agent presence) are thin
- * methods over the command connection (redis-shared-state.ts).
+ * The other things every process shares (tasks, one-winner claims, agent presence, the admin
+ * control plane) are not the broker's: they live in state/, which borrows the command and the
+ * control connection (`stateLink()`).
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -36,27 +37,24 @@ import {
   type BrokerListener,
   type BrokerMessage,
   type ChannelPosition,
+  type ChannelHistory,
   type PublishRequest,
   type Replay,
 } from './broker.js';
 import { DEFAULT_REPLAY_PAGE_SIZE, MemoryBroker } from './memory.js';
 import {
   appendMessage,
-  historyKey,
   defineHistoryScripts,
   historyPages,
   openChannel,
   type ChannelInfo,
   type HistoryCommands,
 } from './redis-history.js';
+import { historyKey, type RedisStateLink } from '../state/index.js';
 import { OwnDeliveries } from './own-deliveries.js';
-import { RedisControlPlane, type ControlAnswers, type ControlHandler } from './redis-control.js';
 import type { BrokerGap } from './redis-resume.js';
 import { RedisSubscriber } from './redis-subscriber.js';
-import { announcePresence, claimOnce, loadTasks, putTask, type StoredTask } from './redis-shared-state.js';
 import { RedisUpkeep, defaultUpkeepIntervalMs } from './redis-upkeep.js';
-
-export type { StoredTask } from './redis-shared-state.js';
 
 export type { BrokerGap } from './redis-resume.js';
 
@@ -120,7 +118,6 @@ export class RedisBroker implements Broker {
   readonly #fallback: MemoryBroker;
   /** Why Redis refuses writes (undefined while it takes them). */
   #refusal: string | undefined;
-  readonly #control: RedisControlPlane;
   readonly #own = new OwnDeliveries(OWN_DELIVERY_WAIT_MS);
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -155,7 +152,6 @@ export class RedisBroker implements Broker {
       },
       onError: (error) => options.onError?.(error),
     });
-    this.#controlSubscriber.on('ready', () => this.#control.resubscribe());
     this.#commands.on('ready', () => {
       void this.#upkeep.tick();
       for (const listener of this.#readyListeners) listener();
@@ -170,14 +166,23 @@ export class RedisBroker implements Broker {
       onProbe: (error) => (error ? this.#noteError(error) : this.#writesAccepted()),
       onError: (error) => options.onError?.(error),
     });
-    this.#control = new RedisControlPlane({
+  }
+
+  /**
+   * What the shared state (state/redis-state.ts) borrows: the command connection, the control
+   * connection, and a way to report its writes so health follows what Redis accepts.
+   */
+  stateLink(): RedisStateLink {
+    return {
       processId: this.processId,
       commands: this.#commands,
-      subscriber: this.#controlSubscriber,
+      control: this.#controlSubscriber,
       now: this.#now,
       isUp: () => this.#up,
-      onError: (error) => options.onError?.(error),
-    });
+      onReady: (listener) => this.onReady(listener),
+      wrote: (error) => (error ? this.#noteError(error) : this.#writesAccepted()),
+      onError: (error) => this.options.onError?.(error),
+    };
   }
 
   /** Called whenever the command connection becomes ready (first connect and reconnects). */
@@ -288,49 +293,8 @@ export class RedisBroker implements Broker {
     return { ...base, recovered: true, pages };
   }
 
-  /** Stores a task's latest state (task state is kept in Redis when configured). */
-  async putTask(task: StoredTask, capacity: number): Promise<void> {
-    try {
-      await putTask(this.#commands, task, capacity, this.#now());
-      this.#writesAccepted();
-    } catch (error) {
-      this.#noteError(error as Error);
-      throw error;
-    }
-  }
-
-  /** The newest `limit` stored tasks, oldest first. */
-  loadTasks<T extends StoredTask>(limit: number): Promise<T[]> {
-    return loadTasks<T>(this.#commands, limit);
-  }
-
-  /** True for exactly one caller per `name` across every process on this Redis, for `ttlMs`. */
-  claimOnce(name: string, ttlMs = 60_000): Promise<boolean> {
-    return claimOnce(this.#commands, name, this.processId, ttlMs);
-  }
-
-  /** Announces this process's agents; answers every agent announced by any process within `windowMs`. */
-  announcePresence(agentIds: readonly string[], windowMs: number): Promise<Set<string>> {
-    return announcePresence(this.#commands, agentIds, windowMs, this.#now());
-  }
-
-  /** Joins the admin control plane (redis-control.ts): beats, and answers others with `handler`. */
-  serveControl(handler: ControlHandler, beatMs = 1000): void {
-    this.#control.serve(handler, beatMs);
-  }
-
-  /** The other processes that beat within the window. */
-  liveProcesses(): Promise<string[]> {
-    return this.#control.liveProcesses();
-  }
-
-  /** Asks every other live process; see RedisControlPlane.request. */
-  requestOthers(request: unknown, timeoutMs: number): Promise<ControlAnswers> {
-    return this.#control.request(request, timeoutMs);
-  }
-
   /** A channel's kept history in Redis: messages and bytes (as Redis counts the key's memory). */
-  async historySize(channel: string): Promise<{ messages: number; bytes: number }> {
+  async channelHistory(channel: string): Promise<ChannelHistory> {
     const key = historyKey(channel);
     const [messages, bytes] = await Promise.all([
       this.#commands.llen(key),
@@ -347,7 +311,6 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#upkeep.stop();
-    await this.#control.stop();
     this.#listeners.clear();
     await this.#fallback.close();
     const connections = [this.#commands, this.#subscriberConnection, this.#controlSubscriber];

@@ -1,11 +1,13 @@
 /**
  * The task and agent domain of one process: the registries fed by every message of the domain
  * channels, what a starting process learns from shared history and stored task state, agent
- * presence (shared through Redis when there is one) and the task timeouts it drives.
+ * presence (shared with the other processes when there are any) and the task timeouts it drives.
+ * Written against the broker and the shared state's interfaces, never against Redis.
  */
 import { Channel, type Task, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { SERVER_USER_ID } from '../auth.js';
-import { replayRecent, type Broker, type BrokerMessage, RedisBroker } from '../broker/index.js';
+import { replayRecent, type Broker, type BrokerMessage } from '../broker/index.js';
+import type { SharedState } from '../state/index.js';
 import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, type KeptTask } from './tasks.js';
@@ -20,6 +22,8 @@ export const ACKED_WHEN_KNOWN: ReadonlySet<string> = new Set([Channel.Commands, 
 /** The task and agent registries, fed by every message of their channels. */
 export interface DomainOptions {
   readonly broker: Broker;
+  /** Task states, one-winner claims and presence, shared with the other processes if any. */
+  readonly state: SharedState;
   readonly logger: Logger;
   readonly now: () => number;
   readonly intervalMs: number;
@@ -30,24 +34,24 @@ export interface DomainOptions {
 }
 
 export function createDomain(options: DomainOptions) {
-  const { broker, logger, now, intervalMs, historySize, localAgents } = options;
+  const { broker, state, logger, now, intervalMs, historySize, localAgents } = options;
   const agents = new AgentRegistry({ now, intervalMs });
-  const presence = createAgentPresence(broker, localAgents, options.claimTimeoutMs, logger);
+  const presence = createAgentPresence(state, localAgents, options.claimTimeoutMs, logger);
   const tasks = new TaskRegistry({
     claimTimeoutMs: options.claimTimeoutMs,
     agentPresent: (agentId) => presence.has(agentId) || agents.isOnline(agentId),
-    ...(broker instanceof RedisBroker
-      ? { decide: (taskId: string) => broker.claimOnce(`task-timeout:${taskId}`) }
-      : {}),
+    decide: (taskId: string) => state.claimOnce(`task-timeout:${taskId}`),
     logger: logger.child({ module: 'tasks' }),
     now,
     isLocal: (message) => message.origin === undefined || message.origin === broker.processId,
-    ...(broker instanceof RedisBroker
+    // Stored only for other processes (and those that start later): alone, the registry is the
+    // only copy, and expanding a task's params for nobody would cost a parse per change.
+    ...(state.shared
       ? {
           persist: (task: KeptTask) =>
-            void broker
-              .putTask(expandTask(task), DEFAULT_TASK_CAPACITY)
-              .catch((error: Error) => logger.debug({ err: error.message }, 'task not stored in Redis')),
+            void state.tasks
+              .put(expandTask(task), DEFAULT_TASK_CAPACITY)
+              .catch((error: Error) => logger.debug({ err: error.message }, 'task state not stored')),
         }
       : {}),
     // Deferred, so the update follows the command that caused it on every subscriber's wire.
@@ -75,8 +79,7 @@ export function createDomain(options: DomainOptions) {
     // Agents from recent telemetry; then stored task states, then the newer task changes still
     // in the shared history.
     await warmUp(broker, historySize, [Channel.Telemetry], (m) => agents.observe(m), logger);
-    if (broker instanceof RedisBroker)
-      tasks.restore(await broker.loadTasks<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
+    tasks.restore(await state.tasks.load<Task>(DEFAULT_TASK_CAPACITY).catch(() => []));
     await warmUp(
       broker,
       historySize,
@@ -85,7 +88,7 @@ export function createDomain(options: DomainOptions) {
       logger,
     );
   };
-  const offReady = broker instanceof RedisBroker ? broker.onReady(() => void learn()) : undefined;
+  const offReady = state.onReady(() => void learn());
   if (broker.kind === 'redis' && broker.health().healthy) void learn();
   tasks.start();
   return {
@@ -93,7 +96,7 @@ export function createDomain(options: DomainOptions) {
     agents,
     close: () => {
       off();
-      offReady?.();
+      offReady();
       tasks.close();
       presence.close();
       for (const channel of channels) broker.unwatch(channel);
@@ -102,24 +105,23 @@ export function createDomain(options: DomainOptions) {
 }
 
 /**
- * Which agents have a connection somewhere. Alone: this process's connections. With Redis every
- * process announces its connected agents in a shared sorted set (score = last announcement) and
- * reads the others', a few times per claim timeout, so a task's agent counts as present while any
- * process holds its connection.
+ * Which agents have a connection somewhere. Alone: this process's connections. When the state is
+ * shared every process announces its connected agents and reads the others', a few times per
+ * claim timeout, so a task's agent counts as present while any process holds its connection.
  */
 function createAgentPresence(
-  broker: Broker,
+  state: SharedState,
   localAgents: ReadonlyMap<string, number>,
   claimTimeoutMs: number,
   logger: Logger,
 ) {
   let remote: ReadonlySet<string> = new Set();
   let timer: ReturnType<typeof setInterval> | undefined;
-  if (broker instanceof RedisBroker) {
+  if (state.shared) {
     const periodMs = Math.max(100, Math.min(5000, Math.floor(claimTimeoutMs / 3)));
     const refresh = () =>
-      broker
-        .announcePresence([...localAgents.keys()], 3 * periodMs)
+      state.presence
+        .announce([...localAgents.keys()], 3 * periodMs)
         .then((present) => (remote = present))
         .catch((error: Error) => logger.debug({ err: error.message }, 'agent presence not shared'));
     timer = setInterval(() => void refresh(), periodMs);

@@ -63,8 +63,12 @@ describe('admin polls while Redis has a tiny pub/sub output buffer', () => {
 
   /** VIEWERS connections on `server`, each with large filtered subscriptions (a ~2.4 MB admin answer). */
   async function pinLargeFilters(server: TestServer, channel: string): Promise<TestClient[]> {
-    const token = await tokenFor('pinning-viewer', 'viewer');
-    const viewers = await Promise.all(Array.from({ length: VIEWERS }, () => pool.connect(server.wsUrl, token)));
+    // One user per connection: a user's connections share its rate, and these subscribe at once.
+    const viewers = await Promise.all(
+      Array.from({ length: VIEWERS }, async (_, v) =>
+        pool.connect(server.wsUrl, await tokenFor(`pinning-viewer-${v}`, 'viewer')),
+      ),
+    );
     await Promise.all(
       viewers.map(async (viewer, v) => {
         for (let s = 0; s < SUBSCRIPTIONS_PER_VIEWER; s++) {

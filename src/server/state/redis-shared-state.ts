@@ -1,14 +1,39 @@
 /**
- * The few things every process shares besides messages, each a small call on the broker's
- * command connection: task state (a hash of the latest state per task and a sorted set by
- * creation time, trimmed to a capacity), one-winner decisions (`SET NX PX`) and agent presence
- * (a sorted set scored by the last announcement).
+ * The few things every process shares besides messages, each a small call on the command
+ * connection: task state (a hash of the latest state per task and a sorted set by creation
+ * time, trimmed to a capacity, written by one script), one-winner decisions (`SET NX PX`) and
+ * agent presence (a sorted set scored by the last announcement).
  */
-import { PREFIX, type HistoryCommands } from './redis-history.js';
+import { PRESENCE_KEY, TASKS_BY_CREATED_KEY, TASKS_KEY, claimKey } from './redis-keys.js';
 
-const TASKS_KEY = `${PREFIX}tasks`;
-const TASKS_BY_CREATED_KEY = `${PREFIX}tasks:created`;
-const PRESENCE_KEY = `${PREFIX}agents:present`;
+/**
+ * Stores a task's latest state and keeps the newest `capacity` tasks.
+ * KEYS: tasks hash, created index. ARGV: id, JSON, created ms, capacity.
+ */
+const PUT_TASK_SCRIPT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then
+  local old = redis.call('ZPOPMIN', KEYS[2], extra)
+  for i = 1, #old, 2 do redis.call('HDEL', KEYS[1], old[i]) end
+end
+return 1
+`;
+
+/** The command `defineSharedStateScripts` adds to a connection. */
+export interface SharedStateScripts {
+  nexusPutTask(...keysAndArgs: string[]): Promise<number>;
+}
+
+/** A connection that can define Lua commands (ioredis: cached by SHA, re-sent on NOSCRIPT). */
+interface ScriptHost {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+}
+
+export function defineSharedStateScripts(connection: ScriptHost): void {
+  connection.defineCommand('nexusPutTask', { numberOfKeys: 2, lua: PUT_TASK_SCRIPT });
+}
 
 /** A task as stored in Redis: an id, its JSON and its creation time. */
 export interface StoredTask {
@@ -17,7 +42,7 @@ export interface StoredTask {
 }
 
 /** What is used of the command connection. */
-interface SharedStateCommands extends Pick<HistoryCommands, 'nexusPutTask'> {
+export interface SharedStateCommands extends SharedStateScripts {
   zrevrange(key: string, start: number, stop: number): Promise<string[]>;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, unit: 'PX', milliseconds: number, mode: 'NX'): Promise<'OK' | null>;
@@ -67,7 +92,7 @@ export async function claimOnce(
   owner: string,
   ttlMs: number,
 ): Promise<boolean> {
-  return (await commands.set(`${PREFIX}once:${name}`, owner, 'PX', ttlMs, 'NX')) === 'OK';
+  return (await commands.set(claimKey(name), owner, 'PX', ttlMs, 'NX')) === 'OK';
 }
 
 /**

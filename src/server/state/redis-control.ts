@@ -1,5 +1,5 @@
 /**
- * The admin control plane over Redis: every process beats in a shared set of live processes
+ * The admin control plane over Redis (the `ControlPlane` of shared-state.ts): every process beats in a shared set of live processes
  * (a sorted set scored by the time of its last beat) and answers requests about its own state;
  * a process asking gathers the answers of every live process.
  *
@@ -18,27 +18,20 @@
  * named in `missing`.
  */
 import { randomUUID } from 'node:crypto';
-import { PREFIX } from './redis-history.js';
+import {
+  CONTROL_REQUESTS_CHANNEL as CONTROL_REQUESTS,
+  PROCESSES_KEY,
+  controlAnswerKey as answerKey,
+  controlRepliesChannel as controlReplies,
+} from './redis-keys.js';
+import type { ControlAnswers, ControlHandler, ControlPlane } from './shared-state.js';
 
-const CONTROL_REQUESTS = `${PREFIX}ctl:req`;
-const controlReplies = (processId: string) => `${PREFIX}ctl:reply:${processId}`;
-const answerKey = (requestId: string, processId: string) => `${PREFIX}ctl:ans:${requestId}:${processId}`;
-const PROCESSES_KEY = `${PREFIX}processes`;
 /** Beats a process may miss before it counts as gone. */
 const MISSED_BEATS = 3;
 /** Answers up to this size travel inside the pub/sub notice; larger ones through a key. */
 const INLINE_ANSWER_BYTES = 8 * 1024;
 /** How long an answer key outlives its request, should the asker never read it. */
 const ANSWER_KEY_TTL_MS = 30_000;
-
-/** Answers a control request for this process's own state. */
-export type ControlHandler = (request: unknown) => unknown;
-
-/** What every live process answered to a control request, and which live ones did not answer in time. */
-export interface ControlAnswers {
-  readonly answers: readonly { readonly processId: string; readonly answer: unknown }[];
-  readonly missing: readonly string[];
-}
 
 interface ControlEnvelope {
   readonly id: string;
@@ -91,7 +84,7 @@ interface Gather {
   readonly done: () => void;
 }
 
-export class RedisControlPlane {
+export class RedisControlPlane implements ControlPlane {
   #serving: { handler: ControlHandler; timer: NodeJS.Timeout; beatMs: number } | undefined;
   /** The other processes last seen live: named as not answering while Redis cannot be asked. */
   #lastLive: readonly string[] = [];

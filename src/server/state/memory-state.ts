@@ -1,0 +1,59 @@
+/**
+ * Shared state of a deployment of one process: nothing to share, so every answer is local. The
+ * task registry is the only copy of the tasks (nothing is stored twice, and a restarted process
+ * starts empty, as its memory broker does); a claim is won by its first caller; the agents
+ * present are the ones announced; there is no other process to ask.
+ */
+import type { ControlAnswers, ControlPlane, SharedState, StoredTask, TaskStore } from './shared-state.js';
+
+const DEFAULT_CLAIM_TTL_MS = 60_000;
+const NO_ANSWERS: ControlAnswers = { answers: [], missing: [] };
+
+export interface MemorySharedStateOptions {
+  readonly now?: () => number;
+}
+
+export class MemorySharedState implements SharedState {
+  readonly shared = false;
+  readonly tasks: TaskStore = {
+    put: () => Promise.resolve(),
+    load: <T extends StoredTask>() => Promise.resolve([] as T[]),
+  };
+  readonly presence = {
+    announce: (agentIds: readonly string[]) => Promise.resolve<ReadonlySet<string>>(new Set(agentIds)),
+  };
+  readonly control: ControlPlane = {
+    serve: () => {},
+    liveProcesses: () => Promise.resolve([]),
+    request: () => Promise.resolve(NO_ANSWERS),
+  };
+  readonly #now: () => number;
+  /** Claim name → when it expires; expired claims leave as the next claims pass them. */
+  readonly #claims = new Map<string, number>();
+
+  constructor(options: MemorySharedStateOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  claimOnce(name: string, ttlMs = DEFAULT_CLAIM_TTL_MS): Promise<boolean> {
+    const nowMs = this.#now();
+    for (const [held, expiresAt] of this.#claims) {
+      if (expiresAt > nowMs) break;
+      this.#claims.delete(held);
+    }
+    const expiresAt = this.#claims.get(name);
+    if (expiresAt !== undefined && expiresAt > nowMs) return Promise.resolve(false);
+    this.#claims.delete(name);
+    this.#claims.set(name, nowMs + ttlMs);
+    return Promise.resolve(true);
+  }
+
+  onReady(): () => void {
+    return () => {};
+  }
+
+  close(): Promise<void> {
+    this.#claims.clear();
+    return Promise.resolve();
+  }
+}

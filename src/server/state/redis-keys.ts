@@ -1,0 +1,50 @@
+/**
+ * Every Redis key and pub/sub channel Nexus uses, in one place. Everything lives under one
+ * prefix; docs/architecture.md has the table (type, purpose, expiry) that follows this file.
+ *
+ * The history scripts (broker/redis-scripts.ts) reach other channels' keys from the
+ * deployment's history index, so they build `chan:<channel>` and `hist:<channel>` themselves
+ * from `KEY_PREFIX` (passed as an argument): `channelKey` and `historyKey` must keep that shape.
+ */
+export const KEY_PREFIX = 'nexus:';
+
+// Messages (broker/): numbering, history and live delivery.
+
+/** string: the deployment's history generation; re-created when Redis lost its data. */
+export const EPOCH_KEY = `${KEY_PREFIX}epoch`;
+/** string (INCR): numbers channel generations. */
+export const GENERATION_KEY = `${KEY_PREFIX}gen`;
+/** hash `{seq, epoch}`: a channel's latest seq and its generation's epoch. */
+export const channelKey = (channel: string) => `${KEY_PREFIX}chan:${channel}`;
+/** list: a channel's kept messages, oldest first, each `<ms>|<json>`. */
+export const historyKey = (channel: string) => `${KEY_PREFIX}hist:${channel}`;
+/** string (INCRBY): running total of the history's cost, all channels of the deployment. */
+export const HISTORY_BYTES_KEY = `${KEY_PREFIX}hist-bytes`;
+/** sorted set: one entry per kept history item, scored by when it was stored (oldest-first index). */
+export const HISTORY_ORDER_KEY = `${KEY_PREFIX}hist-order`;
+/** Prefix of the pub/sub channels carrying live messages. */
+export const MESSAGE_CHANNEL_PREFIX = `${KEY_PREFIX}msg:`;
+/** pub/sub channel: live delivery of a channel's messages to every process listening. */
+export const messageChannel = (channel: string) => `${MESSAGE_CHANNEL_PREFIX}${channel}`;
+/** string (`PX`): the write probe of one process, to learn when Redis takes writes again. */
+export const probeKey = (processId: string) => `${KEY_PREFIX}probe:${processId}`;
+
+// Shared state other than messages (state/).
+
+/** hash: task id → the task's latest state (JSON). */
+export const TASKS_KEY = `${KEY_PREFIX}tasks`;
+/** sorted set: task ids by creation time, trimmed to the newest tasks kept. */
+export const TASKS_BY_CREATED_KEY = `${KEY_PREFIX}tasks:created`;
+/** sorted set: agent ids with a connection on some process, scored by the last announcement. */
+export const PRESENCE_KEY = `${KEY_PREFIX}agents:present`;
+/** string (`SET NX PX`): a one-winner claim; exactly one process gets it. */
+export const claimKey = (name: string) => `${KEY_PREFIX}once:${name}`;
+/** sorted set: process ids scored by their last beat; the live set of the control plane. */
+export const PROCESSES_KEY = `${KEY_PREFIX}processes`;
+/** pub/sub channel: admin control requests to every process. */
+export const CONTROL_REQUESTS_CHANNEL = `${KEY_PREFIX}ctl:req`;
+/** pub/sub channel: reply notices to the process that asked. */
+export const controlRepliesChannel = (processId: string) => `${KEY_PREFIX}ctl:reply:${processId}`;
+/** string (`PX`): an answer too large for a notice, read and deleted by the asker. */
+export const controlAnswerKey = (requestId: string, processId: string) =>
+  `${KEY_PREFIX}ctl:ans:${requestId}:${processId}`;

@@ -1,0 +1,96 @@
+/**
+ * Shared state in Redis, for every process on the same Redis: task states, one-winner claims
+ * and agent presence (redis-shared-state.ts), and the admin control plane (redis-control.ts).
+ *
+ * It opens no connection of its own: the Redis broker lends its command connection and its
+ * control connection (`RedisStateLink`, built by the composition root), so a process still holds
+ * three connections, and a write this state makes counts toward the broker's view of whether
+ * Redis takes writes (`/healthz`).
+ */
+import type { Redis } from 'ioredis';
+import { RedisControlPlane } from './redis-control.js';
+import {
+  announcePresence,
+  claimOnce,
+  defineSharedStateScripts,
+  loadTasks,
+  putTask,
+  type SharedStateCommands,
+} from './redis-shared-state.js';
+import type { AgentPresence, SharedState, StoredTask, TaskStore } from './shared-state.js';
+
+/** What the Redis broker lends the shared state. */
+export interface RedisStateLink {
+  /** This process among the deployment's processes (the broker's). */
+  readonly processId: string;
+  /** The command connection. */
+  readonly commands: Redis;
+  /** A pub/sub connection for control traffic only (never the one that carries messages). */
+  readonly control: Redis;
+  readonly now: () => number;
+  /** Whether the command connection is up (no command is sent to a Redis known to be away). */
+  isUp(): boolean;
+  /** Called whenever the command connection becomes ready (first connect and reconnects). */
+  onReady(listener: () => void): () => void;
+  /** Tells the broker how a write went: an error may mean Redis refuses writes. */
+  wrote(error?: Error): void;
+  readonly onError: (error: Error) => void;
+}
+
+const DEFAULT_CLAIM_TTL_MS = 60_000;
+
+export class RedisSharedState implements SharedState {
+  readonly shared = true;
+  readonly tasks: TaskStore;
+  readonly presence: AgentPresence;
+  readonly control: RedisControlPlane;
+  readonly #link: RedisStateLink;
+  readonly #commands: Redis & SharedStateCommands;
+  readonly #offControlReady: () => void;
+
+  constructor(link: RedisStateLink) {
+    this.#link = link;
+    defineSharedStateScripts(link.commands);
+    this.#commands = link.commands as Redis & SharedStateCommands;
+    const commands = this.#commands;
+    this.tasks = {
+      put: async (task: StoredTask, capacity: number) => {
+        try {
+          await putTask(commands, task, capacity, link.now());
+          link.wrote();
+        } catch (error) {
+          link.wrote(error as Error);
+          throw error;
+        }
+      },
+      load: <T extends StoredTask>(limit: number) => loadTasks<T>(commands, limit),
+    };
+    this.presence = {
+      announce: (agentIds, windowMs) => announcePresence(commands, agentIds, windowMs, link.now()),
+    };
+    this.control = new RedisControlPlane({
+      processId: link.processId,
+      commands,
+      subscriber: link.control,
+      now: link.now,
+      isUp: () => link.isUp(),
+      onError: link.onError,
+    });
+    const resubscribe = () => this.control.resubscribe();
+    link.control.on('ready', resubscribe);
+    this.#offControlReady = () => link.control.off('ready', resubscribe);
+  }
+
+  claimOnce(name: string, ttlMs = DEFAULT_CLAIM_TTL_MS): Promise<boolean> {
+    return claimOnce(this.#commands, name, this.#link.processId, ttlMs);
+  }
+
+  onReady(listener: () => void): () => void {
+    return this.#link.onReady(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#offControlReady();
+    await this.control.stop();
+  }
+}
