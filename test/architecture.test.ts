@@ -1,6 +1,8 @@
 /**
  * The import rules that ESLint's per-folder restrictions do not cover: no import cycles anywhere
- * in src/ or the client package, and dashboard features never import each other.
+ * in src/ or the client package, dashboard features never import each other, and inside the
+ * server each folder imports only the folders below it (connection → fanout → broker, domain →
+ * state), through their index.ts, and only the composition root tells brokers or stores apart.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -8,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVER = join(ROOT, 'src', 'server');
 const SOURCE_ROOTS = [join(ROOT, 'src'), join(ROOT, 'packages', 'client', 'src')];
 // `import … from 'x'`, `export … from 'x'`, `import 'x'` and `import('x')`.
 const IMPORT =
@@ -64,6 +67,63 @@ function findCycles(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
+/**
+ * The folders of src/server and the folders each may import. Anything not listed may not be
+ * imported; files at the server's root (auth, logger, metrics, policy…) may be, except the
+ * composition root itself.
+ */
+const SERVER_LAYERS: Readonly<Record<string, readonly string[]>> = {
+  state: [],
+  deflate: [],
+  broker: ['state'],
+  fanout: ['broker'],
+  domain: ['broker', 'state'],
+  connection: ['fanout', 'broker', 'deflate', 'domain'],
+  admin: ['connection', 'fanout', 'broker', 'state'],
+  http: ['admin', 'domain', 'broker'],
+};
+const COMPOSITION_ROOT = ['server.ts', 'main.ts'];
+
+/** The server folder a file belongs to; undefined for files at the server's root and outside it. */
+function serverFolderOf(file: string): string | undefined {
+  const path = relative(SERVER, file);
+  return path.startsWith('..') || !path.includes('/') ? undefined : path.split('/')[0];
+}
+
+/** Imports inside src/server that go against SERVER_LAYERS or reach into another folder's files. */
+function serverImportProblems(graph: Map<string, string[]>): string[] {
+  const problems: string[] = [];
+  for (const [file, targets] of graph) {
+    const own = serverFolderOf(file);
+    if (own === undefined) continue;
+    for (const target of targets) {
+      if (relative(SERVER, target).startsWith('..')) continue;
+      const other = serverFolderOf(target);
+      const edge = `${relative(ROOT, file)} → ${relative(ROOT, target)}`;
+      if (other === undefined) {
+        if (COMPOSITION_ROOT.includes(relative(SERVER, target))) problems.push(`${edge}: the composition root`);
+      } else if (other !== own) {
+        if (!(SERVER_LAYERS[own] ?? []).includes(other)) problems.push(`${edge}: ${own} may not import ${other}`);
+        else if (relative(join(SERVER, other), target) !== 'index.ts')
+          problems.push(`${edge}: import ${other}/index.ts`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** `instanceof` of a broker or shared-state class in a server file other than the composition root. */
+function implementationChecks(): string[] {
+  const found: string[] = [];
+  for (const file of sourceFiles(SERVER)) {
+    if (COMPOSITION_ROOT.includes(relative(SERVER, file))) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/instanceof\s+(\w*(?:Broker|SharedState|Store))\b/g))
+      found.push(`${relative(ROOT, file)}: instanceof ${match[1]}`);
+  }
+  return found;
+}
+
 describe('architecture', () => {
   const graph = importGraph();
 
@@ -87,6 +147,28 @@ describe('architecture', () => {
       }
     }
     expect(crossings).toEqual([]);
+  });
+
+  it('keeps the server layered: each folder imports only the folders below it, through their index.ts', () => {
+    expect(serverImportProblems(graph)).toEqual([]);
+  });
+
+  it('tells brokers and shared-state implementations apart only in the composition root', () => {
+    expect(implementationChecks()).toEqual([]);
+  });
+
+  it('finds a backward or deep import in the server when there is one (the check can fail)', () => {
+    const at = (path: string) => join(SERVER, path);
+    const graph = new Map([
+      [at('broker/memory.ts'), [at('fanout/index.ts')]],
+      [at('connection/session.ts'), [at('fanout/hub.ts'), at('server.ts')]],
+      [at('fanout/hub.ts'), [at('broker/index.ts')]],
+    ]);
+    expect(serverImportProblems(graph)).toEqual([
+      'src/server/broker/memory.ts → src/server/fanout/index.ts: broker may not import fanout',
+      'src/server/connection/session.ts → src/server/fanout/hub.ts: import fanout/index.ts',
+      'src/server/connection/session.ts → src/server/server.ts: the composition root',
+    ]);
   });
 
   it('detects a cycle when there is one (the check can fail)', () => {
