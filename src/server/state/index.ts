@@ -3,8 +3,27 @@
  * plane): one interface, a one-process and a Redis implementation, and every Redis key name.
  */
 export { MemorySharedState, type MemorySharedStateOptions } from './memory-state.js';
+export {
+  CONTROL_REQUESTS_CHANNEL,
+  EPOCH_KEY,
+  GENERATION_KEY,
+  HISTORY_BYTES_KEY,
+  HISTORY_ORDER_KEY,
+  KEY_PREFIX,
+  MESSAGE_CHANNEL_PREFIX,
+  PRESENCE_KEY,
+  PROCESSES_KEY,
+  TASKS_BY_CREATED_KEY,
+  TASKS_KEY,
+  channelKey,
+  claimKey,
+  controlAnswerKey,
+  controlRepliesChannel,
+  historyKey,
+  messageChannel,
+  probeKey,
+} from './redis-keys.js';
 export { RedisSharedState, type RedisStateLink } from './redis-state.js';
-export * from './redis-keys.js';
 export type {
   AgentPresence,
   ControlAnswers,

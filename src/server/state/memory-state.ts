@@ -4,7 +4,14 @@
  * starts empty, as its memory broker does); a claim is won by its first caller; the agents
  * present are the ones announced; there is no other process to ask.
  */
-import type { ControlAnswers, ControlPlane, SharedState, StoredTask, TaskStore } from './shared-state.js';
+import type {
+  AgentPresence,
+  ControlAnswers,
+  ControlPlane,
+  SharedState,
+  StoredTask,
+  TaskStore,
+} from './shared-state.js';
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 const NO_ANSWERS: ControlAnswers = { answers: [], missing: [] };
@@ -19,7 +26,7 @@ export class MemorySharedState implements SharedState {
     put: () => Promise.resolve(),
     load: <T extends StoredTask>() => Promise.resolve([] as T[]),
   };
-  readonly presence = {
+  readonly presence: AgentPresence = {
     announce: (agentIds: readonly string[]) => Promise.resolve<ReadonlySet<string>>(new Set(agentIds)),
   };
   readonly control: ControlPlane = {
@@ -48,7 +55,8 @@ export class MemorySharedState implements SharedState {
     return Promise.resolve(true);
   }
 
-  onReady(): () => void {
+  /** One process never reconnects to its state: the listener is never called. */
+  onReady(_listener: () => void): () => void {
     return () => {};
   }
 
