@@ -119,7 +119,11 @@ describe('npm pack: the client and the server as a user installs them', () => {
     ])
       if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\` first`);
     work = mkdtempSync(join(tmpdir(), 'nexus-packaging-'));
-    client = await pack(CLIENT_DIR, work);
+    // The client as it is published (its prepack step leaves out the source condition), staged in a
+    // folder of its own so the repository's package.json is never rewritten under other tests.
+    const staged = join(work, 'client-staged');
+    await run(process.execPath, [join(CLIENT_DIR, 'scripts', 'publish-manifest.mjs'), 'stage', staged]);
+    client = await pack(staged, work);
     main = await pack(ROOT, work);
   }, 120_000);
 
@@ -133,8 +137,17 @@ describe('npm pack: the client and the server as a user installs them', () => {
     const paths = client.files.map((f) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.d.ts']));
     expect(paths).toEqual(expect.arrayContaining(['dist/node/index.js', 'dist/protocol/index.js']));
-    expect(paths.filter((p) => !p.startsWith('dist/') && p !== 'package.json' && p !== 'README.md')).toEqual([]);
+    const others = paths.filter((p) => !p.startsWith('dist/'));
+    expect(others.sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(paths.filter((p) => /\.test\.|\.map$|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('the published client manifest has no source condition and takes its dependencies as ranges', () => {
+    const manifest = readFileSync(join(work, 'client-staged', 'package.json'), 'utf8');
+    expect(manifest).not.toContain('nexus-source');
+    const { dependencies } = JSON.parse(manifest) as { dependencies: Record<string, string> };
+    expect(Object.keys(dependencies).sort()).toEqual(['ws', 'zod']);
+    for (const range of Object.values(dependencies)) expect(range).toMatch(/^\^\d/);
   });
 
   it('the main tarball holds the built server, mock agents, dashboard and docs, without tests or benchmarks', () => {
@@ -142,7 +155,7 @@ describe('npm pack: the client and the server as a user installs them', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/server/main.js', 'dist/app/index.html']),
     );
-    expect(paths).toEqual(expect.arrayContaining(['dist/client.js', 'docs/protocol.md', 'docs/client.md']));
+    expect(paths).toEqual(expect.arrayContaining(['dist/client.js', 'docs/protocol.md', 'docs/client.md', 'LICENSE']));
     expect(paths.filter((p) => /(^|\/)(bench|e2e|test|scripts|src|packages)\//.test(p))).toEqual([]);
     expect(paths.filter((p) => /\.test\.|\.map$/.test(p))).toEqual([]);
     expect(readFileSync(join(ROOT, 'dist/server/main.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
