@@ -1038,7 +1038,7 @@ describe('subscriptions and recovery', () => {
   });
 
   it('two filtered subscriptions on one channel: every message replayed after a reconnect reaches the listener once', async () => {
-    // The server answers each resubscribe with its own replay (src/server/session.ts): first the
+    // The server answers each resubscribe with its own replay (src/server/connection/session.ts): first the
     // a1 messages missed (3, 5), then the a2 ones not already sent (4, 6).
     const { client, log } = harness();
     const first = await openClient(client);
