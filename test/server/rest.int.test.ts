@@ -82,7 +82,7 @@ describe('GET /metrics', () => {
     'nexus_channel_messages_total',
   ];
 
-  it('is Prometheus text naming every metric of the contract, without authentication', async () => {
+  it('is Prometheus text naming every documented metric, without authentication', async () => {
     // Make sure the labelled counters have at least one series.
     const op = await TestClient.connect(server.wsUrl, await tokenFor(freshUser('metrics-op'), 'operator'));
     await op.publish('rest.metrics.warmup', 1);
