@@ -1,9 +1,11 @@
 /** The admin routes of the data plane: fetchers, query options and the close mutation. Polled every second. */
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  AdminConnectionsPage,
   Defaults,
   MAX_BUFFERED_HEADER,
   MISSING_PROCESSES_HEADER,
+  NEXT_CURSOR_HEADER,
   Paths,
   type AdminChannel,
   type AdminConnection,
@@ -17,12 +19,13 @@ export interface ConnectionQuery {
   readonly channel: string;
 }
 
-function connectionsPath({ userId, channel }: ConnectionQuery): string {
-  const params = new URLSearchParams();
+export function connectionsPath({ userId, channel }: ConnectionQuery): string {
+  // The largest page: the table is polled every second, so it shows one page and says when the
+  // deployment holds more (the filters narrow it) rather than walking every page each second.
+  const params = new URLSearchParams({ limit: String(AdminConnectionsPage.maxLimit) });
   if (userId.trim()) params.set('userId', userId.trim());
   if (channel.trim()) params.set('channel', channel.trim());
-  const query = params.toString();
-  return query ? `${Paths.adminConnections}?${query}` : Paths.adminConnections;
+  return `${Paths.adminConnections}?${params.toString()}`;
 }
 
 /** The connection list, the slow-consumer limit, and the live processes that did not answer. */
@@ -30,16 +33,24 @@ export interface ConnectionList {
   readonly connections: AdminConnection[];
   readonly maxBufferedBytes: number;
   readonly missing: string[];
+  /** True when the deployment holds more connections than this page lists. */
+  readonly more: boolean;
 }
 
 async function getConnections(query: ConnectionQuery, signal?: AbortSignal): Promise<ConnectionList> {
   const { body, headers } = await apiGetWithHeaders<AdminConnection[]>(connectionsPath(query), signal);
+  return toConnectionList(body, headers);
+}
+
+/** What the page keeps of one answer: the rows and what its headers say. */
+export function toConnectionList(body: AdminConnection[], headers: Headers): ConnectionList {
   const limit = Number(headers.get(MAX_BUFFERED_HEADER));
   const missing = headers.get(MISSING_PROCESSES_HEADER);
   return {
     connections: body,
     maxBufferedBytes: limit > 0 ? limit : Defaults.maxBufferedBytes,
     missing: missing ? missing.split(',') : [],
+    more: headers.get(NEXT_CURSOR_HEADER) !== null,
   };
 }
 

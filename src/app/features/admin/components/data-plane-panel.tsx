@@ -78,6 +78,12 @@ function DataPlane() {
             Not answering (their connections are not listed): {connections.data?.missing.join(', ')}
           </p>
         )}
+        {connections.data?.more && (
+          <p role="note" className="dp-note">
+            Showing the first {connections.data.connections.length.toLocaleString('en-US')} connections; filter by user
+            or channel to see the others.
+          </p>
+        )}
         {connections.error && (
           <LoadError
             what="connections"
