@@ -20,10 +20,8 @@ import {
   CloseReason,
   ErrorCode,
   FrameType,
-  Limits,
   WELCOME_MESSAGE,
   decodeJson,
-  filtersByteLength,
   parseClientFrame,
   type ClientFrame,
   type ErrorCode as ErrorCodeType,
@@ -36,6 +34,7 @@ import {
 } from '@nexus-realtime/client/protocol';
 import { refreshRefusal, type Auth, type Principal } from '../auth.js';
 import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from '../broker/index.js';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { CatchUpSelector, isAfter, type Position, type Queued, type Served } from './catch-up.js';
 import { ConnectionWriter } from './connection-writer.js';
 import { checkDomainPublish, type PublishActor } from '../domain/index.js';
@@ -130,9 +129,8 @@ export class Session implements Subscriber {
   /** The loop handling the inbox, while it runs. */
   #handling: Promise<void> | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
-  readonly #channels = new Set<string>();
-  /** Bytes of JSON of the filters of every subscription held (bounded per connection). */
-  #filterBytes = 0;
+  /** The connection's subscriptions, channel by channel, within its bounds. */
+  readonly #subscriptions: ChannelSubscriptions;
   /** Highest seq sent per channel: nothing at or below it is sent again. */
   readonly #sent = new Map<string, Position>();
   readonly #pending = new Map<string, PendingChannel>();
@@ -167,6 +165,7 @@ export class Session implements Subscriber {
     this.#rate = new ConnectionRate(rule, DEFAULT_FLOOD_RULE, ctx.now, shared);
     this.#writer = new ConnectionWriter(socket, ctx.maxBufferedBytes, ctx.metrics.traffic, ctx.now);
     this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
+    this.#subscriptions = new ChannelSubscriptions(ctx.hub, this);
     socket.on('message', (data, isBinary) => socketOnMessage(this, data, isBinary));
     socket.on('pong', () => socketOnPong(this));
     socket.on('close', (code) => socketOnClose(this, code));
@@ -212,21 +211,16 @@ export class Session implements Subscriber {
 
   /** The channels this connection subscribes to, each with its filters (one entry per subscription). */
   subscriptionList(): { channel: string; filters: Subscription['filters'] }[] {
-    const out: { channel: string; filters: Subscription['filters'] }[] = [];
-    for (const channel of this.#channels)
-      for (const s of this.ctx.hub.subscriptions(this, channel)) out.push({ channel, filters: s.filters });
-    return out;
+    return this.#subscriptions.list();
   }
 
   /** True when the connection subscribes to `channel`. */
   subscribesTo(channel: string): boolean {
-    return this.#channels.has(channel);
+    return this.#subscriptions.has(channel);
   }
 
   get subscriptionCount(): number {
-    let count = 0;
-    for (const channel of this.#channels) count += this.ctx.hub.subscriptions(this, channel).length;
-    return count;
+    return this.#subscriptions.count;
   }
 
   /** Heartbeat tick: terminates a peer that did not answer the previous ping, then pings. */
@@ -409,8 +403,8 @@ export class Session implements Subscriber {
       );
     }
     const frames = [first, ...this.#inbox.takeSubscribes(channel)];
-    const others: Served[] = this.ctx.hub
-      .subscriptions(this, channel)
+    const others: Served[] = this.#subscriptions
+      .of(channel)
       .map((subscription) => ({ subscription, coveredFrom: this.#coveredFrom.get(subscription) }));
     // Live messages wait while the position and history are read, then go out in seq order.
     const pending: PendingChannel = { queued: [], bytes: 0 };
@@ -468,26 +462,11 @@ export class Session implements Subscriber {
       return { frame, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
     }
     const subscription = createSubscription(frame.filters);
-    const isNew = !this.ctx.hub.subscriptions(this, channel).some((s) => s.key === subscription.key);
-    const refusal = isNew ? this.#subscriptionRefusal(subscription.filters) : undefined;
+    const isNew = this.#subscriptions.isNew(channel, subscription);
+    const refusal = isNew ? this.#subscriptions.refusal(subscription.filters) : undefined;
     if (refusal) return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
-    if (isNew) this.#filterBytes += filtersByteLength(subscription.filters);
-    this.ctx.hub.add(this, channel, subscription);
-    this.#channels.add(channel);
+    this.#subscriptions.add(channel, subscription);
     return { frame, subscription, isNew };
-  }
-
-  /** Why a new subscription with `filters` would pass the connection's bounds, if it would. */
-  #subscriptionRefusal(filters: Subscription['filters']): string | undefined {
-    if (this.subscriptionCount >= Limits.maxSubscriptionsPerConnection) {
-      return `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`;
-    }
-    const bytes = filtersByteLength(filters);
-    if (this.#filterBytes + bytes > Limits.maxFiltersBytesPerConnection) {
-      const left = Limits.maxFiltersBytesPerConnection - this.#filterBytes;
-      return `at most ${Limits.maxFiltersBytesPerConnection} bytes of filters per connection (${left} left, these take ${bytes})`;
-    }
-    return undefined;
   }
 
   /** Replies to every subscribe of a group in request order; returns the answered ones and where each starts. */
@@ -504,7 +483,7 @@ export class Session implements Subscriber {
       if (!answer.ok) {
         this.#log.warn({ err: answer.error, channel: frame.channel }, 'history unavailable');
         this.sendError(ErrorCode.HistoryUnavailable, `history of ${frame.channel} is unavailable right now`, frame.id);
-        if (admission.isNew) this.#removeSubscription(frame.channel, admission.subscription);
+        if (admission.isNew) this.#subscriptions.removeOne(frame.channel, admission.subscription);
         continue;
       }
       const { reply, answered: served } = answerSubscribe(admission, answer);
@@ -523,18 +502,8 @@ export class Session implements Subscriber {
     }
   }
 
-  #removeSubscription(channel: string, subscription: Subscription): void {
-    this.#filterBytes -= filtersByteLength(subscription.filters);
-    const keep = this.ctx.hub.subscriptions(this, channel).filter((s) => s !== subscription);
-    this.ctx.hub.remove(this, channel);
-    for (const s of keep) this.ctx.hub.add(this, channel, s);
-    if (keep.length === 0) this.#channels.delete(channel);
-  }
-
   async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
-    for (const s of this.ctx.hub.subscriptions(this, frame.channel)) this.#filterBytes -= filtersByteLength(s.filters);
-    this.ctx.hub.remove(this, frame.channel);
-    this.#channels.delete(frame.channel);
+    this.#subscriptions.removeChannel(frame.channel);
     this.#sent.delete(frame.channel);
     this.send({ type: FrameType.Unsubscribed, ...idOf(frame.id), channel: frame.channel });
   }
@@ -644,9 +613,7 @@ export class Session implements Subscriber {
     if (this.#holdsUserRate) this.ctx.userRates?.release(this.#principal.userId);
     this.#holdsUserRate = false;
     this.#reading.release();
-    for (const channel of this.#channels) this.ctx.hub.remove(this, channel);
-    this.#channels.clear();
-    this.#filterBytes = 0;
+    this.#subscriptions.clear();
     this.#pending.clear();
     this.#inbox.clear();
   }

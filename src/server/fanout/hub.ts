@@ -129,6 +129,26 @@ export class Hub {
     return entries.size;
   }
 
+  /**
+   * Removes one subscription (by its filters key), leaving the subscriber's others on the channel
+   * in place; the broker stops watching only when the channel has no subscriber left. True when
+   * it was there.
+   */
+  removeOne(subscriber: Subscriber, channel: string, subscription: Subscription): boolean {
+    const index = this.#channels.get(channel);
+    const entries = index?.entries.get(subscriber);
+    const entry = entries?.get(subscription.key);
+    if (!index || !entries || !entry) return false;
+    entries.delete(subscription.key);
+    index.delete(entry);
+    if (entries.size === 0) index.entries.delete(subscriber);
+    if (index.entries.size === 0) {
+      this.#channels.delete(channel);
+      this.broker.unwatch(channel);
+    }
+    return true;
+  }
+
   /** Every channel with a local subscriber: its subscriber count and the messages fanned out so far. */
   channelCounts(): { channel: string; subscribers: number; messages: number }[] {
     return Array.from(this.#channels, ([channel, index]) => ({

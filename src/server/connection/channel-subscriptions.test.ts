@@ -1,0 +1,56 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Limits, filtersByteLength } from '@nexus-realtime/client/protocol';
+import { MemoryBroker } from '../broker/index.js';
+import { Hub, createSubscription, type Subscriber } from '../fanout/index.js';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
+
+function setup() {
+  const broker = new MemoryBroker({ historySize: 10, sweepIntervalMs: 0 });
+  const watched: string[] = [];
+  const unwatched: string[] = [];
+  const watch = broker.watch.bind(broker);
+  const unwatch = broker.unwatch.bind(broker);
+  broker.watch = (channel) => (watched.push(channel), watch(channel));
+  broker.unwatch = (channel) => (unwatched.push(channel), unwatch(channel));
+  const hub = new Hub(broker, pino({ level: 'silent' }));
+  const got: unknown[] = [];
+  const subscriber: Subscriber = { id: 's', deliver: (message) => got.push(message.data) };
+  return { broker, hub, subscriber, got, watched, unwatched, subs: new ChannelSubscriptions(hub, subscriber) };
+}
+
+describe("a connection's subscriptions", () => {
+  it('removing one keeps the others live, and the broker watching, without re-adding them', async () => {
+    const { broker, subs, got, watched, unwatched } = setup();
+    const a = createSubscription({ agent_id: 'a' });
+    const b = createSubscription({ agent_id: 'b' });
+    subs.add('t', a);
+    subs.add('t', b);
+    expect(subs.count).toBe(2);
+    subs.removeOne('t', a);
+    expect(watched).toEqual(['t']);
+    expect(unwatched).toEqual([]);
+    await broker.publish({ channel: 't', kind: 'message', from: 'u', data: { agent_id: 'a' } });
+    await broker.publish({ channel: 't', kind: 'message', from: 'u', data: { agent_id: 'b' } });
+    expect(got).toEqual([{ agent_id: 'b' }]);
+    subs.removeOne('t', b);
+    expect(subs.has('t')).toBe(false);
+    expect(unwatched).toEqual(['t']);
+  });
+
+  it('counts filter bytes once per distinct subscription and gives them back', () => {
+    const { subs } = setup();
+    const filters = { agent_id: Array.from({ length: 100 }, (_, i) => `agent-${i}`) };
+    const bytes = filtersByteLength(filters);
+    const fit = Math.floor(Limits.maxFiltersBytesPerConnection / bytes);
+    for (let i = 0; i < fit; i++) subs.add(`c${i}`, createSubscription(filters));
+    // An identical subscription costs nothing more; a new one no longer fits.
+    subs.add('c0', createSubscription(filters));
+    expect(subs.count).toBe(fit);
+    expect(subs.refusal(filters)).toMatch(/bytes of filters per connection/);
+    subs.removeChannel('c0');
+    expect(subs.refusal(filters)).toBeUndefined();
+    subs.clear();
+    expect(subs.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * One connection's subscriptions, channel by channel, and the bounds on them: at most
+ * `Limits.maxSubscriptionsPerConnection` subscriptions and `Limits.maxFiltersBytesPerConnection`
+ * bytes of filters in all. The subscriptions themselves live in the hub (which fans messages out
+ * to them); this keeps which channels the connection holds and what its filters cost, so the two
+ * never disagree.
+ */
+import { Limits, filtersByteLength } from '@nexus-realtime/client/protocol';
+import type { Hub, Subscriber, Subscription } from '../fanout/index.js';
+
+export class ChannelSubscriptions {
+  readonly #channels = new Set<string>();
+  /** Bytes of JSON of the filters of every subscription held. */
+  #filterBytes = 0;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly subscriber: Subscriber,
+  ) {}
+
+  /** The subscriptions held on `channel`. */
+  of(channel: string): readonly Subscription[] {
+    return this.hub.subscriptions(this.subscriber, channel);
+  }
+
+  has(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
+  get count(): number {
+    let count = 0;
+    for (const channel of this.#channels) count += this.of(channel).length;
+    return count;
+  }
+
+  /** Every subscription with its channel. */
+  list(): { channel: string; filters: Subscription['filters'] }[] {
+    const out: { channel: string; filters: Subscription['filters'] }[] = [];
+    for (const channel of this.#channels) for (const s of this.of(channel)) out.push({ channel, filters: s.filters });
+    return out;
+  }
+
+  /** True when the connection holds no subscription with these filters on `channel`. */
+  isNew(channel: string, subscription: Subscription): boolean {
+    return !this.of(channel).some((s) => s.key === subscription.key);
+  }
+
+  /** Why a new subscription with `filters` would break the connection's bounds, if it would. */
+  refusal(filters: Subscription['filters']): string | undefined {
+    if (this.count >= Limits.maxSubscriptionsPerConnection) {
+      return `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`;
+    }
+    const bytes = filtersByteLength(filters);
+    if (this.#filterBytes + bytes > Limits.maxFiltersBytesPerConnection) {
+      const left = Limits.maxFiltersBytesPerConnection - this.#filterBytes;
+      return `at most ${Limits.maxFiltersBytesPerConnection} bytes of filters per connection (${left} left, these take ${bytes})`;
+    }
+    return undefined;
+  }
+
+  /** Adds a subscription (counted when new; an identical one is the same subscription). */
+  add(channel: string, subscription: Subscription): void {
+    if (this.hub.add(this.subscriber, channel, subscription))
+      this.#filterBytes += filtersByteLength(subscription.filters);
+    this.#channels.add(channel);
+  }
+
+  /** Removes one subscription, leaving the channel's others (and the broker's watch) in place. */
+  removeOne(channel: string, subscription: Subscription): void {
+    if (this.hub.removeOne(this.subscriber, channel, subscription))
+      this.#filterBytes -= filtersByteLength(subscription.filters);
+    if (this.of(channel).length === 0) this.#channels.delete(channel);
+  }
+
+  /** Removes every subscription of `channel`. */
+  removeChannel(channel: string): void {
+    for (const s of this.of(channel)) this.#filterBytes -= filtersByteLength(s.filters);
+    this.hub.remove(this.subscriber, channel);
+    this.#channels.delete(channel);
+  }
+
+  /** Removes everything (the connection ended). */
+  clear(): void {
+    for (const channel of this.#channels) this.hub.remove(this.subscriber, channel);
+    this.#channels.clear();
+    this.#filterBytes = 0;
+  }
+}
