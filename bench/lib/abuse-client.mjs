@@ -10,6 +10,7 @@
 // when the server orders fields differently); small frames are parsed.
 import WebSocket from 'ws';
 import { SMALL, connect, parseSmall, percentiles, sign, sleep } from './ws-kit.mjs';
+import { serveCommands } from './child-commands.mjs';
 
 const SEQ_KEY = Buffer.from('"seq":');
 
@@ -631,14 +632,4 @@ const commands = {
   },
 };
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    if (!commands[cmd]) throw new Error(`unknown command ${cmd}`);
-    const result = await commands[cmd](args ?? {});
-    process.send({ id, ok: true, result });
-  } catch (error) {
-    process.send({ id, ok: false, error: error?.stack ?? String(error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-process.send({ ready: true });
+serveCommands(commands);

@@ -11,6 +11,7 @@
 import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { SMALL, connect, parseSmall, percentiles, sign, signRawJson, sleep } from './ws-kit.mjs';
+import { serveCommands } from './child-commands.mjs';
 
 const all = new Set(); // every connection, for closeAll
 const track = (conn) => (all.add(conn), conn);
@@ -763,14 +764,4 @@ const commands = {
   },
 };
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    if (!commands[cmd]) throw new Error(`unknown command ${cmd}`);
-    const result = await commands[cmd](args ?? {});
-    process.send({ id, ok: true, result });
-  } catch (error) {
-    process.send({ id, ok: false, error: error?.stack ?? String(error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-process.send({ ready: true });
+serveCommands(commands);

@@ -10,6 +10,7 @@
 // in this one process, so the latency is measured on one monotonic clock (performance.now()).
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { serveCommands } from './child-commands.mjs';
 
 const T_KEY = Buffer.from('"t":');
 const CHAR_m = 0x6d;
@@ -629,13 +630,4 @@ const commands = {
   },
 };
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    const result = await commands[cmd](args ?? {});
-    process.send({ id, ok: true, result });
-  } catch (error) {
-    process.send({ id, ok: false, error: error?.stack ?? String(error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-process.send({ ready: true });
+serveCommands(commands);
