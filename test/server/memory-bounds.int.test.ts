@@ -6,14 +6,12 @@
  *
  * Memory is heapUsed + external of this process (server and clients share it) after a forced GC.
  */
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MB, canForceGc, settledMemory } from '../helpers/memory.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tokenFor } from '../helpers/tokens.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { fastPolicyFile } from '../helpers/policy-file.js';
 
 /** About `bytes` of JSON whose parsed form is a huge number of tiny objects. */
 function emptyObjects(bytes: number): string {
@@ -67,18 +65,6 @@ async function publishAll(client: TestClient, frames: Iterable<string>): Promise
     acked++;
   }
   return acked;
-}
-
-/** A policy with the built-in rules and a rate that lets one test publish quickly. */
-function fastPolicyFile(): string {
-  const path = join(tmpdir(), `nexus-policy-${process.pid}-${Date.now()}.json`);
-  const fast = { perSecond: 10_000, burst: 10_000 };
-  const all = { subscribe: ['*'], publish: ['*'], rate: fast };
-  writeFileSync(
-    path,
-    JSON.stringify({ roles: { viewer: { subscribe: ['*'], publish: [] }, operator: all, admin: all } }),
-  );
-  return path;
 }
 
 describe('memory bounds in real bytes', () => {

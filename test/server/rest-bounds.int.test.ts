@@ -4,25 +4,16 @@
  * exactly once, and several large answers at once do not each sit in the server's memory.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MB, canForceGc, memoryNow, settledMemory } from '../helpers/memory.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tokenFor } from '../helpers/tokens.js';
 import { TestClient, sleep } from '../helpers/ws-client.js';
+import { fastPolicyFile } from '../helpers/policy-file.js';
 
 const ANSWER_CAP = 8 * MB;
 const MESSAGES = 24;
 const TASKS = 700;
-
-function fastPolicyFile(): string {
-  const path = join(tmpdir(), `nexus-policy-rest-${process.pid}-${Date.now()}.json`);
-  const all = { subscribe: ['*'], publish: ['*'], rate: { perSecond: 10_000, burst: 10_000 } };
-  writeFileSync(path, JSON.stringify({ roles: { viewer: { subscribe: ['*'], publish: [] }, operator: all } }));
-  return path;
-}
 
 describe('REST answers bounded in bytes', () => {
   let server: TestServer;
