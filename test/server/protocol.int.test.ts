@@ -839,6 +839,7 @@ function refusingBroker(inner: MemoryBroker): Broker {
     onMessage: (listener) => inner.onMessage(listener),
     watch: (channel) => inner.watch(channel),
     unwatch: (channel) => inner.unwatch(channel),
+    listening: (channel) => inner.listening(channel),
     position: (channel) => inner.position(channel),
     channelHistory: (channel) => inner.channelHistory(channel),
     replay: (channel, since, epoch) => inner.replay(channel, since, epoch),

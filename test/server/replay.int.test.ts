@@ -150,6 +150,7 @@ function countingReads(inner: MemoryBroker): Broker & { readonly replayedReads: 
     onMessage: (listener) => inner.onMessage(listener),
     watch: (channel) => inner.watch(channel),
     unwatch: (channel) => inner.unwatch(channel),
+    listening: (channel) => inner.listening(channel),
     position: (channel) => inner.position(channel),
     channelHistory: (channel) => inner.channelHistory(channel),
     replay: async (channel, since, epoch) => {

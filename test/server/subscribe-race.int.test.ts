@@ -19,6 +19,7 @@ function slowReads(inner: MemoryBroker): Broker {
     onMessage: (listener) => inner.onMessage(listener),
     watch: (channel) => inner.watch(channel),
     unwatch: (channel) => inner.unwatch(channel),
+    listening: (channel) => inner.listening(channel),
     channelHistory: (channel) => inner.channelHistory(channel),
     // The read happens after the delay: messages published meanwhile are at or below the
     // position it returns, yet they reached the session while the subscribe was pending.

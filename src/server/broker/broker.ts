@@ -152,6 +152,12 @@ export interface Broker {
   watch(channel: string): void;
   /** Undoes one `watch`; with no watcher and no history left, a channel costs nothing. */
   unwatch(channel: string): void;
+  /**
+   * Resolves once every message published on a watched `channel` from now on reaches this
+   * process's listeners (for Redis: the SUBSCRIBE is confirmed). A position read after it cannot
+   * miss a message that is neither in the position nor delivered live.
+   */
+  listening(channel: string): Promise<void>;
   /** The channel's latest seq (0 when none) and epoch. */
   position(channel: string): Promise<ChannelPosition>;
   /** Kept messages with seq > `since`, when the epoch matches and history reaches back that far. */

@@ -120,6 +120,11 @@ export class MemoryBroker implements Broker {
     this.#store.watch(channel);
   }
 
+  /** Delivery here is synchronous: a watched channel is listened to at once. */
+  listening(_channel: string): Promise<void> {
+    return Promise.resolve();
+  }
+
   unwatch(channel: string): void {
     this.#store.unwatch(channel);
   }

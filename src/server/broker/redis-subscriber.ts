@@ -38,6 +38,8 @@ export interface SubscriberOptions {
 
 export class RedisSubscriber {
   readonly #watched = new Map<string, number>();
+  /** SUBSCRIBEs sent and not yet confirmed, by Nexus channel. */
+  readonly #confirming = new Map<string, Promise<void>>();
   #subscribed = false;
   readonly #resume: RedisResume;
 
@@ -90,8 +92,7 @@ export class RedisSubscriber {
     this.#watched.set(channel, count + 1);
     if (count > 0) return false;
     // While disconnected, nothing is sent: the `ready` handler subscribes the whole watched set.
-    if (this.connection.status === 'ready')
-      void this.connection.subscribe(messageChannel(channel)).catch(this.options.onError);
+    if (this.connection.status === 'ready') this.#subscribe(channel);
     // Where a resume would count from, should the subscriber be lost before a message comes.
     if (this.options.isCommandsUp())
       openChannel(this.options.commands, channel, { locateOldest: false, create: true }, this.options.timing()).then(
@@ -99,6 +100,26 @@ export class RedisSubscriber {
         this.options.onError,
       );
     return true;
+  }
+
+  /**
+   * Resolves once Redis has confirmed the SUBSCRIBE of a watched channel: from then on every
+   * message published on it reaches this process. While the connection is away it resolves at
+   * once; what is published meanwhile comes from history when the subscriber is back.
+   */
+  listening(channel: string): Promise<void> {
+    return this.#confirming.get(channel) ?? Promise.resolve();
+  }
+
+  #subscribe(channel: string): void {
+    const confirmed = this.connection.subscribe(messageChannel(channel)).then(
+      () => undefined,
+      (error: Error) => this.options.onError(error),
+    );
+    this.#confirming.set(channel, confirmed);
+    void confirmed.finally(() => {
+      if (this.#confirming.get(channel) === confirmed) this.#confirming.delete(channel);
+    });
   }
 
   /** Undoes one `watch`; true when it was the last one. */

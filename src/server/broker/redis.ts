@@ -251,6 +251,10 @@ export class RedisBroker implements Broker {
     this.#fallback.unwatch(channel);
   }
 
+  listening(channel: string): Promise<void> {
+    return this.#subscriber.listening(channel);
+  }
+
   /** Channels this process listens to in Redis (for tests and metrics). */
   get watchedChannels(): string[] {
     return [...this.#subscriber.watched.keys()];

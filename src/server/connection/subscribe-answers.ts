@@ -52,6 +52,8 @@ export async function readAnswers(
   channel: string,
   requests: readonly ReplayRequest[],
 ): Promise<GroupAnswers> {
+  // A position read before the broker listens could miss a message published in between.
+  await broker.listening(channel);
   const answers = new Array<SubscribeAnswer | undefined>(requests.length);
   const undecided = requests
     .map((request, index) => ({ index, since: request.since, epoch: request.epoch }))
