@@ -10,6 +10,7 @@ import { metricValue, pollUntil, scrapeMetrics } from '../helpers/raw.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { signToken, tokenFor } from '../helpers/tokens.js';
+import { clientBarrier } from '../helpers/client-barrier.js';
 import { sleep, TestClient } from '../helpers/ws-client.js';
 import {
   NexusWebSocket,
@@ -209,7 +210,7 @@ describe('NexusWebSocket against a real server', () => {
     expect((await publisher.publish(channel, { agent_id: 'a2', n: 3 })).type).toBe('ack');
     expect((await publisher.publish(channel, { agent_id: 'a1', n: 4 })).type).toBe('ack');
     await until(() => frames.length === 2, 2000, 'the second a1 message');
-    await sleep(50);
+    await clientBarrier(client);
     expect(frames.map((f) => f.data)).toEqual([
       { agent_id: 'a1', n: 2 },
       { agent_id: 'a1', n: 4 },
@@ -248,7 +249,7 @@ describe('NexusWebSocket against a real server', () => {
 
     await until(() => frames.length >= 33, 5000, '33 deliveries');
     await racing;
-    await sleep(100);
+    await clientBarrier(client);
     expect(frames.map((f) => f.seq)).toEqual(range(1, 33));
     expect(frames.map((f) => (f.data as { n: number }).n)).toEqual(range(1, 33));
     expect(log.gap).toEqual([]);
@@ -280,7 +281,7 @@ describe('NexusWebSocket against a real server', () => {
     expect(client.state).toBe('reconnecting');
     await until(() => client.state === 'open', 3000, 'open again');
     await until(() => frames.length >= 10, 1500, 'ten deliveries').catch(() => undefined);
-    await sleep(100);
+    await clientBarrier(client);
     expect(frames.map((f) => f.seq)).toEqual(range(1, 10));
   });
 
@@ -333,7 +334,7 @@ describe('NexusWebSocket against a real server', () => {
       got[plain]!.length >= sent[plain]!.length && got[filtered]!.length >= sent[filtered]!.length;
     // On failure, the comparison below shows what was lost or misordered.
     await until(everything, 3000, 'every message').catch(() => undefined);
-    await sleep(100);
+    await clientBarrier(client);
     for (const channel of [filtered, plain]) {
       expect(
         got[channel]!.map((f) => f.seq),

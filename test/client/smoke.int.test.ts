@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { clientBarrier } from '../helpers/client-barrier.js';
 import { tokenFor } from '../helpers/tokens.js';
 import { NexusWebSocket } from '@nexus-realtime/client';
 
@@ -21,7 +22,7 @@ describe('client smoke', () => {
     expect(sub).toMatchObject({ ok: true, seq: 0 });
     expect(await client.publish('telemetry', { agent_id: 'a2' })).toMatchObject({ ok: true, seq: 1 });
     expect(await client.publish('telemetry', { agent_id: 'a1' })).toMatchObject({ ok: true, seq: 2 });
-    await new Promise((r) => setTimeout(r, 50));
+    await clientBarrier(client); // a2 was filtered out, not just slow
     expect(got).toEqual([{ agent_id: 'a1' }]);
     expect(states).toEqual(['connecting', 'open']);
     client.disconnect();

@@ -21,6 +21,7 @@ export class TestClient {
   readonly closed: Promise<CloseInfo>;
   #cursor = 0;
   #waiters: Waiter[] = [];
+  #barriers = 0;
 
   private constructor(readonly socket: WebSocket) {
     this.closed = new Promise((resolve) => {
@@ -116,6 +117,35 @@ export class TestClient {
   /** Frames of a type received so far. */
   ofType(type: string): Frame[] {
     return this.frames.filter((f) => f.type === type);
+  }
+
+  /**
+   * Waits until the server has answered every frame this client sent before: a ping, then its
+   * pong (or the error carrying its id). The server answers the frames of one connection in
+   * order, so once that answer is here, everything the server had sent on this connection before
+   * it has arrived too: use it before checking that something did not arrive. Unlike `request`,
+   * it leaves the cursor of `next` where it was.
+   */
+  barrier(timeoutMs = 5000): Promise<void> {
+    const id = `barrier-${++this.#barriers}`;
+    return new Promise((resolve, reject) => {
+      const onMessage = () => {
+        // The constructor's listener ran first, so the new frame is already the last one.
+        if (this.frames.at(-1)?.id !== id) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no answer to the barrier ping ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.socket.off('message', onMessage);
+      };
+      this.socket.on('message', onMessage);
+      this.send({ action: 'ping', id });
+    });
   }
 
   /** Proves the connection still works: a ping gets a pong. */

@@ -102,7 +102,9 @@ describe('limits: frames per connection (100/s sustained, bursts of 200)', () =>
     expect(await pollUntil(() => client.frames.length > seen, 5000)).toBe(true);
     const reply = client.frames[seen]!;
     expect(['error', 'ack']).toContain(reply.type);
-    await sleep(100);
+    // The fan-out to the watcher happens before the publisher's reply: a round trip on the
+    // watcher's connection brings anything it was sent.
+    await watcher.barrier();
     if (reply.type === 'error') {
       expect(reply.code).toBe('rate_limited');
       expect(watcher.ofType('message')).toHaveLength(0);
