@@ -110,5 +110,45 @@ for (const deflate of [false, true]) {
       expect(bystander.errors).toEqual([]);
       await bystander.close();
     }, 60_000);
+
+    it('a reader paused for 10 s under load, then reading again, gets 4008 (not 1006) while a bystander keeps receiving', async () => {
+      const channel = `bp.suspended.${deflate}`;
+      const bystander = await LeanSubscriber.connect(server.wsUrl, await tokenFor(user('bystander')), {
+        perMessageDeflate: deflate,
+      });
+      await bystander.subscribe(channel);
+      const suspended = await TestClient.connect(server.wsUrl, await tokenFor(user('suspended')), {
+        perMessageDeflate: deflate,
+      });
+      await suspended.subscribe(channel);
+      const cutsBefore = await slowConsumerCuts(server);
+      // A suspended tab: the socket is not read at all.
+      suspended.socket.pause();
+      const pausedAt = Date.now();
+      let published = 0;
+      for (let round = 0; round < 10 && (await slowConsumerCuts(server)) === cutsBefore; round++) {
+        burst(server, channel, BURST);
+        published += BURST;
+        await bystander.waitFor(published, 15_000);
+      }
+      expect(await slowConsumerCuts(server), `not cut after ${published} messages`).toBe(cutsBefore + 1);
+      // The load goes on while the tab sleeps, longer than any close grace the server uses for others.
+      while (Date.now() - pausedAt < 10_000) {
+        burst(server, channel, 5);
+        published += 5;
+        await bystander.waitFor(published, 15_000);
+        await sleep(500);
+      }
+      suspended.socket.resume();
+      expect(await Promise.race([suspended.closed, notClosed(10_000)])).toEqual({
+        code: 4008,
+        reason: 'slow consumer',
+      });
+      expect(suspended.ofType('broadcast').length).toBeLessThan(published);
+      expect(await pollUntil(() => server.connections() === 1, 2000)).toBe(true);
+      expect(bystander.seqs).toEqual(Array.from({ length: published }, (_, k) => k + 1));
+      expect(bystander.errors).toEqual([]);
+      await bystander.close();
+    }, 60_000);
   });
 }

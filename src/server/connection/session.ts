@@ -1,16 +1,13 @@
 /**
- * One WebSocket connection: decodes and validates frames, applies the rate limit, dispatches
- * actions, and sends with backpressure. Frames of one connection are handled in order, one at a
- * time, so a replay is never interleaved with live messages of the same channel; subscribes of
- * one channel waiting together are answered together (one merged replay in seq order).
+ * One WebSocket connection: its life (`session-state.ts`), its actions, and sending with
+ * backpressure. Frames of one connection are handled in order, one at a time, so a replay is
+ * never interleaved with live messages of the same channel.
  *
- * One concern — one connection's life — kept in one class because its handlers share the
- * connection's state (inbox, subscriptions, sent positions, timers); the parts with a concern of
- * their own live beside it: states in `session-state.ts`, the inbox in `frame-inbox.ts`, history
- * reads in `subscribe-answers.ts`, catch-up selection in `catch-up.ts`, sliced replays in
- * `replay-sender.ts`, backpressure in `connection-writer.ts`, limits in `rate-limit.ts`, whether
- * the socket is read (paused behind a replay or for a flood) in `read-gate.ts`, what is read from
- * inside ws in `ws-internals.ts`.
+ * The parts with a concern of their own live beside it: the inbound path — cheap checks, rate
+ * limit, parsing, the inbox, whether the socket is read — in `inbound.ts`; the subscribe flow
+ * (admission, history reads, catch-up, sliced replays) in `subscribe-flow.ts`; backpressure in
+ * `connection-writer.ts`; dropping what waits for a cut slow consumer in `unsent-data.ts`; limits
+ * in `rate-limit.ts`; what is read from inside ws in `ws-internals.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
@@ -21,94 +18,41 @@ import {
   ErrorCode,
   FrameType,
   WELCOME_MESSAGE,
-  decodeJson,
-  parseClientFrame,
   type ClientFrame,
   type ErrorCode as ErrorCodeType,
-  type PublishFrame,
   type RefreshFrame,
   type RequestId,
   type ServerFrame,
-  type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@nexus-realtime/client/protocol';
-import { refreshRefusal, type Auth, type Principal } from '../auth.js';
-import { BrokerUnavailableError, type Broker, type BrokerMessage, type Replay } from '../broker/index.js';
+import { refreshRefusal, type Principal } from '../auth.js';
+import type { BrokerMessage } from '../broker/index.js';
 import { ChannelSubscriptions } from './channel-subscriptions.js';
-import { CatchUpSelector, isAfter, type Position, type Queued, type Served } from './catch-up.js';
+import { isAfter, type Position } from './catch-up.js';
 import { ConnectionWriter } from './connection-writer.js';
-import { checkDomainPublish, type PublishActor } from '../domain/index.js';
-import { encodeFrame, createSubscription, type Hub, type Subscriber, type Subscription } from '../fanout/index.js';
-import { FrameInbox } from './frame-inbox.js';
+import { encodeFrame, type Subscriber, type Subscription } from '../fanout/index.js';
+import { Inbound } from './inbound.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import { peekRequestId } from './peek-id.js';
-import type { Policy } from '../policy.js';
-import { ConnectionRate, DEFAULT_FLOOD_RULE, type RateVerdict, type UserRates } from '../rate-limit.js';
-import { sendReplay, type ReplayTarget } from './replay-sender.js';
-import { ReadGate } from './read-gate.js';
+import type { DropReason } from '../metrics.js';
+import { publishAction, type PublishHost } from './publish-action.js';
+import { ConnectionRate, DEFAULT_FLOOD_RULE } from '../rate-limit.js';
+import type { ReplayTarget } from './replay-sender.js';
+import type { SessionContext, SessionCounters } from './session-context.js';
 import { canTransition, isServing, type SessionState } from './session-state.js';
-import {
-  answerSubscribe,
-  firstPosition,
-  readAnswers,
-  type Admission,
-  type Admitted,
-  type Answered,
-  type SubscribeAnswer,
-} from './subscribe-answers.js';
-import { discardCompressedWhile, rawByteLength, rawToBuffer, receiverBusy } from './ws-internals.js';
+import { SubscribeFlow } from './subscribe-flow.js';
+import { listenToSocket } from './socket-events.js';
+import { TokenExpiry } from './token-expiry.js';
+import { dropUnsentWrites } from './unsent-data.js';
+import { rawSocketOf } from './ws-internals.js';
 
-/** What a session needs from the server around it. */
-export interface SessionContext {
-  readonly hub: Hub;
-  readonly broker: Broker;
-  readonly policy: Policy;
-  readonly auth: Auth;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  readonly now: () => number;
-  readonly heartbeatIntervalMs: number;
-  readonly maxBufferedBytes: number;
-  /** Grace given to a closing slow consumer before its socket is destroyed. */
-  readonly closeGraceMs: number;
-  /** Tells the server the session ended. */
-  readonly onClose: (session: Session) => void;
-  /** Lets the server observe published messages (domain modules: tasks, agents). */
-  readonly onPublished?: (message: BrokerMessage, session: Session) => void;
-  /** The task state that publishes on domain channels are checked against (who runs which task). */
-  readonly tasks: PublishActor['tasks'];
-  /** Rate buckets each user's connections on this process share (absent: per connection only). */
-  readonly userRates?: UserRates;
-}
+export type { SessionContext, SessionCounters } from './session-context.js';
 
-/** Live messages of a channel that arrive while its subscribes are answered wait here. */
-interface PendingChannel {
-  readonly queued: Queued[];
-  bytes: number;
-}
-
-/** Frames waiting to be handled before the session stops reading from the socket. */
-const MAX_WAITING_FRAMES = 1000;
 /**
- * …and bytes: waiting frames are held parsed, and a parsed payload can cost 20× its JSON, so a
- * megabyte waiting (behind a replay, or a Redis round trip) is enough before TCP pushes back.
+ * How long a cut slow consumer's socket is kept for its close frame to get through: a peer that
+ * stopped reading (a suspended tab) may read again much later. What waited for it is dropped, so
+ * only what the kernel already held and the close frame wait meanwhile. (ws's own close timeout.)
  */
-const MAX_WAITING_BYTES = 1024 * 1024;
-
-// setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** What the admin routes read of a session: plain numbers kept on the hot path, nothing allocated per frame. */
-export interface SessionCounters {
-  readonly framesIn: number;
-  readonly bytesIn: number;
-  readonly framesOut: number;
-  readonly bytesOut: number;
-  readonly bufferedBytes: number;
-  readonly dropped: number;
-  readonly rttMs: number | undefined;
-}
+const SLOW_CONSUMER_CLOSE_GRACE_MS = 30_000;
 
 export class Session implements Subscriber {
   readonly id = randomUUID();
@@ -123,21 +67,16 @@ export class Session implements Subscriber {
   #pingSentAt = 0;
   #principal: Principal;
   #state: SessionState = 'open';
-  /** Whether the socket is read: paused while frames wait, while far over its rate, once closed for flooding. */
-  readonly #reading: ReadGate;
-  readonly #inbox = new FrameInbox();
-  /** The loop handling the inbox, while it runs. */
-  #handling: Promise<void> | undefined;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  readonly #inbound: Inbound;
+  readonly #subscribeFlow: SubscribeFlow;
+  readonly #publishHost: PublishHost;
+  readonly #expiry: TokenExpiry;
+  /** Destroys a cut slow consumer's socket if its peer never answers the close. */
+  #closeTimer: NodeJS.Timeout | undefined;
   /** The connection's subscriptions, channel by channel, within its bounds. */
   readonly #subscriptions: ChannelSubscriptions;
   /** Highest seq sent per channel: nothing at or below it is sent again. */
   readonly #sent = new Map<string, Position>();
-  readonly #pending = new Map<string, PendingChannel>();
-  /** Per subscription, the seq above which it has been served (live or replayed). */
-  readonly #coveredFrom = new WeakMap<Subscription, Position>();
-  /** Frame and byte buckets: the connection's for its whole life (a refresh keeps them). */
-  readonly #rate: ConnectionRate;
   /** True until the user's shared rate buckets are given back (once, at release). */
   #holdsUserRate: boolean;
   readonly #writer: ConnectionWriter;
@@ -162,22 +101,18 @@ export class Session implements Subscriber {
     const rule = ctx.policy.rate(principal.role);
     const shared = ctx.userRates?.acquire(principal.userId, rule);
     this.#holdsUserRate = shared !== undefined;
-    this.#rate = new ConnectionRate(rule, DEFAULT_FLOOD_RULE, ctx.now, shared);
     this.#writer = new ConnectionWriter(socket, ctx.maxBufferedBytes, ctx.metrics.traffic, ctx.now);
     this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
     this.#subscriptions = new ChannelSubscriptions(ctx.hub, this);
-    socket.on('message', (data, isBinary) => socketOnMessage(this, data, isBinary));
-    socket.on('pong', () => socketOnPong(this));
-    socket.on('close', (code) => socketOnClose(this, code));
-    socket.on('error', (error) => socketOnError(this, error));
-    this.#reading = new ReadGate({
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      droppedUnread: (count) => ctx.metrics.dropped.inc({ reason: 'rate_limited' }, count),
-      changed: (previous, next, reason) => this.#log.trace({ previous, next, reason }, 'reading'),
+    listenToSocket(socket, this);
+    this.#inbound = this.#createInbound(new ConnectionRate(rule, DEFAULT_FLOOD_RULE, ctx.now, shared));
+    this.#subscribeFlow = this.#createSubscribeFlow();
+    this.#publishHost = this.#createPublishHost();
+    this.#expiry = new TokenExpiry(ctx.now, () => {
+      this.#log.info('token expired, closing');
+      this.close(CloseCode.TokenExpired, CloseReason[CloseCode.TokenExpired]);
     });
-    discardCompressedWhile(socket, () => this.#reading.discarding);
-    this.#armExpiry();
+    this.#expiry.arm(principal.exp);
     this.send({
       type: FrameType.Connected,
       message: WELCOME_MESSAGE,
@@ -185,6 +120,64 @@ export class Session implements Subscriber {
       role: principal.role,
       connectionId: this.id,
       heartbeatMs: ctx.heartbeatIntervalMs,
+    });
+  }
+
+  #createInbound(rate: ConnectionRate): Inbound {
+    const { ctx } = this;
+    return new Inbound(
+      {
+        socket: this.socket,
+        log: this.#log,
+        closeGraceMs: ctx.closeGraceMs,
+        isServing: () => isServing(this.#state),
+        counted: (byteLength) => {
+          const traffic = ctx.metrics.traffic;
+          traffic.framesIn++;
+          traffic.bytesIn += byteLength;
+          this.framesIn++;
+          this.bytesIn += byteLength;
+        },
+        markAlive: () => this.markAlive(),
+        drop: (reason) => this.#drop(reason),
+        dropUnread: () => this.dropped++,
+        reportUnread: (count) => ctx.metrics.dropped.inc({ reason: 'rate_limited' satisfies DropReason }, count),
+        sendError: (code, message, id) => this.sendError(code, message, id),
+        close: (code, reason) => this.close(code, reason),
+        dispatch: (frame) => this.#dispatch(frame),
+      },
+      rate,
+    );
+  }
+
+  #createPublishHost(): PublishHost {
+    return {
+      ...this.ctx,
+      principal: () => this.#principal,
+      drop: (reason) => this.#drop(reason),
+      send: (frame) => this.send(frame),
+      sendError: (code, message, id) => this.sendError(code, message, id),
+      published: (message) => this.ctx.onPublished?.(message, this),
+    };
+  }
+
+  #createSubscribeFlow(): SubscribeFlow {
+    const { ctx } = this;
+    return new SubscribeFlow({
+      ...ctx,
+      log: this.#log,
+      subscriptions: this.#subscriptions,
+      sent: this.#sent,
+      replayTarget: this.#replayTarget,
+      role: () => this.#principal.role,
+      isServing: () => isServing(this.#state),
+      restOfBurst: () => this.#inbound.restOfBurst(),
+      takeSubscribes: (channel) => this.#inbound.takeSubscribes(channel),
+      drop: (reason) => this.#drop(reason),
+      send: (frame) => this.send(frame),
+      sendError: (code, message, id) => this.sendError(code, message, id),
+      sendEncoded: (frame) => this.#sendBytes(frame),
+      sendDelivery: (message, frame) => this.#sendDelivery(message, frame),
     });
   }
 
@@ -233,7 +226,7 @@ export class Session implements Subscriber {
       // fan-out, before frames are written, so the ping is never held back by it.)
       if (this.socket.bufferedAmount > 0) return;
       // Nor does it from a peer whose socket is not being read: its pong waits in TCP.
-      if (this.#reading.state !== 'reading') return;
+      if (this.#inbound.readState !== 'reading') return;
       this.#transition('closing', 'heartbeat missed');
       this.socket.terminate();
       return;
@@ -253,15 +246,13 @@ export class Session implements Subscriber {
 
   /** Hub fan-out entry point: the frame is shared by every recipient. */
   deliver(message: BrokerMessage, frame: Buffer): void {
-    const pending = this.#pending.get(message.channel);
-    if (!pending) return this.#sendDelivery(message, frame);
-    pending.queued.push({ message, frame });
-    pending.bytes += frame.length;
+    const waiting = this.#subscribeFlow.hold(message, frame);
+    if (waiting === undefined) return this.#sendDelivery(message, frame);
     // Live messages wait behind a replay; they too count against the slow-consumer limit.
-    if (pending.bytes > this.ctx.maxBufferedBytes) this.#cutSlowConsumer(pending.bytes);
+    if (waiting > this.ctx.maxBufferedBytes) this.#cutSlowConsumer(waiting);
   }
 
-  /** Sends a control frame (reply, error). */
+  /** Sends a control frame (reply, error, notice). */
   send(frame: ServerFrame): void {
     this.#sendBytes(encodeFrame(frame));
   }
@@ -270,235 +261,25 @@ export class Session implements Subscriber {
     this.send({ type: FrameType.Error, code, message, ...idOf(id) });
   }
 
-  // ---- frame handling (called from socketOnMessage) ------------------------------------------
-
-  /** @internal */
+  /** @internal A message ws handed over (see inbound.ts). */
   receive(data: RawData, isBinary: boolean): void {
-    const byteLength = rawByteLength(data);
-    const traffic = this.ctx.metrics.traffic;
-    traffic.framesIn++;
-    traffic.bytesIn += byteLength;
-    this.framesIn++;
-    this.bytesIn += byteLength;
-    if (this.#reading.discarding) return this.#dropUnread();
-    this.#inbox.arrived();
-    this.markAlive();
-    if (!isServing(this.#state)) return;
-    const verdict = this.#rate.check(byteLength);
-    const bytes = rawToBuffer(data);
-    if (verdict.kind !== 'accept') return this.#refuseOverRate(verdict, bytes);
-    if (isBinary) {
-      this.#drop({ reason: 'binary' });
-      const message = 'binary frames are not supported; send JSON text frames';
-      return this.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
-    }
-    const text = bytes.toString('utf8');
-    const decoded = decodeJson(text);
-    if (!decoded.ok) {
-      this.#drop({ reason: 'invalid' });
-      if (decoded.reason === 'invalid_json') return this.sendError(ErrorCode.InvalidJson, decoded.message);
-      // Too deeply nested, yet well-formed: its id can still be read.
-      return this.sendError(ErrorCode.InvalidMessage, decoded.message, peekRequestId(bytes));
-    }
-    const parsed = parseClientFrame(decoded.value);
-    if (!parsed.ok) {
-      this.#drop({ reason: 'invalid' });
-      return this.sendError(parsed.code, parsed.message, parsed.id);
-    }
-    this.#enqueue(parsed.frame, byteLength, text);
+    this.#inbound.receive(data, isBinary);
   }
 
-  #inboxFull(): boolean {
-    return this.#inbox.size >= MAX_WAITING_FRAMES || this.#inbox.bytes >= MAX_WAITING_BYTES;
-  }
-
-  /**
-   * A frame ws had already taken from TCP when reading paused (one TCP read holds thousands of
-   * tiny frames): counted and dropped, neither parsed nor answered — the pause's one
-   * `rate_limited` went out with the frame that started it.
-   */
-  #dropUnread(): void {
-    this.dropped++;
-    this.#reading.dropUnread();
-  }
-
-  #refuseOverRate(verdict: Exclude<RateVerdict, { kind: 'accept' }>, bytes: Buffer): void {
-    this.#drop({ reason: 'rate_limited' });
-    if (verdict.kind === 'close') return this.#closeFlooder();
-    const rule = this.#rate.rule;
-    const over =
-      verdict.over === 'bytes' ? `${rule.bytesPerSecond} bytes per second` : `${rule.perSecond} frames per second`;
-    const paused = verdict.kind === 'pause' ? `, and this connection is not read for ${verdict.pauseMs} ms` : '';
-    this.sendError(ErrorCode.RateLimited, `more than ${over}; frame dropped${paused}`, peekRequestId(bytes));
-    // Far over its rate: not read for a while, so TCP pushes back on the sender.
-    if (verdict.kind === 'pause') this.#reading.throttle(verdict.pauseMs, () => this.#readingResumes());
-  }
-
-  #readingResumes(): 'reading' | 'backlogged' {
-    this.#rate.readingResumed();
-    return this.#inboxFull() ? 'backlogged' : 'reading';
-  }
-
-  /**
-   * Closes a connection still flooding past its rate. Nothing it sends is read any more (the
-   * flood would otherwise be parsed until the peer answers the close), so the socket goes after
-   * a grace whether or not the peer answered.
-   */
-  #closeFlooder(): void {
-    this.#log.warn('still flooding past the rate limit, closing');
-    this.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
-    this.#reading.stop();
-    setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
-  }
-
-  #enqueue(frame: ClientFrame, byteLength: number, text: string): void {
-    // A frame that will wait behind others is kept as its text when large (see frame-inbox.ts).
-    this.#inbox.push(frame, byteLength, this.#handling || this.#inbox.size > 0 ? text : undefined);
-    // A connection whose frames wait (behind a long replay) is not read further for now.
-    if (this.#inboxFull()) this.#reading.backlog();
-    if (this.#handling) return;
-    // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
-    this.#handling = Promise.resolve().then(() => this.#handleInbox());
-  }
-
-  async #handleInbox(): Promise<void> {
-    for (let frame = this.#inbox.shift(); frame && isServing(this.#state); frame = this.#inbox.shift()) {
-      try {
-        await this.#dispatch(frame);
-      } catch (error) {
-        this.#log.error({ err: error, action: frame.action }, 'frame handling failed');
-        this.sendError(ErrorCode.InvalidMessage, 'the server could not handle this frame', frame.id);
-      }
-    }
-    this.#handling = undefined;
-    if (isServing(this.#state)) this.#reading.drained();
-  }
+  // ---- actions (one frame at a time, in order, from the inbound path) --------------------------
 
   async #dispatch(frame: ClientFrame): Promise<void> {
     switch (frame.action) {
       case Action.Subscribe:
-        return this.#subscribe(frame);
+        return this.#subscribeFlow.subscribe(frame);
       case Action.Unsubscribe:
         return this.#unsubscribe(frame);
       case Action.Publish:
-        return this.#publish(frame);
+        return publishAction(this.#publishHost, frame);
       case Action.Ping:
         return this.send({ type: FrameType.Pong, timestamp: this.ctx.now(), ...idOf(frame.id) });
       case Action.Refresh:
         return this.#refresh(frame);
-    }
-  }
-
-  /**
-   * Answers `first` together with the other subscribes of its channel already waiting: each gets
-   * its reply, then one catch-up in seq order — replay (sliced), then the live messages that
-   * waited meanwhile — and the channel goes live.
-   */
-  async #subscribe(first: SubscribeFrame): Promise<void> {
-    const channel = first.channel;
-    if (first.since !== undefined) {
-      await this.#inbox.restOfBurst(
-        () => isServing(this.#state),
-        () => receiverBusy(this.socket),
-      );
-    }
-    const frames = [first, ...this.#inbox.takeSubscribes(channel)];
-    const others: Served[] = this.#subscriptions
-      .of(channel)
-      .map((subscription) => ({ subscription, coveredFrom: this.#coveredFrom.get(subscription) }));
-    // Live messages wait while the position and history are read, then go out in seq order.
-    const pending: PendingChannel = { queued: [], bytes: 0 };
-    this.#pending.set(channel, pending);
-    try {
-      const admissions = frames.map((frame) => this.#admit(frame));
-      const admitted = admissions.filter((a): a is Admitted => 'subscription' in a);
-      const { answers, source } = await readAnswers(
-        this.ctx.broker,
-        channel,
-        admitted.map((a) => a.frame),
-      );
-      const answered = this.#replySubscribed(admissions, answers);
-      const position = source ?? firstPosition(answers);
-      if (isServing(this.#state)) await this.#catchUp(channel, { answered, others, source, position, pending });
-    } finally {
-      if (this.#pending.get(channel) === pending) this.#pending.delete(channel);
-      for (const { message, frame } of pending.queued.splice(0)) this.#sendDelivery(message, frame);
-    }
-  }
-
-  /**
-   * Sends what the answered subscribes are owed, in seq order: the replay (sliced), then the live
-   * messages that waited meanwhile; then records how far the channel has been served.
-   */
-  async #catchUp(
-    channel: string,
-    group: {
-      readonly answered: readonly Answered[];
-      readonly others: readonly Served[];
-      readonly source: Replay | undefined;
-      readonly position: Position | undefined;
-      readonly pending: PendingChannel;
-    },
-  ): Promise<void> {
-    const { answered, others, source, position, pending } = group;
-    const selector = new CatchUpSelector({ answered, others, sentBefore: this.#sent.get(channel) });
-    if (source) {
-      const outcome = await sendReplay(source.pages, (m) => selector.takeReplayed(m), this.#replayTarget);
-      if (outcome.status === 'closed') return;
-      if (outcome.status === 'failed') this.#replayFailed(channel, answered, outcome.error);
-    }
-    for (const item of selector.takeQueued(pending.queued.splice(0))) this.#sendBytes(item.frame);
-    if (position) this.#sent.set(channel, selector.sentAfter(position));
-    for (const { member, coveredFrom } of answered)
-      if (member.isNew) this.#coveredFrom.set(member.subscription, coveredFrom);
-  }
-
-  /** Checks policy and limits; an admitted subscription joins the hub (live messages then wait in pending). */
-  #admit(frame: SubscribeFrame): Admission {
-    const { channel } = frame;
-    const role = this.#principal.role;
-    if (!this.ctx.policy.allows(role, 'subscribe', channel)) {
-      this.#drop({ reason: 'forbidden' });
-      return { frame, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
-    }
-    const subscription = createSubscription(frame.filters);
-    const isNew = this.#subscriptions.isNew(channel, subscription);
-    const refusal = isNew ? this.#subscriptions.refusal(subscription.filters) : undefined;
-    if (refusal) return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
-    this.#subscriptions.add(channel, subscription);
-    return { frame, subscription, isNew };
-  }
-
-  /** Replies to every subscribe of a group in request order; returns the answered ones and where each starts. */
-  #replySubscribed(admissions: readonly Admission[], answers: readonly SubscribeAnswer[]): Answered[] {
-    const answered: Answered[] = [];
-    let next = 0;
-    for (const admission of admissions) {
-      const { frame } = admission;
-      if (!('subscription' in admission)) {
-        this.sendError(admission.code, admission.message, frame.id);
-        continue;
-      }
-      const answer = answers[next++]!;
-      if (!answer.ok) {
-        this.#log.warn({ err: answer.error, channel: frame.channel }, 'history unavailable');
-        this.sendError(ErrorCode.HistoryUnavailable, `history of ${frame.channel} is unavailable right now`, frame.id);
-        if (admission.isNew) this.#subscriptions.removeOne(frame.channel, admission.subscription);
-        continue;
-      }
-      const { reply, answered: served } = answerSubscribe(admission, answer);
-      this.send(reply);
-      answered.push(served);
-    }
-    return answered;
-  }
-
-  #replayFailed(channel: string, answered: readonly Answered[], error: unknown): void {
-    this.#log.warn({ err: error, channel }, 'history changed while it was replayed');
-    for (const { member, recovered } of answered) {
-      if (!recovered) continue;
-      const message = `history of ${channel} changed while it was replayed; some messages are missing`;
-      this.sendError(ErrorCode.HistoryUnavailable, message, member.frame.id);
     }
   }
 
@@ -508,34 +289,6 @@ export class Session implements Subscriber {
     this.send({ type: FrameType.Unsubscribed, ...idOf(frame.id), channel: frame.channel });
   }
 
-  async #publish(frame: PublishFrame): Promise<void> {
-    const { channel, id, payload } = frame;
-    if (!this.ctx.policy.allows(this.#principal.role, 'publish', channel)) {
-      this.#drop({ reason: 'forbidden' });
-      return this.sendError(ErrorCode.Forbidden, `role ${this.#principal.role} may not publish to ${channel}`, id);
-    }
-    const check = checkDomainPublish(channel, payload, { principal: this.#principal, tasks: this.ctx.tasks });
-    if (!check.ok) {
-      this.#drop({ reason: check.code === ErrorCode.Forbidden ? 'forbidden' : 'invalid' });
-      return this.sendError(check.code, check.message, id);
-    }
-    let message: BrokerMessage;
-    try {
-      message = await this.ctx.broker.publish({
-        channel,
-        kind: 'message',
-        from: this.#principal.userId,
-        data: payload,
-      });
-    } catch (error) {
-      if (!(error instanceof BrokerUnavailableError)) throw error;
-      return this.sendError(ErrorCode.Unavailable, `${channel}: ${error.message}; nothing was delivered`, id);
-    }
-    this.ctx.metrics.countChannelMessage(channel);
-    this.ctx.onPublished?.(message, this);
-    if (id !== undefined) this.send({ type: FrameType.Ack, id, channel, seq: message.seq, epoch: message.epoch });
-  }
-
   async #refresh(frame: RefreshFrame): Promise<void> {
     const result = await this.ctx.auth.verify(frame.token);
     if (!result.ok) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${result.message}`, frame.id);
@@ -543,7 +296,7 @@ export class Session implements Subscriber {
     if (refusal) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${refusal}`, frame.id);
     // Same identity, new expiry; the rate buckets stay the connection's, so a refresh never refills them.
     this.#principal = result.principal;
-    this.#armExpiry();
+    this.#expiry.arm(result.principal.exp);
     this.send({ type: FrameType.Refreshed, ...idOf(frame.id), exp: result.principal.exp ?? null });
   }
 
@@ -570,34 +323,22 @@ export class Session implements Subscriber {
 
   #cutSlowConsumer(waitingBytes: number): void {
     if (!isServing(this.#state)) return;
-    this.#drop({ reason: 'slow_consumer' });
-    this.#log.warn({ waitingBytes, bufferedBytes: this.#writer.bufferedBytes }, 'slow consumer, closing');
+    this.#drop('slow_consumer');
+    // What waits for it is dropped, not the close frame: that goes out right behind what the
+    // kernel already holds, so a peer that reads again later (a suspended tab) gets 4008, not a
+    // bare 1006. Its socket is kept until the peer answers, or for a generous grace.
+    const droppedBytes = dropUnsentWrites(rawSocketOf(this.socket));
+    const bufferedBytes = this.#writer.bufferedBytes;
+    this.#log.warn({ waitingBytes, bufferedBytes, droppedBytes }, 'slow consumer, closing');
     this.close(CloseCode.SlowConsumer, CloseReason[CloseCode.SlowConsumer]);
-    // The close frame waits behind the unsent data; do not wait for a peer that is not reading.
-    setTimeout(() => this.socket.terminate(), this.ctx.closeGraceMs).unref();
+    this.#closeTimer = setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS);
+    this.#closeTimer.unref();
     this.#release();
   }
 
-  #drop(labels: { reason: string }): void {
+  #drop(reason: DropReason): void {
     this.dropped++;
-    this.ctx.metrics.dropped.inc(labels);
-  }
-
-  #armExpiry(): void {
-    clearTimeout(this.#expiryTimer);
-    const exp = this.#principal.exp;
-    if (exp === undefined) return;
-    const delayMs = exp * 1000 - this.ctx.now();
-    this.#expiryTimer = setTimeout(
-      () => (delayMs > MAX_TIMER_MS ? this.#armExpiry() : this.#expire()),
-      Math.max(0, Math.min(delayMs, MAX_TIMER_MS)),
-    );
-    this.#expiryTimer.unref();
-  }
-
-  #expire(): void {
-    this.#log.info('token expired, closing');
-    this.close(CloseCode.TokenExpired, CloseReason[CloseCode.TokenExpired]);
+    this.ctx.metrics.dropped.inc({ reason });
   }
 
   #transition(next: SessionState, reason: string): void {
@@ -609,18 +350,18 @@ export class Session implements Subscriber {
 
   /** Drops every subscription, waiting frame and timer; idempotent. */
   #release(): void {
-    clearTimeout(this.#expiryTimer);
+    this.#expiry.clear();
     if (this.#holdsUserRate) this.ctx.userRates?.release(this.#principal.userId);
     this.#holdsUserRate = false;
-    this.#reading.release();
+    this.#inbound.release();
     this.#subscriptions.clear();
-    this.#pending.clear();
-    this.#inbox.clear();
+    this.#subscribeFlow.clear();
   }
 
   /** @internal */
   handleClose(code: number): void {
     this.#transition('closed', `socket closed (${code})`);
+    clearTimeout(this.#closeTimer);
     this.#release();
     this.#log.debug({ code }, 'connection closed');
     this.ctx.onClose(this);
@@ -648,20 +389,4 @@ export class Session implements Subscriber {
 
 function idOf(id: RequestId | undefined): { id?: RequestId } {
   return id === undefined ? {} : { id };
-}
-
-function socketOnMessage(session: Session, data: RawData, isBinary: boolean): void {
-  session.receive(data, isBinary);
-}
-
-function socketOnPong(session: Session): void {
-  session.pongReceived();
-}
-
-function socketOnClose(session: Session, code: number): void {
-  session.handleClose(code);
-}
-
-function socketOnError(session: Session, error: Error): void {
-  session.logError(error);
 }

@@ -7,6 +7,8 @@ function fakeBroker(options: { failReplay?: boolean } = {}) {
   const reads: [number, string | undefined][] = [];
   let positions = 0;
   const broker = {
+    // Subscribed at once, as a broker without a remote subscription is.
+    listening: async () => undefined,
     replay: async (_channel: string, since: number, epoch: string | undefined): Promise<Replay> => {
       reads.push([since, epoch]);
       if (options.failReplay) throw new Error('Redis is unreachable');

@@ -1,0 +1,215 @@
+/**
+ * The inbound path of one connection: what happens to a frame ws hands over, up to its handler.
+ *
+ * `receive` does the cheap checks first — frames ws had already read while the socket is not
+ * read are dropped unparsed, a connection no longer served ignores what it is sent, the rate
+ * limit is applied (refused, paused, or closed for flooding) — then hands the accepted frame to
+ * `parseAndQueue`, the one place a raw frame is decoded, validated and queued. The queued frames
+ * are handled in order, one at a time, by the session's dispatcher; while too many wait, the
+ * socket is not read (`read-gate.ts`).
+ */
+import type { RawData, WebSocket } from 'ws';
+import {
+  CloseCode,
+  CloseReason,
+  ErrorCode,
+  decodeJson,
+  parseClientFrame,
+  type ClientFrame,
+  type ErrorCode as ErrorCodeType,
+  type RequestId,
+  type SubscribeFrame,
+} from '@nexus-realtime/client/protocol';
+import type { Logger } from '../logger.js';
+import type { DropReason } from '../metrics.js';
+import type { ConnectionRate, RateVerdict } from '../rate-limit.js';
+import { FrameInbox } from './frame-inbox.js';
+import { peekRequestId } from './peek-id.js';
+import { ReadGate } from './read-gate.js';
+import type { ReadState } from './session-state.js';
+import { discardCompressedWhile, rawByteLength, rawToBuffer, receiverBusy } from './ws-internals.js';
+
+/** Frames waiting to be handled before the session stops reading from the socket. */
+const MAX_WAITING_FRAMES = 1000;
+/**
+ * …and bytes: waiting frames are held parsed, and a parsed payload can cost 20× its JSON, so a
+ * megabyte waiting (behind a replay, or a Redis round trip) is enough before TCP pushes back.
+ */
+const MAX_WAITING_BYTES = 1024 * 1024;
+
+/** What the inbound path needs from its session. */
+export interface InboundHost {
+  readonly socket: WebSocket;
+  readonly log: Logger;
+  /** Grace given to a flooder's socket after its close before it is destroyed. */
+  readonly closeGraceMs: number;
+  /** True while the connection is served (frames handled, replies sent). */
+  isServing(): boolean;
+  /** A frame of `byteLength` bytes came in (counted whatever becomes of it). */
+  counted(byteLength: number): void;
+  /** The peer sent something: it is alive. */
+  markAlive(): void;
+  /** A frame refused or dropped, counted per connection and in the metrics. */
+  drop(reason: DropReason): void;
+  /** A frame dropped unread, counted per connection now; the metrics get `reportUnread` later. */
+  dropUnread(): void;
+  /** Frames dropped unread during a pause, in one step for the metrics. */
+  reportUnread(count: number): void;
+  sendError(code: ErrorCodeType, message: string, id?: RequestId): void;
+  close(code: number, reason: string): void;
+  /** Handles one frame; frames are handed over one at a time, in order. */
+  dispatch(frame: ClientFrame): Promise<void>;
+}
+
+export class Inbound {
+  /** Whether the socket is read: paused while frames wait, while far over its rate, once closed for flooding. */
+  readonly #reading: ReadGate;
+  readonly #inbox = new FrameInbox();
+  /** The loop handling the inbox, while it runs. */
+  #handling: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: InboundHost,
+    /** Frame and byte buckets: the connection's for its whole life (a refresh keeps them). */
+    private readonly rate: ConnectionRate,
+  ) {
+    const { socket } = host;
+    this.#reading = new ReadGate({
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      droppedUnread: (count) => host.reportUnread(count),
+      changed: (previous, next, reason) => host.log.trace({ previous, next, reason }, 'reading'),
+    });
+    discardCompressedWhile(socket, () => this.#reading.discarding);
+  }
+
+  /** Whether the socket is read. */
+  get readState(): ReadState {
+    return this.#reading.state;
+  }
+
+  /** A message ws handed over: the cheap checks, then `parseAndQueue`. */
+  receive(data: RawData, isBinary: boolean): void {
+    const byteLength = rawByteLength(data);
+    this.host.counted(byteLength);
+    if (this.#reading.discarding) return this.#dropUnread();
+    this.#inbox.arrived();
+    this.host.markAlive();
+    if (!this.host.isServing()) return;
+    const verdict = this.rate.check(byteLength);
+    const bytes = rawToBuffer(data);
+    if (verdict.kind !== 'accept') return this.#refuseOverRate(verdict, bytes);
+    this.parseAndQueue(bytes, isBinary, byteLength);
+  }
+
+  /**
+   * An accepted frame (within its rate, from a connection still served): decoded, validated and
+   * queued for the dispatcher — or refused with an error frame.
+   */
+  parseAndQueue(bytes: Buffer, isBinary: boolean, byteLength: number): void {
+    if (isBinary) {
+      this.host.drop('binary');
+      const message = 'binary frames are not supported; send JSON text frames';
+      return this.host.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
+    }
+    const text = bytes.toString('utf8');
+    const decoded = decodeJson(text);
+    if (!decoded.ok) {
+      this.host.drop('invalid');
+      if (decoded.reason === 'invalid_json') return this.host.sendError(ErrorCode.InvalidJson, decoded.message);
+      // Too deeply nested, yet well-formed: its id can still be read.
+      return this.host.sendError(ErrorCode.InvalidMessage, decoded.message, peekRequestId(bytes));
+    }
+    const parsed = parseClientFrame(decoded.value);
+    if (!parsed.ok) {
+      this.host.drop('invalid');
+      return this.host.sendError(parsed.code, parsed.message, parsed.id);
+    }
+    this.#enqueue(parsed.frame, byteLength, text);
+  }
+
+  /** Waits while ws still hands over frames of the burst being handled (see frame-inbox.ts). */
+  restOfBurst(): Promise<void> {
+    return this.#inbox.restOfBurst(
+      () => this.host.isServing(),
+      () => receiverBusy(this.host.socket),
+    );
+  }
+
+  /** Takes the subscribes of `channel` waiting to be handled. */
+  takeSubscribes(channel: string): SubscribeFrame[] {
+    return this.#inbox.takeSubscribes(channel);
+  }
+
+  /** The connection is gone: nothing waits, no pause timer is left. */
+  release(): void {
+    this.#reading.release();
+    this.#inbox.clear();
+  }
+
+  #inboxFull(): boolean {
+    return this.#inbox.size >= MAX_WAITING_FRAMES || this.#inbox.bytes >= MAX_WAITING_BYTES;
+  }
+
+  /**
+   * A frame ws had already taken from TCP when reading paused (one TCP read holds thousands of
+   * tiny frames): counted and dropped, neither parsed nor answered — the pause's one
+   * `rate_limited` went out with the frame that started it.
+   */
+  #dropUnread(): void {
+    this.host.dropUnread();
+    this.#reading.dropUnread();
+  }
+
+  #refuseOverRate(verdict: Exclude<RateVerdict, { kind: 'accept' }>, bytes: Buffer): void {
+    this.host.drop('rate_limited');
+    if (verdict.kind === 'close') return this.#closeFlooder();
+    const rule = this.rate.rule;
+    const over =
+      verdict.over === 'bytes' ? `${rule.bytesPerSecond} bytes per second` : `${rule.perSecond} frames per second`;
+    const paused = verdict.kind === 'pause' ? `, and this connection is not read for ${verdict.pauseMs} ms` : '';
+    this.host.sendError(ErrorCode.RateLimited, `more than ${over}; frame dropped${paused}`, peekRequestId(bytes));
+    // Far over its rate: not read for a while, so TCP pushes back on the sender.
+    if (verdict.kind === 'pause') this.#reading.throttle(verdict.pauseMs, () => this.#readingResumes());
+  }
+
+  #readingResumes(): 'reading' | 'backlogged' {
+    this.rate.readingResumed();
+    return this.#inboxFull() ? 'backlogged' : 'reading';
+  }
+
+  /**
+   * Closes a connection still flooding past its rate. Nothing it sends is read any more (the
+   * flood would otherwise be parsed until the peer answers the close), so the socket goes after
+   * a grace whether or not the peer answered.
+   */
+  #closeFlooder(): void {
+    this.host.log.warn('still flooding past the rate limit, closing');
+    this.host.close(CloseCode.PolicyViolation, CloseReason[CloseCode.PolicyViolation]);
+    this.#reading.stop();
+    setTimeout(() => this.host.socket.terminate(), this.host.closeGraceMs).unref();
+  }
+
+  #enqueue(frame: ClientFrame, byteLength: number, text: string): void {
+    // A frame that will wait behind others is kept as its text when large (see frame-inbox.ts).
+    this.#inbox.push(frame, byteLength, this.#handling || this.#inbox.size > 0 ? text : undefined);
+    // A connection whose frames wait (behind a long replay) is not read further for now.
+    if (this.#inboxFull()) this.#reading.backlog();
+    if (this.#handling) return;
+    // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
+    this.#handling = Promise.resolve().then(() => this.#handleInbox());
+  }
+
+  async #handleInbox(): Promise<void> {
+    for (let frame = this.#inbox.shift(); frame && this.host.isServing(); frame = this.#inbox.shift()) {
+      try {
+        await this.host.dispatch(frame);
+      } catch (error) {
+        this.host.log.error({ err: error, action: frame.action }, 'frame handling failed');
+        this.host.sendError(ErrorCode.InvalidMessage, 'the server could not handle this frame', frame.id);
+      }
+    }
+    this.#handling = undefined;
+    if (this.host.isServing()) this.#reading.drained();
+  }
+}

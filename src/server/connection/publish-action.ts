@@ -1,0 +1,56 @@
+/**
+ * A client's `publish`: checked against the policy and the domain rules (who may update which
+ * task), published through the broker, acknowledged with its seq when the frame carried an id.
+ */
+import {
+  ErrorCode,
+  FrameType,
+  type ErrorCode as ErrorCodeType,
+  type PublishFrame,
+  type RequestId,
+  type ServerFrame,
+} from '@nexus-realtime/client/protocol';
+import type { Principal } from '../auth.js';
+import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/index.js';
+import { checkDomainPublish, type PublishActor } from '../domain/index.js';
+import type { DropReason, Metrics } from '../metrics.js';
+import type { Policy } from '../policy.js';
+
+/** What a publish needs from its session. */
+export interface PublishHost {
+  readonly policy: Policy;
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  /** The task state that publishes on domain channels are checked against. */
+  readonly tasks: PublishActor['tasks'];
+  principal(): Principal;
+  drop(reason: DropReason): void;
+  send(frame: ServerFrame): void;
+  sendError(code: ErrorCodeType, message: string, id?: RequestId): void;
+  /** The message went out (the domain modules observe it). */
+  published(message: BrokerMessage): void;
+}
+
+export async function publishAction(host: PublishHost, frame: PublishFrame): Promise<void> {
+  const { channel, id, payload } = frame;
+  const principal = host.principal();
+  if (!host.policy.allows(principal.role, 'publish', channel)) {
+    host.drop('forbidden');
+    return host.sendError(ErrorCode.Forbidden, `role ${principal.role} may not publish to ${channel}`, id);
+  }
+  const check = checkDomainPublish(channel, payload, { principal, tasks: host.tasks });
+  if (!check.ok) {
+    host.drop(check.code === ErrorCode.Forbidden ? 'forbidden' : 'invalid');
+    return host.sendError(check.code, check.message, id);
+  }
+  let message: BrokerMessage;
+  try {
+    message = await host.broker.publish({ channel, kind: 'message', from: principal.userId, data: payload });
+  } catch (error) {
+    if (!(error instanceof BrokerUnavailableError)) throw error;
+    return host.sendError(ErrorCode.Unavailable, `${channel}: ${error.message}; nothing was delivered`, id);
+  }
+  host.metrics.countChannelMessage(channel);
+  host.published(message);
+  if (id !== undefined) host.send({ type: FrameType.Ack, id, channel, seq: message.seq, epoch: message.epoch });
+}
