@@ -135,6 +135,27 @@ describe('safe JSON decoding', () => {
     expect(decodeJson(text)).toMatchObject({ ok: true });
   });
 
+  it('skips strings whatever their escapes: backslash runs, escaped quotes, brackets and digits inside', () => {
+    const cases = [
+      { s: 'a\\', t: '[[[[' }, // a string ending in one backslash (escaped): the quote after it closes it
+      { s: 'a\\\\', t: [[['x']]] }, // two backslashes
+      { s: '\\"[[[[[["\\\\"', n: 1 },
+      { s: '9'.repeat(400) + 'e400', deep: '[[[[[[[[[[' },
+      { s: 'x'.repeat(100_000) + '"' },
+    ];
+    for (const value of cases) {
+      const text = JSON.stringify(value);
+      expect(scanJsonText(text, 4), text.slice(0, 40)).toEqual({ tooDeep: false, mayOverflow: false });
+      expect(decodeJson(text, 4)).toEqual({ ok: true, value });
+    }
+    // Structure after a long string is still seen.
+    const deepAfter = JSON.stringify(['y'.repeat(10_000), [[[[[1]]]]]]);
+    expect(scanJsonText(deepAfter, 4).tooDeep).toBe(true);
+    expect(scanJsonText(JSON.stringify(['\\', 1e300]), 4).mayOverflow).toBe(true);
+    // An unterminated string ends the scan; the parse then refuses the text.
+    expect(decodeJson('["abc\\"]')).toMatchObject({ ok: false, reason: 'invalid_json' });
+  });
+
   it('reports invalid JSON', () => {
     expect(decodeJson('{"a":')).toMatchObject({ ok: false, reason: 'invalid_json' });
   });
