@@ -78,6 +78,9 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     logger,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     onClosed: (session) => domain.agents.connectionClosed(session.id),
+    // Redis down, refusing writes, back up: every connection is told (a `health` frame).
+    brokerHealth: () => broker.health(),
+    now,
   });
   const domain = createDomain({
     broker,

@@ -30,6 +30,7 @@ export const FrameType = {
   Pong: 'pong',
   Refreshed: 'refreshed',
   Error: 'error',
+  Health: 'health',
 } as const;
 /** One of the server frame types. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
@@ -136,6 +137,17 @@ export interface ErrorFrame {
   code: ErrorCode;
   message: string;
 }
+/**
+ * Sent to every connection of a server process when its broker's health changes (Redis down,
+ * refusing writes, back up), and right after `connected` to a connection opened while degraded.
+ */
+export interface HealthFrame {
+  type: 'health';
+  status: 'ok' | 'degraded';
+  redis: 'up' | 'down' | 'refusing writes';
+  /** When the server saw the change (milliseconds since 1970). */
+  timestamp: number;
+}
 /** Any server → client frame. */
 export type ServerFrame =
   | ConnectedFrame
@@ -146,7 +158,8 @@ export type ServerFrame =
   | AckFrame
   | PongFrame
   | RefreshedFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | HealthFrame;
 /** A frame that carries a channel message (client publish or server broadcast). */
 export type DeliveryFrame = MessageFrame | BroadcastFrame;
 
@@ -175,6 +188,11 @@ const nullable =
   (value) =>
     value === null || check(value);
 
+const oneOf =
+  (...values: readonly string[]): Check =>
+  (value) =>
+    (values as readonly unknown[]).includes(value);
+
 const id = optional(requestId);
 const delivery = { channel: str, data: any, timestamp: str, seq: num, epoch: str };
 
@@ -189,6 +207,7 @@ const SERVER_FRAMES: Record<FrameType, Record<string, Check>> = {
   pong: { id, timestamp: num },
   refreshed: { id, exp: nullable(num) },
   error: { id, code: errorCode, message: str },
+  health: { status: oneOf('ok', 'degraded'), redis: oneOf('up', 'down', 'refusing writes'), timestamp: num },
 };
 
 /**
