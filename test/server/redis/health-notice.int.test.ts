@@ -1,8 +1,9 @@
 /**
  * Redis stopped and started again under a running process: every open connection is told
  * (`health` frames: degraded/down, then ok/up), and a connection opened while degraded is told
- * right after `connected`.
+ * right after `connected`. Also Redis reachable but refusing writes (out of memory).
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
@@ -71,4 +72,35 @@ describe('health frames when Redis goes down and comes back', () => {
     await barrier(after);
     expect(after.ofType('health')).toEqual([]);
   }, 60_000);
+});
+
+describe('health frames when Redis refuses writes', () => {
+  let redis: TestRedis;
+  let server: TestServer;
+  let inspector: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedis({ args: ['--maxmemory-policy', 'noeviction'] });
+    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await inspector.connect();
+    server = await startServer({ env: { NEXUS_REDIS_URL: redis.url, LOG_LEVEL: 'error' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    inspector?.disconnect();
+    await redis?.stop();
+  });
+
+  it('a connection gets degraded/refusing writes when Redis runs out of memory, and ok/up once it takes writes again', async () => {
+    const client = await TestClient.connect(server.wsUrl, await tokenFor('health-oom'));
+    await barrier(client);
+    expect(client.ofType('health')).toEqual([]);
+    // Redis keeps answering reads but refuses every write that could grow memory.
+    await inspector.config('SET', 'maxmemory', '1');
+    expect(await client.next(isHealth, 10_000)).toMatchObject({ status: 'degraded', redis: 'refusing writes' });
+    await inspector.config('SET', 'maxmemory', '0');
+    expect(await client.next(isHealth, 10_000)).toMatchObject({ status: 'ok', redis: 'up' });
+    expect(client.ofType('health').map((f) => f.redis)).toEqual(['refusing writes', 'up']);
+    client.socket.terminate();
+  }, 30_000);
 });
