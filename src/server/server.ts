@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPolicy } from './policy.js';
 import { MemorySharedState, RedisSharedState, type SharedState } from './state/index.js';
+import { InboundScheduler } from './connection/inbound-scheduler.js';
 import { UserRates } from './rate-limit.js';
 import { ConnectionRegistry, type ConnectionContext, type Session } from './connection/index.js';
 
@@ -116,6 +117,9 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     maxBufferedBytes: config.maxBufferedBytes,
     onPublished: (message, session) => domain.agents.linkConnection(message, session.id),
     userRates: new UserRates(now),
+    inboundScheduler: new InboundScheduler({
+      onError: (error) => logger.error({ err: error }, 'inbound frame handling failed'),
+    }),
   };
   const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) =>
     void connections.open(socket, principal, remoteAddress, connectionContext);

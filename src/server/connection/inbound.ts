@@ -4,8 +4,11 @@
  * `receive` does the cheap checks first — frames ws had already read while the socket is not
  * read are dropped unparsed, a connection no longer served ignores what it is sent, the rate
  * limit is applied (refused, paused, or closed for flooding) — then hands the accepted frame to
- * `parseAndQueue`, the one place a raw frame is decoded, validated and queued. The queued frames
- * are handled in order, one at a time, by the session's dispatcher; while too many wait, the
+ * `parseAndQueue`, the one place a raw frame is decoded, validated and queued. With a scheduler
+ * (the server always has one), accepted frames first wait raw and the process-wide
+ * `InboundScheduler` calls `parseAndQueue` when it is this user's turn, so one user's frames
+ * cannot hold the event loop (inbound-scheduler.ts). The queued frames are handled in order, one
+ * at a time, by the session's dispatcher; while too many wait (raw and parsed together), the
  * socket is not read (`read-gate.ts`).
  */
 import type { RawData, WebSocket } from 'ws';
@@ -24,6 +27,7 @@ import type { Logger } from '../logger.js';
 import type { DropReason } from '../metrics.js';
 import type { ConnectionRate, RateVerdict } from '../rate-limit.js';
 import { FrameInbox } from './frame-inbox.js';
+import type { InboundQueue, InboundScheduler } from './inbound-scheduler.js';
 import { peekRequestId } from './peek-id.js';
 import { ReadGate } from './read-gate.js';
 import type { ReadState } from './session-state.js';
@@ -61,17 +65,37 @@ export interface InboundHost {
   dispatch(frame: ClientFrame): Promise<void>;
 }
 
+/** An accepted frame waiting for its turn, as ws handed it over. */
+interface RawFrame {
+  readonly bytes: Buffer;
+  readonly isBinary: boolean;
+  readonly byteLength: number;
+}
+
+/** Where accepted frames wait for their turn: the process-wide scheduler and whose share they draw on. */
+export interface InboundTurns {
+  readonly scheduler: InboundScheduler;
+  /** The user the frames count for (all of its connections share one fair share). */
+  readonly owner: string;
+}
+
 export class Inbound {
   /** Whether the socket is read: paused while frames wait, while far over its rate, once closed for flooding. */
   readonly #reading: ReadGate;
   readonly #inbox = new FrameInbox();
   /** The loop handling the inbox, while it runs. */
   #handling: Promise<void> | undefined;
+  /** Accepted frames waiting for the scheduler, oldest first, and their bytes. */
+  readonly #raw: RawFrame[] = [];
+  #rawBytes = 0;
+  readonly #queue: InboundQueue | undefined;
 
   constructor(
     private readonly host: InboundHost,
     /** Frame and byte buckets: the connection's for its whole life (a refresh keeps them). */
     private readonly rate: ConnectionRate,
+    /** Without it, frames are parsed the moment they arrive. */
+    private readonly turns?: InboundTurns,
   ) {
     const { socket } = host;
     this.#reading = new ReadGate({
@@ -81,6 +105,12 @@ export class Inbound {
       changed: (previous, next, reason) => host.log.trace({ previous, next, reason }, 'reading'),
     });
     discardCompressedWhile(socket, () => this.#reading.discarding);
+    if (turns)
+      this.#queue = {
+        owner: turns.owner,
+        hasWork: () => this.#raw.length > 0,
+        handleOne: () => this.#parseNext(),
+      };
   }
 
   /** Whether the socket is read. */
@@ -99,7 +129,21 @@ export class Inbound {
     const verdict = this.rate.check(byteLength);
     const bytes = rawToBuffer(data);
     if (verdict.kind !== 'accept') return this.#refuseOverRate(verdict, bytes);
-    this.parseAndQueue(bytes, isBinary, byteLength);
+    if (!this.turns || !this.#queue) return this.parseAndQueue(bytes, isBinary, byteLength);
+    this.#raw.push({ bytes, isBinary, byteLength });
+    this.#rawBytes += byteLength;
+    if (this.#inboxFull()) this.#reading.backlog();
+    this.turns.scheduler.wake(this.#queue);
+  }
+
+  /** The scheduler's turn for this connection: its oldest raw frame is parsed and queued. */
+  #parseNext(): void {
+    const next = this.#raw.shift();
+    if (!next) return;
+    this.#rawBytes -= next.byteLength;
+    if (!this.host.isServing()) return;
+    this.parseAndQueue(next.bytes, next.isBinary, next.byteLength);
+    if (!this.#handling) this.#drained();
   }
 
   /**
@@ -132,7 +176,7 @@ export class Inbound {
   restOfBurst(): Promise<void> {
     return this.#inbox.restOfBurst(
       () => this.host.isServing(),
-      () => receiverBusy(this.host.socket),
+      () => receiverBusy(this.host.socket) || this.#raw.length > 0,
     );
   }
 
@@ -145,10 +189,19 @@ export class Inbound {
   release(): void {
     this.#reading.release();
     this.#inbox.clear();
+    if (this.#queue) this.turns?.scheduler.forget(this.#queue);
+    this.#raw.length = 0;
+    this.#rawBytes = 0;
   }
 
   #inboxFull(): boolean {
-    return this.#inbox.size >= MAX_WAITING_FRAMES || this.#inbox.bytes >= MAX_WAITING_BYTES;
+    const frames = this.#inbox.size + this.#raw.length;
+    return frames >= MAX_WAITING_FRAMES || this.#inbox.bytes + this.#rawBytes >= MAX_WAITING_BYTES;
+  }
+
+  /** Nothing is being handled: read again unless too much still waits for its turn. */
+  #drained(): void {
+    if (this.host.isServing() && !this.#inboxFull()) this.#reading.drained();
   }
 
   /**
@@ -210,6 +263,6 @@ export class Inbound {
       }
     }
     this.#handling = undefined;
-    if (this.host.isServing()) this.#reading.drained();
+    this.#drained();
   }
 }

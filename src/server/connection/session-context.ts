@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import type { UserRates } from '../rate-limit.js';
 import type { Session } from './session.js';
+import type { InboundScheduler } from './inbound-scheduler.js';
 
 /** What a session needs from the server around it. */
 export interface SessionContext {
@@ -30,6 +31,11 @@ export interface SessionContext {
   readonly tasks: PublishActor['tasks'];
   /** Rate buckets each user's connections on this process share (absent: per connection only). */
   readonly userRates?: UserRates;
+  /**
+   * Handles every connection's accepted frames in fair turns between users (absent: each frame
+   * is parsed the moment it arrives).
+   */
+  readonly inboundScheduler?: InboundScheduler;
 }
 
 /** What the admin routes read of a session: plain numbers kept on the hot path, nothing allocated per frame. */

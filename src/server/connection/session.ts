@@ -147,6 +147,7 @@ export class Session implements Subscriber {
         dispatch: (frame) => this.#dispatch(frame),
       },
       rate,
+      ctx.inboundScheduler && { scheduler: ctx.inboundScheduler, owner: this.#principal.userId },
     );
   }
 
