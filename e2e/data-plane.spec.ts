@@ -42,6 +42,8 @@ test('an admin sees its own connection and closes another one after confirming',
   await expect(region).toBeVisible();
   const connections = region.getByRole('table', { name: 'Connections' });
   await expect(connections.getByRole('row').filter({ hasText: 'e2e-admin' })).toBeVisible({ timeout: 10_000 });
+  // The process column names the process by host:port (its id in the cell's title).
+  await expect(connections.getByRole('row').filter({ hasText: 'e2e-admin' })).toContainText(`127.0.0.1:${server.port}`);
   const victimRow = connections.getByRole('row').filter({ hasText: 'e2e-victim' });
   await expect(victimRow).toContainText('events {"kind":"alert"}', { timeout: 10_000 });
   await expect(region.getByRole('table', { name: 'Channels' })).toContainText('telemetry');

@@ -13,7 +13,7 @@ import { createAuth, type Auth, type Principal } from './auth.js';
 import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/index.js';
 import { type Broker, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
 import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, createDomain } from './domain/index.js';
-import { DataPlane } from './admin/index.js';
+import { DataPlane, processAddress } from './admin/index.js';
 import { adminRoutes, domainRoutes, createHttpApp, DEFAULT_STATIC_DIR } from './http/index.js';
 import type { NexusConfig } from './config.js';
 import { ConnectionQuota, createUpgradeHandler, refuse } from './gateway.js';
@@ -124,7 +124,15 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) =>
     void connections.open(socket, principal, remoteAddress, connectionContext);
 
-  const dataPlane = new DataPlane({ sessions: connections.sessions, hub, broker, control: state.control, now });
+  let address: string | undefined = undefined; // known once listening (port 0 picks one)
+  const dataPlane = new DataPlane({
+    sessions: connections.sessions,
+    hub,
+    broker,
+    control: state.control,
+    now,
+    processAddress: () => address,
+  });
   // Messages lost while this process was cut off from Redis and no longer in history: every
   // local subscriber of the channel is told (`history_unavailable`), never left to guess.
   if (broker instanceof RedisBroker) broker.onGap((gap) => tellGap(connections.sessions, gap, logger));
@@ -160,6 +168,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   httpServer.on('clientError', (error, socket) => serverOnClientError(logger, error, socket));
 
   const port = await listen(httpServer, config.port, config.host);
+  address = processAddress(config.host, port);
   const url = `http://${formatHost(config.host)}:${port}`;
   logger.info({ port, host: config.host, broker: broker.kind, devMode: config.devMode }, `listening on ${url}`);
 

@@ -80,6 +80,11 @@ export interface DataPlaneOptions {
   readonly control: ControlPlane;
   readonly now: () => number;
   readonly gatherTimeoutMs?: number;
+  /**
+   * This process's readable name, `host:port` (see process-address.ts); known once the server
+   * listens, so asked each time. Undefined before that: the listing then carries the id only.
+   */
+  readonly processAddress?: () => string | undefined;
 }
 
 export class DataPlane {
@@ -89,6 +94,7 @@ export class DataPlane {
   readonly #control: ControlPlane;
   readonly #now: () => number;
   readonly #timeoutMs: number;
+  readonly #processAddress: () => string | undefined;
   readonly #rates = new Map<string, RateSample>();
 
   constructor(options: DataPlaneOptions) {
@@ -98,6 +104,7 @@ export class DataPlane {
     this.#control = options.control;
     this.#now = options.now;
     this.#timeoutMs = options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS;
+    this.#processAddress = options.processAddress ?? (() => undefined);
     this.#control.serve((request) => this.#answer(request));
   }
 
@@ -193,11 +200,13 @@ export class DataPlane {
   #describe(session: Session): AdminConnection {
     const { userId, role } = session.principal;
     const { rttMs, ...counters } = session.counters;
+    const processAddress = this.#processAddress();
     return {
       connectionId: session.id,
       userId,
       role,
       process: this.#broker.processId,
+      ...(processAddress === undefined ? {} : { processAddress }),
       remoteAddress: session.remoteAddress,
       connectedAt: new Date(session.connectedAt).toISOString(),
       subscriptions: session

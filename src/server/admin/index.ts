@@ -8,3 +8,4 @@ export {
   type GatheredPage,
   type PageRequest,
 } from './data-plane.js';
+export { processAddress } from './process-address.js';

@@ -15,8 +15,13 @@ export interface AdminConnection {
   readonly connectionId: string;
   readonly userId: string;
   readonly role: string;
-  /** The process that holds the connection. */
+  /** The process that holds the connection (its id, stable for the process's life). */
   readonly process: string;
+  /**
+   * The same process's readable name, `host:port` (its machine's name when it listens on every
+   * interface). Absent from a process that does not name itself yet (older versions).
+   */
+  readonly processAddress?: string;
   readonly remoteAddress: string;
   /** ISO-8601 time the connection opened. */
   readonly connectedAt: string;

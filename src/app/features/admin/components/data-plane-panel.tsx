@@ -12,7 +12,7 @@ import { LoadError } from '../../../components/load-error';
 import { useConnection } from '../../../hooks/use-stores';
 import { useAdminChannels, useAdminConnections, useCloseConnection } from '../api/admin-api';
 import { useConnectionRows } from '../hooks/use-connection-rows';
-import { formatBytes, type ConnectionRow, type SortKey } from '../utils/connection-rows';
+import { formatBytes, processLabel, type ConnectionRow, type SortKey } from '../utils/connection-rows';
 import './data-plane.css';
 
 const ROW_HEIGHT_PX = 32;
@@ -190,7 +190,7 @@ const ConnectionLine = memo(function ConnectionLine({
       </span>
       <span role="cell">{row.role}</span>
       <span role="cell" title={row.process}>
-        {row.process.slice(0, 8)}
+        {processLabel(row)}
       </span>
       <span role="cell" title={subscriptions}>
         {subscriptions || '—'}

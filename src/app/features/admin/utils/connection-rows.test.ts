@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminConnection } from '@nexus-realtime/client/protocol';
-import { toRows, type Sample } from './connection-rows';
+import { processLabel, toRows, type Sample } from './connection-rows';
 
 const connection = (id: string, framesOut: number, bufferedBytes: number, dropped = 0): AdminConnection => ({
   connectionId: id,
@@ -32,5 +32,13 @@ describe('toRows', () => {
     ).toBe('a');
     expect(toRows([connection('b', 40, 100)], samples, 3000, 'bufferedBytes', 1000)).toHaveLength(1);
     expect(samples.has('a')).toBe(false);
+  });
+});
+
+describe('processLabel', () => {
+  it('shows the host:port name of the process, or the start of its id when it sends none', () => {
+    const id = '3f2a9c1e-5b7d-4e10-9a8b-0c1d2e3f4a5b';
+    expect(processLabel({ process: id, processAddress: 'nexus-1:8080' })).toBe('nexus-1:8080');
+    expect(processLabel({ process: id })).toBe('3f2a9c1e');
   });
 });

@@ -44,3 +44,11 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** Characters of a process id shown when the process does not send its `host:port` name. */
+const SHORT_PROCESS_ID_LENGTH = 8;
+
+/** The process column: its `host:port` name, or the start of its id from a process that sends none. */
+export function processLabel(connection: Pick<AdminConnection, 'process' | 'processAddress'>): string {
+  return connection.processAddress ?? connection.process.slice(0, SHORT_PROCESS_ID_LENGTH);
+}
