@@ -11,6 +11,7 @@ import { RelativeTime } from '../../../components/relative-time';
 import { useAgentRows } from '../hooks/use-agent-rows';
 import { compactMetrics, type AgentRow } from '../utils/merge-agents';
 import { LoadError } from '../../../components/load-error';
+import { loadErrorText } from '../../../lib/load-error-text';
 
 /** Two lines of text and the padding: every row has this height, so none is measured. */
 export const AGENT_ROW_HEIGHT_PX = 46;
@@ -55,7 +56,9 @@ export function AgentsPanel() {
   return (
     <Panel title="Agents" label="Agents" id="agents" actions={actions}>
       <div className="panel-body">
-        {query.error && <LoadError what="agents" message={query.error.message} onRetry={() => void query.refetch()} />}
+        {query.error && (
+          <LoadError what="agents" message={loadErrorText(query.error)} onRetry={() => void query.refetch()} />
+        )}
         {rows.length > 0 ? (
           <AgentList rows={rows} nowMs={nowMs} connected={connected} />
         ) : (

@@ -95,6 +95,22 @@ describe('PublishConsole templates', () => {
     expect(channelBox().value).toBe('commands');
     expect(JSON.parse(payloadBox().value)).toEqual({ command: 'cancel_task', task_id });
   });
+
+  it('sends the execute_task template with a fresh task id every time, and shows the next one', async () => {
+    render(<PublishConsole />);
+    fireEvent.click(screen.getByRole('button', { name: 'execute_task' }));
+    const shown = (JSON.parse(payloadBox().value) as { task_id: string }).task_id;
+    await sendNow();
+    const next = (JSON.parse(payloadBox().value) as { task_id: string }).task_id;
+    expect(next).not.toBe(shown);
+    await sendNow();
+    const sentIds = publish.mock.calls.map(([, payload]) => (payload as { task_id: string }).task_id);
+    expect(sentIds).toEqual([shown, next]);
+    // An id the person typed is theirs: sent as typed, not renewed.
+    type(payloadBox(), '{"command":"execute_task","task_id":"mine"}');
+    await sendNow();
+    expect(JSON.parse(payloadBox().value)).toEqual({ command: 'execute_task', task_id: 'mine' });
+  });
 });
 
 describe('PublishConsole sending', () => {

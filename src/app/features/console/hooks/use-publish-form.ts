@@ -16,7 +16,14 @@ import {
   toOutcome,
   type ParsedPayload,
 } from '../utils/payload';
-import { cancelTaskTemplate, executeTaskTemplate, freshTaskId, taskIdOf, type Template } from '../utils/templates';
+import { freshTaskId } from '../../../lib/task-id';
+import {
+  cancelTaskTemplate,
+  executeTaskTemplate,
+  renewedExecuteTask,
+  taskIdOf,
+  type Template,
+} from '../utils/templates';
 import type { PublishHistory } from './use-publish-history';
 
 export type TemplateName = 'execute_task' | 'cancel_task';
@@ -53,15 +60,20 @@ export function usePublishForm(history: PublishHistory): PublishForm {
   const channelError = channelProblem(channel);
   const canSend = parsed.ok && channelError === undefined;
 
-  const send = useSend({ channel, parsed, canSend, history, setLatest, setLastTaskId });
+  // The execute_task id the console chose (template or renewal): renewed after each send of it.
+  const consoleTaskId = useRef<string | undefined>(undefined);
+  const send = useSend({ channel, parsed, canSend, history, setLatest, setLastTaskId, setPayload, consoleTaskId });
 
   const fill = useCallback((template: Template) => {
     setChannel(template.channel);
     setPayload(template.payload);
   }, []);
   const applyTemplate = useCallback(
-    (name: TemplateName) =>
-      fill(name === 'execute_task' ? executeTaskTemplate(freshTaskId()) : cancelTaskTemplate(lastTaskId)),
+    (name: TemplateName) => {
+      if (name === 'cancel_task') return fill(cancelTaskTemplate(lastTaskId));
+      consoleTaskId.current = freshTaskId();
+      fill(executeTaskTemplate(consoleTaskId.current));
+    },
     [fill, lastTaskId],
   );
   const restore = useCallback(
@@ -93,9 +105,12 @@ interface SendDeps {
   readonly history: PublishHistory;
   setLatest(result: LatestResult): void;
   setLastTaskId(id: string): void;
+  setPayload(text: string): void;
+  readonly consoleTaskId: { current: string | undefined };
 }
 
-function useSend({ channel, parsed, canSend, history, setLatest, setLastTaskId }: SendDeps): () => Promise<void> {
+function useSend(deps: SendDeps): () => Promise<void> {
+  const { channel, parsed, canSend, history, setLatest, setLastTaskId, setPayload, consoleTaskId } = deps;
   // Sends may overlap (an offline queue answers late); only the newest one owns the status line.
   const sendCount = useRef(0);
   const { record, settle } = history;
@@ -106,11 +121,17 @@ function useSend({ channel, parsed, canSend, history, setLatest, setLastTaskId }
     const id = record(channel, JSON.stringify(value));
     const taskId = taskIdOf(value);
     if (taskId) setLastTaskId(taskId);
+    // The next Send of the template is another task: it shows (and will send) a fresh id.
+    const renewed = renewedExecuteTask(value, consoleTaskId.current);
+    if (renewed) {
+      consoleTaskId.current = renewed.taskId;
+      setPayload(renewed.payload);
+    }
     setLatest({ text: PENDING_TEXT });
     const result = await publish(channel, value);
     settle(id, toOutcome(result));
     if (mine === sendCount.current) setLatest({ text: describeResult(result), ok: result.ok });
-  }, [canSend, parsed, channel, record, settle, setLatest, setLastTaskId]);
+  }, [canSend, parsed, channel, record, settle, setLatest, setLastTaskId, setPayload, consoleTaskId]);
 }
 
 function newestTaskId(entries: readonly HistoryEntry[]): string | undefined {

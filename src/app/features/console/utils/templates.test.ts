@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cancelTaskTemplate, executeTaskTemplate, freshTaskId, TASK_ID_PLACEHOLDER, taskIdOf } from './templates';
-
-describe('freshTaskId', () => {
-  it('makes task_ followed by 10 base-36 characters from the random source', () => {
-    expect(freshTaskId((n) => new Uint8Array(n))).toBe('task_0000000000');
-    expect(freshTaskId((n) => Uint8Array.from({ length: n }, (_, i) => i + 10))).toBe('task_abcdefghij');
-    const ids = new Set(Array.from({ length: 200 }, () => freshTaskId()));
-    expect(ids.size).toBe(200);
-  });
-});
+import {
+  cancelTaskTemplate,
+  executeTaskTemplate,
+  renewedExecuteTask,
+  TASK_ID_PLACEHOLDER,
+  taskIdOf,
+} from './templates';
 
 describe('templates', () => {
   it('execute_task targets commands with the given id', () => {
@@ -38,5 +35,22 @@ describe('taskIdOf', () => {
     expect(taskIdOf({ task_id: 3 })).toBeUndefined();
     expect(taskIdOf([{ task_id: 'a' }])).toBeUndefined();
     expect(taskIdOf(null)).toBeUndefined();
+  });
+});
+
+describe('renewedExecuteTask', () => {
+  const sent = { command: 'execute_task', task_id: 'task_a', agent_id: 'agent_002', params: { n: 1 } };
+
+  it('gives the execute_task the console chose a fresh id, keeping everything else', () => {
+    const renewed = renewedExecuteTask(sent, 'task_a', () => 'task_b');
+    expect(renewed?.taskId).toBe('task_b');
+    expect(JSON.parse(renewed!.payload)).toEqual({ ...sent, task_id: 'task_b' });
+  });
+
+  it('leaves ids the person typed, other commands and other payloads alone', () => {
+    expect(renewedExecuteTask(sent, 'task_other', () => 'task_b')).toBeUndefined();
+    expect(renewedExecuteTask(sent, undefined, () => 'task_b')).toBeUndefined();
+    expect(renewedExecuteTask({ command: 'cancel_task', task_id: 'task_a' }, 'task_a', () => 'task_b')).toBeUndefined();
+    expect(renewedExecuteTask('hello', 'task_a', () => 'task_b')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 /** The command templates of the publish console. */
 import { Channel, CommandName } from '@nexus-realtime/client/protocol';
+import { freshTaskId } from '../../../lib/task-id';
 
 /** Shown in a cancel_task template before this console has used any task id. */
 export const TASK_ID_PLACEHOLDER = 'task_id_here';
@@ -7,23 +8,6 @@ export const TASK_ID_PLACEHOLDER = 'task_id_here';
 export interface Template {
   readonly channel: string;
   readonly payload: string;
-}
-
-const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
-/** 10 base-36 characters: about 50 bits, plenty for ids typed by hand in one fleet. */
-const TASK_ID_LENGTH = 10;
-
-/**
- * A fresh task id such as `task_k3v9x0q2mz`. getRandomValues rather than randomUUID: the latter
- * exists only in secure contexts, and the dashboard may be served over plain http on a LAN.
- */
-export function freshTaskId(
-  randomBytes: (count: number) => ArrayLike<number> = (count) => crypto.getRandomValues(new Uint8Array(count)),
-): string {
-  const bytes = Array.from(randomBytes(TASK_ID_LENGTH));
-  let id = '';
-  for (const byte of bytes) id += ID_ALPHABET[byte % ID_ALPHABET.length];
-  return `task_${id}`;
 }
 
 export function executeTaskTemplate(taskId: string): Template {
@@ -41,4 +25,21 @@ export function taskIdOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const id = (value as Record<string, unknown>).task_id;
   return typeof id === 'string' && id !== '' && id !== TASK_ID_PLACEHOLDER ? id : undefined;
+}
+
+/**
+ * After a send of an execute_task whose `task_id` the console itself chose (the template's, or the
+ * one this renewed last time), the payload text to show next: the same command with a fresh id, so
+ * the next Send creates another task instead of being refused as a duplicate. Undefined for any
+ * other payload, and for an id the person typed (sending that twice is theirs to decide).
+ */
+export function renewedExecuteTask(
+  value: unknown,
+  consoleTaskId: string | undefined,
+  nextId: () => string = freshTaskId,
+): { readonly payload: string; readonly taskId: string } | undefined {
+  if (consoleTaskId === undefined || taskIdOf(value) !== consoleTaskId) return undefined;
+  if ((value as Record<string, unknown>).command !== CommandName.ExecuteTask) return undefined;
+  const taskId = nextId();
+  return { payload: JSON.stringify({ ...(value as object), task_id: taskId }, null, 2), taskId };
 }

@@ -2,9 +2,12 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { Paths, type Task } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
+import { isRetryableLoadError } from '../../../lib/load-error-text';
 import { MAX_TASKS, reconcileTasks } from './patch-tasks';
 
 export const TASKS_QUERY_KEY = ['tasks'] as const;
+/** While the last load failed for a reason that may pass (no answer, 5xx), it is asked again this often. */
+export const TASKS_RETRY_INTERVAL_MS = 5_000;
 
 /** The newest MAX_TASKS tasks, newest first. */
 export function getTasks(signal?: AbortSignal): Promise<Task[]> {
@@ -33,6 +36,8 @@ export function tasksQueryOptions() {
         touchedWhileFetching.delete(touched);
       }
     },
+    // Kept live by the socket otherwise; a failed load must not wait for a reconnect to be retried.
+    refetchInterval: (query) => (isRetryableLoadError(query.state.error) ? TASKS_RETRY_INTERVAL_MS : false),
   });
 }
 

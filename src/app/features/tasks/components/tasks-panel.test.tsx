@@ -5,11 +5,13 @@ import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Task } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
+import { connectionStore } from '../../../store/connection-store';
 import { TASKS_QUERY_KEY } from '../api/get-tasks';
 import { TasksPanel } from './tasks-panel';
 
 type Listener = (data: unknown) => void;
 const listeners = vi.hoisted(() => new Map<string, Set<(data: unknown) => void>>());
+const publish = vi.hoisted(() => vi.fn());
 
 // The panel listens on the page's one client; a fake stands in for it so no socket is opened.
 vi.mock('../../../lib/nexus', () => ({
@@ -21,6 +23,7 @@ vi.mock('../../../lib/nexus', () => ({
       return () => set.delete(listener);
     },
   }),
+  publish,
 }));
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
 
@@ -79,6 +82,8 @@ const bodyRows = () =>
 beforeEach(() => {
   listeners.clear();
   vi.mocked(apiGet).mockReset();
+  publish.mockReset();
+  connectionStore.setState({ role: 'viewer' });
 });
 afterEach(cleanup);
 
@@ -159,5 +164,73 @@ describe('TasksPanel', () => {
     renderPanel(TASKS);
     cleanup();
     expect(listeners.get('tasks')?.size).toBe(0);
+  });
+});
+
+describe('TasksPanel actions', () => {
+  it('gives a viewer neither Cancel nor New task', () => {
+    renderPanel(TASKS);
+    expect(screen.queryByRole('button', { name: /^Cancel/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'New task' })).toBeNull();
+    expect(screen.queryByRole('columnheader', { name: 'Actions' })).toBeNull();
+  });
+
+  it('lets an operator cancel an unfinished task with cancel_task on commands, and shows the ack', async () => {
+    connectionStore.setState({ role: 'operator' });
+    publish.mockResolvedValue({ ok: true, seq: 41, channel: 'commands' });
+    renderPanel(TASKS);
+    // Only the running and the queued task can still be cancelled.
+    expect(screen.getAllByRole('button', { name: /^Cancel task_/ }).map((b) => b.getAttribute('aria-label'))).toEqual([
+      'Cancel task_2',
+      'Cancel task_1',
+    ]);
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Cancel task_2' })));
+    expect(publish).toHaveBeenCalledWith('commands', { command: 'cancel_task', task_id: 'task_2' });
+    expect(within(bodyRows()[1]!).getByText('cancel: ack seq 41')).toBeTruthy();
+  });
+
+  it('shows the error of a refused cancel', async () => {
+    connectionStore.setState({ role: 'admin' });
+    publish.mockResolvedValue({ ok: false, code: 'not_found', message: 'unknown task task_1' });
+    renderPanel(TASKS);
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Cancel task_1' })));
+    expect(within(bodyRows()[2]!).getByText('cancel: error not_found: unknown task task_1')).toBeTruthy();
+  });
+
+  it('sends each New task with a fresh task id and lists both results', async () => {
+    connectionStore.setState({ role: 'operator' });
+    vi.mocked(apiGet).mockResolvedValue([{ agent_id: 'agent_001', online: true, last_seen: iso(0), latest: {} }]);
+    let seq = 0;
+    publish.mockImplementation(async () => ({ ok: true, seq: ++seq, channel: 'commands' }));
+    renderPanel(TASKS);
+    fireEvent.click(screen.getByRole('button', { name: 'New task' }));
+    const form = screen.getByRole('form', { name: 'New task' });
+    fireEvent.change(within(form).getByRole('combobox', { name: 'Agent' }), { target: { value: 'agent_001' } });
+    fireEvent.change(within(form).getByRole('textbox', { name: 'Script' }), { target: { value: 'uptime' } });
+    await act(async () => fireEvent.click(within(form).getByRole('button', { name: 'Send task' })));
+    await act(async () => fireEvent.click(within(form).getByRole('button', { name: 'Send task' })));
+    const ids = publish.mock.calls.map(([, command]) => (command as { task_id: string }).task_id);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(publish.mock.calls[0]?.[1]).toMatchObject({
+      command: 'execute_task',
+      agent_id: 'agent_001',
+      params: { script: 'uptime' },
+    });
+    const sent = within(form).getByRole('list', { name: 'Sent tasks' });
+    expect(within(sent).getByText('ack seq 1')).toBeTruthy();
+    expect(within(sent).getByText('ack seq 2')).toBeTruthy();
+  });
+
+  it('warns about an agent nobody knows', async () => {
+    connectionStore.setState({ role: 'operator' });
+    vi.mocked(apiGet).mockResolvedValue([{ agent_id: 'agent_001', online: true, last_seen: iso(0), latest: {} }]);
+    renderPanel(TASKS);
+    fireEvent.click(screen.getByRole('button', { name: 'New task' }));
+    const agent = screen.getByRole('combobox', { name: 'Agent' });
+    fireEvent.change(agent, { target: { value: 'agent_999' } });
+    expect(await screen.findByText(/Unknown agent "agent_999"/)).toBeTruthy();
+    fireEvent.change(agent, { target: { value: 'agent_001' } });
+    expect(screen.queryByText(/Unknown agent/)).toBeNull();
   });
 });

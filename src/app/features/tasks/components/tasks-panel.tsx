@@ -1,12 +1,18 @@
 /**
  * The "Tasks" panel: loaded with GET /api/tasks, kept live from the `tasks`
  * channel, filtered by status on the client (the list is capped, so no round trip is needed).
+ * Operators and admins also get a "New task" form and a Cancel button per unfinished task.
  */
 import { useMemo, useState } from 'react';
 import { TASK_STATUSES, type Task, type TaskStatus } from '@nexus-realtime/client/protocol';
 import { EmptyState, Panel } from '../../../components/panel';
+import { useConnection } from '../../../hooks/use-stores';
+import { loadErrorText } from '../../../lib/load-error-text';
 import { useTasks } from '../api/get-tasks';
+import { useCancelTask, type CancelTask } from '../hooks/use-cancel-task';
 import { useLiveTasks } from '../hooks/use-live-tasks';
+import { canCommandTasks } from '../utils/task-commands';
+import { NewTaskForm } from './new-task-form';
 import { TasksTable } from './tasks-table';
 import { LoadError } from '../../../components/load-error';
 
@@ -18,6 +24,9 @@ export function TasksPanel() {
   useLiveTasks();
   const { data, error, refetch } = useTasks();
   const [filter, setFilter] = useState<StatusFilter>('all');
+  const [formOpen, setFormOpen] = useState(false);
+  const commanding = canCommandTasks(useConnection((s) => s.role));
+  const cancelling = useCancelTask();
   const visible = useMemo(
     () => (filter === 'all' ? data : data?.filter((task) => task.status === filter)),
     [data, filter],
@@ -27,13 +36,26 @@ export function TasksPanel() {
     <>
       {data && <span className="muted">{countText(visible?.length ?? 0, data.length, filter)}</span>}
       <StatusSelect value={filter} onChange={setFilter} />
+      {commanding && (
+        <button type="button" className="btn small" aria-expanded={formOpen} onClick={() => setFormOpen(!formOpen)}>
+          New task
+        </button>
+      )}
     </>
   );
   return (
     <Panel title="Tasks" label="Tasks" id="tasks" actions={actions}>
       <div className="panel-body">
-        {error && data && <LoadError what="tasks" message={error.message} onRetry={retry} />}
-        <TasksBody all={data} visible={visible} error={error} filter={filter} onRetry={retry} />
+        {commanding && formOpen && <NewTaskForm />}
+        {error && data && <LoadError what="tasks" message={loadErrorText(error)} onRetry={retry} />}
+        <TasksBody
+          all={data}
+          visible={visible}
+          error={error}
+          filter={filter}
+          onRetry={retry}
+          cancelling={commanding ? cancelling : undefined}
+        />
       </div>
     </Panel>
   );
@@ -45,22 +67,24 @@ function TasksBody({
   error,
   filter,
   onRetry,
+  cancelling,
 }: {
   all: Task[] | undefined;
   visible: Task[] | undefined;
   error: Error | null;
   filter: StatusFilter;
   onRetry: () => void;
+  cancelling: CancelTask | undefined;
 }) {
   if (!all)
     return error ? (
-      <LoadError what="tasks" message={error.message} onRetry={onRetry} />
+      <LoadError what="tasks" message={loadErrorText(error)} onRetry={onRetry} />
     ) : (
       <EmptyState>Loading tasks…</EmptyState>
     );
   if (all.length === 0) return <EmptyState>No tasks yet. Send an execute_task from the publish console.</EmptyState>;
   if (!visible?.length) return <EmptyState>No {filter} tasks.</EmptyState>;
-  return <TasksTable tasks={visible} labelledBy={HEADING_ID} />;
+  return <TasksTable tasks={visible} labelledBy={HEADING_ID} cancelling={cancelling} />;
 }
 
 function countText(shown: number, total: number, filter: StatusFilter): string {

@@ -1,7 +1,12 @@
-/** The task rows: id, agent, status (with the error of a failed task), progress, last update. */
+/**
+ * The task rows: id, agent, status (with the error of a failed task), progress, last update, and —
+ * for people who may send commands — a Cancel button while the task is not final, with its result.
+ */
 import { memo, type CSSProperties } from 'react';
 import { TaskStatus, type Task } from '@nexus-realtime/client/protocol';
 import { RelativeTime, useNow } from '../../../components/relative-time';
+import type { CancelOutcome, CancelTask } from '../hooks/use-cancel-task';
+import { isCancellable } from '../utils/task-commands';
 
 /** Scrolls inside the panel so a long list never stretches the page. */
 const scrollStyle: CSSProperties = { maxHeight: 360, overflow: 'auto' };
@@ -9,16 +14,28 @@ const headStyle: CSSProperties = { position: 'sticky', top: 0, background: 'var(
 const progressStyle: CSSProperties = { display: 'flex', alignItems: 'center', gap: 6, minWidth: 120 };
 const percentStyle: CSSProperties = { minWidth: '3.5ch', textAlign: 'right', fontVariantNumeric: 'tabular-nums' };
 
-export function TasksTable({ tasks, labelledBy }: { tasks: readonly Task[]; labelledBy: string }) {
+const COLUMNS = ['Task', 'Agent', 'Status', 'Progress', 'Updated'] as const;
+
+export function TasksTable({
+  tasks,
+  labelledBy,
+  cancelling,
+}: {
+  tasks: readonly Task[];
+  labelledBy: string;
+  /** Given to people who may cancel (operators, admins): adds the Actions column. */
+  cancelling?: CancelTask | undefined;
+}) {
   // The clock lives here so its tick re-renders the rows, not the whole panel.
   const nowMs = useNow();
+  const columns = cancelling ? [...COLUMNS, 'Actions'] : COLUMNS;
   return (
     // Focusable so keyboard users can scroll it; named after the panel heading.
     <div style={scrollStyle} tabIndex={0} role="group" aria-labelledby={labelledBy}>
       <table aria-label="Tasks">
         <thead>
           <tr>
-            {['Task', 'Agent', 'Status', 'Progress', 'Updated'].map((name) => (
+            {columns.map((name) => (
               <th key={name} scope="col" style={headStyle}>
                 {name}
               </th>
@@ -27,7 +44,13 @@ export function TasksTable({ tasks, labelledBy }: { tasks: readonly Task[]; labe
         </thead>
         <tbody>
           {tasks.map((task) => (
-            <TaskRow key={task.task_id} task={task} nowMs={nowMs} />
+            <TaskRow
+              key={task.task_id}
+              task={task}
+              nowMs={nowMs}
+              onCancel={cancelling?.cancel}
+              outcome={cancelling?.outcomes.get(task.task_id)}
+            />
           ))}
         </tbody>
       </table>
@@ -36,7 +59,17 @@ export function TasksTable({ tasks, labelledBy }: { tasks: readonly Task[]; labe
 }
 
 /** Memoised: a live update replaces only its own task object, so only that row renders again. */
-const TaskRow = memo(function TaskRow({ task, nowMs }: { task: Task; nowMs: number }) {
+const TaskRow = memo(function TaskRow({
+  task,
+  nowMs,
+  onCancel,
+  outcome,
+}: {
+  task: Task;
+  nowMs: number;
+  onCancel?: ((taskId: string) => void) | undefined;
+  outcome?: CancelOutcome | undefined;
+}) {
   const percent = Math.round(task.progress);
   return (
     <tr>
@@ -57,6 +90,11 @@ const TaskRow = memo(function TaskRow({ task, nowMs }: { task: Task; nowMs: numb
       <td className="muted">
         <UpdatedAt iso={task.updated_at} nowMs={nowMs} />
       </td>
+      {onCancel && (
+        <td>
+          <CancelCell task={task} onCancel={onCancel} outcome={outcome} />
+        </td>
+      )}
     </tr>
   );
 });
@@ -65,4 +103,33 @@ const TaskRow = memo(function TaskRow({ task, nowMs }: { task: Task; nowMs: numb
 function UpdatedAt({ iso, nowMs }: { iso: string; nowMs: number }) {
   const timeMs = Date.parse(iso);
   return Number.isNaN(timeMs) ? <span title={iso}>—</span> : <RelativeTime timeMs={timeMs} nowMs={nowMs} />;
+}
+
+function CancelCell({
+  task,
+  onCancel,
+  outcome,
+}: {
+  task: Task;
+  onCancel: (taskId: string) => void;
+  outcome: CancelOutcome | undefined;
+}) {
+  return (
+    <div className="tasks-action">
+      {isCancellable(task) && (
+        <button
+          type="button"
+          className="btn small"
+          disabled={outcome?.pending === true}
+          onClick={() => onCancel(task.task_id)}
+          aria-label={`Cancel ${task.task_id}`}
+        >
+          Cancel
+        </button>
+      )}
+      <span aria-live="polite" className={outcome?.ok === false ? 'error-text mono' : 'muted mono'}>
+        {outcome?.text}
+      </span>
+    </div>
+  );
 }
