@@ -52,6 +52,27 @@ export interface ClientEvents {
   rtt: { readonly rttMs: number };
 }
 
+/** Every event name of `NexusWebSocket` (the keys of `ClientEvents`), e.g. to forward them all. */
+export const CLIENT_EVENT_NAMES = [
+  'state',
+  'connected',
+  'disconnected',
+  'reconnecting',
+  'reconnect_failed',
+  'error',
+  'message',
+  'gap',
+  'subscribed',
+  'queue_overflow',
+  'rtt',
+] as const satisfies readonly (keyof ClientEvents)[];
+
+/** Fails to compile when `ClientEvents` gains an event that CLIENT_EVENT_NAMES does not list. */
+type Assert<T extends true> = T;
+type _EveryClientEventListed = Assert<
+  [Exclude<keyof ClientEvents, (typeof CLIENT_EVENT_NAMES)[number]>] extends [never] ? true : false
+>;
+
 /** Codes of client-side errors and outcomes. */
 export const ClientErrorCode = {
   /** The connection closed before the server answered; a publish may or may not have landed. */

@@ -5,7 +5,7 @@
  */
 export { NexusWebSocket } from './nexus-websocket.js';
 export type { NexusWebSocketOptions, NetworkMonitor, WebSocketConstructor, WebSocketLike } from './nexus-websocket.js';
-export { ClientErrorCode } from './events.js';
+export { CLIENT_EVENT_NAMES, ClientErrorCode } from './events.js';
 export type {
   ChannelListener,
   ClientEvents,
