@@ -1,7 +1,8 @@
 // Lint: TypeScript rules plus the import boundaries of the architecture:
 //   protocol ← client core ← {app, client node adapter ← mock}, protocol ← server;
 //   the app never imports the server; only auth.ts imports jose, only the Redis implementations
-//   (src/server/broker/redis*.ts, src/server/state/redis*.ts) import ioredis. The direction inside
+//   (src/server/broker/redis*.ts, src/server/state/redis*.ts) import ioredis; the dashboard's Web
+//   Worker (src/app/worker) never imports the page's features, stores, hooks or components. The direction inside
 //   the server (connection → fanout → broker, domain → state) is checked by test/architecture.test.ts.
 // The client and its protocol live in the @nexus-realtime/client workspace (packages/client).
 import js from '@eslint/js';
@@ -123,5 +124,27 @@ export default tseslint.config(
     files: ['src/app/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock')] }] },
+  },
+  {
+    // The Web Worker side: socket, parsing, ring buffers, chart preparation. It shares only
+    // src/app/lib with the page; features, stores, hooks and components are the page's.
+    files: ['src/app/worker/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            area('server'),
+            area('mock'),
+            ...['features', 'store', 'hooks', 'components'].map((name) => ({
+              group: [`**/${name}/**`, `../${name}`, `../../${name}`],
+              message: `the worker never imports src/app/${name}: move what both sides need to src/app/lib or the worker`,
+            })),
+            { group: ['react', 'react-dom', 'zustand', '@tanstack/*'], message: 'the worker has no UI' },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -1,6 +1,7 @@
 /**
  * The import rules that ESLint's per-folder restrictions do not cover: no import cycles anywhere
- * in src/ or the client package, dashboard features never import each other, and inside the
+ * in src/ or the client package, dashboard features never import each other, the dashboard's
+ * Web Worker never imports page code (features, stores, hooks, components), and inside the
  * server each folder imports only the folders below it (connection → fanout → broker, domain →
  * state), through their index.ts, and only the composition root tells brokers or stores apart.
  */
@@ -112,6 +113,22 @@ function serverImportProblems(graph: Map<string, string[]>): string[] {
   return problems;
 }
 
+const APP = join(ROOT, 'src', 'app');
+const PAGE_ONLY = ['features', 'store', 'hooks', 'components'];
+
+/** Imports from the dashboard's Web Worker (src/app/worker) into code that belongs to the page. */
+function workerImportProblems(graph: Map<string, string[]>): string[] {
+  const problems: string[] = [];
+  for (const [file, targets] of graph) {
+    if (!relative(APP, file).startsWith('worker/')) continue;
+    for (const target of targets) {
+      const top = relative(APP, target).split('/')[0]!;
+      if (PAGE_ONLY.includes(top)) problems.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+    }
+  }
+  return problems;
+}
+
 /** `instanceof` of a broker or shared-state class in a server file other than the composition root. */
 function implementationChecks(): string[] {
   const found: string[] = [];
@@ -147,6 +164,21 @@ describe('architecture', () => {
       }
     }
     expect(crossings).toEqual([]);
+  });
+
+  it('keeps the dashboard worker free of page code: no feature, store, hook or component', () => {
+    expect(workerImportProblems(graph)).toEqual([]);
+  });
+
+  it('finds a worker file importing a feature when there is one (the check can fail)', () => {
+    const at = (path: string) => join(APP, path);
+    const graph = new Map([
+      [at('worker/worker-core.ts'), [at('features/telemetry/lib/chart-data.ts'), at('lib/colors.ts')]],
+      [at('features/telemetry/components/metric-chart.tsx'), [at('worker/index.ts')]],
+    ]);
+    expect(workerImportProblems(graph)).toEqual([
+      'src/app/worker/worker-core.ts → src/app/features/telemetry/lib/chart-data.ts',
+    ]);
   });
 
   it('keeps the server layered: each folder imports only the folders below it, through their index.ts', () => {

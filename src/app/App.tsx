@@ -1,5 +1,13 @@
-/** The dashboard's layout. Each feature reads the stores itself; nothing here holds data. */
-import { DataPlanePanel } from './features/admin/components/data-plane-panel';
+/**
+ * The dashboard's layout. Each feature reads the stores itself; nothing here holds data, so the
+ * layout renders once and live data re-renders only the panels that show it.
+ *
+ * The first screen's JavaScript stays small: the charts (recharts) and the admin views load on
+ * demand, in chunks of their own — the charts at once, beside the first render, the data plane
+ * only for an admin.
+ */
+import { lazy, Suspense } from 'react';
+import { EmptyState, Panel } from './components/panel';
 import { AgentsPanel } from './features/agents/components/agents-panel';
 import { ConnectionBar } from './features/connection/components/connection-bar';
 import { RedisBanner } from './features/connection/components/redis-banner';
@@ -8,8 +16,16 @@ import { MessageLog } from './features/console/components/message-log';
 import { PublishConsole } from './features/console/components/publish-console';
 import { SubscriptionsPanel } from './features/subscriptions/components/subscriptions-panel';
 import { TasksPanel } from './features/tasks/components/tasks-panel';
-import { TelemetryPanel } from './features/telemetry/components/telemetry-panel';
 import { useNexusWebSocket } from './hooks/use-nexus-websocket';
+import { useConnection } from './hooks/use-stores';
+
+// The charts are on the first screen, only not in its first bytes: their fetch starts as this
+// module runs, alongside the first render, not after it.
+const telemetryPanel = import('./features/telemetry/components/telemetry-panel');
+const TelemetryPanel = lazy(() => telemetryPanel.then((m) => ({ default: m.TelemetryPanel })));
+const DataPlanePanel = lazy(() =>
+  import('./features/admin/components/data-plane-panel').then((m) => ({ default: m.DataPlanePanel })),
+);
 
 export function App() {
   useNexusWebSocket();
@@ -28,7 +44,9 @@ export function App() {
       <RedisBanner />
       <main className="layout">
         <div className="col">
-          <TelemetryPanel />
+          <Suspense fallback={<TelemetryLoading />}>
+            <TelemetryPanel />
+          </Suspense>
           <TasksPanel />
           <MessageLog />
         </div>
@@ -38,10 +56,32 @@ export function App() {
           <SubscriptionsPanel />
         </div>
       </main>
-      <div className="layout-wide">
-        <DataPlanePanel />
-      </div>
+      <AdminViews />
       <TokenDialog />
+    </div>
+  );
+}
+
+/** The telemetry region while its charts' code loads (a moment, once per page). */
+function TelemetryLoading() {
+  return (
+    <Panel title="Telemetry" label="Telemetry">
+      <div className="panel-body" aria-busy="true">
+        <EmptyState>Loading charts…</EmptyState>
+      </div>
+    </Panel>
+  );
+}
+
+/** The admin views: their code is fetched only when the signed-in role is `admin`. */
+function AdminViews() {
+  const isAdmin = useConnection((s) => s.role === 'admin');
+  if (!isAdmin) return null;
+  return (
+    <div className="layout-wide">
+      <Suspense fallback={null}>
+        <DataPlanePanel />
+      </Suspense>
     </div>
   );
 }

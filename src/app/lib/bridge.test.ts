@@ -1,11 +1,11 @@
 // @vitest-environment happy-dom
 /**
- * The bridge with the data plane in this thread and an in-memory WebSocket: tasks are loaded
+ * The bridge with the worker core in this thread and an in-memory WebSocket: tasks are loaded
  * again after a reconnect and after a gap on `tasks`; subscriptions follow the connection.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocketLike } from '@nexus-realtime/client';
-import { inThread } from '../data-plane/create-data-plane';
+import { inThread } from '../worker/in-thread';
 import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore } from '../store/subscriptions-store';
 import { wire } from './bridge';

@@ -1,5 +1,5 @@
 /**
- * The bridge from the data plane to the stores. The data plane (a Web Worker) sends prepared
+ * The bridge from the worker (a Web Worker) to the stores. The worker sends prepared
  * charts, log rows and the rate; the bridge hands them to the stores — charts one per animation
  * frame, so no frame draws more than one — and sends back what the charts should show. The
  * connection's state goes into every panel that must not show stale state as live: subscriptions
@@ -9,9 +9,7 @@
  */
 import { ClientErrorCode } from '@nexus-realtime/client';
 import { Channel } from '@nexus-realtime/client/protocol';
-import { unpackChart } from '../data-plane/chart-packing';
-import type { DataMessage, DataPlaneClient } from '../data-plane/data-plane-client';
-import type { ChartView, PackedChart } from '../data-plane/messages';
+import { unpackChart, type ChartView, type DataMessage, type PackedChart, type WorkerClient } from '../worker';
 import { setChart, setLatest } from '../store/chart-store';
 import { connectionStore } from '../store/connection-store';
 import { appendEntries } from '../store/message-log-store';
@@ -27,8 +25,8 @@ import { fetchTelemetryHistory } from './telemetry-history';
 /** The tasks query key (kept here as a literal: lib must not import a feature). */
 const TASKS_QUERY_KEY = ['tasks'] as const;
 
-/** Wires the data plane to the stores; returns the function that stops its timers. */
-export function wire(client: DataPlaneClient): () => void {
+/** Wires the worker to the stores; returns the function that stops its timers. */
+export function wire(client: WorkerClient): () => void {
   const charts = createChartApplier();
   client.onData((message) => onData(message, charts));
   const watch = createServerWatch(() => client.reconnectNow());
@@ -57,7 +55,8 @@ export function wire(client: DataPlaneClient): () => void {
   const stopHealth = createHealthWatch((health) => connectionStore.setState({ redis: redisProblem(health) }));
   client.on('subscribed', ({ channel }) => markChannelActive(channel));
   client.on('reconnecting', ({ attempt, nextRetryAt }) => connectionStore.setState({ attempt, nextRetryAt }));
-  client.on('rtt', ({ rttMs }) => connectionStore.setState({ rttMs }));
+  // A pong that lands after the connection dropped does not bring a stale figure back.
+  client.on('rtt', ({ rttMs }) => client.state === 'open' && connectionStore.setState({ rttMs }));
   let historyRequested = false;
   // Server state (tasks, agents) may have changed while disconnected: fetch it again.
   // The round-trip time is shown at once, not one heartbeat interval later.
@@ -132,8 +131,8 @@ function createChartApplier() {
   };
 }
 
-/** Sends the chart settings (and whether anything is watching) to the data plane when they change. */
-function syncView(client: DataPlaneClient): () => void {
+/** Sends the chart settings (and whether anything is watching) to the worker when they change. */
+function syncView(client: WorkerClient): () => void {
   const viewOf = (s: TelemetrySlice): ChartView => ({
     windowMs: s.windowMs,
     hiddenAgents: s.hiddenAgents,

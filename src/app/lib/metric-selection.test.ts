@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { metricLabel } from './metric-label';
 import { chartableMetrics, MAX_CHARTS, shownMetrics, toggleMetric } from './metric-selection';
 
 const many = (count: number) => Array.from({ length: count }, (_, i) => `metric_${i}`);
@@ -43,16 +42,5 @@ describe('metric selection', () => {
     const metrics = ['__proto__', 'hasOwnProperty', 'constructor'];
     expect(shownMetrics(metrics, ['hasOwnProperty'])).toEqual(['hasOwnProperty']);
     expect(toggleMetric(metrics, null, '__proto__')).toEqual(['hasOwnProperty', 'constructor']);
-  });
-});
-
-describe('metric labels', () => {
-  it('names the usual metrics and reads other names as they are', () => {
-    expect(metricLabel('cpu_usage')).toBe('CPU usage (%)');
-    expect(metricLabel('disk_io_total')).toBe('disk io total');
-    expect(metricLabel('__proto__')).toBe('__proto__');
-    expect(metricLabel('hasOwnProperty')).toBe('hasOwnProperty');
-    expect(metricLabel('constructor')).toBe('constructor');
-    expect(metricLabel('toString')).toBe('toString');
   });
 });

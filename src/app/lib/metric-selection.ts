@@ -3,7 +3,7 @@
  * once a second), so however many metrics the fleet reports, at most MAX_CHARTS are drawn; the
  * others are a click away in the metric picker.
  *
- * Default view: the first MAX_CHARTS metrics in the data plane's order — those most agents report
+ * Default view: the first MAX_CHARTS metrics in the worker's order — those most agents report
  * first, then first seen — so the fleet's own metrics are charted before one agent's made-up
  * names, and a metric that appears later goes after the ones reported as widely. Once the person
  * picks metrics, their picks are shown instead (in the same order), until they go back to the

@@ -1,5 +1,5 @@
 /**
- * The dashboard's one connection — a NexusWebSocket in the data plane's Web Worker, which also
+ * The dashboard's one connection — a NexusWebSocket in the dashboard's Web Worker, which also
  * parses frames, keeps the telemetry ring buffers and prepares charts and log rows — and the
  * bridge that feeds the stores. Components never touch the socket: they read the stores and call
  * the actions exported here.
@@ -9,8 +9,7 @@
  */
 import type { Filters, PublishResult } from '@nexus-realtime/client';
 import { DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
-import { createDataPlane } from '../data-plane/create-data-plane';
-import type { DataPlaneClient } from '../data-plane/data-plane-client';
+import { createWorkerClient, type WorkerClient } from '../worker';
 import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptions-store';
 import { fetchDevToken, storedToken, storeToken, tokenClaims, webSocketUrl } from './auth';
@@ -19,7 +18,7 @@ import { resolveAuthMode } from './server-hints';
 import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
 
 interface Dashboard {
-  readonly client: DataPlaneClient;
+  readonly client: WorkerClient;
   started: boolean;
   stopTimers?: () => void;
 }
@@ -27,14 +26,14 @@ interface Dashboard {
 const GLOBAL_KEY = '__nexusDashboard';
 type GlobalWithDashboard = typeof globalThis & { [GLOBAL_KEY]?: Dashboard };
 
-/** The page's client: the data plane in its Web Worker (created on first use). */
-export function nexus(): DataPlaneClient {
+/** The page's client of the Web Worker (created on first use). */
+export function nexus(): WorkerClient {
   return dashboard().client;
 }
 
 function dashboard(): Dashboard {
   const scope = globalThis as GlobalWithDashboard;
-  scope[GLOBAL_KEY] ??= { client: createDataPlane(webSocketUrl(), provideToken), started: false };
+  scope[GLOBAL_KEY] ??= { client: createWorkerClient(webSocketUrl(), provideToken), started: false };
   return scope[GLOBAL_KEY];
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryGate, MAX_HELD_FRAMES, type HistoryPage } from '../data-plane/history-gate';
+import { HistoryGate, MAX_HELD_FRAMES, type HistoryPage } from '../worker/model/history-gate';
 import { historyPath } from './telemetry-history';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');

@@ -3,10 +3,10 @@
  * channel's history (`GET /api/channels/telemetry/history`), then go on live (see HistoryGate).
  */
 import { Channel, Limits, Paths } from '@nexus-realtime/client/protocol';
-import type { HistoryPage } from '../data-plane/history-gate';
+import type { HistoryPage } from '../worker';
 import { apiGet } from './api-client';
 
-export type { HistoryPage } from '../data-plane/history-gate';
+export type { HistoryPage } from '../worker';
 
 export function historyPath(channel: string, limit: number = Limits.maxListLimit): string {
   return `${Paths.channelHistory.replace(':channel', encodeURIComponent(channel))}?limit=${limit}`;

@@ -1,9 +1,9 @@
-/** Prepared chart data per metric, as the data plane sent it; each chart reads its own entry. */
+/** Prepared chart data per metric, as the worker sent it; each chart reads its own entry. */
 import { createStore } from 'zustand/vanilla';
-import type { ChartData } from '../features/telemetry/lib/chart-data';
+import type { ChartData } from '../worker';
 
 export interface DrawnChart extends ChartData {
-  /** The data plane's preparation this chart comes from. */
+  /** The worker's preparation this chart comes from. */
   readonly generation: number;
 }
 

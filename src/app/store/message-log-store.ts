@@ -1,19 +1,10 @@
 /** Message log slice: the newest `MAX_LOG_ENTRIES` frames received, appended in batches. */
 import { createStore } from 'zustand/vanilla';
+import type { LogEntry } from '../worker';
+
+export type { LogEntry } from '../worker';
 
 export const MAX_LOG_ENTRIES = 5000;
-
-export interface LogEntry {
-  readonly id: number;
-  readonly receivedAt: number;
-  readonly type: string;
-  readonly channel: string;
-  readonly from?: string;
-  readonly seq?: number;
-  readonly data: unknown;
-  /** One-line preview of `data`, made where the frame was parsed (the page never holds payloads). */
-  readonly preview?: string;
-}
 
 export interface MessageLogSlice {
   entries: LogEntry[];

@@ -3,7 +3,7 @@
  * `TelemetryBuffers`): the agents and metrics seen, the window, pause, agent and metric choices.
  */
 import { createStore } from 'zustand/vanilla';
-import type { AgentSummary } from '../data-plane/messages';
+import type { AgentSummary } from '../worker';
 
 export const WINDOWS_MS = [60_000, 5 * 60_000, 15 * 60_000] as const;
 export type WindowMs = (typeof WINDOWS_MS)[number];

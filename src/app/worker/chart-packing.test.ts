@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TelemetryBuffers } from '../store/telemetry-buffers';
-import { buildChartData } from '../features/telemetry/lib/chart-data';
 import { packChart, transferablesOf, unpackChart } from './chart-packing';
+import { buildChartData } from './model/chart-data';
+import { TelemetryBuffers } from './model/telemetry-buffers';
 
 const NOW = 1_000_000;
 

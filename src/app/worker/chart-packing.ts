@@ -1,10 +1,10 @@
 /**
- * Chart data across threads: the data plane packs each chart into typed arrays (transferred,
+ * Chart data across threads: the worker packs each chart into typed arrays (transferred,
  * not copied); the page unpacks them into the rows a chart draws — a few hundred numbers per
  * chart, no per-message work.
  */
-import { lineKey, TIME_KEY, type ChartData, type ChartRow } from '../features/telemetry/lib/chart-data';
 import type { PackedChart } from './messages';
+import { lineKey, TIME_KEY, type ChartData, type ChartRow } from './model/chart-data';
 
 export function packChart(metric: string, data: ChartData, generation = 0): PackedChart {
   const lineCount = data.lines.length;

@@ -1,35 +1,36 @@
 /**
- * Starts the data plane: in a Web Worker where the platform has one (the browser), else in the
- * page's own thread behind the same interface (unit tests under happy-dom). Either way the page
- * talks to it through a DataPlaneClient.
+ * Starts the worker side: in a Web Worker in the browser, or in the page's own thread behind the
+ * same interface under unit tests (happy-dom has no Worker; see in-thread.ts). Either way the page
+ * talks to it through a WorkerClient. The test branch is dropped from production builds.
  */
-import type { NexusWebSocketOptions } from '@nexus-realtime/client';
-import { DashboardCore } from './dashboard-core';
-import { DataPlaneClient } from './data-plane-client';
 import type { FromCore, ToCore } from './messages';
-import { RECONNECT } from './reconnect';
+import { WorkerClient } from './worker-client';
 
-export function createDataPlane(url: string, provideToken: () => Promise<string>): DataPlaneClient {
-  if (typeof Worker === 'function' && import.meta.env.MODE !== 'test') return inWorker(url, provideToken);
-  return inThread(url, provideToken);
+export function createWorkerClient(url: string, provideToken: () => Promise<string>): WorkerClient {
+  if (import.meta.env.MODE === 'test') return inThreadLater(url, provideToken);
+  return inWorker(url, provideToken);
 }
 
-function inWorker(url: string, provideToken: () => Promise<string>): DataPlaneClient {
-  const worker = new Worker(new URL('./dashboard.worker.ts', import.meta.url), { type: 'module', name: url });
-  const client = new DataPlaneClient((message: ToCore) => worker.postMessage(message), provideToken);
+function inWorker(url: string, provideToken: () => Promise<string>): WorkerClient {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: url });
+  const client = new WorkerClient((message: ToCore) => worker.postMessage(message), provideToken);
   worker.onmessage = (event: MessageEvent<FromCore>) => client.receive(event.data);
   return client;
 }
 
-/** The same core in this thread; messages are handed over directly (no copy, no transfer). */
-export function inThread(
-  url: string,
-  provideToken: () => Promise<string>,
-  options: NexusWebSocketOptions = {},
-): DataPlaneClient {
-  // The two sides refer to each other: the client is made first, the core right after.
-  const side: { core?: DashboardCore } = {};
-  const client = new DataPlaneClient((message) => side.core?.handle(message), provideToken);
-  side.core = new DashboardCore(url, (message) => client.receive(message), { ...RECONNECT, ...options });
+/**
+ * No Web Worker: the core runs in this thread. It is imported on demand, so the page's own
+ * bundle never carries the socket, the ring buffers or chart preparation (they are the worker's);
+ * what the page says before the core is there waits, in order.
+ */
+function inThreadLater(url: string, provideToken: () => Promise<string>): WorkerClient {
+  const waiting: ToCore[] = [];
+  let handle: ((message: ToCore) => void) | undefined;
+  const client = new WorkerClient((message) => (handle ? handle(message) : waiting.push(message)), provideToken);
+  void import('./in-thread').then(({ startCore }) => {
+    const core = startCore(url, client);
+    handle = (message) => core.handle(message);
+    for (const message of waiting.splice(0)) handle(message);
+  });
   return client;
 }

@@ -1,12 +1,12 @@
 /**
- * The data plane behind the page's interface, run in this thread with an in-memory WebSocket:
+ * The worker core behind the page's interface, run in this thread with an in-memory WebSocket:
  * the page gets client events, subscribe/publish results, log rows as preview strings (no
  * payload objects), prepared charts in typed arrays, and the channels it listens to.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocketLike } from '@nexus-realtime/client';
-import { inThread } from './create-data-plane';
-import type { DataMessage } from './data-plane-client';
+import { inThread } from './in-thread';
+import type { DataMessage } from './worker-client';
 
 class FakeSocket implements WebSocketLike {
   static last: FakeSocket | undefined;
@@ -65,7 +65,7 @@ beforeEach(() =>
 );
 afterEach(() => vi.useRealTimers());
 
-describe('the data plane in this thread', () => {
+describe('the worker core in this thread', () => {
   it('connects with the page’s token, forwards events, answers subscribe and publish', async () => {
     const provideToken = vi.fn(async () => 'tok-1');
     const client = inThread('ws://nexus.test/ws', provideToken, { WebSocket: FakeSocket });

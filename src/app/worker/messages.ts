@@ -1,12 +1,30 @@
 /**
- * What the page and the data plane (a Web Worker, or the same code in the page's thread for
- * unit tests) tell each other. The data plane owns the socket, JSON parsing, the telemetry ring
- * buffers and chart preparation; the page gets prepared charts (typed arrays, transferred) at its
- * redraw rate, log rows as short preview strings, and the client's events.
+ * What the page and the worker (a Web Worker, or the same code in the page's thread for unit
+ * tests) tell each other. The worker owns the socket, JSON parsing, the telemetry ring buffers
+ * and chart preparation; the page gets prepared charts (typed arrays, transferred) at its redraw
+ * rate, log rows as short preview strings, and the client's events.
  */
-import type { ClientEvents, Filters, PublishResult, SubscribeResult } from '@nexus-realtime/client';
-import type { LogEntry } from '../store/message-log-store';
-import type { HistoryPage } from './history-gate';
+import {
+  CLIENT_EVENT_NAMES,
+  type ClientEvents,
+  type Filters,
+  type PublishResult,
+  type SubscribeResult,
+} from '@nexus-realtime/client';
+import type { HistoryPage } from './model/history-gate';
+
+/** One row of the message log, as the worker sends it (the preview instead of the payload). */
+export interface LogEntry {
+  readonly id: number;
+  readonly receivedAt: number;
+  readonly type: string;
+  readonly channel: string;
+  readonly from?: string;
+  readonly seq?: number;
+  readonly data: unknown;
+  /** One-line preview of `data`, made where the frame was parsed (the page never holds payloads). */
+  readonly preview?: string;
+}
 
 /** What the charts show, as the person set it. */
 export interface ChartView {
@@ -55,19 +73,13 @@ export interface ClientSnapshot {
 
 export type ForwardedEvent = Exclude<keyof ClientEvents, 'message'>;
 
-/** The client events the data plane forwards from the worker to the page. */
-export const FORWARDED_EVENTS: readonly ForwardedEvent[] = [
-  'state',
-  'connected',
-  'disconnected',
-  'reconnecting',
-  'reconnect_failed',
-  'error',
-  'gap',
-  'subscribed',
-  'queue_overflow',
-  'rtt',
-];
+/**
+ * The client events the worker forwards to the page: all of them but `message` (frames stay in
+ * the worker; the page gets log rows, prepared charts and the channels it listens to).
+ */
+export const FORWARDED_EVENTS: readonly ForwardedEvent[] = CLIENT_EVENT_NAMES.filter(
+  (name): name is ForwardedEvent => name !== 'message',
+);
 
 export type ToCore =
   | { readonly type: 'connect' | 'disconnect' | 'reconnect-now' | 'check-liveness' }

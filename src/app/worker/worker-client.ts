@@ -1,11 +1,10 @@
 /**
- * The page's side of the data plane: the part of the NexusWebSocket API the dashboard uses
- * (connect, subscribe, publish, `on` for client events and channel messages, the state), spoken
- * to the data plane by messages — to a Web Worker in the browser, or to the same core in the
+ * The page's side of the worker: the part of the NexusWebSocket API the dashboard uses (connect,
+ * subscribe, publish, `on` for client events, `onChannel` for channel messages, the state),
+ * spoken to the worker by messages — to a Web Worker in the browser, or to the same core in the
  * page's thread (tests). Prepared telemetry, log rows and the rate arrive through `onData`.
  */
 import type { ClientEvents, ConnectionState, Filters, PublishResult, SubscribeResult } from '@nexus-realtime/client';
-import type { HistoryPage } from './history-gate';
 import {
   FORWARDED_EVENTS,
   type ChartView,
@@ -15,11 +14,12 @@ import {
   type Post,
   type ToCore,
 } from './messages';
+import type { HistoryPage } from './model/history-gate';
 
 export type DataMessage = Extract<FromCore, { type: 'log' | 'telemetry' | 'rate' | 'legends' }>;
 type Listener = (context: never) => void;
 
-export class DataPlaneClient {
+export class WorkerClient {
   readonly #post: Post<ToCore>;
   readonly #provideToken: () => Promise<string>;
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -63,7 +63,7 @@ export class DataPlaneClient {
   unsubscribe(channel: string): void {
     this.#post({ type: 'unsubscribe', channel });
   }
-  /** What the charts show; the data plane prepares charts for it. */
+  /** What the charts show; the worker prepares charts for it. */
   setView(view: ChartView): void {
     this.#post({ type: 'view', view });
   }
@@ -84,11 +84,23 @@ export class DataPlaneClient {
   on<K extends ForwardedEvent>(event: K, listener: (context: ClientEvents[K]) => void): () => void;
   on(channel: string, listener: (data: unknown) => void): () => void;
   on(name: string, listener: Listener): () => void {
-    const isEvent = FORWARDED_NAMES.has(name);
-    const map = (isEvent ? this.#listeners : this.#channels) as Map<string, Set<Listener>>;
-    if (!isEvent && !this.#channels.has(name)) this.#post({ type: 'forward-channel', channel: name });
-    let set = map.get(name);
-    if (!set) map.set(name, (set = new Set()));
+    if (!FORWARDED_NAMES.has(name)) return this.onChannel(name, listener as (data: unknown) => void);
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * The data of a channel's messages, even a channel named like a client event: the worker is
+   * asked to forward that channel (once), in batches with the log rows. Returns `off()`.
+   */
+  onChannel(channel: string, listener: (data: unknown) => void): () => void {
+    let set = this.#channels.get(channel);
+    if (!set) {
+      this.#channels.set(channel, (set = new Set()));
+      this.#post({ type: 'forward-channel', channel });
+    }
     set.add(listener);
     return () => set.delete(listener);
   }
@@ -99,7 +111,7 @@ export class DataPlaneClient {
     return () => this.#dataListeners.delete(listener);
   }
 
-  /** A message from the data plane. */
+  /** A message from the worker. */
   receive(message: FromCore): void {
     switch (message.type) {
       case 'event':

@@ -1,8 +1,8 @@
 /**
- * The dashboard's data plane, framework-free: the one NexusWebSocket, JSON parsing, the
+ * The dashboard's worker side, framework-free: the one NexusWebSocket, JSON parsing, the
  * telemetry ring buffers, the history gate, chart preparation and the message log's preview
- * strings. It runs in a Web Worker (dashboard.worker.ts), so none of that costs the page's main
- * thread; unit tests run the same class in their own thread (in-thread.ts).
+ * strings. It runs in a Web Worker (worker.ts), so none of that costs the page's main thread;
+ * unit tests run the same class in their own thread (in-thread.ts).
  *
  * Out, at the page's pace: the charts at CHART_REDRAW_MS (the telemetry rate; a chart costs the
  * page real work per redraw), and in between, at most every LEGEND_MS after new data, just the
@@ -11,29 +11,29 @@
  */
 import { NexusWebSocket, type ClientEvents, type NexusWebSocketOptions } from '@nexus-realtime/client';
 import { Channel, type DeliveryFrame } from '@nexus-realtime/client/protocol';
-import { buildChartData } from '../features/telemetry/lib/chart-data';
-import { chartableMetrics, shownMetrics } from '../features/telemetry/lib/metric-selection';
-import { previewOf } from '../features/console/utils/log-format';
-import type { LogEntry } from '../store/message-log-store';
-import { MAX_WINDOW_MS, TelemetryBuffers } from '../store/telemetry-buffers';
+import { previewText } from '../lib/log-preview';
+import { chartableMetrics, shownMetrics } from '../lib/metric-selection';
 import { packChart, transferablesOf } from './chart-packing';
-import { HistoryGate } from './history-gate';
 import {
   FORWARDED_EVENTS,
   type AgentSummary,
   type ChartView,
   type FromCore,
   type LegendValues,
+  type LogEntry,
   type Post,
   type ToCore,
 } from './messages';
+import { buildChartData } from './model/chart-data';
+import { HistoryGate } from './model/history-gate';
+import { MAX_WINDOW_MS, TelemetryBuffers } from './model/telemetry-buffers';
 
 export const CHART_REDRAW_MS = 1000;
 export const LEGEND_MS = 100;
 export const LOG_FLUSH_MS = 500;
 const SUMMARY_EVERY_MS = 1000;
 
-export class DashboardCore {
+export class WorkerCore {
   readonly #client: NexusWebSocket;
   readonly #post: Post<FromCore>;
   readonly #buffers = new TelemetryBuffers();
@@ -165,7 +165,7 @@ export class DashboardCore {
   #pushLog(entry: Omit<LogEntry, 'id' | 'receivedAt'>): void {
     const full: LogEntry = { id: ++this.#logId, receivedAt: Date.now(), ...entry };
     // Only the preview crosses to the page: the payload object stays here.
-    this.#log.push({ ...full, data: undefined, preview: previewOf(full) });
+    this.#log.push({ ...full, data: undefined, preview: previewText(full.type, full.data) });
     this.#timers.log ??= setTimeout(() => this.#flushLog(), LOG_FLUSH_MS);
   }
 

@@ -1,14 +1,14 @@
 /**
- * The dashboard's Web Worker: the data plane off the main thread. The WebSocket URL comes as the
- * worker's name; everything else by messages (see messages.ts).
+ * The dashboard's Web Worker entry: the worker core off the main thread. The WebSocket URL comes
+ * as the worker's name; everything else by messages (see messages.ts).
  */
 /// <reference lib="webworker" />
-import { DashboardCore } from './dashboard-core';
-import { RECONNECT } from './reconnect';
 import type { FromCore, ToCore } from './messages';
+import { RECONNECT } from './reconnect';
+import { WorkerCore } from './worker-core';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const core = new DashboardCore(
+const core = new WorkerCore(
   scope.name,
   (message: FromCore, transfer?: Transferable[]) => scope.postMessage(message, transfer ?? []),
   RECONNECT,

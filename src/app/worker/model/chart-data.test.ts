@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { TelemetryBuffers } from './telemetry-buffers';
 import { buildChartData, MAX_LINES, TIME_KEY, type ChartData } from './chart-data';
 
 const NOW = 1_000_000;

@@ -7,8 +7,8 @@
  * Rows never use an agent id or a metric name as a key (ids like `time`, `__proto__` or
  * `constructor` are data from agents): lines sit under indexed keys on prototype-less rows.
  */
-import type { TelemetryBuffers } from '../../../store/telemetry-buffers';
-import { seriesColor } from './colors';
+import { seriesColor } from '../../lib/colors';
+import type { TelemetryBuffers } from './telemetry-buffers';
 
 export const MAX_LINES = 8;
 /**

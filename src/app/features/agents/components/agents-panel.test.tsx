@@ -5,17 +5,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentInfo } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
 import { connectionStore } from '../../../store/connection-store';
-import { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { TelemetryBuffers } from '../../../worker/model/telemetry-buffers';
 import { telemetryStore } from '../../../store/telemetry-store';
 
-/** The data plane's buffers, here in the test's thread. */
+/** The worker's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
 import { AGENTS_QUERY_KEY } from '../api/get-agents';
 import { AGENT_ROW_HEIGHT_PX, AgentsPanel } from './agents-panel';
 
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
 
-/** What the data plane sends after a telemetry frame: the agents and their summaries. */
+/** What the worker sends after a telemetry frame: the agents and their summaries. */
 function receiveTelemetry(payload: Record<string, unknown>, timeMs = Date.now()) {
   telemetryBuffers.ingest(timeMs, payload);
   const agents = telemetryBuffers.agentIds();

@@ -1,5 +1,5 @@
 /**
- * The agent rows, from the summaries the data plane sends about once a second (and at once when
+ * The agent rows, from the summaries the worker sends about once a second (and at once when
  * an agent appears). Not on every data arrival: with a fleet reporting, that would re-render the
  * list many times a second for values a person reads at a glance.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { TelemetryBuffers } from '../../../worker/model/telemetry-buffers';
 import { LIVE_ONLINE_MS, compactMetrics, mergeAgents } from './merge-agents';
 
 const NOW_MS = Date.parse('2030-01-01T00:01:00.000Z');

@@ -15,13 +15,13 @@ export interface AgentRow {
   readonly latest: Readonly<Record<string, number>>;
 }
 
-/** What the live telemetry knows of each agent (the ring buffers, or the data plane's summaries). */
+/** What the live telemetry knows of each agent (the ring buffers, or the worker's summaries). */
 export interface LiveAgents {
   agent(agentId: string): { readonly lastSeenMs: number } | undefined;
   latest(agentId: string): Readonly<Record<string, number>>;
 }
 
-/** The data plane's per-agent summaries, seen as LiveAgents. */
+/** The worker's per-agent summaries, seen as LiveAgents. */
 export function liveAgentsOf(
   summaries: ReadonlyMap<string, { readonly lastSeenMs: number; readonly latest: Readonly<Record<string, number>> }>,
 ): LiveAgents {

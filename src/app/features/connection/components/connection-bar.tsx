@@ -1,6 +1,8 @@
 /**
  * The connection bar: state word, attempt and countdown, round-trip time, messages/s, controls.
- * "Reconnect now" is there whenever the connection is not open.
+ * "Reconnect now" is there whenever the connection is not open. A round-trip time belongs to an
+ * open connection: while there is none the bar shows "—", never the last one measured. Only the
+ * countdown ticks (and only while reconnecting); the bar itself renders when its figures change.
  */
 import { useConnection } from '../../../hooks/use-stores';
 import { useNow } from '../../../components/relative-time';
@@ -20,9 +22,7 @@ export function ConnectionBar() {
     reason: s.reason,
     needsToken: s.needsToken,
   }));
-  const now = useNow(250);
-  const retryInS =
-    c.state === 'reconnecting' && c.nextRetryAt ? Math.max(0, Math.ceil((c.nextRetryAt - now) / 1000)) : undefined;
+  const open = c.state === 'open';
   const active = c.state === 'open' || c.state === 'connecting' || c.state === 'reconnecting';
   return (
     <div className="conn">
@@ -32,13 +32,13 @@ export function ConnectionBar() {
           <span className="metric">
             {' '}
             · attempt {c.attempt}
-            {retryInS !== undefined ? ` · retry in ${retryInS}s` : ''}
+            {c.nextRetryAt ? <RetryCountdown nextRetryAt={c.nextRetryAt} /> : null}
           </span>
         )}
         {c.state === 'failed' && c.reason && <span className="metric"> · {c.reason}</span>}
       </span>
       <span className="metric" title="Heartbeat round-trip time">
-        RTT {c.rttMs === undefined ? '—' : `${Math.round(c.rttMs)} ms`}
+        RTT {!open || c.rttMs === undefined ? '—' : `${Math.round(c.rttMs)} ms`}
       </span>
       <span className="metric" title="Messages received per second">
         {c.messagesPerSecond} msg/s
@@ -53,7 +53,7 @@ export function ConnectionBar() {
           {c.userId} ({c.role}){c.authMode === 'dev' ? ' · dev' : ''}
         </span>
       )}
-      {c.state !== 'open' && !c.needsToken && (
+      {!open && !c.needsToken && (
         <button className="btn small primary" onClick={reconnectNow}>
           Reconnect now
         </button>
@@ -70,4 +70,10 @@ export function ConnectionBar() {
       )}
     </div>
   );
+}
+
+/** " · retry in 3s", ticking while shown. */
+function RetryCountdown({ nextRetryAt }: { nextRetryAt: number }) {
+  const now = useNow(250);
+  return <>{` · retry in ${Math.max(0, Math.ceil((nextRetryAt - now) / 1000))}s`}</>;
 }

@@ -1,9 +1,8 @@
 /** Formatting of message-log rows; kept pure so rows stay cheap and testable. */
+import { previewText } from '../../../lib/log-preview';
 import type { LogEntry } from '../../../store/message-log-store';
 
-/** Longest data preview shown in a row; the full payload is in the row's title. */
-export const PREVIEW_MAX_CHARS = 200;
-
+export { PREVIEW_MAX_CHARS } from '../../../lib/log-preview';
 export { formatClock } from '../../../lib/time-format';
 
 // Serialising a payload is the costly part of a row; scrolling back and forth over the same
@@ -16,24 +15,10 @@ export function previewOf(entry: LogEntry): string {
   if (entry.preview !== undefined) return entry.preview;
   let text = previews.get(entry);
   if (text === undefined) {
-    text = truncate(stringify(entry), PREVIEW_MAX_CHARS);
+    text = previewText(entry.type, entry.data);
     previews.set(entry, text);
   }
   return text;
-}
-
-function stringify(entry: LogEntry): string {
-  // Gap entries carry a human sentence, not a payload.
-  if (entry.type === 'gap' && typeof entry.data === 'string') return entry.data;
-  try {
-    return JSON.stringify(entry.data) ?? String(entry.data);
-  } catch {
-    return String(entry.data);
-  }
-}
-
-function truncate(text: string, maxChars: number): string {
-  return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
 }
 
 /** The distinct channels of the log, sorted so selectors can compare results shallowly. */

@@ -1,5 +1,5 @@
 /**
- * One metric's chart, drawn from the data the data plane prepared (downsampled, ≤ 8 lines plus
+ * One metric's chart, drawn from the data the worker prepared (downsampled, ≤ 8 lines plus
  * the fleet band) and handed over one chart per animation frame. Recharts draws the frame — axes,
  * grid, the hover cursor and tooltip — and the series are our own SVG paths inside it, placed by
  * recharts' scales (series-layer.tsx): recharts' `Line` measures every path it draws and keeps
@@ -10,7 +10,7 @@ import { CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxi
 import { useStore } from 'zustand';
 import { formatClock } from '../../../lib/time-format';
 import { chartStore } from '../../../store/chart-store';
-import { TIME_KEY, type ChartData } from '../lib/chart-data';
+import { TIME_KEY, type ChartData } from '../../../worker';
 import { metricLabel } from '../lib/metric-label';
 import { formatValue, timeAxis, valueAxis } from '../lib/axes';
 import { SeriesLayer, SeriesTooltip } from './series-layer';

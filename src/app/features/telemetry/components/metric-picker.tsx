@@ -7,7 +7,7 @@ import { useId, useState, type CSSProperties } from 'react';
 import { useTelemetry } from '../../../hooks/use-stores';
 import { telemetryStore } from '../../../store/telemetry-store';
 import { metricLabel } from '../lib/metric-label';
-import { MAX_CHARTS, toggleMetric } from '../lib/metric-selection';
+import { MAX_CHARTS, toggleMetric } from '../../../lib/metric-selection';
 
 /** Past this many metrics the picker offers a filter box. */
 const FILTER_FROM = 24;

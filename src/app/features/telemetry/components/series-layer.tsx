@@ -6,7 +6,7 @@
 import { memo, useMemo } from 'react';
 import { useXAxisScale, useYAxisScale, type TooltipContentProps } from 'recharts';
 import { formatClock } from '../../../lib/time-format';
-import type { ChartData } from '../lib/chart-data';
+import type { ChartData } from '../../../worker';
 import { bandPath, linePath, type Scale } from '../lib/series-paths';
 import { formatValue } from '../lib/axes';
 

@@ -1,12 +1,12 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TelemetryBuffers } from '../../../store/telemetry-buffers';
+import { TelemetryBuffers } from '../../../worker/model/telemetry-buffers';
 import { telemetryStore } from '../../../store/telemetry-store';
 
-/** The data plane's buffers, here in the test's thread. */
+/** The worker's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
-import { MAX_CHARTS } from '../lib/metric-selection';
+import { MAX_CHARTS } from '../../../lib/metric-selection';
 import { MAX_AGENT_CHIPS, TelemetryPanel } from './telemetry-panel';
 
 /** What the bridge does for each telemetry frame, then once per animation frame. */

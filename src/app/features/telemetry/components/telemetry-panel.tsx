@@ -6,9 +6,9 @@ import { useMemo, useState } from 'react';
 import { useTelemetry } from '../../../hooks/use-stores';
 import { Panel, EmptyState } from '../../../components/panel';
 import { telemetryStore, toggleIn, WINDOWS_MS, type WindowMs } from '../../../store/telemetry-store';
-import { seriesColor } from '../lib/colors';
-import { MAX_LINES } from '../lib/chart-data';
-import { chartableMetrics, MAX_CHARTS, shownMetrics } from '../lib/metric-selection';
+import { seriesColor } from '../../../lib/colors';
+import { MAX_LINES } from '../../../worker';
+import { chartableMetrics, MAX_CHARTS, shownMetrics } from '../../../lib/metric-selection';
 import { MetricChart } from './metric-chart';
 import { MetricPicker } from './metric-picker';
 

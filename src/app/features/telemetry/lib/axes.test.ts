@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatClock } from '../../../lib/time-format';
-import { TIME_KEY, type ChartData, type ChartRow } from './chart-data';
+import { TIME_KEY, type ChartData, type ChartRow } from '../../../worker';
 import { formatValue, niceStep, timeAxis, valueAxis } from './axes';
 
 function chart(points: [number, number][], endMs = points.at(-1)?.[0] ?? 0): ChartData {

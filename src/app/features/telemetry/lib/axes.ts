@@ -4,7 +4,7 @@
  * does that with a DOM text measurement per label per redraw), and values read the same in the
  * axis, the legend and the tooltip.
  */
-import { TIME_KEY, type ChartData } from './chart-data';
+import { TIME_KEY, type ChartData } from '../../../worker';
 import { valueRange } from './series-paths';
 
 /** Suffixes for thousands, millions …; past the last, values read in exponent notation. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TIME_KEY, type ChartRow } from './chart-data';
+import { TIME_KEY, type ChartRow } from '../../../worker';
 import { bandPath, linePath, valueRange } from './series-paths';
 
 /** Identity scales: the path's numbers are the data's. */

@@ -8,8 +8,7 @@
  * A missing value is a break: the line stops and starts again with a new `M`. A point with no
  * neighbour on either side (the first one after an outage) is drawn as a dot, not left invisible.
  */
-import type { ChartRow, LineKey } from './chart-data';
-import { TIME_KEY } from './chart-data';
+import { TIME_KEY, type ChartRow, type LineKey } from '../../../worker';
 
 export type Scale = (value: number) => number | undefined;
 
