@@ -24,3 +24,17 @@ export function backoffCeilingMs(attempt: number, options: BackoffOptions): numb
 export function backoffDelayMs(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
   return Math.floor(random() * backoffCeilingMs(attempt, options));
 }
+
+/**
+ * The delay before reconnect attempt `attempt`: full jitter — or, right after a service restart
+ * (close 1012), a uniform random delay below `restartMaxDelayMs` whatever the attempt: the server
+ * is coming back, and its clients spread out over that time.
+ */
+export function retryDelayMs(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number,
+  restart: { readonly restartMaxDelayMs: number } | undefined,
+): number {
+  return restart ? Math.floor(random() * restart.restartMaxDelayMs) : backoffDelayMs(attempt, options, random);
+}

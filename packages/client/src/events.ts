@@ -1,6 +1,6 @@
 /** Events of `NexusWebSocket`: each listener gets one context object. */
 import type { ErrorCode } from './protocol/codes.js';
-import type { DeliveryFrame, Role } from './protocol/frames.js';
+import type { DeliveryFrame, HealthFrame, Role } from './protocol/frames.js';
 
 /** Connection states; see the diagram on `NexusWebSocket`. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
@@ -50,7 +50,19 @@ export interface ClientEvents {
   queue_overflow: { readonly dropped: number; readonly capacity: number };
   /** Round-trip time of an application heartbeat. */
   rtt: { readonly rttMs: number };
+  /**
+   * The server's health changed (its Redis went down, refuses writes, came back), or the
+   * connection opened while the server was degraded. Also readable as `serverHealth`.
+   */
+  health: ServerHealth;
 }
+
+/**
+ * The server's health as its `health` frame tells it: `degraded` while its Redis is `down` or
+ * `refusing writes` (publishes may fail with `unavailable`), `ok` with Redis `up`; `timestamp` is
+ * when the server saw the change (milliseconds since 1970).
+ */
+export type ServerHealth = Readonly<Pick<HealthFrame, 'status' | 'redis' | 'timestamp'>>;
 
 /** Every event name of `NexusWebSocket` (the keys of `ClientEvents`), e.g. to forward them all. */
 export const CLIENT_EVENT_NAMES = [
@@ -65,6 +77,7 @@ export const CLIENT_EVENT_NAMES = [
   'subscribed',
   'queue_overflow',
   'rtt',
+  'health',
 ] as const satisfies readonly (keyof ClientEvents)[];
 
 /** Fails to compile when `ClientEvents` gains an event that CLIENT_EVENT_NAMES does not list. */

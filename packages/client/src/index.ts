@@ -11,6 +11,7 @@ export type {
   ClientEvents,
   ConnectionState,
   PublishResult,
+  ServerHealth,
   StateChange,
   SubscribeResult,
 } from './events.js';

@@ -14,6 +14,11 @@ export type RequestFailure = {
   readonly message: string;
 };
 
+/** A request's failure with `code`. */
+export function requestFailure(code: ErrorCode | ClientErrorCode, message: string): RequestFailure {
+  return { ok: false, code, message };
+}
+
 export class PendingRequests {
   readonly #publishes = new Map<string, Settle<PublishResult>>();
   readonly #subscribeWaiters = new Map<string, Settle<SubscribeResult>[]>();

@@ -1,10 +1,12 @@
 /**
  * What `npm pack` publishes of this package: its package.json without the `nexus-source`
  * condition (written by scripts/publish-manifest.mjs at prepack, restored at postpack), every
- * export pointing into `dist/`, dependencies as ranges, and a LICENSE beside it.
+ * export pointing into `dist/`, dependencies as ranges, and a LICENSE beside it; and what its
+ * build compiles into `dist/`: no test, and not the tests' fake socket (`src/testing/`).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +65,19 @@ describe('the published package.json', () => {
       }
     },
   );
+
+  it('builds no test support into dist/: neither tests nor src/testing (the fake socket)', () => {
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const listed = execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--listFilesOnly'], {
+      cwd: PACKAGE_DIR,
+      encoding: 'utf8',
+    });
+    const sources = listed
+      .split(/\r?\n/)
+      .map((file) => file.replaceAll('\\', '/'))
+      .filter((file) => file.includes('/packages/client/src/'));
+    expect(sources.some((file) => file.endsWith('/src/nexus-websocket.ts'))).toBe(true); // the listing is the build's
+    expect(sources.filter((file) => file.includes('/src/testing/') || file.endsWith('.test.ts'))).toEqual([]);
+    expect(existsSync(`${PACKAGE_DIR}/src/testing/fake-socket.ts`)).toBe(true);
+  });
 });
