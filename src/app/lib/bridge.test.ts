@@ -4,48 +4,15 @@
  * again after a reconnect and after a gap on `tasks`; subscriptions follow the connection.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocketLike } from '@nexus-realtime/client';
 import { inThread } from '../worker/in-thread';
 import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore } from '../store/subscriptions-store';
 import { wire } from './bridge';
 import { queryClient } from './query-client';
 import { applySubscribeResult } from './subscription-status';
+import { FakeSocket } from '../../../packages/client/src/testing/fake-socket';
 
 vi.mock('./telemetry-history', () => ({ fetchTelemetryHistory: vi.fn(() => new Promise(() => {})) }));
-
-class FakeSocket implements WebSocketLike {
-  static last: FakeSocket | undefined;
-  readyState = 0;
-  readonly sent: Record<string, unknown>[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: { message?: string }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.last = this;
-  }
-  send(data: string): void {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  deliver(frame: object): void {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  welcome(): void {
-    this.readyState = 1;
-    this.deliver({
-      type: 'connected',
-      message: 'hi',
-      userId: 'u',
-      role: 'operator',
-      connectionId: 'c',
-      heartbeatMs: 1,
-    });
-  }
-}
 
 const flush = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();

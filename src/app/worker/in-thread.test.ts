@@ -4,45 +4,9 @@
  * payload objects), prepared charts in typed arrays, and the channels it listens to.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocketLike } from '@nexus-realtime/client';
 import { inThread } from './in-thread';
 import type { DataMessage } from './worker-client';
-
-class FakeSocket implements WebSocketLike {
-  static last: FakeSocket | undefined;
-  readyState = 0;
-  readonly sent: Record<string, unknown>[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: { message?: string }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.last = this;
-  }
-  send(data: string): void {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  deliver(frame: object): void {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  welcome(): void {
-    this.readyState = 1;
-    this.deliver({
-      type: 'connected',
-      message: 'hi',
-      userId: 'u',
-      role: 'operator',
-      connectionId: 'c',
-      heartbeatMs: 1,
-    });
-  }
-  request(action: string): Record<string, unknown> {
-    return this.sent.filter((f) => f.action === action).at(-1)!;
-  }
-}
+import { FakeSocket } from '../../../packages/client/src/testing/fake-socket';
 
 const flush = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
