@@ -115,7 +115,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     closeGraceMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.maxBufferedBytes,
-    onPublished: (message, session) => domain.agents.linkConnection(message, session.id),
+    onPublished: (message, connectionId) => domain.agents.linkConnection(message, connectionId),
     userRates: new UserRates(now),
     inboundScheduler: new InboundScheduler({
       onError: (error) => logger.error({ err: error }, 'inbound frame handling failed'),

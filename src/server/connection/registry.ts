@@ -72,7 +72,8 @@ export class ConnectionRegistry {
     this.#checkHealth();
     const { agentId } = principal;
     if (agentId !== undefined) this.#agents.set(agentId, (this.#agents.get(agentId) ?? 0) + 1);
-    const session = new Session(socket, principal, { ...context, onClose: (s) => this.#closed(s) }, remoteAddress);
+    const onClose = () => this.#closed(session);
+    const session: Session = new Session(socket, principal, { ...context, onClose }, remoteAddress);
     this.#sessions.add(session);
     this.options.metrics.connections.set(this.#sessions.size);
     this.options.logger.debug(

@@ -7,7 +7,6 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import type { UserRates } from '../rate-limit.js';
-import type { Session } from './session.js';
 import type { InboundScheduler } from './inbound-scheduler.js';
 
 /** What a session needs from the server around it. */
@@ -24,9 +23,9 @@ export interface SessionContext {
   /** Grace given to a closing flooder before its socket is destroyed. */
   readonly closeGraceMs: number;
   /** Tells the server the session ended. */
-  readonly onClose: (session: Session) => void;
+  readonly onClose: () => void;
   /** Lets the server observe published messages (domain modules: tasks, agents). */
-  readonly onPublished?: (message: BrokerMessage, session: Session) => void;
+  readonly onPublished?: (message: BrokerMessage, connectionId: string) => void;
   /** The task state that publishes on domain channels are checked against (who runs which task). */
   readonly tasks: PublishActor['tasks'];
   /** Rate buckets each user's connections on this process share (absent: per connection only). */

@@ -158,7 +158,7 @@ export class Session implements Subscriber {
       drop: (reason) => this.#drop(reason),
       send: (frame) => this.send(frame),
       sendError: (code, message, id) => this.sendError(code, message, id),
-      published: (message) => this.ctx.onPublished?.(message, this),
+      published: (message) => this.ctx.onPublished?.(message, this.id),
     };
   }
 
@@ -365,7 +365,7 @@ export class Session implements Subscriber {
     clearTimeout(this.#closeTimer);
     this.#release();
     this.#log.debug({ code }, 'connection closed');
-    this.ctx.onClose(this);
+    this.ctx.onClose();
   }
 
   /** @internal The peer answered a ping: it is alive, and the ping's round trip is known. */
