@@ -249,8 +249,11 @@ export class Inbound {
     // A connection whose frames wait (behind a long replay) is not read further for now.
     if (this.#inboxFull()) this.#reading.backlog();
     if (this.#handling) return;
-    // Started after the current chunk's frames are all in, so subscribes sent together are seen together.
-    this.#handling = Promise.resolve().then(() => this.#handleInbox());
+    // In a scheduler's turn the frame is handled at once, so the turn measures (and charges its
+    // user for) what the frame costs up to its first wait, not only its parsing. Without one,
+    // handling starts after the current chunk's frames are all in, so subscribes sent together
+    // are seen together.
+    this.#handling = this.turns ? this.#handleInbox() : Promise.resolve().then(() => this.#handleInbox());
   }
 
   async #handleInbox(): Promise<void> {
