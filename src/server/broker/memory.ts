@@ -95,7 +95,12 @@ export class MemoryBroker implements Broker {
     }
   }
 
-  async publish(request: PublishRequest): Promise<BrokerMessage> {
+  /** Synchronous here; a payload that does not encode or a listener that throws still rejects. */
+  publish(request: PublishRequest): Promise<BrokerMessage> {
+    return new Promise((resolve) => resolve(this.#publishNow(request)));
+  }
+
+  #publishNow(request: PublishRequest): BrokerMessage {
     const nowMs = this.#now();
     this.#store.expire(nowMs, PUBLISH_EXPIRY_BUDGET);
     const state = this.#store.open(request.channel);
@@ -129,19 +134,19 @@ export class MemoryBroker implements Broker {
     this.#store.unwatch(channel);
   }
 
-  async position(channel: string): Promise<ChannelPosition> {
-    return this.#position(this.#store.get(channel));
+  position(channel: string): Promise<ChannelPosition> {
+    return Promise.resolve(this.#position(this.#store.get(channel)));
   }
 
-  async replay(channel: string, since: number, epoch: string | undefined): Promise<Replay> {
+  replay(channel: string, since: number, epoch: string | undefined): Promise<Replay> {
     const nowMs = this.#now();
     const state = this.#store.get(channel);
     const oldestLive = state ? this.#store.oldestLiveSeq(state, nowMs) : 1;
     const base = { ...this.#position(state), oldestSeq: oldestLive };
     if ((epoch !== undefined && epoch !== base.epoch) || since > base.seq || since + 1 < oldestLive)
-      return { ...base, recovered: false, pages: NO_PAGES };
-    if (!state || since === base.seq) return { ...base, recovered: true, pages: NO_PAGES };
-    return { ...base, recovered: true, pages: this.#pages(state, since + 1, base.seq) };
+      return Promise.resolve({ ...base, recovered: false, pages: NO_PAGES });
+    if (!state || since === base.seq) return Promise.resolve({ ...base, recovered: true, pages: NO_PAGES });
+    return Promise.resolve({ ...base, recovered: true, pages: this.#pages(state, since + 1, base.seq) });
   }
 
   health() {
@@ -171,9 +176,10 @@ export class MemoryBroker implements Broker {
     return Promise.resolve({ messages: stats?.historyMessages ?? 0, bytes: stats?.historyBytes ?? 0 });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     clearInterval(this.#sweep);
     this.#listeners.clear();
+    return Promise.resolve();
   }
 
   #position(state: ChannelState | undefined): ChannelPosition {
@@ -193,6 +199,7 @@ export class MemoryBroker implements Broker {
     const pageSize = this.#pageSize;
     const pageBytes = this.#pageBytes;
     return {
+      // eslint-disable-next-line @typescript-eslint/require-await -- an AsyncIterable over pages held in memory: nothing to await
       async *[Symbol.asyncIterator]() {
         let next = from;
         while (next <= to) {

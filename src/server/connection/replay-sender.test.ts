@@ -16,6 +16,7 @@ const msg = (seq: number): BrokerMessage => ({
 function history(count: number, pageSize: number, failAfterPages?: number) {
   const stats = { pulled: 0, ended: false };
   const pages: AsyncIterable<readonly BrokerMessage[]> = {
+    // eslint-disable-next-line @typescript-eslint/require-await -- an AsyncIterable over pages made on the spot: nothing to await
     async *[Symbol.asyncIterator]() {
       try {
         for (let first = 1; first <= count; first += pageSize) {
@@ -49,8 +50,9 @@ function recordingTarget(closeAfter = Number.POSITIVE_INFINITY) {
       sent.push({ seq: (JSON.parse(frame.toString()) as { seq: number }).seq, turn });
       if (sent.length >= closeAfter) open = false;
     },
-    waitForRoom: async () => {
+    waitForRoom: () => {
       roomWaits++;
+      return Promise.resolve();
     },
   };
   const stop = () => {

@@ -284,7 +284,7 @@ export class Session implements Subscriber {
     }
   }
 
-  async #unsubscribe(frame: UnsubscribeFrame): Promise<void> {
+  #unsubscribe(frame: UnsubscribeFrame): void {
     this.#subscriptions.removeChannel(frame.channel);
     this.#sent.delete(frame.channel);
     this.send({ type: FrameType.Unsubscribed, ...idOf(frame.id), channel: frame.channel });

@@ -8,16 +8,16 @@ function fakeBroker(options: { failReplay?: boolean } = {}) {
   let positions = 0;
   const broker = {
     // Subscribed at once, as a broker without a remote subscription is.
-    listening: async () => undefined,
-    replay: async (_channel: string, since: number, epoch: string | undefined): Promise<Replay> => {
+    listening: () => Promise.resolve(),
+    replay: (_channel: string, since: number, epoch: string | undefined): Promise<Replay> => {
       reads.push([since, epoch]);
-      if (options.failReplay) throw new Error('Redis is unreachable');
+      if (options.failReplay) return Promise.reject(new Error('Redis is unreachable'));
       const recovered = (epoch === undefined || epoch === 'E') && since <= 10 && since + 1 >= 5;
-      return { seq: 10, epoch: 'E', recovered, pages: NO_PAGES };
+      return Promise.resolve({ seq: 10, epoch: 'E', recovered, pages: NO_PAGES });
     },
-    position: async () => {
+    position: () => {
       positions++;
-      return { seq: 10, epoch: 'E' };
+      return Promise.resolve({ seq: 10, epoch: 'E' });
     },
   } as unknown as Broker;
   return { broker, reads, positions: () => positions };

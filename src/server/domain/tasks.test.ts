@@ -491,7 +491,7 @@ describe('TaskRegistry: claims and timeouts', () => {
   });
 
   it('declares nothing when another process won the decision', async () => {
-    const { registry, published, clock } = timed(new Set(), async () => false);
+    const { registry, published, clock } = timed(new Set(), () => Promise.resolve(false));
     registry.observe(execute('elsewhere'));
     published.length = 0;
     clock.now = T0 + TIMEOUT_MS;

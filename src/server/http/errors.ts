@@ -57,6 +57,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       case 'request.size.invalid':
       case 'request.aborted':
         return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, 'request body could not be read');
+      case undefined:
+      default:
+        // Not an error of the body parser (or one of its other types): the status decides below.
+        break;
     }
     const status = clientErrorStatus(error);
     if (status !== undefined && !res.headersSent) {
