@@ -356,6 +356,9 @@ export class NexusWebSocket {
         return open ? open.onDelivery(frame) : this.#channels.deliver(frame);
       case FrameType.Subscribed:
         return this.#channels.onSubscribed(frame);
+      case FrameType.Unsubscribed:
+        // unsubscribe() forgets the channel at once and waits for no answer.
+        return;
       case FrameType.Ack:
         return open?.onAck(frame);
       case FrameType.Pong:

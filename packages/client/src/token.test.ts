@@ -19,7 +19,7 @@ describe('resolveToken', () => {
     await expect(resolveToken(sync)).resolves.toBe('sync-1');
     await expect(resolveToken(sync)).resolves.toBe('sync-2');
     expect(sync).toHaveBeenCalledTimes(2);
-    const asyncProvider = vi.fn(async () => 'async-token');
+    const asyncProvider = vi.fn(() => Promise.resolve('async-token'));
     await expect(resolveToken(asyncProvider)).resolves.toBe('async-token');
     expect(asyncProvider).toHaveBeenCalledTimes(1);
   });

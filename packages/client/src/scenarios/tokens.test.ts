@@ -47,7 +47,7 @@ describe('tokens: 4001 and refused upgrades', () => {
   });
 
   it('4001 with a provider returning the same token → failed, no socket with the refused token', async () => {
-    const provider = vi.fn(async () => 'same');
+    const provider = vi.fn(() => Promise.resolve('same'));
     const { client, log } = harness(provider);
     const first = await openClient(client);
     first.serverClose(4001);
@@ -120,7 +120,7 @@ describe('tokens: 4001 and refused upgrades', () => {
 
   it('the token provider is asked before every connect', async () => {
     let n = 0;
-    const provider = vi.fn(async () => `t${++n}`);
+    const provider = vi.fn(() => Promise.resolve(`t${++n}`));
     const { client, log } = harness(provider);
     const first = await openClient(client);
     expect(first.token).toBe('t1');
@@ -135,10 +135,10 @@ describe('tokens: 4001 and refused upgrades', () => {
 
   it('a failing token provider reports an error and retries with backoff', async () => {
     let calls = 0;
-    const provider = vi.fn(async () => {
+    const provider = vi.fn(() => {
       calls++;
-      if (calls === 1) throw new Error('vault unreachable');
-      return 'ok-token';
+      if (calls === 1) return Promise.reject(new Error('vault unreachable'));
+      return Promise.resolve('ok-token');
     });
     const { client, log } = harness(provider);
     client.connect();
