@@ -148,15 +148,31 @@ export class RedisResume {
       this.options.onGap({ channel, epoch, fromSeq: from, toSeq: position.oldestSeq - 1 });
       from = position.oldestSeq;
     }
-    if (from > position.seq) return;
-    try {
-      for await (const page of this.options.pages(channel, epoch, from, position.seq)) {
+    // A read that fails (the command connection may still be coming back) is retried from the
+    // next message not handed on; one that never succeeds ends in a gap, never in silence.
+    for (let attempt = 1; from <= position.seq; attempt++) {
+      try {
+        for await (const page of this.options.pages(channel, epoch, from, position.seq)) {
+          if (round !== this.#round) return;
+          for (const message of page) {
+            this.#handOn(message, true);
+            from = message.seq + 1;
+          }
+        }
+        return;
+      } catch (error) {
         if (round !== this.#round) return;
-        for (const message of page) this.#handOn(message, true);
+        if (error instanceof HistoryTrimmedError) {
+          this.options.onGap({ channel, epoch, fromSeq: error.nextSeq, toSeq: position.seq });
+          return;
+        }
+        if (attempt >= POSITION_ATTEMPTS) {
+          this.options.onError(new Error(`could not resume ${channel}: ${(error as Error).message}`));
+          this.options.onGap({ channel, epoch, fromSeq: from, toSeq: position.seq });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, POSITION_RETRY_MS));
       }
-    } catch (error) {
-      if (!(error instanceof HistoryTrimmedError)) return this.options.onError(error as Error);
-      this.options.onGap({ channel, epoch, fromSeq: error.nextSeq, toSeq: position.seq });
     }
   }
 
