@@ -31,7 +31,7 @@ vi.mock('./lib/nexus', async (importOriginal) => ({
   startDashboard: vi.fn(async () => {}),
   nexus: () => ({ on: () => () => {}, onChannel: () => () => {} }),
 }));
-vi.mock('./lib/api-client', () => ({ apiGet: vi.fn(async () => []) }));
+vi.mock('./lib/api-client', () => ({ apiGet: vi.fn(() => Promise.resolve([])) }));
 
 const TICK_MS = 100;
 const LIVE_MS = 5000;

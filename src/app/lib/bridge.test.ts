@@ -17,6 +17,7 @@ vi.mock('./telemetry-history', () => ({ fetchTelemetryHistory: vi.fn(() => new P
 const flush = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
+const token = () => Promise.resolve('tok');
 const statuses = () => subscriptionsStore.getState().subscriptions.map((s) => s.status);
 
 let stop: (() => void) | undefined;
@@ -25,7 +26,7 @@ beforeEach(() => {
   subscriptionsStore.setState({ subscriptions: [{ channel: 'tasks', filters: undefined, status: 'pending' }] });
   vi.stubGlobal(
     'fetch',
-    vi.fn(async () => new Response(health)),
+    vi.fn(() => Promise.resolve(new Response(health))),
   );
 });
 afterEach(() => {
@@ -37,7 +38,7 @@ afterEach(() => {
 describe('bridge', () => {
   it('loads the tasks again after a reconnect and after a gap on tasks; subscriptions follow the connection', async () => {
     const invalidate = vi.spyOn(queryClient, 'invalidateQueries').mockResolvedValue();
-    const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket, initialDelayMs: 1 });
+    const client = inThread('ws://nexus.test/ws', token, { WebSocket: FakeSocket, initialDelayMs: 1 });
     stop = wire(client);
     void client.subscribe('tasks').then((result) => applySubscribeResult('tasks', undefined, result));
     client.connect();
@@ -76,7 +77,7 @@ describe('bridge', () => {
     vi.useFakeTimers();
     try {
       health = '{"status":"degraded","broker":"redis","redis":"down","connections":1}';
-      const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket, initialDelayMs: 1 });
+      const client = inThread('ws://nexus.test/ws', token, { WebSocket: FakeSocket, initialDelayMs: 1 });
       stop = wire(client);
       await vi.advanceTimersByTimeAsync(0);
       expect(connectionStore.getState().redis).toBe('down');

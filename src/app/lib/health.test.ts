@@ -36,7 +36,7 @@ describe('/healthz as the page reads it', () => {
     let answer = new Response('<html>502 Bad Gateway</html>', { status: 502 });
     vi.stubGlobal(
       'fetch',
-      vi.fn(async () => answer),
+      vi.fn(() => Promise.resolve(answer)),
     );
     const { resolveAuthMode } = await import('./server-hints');
     const { connectionStore } = await import('../store/connection-store');
@@ -52,10 +52,11 @@ describe('REST errors a person can read', () => {
   it('a network failure is explained, not "Failed to fetch"', async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(async (path: string) => {
-        if (path === '/healthz') return new Response('{"status":"ok","devMode":false}');
-        throw new TypeError('Failed to fetch');
-      }),
+      vi.fn((path: string) =>
+        path === '/healthz'
+          ? Promise.resolve(new Response('{"status":"ok","devMode":false}'))
+          : Promise.reject(new TypeError('Failed to fetch')),
+      ),
     );
     const { storeToken } = await import('./auth');
     const { apiGet } = await import('./api-client');

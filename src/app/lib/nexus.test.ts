@@ -8,7 +8,7 @@ describe('one client per page', () => {
     // A production server (no devMode in /healthz): the dashboard waits for a token.
     vi.stubGlobal(
       'fetch',
-      vi.fn(async () => new Response('{"status":"ok","broker":"memory","connections":0}', { status: 200 })),
+      vi.fn(() => Promise.resolve(new Response('{"status":"ok","broker":"memory","connections":0}', { status: 200 }))),
     );
     const first = await import('./nexus');
     const { subscriptionsStore } = await import('../store/subscriptions-store');

@@ -10,10 +10,11 @@ afterEach(() => {
 describe('server watch', () => {
   it('asks /healthz once a second while started and calls back once when the server answers', async () => {
     let up = false;
-    const fetchMock = vi.fn(async () => {
-      if (!up) throw new TypeError('connection refused');
-      return new Response('{"status":"ok"}', { status: 200 });
-    });
+    const fetchMock = vi.fn(() =>
+      up
+        ? Promise.resolve(new Response('{"status":"ok"}', { status: 200 }))
+        : Promise.reject(new TypeError('connection refused')),
+    );
     vi.stubGlobal('fetch', fetchMock);
     const onBack = vi.fn();
     const watch = createServerWatch(onBack, 1000);
@@ -30,7 +31,7 @@ describe('server watch', () => {
   });
 
   it('a degraded server (503) is up too; stop() ends the watch', async () => {
-    const fetchMock = vi.fn(async () => new Response('{"status":"degraded"}', { status: 503 }));
+    const fetchMock = vi.fn(() => Promise.resolve(new Response('{"status":"degraded"}', { status: 503 })));
     vi.stubGlobal('fetch', fetchMock);
     const onBack = vi.fn();
     const watch = createServerWatch(onBack, 1000);
@@ -45,10 +46,12 @@ describe('server watch', () => {
 
   it("a proxy's 502 page is not the server: the watch goes on until Nexus answers JSON", async () => {
     let proxied = true;
-    const fetchMock = vi.fn(async () =>
-      proxied
-        ? new Response('<html><body>502 Bad Gateway</body></html>', { status: 502 })
-        : new Response('{"status":"ok"}', { status: 200 }),
+    const fetchMock = vi.fn(() =>
+      Promise.resolve(
+        proxied
+          ? new Response('<html><body>502 Bad Gateway</body></html>', { status: 502 })
+          : new Response('{"status":"ok"}', { status: 200 }),
+      ),
     );
     vi.stubGlobal('fetch', fetchMock);
     const onBack = vi.fn();

@@ -31,7 +31,7 @@ afterEach(() => vi.useRealTimers());
 
 describe('the worker core in this thread', () => {
   it('connects with the page’s token, forwards events, answers subscribe and publish', async () => {
-    const provideToken = vi.fn(async () => 'tok-1');
+    const provideToken = vi.fn(() => Promise.resolve('tok-1'));
     const client = inThread('ws://nexus.test/ws', provideToken, { WebSocket: FakeSocket });
     const states: string[] = [];
     client.on('state', ({ next }) => states.push(next));
@@ -56,7 +56,7 @@ describe('the worker core in this thread', () => {
   });
 
   it('sends log rows as preview strings, charts as typed arrays after the history, and listened channels', async () => {
-    const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket });
+    const client = inThread('ws://nexus.test/ws', () => Promise.resolve('tok'), { WebSocket: FakeSocket });
     const data: DataMessage[] = [];
     client.onData((message) => data.push(message));
     const tasks: unknown[] = [];
@@ -117,7 +117,7 @@ describe('the worker core in this thread', () => {
   });
 
   it('prepares no chart while paused', async () => {
-    const client = inThread('ws://nexus.test/ws', async () => 'tok', { WebSocket: FakeSocket });
+    const client = inThread('ws://nexus.test/ws', () => Promise.resolve('tok'), { WebSocket: FakeSocket });
     const prepared: DataMessage[] = [];
     client.onData((message) => message.type === 'telemetry' && prepared.push(message));
     client.setView({ windowMs: 60_000, hiddenAgents: [], pinnedAgents: [], pickedMetrics: null, paused: true });

@@ -135,7 +135,9 @@ export class WorkerClient {
         this.#snapshot = message.snapshot;
         for (const listener of this.#dataListeners) listener(message);
         return;
-      default:
+      case 'log':
+      case 'telemetry':
+      case 'legends':
         for (const listener of this.#dataListeners) listener(message);
     }
   }

@@ -16,16 +16,17 @@ const sendButton = () => screen.getByRole<HTMLButtonElement>('button', { name: '
 const type = (box: HTMLElement, value: string) => fireEvent.change(box, { target: { value } });
 const storedHistory = () => JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as HistoryEntry[];
 
+/** Fires an event inside an async act(), so the promises it starts (a publish, a clipboard write) settle first. */
+const actAsync = (event: () => unknown) => act(() => Promise.resolve(event()));
+
 async function sendNow() {
-  await act(async () => {
-    fireEvent.click(sendButton());
-  });
+  await actAsync(() => fireEvent.click(sendButton()));
 }
 
 beforeEach(() => {
   localStorage.clear();
   publish.mockReset();
-  publish.mockImplementation(async (channel) => ({ ok: true, seq: 7, channel }));
+  publish.mockImplementation((channel) => Promise.resolve({ ok: true, seq: 7, channel }));
 });
 afterEach(cleanup);
 
@@ -132,15 +133,9 @@ describe('PublishConsole sending', () => {
 
   it('sends on Ctrl+Enter and Cmd+Enter in the payload', async () => {
     render(<PublishConsole />);
-    await act(async () => {
-      fireEvent.keyDown(payloadBox(), { key: 'Enter', ctrlKey: true });
-    });
-    await act(async () => {
-      fireEvent.keyDown(payloadBox(), { key: 'Enter', metaKey: true });
-    });
-    await act(async () => {
-      fireEvent.keyDown(payloadBox(), { key: 'Enter' });
-    });
+    await actAsync(() => fireEvent.keyDown(payloadBox(), { key: 'Enter', ctrlKey: true }));
+    await actAsync(() => fireEvent.keyDown(payloadBox(), { key: 'Enter', metaKey: true }));
+    await actAsync(() => fireEvent.keyDown(payloadBox(), { key: 'Enter' }));
     expect(publish).toHaveBeenCalledTimes(2);
   });
 });
@@ -214,9 +209,7 @@ describe('PublishConsole wscat command', () => {
     render(<PublishConsole />);
     type(channelBox(), 'events');
     type(payloadBox(), `{"note":"it's"}`);
-    await act(async () => {
-      fireEvent.click(screen.getByRole('button', { name: 'Copy as wscat command' }));
-    });
+    await actAsync(() => fireEvent.click(screen.getByRole('button', { name: 'Copy as wscat command' })));
     const command = writeText.mock.calls[0]?.[0] ?? '';
     expect(command).toMatch(/^npx wscat -c "wss?:\/\/[^"]+\/ws\?token=<TOKEN>" -x '/);
     expect(command).toContain(`{"action":"publish","id":1,"channel":"events","payload":{"note":"it'\\''s"}}`);
@@ -227,9 +220,7 @@ describe('PublishConsole wscat command', () => {
     // Plain http on a LAN address is not a secure context: navigator.clipboard is undefined there.
     Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
     render(<PublishConsole />);
-    await act(async () => {
-      fireEvent.click(screen.getByRole('button', { name: 'Copy as wscat command' }));
-    });
+    await actAsync(() => fireEvent.click(screen.getByRole('button', { name: 'Copy as wscat command' })));
     const fallback = screen.getByRole<HTMLInputElement>('textbox', { name: 'wscat command' });
     expect(fallback.value).toMatch(/^npx wscat -c ".*\?token=<TOKEN>" -x '\{"action":"publish"/);
     expect(screen.queryByText('copied')).toBeNull();

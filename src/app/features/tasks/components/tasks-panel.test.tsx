@@ -27,6 +27,9 @@ vi.mock('../../../lib/nexus', () => ({
 }));
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
 
+/** Runs a step inside an async act(), so the promises it starts (a load, a publish) settle before the test goes on. */
+const actAsync = (step: () => unknown) => act(() => Promise.resolve(step()));
+
 const NOW = new Date();
 const iso = (agoMs: number) => new Date(NOW.getTime() - agoMs).toISOString();
 
@@ -130,7 +133,7 @@ describe('TasksPanel', () => {
     vi.mocked(apiGet).mockReturnValue(new Promise((r) => (resolve = r)));
     renderPanel();
     expect(screen.getByText('Loading tasks…')).toBeTruthy();
-    await act(async () => resolve([]));
+    await actAsync(() => resolve([]));
     expect(await screen.findByText('No tasks yet. Send an execute_task from the publish console.')).toBeTruthy();
     expect(vi.mocked(apiGet).mock.calls[0]?.[0]).toBe('/api/tasks?limit=500');
   });
@@ -184,7 +187,7 @@ describe('TasksPanel actions', () => {
       'Cancel task_2',
       'Cancel task_1',
     ]);
-    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Cancel task_2' })));
+    await actAsync(() => fireEvent.click(screen.getByRole('button', { name: 'Cancel task_2' })));
     expect(publish).toHaveBeenCalledWith('commands', { command: 'cancel_task', task_id: 'task_2' });
     expect(within(bodyRows()[1]!).getByText('cancel: ack seq 41')).toBeTruthy();
   });
@@ -193,7 +196,7 @@ describe('TasksPanel actions', () => {
     connectionStore.setState({ role: 'admin' });
     publish.mockResolvedValue({ ok: false, code: 'not_found', message: 'unknown task task_1' });
     renderPanel(TASKS);
-    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Cancel task_1' })));
+    await actAsync(() => fireEvent.click(screen.getByRole('button', { name: 'Cancel task_1' })));
     expect(within(bodyRows()[2]!).getByText('cancel: error not_found: unknown task task_1')).toBeTruthy();
   });
 
@@ -201,14 +204,14 @@ describe('TasksPanel actions', () => {
     connectionStore.setState({ role: 'operator' });
     vi.mocked(apiGet).mockResolvedValue([{ agent_id: 'agent_001', online: true, last_seen: iso(0), latest: {} }]);
     let seq = 0;
-    publish.mockImplementation(async () => ({ ok: true, seq: ++seq, channel: 'commands' }));
+    publish.mockImplementation(() => Promise.resolve({ ok: true, seq: ++seq, channel: 'commands' }));
     renderPanel(TASKS);
     fireEvent.click(screen.getByRole('button', { name: 'New task' }));
     const form = screen.getByRole('form', { name: 'New task' });
     fireEvent.change(within(form).getByRole('combobox', { name: 'Agent' }), { target: { value: 'agent_001' } });
     fireEvent.change(within(form).getByRole('textbox', { name: 'Script' }), { target: { value: 'uptime' } });
-    await act(async () => fireEvent.click(within(form).getByRole('button', { name: 'Send task' })));
-    await act(async () => fireEvent.click(within(form).getByRole('button', { name: 'Send task' })));
+    await actAsync(() => fireEvent.click(within(form).getByRole('button', { name: 'Send task' })));
+    await actAsync(() => fireEvent.click(within(form).getByRole('button', { name: 'Send task' })));
     const ids = publish.mock.calls.map(([, command]) => (command as { task_id: string }).task_id);
     expect(ids).toHaveLength(2);
     expect(ids[0]).not.toBe(ids[1]);
