@@ -5,10 +5,14 @@
 //   Worker (src/app/worker) never imports the page's features, stores, hooks or components. The direction inside
 //   the server (connection → fanout → broker, domain → state) is checked by test/architecture.test.ts.
 // The client and its protocol live in the @nexus-realtime/client workspace (packages/client).
+// TypeScript files are linted with types (the project service finds each file's tsconfig.json:
+// the root one, src/app/tsconfig.json → tsconfig.app.json, e2e/tsconfig.json → tsconfig.e2e.json);
+// the plain .js/.mjs scripts and benchmarks are linted without.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const area = (name, label = `src/${name}`) => ({
   group: [`**/${name}/**`, `../${name}`, `../../${name}`],
@@ -29,6 +33,28 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
+  {
+    files: ['**/*.{ts,tsx,mts,cts}'],
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          // In tsconfig.e2e.json, but no tsconfig.json above it includes it.
+          allowDefaultProject: ['playwright.config.ts'],
+          defaultProject: 'tsconfig.e2e.json',
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/require-await': 'error',
+    },
+  },
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    ...tseslint.configs.disableTypeChecked,
+  },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
@@ -123,7 +149,12 @@ export default tseslint.config(
   {
     files: ['src/app/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: { 'no-restricted-imports': ['error', { patterns: [area('server'), area('mock')] }] },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [area('server'), area('mock')] }],
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+    },
   },
   {
     // The Web Worker side: socket, parsing, ring buffers, chart preparation. It shares only
