@@ -9,9 +9,11 @@
  * generation learns it has a gap. Replays are read lazily, one small page per round trip. Key
  * layout and reasons: docs/architecture.md.
  *
- * Three connections (`openConnections`): commands; a subscriber that carries messages only,
- * SUBSCRIBEd to the channels this process watches; and one for the admin control plane
- * (state/redis-control.ts), so nothing an admin asks can get the message subscriber cut. When the
+ * Four connections (`openConnections`): commands; a bulk lane that carries only large publishes
+ * (a Redis connection answers in order, so a small publish would otherwise wait behind megabytes
+ * of other users' messages); a subscriber that carries messages only, SUBSCRIBEd to the channels
+ * this process watches; and one for the admin control plane (state/redis-control.ts), so
+ * nothing an admin asks can get the message subscriber cut. When the
  * subscriber is lost anyway, health says so until it is subscribed again, and the watched
  * channels get what they missed from history (redis-resume.ts), or a gap.
  *
@@ -52,6 +54,7 @@ import {
 } from './redis-history.js';
 import { historyKey, type RedisStateLink } from '../state/index.js';
 import { OwnDeliveries } from './own-deliveries.js';
+import { openConnections } from './redis-connections.js';
 import type { BrokerGap } from './redis-resume.js';
 import { RedisSubscriber } from './redis-subscriber.js';
 import { RedisUpkeep, defaultUpkeepIntervalMs } from './redis-upkeep.js';
@@ -94,6 +97,13 @@ export const REDIS_REPLAY_PAGE_BYTES = 256 * 1024;
 export const OWN_DELIVERY_WAIT_MS = 500;
 
 /**
+ * A publish whose stored form is at least this large goes over the bulk connection. Order is
+ * unaffected: Redis numbers each message atomically whichever connection brings it, and a
+ * connection's publishes are sent one after the other.
+ */
+export const BULK_PUBLISH_BYTES = 64 * 1024;
+
+/**
  * Errors by which Redis says it is up but will not take writes: out of memory, read-only
  * replica, failed snapshots, too few replicas, still loading its data, replica cut off.
  */
@@ -103,6 +113,8 @@ export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
   readonly processId = randomUUID();
   readonly #commands: Redis & HistoryCommands;
+  /** Large publishes only (see BULK_PUBLISH_BYTES). */
+  readonly #bulk: Redis & HistoryCommands;
   readonly #subscriberConnection: Redis;
   /** The watched channels, on a connection that carries messages only. */
   readonly #subscriber: RedisSubscriber;
@@ -126,7 +138,9 @@ export class RedisBroker implements Broker {
     this.#historyMaxBytes = options.historyMaxBytes ?? Defaults.historyMaxBytes;
     const connections = openConnections(options.url);
     defineHistoryScripts(connections.commands);
+    defineHistoryScripts(connections.bulk);
     this.#commands = connections.commands as Redis & HistoryCommands;
+    this.#bulk = connections.bulk as Redis & HistoryCommands;
     this.#subscriberConnection = connections.subscriber;
     this.#controlSubscriber = connections.control;
     this.#fallback = new MemoryBroker({
@@ -202,7 +216,8 @@ export class RedisBroker implements Broker {
 
   /** Connects every connection; rejects when Redis cannot be reached at start. */
   async start(): Promise<void> {
-    await Promise.all([this.#commands, this.#subscriberConnection, this.#controlSubscriber].map((c) => c.connect()));
+    const connections = [this.#commands, this.#bulk, this.#subscriberConnection, this.#controlSubscriber];
+    await Promise.all(connections.map((c) => c.connect()));
   }
 
   get #up(): boolean {
@@ -224,7 +239,8 @@ export class RedisBroker implements Broker {
     try {
       const timing = { ttlMs: this.#ttlMs, nowMs };
       const bounds = { historySize: this.options.historySize, maxBytes: this.#historyMaxBytes };
-      const { seq, epoch } = await appendMessage(this.#commands, request.channel, body, bounds, timing);
+      const lane = body.length >= BULK_PUBLISH_BYTES && this.#bulk.status === 'ready' ? this.#bulk : this.#commands;
+      const { seq, epoch } = await appendMessage(lane, request.channel, body, bounds, timing);
       this.#writesAccepted();
       if (this.#subscriber.watched.has(request.channel) && this.options.awaitOwnDelivery?.(request.channel))
         await this.#own.wait(request.channel, epoch, seq);
@@ -317,7 +333,7 @@ export class RedisBroker implements Broker {
     this.#upkeep.stop();
     this.#listeners.clear();
     await this.#fallback.close();
-    const connections = [this.#commands, this.#subscriberConnection, this.#controlSubscriber];
+    const connections = [this.#commands, this.#bulk, this.#subscriberConnection, this.#controlSubscriber];
     await Promise.allSettled(connections.map((connection) => connection.quit()));
     for (const connection of connections) connection.disconnect();
   }
@@ -363,28 +379,4 @@ export class RedisBroker implements Broker {
   #emit(message: BrokerMessage): void {
     for (const listener of this.#listeners) listener(message);
   }
-}
-
-/** Longest wait between two reconnection attempts. */
-const MAX_RETRY_DELAY_MS = 2000;
-
-/**
- * The broker's three connections: commands; a subscriber carrying messages only; one for the
- * control plane. They fail fast while disconnected (the local fallback takes over; nothing waits
- * in an offline queue) and keep reconnecting. Neither pub/sub connection resubscribes by itself:
- * each owner restores exactly its own set on every (re)connect, so channels watched or dropped
- * while Redis was away are neither lost nor leaked.
- */
-function openConnections(url: string): { commands: Redis; subscriber: Redis; control: Redis } {
-  const common = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** times, MAX_RETRY_DELAY_MS),
-    lazyConnect: true,
-  };
-  return {
-    commands: new Redis(url, { ...common, connectionName: 'nexus-commands' }),
-    subscriber: new Redis(url, { ...common, autoResubscribe: false, connectionName: 'nexus-subscriber' }),
-    control: new Redis(url, { ...common, autoResubscribe: false, connectionName: 'nexus-control' }),
-  };
 }
