@@ -101,6 +101,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     noServer: true,
     clientTracking: false,
     maxPayload: config.maxPayloadBytes,
+    allowSynchronousEvents: false,
     perMessageDeflate: config.deflate ? deflateServerOptions(Limits.deflateThresholdBytes) : false,
   });
   const connectionContext: ConnectionContext = {

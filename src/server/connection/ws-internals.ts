@@ -60,7 +60,8 @@ export function discardCompressedWhile(socket: WebSocket, discard: () => boolean
     const skip = discarding;
     if (fin) discarding = undefined;
     if (!skip) return inflate(data, fin, callback);
-    // ws expects the answer asynchronously, as zlib would give it.
-    process.nextTick(callback, null, EMPTY);
+    // ws expects the answer asynchronously, as zlib would give it; on the next turn, so the
+    // frames of one TCP read are dropped a few per turn, never all in one.
+    setImmediate(callback, null, EMPTY);
   };
 }

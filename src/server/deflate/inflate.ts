@@ -26,7 +26,7 @@ const SYNC_OUTPUT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Makes `socket` inflate client messages synchronously (answered on the next tick, as ws's
+ * Makes `socket` inflate client messages synchronously (answered on the next turn, as ws's
  * receiver expects). Only when the negotiation settled on `client_no_context_takeover`.
  */
 export function inflateSynchronously(socket: WebSocket, maxPayload: number): void {
@@ -51,6 +51,8 @@ export function inflateSynchronously(socket: WebSocket, maxPayload: number): voi
     } catch {
       return viaWs(compressed, true, callback);
     }
-    process.nextTick(callback, null, inflated);
+    // Answered on the next event-loop turn, as the server's other frames are (one message per
+    // connection per turn, see server.ts): a flood of compressed frames cannot hold the loop.
+    setImmediate(callback, null, inflated);
   };
 }
