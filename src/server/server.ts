@@ -32,7 +32,10 @@ export interface NexusServerDeps {
   readonly now?: () => number;
   readonly broker?: Broker;
   readonly staticDir?: string;
-  /** How long closing sockets get before they are destroyed (shutdown, connections closed for flooding); a cut slow consumer gets 30 s. */
+  /**
+   * How long closing sockets get before they are destroyed (shutdown, connections closed for
+   * flooding); a cut slow consumer gets 30 s for its close frame.
+   */
   readonly closeGraceMs?: number;
   /** HTTP time limits (defaults: `Limits.httpHeadersTimeoutMs`, `Limits.httpRequestTimeoutMs`). */
   readonly httpTimeouts?: HttpTimeouts;
