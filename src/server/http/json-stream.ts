@@ -10,8 +10,17 @@ import type { Response } from 'express';
 /** Bytes one REST answer may hold; a longer one ends early with a cursor for the rest. */
 export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
+/**
+ * An answer yields to the event loop after this many bytes, whether or not the client's socket
+ * pushed back: on loopback the kernel takes megabytes at once, and the `drain` that follows comes
+ * on the next tick, so ten 8 MiB answers would otherwise be written without anyone else's frame
+ * being read in between.
+ */
+export const YIELD_EVERY_BYTES = 256 * 1024;
+
 export class JsonStream {
   #bytes = 0;
+  #sinceYield = 0;
   #closed = false;
 
   constructor(private readonly res: Response) {
@@ -31,8 +40,14 @@ export class JsonStream {
   /** Writes a piece; waits while the client has not read what came before. False once the client is gone. */
   async write(piece: string | Buffer): Promise<boolean> {
     if (this.#closed) return false;
-    this.#bytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
+    const length = typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
+    this.#bytes += length;
+    this.#sinceYield += length;
     if (!this.res.write(piece)) await drained(this.res);
+    if (this.#sinceYield >= YIELD_EVERY_BYTES) {
+      this.#sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return !this.#closed;
   }
 
