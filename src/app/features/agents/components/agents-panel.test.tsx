@@ -10,7 +10,7 @@ import { telemetryStore } from '../../../store/telemetry-store';
 
 /** The worker's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
-import { AGENTS_QUERY_KEY } from '../api/get-agents';
+import { AGENTS_QUERY_KEY } from '../../../lib/agents-query';
 import { AGENT_ROW_HEIGHT_PX, AgentsPanel } from './agents-panel';
 
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));

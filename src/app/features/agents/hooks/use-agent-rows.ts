@@ -6,7 +6,7 @@
 import { useMemo } from 'react';
 import { useNow } from '../../../components/relative-time';
 import { useConnection, useTelemetry } from '../../../hooks/use-stores';
-import { useAgents } from '../api/get-agents';
+import { useAgents } from '../../../lib/agents-query';
 import { liveAgentsOf, mergeAgents } from '../utils/merge-agents';
 
 export function useAgentRows() {

@@ -1,10 +1,11 @@
 /**
- * `GET /api/agents`: fetcher, query options and hook. Polled, because presence
+ * `GET /api/agents`: fetcher, query options and hook, one cache for every panel that lists
+ * agents (the Agents panel, the New task form's picker). Polled, because presence
  * (a connection closing, three silent intervals) is decided by the server and not broadcast.
  */
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { Paths, type AgentInfo } from '@nexus-realtime/client/protocol';
-import { apiGet } from '../../../lib/api-client';
+import { apiGet } from './api-client';
 
 export const AGENTS_QUERY_KEY = ['agents'] as const;
 export const AGENTS_REFETCH_INTERVAL_MS = 10_000;
