@@ -3,9 +3,17 @@
  * server (a child process it stops with SIGTERM, which closes every WebSocket with 1012, and
  * starts again on the same port) and looks at the page the way a person does.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
-import { chartLines, devToken, lineShapes, restGet, restPublish, subscriptionStatuses } from './helpers/dashboard.js';
+import {
+  chartLines,
+  devToken,
+  lineShapes,
+  restGet,
+  restPublish,
+  subscriptionStatuses,
+  openDashboard,
+} from './helpers/dashboard.js';
 
 const ENV = { NEXUS_MOCK_INTERVAL_MS: '500' };
 const CPU_CHART = 'CPU usage (%) chart';
@@ -17,11 +25,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   expect(await server.stop()).toBe(0);
 });
-
-async function openDashboard(page: Page) {
-  await page.goto(server.url);
-  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 15_000 });
-}
 
 async function restart(outageMs: number): Promise<number> {
   expect(await server.stop()).toBe(0);
@@ -67,7 +70,7 @@ test('charts are drawn from history within 2 s of opening, then go on live', asy
 test('an outage: agents not online, subscriptions pending, Reconnect now; open within 3 s of the server answering; a break in the lines', async ({
   page,
 }, testInfo) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const status = page.getByRole('status').first();
   const agents = page.getByRole('region', { name: 'Agents' });
   await expect(agents).toContainText(/5 of 5 online/, { timeout: 10_000 });
@@ -102,7 +105,7 @@ test('an outage: agents not online, subscriptions pending, Reconnect now; open w
 });
 
 test('Reconnect now skips the backoff wait', async ({ page }) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const status = page.getByRole('status').first();
   expect(await server.stop()).toBe(0);
   await expect(status).toContainText('reconnecting', { timeout: 5_000 });
@@ -117,7 +120,7 @@ test('Reconnect now skips the backoff wait', async ({ page }) => {
 test('a task running when the server restarts: the board shows what /api/tasks says afterwards', async ({
   page,
 }, testInfo) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const token = await devToken(server.url);
   const taskId = `task_restart_${Date.now()}`;
   await restPublish(server.url, token, 'commands', {
@@ -144,7 +147,7 @@ test('a task running when the server restarts: the board shows what /api/tasks s
 });
 
 test('a reconnect (the server restarted, tasks not recovered) loads the tasks again', async ({ page }) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const tasksLoaded = page.waitForRequest((req) => req.url().includes('/api/tasks'), { timeout: 10_000 });
   await restart(200);
   await tasksLoaded;
@@ -153,7 +156,7 @@ test('a reconnect (the server restarted, tasks not recovered) loads the tasks ag
 test('dark theme: the live page and an outage', async ({ browser }, testInfo) => {
   const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   await expect.poll(async () => (await lineShapes(chartLines(page, CPU_CHART))).length, { timeout: 10_000 }).toBe(5);
   await page.screenshot({ path: testInfo.outputPath('dark-live.png') });
   expect(await server.stop()).toBe(0);

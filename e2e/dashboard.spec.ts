@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { openDashboard } from './helpers/dashboard.js';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 
 let server: NexusProcess;
@@ -10,18 +11,13 @@ test.afterAll(async () => {
   expect(await server.stop()).toBe(0);
 });
 
-async function openDashboard(page: Page) {
-  await page.goto(server.url);
-  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 15_000 });
-}
-
 /** Number of drawn line paths in the telemetry charts. */
 function linePaths(page: Page) {
   return page.getByRole('region', { name: 'Telemetry' }).locator('path.series-line');
 }
 
 test('connects by itself in dev mode and draws live telemetry', async ({ page }, testInfo) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const telemetry = page.getByRole('region', { name: 'Telemetry' });
   await expect(telemetry.getByRole('figure', { name: 'CPU usage (%) chart' })).toBeVisible({ timeout: 10_000 });
   await expect.poll(() => linePaths(page).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
@@ -43,7 +39,7 @@ test('connects by itself in dev mode and draws live telemetry', async ({ page },
 test('follows the system dark theme', async ({ browser }, testInfo) => {
   const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   expect(background).toBe('rgb(15, 18, 22)');
   await page.screenshot({ path: testInfo.outputPath('dashboard-dark.png') });
@@ -51,7 +47,7 @@ test('follows the system dark theme', async ({ browser }, testInfo) => {
 });
 
 test('a task sent from the console reaches a final status in the Tasks table', async ({ page }, testInfo) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const channel = page.getByRole('textbox', { name: 'Channel', exact: true });
   const payload = page.getByRole('textbox', { name: 'Payload', exact: true });
   const send = page.getByRole('button', { name: 'Send', exact: true });
@@ -73,7 +69,7 @@ test('a task sent from the console reaches a final status in the Tasks table', a
 });
 
 test('the server restarts: reconnecting, then open, and the charts go on', async ({ page }, testInfo) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   await expect.poll(() => linePaths(page).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
   const status = page.getByRole('status').first();
 

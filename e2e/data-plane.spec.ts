@@ -4,6 +4,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { WebSocket } from 'ws';
+import { signIn } from './helpers/dashboard.js';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 import { signToken } from '../test/helpers/tokens.js';
 
@@ -21,15 +22,6 @@ function token(userId: string, role: string): Promise<string> {
   return signToken({ userId, role, expiresInSeconds: 3600, secret: SECRET });
 }
 
-async function signIn(page: import('@playwright/test').Page, userId: string, role: string): Promise<void> {
-  await page.goto(server.url);
-  const dialog = page.getByRole('dialog', { name: 'Sign in to Nexus' });
-  await expect(dialog).toBeVisible({ timeout: 10_000 });
-  await dialog.getByRole('textbox', { name: 'Token' }).fill(await token(userId, role));
-  await dialog.getByRole('button', { name: 'Connect' }).click();
-  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 10_000 });
-}
-
 test('an admin sees its own connection and closes another one after confirming', async ({ page }, testInfo) => {
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
   const victim = new WebSocket(`${wsUrl}?token=${await token('e2e-victim', 'viewer')}`);
@@ -37,7 +29,7 @@ test('an admin sees its own connection and closes another one after confirming',
   await new Promise((resolve, reject) => victim.once('open', resolve).once('error', reject));
   victim.send(JSON.stringify({ action: 'subscribe', channel: 'events', filters: { kind: 'alert' } }));
 
-  await signIn(page, 'e2e-admin', 'admin');
+  await signIn(page, server.url, await token('e2e-admin', 'admin'));
   const region = page.getByRole('region', { name: 'Data plane' });
   await expect(region).toBeVisible();
   const connections = region.getByRole('table', { name: 'Connections' });
@@ -61,7 +53,7 @@ test('an admin sees its own connection and closes another one after confirming',
 });
 
 test('a viewer does not see the data plane', async ({ page }) => {
-  await signIn(page, 'e2e-viewer', 'viewer');
+  await signIn(page, server.url, await token('e2e-viewer', 'viewer'));
   await expect(page.getByRole('region', { name: 'Subscriptions' })).toBeVisible();
   await expect(page.getByRole('region', { name: 'Data plane' })).toHaveCount(0);
 });

@@ -2,7 +2,8 @@
  * A failed load reads as a sentence, never the browser's "Failed to fetch": the server stopped
  * (agents), a network failure and an HTTP error (tasks); and the load is retried by itself.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { openDashboard } from './helpers/dashboard.js';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 
 const ENV = { NEXUS_MOCK_AGENTS: '2', NEXUS_MOCK_INTERVAL_MS: '500' };
@@ -15,16 +16,11 @@ test.afterAll(async () => {
   expect(await server.stop()).toBe(0);
 });
 
-async function openDashboard(page: Page) {
-  await page.goto(server.url);
-  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 15_000 });
-}
-
 const isTasksList = (url: URL) => url.pathname === '/api/tasks';
 
 test('tasks: a network failure and an HTTP error read as sentences, and the load is retried', async ({ page }) => {
   await page.route(isTasksList, (route) => route.abort('connectionrefused'));
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const tasks = page.getByRole('region', { name: 'Tasks' });
   await expect(tasks.getByRole('alert')).toHaveText(/Could not load tasks: the server did not answer; retrying/, {
     timeout: 15_000,
@@ -53,7 +49,7 @@ test('tasks: a network failure and an HTTP error read as sentences, and the load
 test('agents: with the server stopped the panel says it did not answer, and recovers when it is back', async ({
   page,
 }, testInfo) => {
-  await openDashboard(page);
+  await openDashboard(page, server.url);
   const agents = page.getByRole('region', { name: 'Agents' });
   await expect(agents).toContainText(/2 of 2 online/, { timeout: 15_000 });
 

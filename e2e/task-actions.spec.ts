@@ -4,7 +4,7 @@
  * `cancelled` live; New task sends a fresh task id each time and warns about an unknown agent.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { restPublish } from './helpers/dashboard.js';
+import { restPublish, signIn } from './helpers/dashboard.js';
 import { startNexus, type NexusProcess } from './helpers/nexus-process.js';
 import { signToken } from '../test/helpers/tokens.js';
 
@@ -22,15 +22,6 @@ function token(userId: string, role: string): Promise<string> {
   return signToken({ userId, role, expiresInSeconds: 3600, secret: SECRET });
 }
 
-async function signIn(page: Page, userId: string, role: string): Promise<void> {
-  await page.goto(server.url);
-  const dialog = page.getByRole('dialog', { name: 'Sign in to Nexus' });
-  await expect(dialog).toBeVisible({ timeout: 10_000 });
-  await dialog.getByRole('textbox', { name: 'Token' }).fill(await token(userId, role));
-  await dialog.getByRole('button', { name: 'Connect' }).click();
-  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 10_000 });
-}
-
 let taskCount = 0;
 async function executeTask(agentId: string): Promise<string> {
   const taskId = `e2e_task_${Date.now().toString(36)}_${taskCount++}`;
@@ -43,7 +34,7 @@ const tasksTable = (page: Page) => page.getByRole('region', { name: 'Tasks' }).g
 const rowOf = (page: Page, taskId: string): Locator => tasksTable(page).getByRole('row').filter({ hasText: taskId });
 
 test('a viewer sees the tasks but has no Cancel and no New task', async ({ page }) => {
-  await signIn(page, 'e2e-viewer', 'viewer');
+  await signIn(page, server.url, await token('e2e-viewer', 'viewer'));
   const taskId = await executeTask('agent_001');
   await expect(rowOf(page, taskId)).toBeVisible({ timeout: 10_000 });
   const region = page.getByRole('region', { name: 'Tasks' });
@@ -55,7 +46,7 @@ test('a viewer sees the tasks but has no Cancel and no New task', async ({ page 
 test('an operator cancels a running task of a simulated agent: the ack, then the row reaches cancelled', async ({
   page,
 }, testInfo) => {
-  await signIn(page, 'e2e-operator', 'operator');
+  await signIn(page, server.url, await token('e2e-operator', 'operator'));
   // A simulated task runs 3–12 s and a few fail on their own: should one end before the click
   // lands, another is started (the seeded agents make this rare).
   let cancelled: string | undefined;
@@ -85,7 +76,7 @@ test('an operator cancels a running task of a simulated agent: the ack, then the
 test('New task: two sends are two tasks with fresh ids, both accepted; an unknown agent is warned about', async ({
   page,
 }, testInfo) => {
-  await signIn(page, 'e2e-operator-2', 'operator');
+  await signIn(page, server.url, await token('e2e-operator-2', 'operator'));
   const region = page.getByRole('region', { name: 'Tasks' });
   await region.getByRole('button', { name: 'New task' }).click();
   const form = region.getByRole('form', { name: 'New task' });

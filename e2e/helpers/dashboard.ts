@@ -1,5 +1,24 @@
-/** Small helpers the dashboard specs share: REST calls with a dev token, chart line paths. */
-import type { Locator, Page } from '@playwright/test';
+/**
+ * Small helpers the dashboard specs share: opening the page (dev mode) or signing in with a
+ * token (production mode), REST calls with a dev token, chart line paths.
+ */
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Opens the dashboard in dev mode and waits until it is connected. */
+export async function openDashboard(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(baseUrl);
+  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 15_000 });
+}
+
+/** Opens the dashboard in production mode, pastes `token` into the sign-in dialog, waits until connected. */
+export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(baseUrl);
+  const dialog = page.getByRole('dialog', { name: 'Sign in to Nexus' });
+  await expect(dialog).toBeVisible({ timeout: 10_000 });
+  await dialog.getByRole('textbox', { name: 'Token' }).fill(token);
+  await dialog.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 10_000 });
+}
 
 export async function devToken(baseUrl: string, userId = 'e2e-operator', role = 'operator'): Promise<string> {
   const res = await fetch(`${baseUrl}/api/dev/token`, {
