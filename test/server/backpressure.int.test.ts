@@ -35,6 +35,31 @@ const slowConsumerCuts = async (server: TestServer) =>
 
 for (const deflate of [false, true]) {
   describe(`backpressure with NEXUS_MAX_BUFFERED=${MAX_BUFFERED}, NEXUS_DEFLATE=${deflate ? 'on' : 'off'}`, () => {
+    /** A bystander and a reader about to stop reading, both subscribed to `channel`. */
+    async function bystanderAndReader(channel: string, readerName: string) {
+      const options = { perMessageDeflate: deflate };
+      const bystander = await LeanSubscriber.connect(server.wsUrl, await tokenFor(user('bystander')), options);
+      await bystander.subscribe(channel);
+      const reader = await TestClient.connect(server.wsUrl, await tokenFor(user(readerName)), options);
+      await reader.subscribe(channel);
+      return { bystander, reader };
+    }
+
+    /**
+     * Publishes bursts until the server cuts a slow consumer (at most 10 bursts, ~38 MiB), the
+     * bystander receiving each; returns how many were published.
+     */
+    async function publishUntilCut(channel: string, bystander: LeanSubscriber, cutsBefore: number): Promise<number> {
+      let published = 0;
+      for (let round = 0; round < 10 && (await slowConsumerCuts(server)) === cutsBefore; round++) {
+        burst(server, channel, BURST);
+        published += BURST;
+        await bystander.waitFor(published, 15_000);
+      }
+      expect(await slowConsumerCuts(server), `not cut after ${published} messages`).toBe(cutsBefore + 1);
+      return published;
+    }
+
     let server: TestServer;
     beforeAll(async () => {
       server = await startServer({
@@ -76,25 +101,11 @@ for (const deflate of [false, true]) {
 
     it('a paused reader is cut with 4008, memory stays bounded, a bystander keeps receiving', async () => {
       const channel = `bp.paused.${deflate}`;
-      const bystander = await LeanSubscriber.connect(server.wsUrl, await tokenFor(user('bystander')), {
-        perMessageDeflate: deflate,
-      });
-      await bystander.subscribe(channel);
-      const paused = await TestClient.connect(server.wsUrl, await tokenFor(user('paused')), {
-        perMessageDeflate: deflate,
-      });
-      await paused.subscribe(channel);
+      const { bystander, reader: paused } = await bystanderAndReader(channel, 'paused');
       const before = await settledMemory();
       const cutsBefore = await slowConsumerCuts(server);
       paused.socket.pause();
-      let published = 0;
-      // Bounded: at most 10 bursts (~38 MiB); stops as soon as the paused reader is cut.
-      for (let round = 0; round < 10 && (await slowConsumerCuts(server)) === cutsBefore; round++) {
-        burst(server, channel, BURST);
-        published += BURST;
-        await bystander.waitFor(published, 15_000);
-      }
-      expect(await slowConsumerCuts(server), `not cut after ${published} messages`).toBe(cutsBefore + 1);
+      let published = await publishUntilCut(channel, bystander, cutsBefore);
       // What the server still holds for it (until the close completes) is bounded by the limit.
       const grown = (await settledMemory()) - before;
       expect(grown, `memory grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(canForceGc() ? 24 * MB : 200 * MB);
@@ -113,25 +124,12 @@ for (const deflate of [false, true]) {
 
     it('a reader paused for 10 s under load, then reading again, gets 4008 (not 1006) while a bystander keeps receiving', async () => {
       const channel = `bp.suspended.${deflate}`;
-      const bystander = await LeanSubscriber.connect(server.wsUrl, await tokenFor(user('bystander')), {
-        perMessageDeflate: deflate,
-      });
-      await bystander.subscribe(channel);
-      const suspended = await TestClient.connect(server.wsUrl, await tokenFor(user('suspended')), {
-        perMessageDeflate: deflate,
-      });
-      await suspended.subscribe(channel);
+      const { bystander, reader: suspended } = await bystanderAndReader(channel, 'suspended');
       const cutsBefore = await slowConsumerCuts(server);
       // A suspended tab: the socket is not read at all.
       suspended.socket.pause();
       const pausedAt = Date.now();
-      let published = 0;
-      for (let round = 0; round < 10 && (await slowConsumerCuts(server)) === cutsBefore; round++) {
-        burst(server, channel, BURST);
-        published += BURST;
-        await bystander.waitFor(published, 15_000);
-      }
-      expect(await slowConsumerCuts(server), `not cut after ${published} messages`).toBe(cutsBefore + 1);
+      let published = await publishUntilCut(channel, bystander, cutsBefore);
       // The load goes on while the tab sleeps, longer than any close grace the server uses for others.
       while (Date.now() - pausedAt < 10_000) {
         burst(server, channel, 5);
