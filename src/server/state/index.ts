@@ -24,6 +24,19 @@ export {
   probeKey,
 } from './redis-keys.js';
 export { RedisSharedState, type RedisStateLink } from './redis-state.js';
+export {
+  EMPTY_ROLLUP_ANSWER,
+  LocalRollupArchive,
+  type AgentBucket,
+  type ArchivedMetric,
+  type ClosedBuckets,
+  type ClosedMetricBucket,
+  type FleetBucket,
+  type RollupAnswer,
+  type RollupArchive,
+  type RollupQuery,
+  type RollupStep,
+} from './rollup-store.js';
 export type {
   AgentPresence,
   ControlAnswers,

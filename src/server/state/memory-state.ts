@@ -12,6 +12,7 @@ import type {
   StoredTask,
   TaskStore,
 } from './shared-state.js';
+import { LocalRollupArchive, type RollupArchive } from './rollup-store.js';
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 const NO_ANSWERS: ControlAnswers = { answers: [], missing: [] };
@@ -34,6 +35,8 @@ export class MemorySharedState implements SharedState {
     liveProcesses: () => Promise.resolve([]),
     request: () => Promise.resolve(NO_ANSWERS),
   };
+  /** Alone, the rollup engine's memory is the only copy of the rollups. */
+  readonly rollups: RollupArchive = new LocalRollupArchive();
   readonly #now: () => number;
   /** Claim name → when it expires; expired claims leave as the next claims pass them. */
   readonly #claims = new Map<string, number>();

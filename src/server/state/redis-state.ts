@@ -18,6 +18,7 @@ import {
   type SharedStateCommands,
 } from './redis-shared-state.js';
 import type { AgentPresence, SharedState, StoredTask, TaskStore } from './shared-state.js';
+import { LocalRollupArchive, type RollupArchive } from './rollup-store.js';
 
 /** What the Redis broker lends the shared state. */
 export interface RedisStateLink {
@@ -44,6 +45,11 @@ export class RedisSharedState implements SharedState {
   readonly tasks: TaskStore;
   readonly presence: AgentPresence;
   readonly control: RedisControlPlane;
+  /**
+   * Placeholder until the rollups live in Redis: each process answers from its own memory (what
+   * it saw since it started), as a process alone does.
+   */
+  readonly rollups: RollupArchive = new LocalRollupArchive();
   readonly #link: RedisStateLink;
   readonly #commands: Redis & SharedStateCommands;
   readonly #offControlReady: () => void;
@@ -91,6 +97,7 @@ export class RedisSharedState implements SharedState {
 
   async close(): Promise<void> {
     this.#offControlReady();
+    await this.rollups.close();
     await this.control.stop();
   }
 }

@@ -53,6 +53,8 @@ export interface ControlPlane {
   request(request: unknown, deadlineMs: number): Promise<ControlAnswers>;
 }
 
+import type { RollupArchive } from './rollup-store.js';
+
 export interface SharedState {
   /**
    * Whether other processes share this state. When false there is nobody to tell: a caller may
@@ -63,6 +65,8 @@ export interface SharedState {
   readonly tasks: TaskStore;
   readonly presence: AgentPresence;
   readonly control: ControlPlane;
+  /** Closed telemetry rollup buckets, kept for the other processes and those that start later. */
+  readonly rollups: RollupArchive;
   /**
    * True for exactly one caller per `name` across every process sharing this state, for `ttlMs`
    * (default 60 s): e.g. the one process that declares a task's timeout.
