@@ -1,6 +1,8 @@
 /**
  * `GET /api/tasks` (newest first; `?status=`, `?agent_id=`, `?limit=` default
- * `Limits.defaultListLimit`, at most `Limits.maxListLimit`) and `GET /api/agents`.
+ * `Limits.defaultListLimit`, at most `Limits.maxListLimit`) and `GET /api/agents` (sorted by id;
+ * `?state=`, and `?limit=` (at most `Limits.maxListLimit`) / `?offset=` pages through a large fleet;
+ * without `limit` every agent).
  *
  * The task list is streamed, each task written with its params' kept text, and holds at most
  * `MAX_ANSWER_BYTES`: when more tasks would follow, the `X-Nexus-Next` header carries the cursor
@@ -15,6 +17,7 @@ import {
   Paths,
   RestErrorCode,
   TASK_STATUSES,
+  type AgentInfo,
 } from '@nexus-realtime/client/protocol';
 import { type AgentRegistry, taskJson, type ListedTask, type TaskRegistry } from '../domain/index.js';
 import { sendError } from './errors.js';
@@ -36,6 +39,29 @@ const taskQuerySchema = z.object({
     .optional(),
 });
 
+const AGENT_STATES = ['online', 'silent', 'offline'] as const;
+type AgentState = (typeof AGENT_STATES)[number];
+
+const wholeNumber = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `${name} must be a whole number`)
+    .transform(Number);
+
+const agentQuerySchema = z.object({
+  state: z.enum(AGENT_STATES, { error: `state must be one of ${AGENT_STATES.join(', ')}` }).optional(),
+  limit: wholeNumber('limit')
+    .refine((n) => n >= 1 && n <= Limits.maxListLimit, `limit must be between 1 and ${Limits.maxListLimit}`)
+    .optional(),
+  offset: wholeNumber('offset').default(0),
+});
+
+/** An agent's state: the registry's own when it has one, else from `online`. */
+function stateOf(agent: AgentInfo): AgentState {
+  const state = (agent as AgentInfo & { state?: AgentState }).state;
+  return state ?? (agent.online ? 'online' : 'offline');
+}
+
 export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router {
   const router = Router();
   router.get(Paths.tasks, async (req, res) => {
@@ -51,8 +77,19 @@ export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router
     const { status, agent_id: agentId, limit, cursor } = parsed.data;
     await streamTasks(res, [...tasks.iterate({ status, agentId, limit, before: cursor })]);
   });
-  router.get(Paths.agents, (_req, res) => {
-    res.json(agents.list());
+  router.get(Paths.agents, (req, res) => {
+    const parsed = agentQuerySchema.safeParse(req.query);
+    if (!parsed.success) {
+      return sendError(
+        res,
+        HttpStatus.BadRequest,
+        RestErrorCode.InvalidRequest,
+        parsed.error.issues[0]?.message ?? 'bad query',
+      );
+    }
+    const { state, limit, offset } = parsed.data;
+    const listed = state === undefined ? agents.list() : agents.list().filter((agent) => stateOf(agent) === state);
+    res.json(listed.slice(offset, limit === undefined ? undefined : offset + limit));
   });
   return router;
 }
