@@ -15,6 +15,7 @@ import { connectionStore } from '../store/connection-store';
 import { appendEntries } from '../store/message-log-store';
 import { telemetryStore, type TelemetrySlice } from '../store/telemetry-store';
 import { createFrameScheduler } from './frame-scheduler';
+import { chartWindow } from './time-range';
 import { redisProblem } from './health';
 import { createHealthWatch } from './health-watch';
 import { queryClient } from './query-client';
@@ -134,7 +135,7 @@ function createChartApplier() {
 /** Sends the chart settings (and whether anything is watching) to the worker when they change. */
 function syncView(client: WorkerClient): () => void {
   const viewOf = (s: TelemetrySlice): ChartView => ({
-    windowMs: s.windowMs,
+    ...chartWindow(s.range, s.zoom),
     hiddenAgents: s.hiddenAgents,
     pinnedAgents: s.pinnedAgents,
     pickedMetrics: s.pickedMetrics,

@@ -12,9 +12,11 @@ import { DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
 import { createWorkerClient, type WorkerClient } from '../worker';
 import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptions-store';
+import { telemetryStore } from '../store/telemetry-store';
 import { fetchDevToken, storedToken, storeToken, tokenClaims, webSocketUrl } from './auth';
 import { wire } from './bridge';
 import { resolveAuthMode } from './server-hints';
+import { bindViewToUrl, pickView, type ViewStore } from './view-url';
 import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
 
 interface Dashboard {
@@ -87,11 +89,25 @@ function identity(token: string) {
   return { userId: claims.userId, role: claims.role ?? 'viewer' };
 }
 
-/** Connects and wires the stores once per page. */
+/** The part of the telemetry store the page's address holds. */
+const telemetryViewStore: ViewStore = {
+  getState: () => pickView(telemetryStore.getState()),
+  setState: (view) =>
+    telemetryStore.setState({
+      ...view,
+      pinnedAgents: [...view.pinnedAgents],
+      hiddenAgents: [...view.hiddenAgents],
+      pickedMetrics: view.pickedMetrics && [...view.pickedMetrics],
+    }),
+  subscribe: (listener) => telemetryStore.subscribe(listener),
+};
+
+/** Connects and wires the stores once per page; the view comes from the address. */
 export async function startDashboard(): Promise<void> {
   const state = dashboard();
   if (state.started) return;
   state.started = true;
+  bindViewToUrl(telemetryViewStore);
   state.stopTimers = wire(state.client);
   for (const channel of DEFAULT_CHANNELS) addSubscription(channel, undefined);
   await connectWithToken();

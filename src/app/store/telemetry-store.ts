@@ -1,18 +1,22 @@
 /**
  * Telemetry slice: what the charts need to know besides the data itself (which lives in
- * `TelemetryBuffers`): the agents and metrics seen, the window, pause, agent and metric choices.
+ * `TelemetryBuffers`): the agents and metrics seen, the range or zoom, pause, agent and metric
+ * choices. The choices a link carries (lib/view-url.ts) are the view: range, zoom, agents, charts,
+ * filter.
  */
 import { createStore } from 'zustand/vanilla';
+import { DEFAULT_RANGE, type RangeKey, type Zoom } from '../lib/time-range';
 import type { AgentSummary } from '../worker';
-
-export const WINDOWS_MS = [60_000, 5 * 60_000, 15 * 60_000] as const;
-export type WindowMs = (typeof WINDOWS_MS)[number];
 
 export interface TelemetrySlice {
   agents: string[];
   /** Metric names, those most agents report first, then first seen. */
   metrics: string[];
-  windowMs: WindowMs;
+  range: RangeKey;
+  /** A fixed range dragged on a chart, shown until "Back to live"; null = the range. */
+  zoom: Zoom | null;
+  /** The agent filter box's text. */
+  agentFilter: string;
   paused: boolean;
   /** Agents the person switched off. */
   hiddenAgents: string[];
@@ -29,7 +33,9 @@ export interface TelemetrySlice {
 export const telemetryStore = createStore<TelemetrySlice>(() => ({
   agents: [],
   metrics: [],
-  windowMs: 5 * 60_000,
+  range: DEFAULT_RANGE,
+  zoom: null,
+  agentFilter: '',
   paused: false,
   hiddenAgents: [],
   pinnedAgents: [],

@@ -29,6 +29,8 @@ export interface LogEntry {
 /** What the charts show, as the person set it. */
 export interface ChartView {
   readonly windowMs: number;
+  /** Where the window ends: undefined = now, moving on (live); a time = a fixed range (zoom). */
+  readonly endMs?: number;
   readonly hiddenAgents: readonly string[];
   readonly pinnedAgents: readonly string[];
   readonly pickedMetrics: readonly string[] | null;

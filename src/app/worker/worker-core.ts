@@ -215,7 +215,7 @@ export class WorkerCore {
   #prepareCharts(): void {
     this.#chartsAtMs = this.#preparedAtMs;
     const generation = ++this.#generation;
-    const nowMs = Date.now();
+    const nowMs = this.#view.endMs ?? Date.now();
     const agents = this.#buffers.agentIds();
     const metrics = this.#buffers.metricNames();
     const view = this.#view;

@@ -5,14 +5,16 @@
  * recharts' scales (series-layer.tsx): recharts' `Line` measures every path it draws and keeps
  * per-line state in its store, which made each redraw a long main-thread task.
  */
-import { memo, useMemo } from 'react';
-import { CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useMemo, useRef } from 'react';
+import { CartesianGrid, ComposedChart, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStore } from 'zustand';
 import { formatClock } from '../../../lib/time-format';
 import { chartStore } from '../../../store/chart-store';
 import { TIME_KEY, type ChartData } from '../../../worker';
 import { metricLabel } from '../lib/metric-label';
 import { formatValue, timeAxis, valueAxis } from '../lib/axes';
+import { useDragZoom } from '../hooks/use-drag-zoom';
+import { ChartDownloads } from './chart-downloads';
 import { SeriesLayer, SeriesTooltip } from './series-layer';
 
 const EMPTY: ChartData = { rows: [], lines: [], fleet: false, agentCount: 0, endMs: 0 };
@@ -41,6 +43,8 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
   const data = useChartData(metric);
   const label = metricLabel(metric);
   const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data) }), [data]);
+  const zoom = useDragZoom(data.rows);
+  const canvasRef = useRef<HTMLDivElement>(null);
   return (
     <figure className="chart" aria-label={`${label} chart`}>
       <figcaption className="chart-title">
@@ -48,13 +52,22 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
         <span className="muted">
           {data.fleet ? ` · fleet of ${data.agentCount} (min–max band, median) + top ${data.lines.length}` : ''}
         </span>
+        <ChartDownloads metric={metric} data={data} canvasRef={canvasRef} />
       </figcaption>
-      <div className="chart-canvas">
+      <div className="chart-canvas" ref={canvasRef} title="Drag across the chart to zoom">
         {data.rows.length === 0 ? (
           <p className="empty">Waiting for data…</p>
         ) : (
           <ResponsiveContainer width="100%" height="100%">
-            <ComposedChart data={data.rows} syncId="telemetry" margin={MARGIN}>
+            <ComposedChart
+              data={data.rows}
+              syncId="telemetry"
+              margin={MARGIN}
+              onMouseDown={zoom.onMouseDown}
+              onMouseMove={zoom.onMouseMove}
+              onMouseUp={zoom.onMouseUp}
+              onMouseLeave={zoom.onMouseLeave}
+            >
               <CartesianGrid
                 strokeDasharray="3 3"
                 stroke="var(--border)"
@@ -85,6 +98,14 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
                 allowDataOverflow
               />
               <SeriesLayer data={data} />
+              {zoom.selection && (
+                <ReferenceArea
+                  x1={zoom.selection.fromMs}
+                  x2={zoom.selection.toMs}
+                  fill="var(--accent)"
+                  fillOpacity={0.15}
+                />
+              )}
               <Tooltip
                 content={<SeriesTooltip data={data} />}
                 isAnimationActive={false}

@@ -7,7 +7,8 @@ import { telemetryStore } from '../../../store/telemetry-store';
 /** The worker's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
 import { MAX_CHARTS } from '../../../lib/metric-selection';
-import { MAX_AGENT_CHIPS, TelemetryPanel } from './telemetry-panel';
+import { MAX_AGENT_CHIPS } from './agent-toggles';
+import { TelemetryPanel } from './telemetry-panel';
 
 /** What the bridge does for each telemetry frame, then once per animation frame. */
 function receive(payload: Record<string, unknown>, timeMs = Date.now()) {

@@ -1,0 +1,53 @@
+/**
+ * "Download CSV" and "Download PNG" for one chart: the series it draws now (CSV), or the chart as
+ * drawn (PNG, from its SVG).
+ */
+import { useState, type RefObject } from 'react';
+import type { ChartData } from '../../../worker';
+import { chartCsv, chartFileName } from '../utils/chart-csv';
+import { downloadBlob, svgToPng } from '../utils/chart-png';
+
+/** The panel's background, so the PNG reads like the chart on the page (light or dark). */
+function panelBackground(): string {
+  return getComputedStyle(document.documentElement).getPropertyValue('--panel').trim() || '#ffffff';
+}
+
+export function ChartDownloads({
+  metric,
+  data,
+  canvasRef,
+}: {
+  metric: string;
+  data: ChartData;
+  canvasRef: RefObject<HTMLDivElement | null>;
+}) {
+  const [error, setError] = useState<string>();
+  const empty = data.rows.length === 0;
+  const downloadCsv = () => {
+    downloadBlob(new Blob([chartCsv(data)], { type: 'text/csv' }), chartFileName(metric, data, 'csv'));
+  };
+  const downloadPng = () => {
+    const svg = canvasRef.current?.querySelector('svg.recharts-surface');
+    if (!(svg instanceof SVGSVGElement)) return;
+    setError(undefined);
+    svgToPng(svg, panelBackground()).then(
+      (blob) => downloadBlob(blob, chartFileName(metric, data, 'png')),
+      (e: unknown) => setError(`PNG failed: ${(e as Error).message}`),
+    );
+  };
+  return (
+    <span className="chart-downloads">
+      <button type="button" className="btn small" disabled={empty} onClick={downloadCsv}>
+        Download CSV
+      </button>
+      <button type="button" className="btn small" disabled={empty} onClick={downloadPng}>
+        Download PNG
+      </button>
+      {error && (
+        <span role="alert" className="muted">
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}
