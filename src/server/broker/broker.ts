@@ -14,6 +14,11 @@ export interface PublishRequest {
   /** The publisher's userId (`nexus` for the server's own messages); on the wire as `from`. */
   readonly from: string;
   readonly data: unknown;
+  /**
+   * The payload's JSON text, when it was never parsed (a large publish carried as it came in):
+   * the delivery frame spells it byte for byte, and `data` is parsed from it only when read.
+   */
+  readonly dataJson?: string;
 }
 
 /** A numbered message, as stored in history and handed to hubs. */
@@ -22,6 +27,8 @@ export interface BrokerMessage {
   readonly kind: MessageKind;
   readonly from: string;
   readonly data: unknown;
+  /** The payload's JSON text, when the message carries it unparsed (see `PublishRequest.dataJson`). */
+  readonly dataJson?: string;
   /** ISO-8601 time the broker accepted the message. */
   readonly timestamp: string;
   readonly seq: number;

@@ -19,13 +19,24 @@ export function toDeliveryFrame(message: BrokerMessage): DeliveryFrame {
 /**
  * Encodes a channel message once; the same bytes go to every recipient. The buffer is its own
  * allocation, not a slice of Node's shared 8 KiB pool: history keeps these bytes, and a kept
- * slice would pin the whole pool slab it came from.
+ * slice would pin the whole pool slab it came from. A payload carried as text (`dataJson`) is
+ * spelled as it came, in the place `JSON.stringify` would put it.
  */
 export function encodeDelivery(message: BrokerMessage): Buffer {
-  const text = JSON.stringify(toDeliveryFrame(message));
+  const text =
+    message.dataJson === undefined ? JSON.stringify(toDeliveryFrame(message)) : spliced(message, message.dataJson);
   const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
   bytes.write(text);
   return bytes;
+}
+
+/** The delivery frame's text around a payload already in JSON: the members in `toDeliveryFrame`'s order. */
+function spliced(message: BrokerMessage, dataJson: string): string {
+  const { channel, from, timestamp, seq, epoch } = message; // not `data`: reading it would parse the payload
+  const type = message.kind === 'message' ? FrameType.Message : FrameType.Broadcast;
+  const head = JSON.stringify({ type, channel, from, data: null, timestamp, seq, epoch });
+  const at = head.indexOf(',"data":null,') + ',"data":'.length;
+  return `${head.slice(0, at)}${dataJson}${head.slice(at + 'null'.length)}`;
 }
 
 /** The message's delivery frame: the broker's own when it built one, else encoded now. */
@@ -47,5 +58,5 @@ export function payloadBytes(message: BrokerMessage, frame: Buffer): Buffer {
   const end = frame.length - Buffer.byteLength(tail);
   if (end > start && frame.toString('utf8', 0, start) === head && frame.toString('utf8', end) === tail)
     return frame.subarray(start, end);
-  return Buffer.from(JSON.stringify(message.data) ?? 'null');
+  return Buffer.from(message.dataJson ?? JSON.stringify(message.data) ?? 'null');
 }

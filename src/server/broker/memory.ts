@@ -28,6 +28,7 @@ import {
   type Replay,
 } from './broker.js';
 import { encodeDelivery } from './delivery-frame.js';
+import { RawJsonMessage } from './raw-json-message.js';
 import { HistoryStore, type ChannelState, type HistoryStats } from './history-store.js';
 import { StoredMessage } from './stored-message.js';
 
@@ -104,14 +105,21 @@ export class MemoryBroker implements Broker {
     const nowMs = this.#now();
     this.#store.expire(nowMs, PUBLISH_EXPIRY_BUDGET);
     const state = this.#store.open(request.channel);
-    const { kind, from, data } = request;
+    const { kind, from, dataJson } = request;
     const [timestamp, seq, epoch] = [new Date(nowMs).toISOString(), state.seq + 1, state.epoch];
+    const fields = { channel: state.name, kind, from, timestamp, seq, epoch };
     // Encoded once here: history keeps these bytes and the hub sends them to every subscriber.
-    const frame = encodeDelivery({ channel: state.name, kind, from, data, timestamp, seq, epoch });
+    const frame = encodeDelivery(
+      dataJson === undefined ? { ...fields, data: request.data } : { ...fields, data: null, dataJson },
+    );
     const stored = new StoredMessage(state.name, kind, from, timestamp, seq, epoch, frame);
     this.#store.append(state, stored, stored.bytes, nowMs);
-    // Listeners (the hub, domain modules) get the payload already parsed, for this turn only.
-    const message: BrokerMessage = { channel: state.name, kind, from, data, timestamp, seq, epoch, frame };
+    // Listeners (the hub, domain modules) get the payload already parsed, for this turn only, or
+    // parsed on first read when it came as text.
+    const message: BrokerMessage =
+      dataJson === undefined
+        ? { ...fields, data: request.data, frame }
+        : new RawJsonMessage({ ...fields, frame }, dataJson);
     for (const listener of this.#listeners) listener(message);
     return message;
   }

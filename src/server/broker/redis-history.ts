@@ -16,6 +16,7 @@ import {
   messageChannel,
 } from '../state/index.js';
 import { OPEN_SCRIPT, PAGE_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts.js';
+import { decodeStoredJson } from './raw-json-message.js';
 
 /** Items one publish may drop from history by count or age (by bytes: 16 times as many). */
 const TRIM_STEPS = 64;
@@ -153,7 +154,7 @@ export function historyPages(
         );
         if (status !== 'ok' || items.length === 0) throw new HistoryTrimmedError(channel, next);
         next += items.length;
-        yield items.map((item) => JSON.parse(item.slice(item.indexOf('|') + 1)) as BrokerMessage);
+        yield items.map((item) => decodeStoredJson(item.slice(item.indexOf('|') + 1)));
       }
     },
   };

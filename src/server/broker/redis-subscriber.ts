@@ -15,6 +15,7 @@ import {
   type PageLimits,
 } from './redis-history.js';
 import { RedisResume, type BrokerGap } from './redis-resume.js';
+import { decodeStoredJson } from './raw-json-message.js';
 
 /** What is used of the subscriber connection (an ioredis client in pub/sub mode). */
 interface SubscriberConnection {
@@ -159,7 +160,7 @@ export class RedisSubscriber {
     if (!redisChannel.startsWith(MESSAGE_CHANNEL_PREFIX)) return;
     let message: BrokerMessage;
     try {
-      message = JSON.parse(text) as BrokerMessage;
+      message = decodeStoredJson(text);
     } catch (error) {
       this.options.onError(error as Error);
       return;

@@ -54,6 +54,7 @@ import {
 } from './redis-history.js';
 import { historyKey, type RedisStateLink } from '../state/index.js';
 import { OwnDeliveries } from './own-deliveries.js';
+import { RawJsonMessage, encodeStoredJson } from './raw-json-message.js';
 import { openConnections } from './redis-connections.js';
 import type { BrokerGap } from './redis-resume.js';
 import { RedisSubscriber } from './redis-subscriber.js';
@@ -228,14 +229,7 @@ export class RedisBroker implements Broker {
     if (!this.#up) return this.#publishLocally(request, 'Redis is unreachable');
     const nowMs = this.#now();
     const timestamp = new Date(nowMs).toISOString();
-    const body = JSON.stringify({
-      channel: request.channel,
-      kind: request.kind,
-      from: request.from,
-      data: request.data,
-      timestamp,
-      origin: this.processId,
-    });
+    const body = encodeStoredJson(request, timestamp, this.processId);
     try {
       const timing = { ttlMs: this.#ttlMs, nowMs };
       const bounds = { historySize: this.options.historySize, maxBytes: this.#historyMaxBytes };
@@ -244,7 +238,10 @@ export class RedisBroker implements Broker {
       this.#writesAccepted();
       if (this.#subscriber.watched.has(request.channel) && this.options.awaitOwnDelivery?.(request.channel))
         await this.#own.wait(request.channel, epoch, seq);
-      return { ...request, timestamp, seq, epoch, origin: this.processId };
+      const fields = { channel: request.channel, kind: request.kind, from: request.from, timestamp, seq, epoch };
+      if (request.dataJson !== undefined)
+        return new RawJsonMessage({ ...fields, origin: this.processId }, request.dataJson);
+      return { ...fields, data: request.data, origin: this.processId };
     } catch (error) {
       this.#noteError(error as Error);
       return this.#publishLocally(request, this.#refusal ?? 'Redis did not take the message');

@@ -45,8 +45,11 @@ export interface Queued {
 
 /** True when the scope must send `message` (leaving aside whether it was offered before). */
 export function isOwed(scope: CatchUpScope, message: BrokerMessage): boolean {
+  // The payload is read (parsed, for a kept message) only for a filtered subscription.
   const wants = (s: Served) =>
-    s.coveredFrom !== undefined && isAfter(message, s.coveredFrom) && s.subscription.matches(message.data);
+    s.coveredFrom !== undefined &&
+    isAfter(message, s.coveredFrom) &&
+    (s.subscription.filters === undefined || s.subscription.matches(message.data));
   if (scope.others.some(wants)) return isAfter(message, scope.sentBefore);
   return scope.answered.some(wants);
 }

@@ -5,6 +5,7 @@
  * a reconnect) gets one merged replay in seq order instead of one replay per subscription.
  */
 import { Action, parseClientFrame, type ClientFrame, type SubscribeFrame } from '@nexus-realtime/client/protocol';
+import { payloadJsonOf } from './large-publish.js';
 
 /**
  * A publish larger than this waits as the text it came in as and is parsed again when its turn
@@ -59,7 +60,9 @@ export class FrameInbox {
    * (others are being handled): a large publish then waits as that text.
    */
   push(frame: ClientFrame, bytes = 0, text?: string): void {
-    const asText = text !== undefined && frame.action === Action.Publish && bytes > KEEP_AS_TEXT_BYTES;
+    // (A publish whose payload is still text costs its bytes already: it waits as it is.)
+    const asText =
+      text !== undefined && frame.action === Action.Publish && bytes > KEEP_AS_TEXT_BYTES && !payloadJsonOf(frame);
     const waiting: Waiting = asText ? { action: Action.Publish, text } : frame;
     this.#frames.push(waiting);
     this.#sizes.set(waiting, bytes);

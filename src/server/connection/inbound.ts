@@ -28,6 +28,7 @@ import type { DropReason } from '../metrics.js';
 import type { ConnectionRate, RateVerdict } from '../rate-limit.js';
 import { FrameInbox } from './frame-inbox.js';
 import type { InboundQueue, InboundScheduler } from './inbound-scheduler.js';
+import { LARGE_PUBLISH_BYTES, readLargePublish } from './large-publish.js';
 import { peekRequestId } from './peek-id.js';
 import { ReadGate } from './read-gate.js';
 import type { ReadState } from './session-state.js';
@@ -157,6 +158,9 @@ export class Inbound {
       return this.host.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
     }
     const text = bytes.toString('utf8');
+    // A large publish goes on with its payload as text, validated but not parsed (large-publish.ts).
+    const large = byteLength >= LARGE_PUBLISH_BYTES ? readLargePublish(text) : undefined;
+    if (large) return this.#enqueue(large, byteLength, text);
     const decoded = decodeJson(text);
     if (!decoded.ok) {
       this.host.drop('invalid');

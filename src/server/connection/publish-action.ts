@@ -12,7 +12,8 @@ import {
 } from '@nexus-realtime/client/protocol';
 import type { Principal } from '../auth.js';
 import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/index.js';
-import { checkDomainPublish, type PublishActor } from '../domain/index.js';
+import { checkDomainPublish, readsPayload, type PublishActor } from '../domain/index.js';
+import { payloadJsonOf } from './large-publish.js';
 import type { DropReason, Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 
@@ -32,7 +33,11 @@ export interface PublishHost {
 }
 
 export async function publishAction(host: PublishHost, frame: PublishFrame): Promise<void> {
-  const { channel, id, payload } = frame;
+  const { channel, id } = frame;
+  // A payload still in text (a large publish) is parsed only where a domain rule must read it.
+  const payloadJson = payloadJsonOf(frame);
+  const carried = payloadJson !== undefined && !readsPayload(channel);
+  const payload = payloadJson === undefined || carried ? frame.payload : (JSON.parse(payloadJson) as unknown);
   const principal = host.principal();
   if (!host.policy.allows(principal.role, 'publish', channel)) {
     host.drop('forbidden');
@@ -45,7 +50,8 @@ export async function publishAction(host: PublishHost, frame: PublishFrame): Pro
   }
   let message: BrokerMessage;
   try {
-    message = await host.broker.publish({ channel, kind: 'message', from: principal.userId, data: payload });
+    const request = { channel, kind: 'message', from: principal.userId, data: payload } as const;
+    message = await host.broker.publish(carried ? { ...request, dataJson: payloadJson } : request);
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;
     return host.sendError(ErrorCode.Unavailable, `${channel}: ${error.message}; nothing was delivered`, id);

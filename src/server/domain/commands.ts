@@ -43,6 +43,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const refuse = (code: DomainRefusalCode, message: string): DomainCheck => ({ ok: false, code, message });
 
+/** Channels whose payloads `checkDomainPublish` reads; on any other it lets everything through. */
+const CHECKED_CHANNELS: ReadonlySet<string> = new Set([
+  Channel.Commands,
+  Channel.Tasks,
+  Channel.TaskClaims,
+  Channel.Telemetry,
+]);
+
+/** Whether `checkDomainPublish` reads the payload of a publish on `channel` (else it need not be parsed). */
+export function readsPayload(channel: string): boolean {
+  return CHECKED_CHANNELS.has(channel);
+}
+
 /** Whether `actor` may publish `payload` on `channel` as far as the task domain is concerned. */
 export function checkDomainPublish(channel: string, payload: unknown, actor: PublishActor): DomainCheck {
   switch (channel) {

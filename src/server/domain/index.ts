@@ -1,5 +1,5 @@
 /** The product's rules: tasks, agents and the checks on domain publishes, wired to the broker. */
 export { AgentRegistry } from './agents.js';
-export { checkDomainPublish, type DomainCheck, type PublishActor } from './commands.js';
+export { checkDomainPublish, readsPayload, type DomainCheck, type PublishActor } from './commands.js';
 export { DEFAULT_TASK_CAPACITY, TaskRegistry, taskJson, type KeptTask, type ListedTask } from './tasks.js';
 export { ACKED_WHEN_KNOWN, createDomain, type DomainOptions } from './wiring.js';

@@ -175,7 +175,7 @@ export class Hub {
     const started = this.observeFanOut ? process.hrtime.bigint() : 0n;
     const delivery: Delivery = { message, frame: undefined, kept: undefined };
     for (const subscriber of index.unfiltered) this.#deliver(subscriber, delivery);
-    for (const subscriber of this.#filteredRecipients(index, message.data)) this.#deliver(subscriber, delivery);
+    for (const subscriber of this.#filteredRecipients(index, message)) this.#deliver(subscriber, delivery);
     if (this.observeFanOut) this.observeFanOut(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -184,11 +184,12 @@ export class Hub {
    * matches, each once. Candidates come from the index; each is checked against its full filters.
    * Collected before any delivery, so a session closing during the fan-out cannot disturb the walk.
    */
-  #filteredRecipients(index: ChannelIndex, data: unknown): Set<Subscriber> {
+  #filteredRecipients(index: ChannelIndex, message: BrokerMessage): Set<Subscriber> {
     const recipients = new Set<Subscriber>();
-    if (index.filtered.size === 0 || typeof data !== 'object' || data === null || Array.isArray(data)) {
-      return recipients;
-    }
+    if (index.filtered.size === 0) return recipients;
+    // Read only now: a payload carried as text is parsed only when a filter must look at it.
+    const data = message.data;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return recipients;
     index.filtered.forEachCandidate(data as Record<string, unknown>, ({ subscriber, subscription }) => {
       if (index.unfiltered.has(subscriber) || recipients.has(subscriber)) return;
       if (subscription.matches(data)) recipients.add(subscriber);
