@@ -23,7 +23,7 @@ export {
   messageChannel,
   probeKey,
 } from './redis-keys.js';
-export { RedisSharedState, type RedisStateLink } from './redis-state.js';
+export { RedisSharedState, type RedisSharedStateOptions, type RedisStateLink } from './redis-state.js';
 export {
   EMPTY_ROLLUP_ANSWER,
   LocalRollupArchive,

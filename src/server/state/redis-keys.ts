@@ -48,3 +48,30 @@ export const controlRepliesChannel = (processId: string) => `${KEY_PREFIX}ctl:re
 /** string (`PX`): an answer too large for a notice, read and deleted by the asker. */
 export const controlAnswerKey = (requestId: string, processId: string) =>
   `${KEY_PREFIX}ctl:ans:${requestId}:${processId}`;
+
+// Telemetry rollups (state/redis-rollups.ts): closed buckets, one ring per series and step.
+
+/** string (`SET NX PX`, renewed every second): the one process that writes closed rollup buckets. */
+export const ROLLUP_WRITER_KEY = `${KEY_PREFIX}tel:writer`;
+/** Prefix of the series rings of one step; the rest of the key is `<agent number>:<metric>`. */
+export const rollupSeriesPrefix = (step: string) => `${KEY_PREFIX}tel:s:${step}:`;
+/** string (fixed-size ring, expires with the step's retention): one agent's one metric. */
+export const rollupSeriesKey = (step: string, seriesName: string) => `${rollupSeriesPrefix(step)}${seriesName}`;
+/** Prefix of the fleet rings of one step; the rest of the key is the metric. */
+export const rollupFleetPrefix = (step: string) => `${KEY_PREFIX}tel:f:${step}:`;
+/** string (fixed-size ring, expires with the step's retention): one metric over the fleet. */
+export const rollupFleetKey = (step: string, metric: string) => `${rollupFleetPrefix(step)}${metric}`;
+/** Prefix of the top-agents rings of one step; the rest of the key is the metric. */
+export const rollupTopPrefix = (step: string) => `${KEY_PREFIX}tel:t:${step}:`;
+/** string (fixed-size ring, same expiry): per bucket, the agents with the highest averages of a metric. */
+export const rollupTopKey = (step: string, metric: string) => `${rollupTopPrefix(step)}${metric}`;
+/** hash: agent id → `{"n": agent number, "m": [its archived metrics]}` (the agents kept in Redis). */
+export const ROLLUP_AGENTS_KEY = `${KEY_PREFIX}tel:agents`;
+/** hash: agent number → agent id (reading the top rings). */
+export const ROLLUP_AGENT_IDS_KEY = `${KEY_PREFIX}tel:agent-ids`;
+/** string (INCR): numbers the agents kept in Redis; a number is never given twice. */
+export const ROLLUP_AGENT_SEQ_KEY = `${KEY_PREFIX}tel:agent-seq`;
+/** sorted set: kept agent ids scored by when they were last heard (who leaves first). */
+export const ROLLUP_HEARD_KEY = `${KEY_PREFIX}tel:heard`;
+/** hash: metric → `{"agents": reporting in its latest bucket, "t": that bucket's start}`. */
+export const ROLLUP_METRICS_KEY = `${KEY_PREFIX}tel:metrics`;

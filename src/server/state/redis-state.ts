@@ -18,7 +18,8 @@ import {
   type SharedStateCommands,
 } from './redis-shared-state.js';
 import type { AgentPresence, SharedState, StoredTask, TaskStore } from './shared-state.js';
-import { LocalRollupArchive, type RollupArchive } from './rollup-store.js';
+import { RedisRollupArchive } from './redis-rollups.js';
+import type { Logger } from '../logger.js';
 
 /** What the Redis broker lends the shared state. */
 export interface RedisStateLink {
@@ -40,21 +41,26 @@ export interface RedisStateLink {
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 
+/** What the composition root tells the Redis state besides the link. */
+export interface RedisSharedStateOptions {
+  /** `NEXUS_TELEMETRY_MAX_BYTES`: what the telemetry rollups may hold in Redis, deployment-wide. */
+  readonly telemetryMaxBytes?: number;
+  /** Where the rollup archive says its writes fail (once per outage) and work again. */
+  readonly logger?: Logger;
+}
+
 export class RedisSharedState implements SharedState {
   readonly shared = true;
   readonly tasks: TaskStore;
   readonly presence: AgentPresence;
   readonly control: RedisControlPlane;
-  /**
-   * Placeholder until the rollups live in Redis: each process answers from its own memory (what
-   * it saw since it started), as a process alone does.
-   */
-  readonly rollups: RollupArchive = new LocalRollupArchive();
+  /** Closed rollup buckets in Redis, written by one process, read by all (redis-rollups.ts). */
+  readonly rollups: RedisRollupArchive;
   readonly #link: RedisStateLink;
   readonly #commands: Redis & SharedStateCommands;
   readonly #offControlReady: () => void;
 
-  constructor(link: RedisStateLink) {
+  constructor(link: RedisStateLink, options: RedisSharedStateOptions = {}) {
     this.#link = link;
     defineSharedStateScripts(link.commands);
     this.#commands = link.commands as Redis & SharedStateCommands;
@@ -82,6 +88,16 @@ export class RedisSharedState implements SharedState {
       isUp: () => link.isUp(),
       onError: link.onError,
     });
+    this.rollups = new RedisRollupArchive({
+      processId: link.processId,
+      commands: link.commands,
+      now: link.now,
+      isUp: () => link.isUp(),
+      claim: (name, ttlMs) => this.claimOnce(name, ttlMs),
+      ...(options.telemetryMaxBytes === undefined ? {} : { budgetBytes: options.telemetryMaxBytes }),
+      wrote: (error) => link.wrote(error),
+      onOutage: (error) => logOutage(options.logger, link, error),
+    });
     const resubscribe = () => this.control.resubscribe();
     link.control.on('ready', resubscribe);
     this.#offControlReady = () => link.control.off('ready', resubscribe);
@@ -100,4 +116,12 @@ export class RedisSharedState implements SharedState {
     await this.rollups.close();
     await this.control.stop();
   }
+}
+
+/** The archive's writes failing (the first failure of an outage) or working again. */
+function logOutage(logger: Logger | undefined, link: RedisStateLink, error: Error | undefined): void {
+  const log = logger?.child({ module: 'telemetry-archive' });
+  if (error && log) log.warn({ err: error.message }, 'telemetry archive writes failing: charts go on from memory');
+  else if (error) link.onError(new Error(`telemetry archive writes failing: ${error.message}`));
+  else log?.info('telemetry archive writes work again');
 }

@@ -1,0 +1,177 @@
+/**
+ * One closed bucket of one step, turned into what the writer sends Redis: a record per kept
+ * series, per metric a fleet record and a top record, sent as ring writes of at most
+ * `RINGS_PER_CALL` rings each (one packed blob per call: a few hundred bytes of names and 20 bytes
+ * per ring, so 60,000 series are sixty calls of about a millisecond), plus the bookkeeping of
+ * agents admitted and pushed out under the byte budget (redis-rollup-ledger.ts).
+ */
+import type { ClosedBuckets, ClosedMetricBucket } from './rollup-store.js';
+import type { KeptAgent, RollupLedger } from './redis-rollup-ledger.js';
+import {
+  FLEET_RECORD_BYTES,
+  SERIES_RECORD_BYTES,
+  TOP_PER_BUCKET,
+  TOP_RECORD_BYTES,
+  fleetRecord,
+  putSeriesRecord,
+  ringBytes,
+  ringSlots,
+  seriesName,
+  topRecord,
+} from './redis-rollup-layout.js';
+
+/** Rings one script call writes at most. */
+export const RINGS_PER_CALL = 1000;
+
+/** A ring's expiry is refreshed when its slot is a multiple of this (every few writes, not each). */
+export const REFRESH_EVERY_SLOTS = 10;
+
+/** One call of the ring-write script. */
+export interface RingWrite {
+  /** Key prefix; each name completes one key. */
+  readonly prefix: 'series' | 'fleet' | 'top';
+  readonly names: string[];
+  readonly records: Buffer;
+  readonly recordBytes: number;
+}
+
+/** Where one bucket goes in every ring of its step, and how long rings live. */
+export interface RingPlacement {
+  readonly index: number;
+  readonly slot: number;
+  readonly refresh: boolean;
+  readonly expiryMs: number;
+}
+
+/** The series of one metric the ledger admitted: (agent, column index). */
+interface Admitted {
+  readonly bucket: ClosedMetricBucket;
+  readonly agents: KeptAgent[];
+  readonly columns: number[];
+}
+
+export interface PlannedBucket {
+  readonly placement: RingPlacement;
+  readonly admitted: Admitted[];
+  /** Agents new to the archive, or with a metric new to it (their entry is written again). */
+  readonly changed: Set<KeptAgent>;
+  readonly evicted: KeptAgent[];
+  /** Metrics whose fleet does not fit the budget (nothing of them is written). */
+  readonly refusedMetrics: string[];
+}
+
+export function placement(closed: ClosedBuckets): RingPlacement {
+  const index = Math.floor(closed.t / closed.stepMs);
+  const slot = index % ringSlots(closed.step);
+  const REFRESH_MARGIN_SLOTS = REFRESH_EVERY_SLOTS + 2;
+  const expiryMs = (ringSlots(closed.step) + REFRESH_MARGIN_SLOTS) * closed.stepMs;
+  return { index, slot, refresh: slot % REFRESH_EVERY_SLOTS === 0, expiryMs };
+}
+
+/**
+ * Decides what of `closed` the archive keeps: agents already kept are marked heard first (so a
+ * newcomer never pushes out an agent of the same bucket), then newcomers are admitted while the
+ * budget allows.
+ */
+export function planBucket(ledger: RollupLedger, closed: ClosedBuckets): PlannedBucket {
+  const heardMs = closed.t;
+  for (const bucket of closed.metrics)
+    for (const id of bucket.agentIds) {
+      const kept = ledger.agent(id);
+      if (kept) ledger.touch(kept, heardMs);
+    }
+  const evicted: KeptAgent[] = [];
+  const changed = new Set<KeptAgent>();
+  const admitted: Admitted[] = [];
+  const refusedMetrics: string[] = [];
+  for (const bucket of closed.metrics) {
+    const metric = ledger.admitMetric(bucket.metric, heardMs);
+    evicted.push(...metric.evicted);
+    if (!metric.admitted) {
+      refusedMetrics.push(bucket.metric);
+      continue;
+    }
+    const entry: Admitted = { bucket, agents: [], columns: [] };
+    bucket.agentIds.forEach((id, column) => {
+      const known = ledger.agent(id)?.metrics.has(bucket.metric) === true;
+      const series = ledger.admitSeries(id, bucket.metric, heardMs);
+      evicted.push(...series.evicted);
+      if (!series.admitted) return;
+      if (!known) changed.add(series.admitted);
+      entry.agents.push(series.admitted);
+      entry.columns.push(column);
+    });
+    admitted.push(entry);
+  }
+  const gone = new Set(evicted);
+  for (const entry of admitted) keepOnly(entry, gone);
+  for (const agent of gone) changed.delete(agent);
+  return { placement: placement(closed), admitted, changed, evicted: [...gone], refusedMetrics };
+}
+
+/** Drops from `entry` the agents pushed out later in the same bucket (by another metric's newcomer). */
+function keepOnly(entry: Admitted, gone: ReadonlySet<KeptAgent>): void {
+  if (gone.size === 0) return;
+  for (let i = entry.agents.length - 1; i >= 0; i--)
+    if (gone.has(entry.agents[i]!)) {
+      entry.agents.splice(i, 1);
+      entry.columns.splice(i, 1);
+    }
+}
+
+/** The ring writes of a planned bucket (agents numbered already). */
+export function ringWrites(plan: PlannedBucket): RingWrite[] {
+  const writes: RingWrite[] = [];
+  const index = plan.placement.index;
+  let names: string[] = [];
+  let records = Buffer.alloc(RINGS_PER_CALL * SERIES_RECORD_BYTES);
+  const flush = () => {
+    if (names.length === 0) return;
+    writes.push({
+      prefix: 'series',
+      names,
+      records: records.subarray(0, names.length * SERIES_RECORD_BYTES),
+      recordBytes: SERIES_RECORD_BYTES,
+    });
+    names = [];
+    records = Buffer.alloc(RINGS_PER_CALL * SERIES_RECORD_BYTES);
+  };
+  const values = { avg: 0, min: 0, max: 0, last: 0 };
+  for (const { bucket, agents, columns } of plan.admitted)
+    agents.forEach((agent, i) => {
+      const column = columns[i]!;
+      values.avg = bucket.avg[column]!;
+      values.min = bucket.min[column]!;
+      values.max = bucket.max[column]!;
+      values.last = bucket.last[column]!;
+      putSeriesRecord(records, names.length * SERIES_RECORD_BYTES, index, values);
+      names.push(seriesName(agent.number, bucket.metric));
+      if (names.length === RINGS_PER_CALL) flush();
+    });
+  flush();
+  if (plan.admitted.length === 0) return writes;
+  const metrics = plan.admitted.map((entry) => entry.bucket.metric);
+  const fleet = plan.admitted.map((entry) => fleetRecord(index, entry.bucket.fleet));
+  const top = plan.admitted.map((entry) => topRecord(index, topNumbers(entry)));
+  writes.push({ prefix: 'fleet', names: metrics, records: Buffer.concat(fleet), recordBytes: FLEET_RECORD_BYTES });
+  writes.push({ prefix: 'top', names: metrics, records: Buffer.concat(top), recordBytes: TOP_RECORD_BYTES });
+  return writes;
+}
+
+/** The numbers of the admitted agents with the highest bucket averages, highest first. */
+function topNumbers(entry: Admitted): number[] {
+  const best: { n: number; avg: number }[] = [];
+  entry.agents.forEach((agent, i) => {
+    const avg = entry.bucket.avg[entry.columns[i]!]!;
+    if (best.length === TOP_PER_BUCKET && avg <= best[best.length - 1]!.avg) return;
+    let at = best.length;
+    while (at > 0 && best[at - 1]!.avg < avg) at--;
+    best.splice(at, 0, { n: agent.number, avg });
+    if (best.length > TOP_PER_BUCKET) best.pop();
+  });
+  return best.map((b) => b.n);
+}
+
+/** Bytes of a ring of each kind for `step`. */
+export const ringBytesOf = (step: ClosedBuckets['step'], write: RingWrite): number =>
+  ringBytes(step, write.recordBytes);

@@ -1,0 +1,65 @@
+/**
+ * What a process that becomes the rollup writer learns from Redis before its first write: the
+ * agents kept (their numbers and metrics), when each was last heard, and the metrics with fleet
+ * rings. Read in slices (`HSCAN`/`ZRANGE` pages), so a large archive never holds Redis for long.
+ */
+import { ROLLUP_AGENTS_KEY, ROLLUP_HEARD_KEY, ROLLUP_METRICS_KEY } from './redis-keys.js';
+import type { RollupLedger } from './redis-rollup-ledger.js';
+
+/** Entries per slice. */
+const PAGE = 1000;
+/** Slices read at most (an archive within any budget has far fewer). */
+const MAX_PAGES = 10_000;
+
+export interface LedgerCommands {
+  hscan(key: string, cursor: string, countToken: 'COUNT', count: number): Promise<[cursor: string, elements: string[]]>;
+  zrange(key: string, start: number, stop: number, withScores: 'WITHSCORES'): Promise<string[]>;
+}
+
+/** Every field and value of a hash, slice by slice. */
+async function scanHash(commands: LedgerCommands, key: string): Promise<Map<string, string>> {
+  const entries = new Map<string, string>();
+  let cursor = '0';
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const [next, elements] = await commands.hscan(key, cursor, 'COUNT', PAGE);
+    for (let i = 0; i + 1 < elements.length; i += 2) entries.set(elements[i]!, elements[i + 1]!);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return entries;
+}
+
+/** When each kept agent was last heard. */
+async function heardTimes(commands: LedgerCommands): Promise<Map<string, number>> {
+  const heard = new Map<string, number>();
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const flat = await commands.zrange(ROLLUP_HEARD_KEY, page * PAGE, (page + 1) * PAGE - 1, 'WITHSCORES');
+    for (let i = 0; i + 1 < flat.length; i += 2) heard.set(flat[i]!, Number(flat[i + 1]));
+    if (flat.length < 2 * PAGE) break;
+  }
+  return heard;
+}
+
+/** Fills `ledger` with what Redis holds (an agent never heard counts as heard now). */
+export async function loadLedger(commands: LedgerCommands, ledger: RollupLedger, nowMs: number): Promise<void> {
+  const [agents, heard, metrics] = await Promise.all([
+    scanHash(commands, ROLLUP_AGENTS_KEY),
+    heardTimes(commands),
+    scanHash(commands, ROLLUP_METRICS_KEY),
+  ]);
+  const kept = [...agents].flatMap(([id, text]) => {
+    const entry = parseAgent(text);
+    return entry ? [{ id, number: entry.n, metrics: new Set(entry.m), heardMs: heard.get(id) ?? nowMs }] : [];
+  });
+  ledger.load(kept, [...metrics.keys()]);
+}
+
+function parseAgent(text: string): { n: number; m: string[] } | undefined {
+  try {
+    const entry = JSON.parse(text) as { n?: unknown; m?: unknown };
+    if (typeof entry.n !== 'number' || !Array.isArray(entry.m)) return undefined;
+    return { n: entry.n, m: entry.m.filter((m): m is string => typeof m === 'string') };
+  } catch {
+    return undefined;
+  }
+}
