@@ -15,12 +15,6 @@
 const OBJECT = 1;
 const ARRAY = 2;
 
-/** What the scan expects next. */
-const EXPECT_VALUE = 0;
-const EXPECT_VALUE_OR_CLOSE = 1; // just after `[`
-const EXPECT_KEY = 2;
-const AFTER_VALUE = 3;
-
 /** The most digits of a finite double's integer part (Number.MAX_VALUE ≈ 1.8e308 has 309). */
 const MAX_FINITE_DIGITS = 308;
 
@@ -31,63 +25,56 @@ const HEX4 = /^[0-9a-fA-F]{4}$/;
 
 /**
  * The index just past the JSON value that starts at `start` (leading whitespace allowed), or -1
- * when the text there is not a value this check can vouch for (see the module comment).
+ * when the text there is not a value this check can vouch for (see the module comment). One loop
+ * over the characters, each read once; containers are remembered in a typed array, not recursion.
  */
 export function validJsonEnd(text: string, start: number, maxDepth: number): number {
   const containers = new Uint8Array(maxDepth + 1);
   let depth = 0;
-  let state = EXPECT_VALUE;
   let i = skipWhitespace(text, start);
   for (;;) {
-    if (state === AFTER_VALUE) {
-      if (depth === 0) return i;
-      i = skipWhitespace(text, i);
-      const ch = text.charCodeAt(i);
-      const inObject = containers[depth] === OBJECT;
-      if (ch === 0x2c /* , */) {
-        i = skipWhitespace(text, i + 1);
-        state = inObject ? EXPECT_KEY : EXPECT_VALUE;
-      } else if (ch === (inObject ? 0x7d /* } */ : 0x5d) /* ] */) {
-        depth--;
-        i++;
-      } else {
-        return -1;
-      }
-    } else if (state === EXPECT_KEY) {
-      if (text.charCodeAt(i) !== 0x22 /* " */) return -1;
-      i = stringEnd(text, i);
-      if (i < 0) return -1;
-      i = skipWhitespace(text, i);
-      if (text.charCodeAt(i) !== 0x3a /* : */) return -1;
+    // A value starts at `i`.
+    const ch = text.charCodeAt(i);
+    if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      if (++depth > maxDepth) return -1;
+      const object = ch === 0x7b;
+      containers[depth] = object ? OBJECT : ARRAY;
       i = skipWhitespace(text, i + 1);
-      state = EXPECT_VALUE;
-    } else {
-      const ch = text.charCodeAt(i);
-      if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
-        if (++depth > maxDepth) return -1;
-        containers[depth] = ch === 0x7b ? OBJECT : ARRAY;
-        i = skipWhitespace(text, i + 1);
-        if (ch === 0x5b) {
-          state = EXPECT_VALUE_OR_CLOSE;
-        } else if (text.charCodeAt(i) === 0x7d /* } */) {
-          depth--;
-          i++;
-          state = AFTER_VALUE;
-        } else {
-          state = EXPECT_KEY;
-        }
+      if (text.charCodeAt(i) !== (object ? 0x7d /* } */ : 0x5d) /* ] */) {
+        if (object && (i = memberValueStart(text, i)) < 0) return -1;
         continue;
       }
-      if (ch === 0x5d /* ] */ && state === EXPECT_VALUE_OR_CLOSE) {
-        depth--;
-        i++;
-      } else {
-        i = scalarEnd(text, i, ch);
-        if (i < 0) return -1;
+      depth--;
+      i++;
+    } else if ((i = scalarEnd(text, i, ch)) < 0) {
+      return -1;
+    }
+    // A value ended at `i`: close containers until another value is due.
+    for (;;) {
+      if (depth === 0) return i;
+      i = skipWhitespace(text, i);
+      const next = text.charCodeAt(i);
+      const object = containers[depth] === OBJECT;
+      if (next === 0x2c /* , */) {
+        i = skipWhitespace(text, i + 1);
+        if (object && (i = memberValueStart(text, i)) < 0) return -1;
+        break;
       }
-      state = AFTER_VALUE;
+      if (next !== (object ? 0x7d /* } */ : 0x5d) /* ] */) return -1;
+      depth--;
+      i++;
     }
   }
+}
+
+/** From a member's key (`"key" :`) at `i`, the index where its value starts; -1 when malformed. */
+function memberValueStart(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 0x22 /* " */) return -1;
+  i = stringEnd(text, i);
+  if (i < 0) return -1;
+  i = skipWhitespace(text, i);
+  if (text.charCodeAt(i) !== 0x3a /* : */) return -1;
+  return skipWhitespace(text, i + 1);
 }
 
 /** The index just past a string, number or literal starting at `i` (its first char `ch`), or -1. */

@@ -50,4 +50,14 @@ describe('peekRequestId', () => {
     const deep = `{"payload":${'['.repeat(100_000)}${']'.repeat(100_000)},"id":"deep"}`;
     expect(peek(deep)).toBe('deep');
   });
+
+  it('reads the id of a megabyte frame from its head or its last member, without walking the payload', () => {
+    const payload = `[${new Array(350_000).fill('{}').join(',')}]`;
+    expect(peek(`{"action":"publish","id":"head","channel":"c","payload":${payload}}`)).toBe('head');
+    expect(peek(`{"action":"publish","channel":"c","payload":${payload},"id":7}`)).toBe(7);
+    expect(peek(`{"action":"publish","channel":"c","payload":${payload}, "id" : "spaced" } `)).toBe('spaced');
+    // An `id` nested in the payload's end is not the frame's.
+    expect(peek(`{"action":"publish","channel":"c","payload":[${payload},{"id":"inner"}]}`)).toBeUndefined();
+    expect(peek(`{"action":"publish","channel":"c","payload":${payload}}`)).toBeUndefined();
+  });
 });

@@ -20,32 +20,74 @@ const LONGEST_ID_KEY_BYTES = 14;
 /** Every character of an id escaped as `\uXXXX`, plus the quotes. */
 const LONGEST_ID_STRING_BYTES = Limits.maxIdLength * 6 + 2;
 
-/** The frame's top-level `id` when it is a valid request id (string or finite number). */
+/** Frames up to this size are read whole for their id. */
+const PEEK_WHOLE_BYTES = 64 * 1024;
+/** Of a larger frame, the members that start in this head… */
+const PEEK_HEAD_BYTES = 16 * 1024;
+/** …or, failing those, an `id` that is the last member, in this tail. */
+const PEEK_TAIL_BYTES = 1024;
+
+/**
+ * The frame's top-level `id` when it is a valid request id (string or finite number). A large
+ * frame (a refused megabyte) is not walked to its end: the id is taken from the members of its
+ * head, else from its last member — where clients put it, before or after the payload.
+ */
 export function peekRequestId(bytes: Buffer): RequestId | undefined {
+  if (bytes.length <= PEEK_WHOLE_BYTES) return scanMembers(bytes, false);
+  return scanMembers(bytes.subarray(0, PEEK_HEAD_BYTES), true) ?? lastMemberId(bytes);
+}
+
+/**
+ * Walks the top-level members for `id`. `partial`: `bytes` is only the frame's head, so running
+ * out of bytes (or anything past the head) keeps the id already found.
+ */
+function scanMembers(bytes: Buffer, partial: boolean): RequestId | undefined {
   let i = skipSpace(bytes, 0);
   if (bytes[i] !== OPEN_OBJECT) return undefined;
   i = skipSpace(bytes, i + 1);
   let id: RequestId | undefined;
+  const fail = () => (partial ? id : undefined);
   if (bytes[i] === CLOSE_OBJECT) return undefined;
   for (;;) {
-    if (bytes[i] !== QUOTE) return undefined;
+    if (bytes[i] !== QUOTE) return fail();
     const keyEnd = skipString(bytes, i);
-    if (keyEnd < 0) return undefined;
+    if (keyEnd < 0) return fail();
     const isIdKey = isKeyId(bytes, i, keyEnd);
     i = skipSpace(bytes, keyEnd);
-    if (bytes[i] !== COLON) return undefined;
+    if (bytes[i] !== COLON) return fail();
     i = skipSpace(bytes, i + 1);
     const valueEnd = skipValue(bytes, i);
-    if (valueEnd < 0) return undefined;
+    if (valueEnd < 0) return fail();
     if (isIdKey) id = idValue(bytes, i, valueEnd);
     i = skipSpace(bytes, valueEnd);
     if (bytes[i] === COMMA) {
       i = skipSpace(bytes, i + 1);
       continue;
     }
-    if (bytes[i] !== CLOSE_OBJECT) return undefined;
-    return skipSpace(bytes, i + 1) === bytes.length ? id : undefined;
+    if (bytes[i] !== CLOSE_OBJECT) return fail();
+    return skipSpace(bytes, i + 1) === bytes.length ? id : fail();
   }
+}
+
+/**
+ * The id of a frame ending in `,"id":<value>}`. A top-level member: the `}` after it ends the
+ * frame, and `"id"` with both quotes bare cannot lie inside a string (its quotes would be escaped).
+ */
+function lastMemberId(bytes: Buffer): RequestId | undefined {
+  const tail = bytes.subarray(Math.max(0, bytes.length - PEEK_TAIL_BYTES));
+  const key = tail.lastIndexOf('"id"');
+  if (key < 0) return undefined;
+  let before = key - 1;
+  while (before >= 0 && isSpace(tail[before])) before--;
+  if (tail[before] !== COMMA) return undefined;
+  let i = skipSpace(tail, key + 4);
+  if (tail[i] !== COLON) return undefined;
+  i = skipSpace(tail, i + 1);
+  const end = skipValue(tail, i);
+  if (end < 0) return undefined;
+  const close = skipSpace(tail, end);
+  if (tail[close] !== CLOSE_OBJECT || skipSpace(tail, close + 1) !== tail.length) return undefined;
+  return idValue(tail, i, end);
 }
 
 function isSpace(byte: number | undefined): boolean {
