@@ -40,6 +40,11 @@ export interface NexusConfig {
   /** Extra allowed browser origins; same origin is always allowed. */
   readonly allowedOrigins: readonly string[] | undefined;
   readonly policy: PolicyDocument;
+  /**
+   * Bytes the telemetry rollups may use, all agents and metrics together (0: no rollups, no
+   * `telemetry.fleet`, and `/api/telemetry` knows no metric).
+   */
+  readonly telemetryMaxBytes: number;
   readonly logLevel: LogLevel;
 }
 
@@ -76,6 +81,7 @@ const parsers = {
   NEXUS_MAX_CONNECTIONS_PER_USER: intInRange(1, 1_000_000),
   NEXUS_TASK_CLAIM_TIMEOUT_S: intInRange(1, 7 * 24 * 3600),
   NEXUS_MAX_BUFFERED: intInRange(1024, 1024 * 1024 * 1024),
+  NEXUS_TELEMETRY_MAX_BYTES: intInRange(0, 64 * 1024 * 1024 * 1024),
   NEXUS_DEFLATE: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
 } as const;
@@ -107,6 +113,7 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
     maxConnectionsPerUser: read('NEXUS_MAX_CONNECTIONS_PER_USER', String(Defaults.maxConnectionsPerUser)),
     taskClaimTimeoutSeconds: read('NEXUS_TASK_CLAIM_TIMEOUT_S', String(Defaults.taskClaimTimeoutSeconds)),
     maxBufferedBytes: read('NEXUS_MAX_BUFFERED', String(Defaults.maxBufferedBytes)),
+    telemetryMaxBytes: read('NEXUS_TELEMETRY_MAX_BYTES', String(Defaults.telemetryMaxBytes)),
     deflate: read('NEXUS_DEFLATE', 'on') === 'on',
     logLevel: read('LOG_LEVEL', 'info'),
     ...readSecret(env.NEXUS_JWT_SECRET, problems),

@@ -6,7 +6,7 @@
  * nothing. `NEXUS_POLICY` points at a JSON file of this shape that replaces the built-in one.
  */
 import { z } from 'zod';
-import { decodeJson, Limits, ROLES, type Role } from '@nexus-realtime/client/protocol';
+import { decodeJson, isReservedChannel, Limits, ROLES, type Role } from '@nexus-realtime/client/protocol';
 
 /**
  * What a connection (or a user's REST publishes) may send: frames per second and bytes per
@@ -143,7 +143,12 @@ export function createPolicy(document: PolicyDocument): Policy {
     rates.set(role, { ...DEFAULT_RATES[role], ...definedFields(rules?.rate) });
   }
   return {
-    allows: (role, action, channel) => compiled.get(`${role}:${action}`)?.(channel) ?? false,
+    // The server's own channels: no client publishes there, whatever the document says, so what
+    // subscribers read on them is always the server's (the server publishes through the broker).
+    allows: (role, action, channel) =>
+      action === 'publish' && isReservedChannel(channel)
+        ? false
+        : (compiled.get(`${role}:${action}`)?.(channel) ?? false),
     rate: (role) => rates.get(role) ?? DEFAULT_RATES[role],
   };
 }

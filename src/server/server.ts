@@ -14,7 +14,7 @@ import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/index.
 import { type Broker, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
 import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, createDomain } from './domain/index.js';
 import { DataPlane, processAddress } from './admin/index.js';
-import { adminRoutes, domainRoutes, createHttpApp, DEFAULT_STATIC_DIR } from './http/index.js';
+import { adminRoutes, domainRoutes, createHttpApp, DEFAULT_STATIC_DIR, telemetryRoutes } from './http/index.js';
 import type { NexusConfig } from './config.js';
 import { ConnectionQuota, createUpgradeHandler, refuse } from './gateway.js';
 import { Hub } from './fanout/index.js';
@@ -95,6 +95,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     historySize: config.historySize,
     claimTimeoutMs: config.taskClaimTimeoutSeconds * 1000,
     localAgents: connections.localAgents,
+    telemetryMaxBytes: config.telemetryMaxBytes,
   });
   let accepting = true;
 
@@ -152,7 +153,11 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
     connections: () => connections.size,
     tasks: domain.tasks,
-    apiRouters: [domainRoutes(domain.tasks, domain.agents), adminRoutes(dataPlane, config.maxBufferedBytes)],
+    apiRouters: [
+      domainRoutes(domain.tasks, domain.agents),
+      telemetryRoutes(domain.telemetry, policy, now),
+      adminRoutes(dataPlane, config.maxBufferedBytes),
+    ],
   });
   const httpServer = createServer(httpServerOptions(deps.httpTimeouts), app);
   httpServer.on(

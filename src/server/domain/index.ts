@@ -1,5 +1,15 @@
-/** The product's rules: tasks, agents and the checks on domain publishes, wired to the broker. */
+/** The product's rules: tasks, agents, telemetry rollups and the checks on domain publishes, wired to the broker. */
 export { AgentRegistry } from './agents.js';
 export { checkDomainPublish, readsPayload, type DomainCheck, type PublishActor } from './commands.js';
 export { DEFAULT_TASK_CAPACITY, TaskRegistry, taskJson, type KeptTask, type ListedTask } from './tasks.js';
 export { ACKED_WHEN_KNOWN, createDomain, type DomainOptions } from './wiring.js';
+export {
+  defaultStep,
+  RollupEngine,
+  STEP_NAMES,
+  stepSpec,
+  TOP_AGENTS,
+  type StepSpec,
+  type TelemetryAnswer,
+  type TelemetryQuery,
+} from './telemetry/index.js';

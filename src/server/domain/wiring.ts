@@ -11,6 +11,7 @@ import type { SharedState } from '../state/index.js';
 import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, type KeptTask } from './tasks.js';
+import { createFleetPublisher, RollupEngine } from './telemetry/index.js';
 
 /**
  * Channels whose publishes the registries must have seen before they are acknowledged: the next
@@ -31,6 +32,8 @@ export interface DomainOptions {
   readonly claimTimeoutMs: number;
   /** Agents with an open connection on this process (kept by the server). */
   readonly localAgents: ReadonlyMap<string, number>;
+  /** Bytes the telemetry rollups may use; 0: no rollups (and no `telemetry.fleet`). */
+  readonly telemetryMaxBytes: number;
 }
 
 export function createDomain(options: DomainOptions) {
@@ -67,11 +70,13 @@ export function createDomain(options: DomainOptions) {
           .catch((error: unknown) => logger.error({ err: error, taskId: task.task_id }, 'task update not published'));
       }),
   });
+  const rollups = createRollups(options);
   const channels = [Channel.Commands, Channel.Tasks, Channel.TaskClaims, Channel.Telemetry];
   for (const channel of channels) broker.watch(channel);
   const off = broker.onMessage((message) => {
     tasks.observe(message);
     agents.observe(message);
+    rollups?.engine.observe(message);
   });
   // Joining processes that already ran: learn the tasks and agents still in shared history.
   // Retried whenever Redis (re)connects: a process that started while Redis was away catches up.
@@ -94,12 +99,35 @@ export function createDomain(options: DomainOptions) {
   return {
     tasks,
     agents,
+    /** Absent when the rollups are off (`NEXUS_TELEMETRY_MAX_BYTES=0`). */
+    telemetry: rollups?.engine,
     close: () => {
       off();
+      rollups?.close();
       offReady();
       tasks.close();
       presence.close();
       for (const channel of channels) broker.unwatch(channel);
+    },
+  };
+}
+
+/** The telemetry rollups and the `telemetry.fleet` publisher, unless the budget is 0. */
+function createRollups({ telemetryMaxBytes, now, state, logger, broker }: DomainOptions) {
+  if (telemetryMaxBytes <= 0) return undefined;
+  const engine = new RollupEngine({
+    maxBytes: telemetryMaxBytes,
+    now,
+    archive: state.rollups,
+    logger: logger.child({ module: 'rollups' }),
+  });
+  const offFleet = createFleetPublisher(engine, broker, state, logger);
+  engine.start();
+  return {
+    engine,
+    close: () => {
+      offFleet();
+      engine.stop();
     },
   };
 }

@@ -3,3 +3,4 @@ export { adminRoutes } from './admin-routes.js';
 export { createHttpApp } from './app.js';
 export { domainRoutes } from './domain-routes.js';
 export { DEFAULT_STATIC_DIR } from './static.js';
+export { MAX_AGENT_IDS, MAX_ANSWER_BUCKETS, telemetryRoutes } from './telemetry-routes.js';

@@ -12,8 +12,25 @@ export const Channel = {
   Events: 'events',
   /** Agents claim unaddressed tasks here; the first claim (lowest seq) wins. */
   TaskClaims: 'tasks.claims',
+  /** The server's per-second fleet summary of every metric (band and top agents). */
+  TelemetryFleet: 'telemetry.fleet',
+  /** The server's agent state changes. */
+  Agents: 'agents',
+  /** The server's alert changes. */
+  Alerts: 'alerts',
 } as const;
 export type Channel = (typeof Channel)[keyof typeof Channel];
+
+/**
+ * Channels only the server publishes on: a client's publish there (any role, WebSocket or REST)
+ * is refused with `forbidden`, whatever the policy says, so their messages are always the server's.
+ */
+export const RESERVED_CHANNELS: ReadonlySet<string> = new Set([Channel.TelemetryFleet, Channel.Agents, Channel.Alerts]);
+
+/** Whether only the server may publish on `channel`. */
+export function isReservedChannel(channel: string): boolean {
+  return RESERVED_CHANNELS.has(channel);
+}
 
 /** Channels the dashboard subscribes to by default. */
 export const DEFAULT_CHANNELS: readonly string[] = [Channel.Telemetry, Channel.Tasks, Channel.Commands, Channel.Events];

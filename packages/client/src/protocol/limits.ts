@@ -73,6 +73,8 @@ export const Defaults = {
   maxConnectionsPerUser: 100,
   taskClaimTimeoutSeconds: 30,
   maxBufferedBytes: 4_194_304,
+  /** Bytes the server's telemetry rollups may use (`NEXUS_TELEMETRY_MAX_BYTES`). */
+  telemetryMaxBytes: 134_217_728,
   mockAgentIntervalMs: 1000,
   /** Dev tokens live this long unless the request asks otherwise. */
   devTokenTtlSeconds: 3600,
@@ -101,6 +103,10 @@ export const Paths = {
   adminChannels: '/api/admin/channels',
   /** Admin: `POST` closes the connection `:id`, on whichever process holds it. */
   adminCloseConnection: '/api/admin/connections/:id/close',
+  /** `GET` one metric's rollups over time (fleet band and agents). */
+  telemetry: '/api/telemetry',
+  /** `GET` every metric known, with how many agents report it. */
+  telemetryMetrics: '/api/telemetry/metrics',
 } as const;
 
 /** Text of the first frame on every connection. */

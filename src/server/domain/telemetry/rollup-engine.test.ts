@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../logger.js';
+import { LocalRollupArchive } from '../../state/index.js';
+import type { BrokerMessage } from '../../broker/index.js';
+import { RollupEngine } from './rollup-engine.js';
+import { stepSpec } from './steps.js';
+import type { FleetSecond } from './bucket-closer.js';
+
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+function engineAt(startMs = T0, maxBytes = 64 * 1024 * 1024) {
+  const clock = { ms: startMs };
+  const engine = new RollupEngine({
+    maxBytes,
+    now: () => clock.ms,
+    archive: new LocalRollupArchive(),
+    logger: createLogger('silent'),
+  });
+  const seconds: FleetSecond[] = [];
+  engine.onSecond((second) => seconds.push(second));
+  const send = (data: Record<string, unknown>) => engine.observe(telemetry(data));
+  const tick = (ms: number) => {
+    clock.ms += ms;
+    engine.advance();
+  };
+  return { engine, clock, send, tick, seconds };
+}
+
+function telemetry(data: Record<string, unknown>): BrokerMessage {
+  return { channel: 'telemetry', kind: 'message', from: 'x', data, timestamp: '', seq: 1, epoch: 'e' };
+}
+
+const query = (
+  engine: RollupEngine,
+  metric: string,
+  step: '1s' | '10s' | '1m',
+  fromMs: number,
+  toMs: number,
+  agentIds?: string[],
+) => engine.query({ metric, step: stepSpec(step), fromMs, toMs, ...(agentIds ? { agentIds } : {}) });
+
+describe('RollupEngine', () => {
+  it('keeps avg, min, max and last per 1 s bucket, and a bucket nothing fell into is a gap', async () => {
+    const { engine, send, tick } = engineAt();
+    send({ agent_id: 'a', cpu: 10 });
+    send({ agent_id: 'a', cpu: 30 });
+    send({ agent_id: 'a', cpu: 20 });
+    tick(1000);
+    tick(1000); // nothing in this second
+    send({ agent_id: 'a', cpu: 50 });
+    tick(1000);
+    const answer = await query(engine, 'cpu', '1s', T0, T0 + 10_000, ['a']);
+    const buckets = answer.agents.a!;
+    expect(buckets.map((b) => b.t)).toEqual([T0, T0 + 2000]);
+    expect(buckets[0]!.avg).toBeCloseTo(20, 3);
+    expect(buckets[0]!.min).toBeCloseTo(10, 3);
+    expect(buckets[0]!.max).toBeCloseTo(30, 3);
+    expect(buckets[0]!.last).toBeCloseTo(20, 3);
+    expect(buckets[1]).toMatchObject({ avg: 50, min: 50, max: 50, last: 50 });
+    expect(answer.fleet.map((b) => b.t)).toEqual([T0, T0 + 2000]);
+  });
+
+  it('rolls 10 s and 1 min buckets over every value of their span', async () => {
+    const { engine, send, tick } = engineAt();
+    for (let s = 0; s < 60; s++) {
+      send({ agent_id: 'a', cpu: s });
+      tick(1000);
+    }
+    const tens = (await query(engine, 'cpu', '10s', T0, T0 + 60_000, ['a'])).agents.a!;
+    expect(tens).toHaveLength(6);
+    expect(tens[1]!.t).toBe(T0 + 10_000);
+    expect(tens[1]!.avg).toBeCloseTo(14.5, 2);
+    expect(tens[1]!.min).toBeCloseTo(10, 2);
+    expect(tens[1]!.max).toBeCloseTo(19, 2);
+    expect(tens[1]!.last).toBeCloseTo(19, 2);
+    const minute = (await query(engine, 'cpu', '1m', T0, T0 + 60_000, ['a'])).agents.a!;
+    expect(minute).toHaveLength(1);
+    expect(minute[0]!.avg).toBeCloseTo(29.5, 2);
+    expect(minute[0]!.max).toBeCloseTo(59, 2);
+  });
+
+  it('forgets 1 s buckets past 15 min as the ring wraps, and keeps the newest 15 min', async () => {
+    const { engine, send, tick, clock } = engineAt();
+    for (let s = 0; s < 20 * 60; s++) {
+      send({ agent_id: 'a', cpu: s % 100 });
+      tick(1000);
+    }
+    const buckets = (await query(engine, 'cpu', '1s', T0, clock.ms, ['a'])).agents.a!;
+    expect(buckets).toHaveLength(900);
+    expect(buckets[0]!.t).toBe(clock.ms - 900_000);
+    expect(buckets.at(-1)!.t).toBe(clock.ms - 1000);
+    expect(buckets.at(-1)!.avg).toBeCloseTo((20 * 60 - 1) % 100, 2);
+    for (const [i, b] of buckets.entries()) expect(b.avg).toBeCloseTo((300 + i) % 100, 2);
+  });
+
+  it('keeps a fleet bucket per metric: min, median and max of the agents averages, and how many reported', async () => {
+    const { engine, send, tick, seconds } = engineAt();
+    const values = [7, 1, 9, 3, 5, 100, 2, 8, 4, 6, 50];
+    values.forEach((v, i) => send({ agent_id: `agent_${i}`, cpu: v, mem: i }));
+    tick(1000);
+    const fleet = (await query(engine, 'cpu', '1s', T0, T0 + 1000)).fleet;
+    expect(fleet).toEqual([{ t: T0, min: 1, median: 6, max: 100, agents: 11 }]);
+    const summary = seconds[0]!;
+    expect(summary.t).toBe(T0);
+    expect(summary.metrics.cpu!.top.map((a) => a.agent_id)).toEqual([
+      'agent_5',
+      'agent_10',
+      'agent_2',
+      'agent_7',
+      'agent_0',
+      'agent_9',
+      'agent_4',
+      'agent_8',
+    ]);
+    expect(summary.metrics.cpu!.top[0]!.value).toBe(100);
+    expect(summary.metrics.mem).toMatchObject({ min: 0, median: 5, max: 10, agents: 11 });
+  });
+
+  it('answers the 8 agents with the highest average over the range when none is named', async () => {
+    const { engine, send, tick } = engineAt();
+    for (let s = 0; s < 5; s++) {
+      for (let i = 0; i < 20; i++) send({ agent_id: `agent_${i}`, cpu: i + s });
+      tick(1000);
+    }
+    const answer = await query(engine, 'cpu', '1s', T0, T0 + 10_000);
+    expect(Object.keys(answer.agents).sort()).toEqual([12, 13, 14, 15, 16, 17, 18, 19].map((i) => `agent_${i}`).sort());
+    expect(answer.agents.agent_19).toHaveLength(5);
+  });
+
+  it('ignores values that are not finite numbers and overlong metric names', async () => {
+    const { engine, send, tick } = engineAt();
+    send({
+      agent_id: 'a',
+      cpu: 1,
+      text: 'x',
+      flag: true,
+      nan: NaN,
+      inf: Infinity,
+      ['m'.repeat(200)]: 1,
+      nested: { v: 1 },
+    });
+    tick(1000);
+    expect((await engine.metrics()).map((m) => m.metric)).toEqual(['cpu']);
+  });
+
+  it('lists metrics by how many agents report them', async () => {
+    const { engine, send } = engineAt();
+    send({ agent_id: 'a', cpu: 1, mem: 1, disk: 1 });
+    send({ agent_id: 'b', cpu: 1, mem: 1 });
+    send({ agent_id: 'c', cpu: 1 });
+    expect(await engine.metrics()).toEqual([
+      { metric: 'cpu', agents: 3 },
+      { metric: 'mem', agents: 2 },
+      { metric: 'disk', agents: 1 },
+    ]);
+  });
+
+  it('keeps the values of a bucket that got several values beside a narrow block, and widens when many do', async () => {
+    const { engine, send, tick } = engineAt();
+    for (let s = 0; s < 60; s++) {
+      send({ agent_id: 'a', cpu: s });
+      if (s % 3 === 0) send({ agent_id: 'a', cpu: s + 10 });
+      tick(1000);
+    }
+    const buckets = (await query(engine, 'cpu', '1s', T0, T0 + 60_000, ['a'])).agents.a!;
+    expect(buckets).toHaveLength(60);
+    for (const [s, b] of buckets.entries()) {
+      const two = s % 3 === 0;
+      expect(b.avg).toBeCloseTo(two ? s + 5 : s, 2);
+      expect(b.min).toBeCloseTo(s, 2);
+      expect(b.max).toBeCloseTo(two ? s + 10 : s, 2);
+      expect(b.last).toBeCloseTo(two ? s + 10 : s, 2);
+    }
+  });
+
+  it("keeps values within 1/65,534 of a block's range, whatever their scale", async () => {
+    const { engine, send, tick } = engineAt();
+    const values = [1e9 + 0.5, 1e9 + 123.25, 1e9 - 4000, 1e9 + 7];
+    for (const value of values) {
+      send({ agent_id: 'a', big: value, small: value / 1e12, negative: -value });
+      tick(1000);
+    }
+    const read = async (metric: string) => (await query(engine, metric, '1s', T0, T0 + 10_000, ['a'])).agents.a!;
+    const range = 4123.25;
+    for (const [i, b] of (await read('big')).entries())
+      expect(Math.abs(b.avg - values[i]!)).toBeLessThan(range / 20_000 + 1e9 * 1e-7);
+    for (const [i, b] of (await read('negative')).entries())
+      expect(Math.abs(b.avg + values[i]!)).toBeLessThan(range / 20_000 + 1e9 * 1e-7);
+    for (const [i, b] of (await read('small')).entries()) expect(b.avg / (values[i]! / 1e12)).toBeCloseTo(1, 5);
+  });
+
+  it('stays within a tiny budget: the agents heard from longest ago leave, the fleet stays', async () => {
+    const maxBytes = 2 * 1024 * 1024;
+    const { engine, send, tick } = engineAt(T0, maxBytes);
+    for (let s = 0; s < 120; s++) {
+      for (let i = 0; i < 400; i++) send({ agent_id: `agent_${i}`, cpu: i, mem: 2 * i, disk: 3 * i });
+      tick(1000);
+      expect(engine.usedBytes).toBeLessThanOrEqual(maxBytes);
+    }
+    const answer = await query(engine, 'cpu', '1s', T0, T0 + 120_000, ['agent_0', 'agent_399']);
+    // The fleet kept a bucket every second, though agents had to leave.
+    expect(answer.fleet).toHaveLength(120);
+    expect(answer.fleet.at(-1)).toMatchObject({ max: 399 });
+    expect(engine.memory.agents.size).toBeLessThan(400);
+    // Agents are heard from in order each second: the last one heard is kept with its history.
+    expect(answer.agents.agent_399!.length).toBeGreaterThan(answer.agents.agent_0!.length);
+  });
+
+  it('holds its budget under 64 made-up metrics per agent', async () => {
+    const maxBytes = 4 * 1024 * 1024;
+    const { engine, send, tick } = engineAt(T0, maxBytes);
+    for (let s = 0; s < 30; s++) {
+      for (let i = 0; i < 200; i++) {
+        const data: Record<string, unknown> = { agent_id: `agent_${i}_${s}` };
+        for (let m = 0; m < 80; m++) data[`made_up_${i}_${m}`] = m;
+        send(data);
+      }
+      tick(1000);
+      expect(engine.usedBytes).toBeLessThanOrEqual(maxBytes);
+    }
+    const metrics = await engine.metrics();
+    expect(metrics.length).toBeLessThanOrEqual(256);
+  });
+
+  it('answers only what the retention keeps for a range reaching past it', async () => {
+    const { engine, send, tick, clock } = engineAt();
+    for (let s = 0; s < 16 * 60; s++) {
+      send({ agent_id: 'a', cpu: 1 });
+      tick(1000);
+    }
+    const answer = await query(engine, 'cpu', '1s', T0 - 3_600_000, clock.ms, ['a']);
+    expect(answer.agents.a!.length).toBe(900);
+    expect(answer.fleet.length).toBe(900);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * What the rollups hold in memory: the agents (in the order they were last heard from), the
+ * metrics, the series table, the agents' and the fleet's rings, all within one byte budget.
+ *
+ * `observe` is the hot path (every telemetry message): a few map lookups and, per metric, five
+ * numbers added to the open bucket of each step; nothing is allocated for a series already known.
+ * Past the budget the agents heard from longest ago leave first (every series of theirs); the
+ * fleet rings stay.
+ */
+import { Limits } from '@nexus-realtime/client/protocol';
+import { ByteBudget } from './byte-budget.js';
+import { FleetRings } from './fleet-rings.js';
+import { SeriesRings } from './series-rings.js';
+import { Acc, SeriesTable } from './series-table.js';
+import { STEPS } from './steps.js';
+
+/**
+ * Bookkeeping a table row and ring blocks do not show, measured with `process.memoryUsage()` on
+ * 60,000 series (see the memory test): an agent's map entry, record, id and metric map, and a
+ * series' entry in it.
+ */
+export const AGENT_OVERHEAD_BYTES = 360;
+export const SERIES_OVERHEAD_BYTES = 60;
+const METRIC_OVERHEAD_BYTES = 1_000;
+/** Distinct metric names kept at once: each has fleet rings, which never leave to make room. */
+export const MAX_METRICS = 256;
+
+export interface AgentEntry {
+  readonly id: string;
+  readonly index: number;
+  /** Metric index → series row. */
+  readonly series: Map<number, number>;
+}
+
+export interface MetricEntry {
+  readonly name: string;
+  readonly index: number;
+  /** Fleet ring positions. */
+  readonly fleet: Int32Array;
+  /** Series of this metric (agents reporting it, as far as memory holds). */
+  series: number;
+}
+
+export class RollupMemory {
+  readonly budget: ByteBudget;
+  readonly table: SeriesTable;
+  readonly rings: SeriesRings;
+  readonly fleet: FleetRings;
+  /** Oldest heard first (an agent is moved to the end on each message). */
+  readonly agents = new Map<string, AgentEntry>();
+  readonly agentsByIndex: (AgentEntry | undefined)[] = [];
+  readonly metrics = new Map<string, MetricEntry>();
+  readonly metricsByIndex: (MetricEntry | undefined)[] = [];
+  /** Rows with values in the open bucket of each step (a row may appear again after it was reused). */
+  readonly dirty: { rows: Int32Array; count: number }[] = STEPS.map(() => ({ rows: new Int32Array(1024), count: 0 }));
+  readonly #freeAgentIndexes: number[] = [];
+  /** The agent being written, which eviction must not take. */
+  #protected: AgentEntry | undefined;
+
+  constructor(maxBytes: number) {
+    this.budget = new ByteBudget(maxBytes);
+    this.table = new SeriesTable(this.budget);
+    this.rings = new SeriesRings(this.table, this.budget, () => this.evictOldest());
+    this.fleet = new FleetRings(this.budget, () => this.evictOldest());
+  }
+
+  /** Adds the finite numeric fields of one telemetry payload of `agentId` to the open buckets. */
+  observe(agentId: string, data: Readonly<Record<string, unknown>>): void {
+    const agent = this.#touch(agentId);
+    if (agent === undefined) return;
+    this.#protected = agent;
+    for (const key in data) {
+      const value = data[key];
+      if (typeof value !== 'number' || !Number.isFinite(value) || key === 'agent_id') continue;
+      const row = this.#seriesOf(agent, key);
+      if (row < 0) continue;
+      this.#markDirty(row);
+      this.table.accumulate(row, value);
+    }
+    this.#protected = undefined;
+  }
+
+  /** Makes the agent heard from longest ago leave; false when there is none (but the one being written). */
+  evictOldest(): boolean {
+    for (const agent of this.agents.values()) {
+      if (agent === this.#protected) return false;
+      this.#removeAgent(agent);
+      return true;
+    }
+    return false;
+  }
+
+  /** Protects `agent` from eviction (while its buckets are written); undefined lifts it. */
+  protect(agent: AgentEntry | undefined): void {
+    this.#protected = agent;
+  }
+
+  #touch(agentId: string): AgentEntry | undefined {
+    let agent = this.agents.get(agentId);
+    if (agent !== undefined) {
+      this.agents.delete(agentId); // re-inserted last: the map stays ordered by last message
+      this.agents.set(agentId, agent);
+      return agent;
+    }
+    while (!this.budget.tryReserve(AGENT_OVERHEAD_BYTES + agentId.length * 2)) if (!this.evictOldest()) return;
+    const index = this.#freeAgentIndexes.pop() ?? this.agentsByIndex.length;
+    agent = { id: agentId, index, series: new Map() };
+    this.agentsByIndex[index] = agent;
+    this.agents.set(agentId, agent);
+    return agent;
+  }
+
+  /** The row of `agent`'s series of `name`, created when new; -1 when it cannot be kept. */
+  #seriesOf(agent: AgentEntry, name: string): number {
+    const metric = this.metrics.get(name) ?? this.#addMetric(name);
+    if (metric === undefined) return -1;
+    const known = agent.series.get(metric.index);
+    if (known !== undefined) return known;
+    if (agent.series.size >= Limits.maxMetricsPerAgent) return -1;
+    while (!this.budget.tryReserve(SERIES_OVERHEAD_BYTES)) if (!this.evictOldest()) return -1;
+    let row = this.table.add(metric.index, agent.index);
+    while (row < 0 && this.evictOldest()) row = this.table.add(metric.index, agent.index);
+    if (row < 0) {
+      this.budget.release(SERIES_OVERHEAD_BYTES);
+      return -1;
+    }
+    agent.series.set(metric.index, row);
+    metric.series++;
+    return row;
+  }
+
+  /** A new metric, replacing one no agent reports any more when the table is full; undefined when full. */
+  #addMetric(name: string): MetricEntry | undefined {
+    if (name.length === 0 || name.length > Limits.maxIdLength) return undefined;
+    if (this.metrics.size >= MAX_METRICS && !this.#dropUnreportedMetric()) return undefined;
+    const free = this.metricsByIndex.findIndex((m) => m === undefined);
+    const index = free < 0 ? this.metricsByIndex.length : free;
+    const metric: MetricEntry = { name, index, fleet: this.fleet.createPositions(), series: 0 };
+    this.budget.reserve(METRIC_OVERHEAD_BYTES + metric.fleet.byteLength);
+    this.metrics.set(name, metric);
+    this.metricsByIndex[index] = metric;
+    return metric;
+  }
+
+  #dropUnreportedMetric(): boolean {
+    for (const metric of this.metrics.values()) {
+      if (metric.series > 0) continue;
+      this.fleet.release(metric.fleet);
+      this.budget.release(METRIC_OVERHEAD_BYTES + metric.fleet.byteLength);
+      this.metrics.delete(metric.name);
+      this.metricsByIndex[metric.index] = undefined;
+      return true;
+    }
+    return false;
+  }
+
+  /** Lists `row` for the close of each step whose open bucket it has no value in yet. */
+  #markDirty(row: number): void {
+    for (let step = 0; step < STEPS.length; step++) {
+      if (this.table.acc[this.table.accAt(row, step) + Acc.Count] !== 0) continue;
+      const list = this.dirty[step]!;
+      if (list.count === list.rows.length) {
+        const grown = new Int32Array(list.rows.length * 2);
+        grown.set(list.rows);
+        list.rows = grown;
+      }
+      list.rows[list.count++] = row;
+    }
+  }
+
+  #removeAgent(agent: AgentEntry): void {
+    for (const [metricIndex, row] of agent.series) {
+      this.rings.release(row);
+      this.table.remove(row);
+      const metric = this.metricsByIndex[metricIndex];
+      if (metric) metric.series--;
+      this.budget.release(SERIES_OVERHEAD_BYTES);
+    }
+    this.agents.delete(agent.id);
+    this.agentsByIndex[agent.index] = undefined;
+    this.#freeAgentIndexes.push(agent.index);
+    this.budget.release(AGENT_OVERHEAD_BYTES + agent.id.length * 2);
+  }
+}

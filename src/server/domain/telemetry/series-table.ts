@@ -1,0 +1,102 @@
+/**
+ * Every series (one agent's one metric) as a row of a few columns, struct-of-arrays, so a series
+ * costs its numbers and no object: the open bucket of each step (sum, count, min, max, last), the
+ * block ids of each step's ring, its metric and its agent. Rows are reused after a series leaves;
+ * the columns grow by half when full (their bytes reserved from the budget).
+ */
+import type { ByteBudget } from './byte-budget.js';
+import { POSITIONS_PER_SERIES, STEPS } from './steps.js';
+
+/** Fields of an open bucket. */
+export const Acc = { Sum: 0, Count: 1, Min: 2, Max: 3, Last: 4 } as const;
+const ACC_FIELDS = 5;
+export const ACC_PER_SERIES = STEPS.length * ACC_FIELDS;
+const INITIAL_ROWS = 256;
+
+/** Bytes one row costs in the columns. */
+export const ROW_BYTES = ACC_PER_SERIES * 8 + POSITIONS_PER_SERIES * 4 + 2 * 4;
+
+export class SeriesTable {
+  acc = new Float64Array(0);
+  /** Block id per ring position of every step (-1: none). */
+  positions = new Int32Array(0);
+  metricOf = new Int32Array(0);
+  agentOf = new Int32Array(0);
+  #rows = 0;
+  #next = 0;
+  readonly #free: number[] = [];
+
+  constructor(private readonly budget: ByteBudget) {}
+
+  get bytes(): number {
+    return this.#rows * ROW_BYTES;
+  }
+
+  /** Rows in use. */
+  get size(): number {
+    return this.#next - this.#free.length;
+  }
+
+  /** A fresh row for a series of `metric` and `agent`, or -1 when the budget cannot grow the table. */
+  add(metric: number, agent: number): number {
+    let row = this.#free.pop();
+    if (row === undefined) {
+      if (this.#next === this.#rows && !this.#grow()) return -1;
+      row = this.#next++;
+    }
+    this.metricOf[row] = metric;
+    this.agentOf[row] = agent;
+    this.acc.fill(0, row * ACC_PER_SERIES, (row + 1) * ACC_PER_SERIES);
+    this.positions.fill(-1, row * POSITIONS_PER_SERIES, (row + 1) * POSITIONS_PER_SERIES);
+    return row;
+  }
+
+  /** Releases a row whose blocks were given back already. */
+  remove(row: number): void {
+    this.acc.fill(0, row * ACC_PER_SERIES, (row + 1) * ACC_PER_SERIES);
+    this.metricOf[row] = -1;
+    this.agentOf[row] = -1;
+    this.#free.push(row);
+  }
+
+  /** Adds a value to the open bucket of every step. */
+  accumulate(row: number, value: number): void {
+    const acc = this.acc;
+    for (let s = 0, at = row * ACC_PER_SERIES; s < STEPS.length; s++, at += ACC_FIELDS) {
+      if (acc[at + Acc.Count] === 0) {
+        acc[at + Acc.Min] = value;
+        acc[at + Acc.Max] = value;
+      } else {
+        if (value < acc[at + Acc.Min]!) acc[at + Acc.Min] = value;
+        if (value > acc[at + Acc.Max]!) acc[at + Acc.Max] = value;
+      }
+      acc[at + Acc.Sum] = acc[at + Acc.Sum]! + value;
+      acc[at + Acc.Count] = acc[at + Acc.Count]! + 1;
+      acc[at + Acc.Last] = value;
+    }
+  }
+
+  /** Index in `acc` of the open bucket of `step` of `row`. */
+  accAt(row: number, step: number): number {
+    return row * ACC_PER_SERIES + step * ACC_FIELDS;
+  }
+
+  #grow(): boolean {
+    // By half, not double: at 60,000 series a doubling would ask for 26 MB of rows at once.
+    const rows = Math.max(INITIAL_ROWS, Math.ceil(this.#rows * 1.5));
+    if (!this.budget.tryReserve((rows - this.#rows) * ROW_BYTES)) return false;
+    this.acc = grown(this.acc, rows * ACC_PER_SERIES, 0);
+    this.positions = grown(this.positions, rows * POSITIONS_PER_SERIES, -1);
+    this.metricOf = grown(this.metricOf, rows, -1);
+    this.agentOf = grown(this.agentOf, rows, -1);
+    this.#rows = rows;
+    return true;
+  }
+}
+
+function grown<T extends Float64Array | Int32Array>(old: T, length: number, fill: number): T {
+  const next = new (old.constructor as new (length: number) => T)(length);
+  next.set(old);
+  next.fill(fill, old.length);
+  return next;
+}
