@@ -4,7 +4,10 @@
  * and the next process that asks takes it. A holder counts itself the writer only until its
  * last successful renewal plus the lease, less a margin, so two processes never both believe it
  * for long; the per-bucket claim makes even that overlap harmless (redis-rollup-writer.ts).
+ * The lease runs on the real monotonic clock, as Redis's expiry does, whatever clock the
+ * buckets follow.
  */
+import { performance } from 'node:perf_hooks';
 import { ROLLUP_WRITER_KEY } from './redis-keys.js';
 import type { RollupScripts } from './redis-rollup-scripts.js';
 
@@ -14,7 +17,6 @@ export const DEFAULT_RENEW_MS = 1000;
 export interface WriterLeaseOptions {
   readonly commands: Pick<RollupScripts, 'nexusHoldLease' | 'nexusReleaseLease'>;
   readonly owner: string;
-  readonly now: () => number;
   readonly isUp: () => boolean;
   readonly leaseMs?: number;
   readonly renewMs?: number;
@@ -38,7 +40,7 @@ export class WriterLease {
 
   /** Whether this process writes closed buckets now. */
   get writer(): boolean {
-    if (this.#writer && this.#options.now() >= this.#heldUntilMs) this.#set(false);
+    if (this.#writer && performance.now() >= this.#heldUntilMs) this.#set(false);
     return this.#writer;
   }
 
@@ -71,12 +73,12 @@ export class WriterLease {
       void this.writer; // runs out by itself
       return;
     }
-    const askedAtMs = this.#options.now();
+    const askedAtMs = performance.now();
     try {
       const held = await this.#options.commands.nexusHoldLease(ROLLUP_WRITER_KEY, this.#options.owner, this.#leaseMs);
       if (held > 0) this.#heldUntilMs = askedAtMs + this.#leaseMs - this.#leaseMs / 3;
       if (held === 2) this.#set(false); // taken afresh: start over from what Redis holds
-      this.#set(held > 0 && this.#options.now() < this.#heldUntilMs);
+      this.#set(held > 0 && performance.now() < this.#heldUntilMs);
     } catch (error) {
       this.#options.onError(error as Error);
       void this.writer;

@@ -29,7 +29,7 @@ import type { RollupScripts } from './redis-rollup-scripts.js';
 import type { ClosedBuckets } from './rollup-store.js';
 
 /** How far back the processes that do not write keep closed buckets, for a takeover. */
-export const TAKEOVER_WINDOW_MS = 10_000;
+export const TAKEOVER_WINDOW_MS = 6_000;
 /** How long a bucket's claim lives beyond its step: past any process's takeover window. */
 const CLAIM_EXTRA_MS = 60_000;
 

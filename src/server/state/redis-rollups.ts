@@ -75,14 +75,14 @@ export class RedisRollupArchive implements RollupArchive {
     this.#lease = new WriterLease({
       commands,
       owner: options.processId,
-      now: options.now,
       isUp: options.isUp,
       ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
       ...(options.renewMs === undefined ? {} : { renewMs: options.renewMs }),
       onChange: (writer) => this.#writer.leadershipChanged(writer),
       onError: (error) => this.#report(error),
     });
-    this.#lease.start();
+    // No rollups at all (a budget of 0): nothing will be written, so no lease is held.
+    if ((options.budgetBytes ?? DEFAULT_ROLLUP_BUDGET_BYTES) > 0) this.#lease.start();
   }
 
   /** Whether this process writes the deployment's closed buckets now. */
