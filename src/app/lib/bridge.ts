@@ -21,6 +21,7 @@ import { createHealthWatch } from './health-watch';
 import { queryClient } from './query-client';
 import { createServerWatch } from './server-watch';
 import { markAllPending, markChannelActive } from './subscription-status';
+import { applyTelemetryDemand } from './telemetry-feed';
 import { fetchTelemetryHistory } from './telemetry-history';
 
 /** The tasks query key (kept here as a literal: lib must not import a feature). */
@@ -29,7 +30,9 @@ const TASKS_QUERY_KEY = ['tasks'] as const;
 /** Wires the worker to the stores; returns the function that stops its timers. */
 export function wire(client: WorkerClient): () => void {
   const charts = createChartApplier();
-  client.onData((message) => onData(message, charts));
+  client.onData((message) =>
+    message.type === 'telemetry-demand' ? applyTelemetryDemand(client, message.agentIds) : onData(message, charts),
+  );
   const watch = createServerWatch(() => client.reconnectNow());
   client.on('state', ({ next, reason }) => {
     connectionStore.setState({
@@ -86,7 +89,10 @@ export function wire(client: WorkerClient): () => void {
   };
 }
 
-function onData(message: DataMessage, charts: ReturnType<typeof createChartApplier>): void {
+function onData(
+  message: Exclude<DataMessage, { type: 'telemetry-demand' }>,
+  charts: ReturnType<typeof createChartApplier>,
+): void {
   switch (message.type) {
     case 'log':
       return appendEntries(message.rows);

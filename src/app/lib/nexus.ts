@@ -9,7 +9,7 @@
  */
 import type { Filters, PublishResult } from '@nexus-realtime/client';
 import { DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
-import { createWorkerClient, type WorkerClient } from '../worker';
+import { createWorkerClient, type RollupAnswer, type WorkerClient } from '../worker';
 import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptions-store';
 import { telemetryStore } from '../store/telemetry-store';
@@ -151,6 +151,11 @@ export function reconnectNow(): void {
 
 export function disconnect(): void {
   nexus().disconnect();
+}
+
+/** The server's rollups of one metric, for the charts (drawn where live data has none). */
+export function loadRollups(answer: RollupAnswer): void {
+  nexus().loadRollups(answer);
 }
 
 export function publish(channel: string, payload: unknown): Promise<PublishResult> {

@@ -64,6 +64,9 @@ describe('the worker core in this thread', () => {
     client.connect();
     await flush();
     FakeSocket.last!.welcome();
+    // The worker subscribes to the fleet summaries itself; deliveries wait for that resync.
+    expect(FakeSocket.last!.request('subscribe')).toMatchObject({ channel: 'telemetry.fleet' });
+    FakeSocket.last!.answerSync();
     const now = Date.now();
     // Live frames before the history arrives wait for it.
     FakeSocket.last!.deliver(telemetry(3, 'agent_1', 30, now - 1000));

@@ -12,6 +12,7 @@ import {
   type SubscribeResult,
 } from '@nexus-realtime/client';
 import type { HistoryPage } from './model/history-gate';
+import type { RollupAnswer } from './model/rollups';
 
 /** One row of the message log, as the worker sends it (the preview instead of the payload). */
 export interface LogEntry {
@@ -91,6 +92,7 @@ export type ToCore =
   | { readonly type: 'publish'; readonly requestId: number; readonly channel: string; readonly payload: unknown }
   | { readonly type: 'view'; readonly view: ChartView }
   | { readonly type: 'history'; readonly page: HistoryPage | undefined }
+  | { readonly type: 'rollups'; readonly answer: RollupAnswer }
   | { readonly type: 'forward-channel'; readonly channel: string };
 
 export type FromCore =
@@ -106,6 +108,8 @@ export type FromCore =
   | { readonly type: 'log'; readonly rows: readonly LogEntry[] }
   | { readonly type: 'rate'; readonly messagesPerSecond: number; readonly snapshot: ClientSnapshot }
   | { readonly type: 'legends'; readonly generation: number; readonly legends: readonly LegendValues[] }
+  /** The raw telemetry the charts need now: null = every agent's, else only these agents'. */
+  | { readonly type: 'telemetry-demand'; readonly agentIds: readonly string[] | null }
   | {
       readonly type: 'telemetry';
       readonly agents: readonly string[];

@@ -15,8 +15,9 @@ import {
   type ToCore,
 } from './messages';
 import type { HistoryPage } from './model/history-gate';
+import type { RollupAnswer } from './model/rollups';
 
-export type DataMessage = Extract<FromCore, { type: 'log' | 'telemetry' | 'rate' | 'legends' }>;
+export type DataMessage = Extract<FromCore, { type: 'log' | 'telemetry' | 'rate' | 'legends' | 'telemetry-demand' }>;
 type Listener = (context: never) => void;
 
 export class WorkerClient {
@@ -70,6 +71,11 @@ export class WorkerClient {
   /** The telemetry history the page loaded (undefined: it could not): live data waits for it. */
   loadHistory(page: HistoryPage | undefined): void {
     this.#post({ type: 'history', page });
+  }
+
+  /** The server's rollups of one metric: drawn where the live buffers hold nothing. */
+  loadRollups(answer: RollupAnswer): void {
+    this.#post({ type: 'rollups', answer });
   }
 
   subscribe(channel: string, filters?: Filters): Promise<SubscribeResult> {
@@ -138,6 +144,7 @@ export class WorkerClient {
       case 'log':
       case 'telemetry':
       case 'legends':
+      case 'telemetry-demand':
         for (const listener of this.#dataListeners) listener(message);
     }
   }

@@ -25,18 +25,30 @@ import {
   type ToCore,
 } from './messages';
 import { buildChartData } from './model/chart-data';
+import { FleetHistory } from './model/fleet-history';
 import { HistoryGate } from './model/history-gate';
+import type { RollupAnswer } from './model/rollups';
+import { demandDue, telemetryDemand, type TelemetryDemand } from './model/telemetry-demand';
 import { MAX_WINDOW_MS, TelemetryBuffers } from './model/telemetry-buffers';
 
 export const CHART_REDRAW_MS = 1000;
 export const LEGEND_MS = 100;
 export const LOG_FLUSH_MS = 500;
 const SUMMARY_EVERY_MS = 1000;
+/** The server's per-second fleet summaries (band and top agents of every metric). */
+export const TELEMETRY_FLEET_CHANNEL = 'telemetry.fleet';
+/** Rollups kept: a few more metrics than are charted at once. */
+const MAX_ROLLUP_METRICS = 24;
 
 export class WorkerCore {
   readonly #client: NexusWebSocket;
   readonly #post: Post<FromCore>;
   readonly #buffers = new TelemetryBuffers();
+  readonly #fleet = new FleetHistory();
+  readonly #rollups = new Map<string, RollupAnswer>();
+  #demand: TelemetryDemand = null;
+  #demandAtMs = 0;
+  #demandPinned: readonly string[] = [];
   readonly #gate = new HistoryGate((timeMs, _seq, data) => this.#ingest(timeMs, data));
   readonly #forwarded = new Map<string, unknown[]>();
   readonly #tokenWaits = new Map<number, { resolve: (t: string) => void; reject: (e: Error) => void }>();
@@ -67,6 +79,8 @@ export class WorkerCore {
     this.#client.on('gap', ({ channel }) =>
       this.#pushLog({ type: 'gap', channel, data: undefined, preview: 'messages were missed while disconnected' }),
     );
+    // The band and the top agents at any fleet size, one message a second.
+    void this.#client.subscribe(TELEMETRY_FLEET_CHANNEL);
     this.#intervals.push(
       setInterval(() => this.#postRate(), 1000),
       // The time axis moves on even when no data arrives.
@@ -102,6 +116,11 @@ export class WorkerCore {
         return this.#prepareSoon();
       case 'history':
         this.#gate.finish(message.page, Date.now() - MAX_WINDOW_MS);
+        return this.#prepareSoon();
+      case 'rollups':
+        this.#rollups.delete(message.answer.metric);
+        this.#rollups.set(message.answer.metric, message.answer);
+        if (this.#rollups.size > MAX_ROLLUP_METRICS) this.#rollups.delete(this.#rollups.keys().next().value!);
         return this.#prepareSoon();
       case 'forward-channel':
         if (!this.#forwarded.has(message.channel)) this.#forwarded.set(message.channel, []);
@@ -151,6 +170,11 @@ export class WorkerCore {
     });
     if (channel === Channel.Telemetry)
       this.#gate.offer(Date.parse(frame.timestamp) || Date.now(), frame.seq, frame.data);
+    else if (channel === TELEMETRY_FLEET_CHANNEL) {
+      this.#fleet.ingest(frame.data, Date.now());
+      this.#dirty = true;
+      this.#schedulePrepare();
+    }
     this.#forwarded.get(channel)?.push(frame.data);
   }
 
@@ -217,7 +241,7 @@ export class WorkerCore {
     const generation = ++this.#generation;
     const nowMs = this.#view.endMs ?? Date.now();
     const agents = this.#buffers.agentIds();
-    const metrics = this.#buffers.metricNames();
+    const metrics = [...new Set([...this.#fleet.metricNames(), ...this.#buffers.metricNames()])];
     const view = this.#view;
     this.#drawnLines.clear();
     const charts = shownMetrics(chartableMetrics(metrics), view.pickedMetrics).map((metric) => {
@@ -229,6 +253,8 @@ export class WorkerCore {
         pinned: view.pinnedAgents,
         windowMs: view.windowMs,
         nowMs,
+        fleet: this.#fleet,
+        rollup: this.#rollups.get(metric),
       });
       this.#drawnLines.set(
         metric,
@@ -236,8 +262,28 @@ export class WorkerCore {
       );
       return packChart(metric, data, generation);
     });
+    this.#updateDemand(charts[0]?.lines.map((line) => line.agentId) ?? []);
     const summaries = nowMs - this.#summarizedAtMs >= SUMMARY_EVERY_MS ? this.#summaries(agents, nowMs) : undefined;
     this.#post({ type: 'telemetry', agents, metrics, charts, summaries }, charts.flatMap(transferablesOf));
+  }
+
+  /** Tells the page which raw telemetry the charts need, when that changes (see telemetry-demand.ts). */
+  #updateDemand(firstChartLines: readonly string[]): void {
+    const nowMs = Date.now();
+    const pinned = this.#view.pinnedAgents;
+    const next = telemetryDemand({
+      fleetSize: this.#fleet.fleetSize(),
+      fleetHeardAtMs: this.#fleet.receivedAtMs,
+      nowMs,
+      pinned,
+      firstChartLines,
+    });
+    const pinnedChanged = pinned !== this.#demandPinned;
+    if (next?.length === 0 || !demandDue(this.#demand, next, pinnedChanged, nowMs - this.#demandAtMs)) return;
+    this.#demand = next;
+    this.#demandAtMs = nowMs;
+    this.#demandPinned = pinned;
+    this.#post({ type: 'telemetry-demand', agentIds: next });
   }
 
   #prepareLegends(): void {

@@ -8,7 +8,9 @@
  * `constructor` are data from agents): lines sit under indexed keys on prototype-less rows.
  */
 import { seriesColor } from '../../lib/colors';
-import type { TelemetryBuffers } from './telemetry-buffers';
+import type { FleetHistory } from './fleet-history';
+import { bucketMeans, fleetBuckets, mergeLive, rollupFleetSize, type Buckets, type RollupAnswer } from './rollups';
+import type { SeriesRing, TelemetryBuffers } from './telemetry-buffers';
 
 export const MAX_LINES = 8;
 /**
@@ -69,42 +71,126 @@ export interface ChartInput {
   readonly windowMs: number;
   readonly nowMs: number;
   readonly buckets?: number;
+  /** `telemetry.fleet` as received: the live band, fleet size and top agents' values. */
+  readonly fleet?: FleetHistory;
+  /** The server's rollups of this metric: what the live buffers do not hold. */
+  readonly rollup?: RollupAnswer;
+}
+
+/** Where each drawn agent's values come from, in order of preference, per chart bucket. */
+function lineValues(input: ChartInput, agentId: string, grid: Buckets, fleet: boolean): (number | undefined)[] {
+  let values = bucketize(input.buffers, input.metric, agentId, grid);
+  if (fleet && input.fleet) values = mergeLive(values, bucketize(input.fleet.topValues, input.metric, agentId, grid));
+  const rollup = input.rollup?.agents[agentId];
+  if (rollup)
+    values = mergeLive(
+      values,
+      bucketMeans(rollup, input.rollup!.stepMs, grid, (p) => p.avg),
+    );
+  return values;
 }
 
 export function buildChartData(input: ChartInput): ChartData {
-  const buckets = input.buckets ?? BUCKETS;
-  const fromMs = input.nowMs - input.windowMs;
-  const bucketMs = input.windowMs / buckets;
+  const grid: Buckets = {
+    fromMs: input.nowMs - input.windowMs,
+    bucketMs: input.windowMs / (input.buckets ?? BUCKETS),
+    count: input.buckets ?? BUCKETS,
+  };
   const hidden = new Set(input.hidden);
   const visible = input.agents.filter((a) => !hidden.has(a) && input.buffers.series(a, input.metric));
-  const fleet = visible.length > MAX_LINES;
-  const highlighted = fleet ? pickHighlighted(input, visible) : visible;
-  const keyOf = new Map(highlighted.map((agentId, i) => [agentId, lineKey(i)]));
-  const rows = Array.from({ length: buckets }, (_, i) => newRow(Math.round(fromMs + (i + 0.5) * bucketMs)));
-  const filled = new Uint8Array(buckets);
-  const fleetValues: number[][] | undefined = fleet ? rows.map(() => []) : undefined;
-  const breakBuckets = Math.max(MIN_BREAK_MS / bucketMs, 1.5);
-  for (const agentId of visible) {
-    const key = keyOf.get(agentId);
-    bridgeShortHoles(bucketize(input, agentId, fromMs, bucketMs, buckets), breakBuckets).forEach((value, i) => {
+  const fleetLive = input.fleet?.metric(input.metric);
+  const rollupAgents = Object.keys(input.rollup?.agents ?? {}).filter((a) => !hidden.has(a));
+  const agentCount = Math.max(visible.length, fleetLive?.agents ?? 0, rollupFleetSize(input.rollup));
+  const fleet = agentCount > MAX_LINES;
+  const everyone = [...new Set([...input.agents, ...rollupAgents])].sort();
+  const highlighted = fleet
+    ? pickHighlighted(input, visible, rollupAgents)
+    : everyone.filter((a) => !hidden.has(a) && (visible.includes(a) || rollupAgents.includes(a)));
+  const rows = Array.from({ length: grid.count }, (_, i) =>
+    newRow(Math.round(grid.fromMs + (i + 0.5) * grid.bucketMs)),
+  );
+  const filled = new Uint8Array(grid.count);
+  const breakBuckets = Math.max(MIN_BREAK_MS / grid.bucketMs, 1.5);
+  highlighted.forEach((agentId, line) => {
+    bridgeShortHoles(lineValues(input, agentId, grid, fleet), breakBuckets).forEach((value, i) => {
       if (value === undefined) return;
       filled[i] = 1;
-      if (key !== undefined) rows[i]![key] = value;
-      fleetValues?.[i]!.push(value);
+      rows[i]![lineKey(line)] = round(value);
     });
-  }
-  if (fleetValues) fleetValues.forEach((values, i) => Object.assign(rows[i]!, bandOf(values)));
+  });
+  if (fleet) fillBand(input, visible, grid, breakBuckets, rows, filled);
   const lines = highlighted.map((agentId, i) => ({
     agentId,
-    dataKey: keyOf.get(agentId)!,
+    dataKey: lineKey(i),
     // Up to 8 agents: by place in the fleet (stable across charts); fleet mode: by line.
-    color: seriesColor(fleet ? i : input.agents.indexOf(agentId)),
-    latest: input.buffers.series(agentId, input.metric)?.latest()?.value,
+    color: seriesColor(fleet ? i : everyone.indexOf(agentId)),
+    latest: latestOf(input, agentId),
   }));
   // Empty rows between data stay: they are where the lines break.
   const first = filled.indexOf(1);
   const rowsDrawn = first < 0 ? [] : rows.slice(first, filled.lastIndexOf(1) + 1);
-  return { rows: rowsDrawn, lines, fleet, agentCount: visible.length, endMs: input.nowMs };
+  return { rows: rowsDrawn, lines, fleet, agentCount, endMs: input.nowMs };
+}
+
+/**
+ * The fleet's band and median: from `telemetry.fleet` and the rollups when the server sends them
+ * (the page then holds raw telemetry only for the agents it draws), else from every agent's raw
+ * values (a server without fleet summaries: the page hears every agent).
+ */
+function fillBand(
+  input: ChartInput,
+  visible: readonly string[],
+  grid: Buckets,
+  breakBuckets: number,
+  rows: ChartRow[],
+  filled: Uint8Array,
+): void {
+  const live = input.fleet?.metric(input.metric);
+  const summaries = live !== undefined || input.rollup !== undefined;
+  const band = summaries ? summaryBand(input, grid, breakBuckets) : rawBand(input, visible, grid, breakBuckets);
+  band.forEach((b, i) => {
+    if (!b) return;
+    filled[i] = 1;
+    rows[i]!.band = [round(b.min), round(b.max)];
+    rows[i]!.median = round(b.median);
+  });
+}
+
+type Band = { min: number; median: number; max: number } | undefined;
+
+function summaryBand(input: ChartInput, grid: Buckets, breakBuckets: number): Band[] {
+  const live = input.fleet?.metric(input.metric);
+  const fromRollup = input.rollup ? fleetBuckets(input.rollup, grid) : undefined;
+  const part = (ring: SeriesRing | undefined, pick: 'min' | 'median' | 'max') => {
+    const values = ring ? bucketizeRing(ring, grid, pick) : new Array<number | undefined>(grid.count).fill(undefined);
+    return bridgeShortHoles(mergeLive(values, fromRollup?.[pick]), breakBuckets);
+  };
+  const min = part(live?.min, 'min');
+  const median = part(live?.median, 'median');
+  const max = part(live?.max, 'max');
+  return min.map((low, i) =>
+    low === undefined || median[i] === undefined || max[i] === undefined
+      ? undefined
+      : { min: low, median: median[i], max: max[i] },
+  );
+}
+
+function rawBand(input: ChartInput, visible: readonly string[], grid: Buckets, breakBuckets: number): Band[] {
+  const values: number[][] = Array.from({ length: grid.count }, () => []);
+  for (const agentId of visible)
+    bridgeShortHoles(bucketize(input.buffers, input.metric, agentId, grid), breakBuckets).forEach((value, i) => {
+      if (value !== undefined) values[i]!.push(value);
+    });
+  return values.map(bandOf);
+}
+
+function latestOf(input: ChartInput, agentId: string): number | undefined {
+  const raw = input.buffers.series(agentId, input.metric)?.latest()?.value;
+  if (raw !== undefined) return raw;
+  const top = input.fleet?.topValues.series(agentId, input.metric)?.latest()?.value;
+  if (top !== undefined) return top;
+  const rollup = input.rollup?.agents[agentId];
+  return rollup && rollup.length > 0 ? rollup[rollup.length - 1]!.last : undefined;
 }
 
 /** Fills holes of at most `maxSpanBuckets` (from point to point) by linear interpolation. */
@@ -129,28 +215,43 @@ function newRow(timeMs: number): ChartRow {
   return row;
 }
 
-/** Mean of each bucket's points (undefined for empty buckets). */
-function bucketize(
-  input: ChartInput,
-  agentId: string,
-  fromMs: number,
-  bucketMs: number,
-  buckets: number,
-): (number | undefined)[] {
-  const sums = new Float64Array(buckets);
-  const counts = new Uint32Array(buckets);
-  input.buffers.series(agentId, input.metric)?.forEachSince(fromMs, (t, v) => {
-    const i = Math.min(buckets - 1, Math.floor((t - fromMs) / bucketMs));
-    sums[i] = sums[i]! + v;
-    counts[i] = counts[i]! + 1;
-  });
-  return Array.from(counts, (count, i) => (count === 0 ? undefined : round(sums[i]! / count)));
+/** Mean of each bucket's points of one agent's series (undefined for empty buckets). */
+function bucketize(buffers: TelemetryBuffers, metric: string, agentId: string, grid: Buckets): (number | undefined)[] {
+  const ring = buffers.series(agentId, metric);
+  return ring ? bucketizeRing(ring, grid, 'mean') : new Array<number | undefined>(grid.count).fill(undefined);
 }
 
-function pickHighlighted(input: ChartInput, visible: readonly string[]): string[] {
-  const visibleSet = new Set(visible);
-  const pinned = input.pinned.filter((a) => visibleSet.has(a)).slice(0, MAX_LINES);
+/** A ring's points per bucket: their mean, or their lowest or highest (a band's edges). */
+function bucketizeRing(
+  ring: SeriesRing,
+  grid: Buckets,
+  how: 'mean' | 'min' | 'median' | 'max',
+): (number | undefined)[] {
+  const sums = new Float64Array(grid.count);
+  const counts = new Uint32Array(grid.count);
+  ring.forEachSince(grid.fromMs, (t, v) => {
+    const i = Math.floor((t - grid.fromMs) / grid.bucketMs);
+    if (i >= grid.count) return;
+    if (how === 'min') sums[i] = counts[i] === 0 ? v : Math.min(sums[i]!, v);
+    else if (how === 'max') sums[i] = counts[i] === 0 ? v : Math.max(sums[i]!, v);
+    else sums[i] = sums[i]! + v;
+    counts[i] = counts[i]! + 1;
+  });
+  const mean = how === 'mean' || how === 'median';
+  return Array.from(counts, (count, i) => (count === 0 ? undefined : mean ? sums[i]! / count : sums[i]!));
+}
+
+/**
+ * The agents drawn as lines over the band: the picked ones; else the server's top agents over the
+ * range (rollups: highest average, stable from second to second); else the newest second's top
+ * from `telemetry.fleet`; else those with the highest latest raw values.
+ */
+function pickHighlighted(input: ChartInput, visible: readonly string[], rollupAgents: readonly string[]): string[] {
+  const pinned = input.pinned.filter((a) => !input.hidden.includes(a)).slice(0, MAX_LINES);
   if (pinned.length > 0) return pinned;
+  if (rollupAgents.length > 0) return rollupAgents.slice(0, MAX_LINES);
+  const top = input.fleet?.metric(input.metric)?.top.filter((a) => !input.hidden.includes(a));
+  if (top && top.length > 0) return top.slice(0, MAX_LINES);
   return [...visible]
     .map((agentId) => ({ agentId, value: input.buffers.series(agentId, input.metric)?.latest()?.value ?? -Infinity }))
     .sort((a, b) => b.value - a.value || a.agentId.localeCompare(b.agentId))
@@ -158,14 +259,13 @@ function pickHighlighted(input: ChartInput, visible: readonly string[]): string[
     .map((x) => x.agentId);
 }
 
-function bandOf(values: number[]): Pick<ChartRow, 'band' | 'median'> {
-  if (values.length === 0) return {};
+function bandOf(values: number[]): Band {
+  if (values.length === 0) return undefined;
   values.sort((a, b) => a - b);
   const mid = values.length >> 1;
   const median = values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
-  return { band: [values[0]!, values[values.length - 1]!], median: round(median) };
+  return { min: values[0]!, median, max: values[values.length - 1]! };
 }
-
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }

@@ -5,13 +5,14 @@
  * "seen" times every second, and only the rows in view exist to be updated and laid out.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useRef, type CSSProperties } from 'react';
+import { memo, useRef, useState, type CSSProperties } from 'react';
 import { EmptyState, Panel } from '../../../components/panel';
 import { RelativeTime } from '../../../components/relative-time';
 import { useAgentRows } from '../hooks/use-agent-rows';
 import { compactMetrics, type AgentRow } from '../utils/merge-agents';
 import { LoadError } from '../../../components/load-error';
 import { loadErrorText } from '../../../lib/load-error-text';
+import { AGENTS_PAGE_SIZE, mayHaveMore } from '../../../lib/agents-query';
 
 /** Two lines of text and the padding: every row has this height, so none is measured. */
 export const AGENT_ROW_HEIGHT_PX = 46;
@@ -44,14 +45,33 @@ const valuesStyle: CSSProperties = {
 };
 
 export function AgentsPanel() {
-  const { rows, nowMs, query, connected, unknownWhy } = useAgentRows();
+  const [offset, setOffset] = useState(0);
+  const { rows, nowMs, query, connected, unknownWhy } = useAgentRows(offset);
   const online = rows.filter((row) => row.online).length;
+  const paged = offset > 0 || mayHaveMore(query.data);
+  const pager = paged && (
+    <>
+      <button className="btn small" disabled={offset === 0} onClick={() => setOffset(offset - AGENTS_PAGE_SIZE)}>
+        Previous
+      </button>
+      <button
+        className="btn small"
+        disabled={!mayHaveMore(query.data)}
+        onClick={() => setOffset(offset + AGENTS_PAGE_SIZE)}
+      >
+        Next
+      </button>
+    </>
+  );
   const actions = !connected ? (
     <span className="muted">unknown while {unknownWhy ?? 'disconnected'}</span>
   ) : rows.length > 0 ? (
-    <span className="muted">
-      {online} of {rows.length} online
-    </span>
+    <>
+      <span className="muted">
+        {online} of {rows.length} online{paged ? ` (agents ${offset + 1}–${offset + (query.data?.length ?? 0)})` : ''}
+      </span>
+      {pager}
+    </>
   ) : undefined;
   return (
     <Panel title="Agents" label="Agents" id="agents" actions={actions}>

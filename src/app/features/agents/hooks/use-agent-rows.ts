@@ -9,8 +9,8 @@ import { useConnection, useTelemetry } from '../../../hooks/use-stores';
 import { useAgents } from '../../../lib/agents-query';
 import { liveAgentsOf, mergeAgents } from '../utils/merge-agents';
 
-export function useAgentRows() {
-  const query = useAgents();
+export function useAgentRows(offset = 0) {
+  const query = useAgents(offset);
   const { liveIds, summaries } = useTelemetry((s) => ({ liveIds: s.agents, summaries: s.summaries }));
   // With Redis down on the server's process, presence from the other processes is not heard:
   // nobody is known to be online or offline, as while disconnected.

@@ -5,6 +5,7 @@
  */
 import { useMemo } from 'react';
 import { useTelemetry } from '../../../hooks/use-stores';
+import { useAgents } from '../../../lib/agents-query';
 import { seriesColor } from '../../../lib/colors';
 import { telemetryStore, toggleIn } from '../../../store/telemetry-store';
 import { MAX_LINES } from '../../../worker';
@@ -26,11 +27,17 @@ function chipAgents(agents: readonly string[], pinned: readonly string[], filter
 
 /** Up to MAX_LINES agents: toggles hide a line. More: toggles pick the highlighted agents. */
 export function AgentToggles() {
-  const { agents, hidden, pinned } = useTelemetry((s) => ({
-    agents: s.agents,
+  const { heard, hidden, pinned } = useTelemetry((s) => ({
+    heard: s.agents,
     hidden: s.hiddenAgents,
     pinned: s.pinnedAgents,
   }));
+  // A large fleet is not heard agent by agent: its ids come from the agent list.
+  const listed = useAgents().data;
+  const agents = useMemo(
+    () => (listed ? [...new Set([...heard, ...listed.map((a) => a.agent_id)])].sort() : heard),
+    [heard, listed],
+  );
   const filter = useTelemetry((s) => s.agentFilter);
   const setFilter = (agentFilter: string) => telemetryStore.setState({ agentFilter });
   const chips = useMemo(() => chipAgents(agents, pinned, filter), [agents, pinned, filter]);

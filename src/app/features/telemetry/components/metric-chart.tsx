@@ -13,6 +13,7 @@ import { chartStore } from '../../../store/chart-store';
 import { TIME_KEY, type ChartData } from '../../../worker';
 import { metricLabel } from '../lib/metric-label';
 import { formatValue, timeAxis, valueAxis } from '../lib/axes';
+import { useChartRollups } from '../hooks/use-chart-rollups';
 import { useDragZoom } from '../hooks/use-drag-zoom';
 import { ChartDownloads } from './chart-downloads';
 import { SeriesLayer, SeriesTooltip } from './series-layer';
@@ -44,6 +45,7 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
   const label = metricLabel(metric);
   const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data) }), [data]);
   const zoom = useDragZoom(data.rows);
+  useChartRollups(metric);
   const canvasRef = useRef<HTMLDivElement>(null);
   return (
     <figure className="chart" aria-label={`${label} chart`}>

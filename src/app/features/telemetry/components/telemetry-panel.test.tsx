@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TelemetryBuffers } from '../../../worker/model/telemetry-buffers';
@@ -30,6 +31,15 @@ function hostile(count: number): Record<string, unknown> {
 
 const charts = () => screen.queryAllByRole('figure');
 
+/** Rollups are the API tests' business: here no query runs. */
+const queryClient = new QueryClient({ defaultOptions: { queries: { enabled: false } } });
+const renderPanel = () =>
+  render(
+    <QueryClientProvider client={queryClient}>
+      <TelemetryPanel />
+    </QueryClientProvider>,
+  );
+
 beforeEach(() => {
   telemetryBuffers.clear();
   // Paused: the charts' canvases stay empty (happy-dom has no layout for recharts to measure);
@@ -48,14 +58,14 @@ afterEach(cleanup);
 
 describe('TelemetryPanel', () => {
   it('draws one chart per metric while there are few, without a picker', () => {
-    render(<TelemetryPanel />);
+    renderPanel();
     receive({ agent_id: 'agent_001', cpu_usage: 10, memory_mb: 512 });
     expect(charts().map((c) => c.getAttribute('aria-label'))).toEqual(['CPU usage (%) chart', 'Memory (MB) chart']);
     expect(screen.queryByRole('button', { name: 'More metrics' })).toBeNull();
   });
 
   it('draws at most 12 charts for 400 numeric fields and offers the others in the picker', () => {
-    render(<TelemetryPanel />);
+    renderPanel();
     receive({ agent_id: 'agent_001', cpu_usage: 10, memory_mb: 512 });
     receive(hostile(400));
     expect(charts()).toHaveLength(MAX_CHARTS);
@@ -86,7 +96,7 @@ describe('TelemetryPanel', () => {
   });
 
   it('filters the picker by name', () => {
-    render(<TelemetryPanel />);
+    renderPanel();
     receive(hostile(40));
     fireEvent.click(screen.getByRole('button', { name: 'More metrics' }));
     fireEvent.change(screen.getByRole('textbox', { name: 'Filter metrics' }), { target: { value: 'junk 03' } });
@@ -94,7 +104,7 @@ describe('TelemetryPanel', () => {
   });
 
   it('draws agents and metrics named like Object.prototype members', () => {
-    render(<TelemetryPanel />);
+    renderPanel();
     for (const agentId of ['t', '__proto__', 'constructor'])
       receive(JSON.parse(`{"agent_id":"${agentId}","__proto__":1,"hasOwnProperty":2}`));
     expect(charts().map((c) => c.getAttribute('aria-label'))).toEqual(['__proto__ chart', 'hasOwnProperty chart']);
@@ -107,7 +117,7 @@ describe('TelemetryPanel', () => {
   });
 
   it('offers a filter instead of hundreds of agent chips, and keeps the picked agents', () => {
-    render(<TelemetryPanel />);
+    renderPanel();
     for (let i = 0; i < 300; i++) receive({ agent_id: `fleet_${String(i).padStart(3, '0')}`, cpu_usage: i });
     const group = screen.getByRole('group', { name: 'Highlight agents' });
     const chips = () =>

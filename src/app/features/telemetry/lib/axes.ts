@@ -94,8 +94,10 @@ export interface TimeAxis {
   readonly ticks: number[];
 }
 
-/** Tick spacings for times, from a second to an hour (a window is at most 15 minutes). */
-const TIME_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map((s) => s * 1000);
+/** Tick spacings for times, from a second to six hours (the longest range is a day). */
+const TIME_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600].map(
+  (s) => s * 1000,
+);
 /** At most this many time ticks: an `HH:MM:SS` label is ≈ 50 px, the charts ≈ 300–430 px wide. */
 const MAX_TIME_TICKS = 4;
 
@@ -109,7 +111,8 @@ export function timeAxis(data: ChartData): TimeAxis {
   if (rows.length === 0) return { domain: [0, 1], ticks: [] };
   const from = rows[0]![TIME_KEY];
   const to = Math.max(rows[rows.length - 1]![TIME_KEY], data.endMs, from + 1);
-  const step = TIME_STEPS_MS.find((s) => Math.floor(to / s) - Math.ceil(from / s) + 1 <= MAX_TIME_TICKS) ?? 3_600_000;
+  const step =
+    TIME_STEPS_MS.find((s) => Math.floor(to / s) - Math.ceil(from / s) + 1 <= MAX_TIME_TICKS) ?? TIME_STEPS_MS.at(-1)!;
   const ticks: number[] = [];
   // Whole steps of local time (offsets from UTC are whole minutes; steps of an hour or less divide them, or nearly).
   const offset = new Date(from).getTimezoneOffset() * 60_000;
