@@ -156,4 +156,29 @@ describe("a user's connections together", () => {
     users.release('carol');
     expect(users.size).toBe(0);
   });
+
+  it("hold every connection of the user once a frame finds the shared buckets spent, and no one else's", () => {
+    let nowMs = 0;
+    const users = new UserRates(() => nowMs);
+    const holds: string[] = [];
+    const connection = (user: string, name: string) => {
+      const rate = new ConnectionRate(rule, flood, () => nowMs, users.acquire(user, rule));
+      const off = rate.onUserSpent((pauseMs) => holds.push(`${name}:${pauseMs}`));
+      return { rate, off };
+    };
+    const [a, b, c] = [connection('dave', 'a'), connection('dave', 'b'), connection('erin', 'c')];
+    expect(a.rate.check(4000).kind).toBe('accept');
+    expect(b.rate.check(4000).kind).toBe('accept');
+    expect(holds).toEqual([]);
+    // The user's 8,000 bytes are spent: both of its connections hold until they refill (capped at
+    // the flood's close time), the other user's does not.
+    expect(b.rate.check(1000).kind).toBe('pause');
+    expect(holds).toEqual(['a:2000', 'b:2000']);
+    b.off();
+    nowMs = 500;
+    expect(a.rate.check(4000).kind).not.toBe('accept');
+    expect(holds.slice(2)).toEqual(['a:2000']);
+    expect(c.rate.check(1000).kind).toBe('accept');
+    expect(holds.some((h) => h.startsWith('c:'))).toBe(false);
+  });
 });

@@ -137,7 +137,7 @@ export class ConnectionRate {
     private readonly floodRule: FloodRule,
     now: () => number = Date.now,
     /** The buckets this connection shares with the other connections of its user (see `UserRates`). */
-    private readonly user?: SharedBuckets,
+    private readonly user?: UserBuckets,
   ) {
     this.frames = new TokenBucket(rule.perSecond, rule.burst, now);
     this.bytes = new TokenBucket(rule.bytesPerSecond, rule.bytesBurst, now);
@@ -155,6 +155,7 @@ export class ConnectionRate {
       user?.bytes.take(byteLength);
       return ACCEPT;
     }
+    if (user !== undefined && (!user.bytes.holds(byteLength) || !user.frames.holds())) user.spent(this.#holdMs());
     const refusals = this.#flood.refused();
     if (this.#flood.floodingMs >= this.floodRule.closeAfterMs) return CLOSE;
     const over = overBytes ? 'bytes' : 'frames';
@@ -162,9 +163,21 @@ export class ConnectionRate {
     return { kind: 'pause', over, pauseMs: this.#pauseMs() };
   }
 
+  /** Calls `hold` whenever a connection of this user finds the shared buckets spent (see `UserBuckets`). */
+  onUserSpent(hold: (pauseMs: number) => void): () => void {
+    return this.user?.onSpent(hold) ?? (() => {});
+  }
+
   /** Reading resumed after a pause. */
   readingResumed(): void {
     this.#flood.readingResumed();
+  }
+
+  /** How long the user's connections hold: until its shared buckets are full, within the pause bounds. */
+  #holdMs(): number {
+    const user = this.user;
+    const untilFullMs = user ? Math.max(user.frames.msUntilFull(), user.bytes.msUntilFull()) : 0;
+    return Math.ceil(Math.max(this.floodRule.minPauseMs, Math.min(untilFullMs, this.floodRule.closeAfterMs)));
   }
 
   /**
@@ -195,6 +208,32 @@ export interface SharedBuckets {
 }
 
 /**
+ * The buckets one user's connections share, and those connections' pause: once a frame finds
+ * them spent, every connection of the user stops being read until they refill, so TCP pushes
+ * back on all of the sender's sockets at once — instead of the server reading (and refusing) a
+ * megabyte frame from each of them in turn.
+ */
+export class UserBuckets implements SharedBuckets {
+  readonly #holders = new Set<(pauseMs: number) => void>();
+
+  constructor(
+    readonly frames: TokenBucket,
+    readonly bytes: TokenBucket,
+  ) {}
+
+  /** Calls `hold` whenever the buckets are found spent; returns the function that removes it. */
+  onSpent(hold: (pauseMs: number) => void): () => void {
+    this.#holders.add(hold);
+    return () => this.#holders.delete(hold);
+  }
+
+  /** A frame found the buckets spent: every connection holds its reading for `pauseMs`. */
+  spent(pauseMs: number): void {
+    for (const hold of this.#holders) hold(pauseMs);
+  }
+}
+
+/**
  * All of a user's connections on this process together may take this many times one
  * connection's rate and burst. Limits per connection alone let one token multiply its share by
  * opening more connections (up to `NEXUS_MAX_CONNECTIONS_PER_USER`): 50 connections of one agent
@@ -208,19 +247,19 @@ export const USER_RATE_FACTOR = 2;
  * the buckets follow the role of the connection that created them.
  */
 export class UserRates {
-  readonly #users = new Map<string, { readonly buckets: SharedBuckets; connections: number }>();
+  readonly #users = new Map<string, { readonly buckets: UserBuckets; connections: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** The user's shared buckets; call `release` once the connection closes. */
-  acquire(userId: string, rule: ConnectionRateRule): SharedBuckets {
+  acquire(userId: string, rule: ConnectionRateRule): UserBuckets {
     let entry = this.#users.get(userId);
     if (!entry) {
       const f = USER_RATE_FACTOR;
-      const buckets = {
-        frames: new TokenBucket(rule.perSecond * f, rule.burst * f, this.now),
-        bytes: new TokenBucket(rule.bytesPerSecond * f, rule.bytesBurst * f, this.now),
-      };
+      const buckets = new UserBuckets(
+        new TokenBucket(rule.perSecond * f, rule.burst * f, this.now),
+        new TokenBucket(rule.bytesPerSecond * f, rule.bytesBurst * f, this.now),
+      );
       entry = { buckets, connections: 0 };
       this.#users.set(userId, entry);
     }

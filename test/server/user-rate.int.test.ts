@@ -56,4 +56,32 @@ describe("limits: a user's connections together", () => {
     expect(again.ofType('error')).toEqual([]);
     await again.close();
   });
+
+  it("once one connection spends the user's shared bytes, its other connections are not read until they refill", async () => {
+    const token = await tokenFor('bulk-agent', 'agent');
+    const [first, second, third, sibling] = await Promise.all(
+      [0, 1, 2, 3].map(() => TestClient.connect(server.wsUrl, token)),
+    );
+    const bystander = await TestClient.connect(server.wsUrl, await tokenFor('hold-bystander', 'viewer'));
+    const megabyte = `"${'m'.repeat(1_000_000)}"`;
+    const publishBig = (client: TestClient, i: number) =>
+      client.send(`{"action":"publish","channel":"hold.bulk","id":"big-${i}","payload":${megabyte}}`);
+    // 4 MB from each of two connections, each within its own 4 MiB burst: the user's shared
+    // 8 MiB are nearly spent; one more megabyte from a third connection finds them spent.
+    for (let i = 0; i < 4; i++) publishBig(first, i);
+    for (let i = 0; i < 4; i++) publishBig(second, i);
+    await first.next((f) => f.id === 'big-3', 10_000);
+    await second.next((f) => f.id === 'big-3', 10_000);
+    publishBig(third, 0);
+    expect(await third.next((f) => f.id === 'big-0', 10_000)).toMatchObject({ code: 'rate_limited' });
+    const heldAt = performance.now();
+    const siblingPong = sibling.request({ action: 'ping' }, 10_000).then(() => performance.now() - heldAt);
+    const bystanderPong = bystander.request({ action: 'ping' }, 10_000).then(() => performance.now() - heldAt);
+    // The other user is answered at once; the sibling only once its user's hold (up to 2 s) ends.
+    const [siblingMs, bystanderMs] = await Promise.all([siblingPong, bystanderPong]);
+    expect(bystanderMs).toBeLessThan(siblingMs);
+    expect(siblingMs).toBeGreaterThan(500);
+    expect(sibling.ofType('error')).toEqual([]);
+    await Promise.all([first, second, third, sibling, bystander].map((c) => c.close()));
+  });
 });

@@ -90,6 +90,7 @@ export class Inbound {
   readonly #raw: RawFrame[] = [];
   #rawBytes = 0;
   readonly #queue: InboundQueue | undefined;
+  readonly #offUserSpent: () => void;
 
   constructor(
     private readonly host: InboundHost,
@@ -106,6 +107,10 @@ export class Inbound {
       changed: (previous, next, reason) => host.log.trace({ previous, next, reason }, 'reading'),
     });
     discardCompressedWhile(socket, () => this.#reading.discarding);
+    // Another connection of this user spent the rate they share: this one is not read meanwhile.
+    this.#offUserSpent = rate.onUserSpent((pauseMs) =>
+      this.#reading.hold(pauseMs, () => (this.#inboxFull() ? 'backlogged' : 'reading')),
+    );
     if (turns)
       this.#queue = {
         owner: turns.owner,
@@ -191,6 +196,7 @@ export class Inbound {
 
   /** The connection is gone: nothing waits, no pause timer is left. */
   release(): void {
+    this.#offUserSpent();
     this.#reading.release();
     this.#inbox.clear();
     if (this.#queue) this.turns?.scheduler.forget(this.#queue);

@@ -57,4 +57,28 @@ describe('read gate', () => {
     readGate.release();
     expect(dropped).toEqual([1]);
   });
+
+  it('a hold pauses the socket without discarding, then reading resumes; only from reading', () => {
+    const { readGate, log } = gate();
+    readGate.hold(500, () => 'reading');
+    expect(readGate.state).toBe('held');
+    expect(readGate.discarding).toBe(false);
+    readGate.backlog(); // held: a full inbox does not change it, the hold's end does
+    vi.advanceTimersByTime(500);
+    expect(readGate.state).toBe('reading');
+    expect(log).toEqual(['pause', 'reading→held', 'resume', 'held→reading']);
+    readGate.throttle(100, () => 'reading');
+    readGate.hold(500, () => 'reading'); // a throttled connection stays throttled
+    expect(readGate.state).toBe('throttled');
+  });
+
+  it('a held connection over its own rate is throttled, and its hold timer no longer applies', () => {
+    const { readGate } = gate();
+    readGate.hold(50, () => 'reading');
+    readGate.throttle(300, () => 'reading');
+    vi.advanceTimersByTime(100);
+    expect(readGate.state).toBe('throttled');
+    vi.advanceTimersByTime(200);
+    expect(readGate.state).toBe('reading');
+  });
 });

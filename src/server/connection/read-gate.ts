@@ -65,6 +65,20 @@ export class ReadGate {
     this.#pauseTimer.unref();
   }
 
+  /**
+   * Another connection of the same user spent the rate they share: stops reading for `pauseMs`
+   * (from `reading` only), without dropping what ws already received; then `resumeTo()`.
+   */
+  hold(pauseMs: number, resumeTo: () => 'reading' | 'backlogged'): void {
+    if (this.#state !== 'reading') return;
+    this.#change('held', "the user's shared rate is spent");
+    clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = setTimeout(() => {
+      if (this.#state === 'held') this.#change(resumeTo(), 'hold over');
+    }, pauseMs);
+    this.#pauseTimer.unref();
+  }
+
   /** Never reads again (the connection is being closed for flooding). */
   stop(): void {
     this.#change('stopped', 'closed for flooding');

@@ -31,11 +31,16 @@ describe('session states', () => {
 });
 
 describe('read states', () => {
-  const READ_STATES: readonly ReadState[] = ['reading', 'backlogged', 'throttled', 'stopped'];
+  const READ_STATES: readonly ReadState[] = ['reading', 'backlogged', 'held', 'throttled', 'stopped'];
   const READ_ALLOWED = new Set([
     'reading→backlogged',
+    'reading→held',
     'reading→throttled',
     'reading→stopped',
+    'held→reading',
+    'held→backlogged',
+    'held→throttled',
+    'held→stopped',
     'backlogged→reading',
     'backlogged→throttled',
     'backlogged→stopped',

@@ -43,18 +43,25 @@ export function isServing(state: SessionState): boolean {
  *      ▲                        │                        ▲                      │
  *      └──── inbox drained ─────┘                        └── pause over ────────┘
  *   any ─────── flooding too long, closing ───────▶ stopped
+ *
+ *              the user's shared rate is spent
+ *   reading ─────────────────────────────────────▶ held ── hold over ──▶ reading / backlogged
+ *                                                    └── over its own rate ──▶ throttled
  * ```
  *
  * `backlogged`: frames wait behind a long replay, so no more are taken in until they are handled.
  * `throttled`: the connection is far over its rate; TCP pushes back on the sender, and what ws had
- * already received is dropped unparsed. `stopped` is final: the connection is being closed for a
+ * already received is dropped unparsed. `held`: another connection of the same user spent the
+rate all of the user's connections share, so none of them is read for a while — but what ws had
+already received from this one is handled as usual (it did nothing wrong). `stopped` is final: the connection is being closed for a
  * flood, and nothing more it sends is worth parsing.
  */
-export type ReadState = 'reading' | 'backlogged' | 'throttled' | 'stopped';
+export type ReadState = 'reading' | 'backlogged' | 'held' | 'throttled' | 'stopped';
 
 const READ_ALLOWED: Readonly<Record<ReadState, readonly ReadState[]>> = {
-  reading: ['backlogged', 'throttled', 'stopped'],
+  reading: ['backlogged', 'held', 'throttled', 'stopped'],
   backlogged: ['reading', 'throttled', 'stopped'],
+  held: ['reading', 'backlogged', 'throttled', 'stopped'],
   throttled: ['reading', 'backlogged', 'stopped'],
   stopped: [],
 };
