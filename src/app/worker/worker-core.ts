@@ -35,8 +35,6 @@ export const CHART_REDRAW_MS = 1000;
 export const LEGEND_MS = 100;
 export const LOG_FLUSH_MS = 500;
 const SUMMARY_EVERY_MS = 1000;
-/** The server's per-second fleet summaries (band and top agents of every metric). */
-export const TELEMETRY_FLEET_CHANNEL = 'telemetry.fleet';
 /** Rollups kept: a few more metrics than are charted at once. */
 const MAX_ROLLUP_METRICS = 24;
 
@@ -80,7 +78,7 @@ export class WorkerCore {
       this.#pushLog({ type: 'gap', channel, data: undefined, preview: 'messages were missed while disconnected' }),
     );
     // The band and the top agents at any fleet size, one message a second.
-    void this.#client.subscribe(TELEMETRY_FLEET_CHANNEL);
+    void this.#client.subscribe(Channel.TelemetryFleet);
     this.#intervals.push(
       setInterval(() => this.#postRate(), 1000),
       // The time axis moves on even when no data arrives.
@@ -170,7 +168,7 @@ export class WorkerCore {
     });
     if (channel === Channel.Telemetry)
       this.#gate.offer(Date.parse(frame.timestamp) || Date.now(), frame.seq, frame.data);
-    else if (channel === TELEMETRY_FLEET_CHANNEL) {
+    else if (channel === Channel.TelemetryFleet) {
       this.#fleet.ingest(frame.data, Date.now());
       this.#dirty = true;
       this.#schedulePrepare();

@@ -7,11 +7,11 @@
  */
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { z } from 'zod';
+import { Paths } from '@nexus-realtime/client/protocol';
 import { ApiError, apiGet } from '../../../lib/api-client';
 import { chartWindow, chooseStep, type RangeKey, type Zoom } from '../../../lib/time-range';
 import type { RollupAnswer } from '../../../worker';
 
-const TELEMETRY_PATH = '/api/telemetry';
 const LIVE_REFRESH_MS = 30_000;
 const PAST_REFRESH_MS = 60_000;
 
@@ -48,7 +48,7 @@ export function rollupPath(request: RollupRequest, nowMs: number): string {
     step: chooseStep(fromMs, toMs, nowMs).key,
   });
   for (const agentId of request.agentIds) params.append('agent_id', agentId);
-  return `${TELEMETRY_PATH}?${params.toString()}`;
+  return `${Paths.telemetry}?${params.toString()}`;
 }
 
 /** The rollups, or null when the server has none for this metric (404). */
