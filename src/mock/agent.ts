@@ -26,6 +26,13 @@ export interface SimulatedAgentOptions {
   readonly logger?: AgentLogger;
   readonly clientOptions?: NexusWebSocketOptions;
   readonly now?: () => number;
+  /** Metrics per sample (default 6; more adds made-up ones, see TelemetryGenerator). */
+  readonly metrics?: number;
+  /**
+   * False: no timer of its own; whoever started the agent calls `tick()` once per interval (a
+   * fleet of thousands shares one clock). Default true.
+   */
+  readonly ownTimer?: boolean;
 }
 
 const MAX_REMEMBERED_TASKS = 1000;
@@ -46,10 +53,12 @@ export class SimulatedAgent {
   readonly #now: () => number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #ticks = 0;
+  #acked = 0;
+  #refused = 0;
 
   constructor(private readonly options: SimulatedAgentOptions) {
     this.agentId = options.agentId;
-    this.#telemetry = new TelemetryGenerator(deriveSeed(options.seed, 0));
+    this.#telemetry = new TelemetryGenerator(deriveSeed(options.seed, 0), options.metrics);
     this.#random = seededRandom(deriveSeed(options.seed, 1));
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
@@ -66,13 +75,18 @@ export class SimulatedAgent {
     return this.#ticks;
   }
 
+  /** Telemetry samples the server acknowledged, and those it answered with an error or never answered. */
+  get telemetryOutcomes(): { readonly acked: number; readonly refused: number } {
+    return { acked: this.#acked, refused: this.#refused };
+  }
+
   start(): void {
     this.client.on(Channel.Commands, (data) => this.#onCommand(data));
     this.client.on(Channel.TaskClaims, (data) => this.#onClaim(data));
     void this.client.subscribe(Channel.Commands);
     void this.client.subscribe(Channel.TaskClaims);
     this.client.connect();
-    this.#timer = setInterval(() => this.#publishTelemetry(), this.options.intervalMs);
+    if (this.options.ownTimer !== false) this.#timer = setInterval(() => this.tick(), this.options.intervalMs);
   }
 
   stop(): void {
@@ -82,11 +96,14 @@ export class SimulatedAgent {
     this.client.disconnect();
   }
 
-  #publishTelemetry(): void {
+  /** Publishes one telemetry sample (skipped while not connected). */
+  tick(): void {
     // Telemetry is perishable: skip ticks while disconnected instead of queueing stale samples.
     if (this.client.state !== 'open') return;
     this.#ticks++;
-    void this.client.publish(Channel.Telemetry, { agent_id: this.agentId, ...this.#telemetry.next() });
+    void this.client
+      .publish(Channel.Telemetry, { agent_id: this.agentId, ...this.#telemetry.next() })
+      .then((result) => (result.ok ? this.#acked++ : this.#refused++));
   }
 
   #onCommand(data: unknown): void {

@@ -66,6 +66,15 @@ const MODELS: readonly MetricModel[] = [
   },
 ];
 
+/**
+ * The made-up metric number `n` (7, 8, …) an agent reports beyond the six (`metrics` > 6, e.g.
+ * to load a server with many series): `custom_007`, a percentage-like random walk.
+ */
+function customModel(n: number): MetricModel {
+  const name = `custom_${String(n).padStart(3, '0')}`;
+  return { name, min: 0, max: 100, baseline: [10, 90], dailySwing: 0.2, noise: 2, spike: 1.5, decimals: 1 };
+}
+
 /** Ticks in one simulated "day": short enough to see the cycle on a dashboard. */
 export const TICKS_PER_DAY = 900;
 const REVERSION = 0.15;
@@ -87,9 +96,14 @@ export class TelemetryGenerator {
   readonly #metrics: MetricState[];
   #tick = 0;
 
-  constructor(seed: number) {
+  /** `metrics`: how many metrics each sample holds; past the six, made-up ones (`custom_007` …). */
+  constructor(seed: number, metrics = MODELS.length) {
     this.#random = seededRandom(seed);
-    this.#metrics = MODELS.map((model) => {
+    const models = [
+      ...MODELS,
+      ...Array.from({ length: Math.max(0, metrics - MODELS.length) }, (_, i) => customModel(i + 7)),
+    ];
+    this.#metrics = models.map((model) => {
       const baseline = between(this.#random, model.baseline[0], model.baseline[1]);
       return { model, baseline, phase: this.#random() * 2 * Math.PI, value: baseline, spike: 0 };
     });
