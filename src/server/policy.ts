@@ -4,6 +4,8 @@
  * prefix ending in `*` (`fleet.*`), or any of these behind `!` to deny. A channel is allowed when
  * some allow pattern matches and no deny pattern does. A role missing from the document may do
  * nothing. `NEXUS_POLICY` points at a JSON file of this shape that replaces the built-in one.
+ * The reserved channels (`RESERVED_CHANNELS`: the server's own) refuse every publish whatever
+ * the document says.
  */
 import { z } from 'zod';
 import { decodeJson, isReservedChannel, Limits, ROLES, type Role } from '@nexus-realtime/client/protocol';

@@ -13,6 +13,7 @@
  * few of them, and `agents` must stay an exact count.
  */
 import { HEADER_BYTES, type BlockPool } from './block-pool.js';
+import { CHUNK_SLOTS } from './steps.js';
 
 export const GAP_CODE = 0xffff;
 const MAX_CODE = 0xfffe;
@@ -27,6 +28,8 @@ export const Column = { Avg: 0, Min: 1, Max: 2, Last: 3 } as const;
 export const FleetColumn = { Min: 0, Median: 1, Max: 2, Agents: 3 } as const;
 
 const HEADER_U16 = HEADER_BYTES / 2;
+/** Codes of a wide block: four per bucket. */
+const CHUNK_WIDE_CODES = CHUNK_SLOTS * 4;
 const HEADER_F32 = HEADER_BYTES / 4;
 
 /** Bytes of a quantized block of `slots` buckets of `columns` columns. */
@@ -70,9 +73,36 @@ export function writeCode(pool: BlockPool, id: number, codes: number, index: num
   ensureRange(pool, id, codes, v, v);
   const slab = pool.slabOf(id);
   const offset = pool.offsetOf(id);
+  slab.u16[offset / 2 + HEADER_U16 + index] = encode(v, slab.f64[offset / 8 + 1]!, slab.f64[offset / 8 + 2]!);
+}
+
+/** Writes one wide bucket (avg, min, max, last) at `slot`: one range check, four codes. */
+export function writeWide(
+  pool: BlockPool,
+  id: number,
+  slot: number,
+  avg: number,
+  min: number,
+  max: number,
+  last: number,
+): void {
+  const lo = clamp(min);
+  const hi = clamp(max);
+  ensureRange(pool, id, CHUNK_WIDE_CODES, Math.min(lo, avg, last), Math.max(hi, avg, last));
+  const slab = pool.slabOf(id);
+  const offset = pool.offsetOf(id);
   const base = slab.f64[offset / 8 + 1]!;
   const scale = slab.f64[offset / 8 + 2]!;
-  slab.u16[offset / 2 + HEADER_U16 + index] = Math.min(MAX_CODE, Math.max(0, Math.round((v - base) / scale)));
+  const at = offset / 2 + HEADER_U16 + slot * 4;
+  slab.u16[at + Column.Avg] = encode(clamp(avg), base, scale);
+  slab.u16[at + Column.Min] = encode(lo, base, scale);
+  slab.u16[at + Column.Max] = encode(hi, base, scale);
+  slab.u16[at + Column.Last] = encode(clamp(last), base, scale);
+}
+
+function encode(value: number, base: number, scale: number): number {
+  const code = Math.round((value - base) / scale);
+  return code < 0 ? 0 : code > MAX_CODE ? MAX_CODE : code;
 }
 
 /** Widens the block's scale so that `[lo, hi]` fits; the codes written so far are re-encoded. */

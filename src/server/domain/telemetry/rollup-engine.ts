@@ -81,8 +81,9 @@ export class RollupEngine {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
     const agentId = (data as Record<string, unknown>).agent_id;
     if (typeof agentId !== 'string' || agentId.length === 0 || agentId.length > Limits.maxIdLength) return;
-    if (this.#options.now() >= this.#openMs[0]! + STEPS[0]!.stepMs) this.advance();
-    this.memory.observe(agentId, data as Record<string, unknown>);
+    const nowMs = this.#options.now();
+    if (nowMs >= this.#openMs[0]! + STEPS[0]!.stepMs) this.advance();
+    this.memory.observe(agentId, data as Record<string, unknown>, nowMs);
   }
 
   /** Closes every open bucket whose end the clock has passed. */

@@ -28,6 +28,8 @@ export const MAX_METRICS = 256;
 export interface AgentEntry {
   readonly id: string;
   readonly index: number;
+  /** The second (ms / 1000, floored) it was last moved to the end of the order. */
+  heardSecond: number;
   /** Metric index → series row. */
   readonly series: Map<number, number>;
 }
@@ -64,9 +66,9 @@ export class RollupMemory {
     this.fleet = new FleetRings(this.budget, () => this.evictOldest());
   }
 
-  /** Adds the finite numeric fields of one telemetry payload of `agentId` to the open buckets. */
-  observe(agentId: string, data: Readonly<Record<string, unknown>>): void {
-    const agent = this.#touch(agentId);
+  /** Adds the finite numeric fields of one telemetry payload of `agentId`, received at `nowMs`, to the open buckets. */
+  observe(agentId: string, data: Readonly<Record<string, unknown>>, nowMs: number): void {
+    const agent = this.#touch(agentId, Math.floor(nowMs / 1000));
     if (agent === undefined) return;
     this.#protected = agent;
     for (const key in data) {
@@ -95,16 +97,20 @@ export class RollupMemory {
     this.#protected = agent;
   }
 
-  #touch(agentId: string): AgentEntry | undefined {
+  #touch(agentId: string, second: number): AgentEntry | undefined {
     let agent = this.agents.get(agentId);
     if (agent !== undefined) {
-      this.agents.delete(agentId); // re-inserted last: the map stays ordered by last message
-      this.agents.set(agentId, agent);
+      // Re-inserted last, once a second: the map stays ordered by the second last heard from.
+      if (agent.heardSecond !== second) {
+        agent.heardSecond = second;
+        this.agents.delete(agentId);
+        this.agents.set(agentId, agent);
+      }
       return agent;
     }
     while (!this.budget.tryReserve(AGENT_OVERHEAD_BYTES + agentId.length * 2)) if (!this.evictOldest()) return;
     const index = this.#freeAgentIndexes.pop() ?? this.agentsByIndex.length;
-    agent = { id: agentId, index, series: new Map() };
+    agent = { id: agentId, index, heardSecond: second, series: new Map() };
     this.agentsByIndex[index] = agent;
     this.agents.set(agentId, agent);
     return agent;

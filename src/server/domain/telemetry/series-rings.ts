@@ -9,7 +9,16 @@
  * block has `MAX_OVERFLOW` such buckets: then it is widened to four codes per bucket. 10 s and
  * 1 min blocks are wide from the start.
  */
-import { blockChunk, blockExtra, Column, initQuantized, readCode, setBlockExtra, writeCode } from './block-codec.js';
+import {
+  blockChunk,
+  blockExtra,
+  Column,
+  initQuantized,
+  readCode,
+  setBlockExtra,
+  writeCode,
+  writeWide,
+} from './block-codec.js';
 import { quantizedBlockBytes } from './block-codec.js';
 import { BlockPool } from './block-pool.js';
 import type { ByteBudget } from './byte-budget.js';
@@ -176,10 +185,7 @@ export class SeriesRings {
   }
 
   #writeWide(id: number, slot: number, v: BucketValues): void {
-    writeCode(this.wide, id, WIDE_CODES, slot * 4 + Column.Min, v.min);
-    writeCode(this.wide, id, WIDE_CODES, slot * 4 + Column.Max, v.max);
-    writeCode(this.wide, id, WIDE_CODES, slot * 4 + Column.Avg, v.avg);
-    writeCode(this.wide, id, WIDE_CODES, slot * 4 + Column.Last, v.last);
+    writeWide(this.wide, id, slot, v.avg, v.min, v.max, v.last);
   }
 
   #freeBlock(ref: number): void {
