@@ -239,7 +239,9 @@ export class WorkerCore {
     const generation = ++this.#generation;
     const nowMs = this.#view.endMs ?? Date.now();
     const agents = this.#buffers.agentIds();
-    const metrics = [...new Set([...this.#fleet.metricNames(), ...this.#buffers.metricNames()])];
+    const metrics = [
+      ...new Set([...this.#fleet.metricNames(), ...this.#buffers.metricNames(), ...this.#rollups.keys()]),
+    ];
     const view = this.#view;
     this.#drawnLines.clear();
     const charts = shownMetrics(chartableMetrics(metrics), view.pickedMetrics).map((metric) => {

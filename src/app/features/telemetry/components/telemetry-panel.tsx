@@ -7,17 +7,24 @@ import { useTelemetry } from '../../../hooks/use-stores';
 import { Panel, EmptyState } from '../../../components/panel';
 import { telemetryStore } from '../../../store/telemetry-store';
 import { chartableMetrics, MAX_CHARTS, shownMetrics } from '../../../lib/metric-selection';
+import { useTelemetryMetrics } from '../api/get-telemetry-metrics';
 import { AgentToggles } from './agent-toggles';
 import { MetricChart } from './metric-chart';
 import { MetricPicker } from './metric-picker';
 import { RangePicker } from './range-picker';
 
 export function TelemetryPanel() {
-  const { metrics, picked, paused } = useTelemetry((s) => ({
-    metrics: s.metrics,
+  const { heard, picked, paused } = useTelemetry((s) => ({
+    heard: s.metrics,
     picked: s.pickedMetrics,
     paused: s.paused,
   }));
+  // The server's list draws the charts at once; the worker's adds what only live data brought.
+  const known = useTelemetryMetrics().data;
+  const metrics = useMemo(
+    () => (known ? [...new Set([...heard, ...known.map((m) => m.metric)])] : heard),
+    [heard, known],
+  );
   const chartable = useMemo(() => chartableMetrics(metrics), [metrics]);
   const shown = useMemo(() => shownMetrics(chartable, picked), [chartable, picked]);
   const actions = (
