@@ -12,16 +12,26 @@ import {
   SERIES_RECORD_BYTES,
   TOP_PER_BUCKET,
   TOP_RECORD_BYTES,
+  ROLLUP_STEPS,
   fleetRecord,
   putSeriesRecord,
   ringBytes,
   ringSlots,
   seriesName,
+  seriesOrigin,
+  seriesPlace,
   topRecord,
+  type SeriesPlace,
 } from './redis-rollup-layout.js';
 
+/**
+ * Lets the event loop run other work between the metrics of a bucket: planning and encoding a
+ * metric of 10,000 agents is about ten milliseconds, a whole bucket of many metrics much more.
+ */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Rings one script call writes at most. */
-export const RINGS_PER_CALL = 1000;
+export const RINGS_PER_CALL = 500;
 
 /** A ring's expiry is refreshed when its slot is a multiple of this (every few writes, not each). */
 export const REFRESH_EVERY_SLOTS = 10;
@@ -30,6 +40,7 @@ export const REFRESH_EVERY_SLOTS = 10;
 export interface RingWrite {
   /** Key prefix; each name completes one key. */
   readonly prefix: 'series' | 'fleet' | 'top';
+  /** The metric (fleet, top), or "<offset> <length> <name>" of a series ring (see the series script). */
   readonly names: string[];
   readonly records: Buffer;
   readonly recordBytes: number;
@@ -58,6 +69,8 @@ export interface PlannedBucket {
   readonly evicted: KeptAgent[];
   /** Metrics whose fleet does not fit the budget (nothing of them is written). */
   readonly refusedMetrics: string[];
+  /** Where the bucket goes in each written agent's series rings. */
+  readonly places: Map<KeptAgent, SeriesPlace>;
 }
 
 export function placement(closed: ClosedBuckets): RingPlacement {
@@ -65,15 +78,40 @@ export function placement(closed: ClosedBuckets): RingPlacement {
   const slot = index % ringSlots(closed.step);
   const REFRESH_MARGIN_SLOTS = REFRESH_EVERY_SLOTS + 2;
   const expiryMs = (ringSlots(closed.step) + REFRESH_MARGIN_SLOTS) * closed.stepMs;
-  return { index, slot, refresh: slot % REFRESH_EVERY_SLOTS === 0, expiryMs };
+  return { index, slot, refresh: index % REFRESH_EVERY_SLOTS === 0, expiryMs };
 }
 
 /**
  * Decides what of `closed` the archive keeps: agents already kept are marked heard first (so a
  * newcomer never pushes out an agent of the same bucket), then newcomers are admitted while the
- * budget allows.
+ * budget allows, then each agent's rings grow to hold the bucket (or the agent leaves).
  */
-export function planBucket(ledger: RollupLedger, closed: ClosedBuckets): PlannedBucket {
+export async function planBucket(ledger: RollupLedger, closed: ClosedBuckets): Promise<PlannedBucket> {
+  const admission = await admit(ledger, closed);
+  const { evicted, admitted } = admission;
+  const places = new Map<KeptAgent, SeriesPlace>();
+  const stepIndex = ROLLUP_STEPS.indexOf(closed.step);
+  const index = Math.floor(closed.t / closed.stepMs);
+  for (const entry of admitted) {
+    await nextTurn();
+    for (const agent of entry.agents) {
+      if (places.has(agent)) continue;
+      const place = seriesPlace(closed.step, index, seriesOrigin(closed.step, agent.sinceMs));
+      if (!place) continue; // a bucket older than the agent's rings: not kept
+      const grown = ledger.grow(agent, stepIndex, place.records);
+      if (grown.evicted.length > 0) evicted.push(...grown.evicted);
+      if (grown.admitted) places.set(agent, place);
+    }
+  }
+  const gone = new Set(evicted);
+  for (const agent of gone) places.delete(agent);
+  for (const entry of admitted) keepOnly(entry, places);
+  for (const agent of gone) admission.changed.delete(agent);
+  return { ...admission, placement: placement(closed), evicted: [...gone], places };
+}
+
+/** Admits the bucket's metrics and series (before their rings grow). */
+async function admit(ledger: RollupLedger, closed: ClosedBuckets) {
   const heardMs = closed.t;
   for (const bucket of closed.metrics)
     for (const id of bucket.agentIds) {
@@ -85,6 +123,7 @@ export function planBucket(ledger: RollupLedger, closed: ClosedBuckets): Planned
   const admitted: Admitted[] = [];
   const refusedMetrics: string[] = [];
   for (const bucket of closed.metrics) {
+    await nextTurn();
     const metric = ledger.admitMetric(bucket.metric, heardMs);
     evicted.push(...metric.evicted);
     if (!metric.admitted) {
@@ -95,7 +134,7 @@ export function planBucket(ledger: RollupLedger, closed: ClosedBuckets): Planned
     bucket.agentIds.forEach((id, column) => {
       const known = ledger.agent(id)?.metrics.has(bucket.metric) === true;
       const series = ledger.admitSeries(id, bucket.metric, heardMs);
-      evicted.push(...series.evicted);
+      if (series.evicted.length > 0) evicted.push(...series.evicted);
       if (!series.admitted) return;
       if (!known) changed.add(series.admitted);
       entry.agents.push(series.admitted);
@@ -103,24 +142,20 @@ export function planBucket(ledger: RollupLedger, closed: ClosedBuckets): Planned
     });
     admitted.push(entry);
   }
-  const gone = new Set(evicted);
-  for (const entry of admitted) keepOnly(entry, gone);
-  for (const agent of gone) changed.delete(agent);
-  return { placement: placement(closed), admitted, changed, evicted: [...gone], refusedMetrics };
+  return { admitted, changed, evicted, refusedMetrics };
 }
 
-/** Drops from `entry` the agents pushed out later in the same bucket (by another metric's newcomer). */
-function keepOnly(entry: Admitted, gone: ReadonlySet<KeptAgent>): void {
-  if (gone.size === 0) return;
+/** Keeps in `entry` only the agents whose rings take the bucket. */
+function keepOnly(entry: Admitted, places: ReadonlyMap<KeptAgent, SeriesPlace>): void {
   for (let i = entry.agents.length - 1; i >= 0; i--)
-    if (gone.has(entry.agents[i]!)) {
+    if (!places.has(entry.agents[i]!)) {
       entry.agents.splice(i, 1);
       entry.columns.splice(i, 1);
     }
 }
 
 /** The ring writes of a planned bucket (agents numbered already). */
-export function ringWrites(plan: PlannedBucket): RingWrite[] {
+export async function ringWrites(plan: PlannedBucket): Promise<RingWrite[]> {
   const writes: RingWrite[] = [];
   const index = plan.placement.index;
   let names: string[] = [];
@@ -137,7 +172,8 @@ export function ringWrites(plan: PlannedBucket): RingWrite[] {
     records = Buffer.alloc(RINGS_PER_CALL * SERIES_RECORD_BYTES);
   };
   const values = { avg: 0, min: 0, max: 0, last: 0 };
-  for (const { bucket, agents, columns } of plan.admitted)
+  for (const { bucket, agents, columns } of plan.admitted) {
+    await nextTurn();
     agents.forEach((agent, i) => {
       const column = columns[i]!;
       values.avg = bucket.avg[column]!;
@@ -145,9 +181,12 @@ export function ringWrites(plan: PlannedBucket): RingWrite[] {
       values.max = bucket.max[column]!;
       values.last = bucket.last[column]!;
       putSeriesRecord(records, names.length * SERIES_RECORD_BYTES, index, values);
-      names.push(seriesName(agent.number, bucket.metric));
+      const place = plan.places.get(agent)!;
+      const [offset, length] = [place.slot * SERIES_RECORD_BYTES, place.records * SERIES_RECORD_BYTES];
+      names.push(`${offset} ${length} ${seriesName(agent.number, bucket.metric)}`);
       if (names.length === RINGS_PER_CALL) flush();
     });
+  }
   flush();
   if (plan.admitted.length === 0) return writes;
   const metrics = plan.admitted.map((entry) => entry.bucket.metric);

@@ -1,9 +1,12 @@
 /**
- * How closed rollup buckets are laid out in Redis: one fixed-size ring per series and step, a
- * binary string of `slots` records, the bucket with index `i` (its start divided by the step)
- * in record `i % slots`. A ring is allocated whole on its first write, so what a series costs in
- * Redis is known before it is written and never grows; a record carries its own bucket index,
- * so a record left from an earlier lap (the agent was silent) is told apart from a gap.
+ * How closed rollup buckets are laid out in Redis: one ring per series and step, a binary string
+ * of at most `slots` records (the step's retention). A fleet or top ring is allocated whole on its
+ * first write, its bucket `i` (start divided by the step) in record `i % slots`. A series ring
+ * starts at its agent's first bucket (`origin`), bucket `i` in record `(i - origin) % slots`, and
+ * grows `GROWTH_RECORDS` at a time (rewritten whole, so Redis allocates exactly its length), so a
+ * series an hour old costs an hour of records, not a day's. Either way what a ring costs is known
+ * from its length before it is written. A record carries its own bucket index, so a record left
+ * from an earlier lap (the agent was silent) is told apart from a gap.
  *
  * Records, little-endian:
  * - series (one agent's one metric): u32 index, f32 avg, f32 min, f32 max, f32 last (20 bytes);
@@ -32,6 +35,29 @@ export const seriesName = (agentNumber: number, metric: string): string => `${ag
 
 /** Records per ring: the buckets of one retention. */
 export const ringSlots = (step: RollupStep): number => RETENTION_MS[step] / STEP_MS[step];
+
+/** Records a series ring grows by: a minute of 1 s buckets, ten of 10 s, an hour of 1 min. */
+export const GROWTH_RECORDS = 60;
+
+/** Where bucket `index` goes in a series ring that started at bucket `origin`. */
+export interface SeriesPlace {
+  /** Record of the bucket. */
+  readonly slot: number;
+  /** Records the ring must hold for it. */
+  readonly records: number;
+}
+
+/** The place of bucket `index` in a series ring started at `origin`; undefined before the origin. */
+export function seriesPlace(step: RollupStep, index: number, origin: number): SeriesPlace | undefined {
+  const age = index - origin;
+  if (age < 0) return undefined;
+  const slots = ringSlots(step);
+  const records = age >= slots ? slots : Math.min(slots, (Math.floor(age / GROWTH_RECORDS) + 1) * GROWTH_RECORDS);
+  return { slot: age % slots, records };
+}
+
+/** A series ring's first bucket, for an agent kept since `sinceMs`. */
+export const seriesOrigin = (step: RollupStep, sinceMs: number): number => Math.floor(sinceMs / STEP_MS[step]);
 
 export const SERIES_RECORD_BYTES = 20;
 export const FLEET_RECORD_BYTES = 20;

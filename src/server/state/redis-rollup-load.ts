@@ -1,10 +1,14 @@
 /**
  * What a process that becomes the rollup writer learns from Redis before its first write: the
- * agents kept (their numbers and metrics), when each was last heard, and the metrics with fleet
+ * agents kept (their numbers, metrics and ring lengths), when each was last heard, and the metrics with fleet
  * rings. Read in slices (`HSCAN`/`ZRANGE` pages), so a large archive never holds Redis for long.
  */
 import { ROLLUP_AGENTS_KEY, ROLLUP_HEARD_KEY, ROLLUP_METRICS_KEY } from './redis-keys.js';
 import type { RollupLedger } from './redis-rollup-ledger.js';
+import { ROLLUP_STEPS, STEP_MS, seriesOrigin, seriesPlace } from './redis-rollup-layout.js';
+
+/** The grain at which the writer stores when agents were heard (on each 10 s bucket). */
+const HEARD_GRAIN_MS = 10_000;
 
 /** Entries per slice. */
 const PAGE = 1000;
@@ -48,17 +52,47 @@ export async function loadLedger(commands: LedgerCommands, ledger: RollupLedger,
     scanHash(commands, ROLLUP_METRICS_KEY),
   ]);
   const kept = [...agents].flatMap(([id, text]) => {
-    const entry = parseAgent(text);
-    return entry ? [{ id, number: entry.n, metrics: new Set(entry.m), heardMs: heard.get(id) ?? nowMs }] : [];
+    const entry = parseAgentEntry(text);
+    if (!entry) return [];
+    const heardMs = heard.get(id) ?? nowMs;
+    return [
+      {
+        id,
+        number: entry.n,
+        metrics: new Set(entry.m),
+        heardMs,
+        sinceMs: entry.s,
+        records: ringRecords(entry.s, heardMs),
+      },
+    ];
   });
   ledger.load(kept, [...metrics.keys()]);
 }
 
-function parseAgent(text: string): { n: number; m: string[] } | undefined {
+/**
+ * How many records an agent's series rings hold: as many as its last bucket needed. When it was
+ * heard is stored at the grain of the 10 s step, so the count allows for ten seconds more.
+ */
+function ringRecords(sinceMs: number, heardMs: number): number[] {
+  return ROLLUP_STEPS.map((step) => {
+    const lastIndex = Math.floor((heardMs + HEARD_GRAIN_MS) / STEP_MS[step]);
+    return seriesPlace(step, lastIndex, seriesOrigin(step, sinceMs))?.records ?? 0;
+  });
+}
+
+/** An agent's entry in `nexus:tel:agents`: its number, metrics and when it was first kept. */
+export interface AgentEntry {
+  readonly n: number;
+  readonly m: string[];
+  readonly s: number;
+}
+
+export function parseAgentEntry(text: string | null): AgentEntry | undefined {
+  if (!text) return undefined;
   try {
-    const entry = JSON.parse(text) as { n?: unknown; m?: unknown };
-    if (typeof entry.n !== 'number' || !Array.isArray(entry.m)) return undefined;
-    return { n: entry.n, m: entry.m.filter((m): m is string => typeof m === 'string') };
+    const entry = JSON.parse(text) as { n?: unknown; m?: unknown; s?: unknown };
+    if (typeof entry.n !== 'number' || typeof entry.s !== 'number' || !Array.isArray(entry.m)) return undefined;
+    return { n: entry.n, s: entry.s, m: entry.m.filter((m): m is string => typeof m === 'string') };
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 /**
  * Reading archived rollups back: one metric, one step, a range. Two round trips: the fleet's
- * ring span and either the named agents' numbers or the top ring span; then the chosen agents'
- * ring spans (a `GETRANGE` of the range's records each, one or two when the range wraps).
+ * ring span and either the named agents' entries or the top ring span; then the chosen agents'
+ * ring spans (a `GETRANGE` of the range's records each, one or two when the range wraps; a ring
+ * starts at its agent's first bucket, which the entries say).
  *
  * Without named agents, the answer's agents are the `topAgents` with the highest mean of their
  * bucket averages over the range, chosen among the candidates the top rings name (each bucket's
@@ -27,9 +28,17 @@ import {
   ringSlots,
   ringSpans,
   seriesName,
+  seriesOrigin,
   type IndexRange,
 } from './redis-rollup-layout.js';
-import { EMPTY_ROLLUP_ANSWER, type AgentBucket, type RollupAnswer, type RollupQuery } from './rollup-store.js';
+import { parseAgentEntry } from './redis-rollup-load.js';
+import {
+  EMPTY_ROLLUP_ANSWER,
+  type AgentBucket,
+  type RollupAnswer,
+  type RollupQuery,
+  type RollupStep,
+} from './rollup-store.js';
 
 /** Candidates read per agent wanted, when the top rings choose. */
 const CANDIDATES_PER_TOP_AGENT = 4;
@@ -49,6 +58,8 @@ export interface ReaderCommands {
 interface Chosen {
   readonly id: string;
   readonly number: number;
+  /** When it was first kept (where its series rings start). */
+  readonly sinceMs: number;
 }
 
 /** The bucket indexes of `query` that the step still keeps, or undefined when none. */
@@ -87,18 +98,21 @@ export async function readRollups(commands: ReaderCommands, query: RollupQuery, 
 /** The named agents the archive keeps, with their numbers. */
 function numbered(ids: readonly string[], entries: readonly (string | null)[]): Chosen[] {
   return ids.flatMap((id, i) => {
-    const n = agentNumber(entries[i] ?? null);
-    return n === undefined ? [] : [{ id, number: n }];
+    const entry = parseAgentEntry(entries[i] ?? null);
+    return entry ? [{ id, number: entry.n, sinceMs: entry.s }] : [];
   });
 }
 
-function agentNumber(text: string | null): number | undefined {
-  if (!text) return undefined;
+/** An agent number's entry in `nexus:tel:agent-ids`: `{"id", "s"}`. */
+function parseAgentId(number: number, text: string | null | undefined): Chosen[] {
+  if (!text) return [];
   try {
-    const n = (JSON.parse(text) as { n?: unknown }).n;
-    return typeof n === 'number' ? n : undefined;
+    const entry = JSON.parse(text) as { id?: unknown; s?: unknown };
+    return typeof entry.id === 'string' && typeof entry.s === 'number'
+      ? [{ id: entry.id, number, sinceMs: entry.s }]
+      : [];
   } catch {
-    return undefined;
+    return [];
   }
 }
 
@@ -114,7 +128,7 @@ async function candidates(commands: ReaderCommands, tops: readonly number[][], t
   const ids = (await execOrThrow(commands.pipeline().hmget(ROLLUP_AGENT_IDS_KEY, ...best.map(String))))[0] as (
     string | null
   )[];
-  return best.flatMap((n, i) => (ids[i] ? [{ id: ids[i], number: n }] : []));
+  return best.flatMap((n, i) => parseAgentId(n, ids[i]));
 }
 
 /** The buckets of each chosen agent in range (agents with none left out). */
@@ -125,22 +139,31 @@ async function readSeries(
   chosen: readonly Chosen[],
 ): Promise<Map<string, AgentBucket[]>> {
   const agents = new Map<string, AgentBucket[]>();
-  const spans = ringSpans(range, ringSlots(query.step), SERIES_RECORD_BYTES);
   for (let from = 0; from < chosen.length; from += AGENTS_PER_PIPELINE) {
     const slice = chosen.slice(from, from + AGENTS_PER_PIPELINE);
     const pipeline = commands.pipeline();
-    for (const agent of slice) {
+    const spanCounts = slice.map((agent) => {
       const key = rollupSeriesKey(query.step, seriesName(agent.number, query.metric));
+      const spans = seriesSpans(query.step, range, agent.sinceMs);
       for (const span of spans) pipeline.getrangeBuffer(key, span.start, span.end);
-    }
+      return spans.length;
+    });
     const results = (await execOrThrow(pipeline)) as Buffer[];
+    let at = 0;
     slice.forEach((agent, i) => {
-      const raw = Buffer.concat(results.slice(i * spans.length, (i + 1) * spans.length));
+      const raw = Buffer.concat(results.slice(at, (at += spanCounts[i]!)));
       const buckets = decodeSeries(raw, STEP_MS[query.step], range);
       if (buckets.length > 0) agents.set(agent.id, buckets);
     });
   }
   return agents;
+}
+
+/** The spans of an agent's series ring holding `range` (its ring starts at its origin: nothing before). */
+function seriesSpans(step: RollupStep, range: IndexRange, sinceMs: number) {
+  const origin = seriesOrigin(step, sinceMs);
+  const fromAge = Math.max(range.fromIndex, origin) - origin;
+  return ringSpans({ fromIndex: fromAge, toIndex: range.toIndex - origin }, ringSlots(step), SERIES_RECORD_BYTES);
 }
 
 /** The `count` agents with the highest mean bucket average, highest first. */

@@ -23,8 +23,8 @@ import {
 } from './redis-keys.js';
 import { ROLLUP_STEPS, RETENTION_MS, seriesName } from './redis-rollup-layout.js';
 import { RollupLedger, type KeptAgent } from './redis-rollup-ledger.js';
-import { planBucket, ringBytesOf, ringWrites, type PlannedBucket } from './redis-rollup-batch.js';
-import { loadLedger, type LedgerCommands } from './redis-rollup-load.js';
+import { planBucket, ringBytesOf, ringWrites, type PlannedBucket, type RingWrite } from './redis-rollup-batch.js';
+import { loadLedger, type AgentEntry, type LedgerCommands } from './redis-rollup-load.js';
 import type { RollupScripts } from './redis-rollup-scripts.js';
 import type { ClosedBuckets } from './rollup-store.js';
 
@@ -36,6 +36,7 @@ const CLAIM_EXTRA_MS = 60_000;
 /** What the writer sends on its pipeline. */
 export interface WriterPipeline {
   nexusWriteRings(...args: (string | number | Buffer)[]): WriterPipeline;
+  nexusWriteSeries(...args: (string | number | Buffer)[]): WriterPipeline;
   hset(key: string, ...fieldsAndValues: string[]): WriterPipeline;
   hdel(key: string, ...fields: string[]): WriterPipeline;
   zadd(key: string, ...scoresAndMembers: string[]): WriterPipeline;
@@ -90,11 +91,11 @@ export class RollupWriter {
 
   /** This process just became the writer (or stopped being it). */
   leadershipChanged(writer: boolean): void {
-    this.#loaded = undefined;
-    this.#ledger.clear();
-    if (!writer) return;
-    const recent = [...this.#recent];
+    const recent = writer ? [...this.#recent] : [];
+    // In the queue, so a bucket being planned never sees its ledger cleared under it.
     void this.#enqueue(async () => {
+      this.#loaded = undefined;
+      this.#ledger.clear();
       for (const closed of recent) await this.#archive(closed);
     });
   }
@@ -121,28 +122,39 @@ export class RollupWriter {
     if (!(await this.#ledgerReady())) return;
     const claimed = await this.#options.claim(`tel:${closed.step}:${closed.t}`, closed.stepMs + CLAIM_EXTRA_MS);
     if (!claimed) return;
-    const plan = planBucket(this.#ledger, closed);
+    const plan = await planBucket(this.#ledger, closed);
     await this.#number(plan);
     const pipeline = this.#options.commands.pipeline();
     this.#forget(pipeline, plan.evicted);
     this.#remembered(pipeline, plan, closed);
-    for (const write of ringWrites(plan)) {
-      const prefix = { series: rollupSeriesPrefix, fleet: rollupFleetPrefix, top: rollupTopPrefix }[write.prefix];
-      const place = plan.placement;
-      pipeline.nexusWriteRings(
-        prefix(closed.step),
-        place.slot * write.recordBytes,
-        ringBytesOf(closed.step, write),
-        write.recordBytes,
-        place.expiryMs,
-        place.refresh ? '1' : '0',
-        write.names.join('\n'),
-        write.records,
-      );
-    }
+    for (const write of await ringWrites(plan)) this.#send(pipeline, closed, plan, write);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error)?.[0];
     this.#options.report(failed ?? undefined);
+  }
+
+  /** One ring-write call: series rings grow with their agent, fleet and top rings are whole. */
+  #send(pipeline: WriterPipeline, closed: ClosedBuckets, plan: PlannedBucket, write: RingWrite): void {
+    const { expiryMs, refresh, slot } = plan.placement;
+    const lines = write.names.join('\n');
+    if (write.prefix === 'series') {
+      const prefix = rollupSeriesPrefix(closed.step);
+      pipeline.nexusWriteSeries(prefix, write.recordBytes, expiryMs, refresh ? '1' : '0', lines, write.records);
+      return;
+    }
+    const prefix = (write.prefix === 'fleet' ? rollupFleetPrefix : rollupTopPrefix)(closed.step);
+    const offset = slot * write.recordBytes;
+    const whole = ringBytesOf(closed.step, write);
+    pipeline.nexusWriteRings(
+      prefix,
+      offset,
+      whole,
+      write.recordBytes,
+      expiryMs,
+      refresh ? '1' : '0',
+      lines,
+      write.records,
+    );
   }
 
   /** Loads the ledger once per leadership; false while Redis cannot be read. */
@@ -183,8 +195,9 @@ export class RollupWriter {
   /** Writes the entries of agents new or changed, when agents were heard, and the metrics' latest counts. */
   #remembered(pipeline: WriterPipeline, plan: PlannedBucket, closed: ClosedBuckets): void {
     for (const agent of plan.changed) {
-      pipeline.hset(ROLLUP_AGENTS_KEY, agent.id, JSON.stringify({ n: agent.number, m: [...agent.metrics] }));
-      pipeline.hset(ROLLUP_AGENT_IDS_KEY, String(agent.number), agent.id);
+      const entry: AgentEntry = { n: agent.number, m: [...agent.metrics], s: agent.sinceMs };
+      pipeline.hset(ROLLUP_AGENTS_KEY, agent.id, JSON.stringify(entry));
+      pipeline.hset(ROLLUP_AGENT_IDS_KEY, String(agent.number), JSON.stringify({ id: agent.id, s: agent.sinceMs }));
     }
     // When agents were heard matters at the grain of the 10 s step (and for newcomers at once).
     const heard = closed.step === '10s' ? new Set(plan.admitted.flatMap((entry) => entry.agents)) : plan.changed;

@@ -7,101 +7,22 @@
  * (the agents heard from longest ago gone, the fleet kept), that a writer that dies is replaced
  * without losing the buckets of the gap, and that a Redis outage is told once and thrown nowhere.
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../helpers/raw.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
-import { RedisRollupArchive } from '../../../src/server/state/redis-rollups.js';
 import { claimKey, rollupFleetKey } from '../../../src/server/state/redis-keys.js';
-import type { ClosedBuckets, RollupQuery, RollupStep } from '../../../src/server/state/index.js';
-
-const STEP_MS: Record<RollupStep, number> = { '1s': 1000, '10s': 10_000, '1m': 60_000 };
-
-/** A closed bucket in which each agent sent one value per metric. */
-function closedBucket(step: RollupStep, t: number, values: Record<string, Record<string, number>>): ClosedBuckets {
-  const metrics = Object.entries(values).map(([metric, byAgent]) => {
-    const agentIds = Object.keys(byAgent);
-    const column = Object.values(byAgent);
-    const sorted = [...column].sort((a, b) => a - b);
-    const fleet = {
-      t,
-      min: sorted[0]!,
-      median: sorted[Math.floor((sorted.length - 1) / 2)]!,
-      max: sorted[sorted.length - 1]!,
-      agents: sorted.length,
-    };
-    return { metric, fleet, agentIds, avg: column, min: column, max: column, last: column };
-  });
-  return { step, stepMs: STEP_MS[step], t, metrics };
-}
-
-/** One process's archive on its own connection. */
-interface Process {
-  readonly id: string;
-  readonly connection: Redis;
-  readonly archive: RedisRollupArchive;
-  readonly outages: (string | undefined)[];
-}
-
-async function openProcess(url: string, budgetBytes?: number): Promise<Process> {
-  const id = randomUUID();
-  const connection = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    lazyConnect: true,
-    retryStrategy: () => 100,
-  });
-  connection.on('error', () => {});
-  await connection.connect();
-  const outages: (string | undefined)[] = [];
-  const archive = new RedisRollupArchive({
-    processId: id,
-    commands: connection,
-    now: Date.now,
-    isUp: () => connection.status === 'ready',
-    claim: async (name, ttlMs) => (await connection.set(claimKey(name), id, 'PX', ttlMs, 'NX')) === 'OK',
-    ...(budgetBytes === undefined ? {} : { budgetBytes }),
-    wrote: () => {},
-    onOutage: (error) => outages.push(error?.message),
-    leaseMs: 900,
-    renewMs: 150,
-  });
-  return { id, connection, archive, outages };
-}
-
-async function closeProcess(process: Process): Promise<void> {
-  await process.archive.close();
-  process.connection.disconnect();
-}
-
-/** The process holding the writer's lease, once one does. */
-async function writerOf(processes: readonly Process[]): Promise<Process> {
-  expect(await pollUntil(() => processes.some((p) => p.archive.writing), 5000)).toBe(true);
-  return processes.find((p) => p.archive.writing)!;
-}
-
-/** Hands `closed` to every process, as each one's rollup engine does, and waits for the writes. */
-const closeEverywhere = (processes: readonly Process[], closed: ClosedBuckets) =>
-  Promise.all(processes.map((p) => p.archive.write(closed)));
-
-const query = (metric: string, fromMs: number, toMs: number, agentIds?: string[]): RollupQuery => ({
-  metric,
-  step: '1s',
-  fromMs,
-  toMs,
-  topAgents: 8,
-  ...(agentIds ? { agentIds } : {}),
-});
-
-/** A plain object of an answer, for comparing answers of different processes. */
-const plain = async (process: Process, q: RollupQuery) => {
-  const answer = await process.archive.read(q);
-  return { fleet: answer.fleet, agents: Object.fromEntries(answer.agents) };
-};
-
-/** The start of the current second, minus `seconds`. */
-const secondsAgo = (seconds: number) => Math.floor(Date.now() / 1000) * 1000 - seconds * 1000;
+import {
+  closeEverywhere,
+  closedBucket,
+  closeProcess,
+  openProcess,
+  plain,
+  query,
+  secondsAgo,
+  writerOf,
+  type Process,
+} from './telemetry-archive-helpers.js';
+import { Redis } from 'ioredis';
 
 describe('telemetry archive: two processes on one Redis', () => {
   let redis: TestRedis;
@@ -185,35 +106,45 @@ describe('telemetry archive: two processes on one Redis', () => {
   });
 
   it('keeps Redis within the byte budget: the agents heard longest ago leave, the fleet stays', async () => {
-    const budgetBytes = 1_000_000; // the fleet of one metric (~330 KB) and a few agents (~103 KB each)
+    const budgetBytes = 1_000_000; // the fleet of one metric (~270 KB) and about a hundred young agents
     const a = await start(budgetBytes);
     await writerOf([a]);
-    const t0 = secondsAgo(60);
+    // Forty minutes, a bucket of each step a minute: five new agents each, and one heard every time
+    // (its rings grow: the 1 s ring wraps after 15 min, the 10 s ring grows by 60 records at a time).
+    const base = Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000;
     for (let i = 0; i < 40; i++) {
       const agents = Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`agent-${i}-${k}`, i * 10 + k]));
-      // Every step, so each kept series has all three of its rings.
-      await a.archive.write(closedBucket('1s', t0 + i * 1000, { load: agents }));
-      await a.archive.write(closedBucket('10s', t0 - 600_000 + i * 10_000, { load: agents }));
-      await a.archive.write(closedBucket('1m', t0 - 3_600_000 + i * 60_000, { load: agents }));
+      const values = { load: { ...agents, steady: 1000 + i } };
+      for (const step of ['1s', '10s', '1m'] as const)
+        await a.archive.write(closedBucket(step, base + i * 60_000, values));
     }
     const keys = await inspect.keys('nexus:tel:*');
     const sizes = await Promise.all(keys.map((key) => inspect.memory('USAGE', key)));
     const total = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+    // Series rings grow with their agent's age, 60 records at a time: 40 minutes of the steady
+    // agent are a full 1 s ring (15 min), 240 records of 10 s and 60 (40 used) of 1 min.
+    const steady = (JSON.parse((await inspect.hget('nexus:tel:agents', 'steady'))!) as { n: number }).n;
+    const lengths = await Promise.all(
+      ['1s', '10s', '1m'].map((step) => inspect.strlen(`nexus:tel:s:${step}:${steady}:load`)),
+    );
+    expect(lengths).toEqual([900 * 20, 240 * 20, 60 * 20]);
     expect(total).toBeLessThanOrEqual(budgetBytes);
     expect(a.archive.usedBytes).toBeLessThanOrEqual(budgetBytes);
-    // What the writer counts is what Redis holds (within its own bookkeeping), and the budget is used.
+    // What the writer counts is what Redis holds (less its bookkeeping estimate), and the budget is used.
     expect(total).toBeLessThanOrEqual(a.archive.usedBytes);
     expect(total).toBeGreaterThan(a.archive.usedBytes * 0.9);
     expect(total).toBeGreaterThan(budgetBytes * 0.8);
 
-    const answer = await a.archive.read(query('load', t0, t0 + 40_000));
-    expect(answer.fleet).toHaveLength(40); // every fleet bucket kept
-    const kept = [...(await inspect.hkeys('nexus:tel:agents'))].sort();
+    const minutes = { ...query('load', base, base + 40 * 60_000), step: '1m' as const };
+    expect((await a.archive.read(minutes)).fleet).toHaveLength(40); // every fleet bucket kept
+    const kept = (await inspect.hkeys('nexus:tel:agents')).filter((id) => id !== 'steady').sort();
     const heardOrder = Array.from({ length: 40 * 5 }, (_, n) => `agent-${Math.floor(n / 5)}-${n % 5}`);
     expect(kept.length).toBeGreaterThanOrEqual(5);
+    expect(kept.length).toBeLessThan(200); // some had to leave
     expect(kept).toEqual(heardOrder.slice(-kept.length).sort()); // only the newest heard
-    const early = await a.archive.read(query('load', t0, t0 + 40_000, ['agent-0-0', 'agent-39-4']));
-    expect([...early.agents.keys()]).toEqual(['agent-39-4']);
+    const early = await a.archive.read({ ...minutes, agentIds: ['agent-0-0', 'agent-39-4', 'steady'] });
+    expect([...early.agents.keys()].sort()).toEqual(['agent-39-4', 'steady']);
+    expect(early.agents.get('steady')).toHaveLength(40);
     expect(await inspect.exists(rollupFleetKey('1s', 'load'))).toBe(1);
   });
 

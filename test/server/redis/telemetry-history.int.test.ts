@@ -34,12 +34,17 @@ describe('telemetry history across two processes on one Redis', () => {
   let viewer: string;
   const servers: TestServer[] = [];
   const clients: TestClient[] = [];
-  /** Series ring writes seen by MONITOR: `<step prefix> <offset>` → calls. */
-  const ringWrites = new Map<string, number>();
+  /** Fleet ring writes seen by MONITOR: `<step prefix> <offset>` (one bucket) → calls. */
+  const fleetWrites = new Map<string, number>();
+  /** Series ring-write calls seen by MONITOR, per step prefix (each carries a bucket's series). */
+  const seriesCalls = new Map<string, number>();
   let monitor: Redis;
 
   const start = async () => {
-    const server = await startServer({ env: { NEXUS_REDIS_URL: redis.url }, deps: { now: () => clock.ms } });
+    const server = await startServer({
+      env: { NEXUS_REDIS_URL: redis.url, LOG_LEVEL: 'error' },
+      deps: { now: () => clock.ms },
+    });
     servers.push(server);
     return server;
   };
@@ -64,10 +69,11 @@ describe('telemetry history across two processes on one Redis', () => {
     monitor.on('error', () => {});
     monitor.on('monitor', (_time: string, args: string[]) => {
       const command = args[0]?.toLowerCase();
-      if ((command === 'evalsha' || command === 'eval') && args[3]?.startsWith('nexus:tel:s:')) {
-        const key = `${args[3]} ${args[4]}`;
-        ringWrites.set(key, (ringWrites.get(key) ?? 0) + 1);
-      }
+      if (command !== 'evalsha' && command !== 'eval') return;
+      const prefix = args[3] ?? '';
+      if (prefix.startsWith('nexus:tel:s:')) seriesCalls.set(prefix, (seriesCalls.get(prefix) ?? 0) + 1);
+      const bucket = `${prefix} ${args[4]}`;
+      if (prefix.startsWith('nexus:tel:f:')) fleetWrites.set(bucket, (fleetWrites.get(bucket) ?? 0) + 1);
     });
     viewer = await tokenFor('history-viewer');
     const [a, b] = [await start(), await start()];
@@ -115,9 +121,11 @@ describe('telemetry history across two processes on one Redis', () => {
     expect(Object.keys(fromA.agents).sort()).toEqual(['hist-0', 'hist-1', 'hist-2', 'hist-3']);
     expect(fromA.agents['hist-3']![0]).toEqual({ t: T0, avg: 30, min: 30, max: 30, last: 30 });
 
-    const secondWrites = [...ringWrites].filter(([key]) => key.startsWith('nexus:tel:s:1s: '));
-    expect(secondWrites.length).toBeGreaterThanOrEqual(ROUNDS); // one call per closed second
+    // Each closed second: its fleet record written once, its series in one call, one claim.
+    const secondWrites = [...fleetWrites].filter(([key]) => key.startsWith('nexus:tel:f:1s: '));
+    expect(secondWrites.length).toBeGreaterThanOrEqual(ROUNDS);
     expect(secondWrites.every(([, calls]) => calls === 1)).toBe(true);
+    expect(seriesCalls.get('nexus:tel:s:1s:')).toBe(secondWrites.length);
     const claims = await inspect.keys('nexus:once:tel:1s:*');
     expect(claims.length).toBe(secondWrites.length);
   });
