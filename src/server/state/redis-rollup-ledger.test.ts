@@ -77,4 +77,16 @@ describe('rollup ledger (the byte budget in Redis)', () => {
     expect(ledger.usedBytes).toBeLessThan(before);
     expect(ledger.agent('a')).toBeDefined();
   });
+
+  it('forgets the agents silent for longer than the longest retention', () => {
+    const ledger = new RollupLedger(10 * fleet);
+    ledger.admitMetric('cpu', 0);
+    heard(ledger, 'old', 1000);
+    heard(ledger, 'recent', 90_000_000);
+    const before = ledger.usedBytes;
+    expect(ledger.forgetHeardBefore(90_000_000 - 86_400_000).map((agent) => agent.id)).toEqual(['old']);
+    expect(ledger.agent('old')).toBeUndefined();
+    expect(ledger.agent('recent')).toBeDefined();
+    expect(ledger.usedBytes).toBeLessThan(before);
+  });
 });

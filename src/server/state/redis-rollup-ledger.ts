@@ -172,6 +172,17 @@ export class RollupLedger {
     return { admitted: true, evicted };
   }
 
+  /** Forgets the agents last heard before `beforeMs` (their rings have expired); returns them. */
+  forgetHeardBefore(beforeMs: number): KeptAgent[] {
+    const silent: KeptAgent[] = [];
+    for (const oldest of this.#agents.values()) {
+      if (oldest.heardMs >= beforeMs) break;
+      silent.push(oldest);
+    }
+    for (const agent of silent) this.#remove(agent);
+    return silent;
+  }
+
   /** Notes that `agent` was heard in the bucket starting at `heardMs`. */
   touch(agent: KeptAgent, heardMs: number): KeptAgent {
     if (heardMs <= agent.heardMs) return agent;

@@ -30,6 +30,10 @@ import type { ClosedBuckets } from './rollup-store.js';
 
 /** How far back the processes that do not write keep closed buckets, for a takeover. */
 export const TAKEOVER_WINDOW_MS = 6_000;
+/** Longest a kept agent stays in the bookkeeping without being heard: the longest retention. */
+export const FORGET_AFTER_MS = RETENTION_MS['1m'];
+/** The bookkeeping keys outlive the last write by the longest retention and this. */
+const BOOKKEEPING_MARGIN_MS = 3_600_000;
 /** How long a bucket's claim lives beyond its step: past any process's takeover window. */
 const CLAIM_EXTRA_MS = 60_000;
 
@@ -42,6 +46,7 @@ export interface WriterPipeline {
   zadd(key: string, ...scoresAndMembers: string[]): WriterPipeline;
   zrem(key: string, ...members: string[]): WriterPipeline;
   del(...keys: string[]): WriterPipeline;
+  pexpire(key: string, milliseconds: number): WriterPipeline;
   exec(): Promise<[error: Error | null, result: unknown][] | null>;
 }
 
@@ -127,6 +132,7 @@ export class RollupWriter {
     const pipeline = this.#options.commands.pipeline();
     this.#forget(pipeline, plan.evicted);
     this.#remembered(pipeline, plan, closed);
+    if (closed.step === '1m') this.#tidy(pipeline, closed.t);
     for (const write of await ringWrites(plan)) this.#send(pipeline, closed, plan, write);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error)?.[0];
@@ -192,6 +198,16 @@ export class RollupWriter {
     pipeline.zrem(ROLLUP_HEARD_KEY, ...evicted.map((agent) => agent.id));
   }
 
+  /**
+   * Once a minute: forgets the agents silent for the longest retention (their rings are gone),
+   * and keeps the bookkeeping keys alive only as long as the rings they describe.
+   */
+  #tidy(pipeline: WriterPipeline, nowMs: number): void {
+    this.#forget(pipeline, this.#ledger.forgetHeardBefore(nowMs - FORGET_AFTER_MS));
+    const keys = [ROLLUP_AGENTS_KEY, ROLLUP_AGENT_IDS_KEY, ROLLUP_AGENT_SEQ_KEY, ROLLUP_HEARD_KEY, ROLLUP_METRICS_KEY];
+    for (const key of keys) pipeline.pexpire(key, FORGET_AFTER_MS + BOOKKEEPING_MARGIN_MS);
+  }
+
   /** Writes the entries of agents new or changed, when agents were heard, and the metrics' latest counts. */
   #remembered(pipeline: WriterPipeline, plan: PlannedBucket, closed: ClosedBuckets): void {
     for (const agent of plan.changed) {
@@ -211,6 +227,3 @@ export class RollupWriter {
     pipeline.hset(ROLLUP_METRICS_KEY, ...counts);
   }
 }
-
-/** Longest a kept agent or metric stays in the bookkeeping without being heard: the longest retention. */
-export const FORGET_AFTER_MS = RETENTION_MS['1m'];
