@@ -10,4 +10,4 @@ export { unpackChart } from './chart-packing';
 export type { AgentSummary, ChartView, LogEntry, PackedChart } from './messages';
 export type { HistoryMessage, HistoryPage } from './model/history-gate';
 export { MAX_LINES, TIME_KEY, type ChartData, type ChartLine, type ChartRow, type LineKey } from './model/chart-data';
-export type { RollupAnswer } from './model/rollups';
+export type { AgentRollup, RollupAnswer } from './model/rollups';

@@ -239,9 +239,10 @@ export class WorkerCore {
     const generation = ++this.#generation;
     const nowMs = this.#view.endMs ?? Date.now();
     const agents = this.#buffers.agentIds();
-    const metrics = [
-      ...new Set([...this.#fleet.metricNames(), ...this.#buffers.metricNames(), ...this.#rollups.keys()]),
-    ];
+    // While every agent is heard, the metrics are those heard (bounded per agent); once raw
+    // telemetry is filtered to the drawn agents, the fleet summaries name the fleet's metrics.
+    const fleetMetrics = this.#demand === null ? [] : this.#fleet.metricNames();
+    const metrics = [...new Set([...fleetMetrics, ...this.#buffers.metricNames(), ...this.#rollups.keys()])];
     const view = this.#view;
     this.#drawnLines.clear();
     const charts = shownMetrics(chartableMetrics(metrics), view.pickedMetrics).map((metric) => {

@@ -81,7 +81,7 @@ export interface ChartInput {
 function lineValues(input: ChartInput, agentId: string, grid: Buckets, fleet: boolean): (number | undefined)[] {
   let values = bucketize(input.buffers, input.metric, agentId, grid);
   if (fleet && input.fleet) values = mergeLive(values, bucketize(input.fleet.topValues, input.metric, agentId, grid));
-  const rollup = input.rollup?.agents[agentId];
+  const rollup = input.rollup?.agents.get(agentId);
   if (rollup)
     values = mergeLive(
       values,
@@ -99,7 +99,7 @@ export function buildChartData(input: ChartInput): ChartData {
   const hidden = new Set(input.hidden);
   const visible = input.agents.filter((a) => !hidden.has(a) && input.buffers.series(a, input.metric));
   const fleetLive = input.fleet?.metric(input.metric);
-  const rollupAgents = Object.keys(input.rollup?.agents ?? {}).filter((a) => !hidden.has(a));
+  const rollupAgents = [...(input.rollup?.agents.keys() ?? [])].filter((a) => !hidden.has(a));
   const agentCount = Math.max(visible.length, fleetLive?.agents ?? 0, rollupFleetSize(input.rollup));
   const fleet = agentCount > MAX_LINES;
   const everyone = [...new Set([...input.agents, ...rollupAgents])].sort();
@@ -189,7 +189,7 @@ function latestOf(input: ChartInput, agentId: string): number | undefined {
   if (raw !== undefined) return raw;
   const top = input.fleet?.topValues.series(agentId, input.metric)?.latest()?.value;
   if (top !== undefined) return top;
-  const rollup = input.rollup?.agents[agentId];
+  const rollup = input.rollup?.agents.get(agentId);
   return rollup && rollup.length > 0 ? rollup[rollup.length - 1]!.last : undefined;
 }
 

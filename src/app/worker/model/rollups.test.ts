@@ -20,7 +20,7 @@ function hourOfRollups(): RollupAnswer {
     step: '10s',
     stepMs: 10_000,
     fleet: points.map((p) => ({ t: p.t, min: p.avg - 1, median: p.avg, max: p.avg + 1, agents: 2 })),
-    agents: { a: points },
+    agents: new Map([['a', points]]),
   };
 }
 

@@ -30,7 +30,8 @@ export interface RollupAnswer {
   /** Bucket width in ms (from `step`). */
   readonly stepMs: number;
   readonly fleet: readonly FleetRollup[];
-  readonly agents: Readonly<Record<string, readonly AgentRollup[]>>;
+  /** A Map: agent ids are data from agents (`__proto__`, `constructor`), never object keys. */
+  readonly agents: ReadonlyMap<string, readonly AgentRollup[]>;
 }
 
 /** Time buckets of a chart: `buckets` of `bucketMs` from `fromMs`. */

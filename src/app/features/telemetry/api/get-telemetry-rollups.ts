@@ -10,21 +10,35 @@ import { z } from 'zod';
 import { Paths } from '@nexus-realtime/client/protocol';
 import { ApiError, apiGet } from '../../../lib/api-client';
 import { chartWindow, chooseStep, type RangeKey, type Zoom } from '../../../lib/time-range';
-import type { RollupAnswer } from '../../../worker';
+import type { AgentRollup, RollupAnswer } from '../../../worker';
 
 const LIVE_REFRESH_MS = 30_000;
 const PAST_REFRESH_MS = 60_000;
 
 const finite = z.number().finite();
+const MAX_BUCKETS = 100_000;
+/** More than the server ever answers (8 top agents, or those named): a bound, not a choice. */
+const MAX_AGENTS = 100;
+const agentSeriesSchema = z
+  .array(z.object({ t: finite, avg: finite, min: finite, max: finite, last: finite }))
+  .max(MAX_BUCKETS);
 const answerSchema = z.object({
   metric: z.string(),
   step: z.string(),
-  fleet: z.array(z.object({ t: finite, min: finite, median: finite, max: finite, agents: finite })).max(100_000),
-  agents: z.record(
-    z.string().max(128),
-    z.array(z.object({ t: finite, avg: finite, min: finite, max: finite, last: finite })).max(100_000),
-  ),
+  fleet: z.array(z.object({ t: finite, min: finite, median: finite, max: finite, agents: finite })).max(MAX_BUCKETS),
+  // Agent ids are data from agents (`__proto__`, `constructor`): read entry by entry into a Map, never as object keys.
+  agents: z.custom<object>((value) => typeof value === 'object' && value !== null && !Array.isArray(value)),
 });
+
+function agentsMap(raw: object): Map<string, AgentRollup[]> {
+  const out = new Map<string, AgentRollup[]>();
+  for (const [agentId, series] of Object.entries(raw).slice(0, MAX_AGENTS)) {
+    if (agentId.length === 0 || agentId.length > 128) continue;
+    const parsed = agentSeriesSchema.safeParse(series);
+    if (parsed.success) out.set(agentId, parsed.data);
+  }
+  return out;
+}
 
 const STEP_MS: Readonly<Record<string, number>> = { '1s': 1_000, '10s': 10_000, '1m': 60_000 };
 
@@ -51,13 +65,18 @@ export function rollupPath(request: RollupRequest, nowMs: number): string {
   return `${Paths.telemetry}?${params.toString()}`;
 }
 
+/** The server's answer, checked; null when its step is not one the page knows. */
+export function parseRollupAnswer(metric: string, json: unknown): RollupAnswer | null {
+  const body = answerSchema.parse(json);
+  const stepMs = STEP_MS[body.step];
+  if (stepMs === undefined) return null;
+  return { metric, step: body.step, stepMs, fleet: body.fleet, agents: agentsMap(body.agents) };
+}
+
 /** The rollups, or null when the server has none for this metric (404). */
 export async function getTelemetryRollups(request: RollupRequest, signal?: AbortSignal): Promise<RollupAnswer | null> {
   try {
-    const body = answerSchema.parse(await apiGet<unknown>(rollupPath(request, Date.now()), signal));
-    const stepMs = STEP_MS[body.step];
-    if (stepMs === undefined) return null;
-    return { metric: request.metric, step: body.step, stepMs, fleet: body.fleet, agents: body.agents };
+    return parseRollupAnswer(request.metric, await apiGet<unknown>(rollupPath(request, Date.now()), signal));
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;

@@ -19,10 +19,10 @@ export function TelemetryPanel() {
     picked: s.pickedMetrics,
     paused: s.paused,
   }));
-  // The server's list draws the charts at once; the worker's adds what only live data brought.
+  // Until the worker has heard of any metric, the server's list draws the first charts at once.
   const known = useTelemetryMetrics().data;
   const metrics = useMemo(
-    () => (known ? [...new Set([...heard, ...known.map((m) => m.metric)])] : heard),
+    () => (heard.length === 0 && known ? known.slice(0, MAX_CHARTS).map((m) => m.metric) : heard),
     [heard, known],
   );
   const chartable = useMemo(() => chartableMetrics(metrics), [metrics]);
