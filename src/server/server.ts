@@ -21,7 +21,7 @@ import { Hub } from './fanout/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPolicy } from './policy.js';
-import { MemorySharedState, RedisSharedState, type SharedState } from './state/index.js';
+import { MemorySharedState, RedisSharedState, type RedisSharedStateOptions, type SharedState } from './state/index.js';
 import { InboundScheduler } from './connection/inbound-scheduler.js';
 import { UserRates } from './rate-limit.js';
 import { ConnectionRegistry, type ConnectionContext, type Session } from './connection/index.js';
@@ -72,7 +72,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const now = deps.now ?? Date.now;
   const closeGraceMs = deps.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const broker = deps.broker ?? (await createBroker(config, now, logger));
-  const state = createSharedState(broker, now);
+  const state = createSharedState(broker, now, { telemetryMaxBytes: config.telemetryMaxBytes, logger });
   const metrics = createMetrics();
   const auth = createAuth(config.jwtSecret);
   const policy = createPolicy(config.policy);
@@ -252,10 +252,12 @@ async function createBroker(config: NexusConfig, now: () => number, logger: Logg
 
 /**
  * The shared state that goes with the broker: in Redis beside a Redis broker (borrowing its
- * connections), in this process otherwise.
+ * connections; the telemetry budget bounds the rollups it keeps), in this process otherwise.
  */
-function createSharedState(broker: Broker, now: () => number): SharedState {
-  return broker instanceof RedisBroker ? new RedisSharedState(broker.stateLink()) : new MemorySharedState({ now });
+function createSharedState(broker: Broker, now: () => number, redis: RedisSharedStateOptions): SharedState {
+  return broker instanceof RedisBroker
+    ? new RedisSharedState(broker.stateLink(), redis)
+    : new MemorySharedState({ now });
 }
 
 /** Tells every local subscriber of the gap's channel which messages it will never get. */
