@@ -7,17 +7,20 @@ import type { ChartData } from '../../../worker';
 import { chartCsv, chartFileName } from '../utils/chart-csv';
 import { downloadBlob, svgToPng } from '../utils/chart-png';
 
-/** The panel's background, so the PNG reads like the chart on the page (light or dark). */
-function panelBackground(): string {
-  return getComputedStyle(document.documentElement).getPropertyValue('--panel').trim() || '#ffffff';
+/** The panel's colours, so the PNG reads like the chart on the page (light or dark). */
+function themeColour(name: '--panel' | '--text', fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
 export function ChartDownloads({
   metric,
+  label,
   data,
   canvasRef,
 }: {
   metric: string;
+  /** The chart's title, written above it in the PNG. */
+  label: string;
   data: ChartData;
   canvasRef: RefObject<HTMLDivElement | null>;
 }) {
@@ -30,7 +33,12 @@ export function ChartDownloads({
     const svg = canvasRef.current?.querySelector('svg.recharts-surface');
     if (!(svg instanceof SVGSVGElement)) return;
     setError(undefined);
-    svgToPng(svg, panelBackground()).then(
+    const style = {
+      background: themeColour('--panel', '#ffffff'),
+      textColor: themeColour('--text', '#000000'),
+      title: label,
+    };
+    svgToPng(svg, style).then(
       (blob) => downloadBlob(blob, chartFileName(metric, data, 'png')),
       (e: unknown) => setError(`PNG failed: ${(e as Error).message}`),
     );

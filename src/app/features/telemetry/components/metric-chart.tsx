@@ -54,7 +54,7 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
         <span className="muted">
           {data.fleet ? ` · fleet of ${data.agentCount} (min–max band, median) + top ${data.lines.length}` : ''}
         </span>
-        <ChartDownloads metric={metric} data={data} canvasRef={canvasRef} />
+        <ChartDownloads metric={metric} label={label} data={data} canvasRef={canvasRef} />
       </figcaption>
       <div className="chart-canvas" ref={canvasRef} title="Drag across the chart to zoom">
         {data.rows.length === 0 ? (

@@ -39,9 +39,19 @@ export function standaloneSvg(svg: SVGSVGElement): string {
   return new XMLSerializer().serializeToString(clone);
 }
 
-/** The chart's SVG drawn to a PNG, `background` behind it. */
-export async function svgToPng(svg: SVGSVGElement, background: string): Promise<Blob> {
-  const { width, height } = svg.getBoundingClientRect();
+/** Room above the chart for its title, in CSS pixels. */
+const TITLE_PX = 22;
+
+export interface PngStyle {
+  readonly background: string;
+  readonly title: string;
+  readonly textColor: string;
+}
+
+/** The chart's SVG drawn to a PNG under its title, `background` behind both. */
+export async function svgToPng(svg: SVGSVGElement, style: PngStyle): Promise<Blob> {
+  const { width, height: chartHeight } = svg.getBoundingClientRect();
+  const height = chartHeight + TITLE_PX;
   const scale = Math.max(1, window.devicePixelRatio || 1);
   const url = URL.createObjectURL(new Blob([standaloneSvg(svg)], { type: 'image/svg+xml' }));
   try {
@@ -54,9 +64,12 @@ export async function svgToPng(svg: SVGSVGElement, background: string): Promise<
     const context = canvas.getContext('2d');
     if (!context) throw new Error('no 2D canvas');
     context.scale(scale, scale);
-    context.fillStyle = background;
+    context.fillStyle = style.background;
     context.fillRect(0, 0, width, height);
-    context.drawImage(image, 0, 0, width, height);
+    context.fillStyle = style.textColor;
+    context.font = `600 13px ${getComputedStyle(svg).fontFamily || 'sans-serif'}`;
+    context.fillText(style.title, 8, 16);
+    context.drawImage(image, 0, TITLE_PX, width, chartHeight);
     return await new Promise<Blob>((resolve, reject) =>
       canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'),
     );
