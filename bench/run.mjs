@@ -6,6 +6,11 @@
 //   npm run bench                    all scenarios, 3 runs each (~15–20 min on 2 cores)
 //   npm run bench -- S1 S2           only those (S1 S2 S3 S4 S5 Scale Deflate); S1 and S3 also
 //                                    run Nexus with load clients offering permessage-deflate
+//   npm run bench -- Fleet           10,000 simulated agents × 6 metrics at 1 Hz into one process with
+//                                    10 dashboards, rollups on vs off (Fleet64: 64 metrics per agent;
+//                                    Rollups: the rollup engine alone over a simulated hour); the group
+//                                    FleetScale runs all three, see bench/fleet.mjs; not part of
+//                                    a bare `npm run bench`
 //   npm run bench -- Abuse           the Abuse group (Replay Burst Backend Filters Memory, see
 //                                    bench/abuse.mjs, and the Hostile ones), 1 run each by default;
 //                                    each also by its own name
@@ -25,6 +30,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
+import { FLEET, FLEET_SIZES, FLEET_TARGET_NAMES } from './fleet.mjs';
 import { HOSTILE } from './hostile.mjs';
 import { startLoadClient } from './lib/client.mjs';
 import {
@@ -88,6 +94,7 @@ const SIZES = QUICK
       Scale: { subs: 200, rate: 100, durationS: 3, messages: 400 },
       Deflate: { subs: 100, messages: 300, warmup: 20 },
       ...ABUSE_SIZES.quick,
+      ...FLEET_SIZES.quick,
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -98,6 +105,7 @@ const SIZES = QUICK
       Scale: { subs: 1000, rate: 100, durationS: 10, messages: 2000 },
       Deflate: { subs: 500, messages: 1000, warmup: 50 },
       ...ABUSE_SIZES.full,
+      ...FLEET_SIZES.full,
     };
 
 const TARGET_NAMES = {
@@ -110,6 +118,7 @@ const TARGET_NAMES = {
   deflateOn: 'NEXUS_DEFLATE=on',
   deflateOff: 'NEXUS_DEFLATE=off',
   abuse: 'Nexus',
+  ...FLEET_TARGET_NAMES,
 };
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -670,12 +679,16 @@ const SCENARIOS = {
 
   // Replay, Burst, Backend, Filters, Memory and the hostile ones: the Abuse group (bench/abuse.mjs).
   ...ABUSE,
+
+  // Fleet, Fleet64, Rollups: telemetry at fleet scale (bench/fleet.mjs).
+  ...FLEET,
 };
 
 /** Names that select several scenarios. */
 const GROUPS = {
   abuse: Object.keys(ABUSE),
   hostile: Object.keys(HOSTILE),
+  fleetscale: Object.keys(FLEET),
 };
 
 // ---- running ---------------------------------------------------------------------------------
@@ -737,6 +750,7 @@ function renderScenario(name, sizes, result) {
   const lines = [`### ${scenario.title(sizes)}`, '', table(header, rows), ''];
   const runsNote = `median of ${RUNS} run${RUNS > 1 ? 's' : ''} [min–max]; ↑ higher is better, ↓ lower is better; ratio = ${TARGET_NAMES[subject]} ÷ peer (medians)`;
   lines.push(runsNote);
+  if (scenario.goals) lines.push(...scenario.goals(sizes, result));
   for (const t of scenario.targets) {
     for (const [i, r] of (result.runs[t] ?? []).entries())
       if (!r.ok) lines.push(`- ${TARGET_NAMES[t]} run ${i + 1} FAILED: ${r.error}`);
@@ -901,7 +915,7 @@ async function main() {
   const selected = flag('--profile-only')
     ? []
     : requested.length === 0
-      ? names
+      ? names.filter((n) => !FLEET[n]) // the fleet-scale ones only when asked: minutes each, 10,000 connections
       : names.filter(
           (n) =>
             requested.includes(n.toLowerCase()) ||
@@ -910,7 +924,7 @@ async function main() {
   const unknown = requested.filter((r) => !names.some((n) => n.toLowerCase() === r) && !GROUPS[r]);
   if (unknown.length)
     throw new Error(
-      `unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}, and the groups Abuse, Hostile`,
+      `unknown scenario ${unknown.join(', ')}; known: ${names.join(', ')}, and the groups Abuse, Hostile, FleetScale`,
     );
   const build = buildServerIfStale();
   const info = machine();

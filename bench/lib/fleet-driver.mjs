@@ -1,0 +1,116 @@
+// The simulated fleet of the Fleet scenarios, as a child process on the client core driven over
+// IPC (bench/lib/client.mjs starts it). It runs the fleet of `npm run agents` (startFleet of
+// dist/mock: one real NexusWebSocket per agent, the connection ramp, one shared clock spreading
+// the agents' publishes over each second), with agent tokens signed from the bench secret.
+//
+// Commands: start, waitOpen, stats, pause (no more telemetry, then wait until every publish is
+// answered), stop.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SignJWT } from 'jose';
+import { serveCommands } from './child-commands.mjs';
+import { ROOT, sleep } from './proc.mjs';
+
+let fleet;
+let paused = false;
+
+function stats() {
+  const states = {};
+  let published = 0;
+  let acked = 0;
+  let refused = 0;
+  for (const agent of fleet?.agents ?? []) {
+    states[agent.client.state] = (states[agent.client.state] ?? 0) + 1;
+    published += agent.ticks;
+    const outcome = agent.telemetryOutcomes;
+    acked += outcome.acked;
+    refused += outcome.refused;
+  }
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  return {
+    agents: fleet?.agents.length ?? 0,
+    started: fleet?.started ?? 0,
+    open: states.open ?? 0,
+    states,
+    published,
+    acked,
+    refused,
+    pending: published - acked - refused,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    rssMb: mem.rss / 2 ** 20,
+    at: performance.now(),
+  };
+}
+
+const commands = {
+  async start({
+    url,
+    count,
+    metrics = 6,
+    secret,
+    ramp = 500,
+    maxConnecting = 200,
+    prefix = 'fleet_',
+    intervalMs = 1000,
+  }) {
+    const { startFleet } = await import(pathToFileURL(join(ROOT, 'dist', 'mock', 'index.js')).href);
+    const key = new TextEncoder().encode(secret);
+    fleet = startFleet({
+      url,
+      count,
+      idPrefix: prefix,
+      intervalMs,
+      metrics,
+      connectPerSecond: ramp,
+      maxConnecting,
+      sharedClock: true,
+      token: (agentId) => () =>
+        new SignJWT({ userId: agentId, role: 'agent' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuedAt()
+          .setExpirationTime('6h')
+          .sign(key),
+    });
+    return { agents: fleet.agents.length, firstId: fleet.agents[0]?.agentId };
+  },
+
+  /** Resolves once every agent is open (or the time is up: `complete: false`). */
+  async waitOpen({ timeoutMs = 120_000 }) {
+    const t0 = performance.now();
+    let s = stats();
+    while (s.open < s.agents && performance.now() - t0 < timeoutMs) {
+      await sleep(250);
+      s = stats();
+    }
+    return { ...s, complete: s.open === s.agents, ms: performance.now() - t0 };
+  },
+
+  async stats() {
+    return stats();
+  },
+
+  /**
+   * No more telemetry (each agent's tick becomes a no-op, the fleet's clock keeps running), then
+   * waits until every publish sent has its answer, so acked counts are final.
+   */
+  async pause({ timeoutMs = 20_000 }) {
+    if (!paused) for (const agent of fleet?.agents ?? []) agent.tick = () => {};
+    paused = true;
+    const t0 = performance.now();
+    let s = stats();
+    while (s.pending > 0 && performance.now() - t0 < timeoutMs) {
+      await sleep(100);
+      s = stats();
+    }
+    return { ...s, settled: s.pending === 0 };
+  },
+
+  async stop() {
+    fleet?.stop();
+    fleet = undefined;
+    return {};
+  },
+};
+
+serveCommands(commands);
