@@ -133,28 +133,67 @@ export function ensureRange(pool: BlockPool, id: number, codes: number, lo: numb
   slab.f64[f + 2] = newScale;
 }
 
-/** The value of code `index` of block `id`, NaN for a gap. */
+/** The value of code `index` of block `id`, rounded to the block's precision; NaN for a gap. */
 export function readCode(pool: BlockPool, id: number, index: number): number {
   const slab = pool.slabOf(id);
   const offset = pool.offsetOf(id);
   const code = slab.u16[offset / 2 + HEADER_U16 + index]!;
   if (code === GAP_CODE) return NaN;
   const scale = slab.f64[offset / 8 + 2]!;
-  return toQuantum(slab.f64[offset / 8 + 1]! + code * scale, scale);
+  const value = slab.f64[offset / 8 + 1]! + code * scale;
+  return toQuantum(value, scale);
 }
+
+/**
+ * Adds the codes `first, first + stride, …` (up to `count` of them, gaps skipped) of block `id`,
+ * decoded, to `total` (`total[0]` the sum, `total[1]` how many): a scan of one column of a chunk
+ * with one block lookup.
+ */
+export function sumCodes(
+  pool: BlockPool,
+  id: number,
+  first: number,
+  stride: number,
+  count: number,
+  total: Float64Array,
+): void {
+  const slab = pool.slabOf(id);
+  const offset = pool.offsetOf(id);
+  const base = slab.f64[offset / 8 + 1]!;
+  const scale = slab.f64[offset / 8 + 2]!;
+  const u16 = slab.u16;
+  let codes = 0;
+  let n = 0;
+  for (let i = offset / 2 + HEADER_U16 + first, end = i + count * stride; i < end; i += stride) {
+    const code = u16[i]!;
+    if (code === GAP_CODE) continue;
+    codes += code;
+    n++;
+  }
+  total[0] = total[0]! + n * base + codes * scale;
+  total[1] = total[1]! + n;
+}
+
+/** The rounding of the last scale seen: reads come block by block, so this mostly hits. */
+let roundingScale = NaN;
+let roundingStep = 1;
+let roundingInverse = 1;
 
 /**
  * `value` rounded to the power of ten at or just over the block's quantum: what the block keeps is
  * no finer, and `45.2` reads back as `45.2` rather than `45.200012207`.
  */
 function toQuantum(value: number, scale: number): number {
-  const exponent = Math.ceil(Math.log10(scale));
-  if (exponent >= 0) {
-    const step = 10 ** exponent;
-    return Math.round(value / step) * step;
+  if (scale !== roundingScale) {
+    roundingScale = scale;
+    const exponent = Math.ceil(Math.log10(scale));
+    roundingStep = exponent >= 0 ? 10 ** exponent : 1;
+    roundingInverse = exponent < 0 ? 10 ** -exponent : 1;
   }
-  const inverse = 10 ** -exponent;
-  return Math.round(value * inverse) / inverse;
+  // Dividing by a power of ten (not multiplying by its inverse) gives the nearest double: 45.2, not 45.2000000001.
+  return roundingInverse > 1
+    ? Math.round(value * roundingInverse) / roundingInverse
+    : Math.round(value / roundingStep) * roundingStep;
 }
 
 /** Makes `id` an empty fleet block of `chunk`. */

@@ -127,6 +127,25 @@ describe('RollupEngine', () => {
     expect(answer.agents.agent_19).toHaveLength(5);
   });
 
+  it('ranks a large fleet on a coarser step first and still answers the exact top 8 by average', async () => {
+    const { engine, send, tick, clock } = engineAt();
+    const value = (i: number, s: number) => ((i * 37) % 101) + 20 * Math.sin((s + i) / 17);
+    for (let s = 0; s < 12 * 60; s++) {
+      for (let i = 0; i < 60; i++) send({ agent_id: `agent_${i}`, cpu: value(i, s) });
+      tick(1000);
+    }
+    const fromMs = clock.ms - 10 * 60_000;
+    const answer = await query(engine, 'cpu', '1s', fromMs, clock.ms);
+    // By brute force over the same buckets (the range's closed seconds).
+    const firstSecond = (fromMs - T0) / 1000;
+    const means = Array.from({ length: 60 }, (_, i) => {
+      let sum = 0;
+      for (let s = firstSecond; s < 12 * 60; s++) sum += value(i, s);
+      return { id: `agent_${i}`, mean: sum / (12 * 60 - firstSecond) };
+    }).sort((a, b) => b.mean - a.mean);
+    expect(Object.keys(answer.agents)).toEqual(means.slice(0, 8).map((m) => m.id));
+  });
+
   it('ignores values that are not finite numbers and overlong metric names', async () => {
     const { engine, send, tick } = engineAt();
     send({

@@ -128,12 +128,11 @@ export class RollupEngine {
 
   /** The rollups of one metric over a range; buckets oldest first, gaps absent. */
   async query(query: TelemetryQuery): Promise<TelemetryAnswer> {
-    const range = this.#range(query);
     const metric = this.memory.metrics.get(query.metric);
-    const local =
-      metric && range.first <= range.last
-        ? readMemory(this.memory, metric, query.step, range, query.agentIds)
-        : { fleet: [], agents: new Map<string, AgentBucket[]>() };
+    const rangeAt = (step: StepSpec) => this.#range(step, query.fromMs, query.toMs);
+    const local = metric
+      ? readMemory(this.memory, { metric, step: query.step, rangeAt, agentIds: query.agentIds })
+      : { fleet: [], agents: new Map<string, AgentBucket[]>() };
     const merged = this.#options.archive.shared ? await this.#withArchive(query, local) : local;
     const agents: Record<string, readonly AgentBucket[]> = {};
     for (const [agentId, buckets] of merged.agents) agents[agentId] = buckets;
@@ -152,14 +151,14 @@ export class RollupEngine {
     return this.memory.budget.usedBytes;
   }
 
-  /** The closed buckets of the query's range still within the step's retention. */
-  #range(query: TelemetryQuery): BucketRange {
-    const { stepMs, retentionMs } = query.step;
-    const openBucket = this.#openMs[query.step.index]! / stepMs;
+  /** The closed buckets of `[fromMs, toMs]` at `step` still within its retention. */
+  #range(step: StepSpec, fromMs: number, toMs: number): BucketRange {
+    const { stepMs, retentionMs } = step;
+    const openBucket = this.#openMs[step.index]! / stepMs;
     const oldestKept = Math.ceil((this.#options.now() - retentionMs) / stepMs);
     return {
-      first: Math.max(Math.floor(query.fromMs / stepMs), oldestKept),
-      last: Math.min(Math.floor(query.toMs / stepMs), openBucket - 1),
+      first: Math.max(Math.floor(fromMs / stepMs), oldestKept),
+      last: Math.min(Math.floor(toMs / stepMs), openBucket - 1),
     };
   }
 

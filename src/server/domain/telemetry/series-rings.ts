@@ -16,6 +16,7 @@ import {
   initQuantized,
   readCode,
   setBlockExtra,
+  sumCodes,
   writeCode,
   writeWide,
 } from './block-codec.js';
@@ -27,8 +28,8 @@ import { CHUNK_SLOTS, POSITION_OFFSET, POSITIONS_PER_SERIES, STEPS } from './ste
 
 const WIDE = 1 << 30;
 const MAX_OVERFLOW = 4;
-/** What one overflow entry costs (a Map entry and a 3-number array), measured roughly. */
-const OVERFLOW_ENTRY_BYTES = 120;
+/** What one overflow entry costs (a Map entry, its share of the table, a 3-number array). */
+const OVERFLOW_ENTRY_BYTES = 160;
 const WIDE_CODES = CHUNK_SLOTS * 4;
 
 /** A closed bucket of one series. */
@@ -101,6 +102,29 @@ export class SeriesRings {
     out.max = extra?.[1] ?? value;
     out.last = extra?.[2] ?? value;
     return true;
+  }
+
+  /**
+   * Adds the averages of buckets `first..last` (inclusive) of `row` at `step` to `total`
+   * (`[sum, count]`), gaps skipped: a chunk at a time, one block lookup each.
+   */
+  sumAvgs(row: number, step: number, first: number, last: number, total: Float64Array): void {
+    for (let bucket = first; bucket <= last;) {
+      const chunk = Math.floor(bucket / CHUNK_SLOTS);
+      const end = Math.min(last, (chunk + 1) * CHUNK_SLOTS - 1);
+      const slot = bucket - chunk * CHUNK_SLOTS;
+      const ref = this.table.positions[this.#positionAt(row, step, chunk)]!;
+      if (ref >= 0) {
+        const wide = (ref & WIDE) !== 0;
+        const pool = wide ? this.wide : this.narrow;
+        const id = ref & ~WIDE;
+        if (blockChunk(pool, id) === chunk) {
+          if (wide) sumCodes(pool, id, slot * 4 + Column.Avg, 4, end - bucket + 1, total);
+          else sumCodes(pool, id, slot, 1, end - bucket + 1, total);
+        }
+      }
+      bucket = end + 1;
+    }
   }
 
   /** Whether the chunk holding `bucket` of `row` at `step` is held (a quick skip of whole chunks). */
