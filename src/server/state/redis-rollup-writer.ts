@@ -34,6 +34,11 @@ export const TAKEOVER_WINDOW_MS = 6_000;
 export const FORGET_AFTER_MS = RETENTION_MS['1m'];
 /** The bookkeeping keys outlive the last write by the longest retention and this. */
 const BOOKKEEPING_MARGIN_MS = 3_600_000;
+/**
+ * Writes queued at most: a few seconds of buckets. Past it (Redis answering slower than buckets
+ * close) a closed bucket is not archived, so the queue and the buckets it holds stay bounded.
+ */
+const MAX_PENDING_WRITES = 8;
 /** How long a bucket's claim lives beyond its step: past any process's takeover window. */
 const CLAIM_EXTRA_MS = 60_000;
 
@@ -77,6 +82,8 @@ export class RollupWriter {
   #loaded: Promise<boolean> | undefined;
   /** One write at a time, in the order the buckets closed. */
   #queue: Promise<void> = Promise.resolve();
+  /** Writes queued or under way. */
+  #pending = 0;
 
   constructor(options: RollupWriterOptions) {
     this.#options = options;
@@ -91,6 +98,11 @@ export class RollupWriter {
   write(closed: ClosedBuckets): Promise<void> {
     this.#remember(closed);
     if (!this.#options.isWriter()) return Promise.resolve();
+    if (this.#pending >= MAX_PENDING_WRITES) {
+      // Redis answers slower than buckets close: this one stays in memory only.
+      this.#options.report(new Error('Redis is too slow: closed buckets skipped'));
+      return Promise.resolve();
+    }
     return this.#enqueue(() => this.#archive(closed));
   }
 
@@ -111,7 +123,11 @@ export class RollupWriter {
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
-    this.#queue = this.#queue.then(task).catch((error: unknown) => this.#options.report(error as Error));
+    this.#pending++;
+    this.#queue = this.#queue
+      .then(task)
+      .catch((error: unknown) => this.#options.report(error as Error))
+      .finally(() => this.#pending--);
     return this.#queue;
   }
 
