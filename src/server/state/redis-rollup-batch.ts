@@ -132,11 +132,17 @@ async function admit(ledger: RollupLedger, closed: ClosedBuckets) {
     }
     const entry: Admitted = { bucket, agents: [], columns: [] };
     bucket.agentIds.forEach((id, column) => {
-      const known = ledger.agent(id)?.metrics.has(bucket.metric) === true;
+      const kept = ledger.agent(id);
+      if (kept?.metrics.has(bucket.metric)) {
+        // The common case: a series already kept (heard already marked above).
+        entry.agents.push(kept);
+        entry.columns.push(column);
+        return;
+      }
       const series = ledger.admitSeries(id, bucket.metric, heardMs);
       if (series.evicted.length > 0) evicted.push(...series.evicted);
       if (!series.admitted) return;
-      if (!known) changed.add(series.admitted);
+      changed.add(series.admitted);
       entry.agents.push(series.admitted);
       entry.columns.push(column);
     });
@@ -172,6 +178,17 @@ export async function ringWrites(plan: PlannedBucket): Promise<RingWrite[]> {
     records = Buffer.alloc(RINGS_PER_CALL * SERIES_RECORD_BYTES);
   };
   const values = { avg: 0, min: 0, max: 0, last: 0 };
+  /** "<offset> <length> <agent number>:" of each agent: the same for each of its metrics. */
+  const heads = new Map<KeptAgent, string>();
+  const headOf = (agent: KeptAgent) => {
+    let head = heads.get(agent);
+    if (head === undefined) {
+      const place = plan.places.get(agent)!;
+      head = `${place.slot * SERIES_RECORD_BYTES} ${place.records * SERIES_RECORD_BYTES} ${seriesName(agent.number, '')}`;
+      heads.set(agent, head);
+    }
+    return head;
+  };
   for (const { bucket, agents, columns } of plan.admitted) {
     await nextTurn();
     agents.forEach((agent, i) => {
@@ -181,9 +198,7 @@ export async function ringWrites(plan: PlannedBucket): Promise<RingWrite[]> {
       values.max = bucket.max[column]!;
       values.last = bucket.last[column]!;
       putSeriesRecord(records, names.length * SERIES_RECORD_BYTES, index, values);
-      const place = plan.places.get(agent)!;
-      const [offset, length] = [place.slot * SERIES_RECORD_BYTES, place.records * SERIES_RECORD_BYTES];
-      names.push(`${offset} ${length} ${seriesName(agent.number, bucket.metric)}`);
+      names.push(headOf(agent) + bucket.metric);
       if (names.length === RINGS_PER_CALL) flush();
     });
   }
