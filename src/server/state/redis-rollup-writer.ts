@@ -140,6 +140,15 @@ export class RollupWriter {
   async #archive(closed: ClosedBuckets): Promise<void> {
     if (!this.#options.isWriter()) return;
     if (!this.#options.isUp()) return this.#options.report(new Error('Redis is unreachable'));
+    try {
+      await this.#archiveUp(closed);
+    } catch (error) {
+      this.#loaded = undefined; // the ledger may be ahead of Redis: read it again
+      throw error;
+    }
+  }
+
+  async #archiveUp(closed: ClosedBuckets): Promise<void> {
     if (!(await this.#ledgerReady())) return;
     const claimed = await this.#options.claim(`tel:${closed.step}:${closed.t}`, closed.stepMs + CLAIM_EXTRA_MS);
     if (!claimed) return;
@@ -151,8 +160,10 @@ export class RollupWriter {
     if (closed.step === '1m') this.#tidy(pipeline, closed.t);
     for (const write of await ringWrites(plan)) this.#send(pipeline, closed, plan, write);
     const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error)?.[0];
-    this.#options.report(failed ?? undefined);
+    const failed = results.find(([error]) => error)?.[0] ?? undefined;
+    // Redis holds the truth: after a write that failed, however partly, the ledger is read again.
+    if (failed) this.#loaded = undefined;
+    this.#options.report(failed);
   }
 
   /** One ring-write call: series rings grow with their agent, fleet and top rings are whole. */
@@ -179,7 +190,7 @@ export class RollupWriter {
     );
   }
 
-  /** Loads the ledger once per leadership; false while Redis cannot be read. */
+  /** Loads the ledger once per leadership (and after a failed write); false while Redis cannot be read. */
   async #ledgerReady(): Promise<boolean> {
     this.#loaded ??= loadLedger(this.#options.commands, this.#ledger, this.#options.now()).then(
       () => true,
@@ -194,8 +205,9 @@ export class RollupWriter {
 
   /** Gives the agents new to the archive their numbers (one INCRBY for all of them). */
   async #number(plan: PlannedBucket): Promise<void> {
-    const fresh = [...plan.changed].filter((agent) => agent.number === 0);
+    const fresh = [...plan.places.keys()].filter((agent) => agent.number === 0);
     if (fresh.length === 0) return;
+    for (const agent of fresh) plan.changed.add(agent);
     const last = await this.#options.commands.incrby(ROLLUP_AGENT_SEQ_KEY, fresh.length);
     fresh.forEach((agent, i) => (agent.number = last - fresh.length + 1 + i));
   }
