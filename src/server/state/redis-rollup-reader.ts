@@ -80,7 +80,7 @@ export async function readRollups(commands: ReaderCommands, query: RollupQuery, 
   const fleetSpans = ringSpans(range, slots, FLEET_RECORD_BYTES);
   for (const span of fleetSpans) first.getrangeBuffer(rollupFleetKey(step, metric), span.start, span.end);
   const named = query.agentIds ? [...new Set(query.agentIds)] : undefined;
-  if (named) first.hmget(ROLLUP_AGENTS_KEY, ...named);
+  if (named?.length) first.hmget(ROLLUP_AGENTS_KEY, ...named);
   else
     for (const span of ringSpans(range, slots, TOP_RECORD_BYTES))
       first.getrangeBuffer(rollupTopKey(step, metric), span.start, span.end);

@@ -84,6 +84,7 @@ describe('telemetry archive: two processes on one Redis', () => {
       fleet: [fromA.fleet[0]],
       agents: { a2: [{ t: t0, avg: 20, min: 20, max: 20, last: 20 }] },
     });
+    expect((await plain(b, query('cpu', t0, t0 + 999, []))).agents).toEqual({}); // none asked, none read
     expect(await a.archive.metrics()).toEqual([{ metric: 'cpu', agents: 3 }]);
   });
 
