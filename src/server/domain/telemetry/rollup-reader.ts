@@ -106,10 +106,11 @@ function topAgents(
   rangeAt: (step: StepSpec) => BucketRange,
 ): string[] {
   const ranking = STEPS.findLast((s) => s.index > step.index && bucketsIn(rangeAt(s)) >= MIN_RANKING_BUCKETS);
-  let rows = [...memory.agents.values()].flatMap((agent) => {
+  let rows: number[] = [];
+  for (const agent of memory.agents.values()) {
     const row = agent.series.get(metric.index);
-    return row === undefined ? [] : [row];
-  });
+    if (row !== undefined) rows.push(row);
+  }
   if (ranking) rows = best(memory, rows, ranking, rangeAt(ranking), CANDIDATES);
   return best(memory, rows, step, rangeAt(step), TOP_AGENTS).flatMap((row) => {
     const agent = memory.agentsByIndex[memory.table.agentOf[row]!];
