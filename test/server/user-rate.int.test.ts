@@ -59,9 +59,8 @@ describe("limits: a user's connections together", () => {
 
   it("once one connection spends the user's shared bytes, its other connections are not read until they refill", async () => {
     const token = await tokenFor('bulk-agent', 'agent');
-    const [first, second, third, sibling] = await Promise.all(
-      [0, 1, 2, 3].map(() => TestClient.connect(server.wsUrl, token)),
-    );
+    const connect = () => TestClient.connect(server.wsUrl, token);
+    const [first, second, third, sibling] = [await connect(), await connect(), await connect(), await connect()];
     const bystander = await TestClient.connect(server.wsUrl, await tokenFor('hold-bystander', 'viewer'));
     const megabyte = `"${'m'.repeat(1_000_000)}"`;
     const publishBig = (client: TestClient, i: number) =>

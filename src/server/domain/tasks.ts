@@ -26,6 +26,7 @@ import {
 } from '@nexus-realtime/client/protocol';
 import { type BrokerMessage, Deque } from '../broker/index.js';
 import type { Logger } from '../logger.js';
+import { SlicedQueue } from './sliced-queue.js';
 
 /** A task as the registry keeps it: `params` as JSON text (`paramsJson`), not as objects. */
 export interface KeptTask extends Omit<Task, 'params'> {
@@ -99,6 +100,15 @@ export const TaskTimeoutReason = {
 } as const;
 
 export const DEFAULT_TASK_CAPACITY = 10_000;
+/** Task timeouts declared together, at most. */
+const EXPIRIES_PER_SLICE = 100;
+
+/** One pending timeout declaration (a task id cannot hold a newline: ids are short labels). */
+const expiryKey = (taskId: string, reason: string) => `${taskId}\n${reason}`;
+const fromExpiryKey = (key: string): [string, string] => {
+  const at = key.lastIndexOf('\n');
+  return [key.slice(0, at), key.slice(at + 1)];
+};
 const SILENT = { info: () => {}, warn: () => {} } as unknown as Pick<Logger, 'info' | 'warn'>;
 
 export class TaskRegistry {
@@ -113,8 +123,11 @@ export class TaskRegistry {
   readonly #claims = new Map<string, string>();
   /** Running tasks: when their agent was last known to be present. */
   readonly #presentAtMs = new Map<string, number>();
-  /** Tasks whose timeout is being declared (waiting for `decide`). */
-  readonly #deciding = new Set<string>();
+  /**
+   * Timeouts to declare, a slice at a time: 10,000 tasks timing out together would otherwise make
+   * 10,000 decisions and updates at once (with Redis, every other client's command behind them).
+   */
+  readonly #expiries = new SlicedQueue<string>((key) => this.#expire(key), EXPIRIES_PER_SLICE);
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: TaskRegistryOptions) {
@@ -162,7 +175,7 @@ export class TaskRegistry {
       if (task.status === TaskStatus.Queued) {
         const createdMs = Date.parse(task.created_at);
         if (nowMs - (Number.isFinite(createdMs) ? createdMs : nowMs) >= timeoutMs)
-          void this.#expire(task.task_id, TaskTimeoutReason.Unclaimed);
+          this.#expiries.add(expiryKey(task.task_id, TaskTimeoutReason.Unclaimed));
       } else if (task.status === TaskStatus.Running) {
         // An unaddressed task is run by the agent whose claim came first.
         const agentId = task.agent_id ?? this.#claims.get(task.task_id) ?? null;
@@ -172,14 +185,13 @@ export class TaskRegistry {
         }
         const presentAtMs = this.#presentAtMs.get(task.task_id) ?? nowMs;
         this.#presentAtMs.set(task.task_id, presentAtMs);
-        if (nowMs - presentAtMs >= timeoutMs) void this.#expire(task.task_id, TaskTimeoutReason.AgentLost);
+        if (nowMs - presentAtMs >= timeoutMs) this.#expiries.add(expiryKey(task.task_id, TaskTimeoutReason.AgentLost));
       }
     }
   }
 
-  async #expire(taskId: string, reason: string): Promise<void> {
-    if (this.#deciding.has(taskId)) return;
-    this.#deciding.add(taskId);
+  async #expire(key: string): Promise<void> {
+    const [taskId, reason] = fromExpiryKey(key);
     try {
       const mine = this.options.decide ? await this.options.decide(taskId) : true;
       const task = this.#tasks.get(taskId);
@@ -195,8 +207,6 @@ export class TaskRegistry {
       this.#announce(failed);
     } catch (error) {
       this.options.logger.warn({ err: (error as Error).message, taskId }, 'task timeout not declared');
-    } finally {
-      this.#deciding.delete(taskId);
     }
   }
 
