@@ -7,8 +7,8 @@
  * Proves: both processes answer the same history; each closed bucket is written to Redis once
  * (MONITOR counts the ring writes), and `telemetry.fleet` is published once per second across
  * both (its history in Redis); a process started later, and two started after both stopped,
- * answer the earlier buckets; with Redis stopped, live telemetry still answers from memory and
- * `/healthz` answers 503 degraded.
+ * answer the earlier buckets; with Redis stopped, live telemetry still answers from memory,
+ * `/healthz` answers 503 degraded, and the archive's failing writes are logged once.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,8 +42,9 @@ describe('telemetry history across two processes on one Redis', () => {
 
   const start = async () => {
     const server = await startServer({
-      env: { NEXUS_REDIS_URL: redis.url, LOG_LEVEL: 'error' },
+      env: { NEXUS_REDIS_URL: redis.url },
       deps: { now: () => clock.ms },
+      captureLogs: true,
     });
     servers.push(server);
     return server;
@@ -157,7 +158,7 @@ describe('telemetry history across two processes on one Redis', () => {
     expect(await telemetry(d, tenSeconds)).toEqual(coarse);
   });
 
-  it('with Redis stopped, answers live telemetry from memory and says degraded', async () => {
+  it('with Redis stopped, answers live telemetry from memory, says degraded, and logs the archive once', async () => {
     const server = servers[0]!;
     const agent = await TestClient.connect(server.wsUrl, await tokenFor('hist-live', 'agent'));
     clients.push(agent);
@@ -180,5 +181,11 @@ describe('telemetry history across two processes on one Redis', () => {
     } finally {
       await redis.restart();
     }
+    // The writer tells the archive's outage once (not once per bucket), and its end.
+    const lines = (text: string) => servers.map((s) => s.logLines.filter((line) => line.includes(text)).length);
+    expect(await pollUntil(() => lines('telemetry archive writes work again').some((n) => n > 0), 6000)).toBe(true);
+    const failing = lines('telemetry archive writes failing');
+    expect(failing.every((n) => n <= 1)).toBe(true);
+    expect(failing.reduce((sum, n) => sum + n, 0)).toBe(1);
   });
 });
