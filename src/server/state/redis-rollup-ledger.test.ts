@@ -88,5 +88,8 @@ describe('rollup ledger (the byte budget in Redis)', () => {
     expect(ledger.agent('old')).toBeUndefined();
     expect(ledger.agent('recent')).toBeDefined();
     expect(ledger.usedBytes).toBeLessThan(before);
+    ledger.admitMetric('mem', 90_000_000);
+    expect(ledger.forgetMetricsHeardBefore(90_000_000 - 86_400_000 + 2000)).toEqual(['cpu']);
+    expect(ledger.admitMetric('cpu', 90_001_000).admitted).toBe(true); // a fleet again, counted again
   });
 });

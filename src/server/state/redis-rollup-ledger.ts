@@ -88,7 +88,8 @@ const NONE: readonly KeptAgent[] = Object.freeze([]);
 export class RollupLedger {
   /** Kept agents, heard from longest ago first (re-inserted when heard). */
   readonly #agents = new Map<string, KeptAgent>();
-  readonly #metrics = new Set<string>();
+  /** Metrics with fleet rings → when each was last heard. */
+  readonly #metrics = new Map<string, number>();
   #usedBytes = 0;
 
   constructor(readonly budgetBytes: number) {}
@@ -109,9 +110,9 @@ export class RollupLedger {
   }
 
   /** Takes over what Redis holds. */
-  load(agents: readonly Omit<KeptAgent, 'bytes'>[], metrics: readonly string[]): void {
+  load(agents: readonly Omit<KeptAgent, 'bytes'>[], metrics: ReadonlyMap<string, number>): void {
     this.clear();
-    for (const metric of metrics) this.#addMetric(metric);
+    for (const [metric, heardMs] of metrics) this.#addMetric(metric, heardMs);
     for (const agent of [...agents].sort((a, b) => a.heardMs - b.heardMs)) {
       const kept: KeptAgent = { ...agent, bytes: AGENT_ENTRY_BYTES + agent.id.length };
       for (const metric of kept.metrics) kept.bytes += seriesBytes(metric, kept.records);
@@ -122,11 +123,15 @@ export class RollupLedger {
 
   /** Makes room for a metric's fleet rings, pushing out agents heard before `heardMs` if need be. */
   admitMetric(metric: string, heardMs: number): Admission<boolean> {
-    if (this.#metrics.has(metric)) return UNCHANGED;
+    const known = this.#metrics.get(metric);
+    if (known !== undefined) {
+      if (heardMs > known) this.#metrics.set(metric, heardMs);
+      return UNCHANGED;
+    }
     const bytes = metricBytes(metric);
     const evicted = this.#makeRoom(bytes, heardMs, undefined);
     const admitted = this.#usedBytes + bytes <= this.budgetBytes;
-    if (admitted) this.#addMetric(metric);
+    if (admitted) this.#addMetric(metric, heardMs);
     return { admitted, evicted };
   }
 
@@ -172,6 +177,16 @@ export class RollupLedger {
     return { admitted: true, evicted };
   }
 
+  /** Forgets the metrics last heard before `beforeMs` (their fleet rings have expired); returns them. */
+  forgetMetricsHeardBefore(beforeMs: number): string[] {
+    const silent = [...this.#metrics].filter(([, heardMs]) => heardMs < beforeMs).map(([metric]) => metric);
+    for (const metric of silent) {
+      this.#metrics.delete(metric);
+      this.#usedBytes -= metricBytes(metric);
+    }
+    return silent;
+  }
+
   /** Forgets the agents last heard before `beforeMs` (their rings have expired); returns them. */
   forgetHeardBefore(beforeMs: number): KeptAgent[] {
     const silent: KeptAgent[] = [];
@@ -192,8 +207,8 @@ export class RollupLedger {
     return agent;
   }
 
-  #addMetric(metric: string): void {
-    this.#metrics.add(metric);
+  #addMetric(metric: string, heardMs: number): void {
+    this.#metrics.set(metric, heardMs);
     this.#usedBytes += metricBytes(metric);
   }
 

@@ -66,7 +66,7 @@ export async function loadLedger(commands: LedgerCommands, ledger: RollupLedger,
       },
     ];
   });
-  ledger.load(kept, [...metrics.keys()]);
+  ledger.load(kept, new Map([...metrics].map(([metric, text]) => [metric, metricHeardMs(text, nowMs)])));
 }
 
 /**
@@ -78,6 +78,16 @@ function ringRecords(sinceMs: number, heardMs: number): number[] {
     const lastIndex = Math.floor((heardMs + HEARD_GRAIN_MS) / STEP_MS[step]);
     return seriesPlace(step, lastIndex, seriesOrigin(step, sinceMs))?.records ?? 0;
   });
+}
+
+/** When a metric of `nexus:tel:metrics` was last heard (its entry's `t`). */
+function metricHeardMs(text: string, nowMs: number): number {
+  try {
+    const t = (JSON.parse(text) as { t?: unknown }).t;
+    return typeof t === 'number' ? t : nowMs;
+  } catch {
+    return nowMs;
+  }
 }
 
 /** An agent's entry in `nexus:tel:agents`: its number, metrics and when it was first kept. */

@@ -227,11 +227,13 @@ export class RollupWriter {
   }
 
   /**
-   * Once a minute: forgets the agents silent for the longest retention (their rings are gone),
+   * Once a minute: forgets the agents and metrics silent for the longest retention (their rings are gone),
    * and keeps the bookkeeping keys alive only as long as the rings they describe.
    */
   #tidy(pipeline: WriterPipeline, nowMs: number): void {
     this.#forget(pipeline, this.#ledger.forgetHeardBefore(nowMs - FORGET_AFTER_MS));
+    const silentMetrics = this.#ledger.forgetMetricsHeardBefore(nowMs - FORGET_AFTER_MS);
+    if (silentMetrics.length > 0) pipeline.hdel(ROLLUP_METRICS_KEY, ...silentMetrics);
     const keys = [ROLLUP_AGENTS_KEY, ROLLUP_AGENT_IDS_KEY, ROLLUP_AGENT_SEQ_KEY, ROLLUP_HEARD_KEY, ROLLUP_METRICS_KEY];
     for (const key of keys) pipeline.pexpire(key, FORGET_AFTER_MS + BOOKKEEPING_MARGIN_MS);
   }
