@@ -162,33 +162,31 @@ function keepOnly(entry: Admitted, places: ReadonlyMap<KeptAgent, SeriesPlace>):
 
 /** The ring writes of a planned bucket (agents numbered already). */
 export async function ringWrites(plan: PlannedBucket): Promise<RingWrite[]> {
-  const writes: RingWrite[] = [];
+  const writes = await seriesWrites(plan);
+  if (plan.admitted.length === 0) return writes;
   const index = plan.placement.index;
+  const metrics = plan.admitted.map((entry) => entry.bucket.metric);
+  const fleet = plan.admitted.map((entry) => fleetRecord(index, entry.bucket.fleet));
+  const top = plan.admitted.map((entry) => topRecord(index, topNumbers(entry)));
+  writes.push({ prefix: 'fleet', names: metrics, records: Buffer.concat(fleet), recordBytes: FLEET_RECORD_BYTES });
+  writes.push({ prefix: 'top', names: metrics, records: Buffer.concat(top), recordBytes: TOP_RECORD_BYTES });
+  return writes;
+}
+
+/** The series records of a planned bucket, `RINGS_PER_CALL` to a call. */
+async function seriesWrites(plan: PlannedBucket): Promise<RingWrite[]> {
+  const writes: RingWrite[] = [];
   let names: string[] = [];
   let records = Buffer.alloc(RINGS_PER_CALL * SERIES_RECORD_BYTES);
   const flush = () => {
     if (names.length === 0) return;
-    writes.push({
-      prefix: 'series',
-      names,
-      records: records.subarray(0, names.length * SERIES_RECORD_BYTES),
-      recordBytes: SERIES_RECORD_BYTES,
-    });
+    const used = records.subarray(0, names.length * SERIES_RECORD_BYTES);
+    writes.push({ prefix: 'series', names, records: used, recordBytes: SERIES_RECORD_BYTES });
     names = [];
     records = Buffer.alloc(RINGS_PER_CALL * SERIES_RECORD_BYTES);
   };
   const values = { avg: 0, min: 0, max: 0, last: 0 };
-  /** "<offset> <length> <agent number>:" of each agent: the same for each of its metrics. */
-  const heads = new Map<KeptAgent, string>();
-  const headOf = (agent: KeptAgent) => {
-    let head = heads.get(agent);
-    if (head === undefined) {
-      const place = plan.places.get(agent)!;
-      head = `${place.slot * SERIES_RECORD_BYTES} ${place.records * SERIES_RECORD_BYTES} ${seriesName(agent.number, '')}`;
-      heads.set(agent, head);
-    }
-    return head;
-  };
+  const headOf = seriesHeads(plan);
   for (const { bucket, agents, columns } of plan.admitted) {
     await nextTurn();
     agents.forEach((agent, i) => {
@@ -197,19 +195,27 @@ export async function ringWrites(plan: PlannedBucket): Promise<RingWrite[]> {
       values.min = bucket.min[column]!;
       values.max = bucket.max[column]!;
       values.last = bucket.last[column]!;
-      putSeriesRecord(records, names.length * SERIES_RECORD_BYTES, index, values);
+      putSeriesRecord(records, names.length * SERIES_RECORD_BYTES, plan.placement.index, values);
       names.push(headOf(agent) + bucket.metric);
       if (names.length === RINGS_PER_CALL) flush();
     });
   }
   flush();
-  if (plan.admitted.length === 0) return writes;
-  const metrics = plan.admitted.map((entry) => entry.bucket.metric);
-  const fleet = plan.admitted.map((entry) => fleetRecord(index, entry.bucket.fleet));
-  const top = plan.admitted.map((entry) => topRecord(index, topNumbers(entry)));
-  writes.push({ prefix: 'fleet', names: metrics, records: Buffer.concat(fleet), recordBytes: FLEET_RECORD_BYTES });
-  writes.push({ prefix: 'top', names: metrics, records: Buffer.concat(top), recordBytes: TOP_RECORD_BYTES });
   return writes;
+}
+
+/** "<offset> <length> <agent number>:" of each agent, built once: the same for each of its metrics. */
+function seriesHeads(plan: PlannedBucket): (agent: KeptAgent) => string {
+  const heads = new Map<KeptAgent, string>();
+  return (agent) => {
+    let head = heads.get(agent);
+    if (head === undefined) {
+      const place = plan.places.get(agent)!;
+      head = `${place.slot * SERIES_RECORD_BYTES} ${place.records * SERIES_RECORD_BYTES} ${seriesName(agent.number, '')}`;
+      heads.set(agent, head);
+    }
+    return head;
+  };
 }
 
 /** The numbers of the admitted agents with the highest bucket averages, highest first. */
