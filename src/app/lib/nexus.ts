@@ -8,7 +8,7 @@
  * again): the instance lives on `globalThis` and `start()` is idempotent.
  */
 import type { Filters, PublishResult } from '@nexus-realtime/client';
-import { DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
+import { Channel, DEFAULT_CHANNELS } from '@nexus-realtime/client/protocol';
 import { createWorkerClient, type RollupAnswer, type WorkerClient } from '../worker';
 import { connectionStore } from '../store/connection-store';
 import { subscriptionsStore, type SubscriptionEntry } from '../store/subscriptions-store';
@@ -16,6 +16,7 @@ import { telemetryStore } from '../store/telemetry-store';
 import { fetchDevToken, storedToken, storeToken, tokenClaims, webSocketUrl } from './auth';
 import { wire } from './bridge';
 import { resolveAuthMode } from './server-hints';
+import { startTelemetryFeed } from './telemetry-feed';
 import { bindViewToUrl, pickView, type ViewStore } from './view-url';
 import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
 
@@ -109,7 +110,8 @@ export async function startDashboard(): Promise<void> {
   state.started = true;
   bindViewToUrl(telemetryViewStore);
   state.stopTimers = wire(state.client);
-  for (const channel of DEFAULT_CHANNELS) addSubscription(channel, undefined);
+  for (const channel of DEFAULT_CHANNELS) if (channel !== Channel.Telemetry) addSubscription(channel, undefined);
+  void startTelemetryFeed(state.client);
   await connectWithToken();
 }
 

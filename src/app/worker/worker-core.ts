@@ -27,16 +27,15 @@ import {
 import { buildChartData } from './model/chart-data';
 import { FleetHistory } from './model/fleet-history';
 import { HistoryGate } from './model/history-gate';
-import type { RollupAnswer } from './model/rollups';
-import { demandDue, telemetryDemand, type TelemetryDemand } from './model/telemetry-demand';
+import { keepRollup, type RollupAnswer } from './model/rollups';
+import { DemandTracker } from './model/telemetry-demand';
 import { MAX_WINDOW_MS, TelemetryBuffers } from './model/telemetry-buffers';
 
 export const CHART_REDRAW_MS = 1000;
 export const LEGEND_MS = 100;
 export const LOG_FLUSH_MS = 500;
+const ROLLUP_BATCH_MS = 30;
 const SUMMARY_EVERY_MS = 1000;
-/** Rollups kept: a few more metrics than are charted at once. */
-const MAX_ROLLUP_METRICS = 24;
 
 export class WorkerCore {
   readonly #client: NexusWebSocket;
@@ -44,9 +43,7 @@ export class WorkerCore {
   readonly #buffers = new TelemetryBuffers();
   readonly #fleet = new FleetHistory();
   readonly #rollups = new Map<string, RollupAnswer>();
-  #demand: TelemetryDemand = null;
-  #demandAtMs = 0;
-  #demandPinned: readonly string[] = [];
+  readonly #demand = new DemandTracker(Date.now());
   readonly #gate = new HistoryGate((timeMs, _seq, data) => this.#ingest(timeMs, data));
   readonly #forwarded = new Map<string, unknown[]>();
   readonly #tokenWaits = new Map<number, { resolve: (t: string) => void; reject: (e: Error) => void }>();
@@ -116,10 +113,9 @@ export class WorkerCore {
         this.#gate.finish(message.page, Date.now() - MAX_WINDOW_MS);
         return this.#prepareSoon();
       case 'rollups':
-        this.#rollups.delete(message.answer.metric);
-        this.#rollups.set(message.answer.metric, message.answer);
-        if (this.#rollups.size > MAX_ROLLUP_METRICS) this.#rollups.delete(this.#rollups.keys().next().value!);
-        return this.#prepareSoon();
+        keepRollup(this.#rollups, message.answer);
+        // Every chart's answer arrives at about the same time: one preparation for them all.
+        return this.#prepareSoon(ROLLUP_BATCH_MS);
       case 'forward-channel':
         if (!this.#forwarded.has(message.channel)) this.#forwarded.set(message.channel, []);
         return;
@@ -216,12 +212,12 @@ export class WorkerCore {
     this.#timers.prepare = setTimeout(() => this.#prepare(), waitMs);
   }
 
-  /** Settings changed or history arrived: the charts are drawn again at once. */
-  #prepareSoon(): void {
+  /** Settings changed or history arrived: the charts are drawn again at once (or after `delayMs`). */
+  #prepareSoon(delayMs = 0): void {
     clearTimeout(this.#timers.prepare);
     this.#timers.prepare = undefined;
     this.#chartsAtMs = -Infinity;
-    if (!this.#view.paused) this.#timers.prepare = setTimeout(() => this.#prepare(), 0);
+    if (!this.#view.paused) this.#timers.prepare = setTimeout(() => this.#prepare(), delayMs);
   }
 
   #prepare(): void {
@@ -241,7 +237,7 @@ export class WorkerCore {
     const agents = this.#buffers.agentIds();
     // While every agent is heard, the metrics are those heard (bounded per agent); once raw
     // telemetry is filtered to the drawn agents, the fleet summaries name the fleet's metrics.
-    const fleetMetrics = this.#demand === null ? [] : this.#fleet.metricNames();
+    const fleetMetrics = this.#demand.filtered ? this.#fleet.metricNames() : [];
     const metrics = [...new Set([...fleetMetrics, ...this.#buffers.metricNames(), ...this.#rollups.keys()])];
     const view = this.#view;
     this.#drawnLines.clear();
@@ -270,21 +266,15 @@ export class WorkerCore {
 
   /** Tells the page which raw telemetry the charts need, when that changes (see telemetry-demand.ts). */
   #updateDemand(firstChartLines: readonly string[]): void {
-    const nowMs = Date.now();
-    const pinned = this.#view.pinnedAgents;
-    const next = telemetryDemand({
-      fleetSize: this.#fleet.fleetSize(),
-      fleetHeardAtMs: this.#fleet.receivedAtMs,
-      nowMs,
-      pinned,
+    const fleet = this.#fleet;
+    const next = this.#demand.next({
+      fleetSize: fleet.fleetSize(),
+      fleetHeardAtMs: fleet.receivedAtMs,
+      nowMs: Date.now(),
+      pinned: this.#view.pinnedAgents,
       firstChartLines,
     });
-    const pinnedChanged = pinned !== this.#demandPinned;
-    if (next?.length === 0 || !demandDue(this.#demand, next, pinnedChanged, nowMs - this.#demandAtMs)) return;
-    this.#demand = next;
-    this.#demandAtMs = nowMs;
-    this.#demandPinned = pinned;
-    this.#post({ type: 'telemetry-demand', agentIds: next });
+    if (next !== undefined) this.#post({ type: 'telemetry-demand', agentIds: next });
   }
 
   #prepareLegends(): void {

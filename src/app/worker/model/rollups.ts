@@ -34,6 +34,16 @@ export interface RollupAnswer {
   readonly agents: ReadonlyMap<string, readonly AgentRollup[]>;
 }
 
+/** Rollups kept: a few more metrics than are charted at once. */
+export const MAX_ROLLUP_METRICS = 24;
+
+/** Keeps the newest answer per metric, for MAX_ROLLUP_METRICS metrics at most (the oldest answer leaves). */
+export function keepRollup(kept: Map<string, RollupAnswer>, answer: RollupAnswer): void {
+  kept.delete(answer.metric);
+  kept.set(answer.metric, answer);
+  if (kept.size > MAX_ROLLUP_METRICS) kept.delete(kept.keys().next().value!);
+}
+
 /** Time buckets of a chart: `buckets` of `bucketMs` from `fromMs`. */
 export interface Buckets {
   readonly fromMs: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMAND_SETTLE_MS, demandDue, FLEET_FRESH_MS, telemetryDemand } from './telemetry-demand';
+import { DEMAND_SETTLE_MS, demandDue, DemandTracker, FLEET_FRESH_MS, telemetryDemand } from './telemetry-demand';
 
 const NOW = 1_000_000;
 const base = { fleetSize: 10_000, fleetHeardAtMs: NOW, nowMs: NOW, pinned: [], firstChartLines: ['c', 'a', 'b'] };
@@ -26,5 +26,18 @@ describe('demandDue', () => {
     expect(demandDue(['a'], ['b'], true, 0)).toBe(true);
     expect(demandDue(['a'], ['b'], false, 1000)).toBe(false);
     expect(demandDue(['a'], ['b'], false, DEMAND_SETTLE_MS)).toBe(true);
+  });
+});
+
+describe('DemandTracker', () => {
+  it('waits for the fleet summaries before the first demand, then sends only changes', () => {
+    const tracker = new DemandTracker(NOW);
+    const small = { ...base, fleetSize: 3, fleetHeardAtMs: 0 };
+    expect(tracker.next(small)).toBeUndefined();
+    expect(tracker.next({ ...base, nowMs: NOW + 1000 })).toEqual(['a', 'b', 'c']);
+    expect(tracker.filtered).toBe(true);
+    expect(tracker.next({ ...base, nowMs: NOW + 2000 })).toBeUndefined();
+    // Without summaries for long: everyone (the first demand too, once the wait is over).
+    expect(new DemandTracker(NOW).next({ ...small, nowMs: NOW + FLEET_FRESH_MS })).toBeNull();
   });
 });

@@ -51,3 +51,34 @@ export function demandDue(
   if (previous === null || next === null || pinnedChanged) return true;
   return sincePreviousMs >= DEMAND_SETTLE_MS;
 }
+
+/**
+ * The demand the page was last told, and when: `next` answers the demand to send now, or
+ * undefined (nothing new, or not yet). The first one waits up to FLEET_FRESH_MS for the fleet's
+ * summaries: before them every fleet looks small.
+ */
+export class DemandTracker {
+  #sent: TelemetryDemand | undefined = undefined;
+  #sentAtMs = 0;
+  #pinned: readonly string[] = [];
+
+  constructor(private readonly startedAtMs: number) {}
+
+  /** Raw telemetry is asked for some agents only. */
+  get filtered(): boolean {
+    return Array.isArray(this.#sent);
+  }
+
+  next(input: DemandInput): TelemetryDemand | undefined {
+    const next = telemetryDemand(input);
+    const early = input.fleetHeardAtMs === 0 && input.nowMs - this.startedAtMs < FLEET_FRESH_MS;
+    if (next?.length === 0 || (this.#sent === undefined && early)) return undefined;
+    const pinnedChanged = input.pinned !== this.#pinned;
+    if (this.#sent !== undefined && !demandDue(this.#sent, next, pinnedChanged, input.nowMs - this.#sentAtMs))
+      return undefined;
+    this.#sent = next;
+    this.#sentAtMs = input.nowMs;
+    this.#pinned = input.pinned;
+    return next;
+  }
+}

@@ -7,7 +7,7 @@ import { useTelemetry } from '../../../hooks/use-stores';
 import { Panel, EmptyState } from '../../../components/panel';
 import { telemetryStore } from '../../../store/telemetry-store';
 import { chartableMetrics, MAX_CHARTS, shownMetrics } from '../../../lib/metric-selection';
-import { useTelemetryMetrics } from '../api/get-telemetry-metrics';
+import { useTelemetryMetrics } from '../../../lib/telemetry-metrics-query';
 import { AgentToggles } from './agent-toggles';
 import { MetricChart } from './metric-chart';
 import { MetricPicker } from './metric-picker';

@@ -1,12 +1,13 @@
 /**
- * `GET /api/telemetry/metrics`: every metric the server keeps rollups of, most reported first —
- * fetcher, query options and hook. Read when the page opens, so the charts (and their rollups)
- * are asked for at once, alongside the connection, not after the first live message.
+ * `GET /api/telemetry/metrics`: every metric the server keeps rollups of, with how many agents
+ * report it, most reported first — fetcher, query options and hook. Read when the page opens: the
+ * charts (and their rollups) are asked for at once, alongside the connection, and a large fleet is
+ * known before the page subscribes to any raw telemetry (lib/telemetry-feed.ts).
  */
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { z } from 'zod';
 import { Paths } from '@nexus-realtime/client/protocol';
-import { ApiError, apiGet } from '../../../lib/api-client';
+import { ApiError, apiGet } from './api-client';
 
 const METRICS_REFRESH_MS = 60_000;
 const MAX_METRICS = 1_000;
