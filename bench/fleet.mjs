@@ -147,10 +147,7 @@ function fleetGoals(s, result) {
 }
 
 async function runFleet(scope, kind, s, notes) {
-  const env = {
-    ...(kind === 'rollupsOff' ? { NEXUS_TELEMETRY_MAX_BYTES: '0' } : {}),
-    NEXUS_HISTORY_SIZE: '1000',
-  };
+  const env = kind === 'rollupsOff' ? { NEXUS_TELEMETRY_MAX_BYTES: '0' } : {};
   const fds = s.agents + 2048;
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}/ws`;
