@@ -161,7 +161,9 @@ describe('telemetry history across two processes on one Redis', () => {
   it('with Redis stopped, answers live telemetry from memory, says degraded, and logs the archive once', async () => {
     const server = servers[0]!;
     const agent = await TestClient.connect(server.wsUrl, await tokenFor('hist-live', 'agent'));
-    clients.push(agent);
+    const band = await TestClient.connect(server.wsUrl, viewer);
+    clients.push(agent, band);
+    await band.subscribe('telemetry.fleet');
     await redis.stop();
     try {
       expect(await pollUntil(async () => (await fetch(`${server.url}/healthz`)).status === 503, 6000)).toBe(true);
@@ -178,6 +180,13 @@ describe('telemetry history across two processes on one Redis', () => {
       expect(await pollUntil(async () => (await telemetry(server, live)).fleet.length === 3, 3000)).toBe(true);
       const answer = await telemetry(server, live);
       expect(answer.agents['hist-live']?.map((bucket) => bucket.avg)).toEqual([70, 71, 72]);
+      // The fleet band goes on too: this process publishes its own summary while nobody can be
+      // asked who publishes it.
+      const fleet = await band.next(
+        (f) => f.type === 'broadcast' && f.channel === 'telemetry.fleet' && (f.data as { t: number }).t >= fromMs,
+        5000,
+      );
+      expect((fleet.data as { metrics: Record<string, unknown> }).metrics).toHaveProperty('cpu_usage');
     } finally {
       await redis.restart();
     }

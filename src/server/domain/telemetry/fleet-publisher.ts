@@ -5,7 +5,7 @@
  */
 import { Channel } from '@nexus-realtime/client/protocol';
 import { SERVER_USER_ID } from '../../auth.js';
-import type { Broker } from '../../broker/index.js';
+import { BrokerUnavailableError, type Broker } from '../../broker/index.js';
 import type { Logger } from '../../logger.js';
 import type { SharedState } from '../../state/index.js';
 import type { FleetSecond } from './bucket-closer.js';
@@ -16,9 +16,29 @@ export const FLEET_CLAIM_TTL_MS = 60_000;
 
 /** Publishes the engine's summary of each second; returns the function that stops it. */
 export function createFleetPublisher(engine: RollupEngine, broker: Broker, state: SharedState, logger: Logger) {
+  let claimsUnanswered = false;
+  // Shared state unreachable (Redis down): nobody can be asked who publishes, and this process's
+  // messages reach only its own clients anyway, so it publishes its own summary — live charts go on.
+  const mayPublish = async (second: FleetSecond): Promise<boolean> => {
+    try {
+      const won = await state.claimOnce(`telemetry-fleet:${second.t / 1000}`, FLEET_CLAIM_TTL_MS);
+      if (claimsUnanswered) logger.info('telemetry.fleet claims answered again');
+      claimsUnanswered = false;
+      return won;
+    } catch (error) {
+      if (!claimsUnanswered) logger.warn({ err: error }, 'telemetry.fleet claims unanswered: publishing locally');
+      claimsUnanswered = true;
+      return true;
+    }
+  };
   const publish = async (second: FleetSecond) => {
-    if (!(await state.claimOnce(`telemetry-fleet:${second.t / 1000}`, FLEET_CLAIM_TTL_MS))) return;
-    await broker.publish({ channel: Channel.TelemetryFleet, kind: 'broadcast', from: SERVER_USER_ID, data: second });
+    if (!(await mayPublish(second))) return;
+    try {
+      await broker.publish({ channel: Channel.TelemetryFleet, kind: 'broadcast', from: SERVER_USER_ID, data: second });
+    } catch (error) {
+      // Nobody here to deliver to while the broker cannot share it: nothing is lost.
+      if (!(error instanceof BrokerUnavailableError)) throw error;
+    }
   };
   return engine.onSecond((second) => {
     publish(second).catch((error: unknown) =>
