@@ -266,14 +266,10 @@ export class WorkerCore {
 
   /** Tells the page which raw telemetry the charts need, when that changes (see telemetry-demand.ts). */
   #updateDemand(firstChartLines: readonly string[]): void {
-    const fleet = this.#fleet;
-    const next = this.#demand.next({
-      fleetSize: fleet.fleetSize(),
-      fleetHeardAtMs: fleet.receivedAtMs,
-      nowMs: Date.now(),
-      pinned: this.#view.pinnedAgents,
-      firstChartLines,
-    });
+    const { pinnedAgents: pinned } = this.#view;
+    const fleetSize = this.#fleet.fleetSize();
+    const input = { fleetSize, fleetHeardAtMs: this.#fleet.receivedAtMs, nowMs: Date.now(), pinned, firstChartLines };
+    const next = this.#demand.next(input);
     if (next !== undefined) this.#post({ type: 'telemetry-demand', agentIds: next });
   }
 
