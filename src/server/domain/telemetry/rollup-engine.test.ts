@@ -192,6 +192,21 @@ describe('RollupEngine', () => {
     }
   });
 
+  it('keeps two multi-value seconds of a minute in the narrow block itself, without widening it', async () => {
+    const { engine, send, tick } = engineAt();
+    for (let s = 0; s < 60; s++) {
+      send({ agent_id: 'a', cpu: s });
+      if (s === 7 || s === 40) send({ agent_id: 'a', cpu: s - 5 });
+      tick(1000);
+    }
+    const buckets = (await query(engine, 'cpu', '1s', T0, T0 + 60_000, ['a'])).agents.a!;
+    expect(buckets[7]).toMatchObject({ avg: 4.5, min: 2, max: 7, last: 2 });
+    expect(buckets[40]).toMatchObject({ avg: 37.5, min: 35, max: 40, last: 35 });
+    expect(buckets[8]).toMatchObject({ avg: 8, min: 8, max: 8, last: 8 });
+    expect(engine.memory.rings.narrow.inUse).toBe(1); // the minute's 1 s block
+    expect(engine.memory.rings.wide.inUse).toBe(2); // its 10 s and 1 min blocks
+  });
+
   it("keeps values within 1/65,534 of a block's range, whatever their scale", async () => {
     const { engine, send, tick } = engineAt();
     const values = [1e9 + 0.5, 1e9 + 123.25, 1e9 - 4000, 1e9 + 7];
@@ -208,21 +223,42 @@ describe('RollupEngine', () => {
     for (const [i, b] of (await read('small')).entries()) expect(b.avg / (values[i]! / 1e12)).toBeCloseTo(1, 5);
   });
 
-  it('stays within a tiny budget: the agents heard from longest ago leave, the fleet stays', async () => {
-    const maxBytes = 2 * 1024 * 1024;
+  it('stays within a tiny budget with every agent reporting: the agents kept stay, the fleet stays', async () => {
+    const maxBytes = 1.5 * 1024 * 1024;
     const { engine, send, tick } = engineAt(T0, maxBytes);
+    const kept: string[][] = [];
     for (let s = 0; s < 120; s++) {
       for (let i = 0; i < 400; i++) send({ agent_id: `agent_${i}`, cpu: i, mem: 2 * i, disk: 3 * i });
       tick(1000);
       expect(engine.usedBytes).toBeLessThanOrEqual(maxBytes);
+      if (s === 30 || s === 119) kept.push([...engine.memory.agents.keys()].sort());
     }
+    // Nobody is silent: the first agents in stay (no agent pushed out only to push out the next).
+    expect(kept[0]!.length).toBeLessThan(400);
+    expect(kept[1]).toEqual(kept[0]);
     const answer = await query(engine, 'cpu', '1s', T0, T0 + 120_000, ['agent_0', 'agent_399']);
-    // The fleet kept a bucket every second, though agents had to leave.
+    expect(answer.agents.agent_0!.length).toBeGreaterThan(60);
+    expect(answer.agents.agent_399).toEqual([]);
+    // The fleet kept a bucket every second.
     expect(answer.fleet).toHaveLength(120);
-    expect(answer.fleet.at(-1)).toMatchObject({ max: 399 });
-    expect(engine.memory.agents.size).toBeLessThan(400);
-    // Agents are heard from in order each second: the last one heard is kept with its history.
-    expect(answer.agents.agent_399!.length).toBeGreaterThan(answer.agents.agent_0!.length);
+    expect(answer.fleet.at(-1)).toMatchObject({ min: 0 });
+  });
+
+  it('past its budget, lets the agents heard from longest ago leave first for new ones', async () => {
+    const maxBytes = 2 * 1024 * 1024;
+    const { engine, send, tick } = engineAt(T0, maxBytes);
+    for (let s = 0; s < 60; s++) {
+      const first = s < 20 ? 0 : 200; // agents 0-199 report for 20 s, then 200-399 take over
+      for (let i = first; i < first + 200; i++) send({ agent_id: `agent_${i}`, cpu: i, mem: 2 * i, disk: 3 * i });
+      tick(1000);
+      expect(engine.usedBytes).toBeLessThanOrEqual(maxBytes);
+    }
+    const agents = [...engine.memory.agents.keys()];
+    const newcomers = agents.filter((id) => Number(id.slice(6)) >= 200);
+    expect(newcomers.length).toBeGreaterThan(150);
+    expect(agents.length - newcomers.length).toBeLessThan(200); // old agents left for them
+    const answer = await query(engine, 'cpu', '1s', T0, T0 + 60_000, [newcomers[0]!]);
+    expect(answer.agents[newcomers[0]!]!.length).toBeGreaterThan(20);
   });
 
   it('holds its budget under 64 made-up metrics per agent', async () => {

@@ -25,6 +25,21 @@ export const SERIES_OVERHEAD_BYTES = 400;
 const METRIC_OVERHEAD_BYTES = 1_000;
 /** Distinct metric names kept at once: each has fleet rings, which never leave to make room. */
 export const MAX_METRICS = 256;
+/**
+ * Agents' series make room only by pushing out an agent silent this long (the fleet's rings push
+ * out whoever was heard from longest ago). Past the budget with every agent reporting, all are as
+ * recent as the one needing room (to the second): pushing one out would only bring it back as a
+ * newcomer pushing out the next, a loop that keeps nobody's history and costs CPU for every
+ * message. So then the agents kept stay, each series reusing its own oldest chunk for its newest
+ * (a shorter history rather than none), and newcomers get in as silent agents leave.
+ */
+export const SILENT_BEFORE_EVICTION_S = 10;
+/**
+ * New agents and series are let in while the budget is at most this full (or a silent agent can
+ * leave for them): the rest is for the history of those let in, so a fleet larger than the budget
+ * keeps the history of some agents rather than the bookkeeping of all and the history of none.
+ */
+const ADMISSION_FRACTION = 0.75;
 
 export interface AgentEntry {
   readonly id: string;
@@ -59,17 +74,20 @@ export class RollupMemory {
   readonly #freeAgentIndexes: number[] = [];
   /** The agent being written, which eviction must not take. */
   #protected: AgentEntry | undefined;
+  /** The second of the latest message (ms / 1000, floored). */
+  #second = 0;
 
   constructor(maxBytes: number) {
     this.budget = new ByteBudget(maxBytes);
     this.table = new SeriesTable(this.budget);
-    this.rings = new SeriesRings(this.table, this.budget, () => this.evictOldest());
+    this.rings = new SeriesRings(this.table, this.budget, () => this.evictOldest(true));
     this.fleet = new FleetRings(this.budget, () => this.evictOldest());
   }
 
   /** Adds the finite numeric fields of one telemetry payload of `agentId`, received at `nowMs`, to the open buckets. */
   observe(agentId: string, data: Readonly<Record<string, unknown>>, nowMs: number): void {
-    const agent = this.#touch(agentId, Math.floor(nowMs / 1000));
+    this.#second = Math.floor(nowMs / 1000);
+    const agent = this.#touch(agentId, this.#second);
     if (agent === undefined) return;
     this.#protected = agent;
     for (const key in data) {
@@ -83,10 +101,14 @@ export class RollupMemory {
     this.#protected = undefined;
   }
 
-  /** Makes the agent heard from longest ago leave (never the one being written); false when there is none. */
-  evictOldest(): boolean {
+  /**
+   * Makes the agent heard from longest ago leave (never the one being written); false when there
+   * is none. For a newcomer (`silentOnly`), only an agent silent for `SILENT_BEFORE_EVICTION_S`.
+   */
+  evictOldest(silentOnly = false): boolean {
     for (const agent of this.agents.values()) {
       if (agent === this.#protected) continue;
+      if (silentOnly && agent.heardSecond > this.#second - SILENT_BEFORE_EVICTION_S) return false;
       this.#removeAgent(agent);
       return true;
     }
@@ -109,12 +131,18 @@ export class RollupMemory {
       }
       return agent;
     }
-    while (!this.budget.tryReserve(AGENT_OVERHEAD_BYTES + agentId.length * 2)) if (!this.evictOldest()) return;
+    const bytes = AGENT_OVERHEAD_BYTES + agentId.length * 2;
+    while (!this.#admits(bytes)) if (!this.evictOldest(true)) return;
+    this.budget.reserve(bytes);
     const index = this.#freeAgentIndexes.pop() ?? this.agentsByIndex.length;
     agent = { id: agentId, index, heardSecond: second, series: new Map() };
     this.agentsByIndex[index] = agent;
     this.agents.set(agentId, agent);
     return agent;
+  }
+
+  #admits(bytes: number): boolean {
+    return this.budget.usedBytes + bytes <= this.budget.maxBytes * ADMISSION_FRACTION;
   }
 
   /** The row of `agent`'s series of `name`, created when new; -1 when it cannot be kept. */
@@ -124,9 +152,10 @@ export class RollupMemory {
     const known = agent.series.get(metric.index);
     if (known !== undefined) return known;
     if (agent.series.size >= Limits.maxMetricsPerAgent) return -1;
-    while (!this.budget.tryReserve(SERIES_OVERHEAD_BYTES)) if (!this.evictOldest()) return -1;
+    while (!this.#admits(SERIES_OVERHEAD_BYTES)) if (!this.evictOldest(true)) return -1;
+    this.budget.reserve(SERIES_OVERHEAD_BYTES);
     let row = this.table.add(metric.index, agent.index);
-    while (row < 0 && this.evictOldest()) row = this.table.add(metric.index, agent.index);
+    while (row < 0 && this.evictOldest(true)) row = this.table.add(metric.index, agent.index);
     if (row < 0) {
       this.budget.release(SERIES_OVERHEAD_BYTES);
       return -1;

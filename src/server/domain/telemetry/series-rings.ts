@@ -5,9 +5,10 @@
  *
  * 1 s blocks start narrow (one code per bucket): an agent reporting once a second puts one value
  * in each bucket, whose avg, min, max and last are that value. A bucket that got several values
- * keeps its avg in the narrow block and its min, max and last beside it (`#overflow`), until a
- * block has `MAX_OVERFLOW` such buckets: then it is widened to four codes per bucket. 10 s and
- * 1 min blocks are wide from the start.
+ * (a report landing on either side of a second's edge) keeps its avg as its code and its min, max
+ * and last in one of the block's `NARROW_OVERFLOW` entries (their slots named in the header's
+ * extra word); the next such bucket widens the block to four codes per bucket. 10 s and 1 min
+ * blocks are wide from the start.
  */
 import {
   blockChunk,
@@ -27,9 +28,10 @@ import type { SeriesTable } from './series-table.js';
 import { CHUNK_SLOTS, POSITION_OFFSET, POSITIONS_PER_SERIES, STEPS } from './steps.js';
 
 const WIDE = 1 << 30;
-const MAX_OVERFLOW = 4;
-/** What one overflow entry costs (a Map entry, its share of the table, a 3-number array). */
-const OVERFLOW_ENTRY_BYTES = 160;
+/** Multi-value buckets a narrow block keeps beside its codes before it is widened. */
+const NARROW_OVERFLOW = 2;
+/** A narrow block's codes: one per bucket, then min, max and last of each overflow entry. */
+const NARROW_CODES = CHUNK_SLOTS + 3 * NARROW_OVERFLOW;
 const WIDE_CODES = CHUNK_SLOTS * 4;
 
 /** A closed bucket of one series. */
@@ -43,8 +45,6 @@ export interface BucketValues {
 export class SeriesRings {
   readonly narrow: BlockPool;
   readonly wide: BlockPool;
-  /** Min, max and last of the multi-value buckets of narrow blocks, by `block * CHUNK_SLOTS + slot`. */
-  readonly #overflow = new Map<number, [number, number, number]>();
 
   constructor(
     private readonly table: SeriesTable,
@@ -52,7 +52,7 @@ export class SeriesRings {
     /** Frees room (evicts) when a block cannot be had; false when there is nothing left to free. */
     private readonly makeRoom: () => boolean,
   ) {
-    this.narrow = new BlockPool(quantizedBlockBytes(CHUNK_SLOTS, 1), budget);
+    this.narrow = new BlockPool(quantizedBlockBytes(NARROW_CODES, 1), budget);
     this.wide = new BlockPool(quantizedBlockBytes(CHUNK_SLOTS, 4), budget);
   }
 
@@ -64,17 +64,12 @@ export class SeriesRings {
     let ref = this.#blockFor(at, chunk, step === 0);
     if (ref < 0) return false;
     if (!(ref & WIDE) && !single) {
-      if (blockExtra(this.narrow, ref) < MAX_OVERFLOW) {
-        this.#overflowNarrow(ref, slot, v);
-        return true;
-      }
-      ref = this.#widen(at, ref);
+      if (this.#overflowNarrow(ref, slot, v)) return true;
+      ref = this.#widen(row, at, ref);
       if (ref < 0) return false;
     }
-    if (ref & WIDE) {
-      const id = ref & ~WIDE;
-      this.#writeWide(id, slot, v);
-    } else writeCode(this.narrow, ref, CHUNK_SLOTS, slot, v.avg);
+    if (ref & WIDE) writeWide(this.wide, ref & ~WIDE, slot, v.avg, v.min, v.max, v.last);
+    else writeCode(this.narrow, ref, NARROW_CODES, slot, v.avg);
     return true;
   }
 
@@ -96,11 +91,11 @@ export class SeriesRings {
     if (blockChunk(this.narrow, ref) !== chunk) return false;
     const value = readCode(this.narrow, ref, slot);
     if (Number.isNaN(value)) return false;
-    const extra = this.#overflow.get(ref * CHUNK_SLOTS + slot);
+    const entry = overflowEntry(blockExtra(this.narrow, ref), slot);
     out.avg = value;
-    out.min = extra?.[0] ?? value;
-    out.max = extra?.[1] ?? value;
-    out.last = extra?.[2] ?? value;
+    out.min = entry < 0 ? value : readCode(this.narrow, ref, CHUNK_SLOTS + 3 * entry);
+    out.max = entry < 0 ? value : readCode(this.narrow, ref, CHUNK_SLOTS + 3 * entry + 1);
+    out.last = entry < 0 ? value : readCode(this.narrow, ref, CHUNK_SLOTS + 3 * entry + 2);
     return true;
   }
 
@@ -159,12 +154,44 @@ export class SeriesRings {
       this.#freeBlock(ref);
       this.table.positions[at] = -1;
     }
-    ref = narrow ? this.#alloc(this.narrow) : this.#alloc(this.wide) | WIDE; // -1 | WIDE is -1
+    ref = this.#allocFor(at, narrow);
     if (ref < 0) return -1;
-    if (narrow) initQuantized(this.narrow, ref, chunk, CHUNK_SLOTS);
+    if (narrow) initQuantized(this.narrow, ref, chunk, NARROW_CODES);
     else initQuantized(this.wide, ref & ~WIDE, chunk, WIDE_CODES);
     this.table.positions[at] = ref;
     return ref;
+  }
+
+  /**
+   * A new block for position `at` (a wide ref unless `narrow`): a free or new one, else room made
+   * by the agents that may leave, else the block of this series' own oldest chunk of the step.
+   */
+  #allocFor(at: number, narrow: boolean): number {
+    const pool = narrow ? this.narrow : this.wide;
+    for (let tries = 0; tries < STEPS[STEPS.length - 1]!.positions; tries++) {
+      const id = this.#alloc(pool);
+      if (id >= 0) return narrow ? id : id | WIDE;
+      if (!this.#freeOldestChunk(at)) return -1;
+    }
+    return -1;
+  }
+
+  /** Frees the block of the oldest chunk held in the ring of position `at` (not `at` itself); false when none. */
+  #freeOldestChunk(at: number): boolean {
+    const step = STEPS.findLastIndex((_, s) => at % POSITIONS_PER_SERIES >= POSITION_OFFSET[s]!);
+    const first = at - (at % POSITIONS_PER_SERIES) + POSITION_OFFSET[step]!;
+    let oldest = -1;
+    let oldestChunk = Infinity;
+    for (let p = first; p < first + STEPS[step]!.positions; p++) {
+      const ref = this.table.positions[p]!;
+      if (p === at || ref < 0) continue;
+      const chunk = blockChunk(ref & WIDE ? this.wide : this.narrow, ref & ~WIDE);
+      if (chunk < oldestChunk) [oldest, oldestChunk] = [p, chunk];
+    }
+    if (oldest < 0) return false;
+    this.#freeBlock(this.table.positions[oldest]!);
+    this.table.positions[oldest] = -1;
+    return true;
   }
 
   #alloc(pool: BlockPool): number {
@@ -174,51 +201,46 @@ export class SeriesRings {
     }
   }
 
-  #overflowNarrow(id: number, slot: number, v: BucketValues): void {
-    writeCode(this.narrow, id, CHUNK_SLOTS, slot, v.avg);
-    const key = id * CHUNK_SLOTS + slot;
-    if (!this.#overflow.has(key)) {
-      setBlockExtra(this.narrow, id, blockExtra(this.narrow, id) + 1);
-      this.budget.reserve(OVERFLOW_ENTRY_BYTES);
-    }
-    this.#overflow.set(key, [v.min, v.max, v.last]);
+  /** Keeps a multi-value bucket in a narrow block (avg as its code, the rest in an entry); false when full. */
+  #overflowNarrow(id: number, slot: number, v: BucketValues): boolean {
+    const used = blockExtra(this.narrow, id);
+    let entry = overflowEntry(used, slot);
+    if (entry < 0) entry = overflowEntry(used, -1);
+    if (entry < 0) return false;
+    setBlockExtra(this.narrow, id, used | ((slot + 1) << (8 * entry)));
+    writeCode(this.narrow, id, NARROW_CODES, slot, v.avg);
+    writeCode(this.narrow, id, NARROW_CODES, CHUNK_SLOTS + 3 * entry, v.min);
+    writeCode(this.narrow, id, NARROW_CODES, CHUNK_SLOTS + 3 * entry + 1, v.max);
+    writeCode(this.narrow, id, NARROW_CODES, CHUNK_SLOTS + 3 * entry + 2, v.last);
+    return true;
   }
 
   /** Copies a narrow block into a new wide one at position `at`; the wide ref, or -1. */
-  #widen(at: number, narrowId: number): number {
-    const id = this.#alloc(this.wide);
-    if (id < 0) return -1;
+  #widen(row: number, at: number, narrowId: number): number {
+    const ref = this.#allocFor(at, false);
+    if (ref < 0) return -1;
+    const id = ref & ~WIDE;
     // The narrow block may have been evicted while making room: then there is nothing to copy.
     if (this.table.positions[at] !== narrowId) return -1;
     const chunk = blockChunk(this.narrow, narrowId);
     initQuantized(this.wide, id, chunk, WIDE_CODES);
+    const v: BucketValues = { avg: 0, min: 0, max: 0, last: 0 };
     for (let slot = 0; slot < CHUNK_SLOTS; slot++) {
-      const value = readCode(this.narrow, narrowId, slot);
-      if (Number.isNaN(value)) continue;
-      const extra = this.#overflow.get(narrowId * CHUNK_SLOTS + slot);
-      this.#writeWide(id, slot, {
-        avg: value,
-        min: extra?.[0] ?? value,
-        max: extra?.[1] ?? value,
-        last: extra?.[2] ?? value,
-      });
+      if (this.read(row, 0, chunk * CHUNK_SLOTS + slot, v)) writeWide(this.wide, id, slot, v.avg, v.min, v.max, v.last);
     }
     this.#freeBlock(narrowId);
     this.table.positions[at] = id | WIDE;
     return id | WIDE;
   }
 
-  #writeWide(id: number, slot: number, v: BucketValues): void {
-    writeWide(this.wide, id, slot, v.avg, v.min, v.max, v.last);
-  }
-
   #freeBlock(ref: number): void {
-    if (ref & WIDE) return this.wide.free(ref & ~WIDE);
-    if (blockExtra(this.narrow, ref) > 0) {
-      for (let slot = 0; slot < CHUNK_SLOTS; slot++)
-        if (this.#overflow.delete(ref * CHUNK_SLOTS + slot)) this.budget.release(OVERFLOW_ENTRY_BYTES);
-      setBlockExtra(this.narrow, ref, 0);
-    }
-    this.narrow.free(ref);
+    if (ref & WIDE) this.wide.free(ref & ~WIDE);
+    else this.narrow.free(ref);
   }
+}
+
+/** The overflow entry (0 or 1) of a narrow block holding `slot` (-1: a free entry), or -1 when none. */
+function overflowEntry(used: number, slot: number): number {
+  for (let entry = 0; entry < NARROW_OVERFLOW; entry++) if (((used >>> (8 * entry)) & 0xff) === slot + 1) return entry;
+  return -1;
 }
