@@ -1,7 +1,8 @@
 /**
  * The rings of the fleet series: per metric and step, f32 blocks of (min, median, max, agents),
  * allocated by chunk like the agents' rings. Few (one per metric), never evicted to make room for
- * agents: their blocks are taken first, agents leaving for them if the budget is full.
+ * agents: their blocks are taken first, the agents heard from longest ago leaving for them if the
+ * budget is full (and with no agent left, a fleet ring reuses its own oldest chunk).
  */
 import { blockChunk, fleetBlockBytes, initFleet, readFleet, writeFleet } from './block-codec.js';
 import { BlockPool } from './block-pool.js';
@@ -13,7 +14,7 @@ export class FleetRings {
 
   constructor(
     budget: ByteBudget,
-    /** Frees room (evicts agents) when a block cannot be had; false when nothing is left to free. */
+    /** Frees room (evicts an agent) when a block cannot be had; false when nothing is left to free. */
     private readonly makeRoom: () => boolean,
   ) {
     this.pool = new BlockPool(fleetBlockBytes(CHUNK_SLOTS), budget);
@@ -30,7 +31,7 @@ export class FleetRings {
     const at = POSITION_OFFSET[step]! + (chunk % STEPS[step]!.positions);
     let id = positions[at]!;
     if (id < 0 || blockChunk(this.pool, id) !== chunk) {
-      if (id < 0) id = this.#alloc();
+      if (id < 0) id = this.#alloc(positions, step);
       if (id < 0) return false;
       initFleet(this.pool, id, chunk, CHUNK_SLOTS);
       positions[at] = id;
@@ -55,10 +56,24 @@ export class FleetRings {
     }
   }
 
-  #alloc(): number {
+  /** A free or new block, else room made by agents that may leave, else this ring's own oldest chunk. */
+  #alloc(positions: Int32Array, step: number): number {
     for (;;) {
       const id = this.pool.alloc();
-      if (id >= 0 || !this.makeRoom()) return id;
+      if (id >= 0) return id;
+      if (!this.makeRoom() && !this.#freeOldestChunk(positions, step)) return -1;
     }
+  }
+
+  #freeOldestChunk(positions: Int32Array, step: number): boolean {
+    let oldest = -1;
+    for (let at = POSITION_OFFSET[step]!; at < POSITION_OFFSET[step]! + STEPS[step]!.positions; at++) {
+      if (positions[at]! < 0) continue;
+      if (oldest < 0 || blockChunk(this.pool, positions[at]!) < blockChunk(this.pool, positions[oldest]!)) oldest = at;
+    }
+    if (oldest < 0) return false;
+    this.pool.free(positions[oldest]!);
+    positions[oldest] = -1;
+    return true;
   }
 }

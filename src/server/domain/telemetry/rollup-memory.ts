@@ -26,12 +26,13 @@ const METRIC_OVERHEAD_BYTES = 1_000;
 /** Distinct metric names kept at once: each has fleet rings, which never leave to make room. */
 export const MAX_METRICS = 256;
 /**
- * Agents' series make room only by pushing out an agent silent this long (the fleet's rings push
- * out whoever was heard from longest ago). Past the budget with every agent reporting, all are as
- * recent as the one needing room (to the second): pushing one out would only bring it back as a
- * newcomer pushing out the next, a loop that keeps nobody's history and costs CPU for every
- * message. So then the agents kept stay, each series reusing its own oldest chunk for its newest
- * (a shorter history rather than none), and newcomers get in as silent agents leave.
+ * Agents' rings make room only by pushing out an agent silent this long (the fleet's rings, which
+ * always stay, push out whoever was heard from longest ago). Past the budget with every agent
+ * reporting, all are as recent as the one needing room (to the second): pushing one out would
+ * only bring it back as a newcomer pushing out the next, a loop that keeps nobody's history and
+ * costs CPU for every message. So then the agents kept stay, each series reusing its own oldest
+ * chunk for its newest (a shorter history rather than none), and newcomers get in as silent
+ * agents leave.
  */
 export const SILENT_BEFORE_EVICTION_S = 10;
 /**
