@@ -252,6 +252,7 @@ export class WorkerCore {
         nowMs,
         fleet: this.#fleet,
         rollup: this.#rollups.get(metric),
+        live: view.endMs === undefined,
       });
       this.#drawnLines.set(
         metric,

@@ -75,6 +75,8 @@ export interface ChartInput {
   readonly fleet?: FleetHistory;
   /** The server's rollups of this metric: what the live buffers do not hold. */
   readonly rollup?: RollupAnswer;
+  /** false: a fixed range (a zoom), whose lines are the top over the range, not the latest top. */
+  readonly live?: boolean;
 }
 
 /** Where each drawn agent's values come from, in order of preference, per chart bucket. */
@@ -242,16 +244,17 @@ function bucketizeRing(
 }
 
 /**
- * The agents drawn as lines over the band: the picked ones; else the server's top agents over the
- * range (rollups: highest average, stable from second to second); else the newest second's top
- * from `telemetry.fleet`; else those with the highest latest raw values.
+ * The agents drawn as lines over the band: the picked ones; else, on a chart that ends now, those
+ * with the highest latest values (`telemetry.fleet`, kept steady by FleetHistory.drawnTop); on a
+ * zoom into the past, or before any summary, the server's top over the range (rollups: highest
+ * average); else those with the highest latest raw values.
  */
 function pickHighlighted(input: ChartInput, visible: readonly string[], rollupAgents: readonly string[]): string[] {
   const pinned = input.pinned.filter((a) => !input.hidden.includes(a)).slice(0, MAX_LINES);
   if (pinned.length > 0) return pinned;
+  const top = input.live === false ? [] : (input.fleet?.drawnTop(input.metric) ?? []);
+  if (top.length > 0) return top.slice(0, MAX_LINES);
   if (rollupAgents.length > 0) return rollupAgents.slice(0, MAX_LINES);
-  const top = input.fleet?.metric(input.metric)?.top.filter((a) => !input.hidden.includes(a));
-  if (top && top.length > 0) return top.slice(0, MAX_LINES);
   return [...visible]
     .map((agentId) => ({ agentId, value: input.buffers.series(agentId, input.metric)?.latest()?.value ?? -Infinity }))
     .sort((a, b) => b.value - a.value || a.agentId.localeCompare(b.agentId))

@@ -21,8 +21,14 @@ function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** An agent stays drawn as a top line while it was among a metric's top within this long. */
+export const TOP_STICKY_MS = 30_000;
+const TOP_LINES = 8;
+
 export class FleetHistory {
   readonly #metrics = new Map<string, FleetMetricLive>();
+  /** Per metric, the top agents drawn as lines, kept from second to second (see `drawnTop`). */
+  readonly #drawn = new Map<string, string[]>();
   /** Values of agents while they were among a metric's top. */
   readonly topValues = new TelemetryBuffers();
   /** When the newest fleet message arrived (0: never). */
@@ -64,6 +70,26 @@ export class FleetHistory {
 
   metric(metric: string): FleetMetricLive | undefined {
     return this.#metrics.get(metric);
+  }
+
+  /**
+   * The agents with the highest latest values, drawn as lines — steadily: an agent drawn stays
+   * while it was in the top within TOP_STICKY_MS, and only a free place takes the newest top's
+   * next agent, so lines (and their colours, by place) do not change from one second to the next
+   * as values cross. Times are the summaries' own (the server's clock).
+   */
+  drawnTop(metric: string): string[] {
+    const live = this.#metrics.get(metric);
+    const nowMs = live?.median.latest()?.timeMs;
+    if (!live || nowMs === undefined || live.top.length === 0) return [];
+    const stillTop = (agentId: string) => {
+      const seenMs = this.topValues.series(agentId, metric)?.latest()?.timeMs;
+      return seenMs !== undefined && nowMs - seenMs <= TOP_STICKY_MS;
+    };
+    const kept = (this.#drawn.get(metric) ?? []).filter(stillTop);
+    for (const agentId of live.top) if (kept.length < TOP_LINES && !kept.includes(agentId)) kept.push(agentId);
+    this.#drawn.set(metric, kept);
+    return kept;
   }
 
   /** The metrics summarised, most widely reported first. */
