@@ -13,6 +13,7 @@ import { ROOT, sleep } from './proc.mjs';
 
 let fleet;
 let paused = false;
+const LARGE_FLEET_CLIENT_OPTIONS = { connectTimeoutMs: 30_000, pingIntervalMs: 30_000, pongTimeoutMs: 30_000 };
 
 function stats() {
   const states = {};
@@ -65,6 +66,9 @@ const commands = {
       connectPerSecond: ramp,
       maxConnecting,
       sharedClock: true,
+      // As npm run agents does above 100 agents: a busy machine answers a connect or a ping late,
+      // and giving up after 10 s only adds a retry to the queue.
+      clientOptions: LARGE_FLEET_CLIENT_OPTIONS,
       token: (agentId) => () =>
         new SignJWT({ userId: agentId, role: 'agent' })
           .setProtectedHeader({ alg: 'HS256' })
