@@ -38,6 +38,10 @@ export interface ClosedStep {
 }
 
 export class BucketCloser {
+  #writeStep = 0;
+  #writeBucket = 0;
+  #written = 0;
+  #toWrite = 0;
   #rowOf = new Int32Array(1024);
   #countOf = new Float64Array(1024);
   #metricOf = new Int32Array(1024);
@@ -61,6 +65,7 @@ export class BucketCloser {
    * for a ring block loses its history, never its place in the fleet bucket.
    */
   close(step: number, startMs: number, archive: boolean): ClosedStep {
+    this.writeRings(); // the scratch is about to be reused
     const n = this.#collect(step);
     if (n === 0) return {};
     const metrics = this.#groupByMetric(n);
@@ -77,7 +82,12 @@ export class BucketCloser {
       if (step === 0) summary[metric.name] = this.#summary(from, to);
       if (archive) closed.push(this.#closedMetric(metric.name, startMs, from, to));
     }
-    this.#writeRings(step, bucket, n);
+    // The rings are written by `writeRings`, a slice per event-loop turn (10,000 agents × 6 metrics
+    // take tens of milliseconds): the fleet buckets and the summary are out already.
+    this.#writeStep = step;
+    this.#writeBucket = bucket;
+    this.#written = 0;
+    this.#toWrite = n;
     const spec = STEPS[step]!;
     return {
       ...(step === 0 && Object.keys(summary).length > 0 ? { summary: { t: startMs, metrics: summary } } : {}),
@@ -112,21 +122,31 @@ export class BucketCloser {
     return n;
   }
 
-  /** Writes the collected buckets to the series' rings (a series that left meanwhile is skipped). */
-  #writeRings(step: number, bucket: number, n: number): void {
+  /** Whether ring writes of the last close are still to be done. */
+  get pending(): boolean {
+    return this.#written < this.#toWrite;
+  }
+
+  /**
+   * Writes up to `rows` of the closed buckets still waiting to the series' rings (a series that
+   * left meanwhile is skipped); all of them when `rows` is absent.
+   */
+  writeRings(rows = Infinity): void {
     const { table, rings, agentsByIndex } = this.memory;
     const v = this.#values;
-    for (let i = 0; i < n; i++) {
+    const end = Math.min(this.#toWrite, this.#written + rows);
+    for (let i = this.#written; i < end; i++) {
       const row = this.#rowOf[i]!;
-      if (table.agentOf[row] !== this.#agentOf[i]) continue;
+      if (table.agentOf[row] !== this.#agentOf[i] || table.metricOf[row] !== this.#metricOf[i]) continue;
       v.avg = this.#avg[i]!;
       v.min = this.#mins[i]!;
       v.max = this.#maxs[i]!;
       v.last = this.#last[i]!;
       this.memory.protect(agentsByIndex[this.#agentOf[i]!]);
-      rings.write(row, step, bucket, v, this.#countOf[i] === 1);
+      rings.write(row, this.#writeStep, this.#writeBucket, v, this.#countOf[i] === 1);
     }
     this.memory.protect(undefined);
+    this.#written = end;
   }
 
   /** Orders the scratch entries by metric (counting sort into `#order`); the number of metric indexes. */

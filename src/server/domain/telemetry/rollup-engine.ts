@@ -19,6 +19,8 @@ import { STEPS, type StepSpec } from './steps.js';
 
 /** How often the clock is checked for buckets to close. */
 const CLOSE_CHECK_MS = 100;
+/** Ring writes of a close done per event-loop turn (a few milliseconds). */
+const RING_WRITES_PER_TURN = 4096;
 
 export interface RollupEngineOptions {
   readonly maxBytes: number;
@@ -48,7 +50,9 @@ export interface TelemetryAnswer {
 
 export class RollupEngine {
   readonly memory: RollupMemory;
-  readonly #closer: BucketCloser;
+  /** One per step: a step's ring writes may still be going when another step closes. */
+  readonly #closers: BucketCloser[];
+  #draining: ReturnType<typeof setImmediate> | undefined;
   readonly #options: RollupEngineOptions;
   /** Start of the open bucket of each step, ms. */
   readonly #openMs: number[];
@@ -58,7 +62,7 @@ export class RollupEngine {
   constructor(options: RollupEngineOptions) {
     this.#options = options;
     this.memory = new RollupMemory(options.maxBytes);
-    this.#closer = new BucketCloser(this.memory);
+    this.#closers = STEPS.map(() => new BucketCloser(this.memory));
     const nowMs = options.now();
     this.#openMs = STEPS.map((s) => Math.floor(nowMs / s.stepMs) * s.stepMs);
   }
@@ -72,6 +76,8 @@ export class RollupEngine {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#draining);
+    this.#draining = undefined;
   }
 
   /** Feeds one broker message; anything but a telemetry payload with a usable `agent_id` is ignored. */
@@ -92,7 +98,8 @@ export class RollupEngine {
     for (const step of STEPS) {
       const openMs = this.#openMs[step.index]!;
       if (nowMs < openMs + step.stepMs) continue;
-      const { summary, closed } = this.#closer.close(step.index, openMs, this.#options.archive.shared);
+      const { summary, closed } = this.#closers[step.index]!.close(step.index, openMs, this.#options.archive.shared);
+      this.#drain();
       this.#openMs[step.index] = Math.floor(nowMs / step.stepMs) * step.stepMs;
       if (closed)
         this.#options.archive
@@ -100,6 +107,16 @@ export class RollupEngine {
           .catch((error: Error) => this.#options.logger.debug({ err: error.message }, 'rollups not archived'));
       if (summary) for (const listener of this.#secondListeners) listener(summary);
     }
+  }
+
+  /** Writes a slice of each close's pending ring writes, and again on the next turn while some remain. */
+  #drain(): void {
+    if (this.#draining !== undefined) return;
+    this.#draining = setImmediate(() => {
+      this.#draining = undefined;
+      for (const closer of this.#closers) closer.writeRings(RING_WRITES_PER_TURN);
+      if (this.#closers.some((closer) => closer.pending)) this.#drain();
+    });
   }
 
   /** Calls `listener` with each closed second's fleet summary (seconds with no telemetry are skipped). */
@@ -128,6 +145,7 @@ export class RollupEngine {
 
   /** The rollups of one metric over a range; buckets oldest first, gaps absent. */
   async query(query: TelemetryQuery): Promise<TelemetryAnswer> {
+    for (const closer of this.#closers) closer.writeRings(); // answer every closed bucket
     const metric = this.memory.metrics.get(query.metric);
     const rangeAt = (step: StepSpec) => this.#range(step, query.fromMs, query.toMs);
     const local = metric
