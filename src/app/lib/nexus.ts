@@ -103,12 +103,24 @@ const telemetryViewStore: ViewStore = {
   subscribe: (listener) => telemetryStore.subscribe(listener),
 };
 
+let viewBound = false;
+
+/**
+ * The view comes from the page's address and goes back into it (once per page). Called before the
+ * first render, so the first charts and their rollups are asked for the linked view at once.
+ */
+export function bindView(): void {
+  if (viewBound) return;
+  viewBound = true;
+  bindViewToUrl(telemetryViewStore);
+}
+
 /** Connects and wires the stores once per page; the view comes from the address. */
 export async function startDashboard(): Promise<void> {
   const state = dashboard();
   if (state.started) return;
   state.started = true;
-  bindViewToUrl(telemetryViewStore);
+  bindView();
   state.stopTimers = wire(state.client);
   for (const channel of DEFAULT_CHANNELS) if (channel !== Channel.Telemetry) addSubscription(channel, undefined);
   void startTelemetryFeed(state.client);
