@@ -92,12 +92,20 @@ function lineValues(input: ChartInput, agentId: string, grid: Buckets, fleet: bo
   return values;
 }
 
+/**
+ * Buckets of a chart: BUCKETS, or fewer when the rollups drawn are coarser — a bucket never
+ * narrower than a rollup step, else every few buckets would hold no rollup point and the lines
+ * would break where nothing is missing (a bucket the server has no data for still breaks them).
+ */
+function bucketCount(input: ChartInput): number {
+  if (input.buckets !== undefined) return input.buckets;
+  const stepMs = input.rollup?.stepMs ?? 0;
+  return stepMs > 0 ? Math.max(2, Math.min(BUCKETS, Math.floor(input.windowMs / stepMs))) : BUCKETS;
+}
+
 export function buildChartData(input: ChartInput): ChartData {
-  const grid: Buckets = {
-    fromMs: input.nowMs - input.windowMs,
-    bucketMs: input.windowMs / (input.buckets ?? BUCKETS),
-    count: input.buckets ?? BUCKETS,
-  };
+  const count = bucketCount(input);
+  const grid: Buckets = { fromMs: input.nowMs - input.windowMs, bucketMs: input.windowMs / count, count };
   const hidden = new Set(input.hidden);
   const visible = input.agents.filter((a) => !hidden.has(a) && input.buffers.series(a, input.metric));
   const fleetLive = input.fleet?.metric(input.metric);

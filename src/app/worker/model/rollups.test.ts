@@ -95,4 +95,30 @@ describe('chart data from rollups and the live buffers', () => {
     expect(bandAt(10)).toEqual([9, 11.83]);
     expect(bandAt(25)).toBeUndefined();
   });
+
+  it('a zoom finer than the rollup step is not broken every few buckets; an absent rollup bucket still breaks it', () => {
+    const tenMinutes = 600_000;
+    const points = [];
+    for (let t = NOW - tenMinutes; t < NOW; t += 10_000)
+      if (t !== NOW - 300_000) points.push({ t, avg: 5, min: 5, max: 5, last: 5 });
+    const rollup: RollupAnswer = {
+      metric: 'cpu',
+      step: '10s',
+      stepMs: 10_000,
+      fleet: [],
+      agents: new Map([['a', points]]),
+    };
+    const data = buildChartData({
+      ...base,
+      buckets: undefined,
+      windowMs: tenMinutes,
+      buffers: new TelemetryBuffers(),
+      agents: [],
+      rollup,
+    });
+    expect(data.rows.length).toBe(60);
+    const key = data.lines[0]!.dataKey;
+    const missing = data.rows.filter((r) => r[key] === undefined).map((r) => r[TIME_KEY]);
+    expect(missing).toEqual([NOW - 300_000 + 5_000]);
+  });
 });
