@@ -101,11 +101,13 @@ export class BucketCloser {
     const list = dirty[step]!;
     this.#ensure(list.count);
     let n = 0;
+    const unlisted = ~(1 << step);
     for (let i = 0; i < list.count; i++) {
       const row = list.rows[i]!;
+      table.listed[row] = table.listed[row]! & unlisted;
       const at = table.accAt(row, step);
       const count = table.acc[at + Acc.Count]!;
-      if (count === 0) continue; // left, or listed twice
+      if (count === 0) continue; // left since
       this.#rowOf[n] = row;
       this.#countOf[n] = count;
       this.#metricOf[n] = table.metricOf[row]!;

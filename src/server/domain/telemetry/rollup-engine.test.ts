@@ -245,7 +245,7 @@ describe('RollupEngine', () => {
   });
 
   it('past its budget, lets the agents heard from longest ago leave first for new ones', async () => {
-    const maxBytes = 2 * 1024 * 1024;
+    const maxBytes = 2.5 * 1024 * 1024;
     const { engine, send, tick } = engineAt(T0, maxBytes);
     for (let s = 0; s < 60; s++) {
       const first = s < 20 ? 0 : 200; // agents 0-199 report for 20 s, then 200-399 take over
@@ -275,6 +275,24 @@ describe('RollupEngine', () => {
     }
     const metrics = await engine.metrics();
     expect(metrics.length).toBeLessThanOrEqual(256);
+  });
+
+  it('lists a series once per close however often agents leave and come back (bounded by the rows)', () => {
+    const maxBytes = 2 * 1024 * 1024;
+    const { engine, send, tick } = engineAt(T0, maxBytes);
+    // 600 agents x 6 metrics, each heard every 12 s: silent agents keep leaving for the others.
+    for (let s = 0; s < 180; s++) {
+      for (let i = s % 12; i < 600; i += 12) {
+        const data: Record<string, unknown> = { agent_id: `agent_${i}` };
+        for (let m = 0; m < 6; m++) data[`metric_${m}`] = i + m;
+        send(data);
+      }
+      tick(1000);
+      const rows = engine.memory.table.agentOf.length;
+      for (const list of engine.memory.dirty) expect(list.count).toBeLessThanOrEqual(rows);
+      expect(engine.usedBytes).toBeLessThanOrEqual(maxBytes);
+    }
+    expect(engine.memory.dirty[2]!.rows.length).toBeLessThanOrEqual(2 * engine.memory.table.agentOf.length + 1024);
   });
 
   it('answers only what the retention keeps for a range reaching past it', async () => {

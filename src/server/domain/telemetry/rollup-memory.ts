@@ -11,7 +11,7 @@ import { Limits } from '@nexus-realtime/client/protocol';
 import { ByteBudget } from './byte-budget.js';
 import { FleetRings } from './fleet-rings.js';
 import { SeriesRings } from './series-rings.js';
-import { Acc, SeriesTable } from './series-table.js';
+import { SeriesTable } from './series-table.js';
 import { STEPS } from './steps.js';
 
 /**
@@ -191,10 +191,16 @@ export class RollupMemory {
     return false;
   }
 
-  /** Lists `row` for the close of each step whose open bucket it has no value in yet. */
+  /**
+   * Lists `row` for the close of each step it is not listed for yet. The mark outlives the row
+   * (a row that left and came back in one bucket is listed once): a list never holds more entries
+   * than the table has rows, however often agents come and go.
+   */
   #markDirty(row: number): void {
+    const listed = this.table.listed;
     for (let step = 0; step < STEPS.length; step++) {
-      if (this.table.acc[this.table.accAt(row, step) + Acc.Count] !== 0) continue;
+      if (listed[row]! & (1 << step)) continue;
+      listed[row] = listed[row]! | (1 << step);
       const list = this.dirty[step]!;
       if (list.count === list.rows.length) {
         const grown = new Int32Array(list.rows.length * 2);

@@ -13,8 +13,11 @@ const ACC_FIELDS = 5;
 export const ACC_PER_SERIES = STEPS.length * ACC_FIELDS;
 const INITIAL_ROWS = 256;
 
-/** Bytes one row costs in the columns. */
-export const ROW_BYTES = ACC_PER_SERIES * 8 + POSITIONS_PER_SERIES * 4 + 2 * 4;
+/**
+ * What one row costs: its columns, and its share of what grows with the rows elsewhere (an entry
+ * in each step's list of rows to close, and of each step's close scratch: ten 4- or 8-byte numbers).
+ */
+export const ROW_BYTES = ACC_PER_SERIES * 8 + POSITIONS_PER_SERIES * 4 + 2 * 4 + 1 + STEPS.length * (4 + 64);
 
 export class SeriesTable {
   acc = new Float64Array(0);
@@ -22,6 +25,8 @@ export class SeriesTable {
   positions = new Int32Array(0);
   metricOf = new Int32Array(0);
   agentOf = new Int32Array(0);
+  /** Bit `step` set while the row is on that step's list of rows to close (kept across `remove`/`add`). */
+  listed = new Uint8Array(0);
   #rows = 0;
   #next = 0;
   readonly #free: number[] = [];
@@ -89,12 +94,13 @@ export class SeriesTable {
     this.positions = grown(this.positions, rows * POSITIONS_PER_SERIES, -1);
     this.metricOf = grown(this.metricOf, rows, -1);
     this.agentOf = grown(this.agentOf, rows, -1);
+    this.listed = grown(this.listed, rows, 0);
     this.#rows = rows;
     return true;
   }
 }
 
-function grown<T extends Float64Array | Int32Array>(old: T, length: number, fill: number): T {
+function grown<T extends Float64Array | Int32Array | Uint8Array>(old: T, length: number, fill: number): T {
   const next = new (old.constructor as new (length: number) => T)(length);
   next.set(old);
   next.fill(fill, old.length);
