@@ -261,7 +261,8 @@ export class WorkerCore {
       return packChart(metric, data, generation);
     });
     this.#updateDemand(charts[0]?.lines.map((line) => line.agentId) ?? []);
-    const summaries = nowMs - this.#summarizedAtMs >= SUMMARY_EVERY_MS ? this.#summaries(agents, nowMs) : undefined;
+    const wallMs = Date.now(); // a zoom's charts end in the past; the agents' summaries are of now
+    const summaries = wallMs - this.#summarizedAtMs >= SUMMARY_EVERY_MS ? this.#summaries(agents, wallMs) : undefined;
     this.#post({ type: 'telemetry', agents, metrics, charts, summaries }, charts.flatMap(transferablesOf));
   }
 
