@@ -30,16 +30,19 @@ const HEX4 = /^[0-9a-fA-F]{4}$/;
  */
 export function validJsonEnd(text: string, start: number, maxDepth: number): number {
   const containers = new Uint8Array(maxDepth + 1);
+  const length = text.length;
   let depth = 0;
   let i = skipWhitespace(text, start);
   for (;;) {
     // A value starts at `i`.
+    if (i >= length) return -1;
     const ch = text.charCodeAt(i);
     if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
       if (++depth > maxDepth) return -1;
       const object = ch === 0x7b;
       containers[depth] = object ? OBJECT : ARRAY;
-      i = skipWhitespace(text, i + 1);
+      i = nextToken(text, i + 1);
+      if (i >= length) return -1;
       if (text.charCodeAt(i) !== (object ? 0x7d /* } */ : 0x5d) /* ] */) {
         if (object && (i = memberValueStart(text, i)) < 0) return -1;
         continue;
@@ -52,11 +55,12 @@ export function validJsonEnd(text: string, start: number, maxDepth: number): num
     // A value ended at `i`: close containers until another value is due.
     for (;;) {
       if (depth === 0) return i;
-      i = skipWhitespace(text, i);
+      i = nextToken(text, i);
+      if (i >= length) return -1;
       const next = text.charCodeAt(i);
       const object = containers[depth] === OBJECT;
       if (next === 0x2c /* , */) {
-        i = skipWhitespace(text, i + 1);
+        i = nextToken(text, i + 1);
         if (object && (i = memberValueStart(text, i)) < 0) return -1;
         break;
       }
@@ -65,6 +69,13 @@ export function validJsonEnd(text: string, start: number, maxDepth: number): num
       i++;
     }
   }
+}
+
+/** `i`, or past the whitespace there: most frames have none, so the common case is one read. */
+function nextToken(text: string, i: number): number {
+  if (i >= text.length) return i;
+  const ch = text.charCodeAt(i);
+  return ch === 0x20 || ch === 0x0a || ch === 0x0d || ch === 0x09 ? skipWhitespace(text, i) : i;
 }
 
 /** From a member's key (`"key" :`) at `i`, the index where its value starts; -1 when malformed. */
