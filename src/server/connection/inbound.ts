@@ -42,6 +42,9 @@ const MAX_WAITING_FRAMES = 1000;
  */
 const MAX_WAITING_BYTES = 1024 * 1024;
 
+/** A held connection waits up to this fraction of the hold longer, at random (see the constructor). */
+const HOLD_JITTER = 0.25;
+
 /** What the inbound path needs from its session. */
 export interface InboundHost {
   readonly socket: WebSocket;
@@ -108,8 +111,12 @@ export class Inbound {
     });
     discardCompressedWhile(socket, () => this.#reading.discarding);
     // Another connection of this user spent the rate they share: this one is not read meanwhile.
+    // Each holds a little longer at random, so a hundred held sockets full of data are not all
+    // read again in the same event-loop turn.
     this.#offUserSpent = rate.onUserSpent((pauseMs) =>
-      this.#reading.hold(pauseMs, () => (this.#inboxFull() ? 'backlogged' : 'reading')),
+      this.#reading.hold(pauseMs + Math.floor(Math.random() * pauseMs * HOLD_JITTER), () =>
+        this.#inboxFull() ? 'backlogged' : 'reading',
+      ),
     );
     if (turns)
       this.#queue = {
