@@ -53,6 +53,7 @@ import {
   type HistoryCommands,
 } from './redis-history.js';
 import { historyKey, type RedisStateLink } from '../state/index.js';
+import { BulkWindow } from './bulk-window.js';
 import { OwnDeliveries } from './own-deliveries.js';
 import { RawJsonMessage, encodeStoredJson } from './raw-json-message.js';
 import { openConnections } from './redis-connections.js';
@@ -103,6 +104,8 @@ export const OWN_DELIVERY_WAIT_MS = 500;
  * connection's publishes are sent one after the other.
  */
 export const BULK_PUBLISH_BYTES = 64 * 1024;
+/** Large publishes sent to Redis and not yet answered, at most (see bulk-window.ts). */
+const BULK_PUBLISHES_IN_FLIGHT = 2;
 
 /**
  * Errors by which Redis says it is up but will not take writes: out of memory, read-only
@@ -116,6 +119,8 @@ export class RedisBroker implements Broker {
   readonly #commands: Redis & HistoryCommands;
   /** Large publishes only (see BULK_PUBLISH_BYTES). */
   readonly #bulk: Redis & HistoryCommands;
+  /** …a few at a time. */
+  readonly #bulkWindow = new BulkWindow(BULK_PUBLISHES_IN_FLIGHT);
   readonly #subscriberConnection: Redis;
   /** The watched channels, on a connection that carries messages only. */
   readonly #subscriber: RedisSubscriber;
@@ -233,8 +238,9 @@ export class RedisBroker implements Broker {
     try {
       const timing = { ttlMs: this.#ttlMs, nowMs };
       const bounds = { historySize: this.options.historySize, maxBytes: this.#historyMaxBytes };
-      const lane = body.length >= BULK_PUBLISH_BYTES && this.#bulk.status === 'ready' ? this.#bulk : this.#commands;
-      const { seq, epoch } = await appendMessage(lane, request.channel, body, bounds, timing);
+      const bulk = body.length >= BULK_PUBLISH_BYTES && this.#bulk.status === 'ready';
+      const append = () => appendMessage(bulk ? this.#bulk : this.#commands, request.channel, body, bounds, timing);
+      const { seq, epoch } = await (bulk ? this.#bulkWindow.run(append) : append());
       this.#writesAccepted();
       if (this.#subscriber.watched.has(request.channel) && this.options.awaitOwnDelivery?.(request.channel))
         await this.#own.wait(request.channel, epoch, seq);

@@ -101,7 +101,7 @@ export const TaskTimeoutReason = {
 
 export const DEFAULT_TASK_CAPACITY = 10_000;
 /** Task timeouts declared together, at most. */
-const EXPIRIES_PER_SLICE = 100;
+const EXPIRIES_PER_SLICE = 32;
 
 /** One pending timeout declaration (a task id cannot hold a newline: ids are short labels). */
 const expiryKey = (taskId: string, reason: string) => `${taskId}\n${reason}`;
