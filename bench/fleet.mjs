@@ -86,6 +86,7 @@ const fleetRows = [
   },
   { key: 'serverCpuPct', label: 'server CPU, % of one core', digits: 0, better: 'lower' },
   { key: 'messagesPerS', label: 'telemetry messages acked/s', digits: 0 },
+  { key: 'publishedPerS', label: 'telemetry messages published/s (the fleet sent)', digits: 0 },
   { key: 'lost', label: 'lost: acked publishes the full subscriber never got', digits: 0, better: 'lower' },
   { key: 'seqGaps', label: 'seq gaps seen by the full subscriber', digits: 0, better: 'lower' },
   { key: 'refused', label: 'publishes refused or unanswered', digits: 0, better: 'lower' },
@@ -166,7 +167,8 @@ async function runFleet(scope, kind, s, notes) {
   const open = await driver.call('waitOpen', { timeoutMs: s.rampTimeoutS * 1000 }, s.rampTimeoutS * 1000 + 10_000);
   need(
     open.complete,
-    `only ${open.open} of ${open.agents} agents open after ${s.rampTimeoutS} s: ${JSON.stringify(open.states)}`,
+    `only ${open.open} of ${open.agents} agents open after ${s.rampTimeoutS} s: ${JSON.stringify(open.states)}; ` +
+      `closes ${JSON.stringify(open.closes)}, errors ${JSON.stringify(open.errors)}`,
   );
   const rampS = (performance.now() - t0) / 1000;
   await sleep(s.warmupS * 1000);
@@ -187,6 +189,8 @@ async function runFleet(scope, kind, s, notes) {
   const dash = await readers.call('dashboardStats');
   const messages = after.acked - before.acked;
   if (after.open < after.agents) notes.add(`${after.agents - after.open} agents were not open at the end of a window`);
+  if (Object.keys(after.closes).length)
+    notes.add(`${kind}: connections closed during the run: ${JSON.stringify(after.closes)}`);
   if (dash.closed) notes.add(`${dash.closed} dashboards were closed by the end of a window`);
 
   // GET /api/telemetry during the load (rollups on: with them off there is nothing to read).
@@ -211,6 +215,7 @@ async function runFleet(scope, kind, s, notes) {
     cpuUsPerMessage: messages > 0 ? (cpu.cpuS / messages) * 1e6 : NaN,
     serverCpuPct: cpu.pct,
     messagesPerS: messages / cpu.wallS,
+    publishedPerS: (after.published - before.published) / cpu.wallS,
     lost: Math.max(0, paused.acked - full.delivered),
     extraDelivered: Math.max(0, full.delivered - paused.acked),
     seqGaps: full.gaps,

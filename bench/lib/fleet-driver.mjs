@@ -13,6 +13,11 @@ import { ROOT, sleep } from './proc.mjs';
 
 let fleet;
 let paused = false;
+/** Why connections closed and what errors the clients saw: `code reason` → count. */
+const closes = new Map();
+const errors = new Map();
+const tally = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
+const top = (map) => Object.fromEntries([...map].sort((a, b) => b[1] - a[1]).slice(0, 5));
 const LARGE_FLEET_CLIENT_OPTIONS = { connectTimeoutMs: 30_000, pingIntervalMs: 30_000, pongTimeoutMs: 30_000 };
 
 function stats() {
@@ -40,6 +45,8 @@ function stats() {
     pending: published - acked - refused,
     cpuS: (cpu.user + cpu.system) / 1e6,
     rssMb: mem.rss / 2 ** 20,
+    closes: top(closes),
+    errors: top(errors),
     at: performance.now(),
   };
 }
@@ -76,6 +83,10 @@ const commands = {
           .setExpirationTime('6h')
           .sign(key),
     });
+    for (const agent of fleet.agents) {
+      agent.client.on('disconnected', ({ code, reason }) => tally(closes, `${code} ${reason}`));
+      agent.client.on('error', ({ code, message }) => tally(errors, `${code}: ${message.slice(0, 80)}`));
+    }
     return { agents: fleet.agents.length, firstId: fleet.agents[0]?.agentId };
   },
 
