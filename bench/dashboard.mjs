@@ -328,7 +328,9 @@ async function main() {
     if (FLEET) fleet = await startFleet(port, fleetTimes);
     if (FLEET) await sleep(10_000); // every agent heard from, a few fleet seconds closed
     const adminToken = await devToken(port, 'bench-admin', 'admin');
-    const hourStart = FLEET ? await oldestBucketMs(port, adminToken) : undefined;
+    const oldest = FLEET ? await oldestBucketMs(port, adminToken) : undefined;
+    // The page's range starts an hour before it opens: it cannot reach further back than that.
+    const hourStart = oldest === undefined ? undefined : Math.max(oldest, Date.now() - HOUR_MS);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await page.addInitScript(instrument, hourStart);
@@ -455,7 +457,8 @@ async function main() {
         : ['no long task over 100 ms', result.longTasks.over100ms === 0],
       ['heap growth < 20 MB', result.heapMb.growth < 20],
       ['publish-to-screen p95 < 250 ms', result.publishToScreenMs.p95 < 250],
-      ['page inbound ≤ 100 messages/s', result.pageInboundPerS <= 100],
+      // At fleet scale the page's stream must not grow with the fleet (no events load there).
+      ...(FLEET ? [['page inbound ≤ 100 messages/s', result.pageInboundPerS <= 100]] : []),
       ...(result.openToCharts
         ? [
             [

@@ -208,6 +208,10 @@ async function runFleet(scope, kind, s, notes) {
   // Nothing lost: no more telemetry, every publish answered, the full subscriber drained.
   const paused = await driver.call('pause', { timeoutMs: 20_000 }, 30_000);
   if (!paused.settled) notes.add(`${paused.pending} publishes still unanswered 20 s after the fleet paused`);
+  if (paused.refused > 0)
+    notes.add(
+      `${kind}: ${paused.refused} publishes refused or unanswered; client errors: ${JSON.stringify(paused.errors)}`,
+    );
   const full = await readers.call('fullStats', { idleMs: 2000, timeoutMs: 30_000 }, 40_000);
   if (full.closed !== undefined) notes.add(`the full subscriber was closed (${full.closed})`);
 

@@ -716,7 +716,7 @@ async function runOnce(name, kind, sizes, extra = {}) {
   }
 }
 
-function renderScenario(name, sizes, result) {
+function renderScenario(name, sizes, result, runs = RUNS) {
   const scenario = SCENARIOS[name];
   const [subject, ...peers] = scenario.targets;
   const header = [
@@ -748,7 +748,7 @@ function renderScenario(name, sizes, result) {
     ]);
   }
   const lines = [`### ${scenario.title(sizes)}`, '', table(header, rows), ''];
-  const runsNote = `median of ${RUNS} run${RUNS > 1 ? 's' : ''} [min–max]; ↑ higher is better, ↓ lower is better; ratio = ${TARGET_NAMES[subject]} ÷ peer (medians)`;
+  const runsNote = `median of ${runs} run${runs > 1 ? 's' : ''} [min–max]; ↑ higher is better, ↓ lower is better; ratio = ${TARGET_NAMES[subject]} ÷ peer (medians)`;
   lines.push(runsNote);
   if (scenario.goals) lines.push(...scenario.goals(sizes, result));
   for (const t of scenario.targets) {
@@ -798,7 +798,7 @@ async function runScenario(name) {
       result.summary[kind][key] = summarize((result.runs[kind] ?? []).filter((r) => r.ok).map((r) => r.metrics[key]));
     }
   }
-  result.table = scenario.render ? scenario.render(sizes, result, runs) : renderScenario(name, sizes, result);
+  result.table = scenario.render ? scenario.render(sizes, result, runs) : renderScenario(name, sizes, result, runs);
   console.log(`\n${result.table}\n`);
   return result;
 }
