@@ -12,4 +12,5 @@ export {
   type StepSpec,
   type TelemetryAnswer,
   type TelemetryQuery,
+  SILENT_BEFORE_EVICTION_S,
 } from './telemetry/index.js';

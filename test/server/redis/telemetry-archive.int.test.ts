@@ -64,7 +64,7 @@ describe('telemetry archive: two processes on one Redis', () => {
         [a, b],
         closedBucket('1s', t0 + i * 1000, { cpu: { a1: 10 + i, a2: 20 + i, a3: 30.2 + i } }),
       );
-    await pollUntil(() => ringWrites.length >= 3, 2000);
+    await pollUntil(() => ringWrites.length >= 3, 10_000);
     monitor.disconnect();
     expect(ringWrites).toHaveLength(3); // one call per bucket (three series each), from one connection
     expect(new Set(ringWrites.map((w) => w.source)).size).toBe(1);
@@ -158,9 +158,9 @@ describe('telemetry archive: two processes on one Redis', () => {
     writer.connection.disconnect(); // dies: its lease is never renewed nor released
     open.splice(open.indexOf(writer), 1);
     await other.archive.write(closedBucket('1s', t0 + 1000, { cpu: { z: 2 } })); // closed during the gap
-    expect(await pollUntil(() => other.archive.writing, 3000)).toBe(true);
+    expect(await pollUntil(() => other.archive.writing, 10_000)).toBe(true);
     await other.archive.write(closedBucket('1s', t0 + 2000, { cpu: { z: 3 } }));
-    await pollUntil(async () => (await other.archive.read(query('cpu', t0, t0 + 2999))).fleet.length === 3, 2000);
+    await pollUntil(async () => (await other.archive.read(query('cpu', t0, t0 + 2999))).fleet.length === 3, 10_000);
     const answer = await other.archive.read(query('cpu', t0, t0 + 2999, ['z']));
     expect(answer.agents.get('z')?.map((bucket) => bucket.avg)).toEqual([1, 2, 3]);
     await writer.archive.close();

@@ -73,7 +73,7 @@ beforeAll(async () => {
   }
   // The last second closes on the server's timer.
   expect(
-    await pollUntil(async () => (await telemetry(`metric=cpu_usage&step=1m&from=${T0}`)).fleet.length === 2, 3000),
+    await pollUntil(async () => (await telemetry(`metric=cpu_usage&step=1m&from=${T0}`)).fleet.length === 2, 10_000),
   ).toBe(true);
 });
 afterAll(async () => {

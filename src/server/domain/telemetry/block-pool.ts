@@ -46,6 +46,11 @@ export class BlockPool {
     return this.#allocated - this.#free.length;
   }
 
+  /** Bytes of blocks given back (by series that left) and not yet reused: room without a new slab. */
+  get spareBytes(): number {
+    return this.#free.length * this.blockBytes;
+  }
+
   /** A free block's id, or -1 when none is free and the budget has no room for a new slab. */
   alloc(): number {
     const reused = this.#free.pop();

@@ -142,8 +142,13 @@ export class RollupMemory {
     return agent;
   }
 
+  /**
+   * Whether a newcomer fits under the admission line. Blocks freed by agents that left stay in
+   * their slabs (the budget counts slabs), so they count as room: otherwise an agent pushed out
+   * would make no room for the one it was pushed out for.
+   */
   #admits(bytes: number): boolean {
-    return this.budget.usedBytes + bytes <= this.budget.maxBytes * ADMISSION_FRACTION;
+    return this.budget.usedBytes - this.rings.spareBytes + bytes <= this.budget.maxBytes * ADMISSION_FRACTION;
   }
 
   /** The row of `agent`'s series of `name`, created when new; -1 when it cannot be kept. */

@@ -129,6 +129,11 @@ export class SeriesRings {
     return ref & WIDE ? blockChunk(this.wide, ref & ~WIDE) === chunk : blockChunk(this.narrow, ref) === chunk;
   }
 
+  /** Bytes of ring blocks held in slabs but free for new series (the budget counts slabs, not blocks). */
+  get spareBytes(): number {
+    return this.narrow.spareBytes + this.wide.spareBytes;
+  }
+
   /** Gives back every block of `row`. */
   release(row: number): void {
     const first = row * POSITIONS_PER_SERIES;
