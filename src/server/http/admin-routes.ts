@@ -21,7 +21,7 @@ import {
   RestErrorCode,
 } from '@nexus-realtime/client/protocol';
 import { decodeCursor, encodeCursor, type DataPlane } from '../admin/index.js';
-import { sendError } from './errors.js';
+import { parseQuery, sendError } from './errors.js';
 import { principalOf } from './require-auth.js';
 
 const limitMessage = `limit must be a whole number from 1 to ${AdminConnectionsPage.maxLimit}`;
@@ -63,15 +63,9 @@ export function adminRoutes(dataPlane: DataPlane, maxBufferedBytes: number): Rou
     next();
   });
   router.get(Paths.adminConnections, async (req, res, next) => {
-    const parsed = connectionsQuery.safeParse(req.query);
-    if (!parsed.success)
-      return sendError(
-        res,
-        HttpStatus.BadRequest,
-        RestErrorCode.InvalidRequest,
-        parsed.error.issues[0]?.message ?? 'bad query',
-      );
-    const { userId, channel, limit = AdminConnectionsPage.defaultLimit, cursor } = parsed.data;
+    const query = parseQuery(res, connectionsQuery, req.query);
+    if (!query) return;
+    const { userId, channel, limit = AdminConnectionsPage.defaultLimit, cursor } = query;
     try {
       const { items, missing, next } = await dataPlane.connections({ userId, channel }, { limit, after: cursor });
       nameMissing(res, missing);

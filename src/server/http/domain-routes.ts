@@ -15,12 +15,11 @@ import {
   Limits,
   NEXT_CURSOR_HEADER,
   Paths,
-  RestErrorCode,
   TASK_STATUSES,
   type AgentInfo,
 } from '@nexus-realtime/client/protocol';
 import { type AgentRegistry, taskJson, type ListedTask, type TaskRegistry } from '../domain/index.js';
-import { sendError } from './errors.js';
+import { parseQuery } from './errors.js';
 import { JsonStream, MAX_ANSWER_BYTES } from './json-stream.js';
 
 const taskQuerySchema = z.object({
@@ -65,29 +64,15 @@ function stateOf(agent: AgentInfo): AgentState {
 export function domainRoutes(tasks: TaskRegistry, agents: AgentRegistry): Router {
   const router = Router();
   router.get(Paths.tasks, async (req, res) => {
-    const parsed = taskQuerySchema.safeParse(req.query);
-    if (!parsed.success) {
-      return sendError(
-        res,
-        HttpStatus.BadRequest,
-        RestErrorCode.InvalidRequest,
-        parsed.error.issues[0]?.message ?? 'bad query',
-      );
-    }
-    const { status, agent_id: agentId, limit, cursor } = parsed.data;
+    const query = parseQuery(res, taskQuerySchema, req.query);
+    if (!query) return;
+    const { status, agent_id: agentId, limit, cursor } = query;
     await streamTasks(res, [...tasks.iterate({ status, agentId, limit, before: cursor })]);
   });
   router.get(Paths.agents, (req, res) => {
-    const parsed = agentQuerySchema.safeParse(req.query);
-    if (!parsed.success) {
-      return sendError(
-        res,
-        HttpStatus.BadRequest,
-        RestErrorCode.InvalidRequest,
-        parsed.error.issues[0]?.message ?? 'bad query',
-      );
-    }
-    const { state, limit, offset } = parsed.data;
+    const query = parseQuery(res, agentQuerySchema, req.query);
+    if (!query) return;
+    const { state, limit, offset } = query;
     const listed = state === undefined ? agents.list() : agents.list().filter((agent) => stateOf(agent) === state);
     res.json(listed.slice(offset, limit === undefined ? undefined : offset + limit));
   });

@@ -1,6 +1,7 @@
 /** Uniform REST errors: `{"error":{"code","message"}}` with a fitting HTTP status. */
 import type { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import { HttpStatus, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Logger } from '../logger.js';
 
@@ -12,6 +13,14 @@ import type { Logger } from '../logger.js';
 export function sendError(res: Response, status: number, code: RestErrorCode, message: string): void {
   if (bodyStillArriving(res.req)) res.setHeader('Connection', 'close');
   res.status(status).json({ error: { code, message } });
+}
+
+/** A request's query checked against `schema`; on failure a 400 naming the first problem is sent and undefined returned. */
+export function parseQuery<T extends z.ZodType>(res: Response, schema: T, query: unknown): z.infer<T> | undefined {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, parsed.error.issues[0]?.message ?? 'bad query');
+  return undefined;
 }
 
 /** True while the request's body has not been fully received (`complete` turns true at its end). */
