@@ -6,16 +6,7 @@
 import type { BrokerMessage, MessageKind, PublishRequest } from './broker.js';
 
 /** The fields of a message other than its payload. */
-export interface MessageFields {
-  readonly channel: string;
-  readonly kind: MessageKind;
-  readonly from: string;
-  readonly timestamp: string;
-  readonly seq: number;
-  readonly epoch: string;
-  readonly origin?: string;
-  readonly frame?: Buffer;
-}
+export type MessageFields = Omit<BrokerMessage, 'data' | 'dataJson'>;
 
 export class RawJsonMessage implements BrokerMessage {
   readonly channel: string;
