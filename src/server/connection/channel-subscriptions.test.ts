@@ -47,10 +47,25 @@ describe("a connection's subscriptions", () => {
     // An identical subscription costs nothing more; a new one no longer fits.
     subs.add('c0', createSubscription(filters));
     expect(subs.count).toBe(fit);
-    expect(subs.refusal(filters)).toMatch(/bytes of filters per connection/);
+    expect(subs.refusal(bytes)).toMatch(/bytes of filters per connection/);
+    // Only a channel holding filters of the same size may be asked to compare keys.
+    expect(subs.mayHold('c0', bytes)).toBe(true);
+    expect(subs.mayHold('c0', bytes + 1)).toBe(false);
+    expect(subs.mayHold('elsewhere', bytes)).toBe(false);
     subs.removeChannel('c0');
-    expect(subs.refusal(filters)).toBeUndefined();
+    expect(subs.count).toBe(fit - 1);
+    expect(subs.refusal(bytes)).toBeUndefined();
     subs.clear();
+    expect(subs.count).toBe(0);
     expect(subs.list()).toEqual([]);
+  });
+
+  it('refuses by count once the connection holds the most subscriptions', () => {
+    const { subs } = setup();
+    for (let i = 0; i < Limits.maxSubscriptionsPerConnection; i++) subs.add(`c${i}`, createSubscription({ n: i }));
+    expect(subs.count).toBe(Limits.maxSubscriptionsPerConnection);
+    expect(subs.refusal(0)).toMatch(/subscriptions per connection/);
+    subs.removeOne('c0', createSubscription({ n: 0 }));
+    expect(subs.refusal(0)).toBeUndefined();
   });
 });

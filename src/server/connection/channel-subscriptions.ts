@@ -5,11 +5,13 @@
  * to them); this keeps which channels the connection holds and what its filters cost, so the two
  * never disagree.
  */
-import { Limits, filtersByteLength } from '@nexus-realtime/client/protocol';
+import { Limits } from '@nexus-realtime/client/protocol';
 import type { Hub, Subscriber, Subscription } from '../fanout/index.js';
 
 export class ChannelSubscriptions {
   readonly #channels = new Set<string>();
+  /** Subscriptions held, on every channel. */
+  #count = 0;
   /** Bytes of JSON of the filters of every subscription held. */
   #filterBytes = 0;
 
@@ -28,9 +30,7 @@ export class ChannelSubscriptions {
   }
 
   get count(): number {
-    let count = 0;
-    for (const channel of this.#channels) count += this.of(channel).length;
-    return count;
+    return this.#count;
   }
 
   /** Every subscription with its channel. */
@@ -45,12 +45,21 @@ export class ChannelSubscriptions {
     return !this.of(channel).some((s) => s.key === subscription.key);
   }
 
-  /** Why a new subscription with `filters` would break the connection's bounds, if it would. */
-  refusal(filters: Subscription['filters']): string | undefined {
-    if (this.count >= Limits.maxSubscriptionsPerConnection) {
+  /**
+   * True when a subscription of `bytes` bytes of filters on `channel` may be one the connection
+   * already holds (same channel, same size): only then is it worth preparing a subscription that
+   * the bounds would refuse if new. Cheap, so a connection at its bounds sending subscribe after
+   * subscribe is refused without having its filters sorted and compiled each time.
+   */
+  mayHold(channel: string, bytes: number): boolean {
+    return this.#channels.has(channel) && this.of(channel).some((s) => s.bytes === bytes);
+  }
+
+  /** Why a new subscription with `bytes` bytes of filters would break the connection's bounds, if it would. */
+  refusal(bytes: number): string | undefined {
+    if (this.#count >= Limits.maxSubscriptionsPerConnection) {
       return `at most ${Limits.maxSubscriptionsPerConnection} subscriptions per connection`;
     }
-    const bytes = filtersByteLength(filters);
     if (this.#filterBytes + bytes > Limits.maxFiltersBytesPerConnection) {
       const left = Limits.maxFiltersBytesPerConnection - this.#filterBytes;
       return `at most ${Limits.maxFiltersBytesPerConnection} bytes of filters per connection (${left} left, these take ${bytes})`;
@@ -60,22 +69,26 @@ export class ChannelSubscriptions {
 
   /** Adds a subscription (counted when new; an identical one is the same subscription). */
   add(channel: string, subscription: Subscription): void {
-    if (this.hub.add(this.subscriber, channel, subscription))
-      this.#filterBytes += filtersByteLength(subscription.filters);
+    if (this.hub.add(this.subscriber, channel, subscription)) {
+      this.#count++;
+      this.#filterBytes += subscription.bytes;
+    }
     this.#channels.add(channel);
   }
 
   /** Removes one subscription, leaving the channel's others (and the broker's watch) in place. */
   removeOne(channel: string, subscription: Subscription): void {
-    if (this.hub.removeOne(this.subscriber, channel, subscription))
-      this.#filterBytes -= filtersByteLength(subscription.filters);
+    if (this.hub.removeOne(this.subscriber, channel, subscription)) {
+      this.#count--;
+      this.#filterBytes -= subscription.bytes;
+    }
     if (this.of(channel).length === 0) this.#channels.delete(channel);
   }
 
   /** Removes every subscription of `channel`. */
   removeChannel(channel: string): void {
-    for (const s of this.of(channel)) this.#filterBytes -= filtersByteLength(s.filters);
-    this.hub.remove(this.subscriber, channel);
+    for (const s of this.of(channel)) this.#filterBytes -= s.bytes;
+    this.#count -= this.hub.remove(this.subscriber, channel);
     this.#channels.delete(channel);
   }
 
@@ -83,6 +96,7 @@ export class ChannelSubscriptions {
   clear(): void {
     for (const channel of this.#channels) this.hub.remove(this.subscriber, channel);
     this.#channels.clear();
+    this.#count = 0;
     this.#filterBytes = 0;
   }
 }

@@ -11,6 +11,7 @@
  */
 import {
   ErrorCode,
+  filtersByteLength,
   type ErrorCode as ErrorCodeType,
   type RequestId,
   type Role,
@@ -162,10 +163,17 @@ export class SubscribeFlow {
       host.drop('forbidden');
       return { frame, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
     }
-    const subscription = createSubscription(frame.filters);
+    // The bounds are checked on the filters' size first: a connection at its bounds that keeps
+    // subscribing is refused without its filters being sorted and compiled, unless the frame may
+    // repeat a subscription it already holds (which is answered, not refused).
+    const bytes = filtersByteLength(frame.filters);
+    const refusal = host.subscriptions.refusal(bytes);
+    if (refusal && !host.subscriptions.mayHold(channel, bytes)) {
+      return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
+    }
+    const subscription = createSubscription(frame.filters, bytes);
     const isNew = host.subscriptions.isNew(channel, subscription);
-    const refusal = isNew ? host.subscriptions.refusal(subscription.filters) : undefined;
-    if (refusal) return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
+    if (refusal && isNew) return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
     host.subscriptions.add(channel, subscription);
     return { frame, subscription, isNew };
   }

@@ -8,7 +8,13 @@
  * `agent_id` checks the few subscriptions whose values match — also when they share a key with a
  * common value, which an index on any single key would have to check one by one.
  */
-import { compileFilters, filtersKey, type FilterMatcher, type Filters } from '@nexus-realtime/client/protocol';
+import {
+  compileFilters,
+  filtersByteLength,
+  filtersKey,
+  type FilterMatcher,
+  type Filters,
+} from '@nexus-realtime/client/protocol';
 import { type Broker, type BrokerMessage, frameOf, StoredMessage } from '../broker/index.js';
 import { FilterIndex } from './filter-index.js';
 import type { Logger } from '../logger.js';
@@ -24,15 +30,21 @@ export interface Subscription {
   readonly filters: Filters | undefined;
   /** Canonical form of the filters; equal keys mean the same subscription. */
   readonly key: string;
+  /** Bytes of the filters' JSON in UTF-8, as the per-connection bound counts them (0 for none). */
+  readonly bytes: number;
   readonly matches: FilterMatcher;
 }
 
-/** Prepares a subscription from validated filters. */
-export function createSubscription(filters: Filters | undefined): Subscription {
-  const empty = !filters || Object.keys(filters).length === 0;
+/**
+ * Prepares a subscription from validated filters; `bytes` is their size when the caller has
+ * already measured it (`filtersByteLength`).
+ */
+export function createSubscription(filters: Filters | undefined, bytes?: number): Subscription {
+  const kept = !filters || Object.keys(filters).length === 0 ? undefined : filters;
   return {
-    filters: empty ? undefined : filters,
-    key: filtersKey(empty ? undefined : filters),
+    filters: kept,
+    key: filtersKey(kept),
+    bytes: kept ? (bytes ?? filtersByteLength(kept)) : 0,
     matches: compileFilters(filters),
   };
 }

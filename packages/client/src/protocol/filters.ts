@@ -97,13 +97,23 @@ export function matchesFilters(filters: Filters | undefined, data: unknown): boo
   return compileFilters(filters)(data);
 }
 
-/** The size of `filters` as the limits count it: bytes of its JSON in UTF-8 (0 for none). */
+/**
+ * The size of `filters` as the limits count it: bytes of its JSON in UTF-8 (0 for none and for
+ * `{}`, which filters nothing).
+ */
 export function filtersByteLength(filters: Filters | undefined): number {
-  return filters ? utf8ByteLength(JSON.stringify(filters)) : 0;
+  if (!filters) return 0;
+  const json = JSON.stringify(filters);
+  return json === '{}' ? 0 : utf8ByteLength(json);
 }
+
+/** Any character outside ASCII (which UTF-8 writes in more than one byte). */
+const NOT_ASCII = /[^\0-\x7f]/;
 
 /** Bytes of `text` in UTF-8, without encoding it. */
 export function utf8ByteLength(text: string): number {
+  // Filters and ids are nearly always ASCII: one native scan answers, no loop in script.
+  if (!NOT_ASCII.test(text)) return text.length;
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -124,13 +134,7 @@ export function filtersKey(filters: Filters | undefined): string {
   return JSON.stringify(
     keys.map((key) => {
       const value = filters[key];
-      return [key, Array.isArray(value) ? [...new Set(value)].sort(compareScalars) : value];
+      return [key, Array.isArray(value) ? [...new Set(value)].sort(compareTyped) : value];
     }),
   );
-}
-
-function compareScalars(a: FilterScalar, b: FilterScalar): number {
-  const ka = `${typeof a}:${String(a)}`;
-  const kb = `${typeof b}:${String(b)}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
