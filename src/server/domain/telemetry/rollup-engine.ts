@@ -145,7 +145,9 @@ export class RollupEngine {
 
   /** The rollups of one metric over a range; buckets oldest first, gaps absent. */
   async query(query: TelemetryQuery): Promise<TelemetryAnswer> {
-    for (const closer of this.#closers) closer.writeRings(); // answer every closed bucket
+    // Every closed bucket of the steps read (the asked one, and the coarser ones that rank agents)
+    // is answered; the finer steps' pending ring writes are not this query's to wait for.
+    for (const closer of this.#closers.slice(query.step.index)) closer.writeRings();
     const metric = this.memory.metrics.get(query.metric);
     const rangeAt = (step: StepSpec) => this.#range(step, query.fromMs, query.toMs);
     const local = metric
@@ -162,6 +164,11 @@ export class RollupEngine {
       fleet: merged.fleet,
       agents,
     };
+  }
+
+  /** Whether closed buckets also go to a shared archive (Redis), which reads then merge in. */
+  get archived(): boolean {
+    return this.#options.archive.shared;
   }
 
   /** Bytes the rollups hold (what the budget counts). */
