@@ -164,3 +164,16 @@ describe('loadConfig: bounds of the newer variables', () => {
     ]);
   });
 });
+
+describe('loadConfig: NEXUS_AGENT_SILENT_S', () => {
+  it('defaults to 15 s and reads a whole number of seconds', () => {
+    expect(loadConfig({}).agentSilentSeconds).toBe(15);
+    expect(loadConfig({ NEXUS_AGENT_SILENT_S: '3' }).agentSilentSeconds).toBe(3);
+  });
+
+  it.each(['0', '-2', '1.5', 'soon', '86401'])('refuses %s with one line naming the variable', (value) => {
+    const problems = problemsOf({ NEXUS_AGENT_SILENT_S: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^NEXUS_AGENT_SILENT_S: must be (a whole number|between 1 and 86400)/);
+  });
+});

@@ -45,6 +45,10 @@ export interface NexusConfig {
    * `telemetry.fleet`, and `/api/telemetry` knows no metric).
    */
   readonly telemetryMaxBytes: number;
+  /** Entries the audit log keeps (0: no audit log is kept). */
+  readonly auditMaxEntries: number;
+  /** An agent connected but without telemetry this long is `silent`. */
+  readonly agentSilentSeconds: number;
   readonly logLevel: LogLevel;
 }
 
@@ -82,6 +86,8 @@ const parsers = {
   NEXUS_TASK_CLAIM_TIMEOUT_S: intInRange(1, 7 * 24 * 3600),
   NEXUS_MAX_BUFFERED: intInRange(1024, 1024 * 1024 * 1024),
   NEXUS_TELEMETRY_MAX_BYTES: intInRange(0, 64 * 1024 * 1024 * 1024),
+  NEXUS_AUDIT_MAX: intInRange(0, 100_000_000),
+  NEXUS_AGENT_SILENT_S: intInRange(1, 24 * 3600),
   NEXUS_DEFLATE: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
 } as const;
@@ -114,6 +120,8 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
     taskClaimTimeoutSeconds: read('NEXUS_TASK_CLAIM_TIMEOUT_S', String(Defaults.taskClaimTimeoutSeconds)),
     maxBufferedBytes: read('NEXUS_MAX_BUFFERED', String(Defaults.maxBufferedBytes)),
     telemetryMaxBytes: read('NEXUS_TELEMETRY_MAX_BYTES', String(Defaults.telemetryMaxBytes)),
+    auditMaxEntries: read('NEXUS_AUDIT_MAX', String(Defaults.auditMaxEntries)),
+    agentSilentSeconds: read('NEXUS_AGENT_SILENT_S', String(Defaults.agentSilentSeconds)),
     deflate: read('NEXUS_DEFLATE', 'on') === 'on',
     logLevel: read('LOG_LEVEL', 'info'),
     ...readSecret(env.NEXUS_JWT_SECRET, problems),

@@ -12,9 +12,19 @@ import { ErrorCode, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/cl
 import { createAuth, type Auth, type Principal } from './auth.js';
 import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/index.js';
 import { type Broker, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
-import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, createDomain } from './domain/index.js';
+import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, AuditLog, createDomain } from './domain/index.js';
 import { DataPlane, processAddress } from './admin/index.js';
-import { adminRoutes, domainRoutes, createHttpApp, DEFAULT_STATIC_DIR, telemetryRoutes } from './http/index.js';
+import {
+  adminRoutes,
+  agentRoutes,
+  auditRoutes,
+  domainRoutes,
+  createHttpApp,
+  DEFAULT_STATIC_DIR,
+  presenceRoutes,
+  taskRoutes,
+  telemetryRoutes,
+} from './http/index.js';
 import type { NexusConfig } from './config.js';
 import { ConnectionQuota, createUpgradeHandler, refuse } from './gateway.js';
 import { Hub } from './fanout/index.js';
@@ -81,7 +91,10 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     metrics,
     logger,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
-    onClosed: (session) => domain.agents.connectionClosed(session.id),
+    onClosed: (session) => {
+      domain.agents.connectionClosed(session.id);
+      if (session.principal.agentId !== undefined) domain.agentStates.disconnected(session.principal.agentId);
+    },
     // Redis down, refusing writes, back up: every connection is told (a `health` frame).
     brokerHealth: () => broker.health(),
     now,
@@ -96,6 +109,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     claimTimeoutMs: config.taskClaimTimeoutSeconds * 1000,
     localAgents: connections.localAgents,
     telemetryMaxBytes: config.telemetryMaxBytes,
+    agentSilentMs: config.agentSilentSeconds * 1000,
   });
   let accepting = true;
 
@@ -108,7 +122,18 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     allowSynchronousEvents: false,
     perMessageDeflate: config.deflate ? deflateServerOptions(Limits.deflateThresholdBytes) : false,
   });
+  // Off (nothing recorded, `GET /api/audit` answers []) when NEXUS_AUDIT_MAX is 0.
+  const audit =
+    config.auditMaxEntries > 0
+      ? new AuditLog({
+          store: state.audit,
+          maxEntries: config.auditMaxEntries,
+          now,
+          logger: logger.child({ module: 'audit' }),
+        })
+      : undefined;
   const connectionContext: ConnectionContext = {
+    audit,
     hub,
     broker,
     tasks: domain.tasks,
@@ -121,13 +146,17 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.maxBufferedBytes,
     onPublished: (message, connectionId) => domain.agents.linkConnection(message, connectionId),
+    presence: domain.channelPresence,
+    commandDelivered: domain.commandDelivered,
     userRates: new UserRates(now),
     inboundScheduler: new InboundScheduler({
       onError: (error) => logger.error({ err: error }, 'inbound frame handling failed'),
     }),
   };
-  const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) =>
-    void connections.open(socket, principal, remoteAddress, connectionContext);
+  const onConnection = (socket: WebSocket, principal: Principal, remoteAddress: string) => {
+    connections.open(socket, principal, remoteAddress, connectionContext);
+    if (principal.agentId !== undefined) domain.agentStates.connected(principal.agentId);
+  };
 
   let address: string | undefined = undefined; // known once listening (port 0 picks one)
   const dataPlane = new DataPlane({
@@ -153,10 +182,15 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
     connections: () => connections.size,
     tasks: domain.tasks,
+    audit,
     apiRouters: [
       domainRoutes(domain.tasks, domain.agents),
+      agentRoutes({ agents: domain.agents, states: domain.agentStates, dataPlane, now }),
+      presenceRoutes(domain.channelPresence, policy),
+      taskRoutes(domain.tasks),
       telemetryRoutes(domain.telemetry, policy, now),
-      adminRoutes(dataPlane, config.maxBufferedBytes),
+      adminRoutes(dataPlane, config.maxBufferedBytes, audit),
+      auditRoutes(audit),
     ],
   });
   const httpServer = createServer(httpServerOptions(deps.httpTimeouts), app);
@@ -171,6 +205,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       devMode: config.devMode,
       allowedOrigins: config.allowedOrigins,
       quota: new ConnectionQuota(config.maxConnectionsPerUser),
+      audit,
       accepting: () => accepting,
     }),
   );
@@ -190,6 +225,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
         () => (httpDone = true),
       );
       await connections.close(closeGraceMs);
+      await domain.agentStates.close();
       // Keep-alive connections become idle when their in-flight request ends: close them then.
       while (!httpDone) {
         httpServer.closeIdleConnections();
@@ -198,6 +234,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       hub.close();
       domain.close();
       wss.close();
+      await audit?.close();
       await state.close();
       await broker.close();
       logger.info('stopped');
@@ -257,7 +294,7 @@ async function createBroker(config: NexusConfig, now: () => number, logger: Logg
 function createSharedState(broker: Broker, now: () => number, redis: RedisSharedStateOptions): SharedState {
   return broker instanceof RedisBroker
     ? new RedisSharedState(broker.stateLink(), redis)
-    : new MemorySharedState({ now });
+    : new MemorySharedState({ now, processId: broker.processId });
 }
 
 /** Tells every local subscriber of the gap's channel which messages it will never get. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentInfo } from '@nexus-realtime/client/protocol';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tokenFor } from '../helpers/tokens.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 const AGENTS = 12;
 let server: TestServer;
@@ -47,8 +48,19 @@ describe('GET /api/agents paging', () => {
   });
 
   it('keeps one state with ?state=', async () => {
-    expect(ids((await getAgents('?state=online&limit=3')).body)).toEqual(['pg_00', 'pg_01', 'pg_02']);
-    expect(ids((await getAgents('?state=offline')).body)).toEqual([]);
+    // Telemetry published for them by an operator makes no agent connected: all are offline.
+    expect(ids((await getAgents('?state=offline&limit=3')).body)).toEqual(['pg_00', 'pg_01', 'pg_02']);
+    const connected = await Promise.all(
+      ['pg_03', 'pg_07'].map(async (id) => TestClient.connect(server.wsUrl, await tokenFor(id, 'agent'))),
+    );
+    try {
+      await vi.waitFor(async () => expect(ids((await getAgents('?state=online')).body)).toEqual(['pg_03', 'pg_07']));
+      expect(ids((await getAgents('?state=online&offset=1')).body)).toEqual(['pg_07']);
+      expect(ids((await getAgents('?state=offline')).body)).toHaveLength(AGENTS - 2);
+      expect(ids((await getAgents('?state=silent')).body)).toEqual([]);
+    } finally {
+      await Promise.all(connected.map((client) => client.close()));
+    }
   });
 
   it.each(['?limit=0', '?limit=1001', '?limit=abc', '?offset=-1', '?offset=1.5', '?state=asleep', '?limit=1&limit=2'])(

@@ -261,7 +261,8 @@ describe('agents speak only for themselves; commands are checked; broadcasts nam
       const tasks = await fleet();
       const { agentA, bTask, openTask } = tasks;
       const before = await snapshot();
-      expect(before.agentB, 'agent_b unknown before').toBeUndefined();
+      // agent_b is connected (listed with its state) but never sent telemetry.
+      expect(before.agentB?.latest ?? {}, 'agent_b telemetry before').toEqual({});
       for (const [what, channel, payload] of forgeries(tasks)) {
         const from = marks();
         const id = `forge-${what}`;

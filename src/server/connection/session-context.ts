@@ -1,7 +1,7 @@
 /** What a session needs from the server around it, and what the admin routes read of it. */
-import type { Auth } from '../auth.js';
+import type { Auth, Principal } from '../auth.js';
 import type { Broker, BrokerMessage } from '../broker/index.js';
-import type { PublishActor } from '../domain/index.js';
+import type { AuditRecorder, PublishActor, SessionPresence } from '../domain/index.js';
 import type { Hub } from '../fanout/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -24,10 +24,19 @@ export interface SessionContext {
   readonly closeGraceMs: number;
   /** Tells the server the session ended. */
   readonly onClose: () => void;
+  /**
+   * Told of every `commands` message an agent's connection is sent, live or replayed (the task
+   * domain notes when a task's command first reached its agent).
+   */
+  readonly commandDelivered?: (message: BrokerMessage, principal: Principal) => void;
   /** Lets the server observe published messages (domain modules: tasks, agents). */
   readonly onPublished?: (message: BrokerMessage, connectionId: string) => void;
+  /** Channel presence: told when the connection's first subscription to a channel starts and its last ends. */
+  readonly presence?: SessionPresence;
   /** The task state that publishes on domain channels are checked against (who runs which task). */
   readonly tasks: PublishActor['tasks'];
+  /** The audit log: refused actions and commands are recorded there (absent: none kept). */
+  readonly audit?: AuditRecorder;
   /** Rate buckets each user's connections on this process share (absent: per connection only). */
   readonly userRates?: UserRates;
   /**

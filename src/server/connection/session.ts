@@ -13,16 +13,20 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import {
   Action,
+  AuditAction,
+  Channel,
   CloseCode,
   CloseReason,
   ErrorCode,
   FrameType,
+  Role,
   WELCOME_MESSAGE,
   type ClientFrame,
   type ErrorCode as ErrorCodeType,
   type RefreshFrame,
   type RequestId,
   type ServerFrame,
+  type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@nexus-realtime/client/protocol';
 import { refreshRefusal, type Principal } from '../auth.js';
@@ -81,11 +85,16 @@ export class Session implements Subscriber {
   #holdsUserRate: boolean;
   readonly #writer: ConnectionWriter;
   readonly #log: Logger;
+  /** Told of each `commands` message sent (an agent's connection only; see SessionContext). */
+  readonly #commandSent: ((message: BrokerMessage) => void) | undefined;
   readonly #replayTarget: ReplayTarget = {
     isOpen: () => isServing(this.#state),
     // Uncompressed: a replayed message goes to one connection, so compressing it would cost
     // zlib time in proportion to viewers × history (300 MB per viewer), not once per fan-out.
-    send: (frame) => this.#sendBytes(frame, false),
+    send: (frame, message) => {
+      this.#sendBytes(frame, false);
+      if (this.#commandSent !== undefined && message.channel === Channel.Commands) this.#commandSent(message);
+    },
     waitForRoom: () => this.#waitForRoom(),
   };
 
@@ -103,6 +112,11 @@ export class Session implements Subscriber {
     this.#holdsUserRate = shared !== undefined;
     this.#writer = new ConnectionWriter(socket, ctx.maxBufferedBytes, ctx.metrics.traffic, ctx.now);
     this.#log = ctx.logger.child({ connectionId: this.id, userId: principal.userId });
+    const { commandDelivered } = ctx;
+    this.#commandSent =
+      principal.role === Role.Agent && commandDelivered
+        ? (message) => commandDelivered(message, this.#principal)
+        : undefined;
     this.#subscriptions = new ChannelSubscriptions(ctx.hub, this);
     listenToSocket(socket, this);
     this.#inbound = this.#createInbound(new ConnectionRate(rule, DEFAULT_FLOOD_RULE, ctx.now, shared));
@@ -272,7 +286,7 @@ export class Session implements Subscriber {
   async #dispatch(frame: ClientFrame): Promise<void> {
     switch (frame.action) {
       case Action.Subscribe:
-        return this.#subscribeFlow.subscribe(frame);
+        return this.#subscribe(frame);
       case Action.Unsubscribe:
         return this.#unsubscribe(frame);
       case Action.Publish:
@@ -284,7 +298,30 @@ export class Session implements Subscriber {
     }
   }
 
+  /** Subscribes; channel presence hears of the connection's first subscription to the channel. */
+  async #subscribe(frame: SubscribeFrame): Promise<void> {
+    const { channel } = frame;
+    const held = this.#subscriptions.has(channel);
+    await this.#subscribeFlow.subscribe(frame);
+    const presence = this.ctx.presence;
+    if (!presence || !this.#subscriptions.has(channel)) return;
+    if (frame.presence === true) presence.listen(channel, this);
+    if (!held) presence.joined(channel, this.#principal.userId, this.#principal.role);
+  }
+
+  /** Channel presence hears that the connection's subscriptions to `channel` ended. */
+  #leftChannel(channel: string): void {
+    this.ctx.presence?.unlisten(channel, this);
+    this.ctx.presence?.left(channel, this.#principal.userId);
+  }
+
+  /** @internal A presence frame, encoded once for every listener of the channel. */
+  sendPresence(frame: Buffer): void {
+    this.#sendBytes(frame);
+  }
+
   #unsubscribe(frame: UnsubscribeFrame): void {
+    if (this.#subscriptions.has(frame.channel)) this.#leftChannel(frame.channel);
     this.#subscriptions.removeChannel(frame.channel);
     this.#sent.delete(frame.channel);
     this.send({ type: FrameType.Unsubscribed, ...idOf(frame.id), channel: frame.channel });
@@ -292,9 +329,12 @@ export class Session implements Subscriber {
 
   async #refresh(frame: RefreshFrame): Promise<void> {
     const result = await this.ctx.auth.verify(frame.token);
-    if (!result.ok) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${result.message}`, frame.id);
-    const refusal = refreshRefusal(this.#principal, result.principal);
-    if (refusal) return this.sendError(ErrorCode.Forbidden, `refresh refused: ${refusal}`, frame.id);
+    const refusal = result.ok ? refreshRefusal(this.#principal, result.principal) : result.message;
+    if (refusal !== undefined || !result.ok) {
+      const detail = `refresh refused: ${refusal ?? 'invalid token'}`;
+      this.ctx.audit?.refused(this.#principal, AuditAction.Refresh, ErrorCode.Forbidden, { detail });
+      return this.sendError(ErrorCode.Forbidden, detail, frame.id);
+    }
     // Same identity, new expiry; the rate buckets stay the connection's, so a refresh never refills them.
     this.#principal = result.principal;
     this.#expiry.arm(result.principal.exp);
@@ -308,6 +348,7 @@ export class Session implements Subscriber {
     if (!isAfter(message, this.#sent.get(message.channel))) return;
     this.#sent.set(message.channel, { seq: message.seq, epoch: message.epoch });
     this.#sendBytes(frame);
+    if (this.#commandSent !== undefined && message.channel === Channel.Commands) this.#commandSent(message);
   }
 
   #sendBytes(bytes: Buffer, compressible = true): void {
@@ -355,6 +396,7 @@ export class Session implements Subscriber {
     if (this.#holdsUserRate) this.ctx.userRates?.release(this.#principal.userId);
     this.#holdsUserRate = false;
     this.#inbound.release();
+    for (const channel of new Set(this.#subscriptions.list().map((s) => s.channel))) this.#leftChannel(channel);
     this.#subscriptions.clear();
     this.#subscribeFlow.clear();
   }

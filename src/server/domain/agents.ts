@@ -1,19 +1,31 @@
 /**
- * Agent registry: presence and newest telemetry of every agent seen on `telemetry`. An agent is
- * online while a connection that published its telemetry is open, or while it sent telemetry in
- * the last three intervals. At most `capacity` agents are kept (least recently seen dropped).
+ * Agent registry: newest telemetry of every agent seen on `telemetry`, listed with the agent's
+ * deployment-wide state (agent-states.ts). For the task timeouts, an agent also counts as
+ * reachable while a connection that published its telemetry is open, or while it sent telemetry
+ * in the last three intervals (`isOnline`). At most `capacity` agents' telemetry is kept (least
+ * recently seen dropped).
  */
-import { Channel, Limits, type AgentInfo } from '@nexus-realtime/client/protocol';
+import { AgentState, Channel, Limits, type AgentInfo, type AgentListing } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/index.js';
+import type { KnownState } from './agent-states.js';
+
+/** The agents' deployment-wide states. */
+export interface AgentStateSource {
+  get(agentId: string): KnownState | undefined;
+  ids(): Iterable<string>;
+}
 
 export interface AgentRegistryOptions {
   readonly now: () => number;
   /** Expected telemetry period; silence for three of them means offline. */
   readonly intervalMs: number;
   readonly capacity?: number;
+  /** The agents' states (absent: from telemetry alone, as `isOnline`). */
+  readonly states?: AgentStateSource;
 }
 
 interface AgentRecord {
+  firstSeenMs: number;
   lastSeenMs: number;
   /** Newest value per metric; a Map so names like `__proto__` are plain keys. */
   latest: Map<string, number>;
@@ -69,12 +81,32 @@ export class AgentRegistry {
     return record !== undefined && this.#info(agentId, record).online;
   }
 
+  /** Every agent with telemetry or a state, sorted by id. */
   list(): AgentInfo[] {
-    return [...this.#agents.entries()]
-      .map(([agentId, record]) => this.#info(agentId, record))
-      .sort((a, b) => a.agent_id.localeCompare(b.agent_id));
+    const ids = new Set(this.#agents.keys());
+    for (const agentId of this.options.states?.ids() ?? []) ids.add(agentId);
+    return [...ids].sort((a, b) => a.localeCompare(b)).map((agentId) => this.get(agentId)!);
   }
 
+  /** One agent, or undefined when it has neither telemetry nor a state. */
+  get(agentId: string): AgentInfo | AgentListing | undefined {
+    const record = this.#agents.get(agentId);
+    const known = this.options.states?.get(agentId);
+    if (!record && !known) return undefined;
+    if (!this.options.states) return this.#info(agentId, record!);
+    const state = known?.state ?? AgentState.Offline;
+    const sinceMs = known?.sinceMs ?? record!.firstSeenMs;
+    return {
+      agent_id: agentId,
+      state,
+      since: new Date(sinceMs).toISOString(),
+      online: state === AgentState.Online,
+      last_seen: new Date(record?.lastSeenMs ?? sinceMs).toISOString(),
+      latest: record ? Object.fromEntries(record.latest) : {},
+    } satisfies AgentListing;
+  }
+
+  /** From telemetry alone: online while a connection that published is open or it was heard from recently. */
   #info(agentId: string, record: AgentRecord): AgentInfo {
     const fresh = this.options.now() - record.lastSeenMs <= MISSED_INTERVALS * this.options.intervalMs;
     return {
@@ -90,7 +122,7 @@ export class AgentRegistry {
     if (record) {
       this.#agents.delete(agentId); // re-insert: the map stays ordered by last activity
     } else {
-      record = { lastSeenMs: seenMs, latest: new Map(), connections: new Set() };
+      record = { firstSeenMs: seenMs, lastSeenMs: seenMs, latest: new Map(), connections: new Set() };
       if (this.#agents.size >= this.#capacity) this.#evictOldest();
     }
     record.lastSeenMs = Math.max(record.lastSeenMs, seenMs);

@@ -1,7 +1,24 @@
 /** The product's rules: tasks, agents, telemetry rollups and the checks on domain publishes, wired to the broker. */
 export { AgentRegistry } from './agents.js';
+export {
+  AuditLog,
+  publishAudit,
+  type AuditActor,
+  type AuditDetails,
+  type AuditLogOptions,
+  type AuditRecorder,
+} from './audit-log.js';
+export { AgentStates, type KnownState } from './agent-states.js';
+export { ChannelPresence, LEAVE_GRACE_MS, type PresenceListener, type SessionPresence } from './channel-presence.js';
 export { checkDomainPublish, readsPayload, type DomainCheck, type PublishActor } from './commands.js';
-export { DEFAULT_TASK_CAPACITY, TaskRegistry, taskJson, type KeptTask, type ListedTask } from './tasks.js';
+export {
+  DEFAULT_TASK_CAPACITY,
+  TaskRegistry,
+  taskDetailJson,
+  taskJson,
+  type KeptTask,
+  type ListedTask,
+} from './tasks.js';
 export { ACKED_WHEN_KNOWN, createDomain, type DomainOptions } from './wiring.js';
 export {
   defaultStep,

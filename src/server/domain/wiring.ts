@@ -10,7 +10,10 @@ import { replayRecent, type Broker, type BrokerMessage } from '../broker/index.j
 import type { SharedState } from '../state/index.js';
 import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
+import { AgentStates } from './agent-states.js';
+import { ChannelPresence } from './channel-presence.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, type KeptTask } from './tasks.js';
+import { createDeliveryNotes } from './task-delivery.js';
 import { createFleetPublisher, RollupEngine } from './telemetry/index.js';
 
 /**
@@ -18,7 +21,12 @@ import { createFleetPublisher, RollupEngine } from './telemetry/index.js';
  * frame may act on them (cancel the task just created, report on it), and with Redis a process
  * learns its own messages back through its subscription, after the publish itself returned.
  */
-export const ACKED_WHEN_KNOWN: ReadonlySet<string> = new Set([Channel.Commands, Channel.Tasks, Channel.TaskClaims]);
+export const ACKED_WHEN_KNOWN: ReadonlySet<string> = new Set([
+  Channel.Commands,
+  Channel.Tasks,
+  Channel.TaskClaims,
+  Channel.TaskDeliveries,
+]);
 
 /** The task and agent registries, fed by every message of their channels. */
 export interface DomainOptions {
@@ -34,11 +42,14 @@ export interface DomainOptions {
   readonly localAgents: ReadonlyMap<string, number>;
   /** Bytes the telemetry rollups may use; 0: no rollups (and no `telemetry.fleet`). */
   readonly telemetryMaxBytes: number;
+  /** `NEXUS_AGENT_SILENT_S` in ms. */
+  readonly agentSilentMs: number;
 }
 
 export function createDomain(options: DomainOptions) {
   const { broker, state, logger, now, intervalMs, historySize, localAgents } = options;
-  const agents = new AgentRegistry({ now, intervalMs });
+  const { agentStates, channelPresence, closeAccounting } = createAccounting(options);
+  const agents = new AgentRegistry({ now, intervalMs, states: agentStates });
   const presence = createAgentPresence(state, localAgents, options.claimTimeoutMs, logger);
   const tasks = new TaskRegistry({
     claimTimeoutMs: options.claimTimeoutMs,
@@ -71,7 +82,7 @@ export function createDomain(options: DomainOptions) {
       }),
   });
   const rollups = createRollups(options);
-  const channels = [Channel.Commands, Channel.Tasks, Channel.TaskClaims, Channel.Telemetry];
+  const channels = [Channel.Commands, Channel.Tasks, Channel.TaskClaims, Channel.TaskDeliveries, Channel.Telemetry];
   for (const channel of channels) broker.watch(channel);
   const off = broker.onMessage((message) => {
     tasks.observe(message);
@@ -88,7 +99,7 @@ export function createDomain(options: DomainOptions) {
     await warmUp(
       broker,
       historySize,
-      [Channel.Commands, Channel.Tasks, Channel.TaskClaims],
+      [Channel.Commands, Channel.Tasks, Channel.TaskClaims, Channel.TaskDeliveries],
       (m) => tasks.learn(m),
       logger,
     );
@@ -99,6 +110,10 @@ export function createDomain(options: DomainOptions) {
   return {
     tasks,
     agents,
+    agentStates,
+    channelPresence,
+    /** For the connections: notes when a task's command first reaches its agent. */
+    commandDelivered: createDeliveryNotes(tasks, broker, now, logger.child({ module: 'tasks' })),
     /** Absent when the rollups are off (`NEXUS_TELEMETRY_MAX_BYTES=0`). */
     telemetry: rollups?.engine,
     close: () => {
@@ -107,7 +122,37 @@ export function createDomain(options: DomainOptions) {
       offReady();
       tasks.close();
       presence.close();
+      closeAccounting();
       for (const channel of channels) broker.unwatch(channel);
+    },
+  };
+}
+
+/** Agent states and channel presence, deployment-wide, following one beat. */
+function createAccounting({ broker, state, logger, now, agentSilentMs }: DomainOptions) {
+  const agentStates = new AgentStates({
+    store: state.agentStates,
+    broker,
+    logger: logger.child({ module: 'agent-states' }),
+    now,
+    silentMs: agentSilentMs,
+  });
+  const channelPresence = new ChannelPresence({
+    processId: broker.processId,
+    store: state.channelPresence,
+    logger: logger.child({ module: 'presence' }),
+    now,
+  });
+  const offBeat = agentStates.onBeat((outcome) => channelPresence.beat(outcome));
+  const offReady = state.onReady(() => void agentStates.load());
+  void agentStates.load();
+  return {
+    agentStates,
+    channelPresence,
+    closeAccounting: () => {
+      offBeat();
+      offReady();
+      channelPresence.close();
     },
   };
 }

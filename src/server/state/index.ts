@@ -3,6 +3,17 @@
  * plane): one interface, a one-process and a Redis implementation, and every Redis key name.
  */
 export { MemorySharedState, type MemorySharedStateOptions } from './memory-state.js';
+export { MemoryAuditStore, matchesAudit, type AuditQuery, type AuditStore, type AuditWrite } from './audit-store.js';
+export {
+  AGENT_HISTORY_MS,
+  AGENT_TRANSITIONS,
+  nextAgentState,
+  type AgentChange,
+  type AgentOp,
+  type AgentStateName,
+  type AgentStateRecord,
+} from './agent-state-rules.js';
+export type { AgentStateStore, BeatOutcome, PresenceBatch, PresenceDelta, PresenceStore } from './deployment-stores.js';
 export {
   CONTROL_REQUESTS_CHANNEL,
   EPOCH_KEY,

@@ -13,12 +13,17 @@ import type {
   TaskStore,
 } from './shared-state.js';
 import { LocalRollupArchive, type RollupArchive } from './rollup-store.js';
+import { MemoryAuditStore } from './audit-store.js';
+import { LOCAL_PRESENCE, type AgentStateStore, type PresenceStore } from './deployment-stores.js';
+import { MemoryAgentStates } from './memory-agent-states.js';
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 const NO_ANSWERS: ControlAnswers = { answers: [], missing: [] };
 
 export interface MemorySharedStateOptions {
   readonly now?: () => number;
+  /** This process's id (the broker's). */
+  readonly processId?: string;
 }
 
 export class MemorySharedState implements SharedState {
@@ -37,12 +42,18 @@ export class MemorySharedState implements SharedState {
   };
   /** Alone, the rollup engine's memory is the only copy of the rollups. */
   readonly rollups: RollupArchive = new LocalRollupArchive();
+  /** Alone, the audit log lives (and ends) with the process. */
+  readonly audit = new MemoryAuditStore();
+  readonly agentStates: AgentStateStore;
+  /** Alone, this process's presence is the deployment's: nobody to tell. */
+  readonly channelPresence: PresenceStore = LOCAL_PRESENCE;
   readonly #now: () => number;
   /** Claim name → when it expires; expired claims leave as the next claims pass them. */
   readonly #claims = new Map<string, number>();
 
   constructor(options: MemorySharedStateOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.agentStates = new MemoryAgentStates(options.processId ?? 'local');
   }
 
   claimOnce(name: string, ttlMs = DEFAULT_CLAIM_TTL_MS): Promise<boolean> {

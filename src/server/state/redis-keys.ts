@@ -49,6 +49,27 @@ export const controlRepliesChannel = (processId: string) => `${KEY_PREFIX}ctl:re
 export const controlAnswerKey = (requestId: string, processId: string) =>
   `${KEY_PREFIX}ctl:ans:${requestId}:${processId}`;
 
+// Agent states and channel presence (state/redis-agent-states.ts, state/redis-presence.ts).
+
+/** sorted set: process ids scored by their last beat; a process missing beats has its agents declared offline. */
+export const LIVE_PROCESSES_KEY = `${KEY_PREFIX}agents:live`;
+/** hash: agent id → `<state>|<since ms>`, every agent's current state. */
+export const AGENT_STATES_KEY = `${KEY_PREFIX}agents:state`;
+/** hash: agent id → connections with its identity, all processes together. */
+export const AGENT_CONNECTIONS_KEY = `${KEY_PREFIX}agents:conns`;
+/** Prefix of the per-process connection counts; the rest of the key is the process id. */
+export const AGENT_PROCESS_PREFIX = `${KEY_PREFIX}agents:proc:`;
+/** hash: agent id → connections with its identity on one process (reclaimed when the process dies). */
+export const agentProcessKey = (processId: string) => `${AGENT_PROCESS_PREFIX}${processId}`;
+/** Prefix of the agents' state-change lists; the rest of the key is the agent id. */
+export const AGENT_HISTORY_PREFIX = `${KEY_PREFIX}agents:hist:`;
+/** list (expires 24 h after its last change): one agent's state changes, `<state>|<since ms>`, oldest first. */
+export const agentHistoryKey = (agentId: string) => `${AGENT_HISTORY_PREFIX}${agentId}`;
+/** pub/sub channel: batches of presence changes, from every process to every process. */
+export const PRESENCE_CHANNEL = `${KEY_PREFIX}presence`;
+/** hash: one process's presence entries, `<channel> <userId>` → `<role>|<connections>|<since ms>`, and `~seq`. */
+export const presenceProcessKey = (processId: string) => `${KEY_PREFIX}presence:${processId}`;
+
 // Telemetry rollups (state/redis-rollups.ts): closed buckets, one ring per series and step.
 
 /** string (`SET NX PX`, renewed every second): the one process that writes closed rollup buckets. */
@@ -75,3 +96,12 @@ export const ROLLUP_AGENT_SEQ_KEY = `${KEY_PREFIX}tel:agent-seq`;
 export const ROLLUP_HEARD_KEY = `${KEY_PREFIX}tel:heard`;
 /** hash: metric → `{"agents": reporting in its latest bucket, "t": that bucket's start}`. */
 export const ROLLUP_METRICS_KEY = `${KEY_PREFIX}tel:metrics`;
+
+// Audit log (state/redis-audit.ts): newest entries kept, at most NEXUS_AUDIT_MAX.
+
+/** hash: audit entry id → the entry (JSON, without `count`). */
+export const AUDIT_ENTRIES_KEY = `${KEY_PREFIX}audit`;
+/** hash: folded audit entry id → refusals counted so far. */
+export const AUDIT_COUNTS_KEY = `${KEY_PREFIX}audit:count`;
+/** sorted set: audit entry ids scored by their time (ms); trimmed to the newest entries kept. */
+export const AUDIT_ORDER_KEY = `${KEY_PREFIX}audit:at`;

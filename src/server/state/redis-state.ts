@@ -19,6 +19,9 @@ import {
 } from './redis-shared-state.js';
 import type { AgentPresence, SharedState, StoredTask, TaskStore } from './shared-state.js';
 import { RedisRollupArchive } from './redis-rollups.js';
+import { RedisAuditStore, type AuditCommands } from './redis-audit.js';
+import { RedisAgentStates, type AgentStateCommands } from './redis-agent-states.js';
+import { RedisPresence, type PresenceCommands } from './redis-presence.js';
 import type { Logger } from '../logger.js';
 
 /** What the Redis broker lends the shared state. */
@@ -56,6 +59,9 @@ export class RedisSharedState implements SharedState {
   readonly control: RedisControlPlane;
   /** Closed rollup buckets in Redis, written by one process, read by all (redis-rollups.ts). */
   readonly rollups: RedisRollupArchive;
+  readonly audit: RedisAuditStore;
+  readonly agentStates: RedisAgentStates;
+  readonly channelPresence: RedisPresence;
   readonly #link: RedisStateLink;
   readonly #commands: Redis & SharedStateCommands;
   readonly #offControlReady: () => void;
@@ -98,7 +104,20 @@ export class RedisSharedState implements SharedState {
       wrote: (error) => link.wrote(error),
       onOutage: (error) => logOutage(options.logger, link, error),
     });
-    const resubscribe = () => this.control.resubscribe();
+    this.audit = new RedisAuditStore(link.commands as unknown as AuditCommands, {
+      wrote: (error) => link.wrote(error),
+    });
+    this.agentStates = new RedisAgentStates(link.commands as unknown as AgentStateCommands, link.processId, link.now);
+    this.channelPresence = new RedisPresence(
+      link.commands as unknown as PresenceCommands,
+      link.control,
+      link.processId,
+      link.onError,
+    );
+    const resubscribe = () => {
+      this.control.resubscribe();
+      this.channelPresence.resubscribe();
+    };
     link.control.on('ready', resubscribe);
     this.#offControlReady = () => link.control.off('ready', resubscribe);
   }
@@ -113,6 +132,7 @@ export class RedisSharedState implements SharedState {
 
   async close(): Promise<void> {
     this.#offControlReady();
+    this.channelPresence.close();
     await this.rollups.close();
     await this.control.stop();
   }

@@ -54,6 +54,8 @@ export interface ControlPlane {
 }
 
 import type { RollupArchive } from './rollup-store.js';
+import type { AuditStore } from './audit-store.js';
+import type { AgentStateStore, PresenceStore } from './deployment-stores.js';
 
 export interface SharedState {
   /**
@@ -67,6 +69,12 @@ export interface SharedState {
   readonly control: ControlPlane;
   /** Closed telemetry rollup buckets, kept for the other processes and those that start later. */
   readonly rollups: RollupArchive;
+  /** The audit log: shared and kept across restarts with Redis. */
+  readonly audit: AuditStore;
+  /** Agent states (online, silent, offline), each change decided once for the deployment. */
+  readonly agentStates: AgentStateStore;
+  /** Who subscribes to which channel, on every process. */
+  readonly channelPresence: PresenceStore;
   /**
    * True for exactly one caller per `name` across every process sharing this state, for `ttlMs`
    * (default 60 s): e.g. the one process that declares a task's timeout.

@@ -18,6 +18,8 @@ export const Channel = {
   Agents: 'agents',
   /** The server's alert changes. */
   Alerts: 'alerts',
+  /** The server's notes that a task's command reached a connection of its agent. */
+  TaskDeliveries: 'tasks.delivered',
 } as const;
 export type Channel = (typeof Channel)[keyof typeof Channel];
 
@@ -25,7 +27,12 @@ export type Channel = (typeof Channel)[keyof typeof Channel];
  * Channels only the server publishes on: a client's publish there (any role, WebSocket or REST)
  * is refused with `forbidden`, whatever the policy says, so their messages are always the server's.
  */
-export const RESERVED_CHANNELS: ReadonlySet<string> = new Set([Channel.TelemetryFleet, Channel.Agents, Channel.Alerts]);
+export const RESERVED_CHANNELS: ReadonlySet<string> = new Set([
+  Channel.TelemetryFleet,
+  Channel.Agents,
+  Channel.Alerts,
+  Channel.TaskDeliveries,
+]);
 
 /** Whether only the server may publish on `channel`. */
 export function isReservedChannel(channel: string): boolean {
@@ -112,11 +119,101 @@ export interface Task {
   readonly created_at: string;
   readonly updated_at: string;
   readonly error?: string;
+  /** The userId whose `execute_task` created the task. */
+  readonly created_by?: string;
+  /** When the command first reached a connection of the task's agent; null until then. */
+  readonly delivered_at?: string | null;
+}
+
+/** One step of a task's timeline. */
+export interface TaskHistoryEntry {
+  readonly status: TaskStatus;
+  readonly progress?: number;
+  /** ISO-8601 time of the step. */
+  readonly at: string;
+  /** Who caused it: the operator who created or cancelled the task, the agent that reported, or `nexus`. */
+  readonly by: string;
+  readonly error?: string;
+}
+
+/** One task with its timeline, as `GET /api/tasks/:task_id` serves it (oldest step first). */
+export interface TaskDetail extends Task {
+  readonly created_by: string;
+  readonly delivered_at: string | null;
+  readonly history: readonly TaskHistoryEntry[];
+}
+
+/** A note on `tasks.delivered` (from `nexus`): the task's command reached its agent at `delivered_at`. */
+export const taskDeliverySchema = z.object({
+  task_id: idString,
+  agent_id: idString,
+  delivered_at: z.string().max(64),
+});
+export type TaskDelivery = z.infer<typeof taskDeliverySchema>;
+
+/** Where an agent stands, deployment-wide (see docs/protocol.md, "Agents"). */
+export const AgentState = {
+  /** A connection with the agent's identity, and telemetry recently (or just connected). */
+  Online: 'online',
+  /** Connected, but no telemetry for `NEXUS_AGENT_SILENT_S`. */
+  Silent: 'silent',
+  /** No connection with the agent's identity on any process. */
+  Offline: 'offline',
+} as const;
+export type AgentState = (typeof AgentState)[keyof typeof AgentState];
+export const AGENT_STATES = Object.values(AgentState) as [AgentState, ...AgentState[]];
+
+/** A state change on the `agents` channel (a broadcast from `nexus`), published once per deployment. */
+export interface AgentStateChange {
+  readonly agent_id: string;
+  readonly state: AgentState;
+  /** The state the agent left (`offline` for an agent never seen before). */
+  readonly previous: AgentState;
+  /** ISO-8601 time the agent entered `state`. */
+  readonly since: string;
+}
+
+/** An agent with its state, as this server lists it (`online` is `state === "online"`). */
+export interface AgentListing extends AgentInfo {
+  readonly state: AgentState;
+  /** ISO-8601 time the agent entered `state`. */
+  readonly since: string;
+}
+
+/** One agent with its recent state changes, as `GET /api/agents/:agent_id` serves it. */
+export interface AgentDetail extends AgentListing {
+  /** Its state changes over the last 24 hours, oldest first. */
+  readonly states: readonly { readonly state: AgentState; readonly since: string }[];
+  /** Its open connections across the deployment (role `admin` only). */
+  readonly connections?: readonly AgentConnection[];
+}
+
+/** An open connection speaking for an agent. */
+export interface AgentConnection {
+  readonly connectionId: string;
+  readonly process: string;
+  readonly userId: string;
+  readonly remoteAddress: string;
+  readonly connectedAt: string;
+}
+
+/** Who is subscribed to a channel, as `GET /api/channels/:channel/presence` serves it. */
+export interface PresenceEntry {
+  readonly userId: string;
+  readonly role: string;
+  /** Open connections of that user subscribed to the channel, all processes together. */
+  readonly connections: number;
+  /** ISO-8601 time the user's first subscription to the channel started. */
+  readonly since: string;
 }
 
 /** An agent as served by `GET /api/agents`. */
 export interface AgentInfo {
   readonly agent_id: string;
+  /** Always sent by this server (see `AgentListing`); absent from older servers. */
+  readonly state?: AgentState;
+  /** ISO-8601 time the agent entered `state`. */
+  readonly since?: string;
   readonly online: boolean;
   readonly last_seen: string;
   /** Newest value of every numeric telemetry field. */

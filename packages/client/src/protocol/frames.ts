@@ -31,6 +31,7 @@ export const FrameType = {
   Refreshed: 'refreshed',
   Error: 'error',
   Health: 'health',
+  Presence: 'presence',
 } as const;
 /** One of the server frame types. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
@@ -148,6 +149,23 @@ export interface HealthFrame {
   /** When the server saw the change (milliseconds since 1970). */
   timestamp: number;
 }
+/** Presence events of a channel */
+export const PresenceEvent = { Join: 'join', Leave: 'leave' } as const;
+export type PresenceEvent = (typeof PresenceEvent)[keyof typeof PresenceEvent];
+/**
+ * To a subscription made with `"presence": true`: a user's first subscription to the channel
+ * started (`join`) or its last one ended (`leave`), on any process; once per user, whatever the
+ * number of its connections.
+ */
+export interface PresenceFrame {
+  type: 'presence';
+  channel: string;
+  event: PresenceEvent;
+  userId: string;
+  role: Role;
+  /** ISO-8601 time of the event. */
+  timestamp: string;
+}
 /** Any server → client frame. */
 export type ServerFrame =
   | ConnectedFrame
@@ -159,7 +177,8 @@ export type ServerFrame =
   | PongFrame
   | RefreshedFrame
   | ErrorFrame
-  | HealthFrame;
+  | HealthFrame
+  | PresenceFrame;
 /** A frame that carries a channel message (client publish or server broadcast). */
 export type DeliveryFrame = MessageFrame | BroadcastFrame;
 
@@ -208,6 +227,7 @@ const SERVER_FRAMES: Record<FrameType, Record<string, Check>> = {
   refreshed: { id, exp: nullable(num) },
   error: { id, code: errorCode, message: str },
   health: { status: oneOf('ok', 'degraded'), redis: oneOf('up', 'down', 'refusing writes'), timestamp: num },
+  presence: { channel: str, event: oneOf('join', 'leave'), userId: str, role, timestamp: str },
 };
 
 /**

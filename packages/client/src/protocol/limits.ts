@@ -72,9 +72,13 @@ export const Defaults = {
   historyMaxBytes: 268_435_456,
   maxConnectionsPerUser: 100,
   taskClaimTimeoutSeconds: 30,
+  /** An agent connected but without telemetry this long is `silent` (`NEXUS_AGENT_SILENT_S`). */
+  agentSilentSeconds: 15,
   maxBufferedBytes: 4_194_304,
   /** Bytes the server's telemetry rollups may use (`NEXUS_TELEMETRY_MAX_BYTES`). */
   telemetryMaxBytes: 134_217_728,
+  /** Entries the audit log keeps (`NEXUS_AUDIT_MAX`). */
+  auditMaxEntries: 100_000,
   mockAgentIntervalMs: 1000,
   /** Dev tokens live this long unless the request asks otherwise. */
   devTokenTtlSeconds: 3600,
@@ -94,7 +98,15 @@ export const Paths = {
   devToken: '/api/dev/token',
   publish: '/api/publish',
   tasks: '/api/tasks',
+  /** `GET` one task with its timeline. */
+  task: '/api/tasks/:task_id',
+  /** `GET` the audit log (operators and admins). */
+  audit: '/api/audit',
   agents: '/api/agents',
+  /** `GET` one agent with its state changes of the last 24 h. */
+  agent: '/api/agents/:agent_id',
+  /** `GET` who is subscribed to a channel now, across the deployment. */
+  channelPresence: '/api/channels/:channel/presence',
   /** `GET` a channel's recent messages; `:channel` is the channel name. */
   channelHistory: '/api/channels/:channel/history',
   /** Admin: every open WebSocket of the deployment. */

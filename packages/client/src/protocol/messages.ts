@@ -16,7 +16,7 @@ export const channelSchema = z
 
 const idSchema = z.union([z.string().max(Limits.maxIdLength), z.number().refine(Number.isFinite)]).optional();
 
-/** `{"action":"subscribe","channel","filters"?,"since"?,"epoch"?}` */
+/** `{"action":"subscribe","channel","filters"?,"since"?,"epoch"?,"presence"?}` */
 export const subscribeFrameSchema = z.object({
   action: z.literal(Action.Subscribe),
   id: idSchema,
@@ -24,6 +24,8 @@ export const subscribeFrameSchema = z.object({
   filters: filtersSchema.optional(),
   since: z.number().int().nonnegative().optional(),
   epoch: z.string().min(1).max(64).optional(),
+  /** Also receive `presence` frames: users joining and leaving the channel. */
+  presence: z.boolean().optional(),
 });
 
 /** `{"action":"unsubscribe","channel"}` */
