@@ -245,7 +245,7 @@ describe('RollupEngine', () => {
   });
 
   it('past its budget, lets the agents heard from longest ago leave first for new ones', async () => {
-    const maxBytes = 2.5 * 1024 * 1024;
+    const maxBytes = 1.5 * 1024 * 1024;
     const { engine, send, tick } = engineAt(T0, maxBytes);
     for (let s = 0; s < 60; s++) {
       const first = s < 20 ? 0 : 200; // agents 0-199 report for 20 s, then 200-399 take over
@@ -255,10 +255,40 @@ describe('RollupEngine', () => {
     }
     const agents = [...engine.memory.agents.keys()];
     const newcomers = agents.filter((id) => Number(id.slice(6)) >= 200);
-    expect(newcomers.length).toBeGreaterThan(150);
-    expect(agents.length - newcomers.length).toBeLessThan(200); // old agents left for them
-    const answer = await query(engine, 'cpu', '1s', T0, T0 + 60_000, [newcomers[0]!]);
-    expect(answer.agents[newcomers[0]!]!.length).toBeGreaterThan(20);
+    expect(newcomers).toHaveLength(200); // every one got in
+    expect(agents.length - newcomers.length).toBeLessThan(100); // old agents left for them
+    const answer = await query(engine, 'cpu', '1s', T0, T0 + 60_000, ['agent_399']);
+    expect(answer.agents.agent_399).toHaveLength(40);
+    // The fleet counted every newcomer from its first second.
+    expect(answer.fleet.slice(20).map((b) => b.agents)).toEqual(Array(40).fill(200));
+  });
+
+  it('lets a newcomer in as soon as an agent was heard a second before it, a batch leaving at once', () => {
+    const maxBytes = 1024 * 1024;
+    const { engine, send, tick } = engineAt(T0, maxBytes);
+    const fill = (s: number) => {
+      for (let i = 0; i < 400; i++) send({ agent_id: `agent_${i}`, cpu: i + s, mem: i });
+    };
+    for (let s = 0; s < 5; s++) {
+      fill(s);
+      tick(1000);
+    }
+    const kept = [...engine.memory.agents.values()].filter((a) => a.series.size === 2).map((a) => a.id);
+    expect(kept.length).toBeLessThan(400); // the budget binds
+    // This second, only the last of the kept agents has been heard yet when a newcomer comes.
+    send({ agent_id: kept.at(-1)!, cpu: 1, mem: 1 });
+    send({ agent_id: 'newcomer_0', cpu: 1, mem: 1 });
+    const after = [...engine.memory.agents.keys()];
+    expect(after).toContain('newcomer_0');
+    const left = kept.filter((id) => !engine.memory.agents.has(id));
+    expect(left.length).toBeGreaterThan(1);
+    expect(left.length).toBeLessThan(kept.length / 4); // a batch, not one agent per newcomer
+    expect(left).toEqual(kept.slice(0, left.length)); // heard longest ago first
+    // The room the batch made takes the next newcomers without pushing anyone else out.
+    send({ agent_id: 'newcomer_1', cpu: 1, mem: 1 });
+    expect(engine.memory.agents.has('newcomer_1')).toBe(true);
+    expect(kept.filter((id) => !engine.memory.agents.has(id))).toEqual(left);
+    expect(engine.usedBytes).toBeLessThanOrEqual(maxBytes);
   });
 
   it('holds its budget under 64 made-up metrics per agent', async () => {

@@ -4,14 +4,17 @@
  *
  * `observe` is the hot path (every telemetry message): a few map lookups and, per metric, five
  * numbers added to the open bucket of each step; nothing is allocated for a series already known.
- * Past the budget the agents heard from longest ago leave first (every series of theirs); the
- * fleet rings stay.
+ * Past the budget the agents heard from longest ago leave first (every series of theirs), a
+ * batch at a time: a newcomer gets in whenever an agent heard in an earlier second can leave for
+ * it, and a ring needing a chunk pushes out agents heard before its own agent (else it reuses its
+ * own oldest chunk, so a fleet of agents all heard this second keeps a stable set). The fleet
+ * rings always stay: they push out whoever was heard longest ago.
  */
 import { Limits } from '@nexus-realtime/client/protocol';
 import { ByteBudget } from './byte-budget.js';
 import { FleetRings } from './fleet-rings.js';
 import { SeriesRings } from './series-rings.js';
-import { SeriesTable } from './series-table.js';
+import { ROW_BYTES, SeriesTable } from './series-table.js';
 import { STEPS } from './steps.js';
 
 /**
@@ -26,21 +29,23 @@ const METRIC_OVERHEAD_BYTES = 1_000;
 /** Distinct metric names kept at once: each has fleet rings, which never leave to make room. */
 export const MAX_METRICS = 256;
 /**
- * Agents' rings make room only by pushing out an agent silent this long (the fleet's rings, which
- * always stay, push out whoever was heard from longest ago). Past the budget with every agent
- * reporting, all are as recent as the one needing room (to the second): pushing one out would
- * only bring it back as a newcomer pushing out the next, a loop that keeps nobody's history and
- * costs CPU for every message. So then the agents kept stay, each series reusing its own oldest
- * chunk for its newest (a shorter history rather than none), and newcomers get in as silent
- * agents leave.
+ * An agent may leave for a newcomer once it was last heard this long before it (in an earlier
+ * second): "heard from longest ago" at the grain of the 1 s bucket.
  */
-export const SILENT_BEFORE_EVICTION_S = 10;
+export const SILENT_BEFORE_EVICTION_S = 1;
 /**
- * New agents and series are let in while the budget is at most this full (or a silent agent can
- * leave for them): the rest is for the history of those let in, so a fleet larger than the budget
- * keeps the history of some agents rather than the bookkeeping of all and the history of none.
+ * Past the budget, a round of eviction goes on until this share of the budget is free again
+ * (unreserved, or blocks given back), so that rounds are rare: the newcomers and ring chunks of
+ * the next seconds fit without pushing out one agent per message.
  */
-const ADMISSION_FRACTION = 0.75;
+const EVICTION_HEADROOM_FRACTION = 1 / 32;
+/**
+ * Newcomers (agents and series) are let in while the bookkeeping (everything but the ring blocks)
+ * stays within this share of the budget, agents heard before them leaving for them if need be:
+ * the rest is for the history of those let in, so a fleet larger than the budget keeps the
+ * history of some agents rather than the bookkeeping of all and the history of none.
+ */
+const BOOKKEEPING_FRACTION = 1 / 2;
 
 export interface AgentEntry {
   readonly id: string;
@@ -81,8 +86,10 @@ export class RollupMemory {
   constructor(maxBytes: number) {
     this.budget = new ByteBudget(maxBytes);
     this.table = new SeriesTable(this.budget);
-    this.rings = new SeriesRings(this.table, this.budget, () => this.evictOldest(true));
-    this.fleet = new FleetRings(this.budget, () => this.evictOldest());
+    this.rings = new SeriesRings(this.table, this.budget, () =>
+      this.#evictBatch(0, this.#protected?.heardSecond ?? this.#second, false),
+    );
+    this.fleet = new FleetRings(this.budget, () => this.#evictBatch(0, Infinity, false));
   }
 
   /** Adds the finite numeric fields of one telemetry payload of `agentId`, received at `nowMs`, to the open buckets. */
@@ -103,17 +110,23 @@ export class RollupMemory {
   }
 
   /**
-   * Makes the agent heard from longest ago leave (never the one being written); false when there
-   * is none. For a newcomer (`silentOnly`), only an agent silent for `SILENT_BEFORE_EVICTION_S`.
+   * Makes agents heard before `heardSecond` leave, longest ago first (never the one being
+   * written): at least one, then on until `bytes` more fit with the headroom to spare (of the
+   * bookkeeping's share too when `bookkeeping`); false when none may leave.
    */
-  evictOldest(silentOnly = false): boolean {
+  #evictBatch(bytes: number, heardSecond: number, bookkeeping: boolean): boolean {
+    const headroom = this.budget.maxBytes * EVICTION_HEADROOM_FRACTION;
+    let evicted = false;
     for (const agent of this.agents.values()) {
       if (agent === this.#protected) continue;
-      if (silentOnly && agent.heardSecond > this.#second - SILENT_BEFORE_EVICTION_S) return false;
+      if (agent.heardSecond >= heardSecond) break; // the rest were heard as recently
       this.#removeAgent(agent);
-      return true;
+      evicted = true;
+      const room = this.budget.maxBytes - this.budget.usedBytes;
+      const enough = room >= bytes && room + this.rings.spareBytes >= bytes + headroom;
+      if (enough && (!bookkeeping || this.#bookkeepingRoom() >= bytes + headroom)) break;
     }
-    return false;
+    return evicted;
   }
 
   /** Protects `agent` from eviction (while its buckets are written); undefined lifts it. */
@@ -133,7 +146,7 @@ export class RollupMemory {
       return agent;
     }
     const bytes = AGENT_OVERHEAD_BYTES + agentId.length * 2;
-    while (!this.#admits(bytes)) if (!this.evictOldest(true)) return;
+    if (!this.#makeRoom(bytes, second)) return;
     this.budget.reserve(bytes);
     const index = this.#freeAgentIndexes.pop() ?? this.agentsByIndex.length;
     agent = { id: agentId, index, heardSecond: second, series: new Map() };
@@ -142,13 +155,26 @@ export class RollupMemory {
     return agent;
   }
 
-  /**
-   * Whether a newcomer fits under the admission line. Blocks freed by agents that left stay in
-   * their slabs (the budget counts slabs), so they count as room: otherwise an agent pushed out
-   * would make no room for the one it was pushed out for.
-   */
+  /** Whether a newcomer's `bytes` fit, once agents heard before `heardSecond` left if need be. */
+  #makeRoom(bytes: number, heardSecond: number): boolean {
+    while (!this.#admits(bytes)) if (!this.#evictBatch(bytes, heardSecond, true)) return false;
+    return true;
+  }
+
+  /** Whether `bytes` more of bookkeeping fit under the budget and under the bookkeeping's share. */
   #admits(bytes: number): boolean {
-    return this.budget.usedBytes - this.rings.spareBytes + bytes <= this.budget.maxBytes * ADMISSION_FRACTION;
+    return this.budget.usedBytes + bytes <= this.budget.maxBytes && this.#bookkeepingRoom() >= bytes;
+  }
+
+  /**
+   * Room left under the bookkeeping's share: the table counts its rows in use (its spare rows,
+   * like the slabs, are room already paid for).
+   */
+  #bookkeepingRoom(): number {
+    const { budget, table } = this;
+    const blocks = this.rings.narrow.bytes + this.rings.wide.bytes + this.fleet.pool.bytes;
+    const spareRows = table.bytes - table.size * ROW_BYTES;
+    return budget.maxBytes * BOOKKEEPING_FRACTION - (budget.usedBytes - blocks - spareRows);
   }
 
   /** The row of `agent`'s series of `name`, created when new; -1 when it cannot be kept. */
@@ -158,10 +184,10 @@ export class RollupMemory {
     const known = agent.series.get(metric.index);
     if (known !== undefined) return known;
     if (agent.series.size >= Limits.maxMetricsPerAgent) return -1;
-    while (!this.#admits(SERIES_OVERHEAD_BYTES)) if (!this.evictOldest(true)) return -1;
+    if (!this.#makeRoom(SERIES_OVERHEAD_BYTES, agent.heardSecond)) return -1;
     this.budget.reserve(SERIES_OVERHEAD_BYTES);
     let row = this.table.add(metric.index, agent.index);
-    while (row < 0 && this.evictOldest(true)) row = this.table.add(metric.index, agent.index);
+    while (row < 0 && this.#evictBatch(0, agent.heardSecond, false)) row = this.table.add(metric.index, agent.index);
     if (row < 0) {
       this.budget.release(SERIES_OVERHEAD_BYTES);
       return -1;
