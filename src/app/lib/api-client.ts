@@ -1,11 +1,13 @@
 /**
  * Authenticated GETs against the Nexus REST API. The socket client does not expose
  * its token, so REST gets its own the same way the bridge does: the dev token route in dev mode
- * (as `/healthz` says), the pasted token in production.
+ * (as `/healthz` says), the pasted token in production — and before either, the identity provider's
+ * token when the person signed in with one.
  */
 import { HttpStatus } from '@nexus-realtime/client/protocol';
 import { fetchDevToken, storedToken } from './auth';
 import { resolveAuthMode } from './server-hints';
+import { providerToken } from './sign-in';
 
 /** A failed REST call, carrying the server's `{"error":{"code","message"}}` when it sent one. */
 export class ApiError extends Error {
@@ -31,6 +33,8 @@ interface BearerToken {
 }
 
 async function currentToken(): Promise<BearerToken> {
+  const signedIn = await providerToken();
+  if (signedIn) return { token: signedIn, dev: false };
   if ((await resolveAuthMode()) === 'dev') {
     devToken ??= fetchDevToken(restUserId).catch((error: unknown) => {
       devToken = undefined; // a network hiccup must not stick

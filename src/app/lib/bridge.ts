@@ -64,7 +64,9 @@ export function wire(client: WorkerClient): () => void {
   let historyRequested = false;
   // Server state (tasks, agents) may have changed while disconnected: fetch it again.
   // The round-trip time is shown at once, not one heartbeat interval later.
-  client.on('connected', () => {
+  // Who the person is, as the server decided it (a provider token's role comes from its groups).
+  client.on('connected', ({ userId, role }) => {
+    connectionStore.setState({ userId, role });
     void queryClient.invalidateQueries();
     client.checkLiveness();
     if (historyRequested) return;

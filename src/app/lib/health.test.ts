@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseHealth, redisProblem } from './health';
+import { parseHealth, parseOidcOffer, redisProblem } from './health';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -22,6 +22,21 @@ describe('/healthz as the page reads it', () => {
     });
     for (const text of ['<html>502 Bad Gateway</html>', '', 'null', '[]', '{}', '"ok"', '{"status":1}'])
       expect(parseHealth(text), text).toBeUndefined();
+  });
+
+  it('reads the identity provider the server offers, only when it is whole', () => {
+    const offer = { issuer: 'https://id.example.com/realms/ops', clientId: 'nexus-dashboard' };
+    expect(parseHealth(JSON.stringify({ status: 'ok', oidc: offer }))?.oidc).toEqual(offer);
+    expect(parseHealth('{"status":"ok"}')).not.toHaveProperty('oidc');
+    for (const bad of [
+      null,
+      'https://id.example.com',
+      { issuer: 'https://id.example.com' },
+      { issuer: 'javascript:alert(1)', clientId: 'x' },
+      { issuer: 'https://id.example.com', clientId: '' },
+      { issuer: 'https://id.example.com', clientId: 7 },
+    ])
+      expect(parseOidcOffer(bad), JSON.stringify(bad)).toBeUndefined();
   });
 
   it('names a Redis problem only when there is one', () => {

@@ -8,11 +8,18 @@ import { Paths } from '@nexus-realtime/client/protocol';
 /** What Redis is doing for this server's process, when it uses Redis. */
 export type RedisHealth = 'up' | 'down' | 'refusing writes';
 
+/** The identity provider the server offers for signing in (`NEXUS_OIDC_ISSUER`, `NEXUS_OIDC_CLIENT_ID`). */
+export interface OidcOffer {
+  readonly issuer: string;
+  readonly clientId: string;
+}
+
 export interface Health {
   readonly status: string;
   readonly broker?: string;
   readonly redis?: RedisHealth;
   readonly devMode: boolean;
+  readonly oidc?: OidcOffer;
 }
 
 const REDIS_STATES: ReadonlySet<string> = new Set<RedisHealth>(['up', 'down', 'refusing writes']);
@@ -26,14 +33,28 @@ export function parseHealth(text: string): Health | undefined {
     return undefined;
   }
   if (typeof body !== 'object' || body === null) return undefined;
-  const { status, broker, redis, devMode } = body as Record<string, unknown>;
+  const { status, broker, redis, devMode, oidc } = body as Record<string, unknown>;
   if (typeof status !== 'string') return undefined;
+  const offer = parseOidcOffer(oidc);
   return {
     status,
     ...(typeof broker === 'string' ? { broker } : {}),
     ...(typeof redis === 'string' && REDIS_STATES.has(redis) ? { redis: redis as RedisHealth } : {}),
     devMode: devMode === true,
+    ...(offer ? { oidc: offer } : {}),
   };
+}
+
+const MAX_OFFER_LENGTH = 2048;
+
+/** `"oidc": {"issuer", "clientId"}` when both are there and the issuer is an http(s) URL; else undefined. */
+export function parseOidcOffer(value: unknown): OidcOffer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { issuer, clientId } = value as Record<string, unknown>;
+  if (typeof issuer !== 'string' || typeof clientId !== 'string') return undefined;
+  if (issuer.length > MAX_OFFER_LENGTH || clientId.length === 0 || clientId.length > MAX_OFFER_LENGTH) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(issuer)) return undefined;
+  return { issuer, clientId };
 }
 
 /** Asks `/healthz`; undefined when the server could not be reached or did not answer as Nexus. */

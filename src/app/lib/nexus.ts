@@ -16,6 +16,7 @@ import { telemetryStore } from '../store/telemetry-store';
 import { fetchDevToken, storedToken, storeToken, tokenClaims, webSocketUrl } from './auth';
 import { wire } from './bridge';
 import { resolveAuthMode } from './server-hints';
+import { providerToken } from './sign-in';
 import { startTelemetryFeed } from './telemetry-feed';
 import { bindViewToUrl, pickView, type ViewStore } from './view-url';
 import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
@@ -44,6 +45,9 @@ const devUserId = `dashboard-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Asked before every connect: the server says whether it is in dev mode (a network error retries). */
 async function provideToken(): Promise<string> {
+  // Signed in with the identity provider: that user, renewed in band before it expires.
+  const signedIn = await providerToken();
+  if (signedIn) return signedIn;
   if ((await resolveAuthMode()) === 'dev') {
     const token = await fetchDevToken(devUserId);
     if (token) {
@@ -130,7 +134,7 @@ export async function startDashboard(): Promise<void> {
 /** Production mode without a stored token asks for one first; an unreachable server is retried. */
 async function connectWithToken(): Promise<void> {
   const mode = await resolveAuthMode().catch(() => 'unknown' as const);
-  if (mode === 'production' && !storedToken()) {
+  if (mode === 'production' && !storedToken() && !(await providerToken())) {
     connectionStore.setState({ needsToken: true });
     return;
   }

@@ -5,8 +5,10 @@
  * countdown ticks (and only while reconnecting); the bar itself renders when its figures change.
  */
 import { useConnection } from '../../../hooks/use-stores';
+import { useSignIn } from '../../../hooks/use-sign-in';
 import { useNow } from '../../../components/relative-time';
 import { disconnect, reconnectNow, signOut } from '../../../lib/nexus';
+import { SessionControls } from './session-controls';
 
 export function ConnectionBar() {
   const c = useConnection((s) => ({
@@ -22,6 +24,8 @@ export function ConnectionBar() {
     reason: s.reason,
     needsToken: s.needsToken,
   }));
+  // Signed in with the identity provider: SessionControls says who, and offers "Sign out".
+  const withProvider = useSignIn((s) => s.phase === 'signed-in');
   const open = c.state === 'open';
   const active = c.state === 'open' || c.state === 'connecting' || c.state === 'reconnecting';
   return (
@@ -48,7 +52,7 @@ export function ConnectionBar() {
           {c.queued} queued
         </span>
       )}
-      {c.userId && (
+      {c.userId && !withProvider && (
         <span className="metric" title={c.authMode === 'dev' ? 'Dev mode token' : 'Token'}>
           {c.userId} ({c.role}){c.authMode === 'dev' ? ' · dev' : ''}
         </span>
@@ -63,7 +67,8 @@ export function ConnectionBar() {
           Disconnect
         </button>
       )}
-      {c.authMode === 'production' && (
+      <SessionControls />
+      {c.authMode === 'production' && !withProvider && (
         <button className="btn small" onClick={signOut}>
           Change token
         </button>

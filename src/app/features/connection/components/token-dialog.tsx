@@ -1,7 +1,11 @@
-/** Production mode: asks for a token (kept in sessionStorage) and says why the last one failed. */
+/**
+ * Production mode: asks for a token (kept in sessionStorage) and says why the last one failed;
+ * when the server offers an identity provider, signing in there comes first.
+ */
 import { useState, type FormEvent } from 'react';
 import { useConnection } from '../../../hooks/use-stores';
 import { applyToken } from '../../../lib/nexus';
+import { ProviderSignIn } from './provider-sign-in';
 
 export function TokenDialog() {
   const { needsToken, authError } = useConnection((s) => ({ needsToken: s.needsToken, authError: s.authError }));
@@ -20,6 +24,7 @@ export function TokenDialog() {
         <p className="muted" style={{ margin: 0 }}>
           This server runs in production mode. Paste a JWT issued for your user (role operator to send commands).
         </p>
+        <ProviderSignIn />
         {authError && (
           <p role="alert" className="error-text" style={{ margin: 0 }}>
             {authError}
