@@ -30,6 +30,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
+import { AGENT_STATES, AGENT_STATES_SIZES } from './agent-states.mjs';
 import { FLEET, FLEET_SIZES, FLEET_TARGET_NAMES } from './fleet.mjs';
 import { HOSTILE } from './hostile.mjs';
 import { startLoadClient } from './lib/client.mjs';
@@ -95,6 +96,7 @@ const SIZES = QUICK
       Deflate: { subs: 100, messages: 300, warmup: 20 },
       ...ABUSE_SIZES.quick,
       ...FLEET_SIZES.quick,
+      ...AGENT_STATES_SIZES.quick,
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -106,6 +108,7 @@ const SIZES = QUICK
       Deflate: { subs: 500, messages: 1000, warmup: 50 },
       ...ABUSE_SIZES.full,
       ...FLEET_SIZES.full,
+      ...AGENT_STATES_SIZES.full,
     };
 
 const TARGET_NAMES = {
@@ -682,6 +685,9 @@ const SCENARIOS = {
 
   // Fleet, Fleet64, Rollups: telemetry at fleet scale (bench/fleet.mjs).
   ...FLEET,
+
+  // AgentStates: 5,000 agents connect, 1,000 drop at once (bench/agent-states.mjs).
+  ...AGENT_STATES,
 };
 
 /** Names that select several scenarios. */
