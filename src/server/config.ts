@@ -8,6 +8,12 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Defaults } from '@nexus-realtime/client/protocol';
 import { builtInPolicy, parsePolicy, type PolicyDocument } from './policy.js';
+import {
+  readIdentityProvider,
+  readOidcSignIn,
+  type IdentityProviderConfig,
+  type OidcSignInConfig,
+} from './config-idp.js';
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -19,8 +25,15 @@ export interface NexusConfig {
   readonly host: string;
   /** HS256 secret; random per start in dev mode. */
   readonly jwtSecret: Uint8Array;
-  /** True when NEXUS_JWT_SECRET was unset: dev token route on, localhost origins allowed. */
+  /**
+   * True when neither NEXUS_JWT_SECRET nor NEXUS_JWKS_URL is set: dev token route on, localhost
+   * origins allowed.
+   */
   readonly devMode: boolean;
+  /** Tokens from an identity provider, checked with its published keys (NEXUS_JWKS_URL …). */
+  readonly identityProvider?: IdentityProviderConfig | undefined;
+  /** The dashboard's "Sign in" with that provider (NEXUS_OIDC_ISSUER, NEXUS_OIDC_CLIENT_ID). */
+  readonly oidcSignIn?: OidcSignInConfig | undefined;
   readonly redisUrl: string | undefined;
   readonly mockAgents: number;
   readonly mockIntervalMs: number;
@@ -106,6 +119,7 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
     return parsers[name].parse(fallback) as z.output<(typeof parsers)[K]>;
   };
 
+  const identityProvider = readIdentityProvider(env, problems);
   const config = {
     port: read('PORT', String(Defaults.port)),
     host: read('HOST', Defaults.host),
@@ -124,7 +138,9 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
     agentSilentSeconds: read('NEXUS_AGENT_SILENT_S', String(Defaults.agentSilentSeconds)),
     deflate: read('NEXUS_DEFLATE', 'on') === 'on',
     logLevel: read('LOG_LEVEL', 'info'),
-    ...readSecret(env.NEXUS_JWT_SECRET, problems),
+    ...readSecret(env.NEXUS_JWT_SECRET, problems, identityProvider !== undefined),
+    identityProvider,
+    oidcSignIn: readOidcSignIn(env, identityProvider, problems),
     redisUrl: readRedisUrl(env.NEXUS_REDIS_URL, problems),
     allowedOrigins: readOrigins(env.NEXUS_ALLOWED_ORIGINS, problems),
     policy: readPolicy(env.NEXUS_POLICY, problems),
@@ -134,8 +150,14 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
   return config;
 }
 
-function readSecret(raw: string | undefined, problems: string[]): Pick<NexusConfig, 'jwtSecret' | 'devMode'> {
-  if (raw === undefined || raw === '') return { jwtSecret: randomBytes(MIN_SECRET_BYTES), devMode: true };
+function readSecret(
+  raw: string | undefined,
+  problems: string[],
+  identityProvider: boolean,
+): Pick<NexusConfig, 'jwtSecret' | 'devMode'> {
+  // Tokens from an identity provider are production: no dev token route, no HS256 (nobody holds
+  // the random secret, and auth is told not to take HS256 at all).
+  if (raw === undefined || raw === '') return { jwtSecret: randomBytes(MIN_SECRET_BYTES), devMode: !identityProvider };
   const bytes = new TextEncoder().encode(raw);
   if (bytes.length < MIN_SECRET_BYTES) {
     problems.push(

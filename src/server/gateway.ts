@@ -2,14 +2,16 @@
  * HTTP upgrade → WebSocket. Checks, in order: the path (404), the origin (403), the token
  * (none → 401, invalid or expired → 403), the user's connection quota on this process (429);
  * then hands the socket to a new Session. Refusals are answered with a small JSON body and the
- * socket is closed; nothing reaches the WebSocket layer.
+ * socket is closed; nothing reaches the WebSocket layer. Each refusal is told to the audit log
+ * (as `anonymous` until the token names the user), which folds a storm of them per minute.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { WebSocketServer, WebSocket } from 'ws';
-import { HttpStatus, Paths, RestErrorCode } from '@nexus-realtime/client/protocol';
+import { AuditAction, HttpStatus, Paths, RestErrorCode, Role } from '@nexus-realtime/client/protocol';
 import type { Auth, Principal } from './auth.js';
+import type { AuditActor, AuditRecorder } from './domain/index.js';
 import type { Logger } from './logger.js';
 import { redactUrl } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -24,11 +26,15 @@ export interface GatewayOptions {
   /** Open (and being opened) WebSockets per user on this process. */
   readonly quota: ConnectionQuota;
   readonly accepting: () => boolean;
+  /** Where refused upgrades are recorded (absent: nowhere). */
+  readonly audit?: AuditRecorder;
   readonly onConnection: (socket: WebSocket, principal: Principal, remoteAddress: string) => void;
 }
 
 const WEBSOCKET_PATHS: ReadonlySet<string> = new Set([Paths.webSocket, Paths.webSocketCompat]);
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Who a refused upgrade is recorded as before its token named anyone. */
+export const ANONYMOUS: AuditActor = { userId: 'anonymous', role: Role.Viewer };
 
 /** Returns the `upgrade` handler for the HTTP server. */
 export function createUpgradeHandler(options: GatewayOptions) {
@@ -48,22 +54,29 @@ async function handleUpgrade(
   head: Buffer,
 ): Promise<void> {
   const log = options.logger.child({ url: redactUrl(request.url), remote: request.socket.remoteAddress });
+  const remote = request.socket.remoteAddress;
+  const refuseAudited = (status: number, code: RestErrorCode, message: string, actor = ANONYMOUS) => {
+    options.audit?.refused(actor, AuditAction.Upgrade, code, {
+      detail: message,
+      ...(remote ? { target: remote } : {}),
+    });
+    refuse(socket, status, code, message);
+  };
   if (!options.accepting())
     return refuse(socket, HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, 'server is shutting down');
   const url = parseRequestUrl(request.url);
   if (!url || !WEBSOCKET_PATHS.has(url.pathname)) {
-    return refuse(socket, HttpStatus.NotFound, RestErrorCode.NotFound, 'WebSocket endpoint is /ws');
+    return refuseAudited(HttpStatus.NotFound, RestErrorCode.NotFound, 'WebSocket endpoint is /ws');
   }
   if (!originAllowed(request, options)) {
     options.metrics.authFailures.inc({ reason: 'origin' });
     log.info({ origin: request.headers.origin }, 'upgrade refused: origin not allowed');
-    return refuse(socket, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'origin not allowed');
+    return refuseAudited(HttpStatus.Forbidden, RestErrorCode.Forbidden, 'origin not allowed');
   }
   const token = url.searchParams.get('token') || bearerToken(request.headers.authorization);
   if (!token) {
     options.metrics.authFailures.inc({ reason: 'missing' });
-    return refuse(
-      socket,
+    return refuseAudited(
       HttpStatus.Unauthorized,
       RestErrorCode.Unauthorized,
       'token required (?token= or Authorization: Bearer)',
@@ -73,7 +86,11 @@ async function handleUpgrade(
   if (!verified.ok) {
     options.metrics.authFailures.inc({ reason: verified.reason });
     log.info({ reason: verified.reason }, 'upgrade refused: bad token');
-    return refuse(socket, HttpStatus.Forbidden, RestErrorCode.Forbidden, verified.message);
+    // The provider's keys not loaded yet: the token may be good, so "try later", not "forbidden".
+    if (verified.reason === 'unavailable') {
+      return refuseAudited(HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, verified.message);
+    }
+    return refuseAudited(HttpStatus.Forbidden, RestErrorCode.Forbidden, verified.message);
   }
   if (socket.destroyed) return;
   const { principal } = verified;
@@ -82,11 +99,11 @@ async function handleUpgrade(
   const release = options.quota.acquire(principal.userId);
   if (!release) {
     log.info({ userId: principal.userId, limit: options.quota.limit }, 'upgrade refused: too many connections');
-    return refuse(
-      socket,
+    return refuseAudited(
       HttpStatus.TooManyRequests,
       RestErrorCode.TooManyConnections,
       `at most ${options.quota.limit} connections per user`,
+      principal,
     );
   }
   socket.once('close', release);

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { ErrorCode, HttpStatus, Limits, RestErrorCode } from '@nexus-realtime/client/protocol';
-import { createAuth, type Auth, type Principal } from './auth.js';
+import { createAuth, type Auth, type Principal, type ProviderKeysEvent } from './auth.js';
 import { DeflateNegotiatingServer, deflateServerOptions } from './deflate/index.js';
 import { type Broker, MemoryBroker, RedisBroker, type BrokerGap } from './broker/index.js';
 import { type AgentRegistry, type TaskRegistry, ACKED_WHEN_KNOWN, AuditLog, createDomain } from './domain/index.js';
@@ -84,7 +84,14 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
   const broker = deps.broker ?? (await createBroker(config, now, logger));
   const state = createSharedState(broker, now, { telemetryMaxBytes: config.telemetryMaxBytes, logger });
   const metrics = createMetrics();
-  const auth = createAuth(config.jwtSecret);
+  const auth = createAuth(
+    // With an identity provider and no NEXUS_JWT_SECRET, HS256 tokens are refused outright.
+    config.identityProvider?.hs256 === false ? undefined : config.jwtSecret,
+    config.identityProvider && {
+      ...config.identityProvider,
+      onKeysEvent: providerKeysLog(logger.child({ module: 'auth' }), config.identityProvider.jwksUrl),
+    },
+  );
   const policy = createPolicy(config.policy);
   const hub = new Hub(broker, logger, (seconds) => metrics.fanOut.observe(seconds));
   const connections = new ConnectionRegistry({
@@ -178,6 +185,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     logger,
     now,
     devMode: config.devMode,
+    oidcSignIn: config.oidcSignIn,
     maxPayloadBytes: config.maxPayloadBytes,
     staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
     connections: () => connections.size,
@@ -232,6 +240,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
         await Promise.race([httpClosed, new Promise((resolve) => setTimeout(resolve, 50))]);
       }
       hub.close();
+      auth.close();
       domain.close();
       wss.close();
       await audit?.close();
@@ -254,6 +263,25 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     agents: domain.agents,
     connections: () => connections.size,
     close,
+  };
+}
+
+/** Logs the identity provider's keys arriving, and each distinct fetch problem once until they do. */
+function providerKeysLog(log: Logger, jwksUrl: string): (event: ProviderKeysEvent) => void {
+  let lastError = '';
+  return (event) => {
+    if (event.type === 'loaded') {
+      lastError = '';
+      log.info({ jwksUrl, keys: event.keys }, 'identity provider keys loaded');
+    } else if (event.error !== lastError) {
+      lastError = event.error;
+      log.warn(
+        { jwksUrl, err: event.error, retryInMs: event.retryInMs },
+        event.retryInMs === undefined
+          ? 'identity provider keys could not be refreshed (the keys held are kept)'
+          : 'identity provider keys could not be fetched: its tokens are refused until they are',
+      );
+    }
   };
 }
 

@@ -3,6 +3,7 @@
  * task), published through the broker, acknowledged with its seq when the frame carried an id.
  */
 import {
+  Channel,
   ErrorCode,
   FrameType,
   type ErrorCode as ErrorCodeType,
@@ -12,7 +13,13 @@ import {
 } from '@nexus-realtime/client/protocol';
 import type { Principal } from '../auth.js';
 import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/index.js';
-import { checkDomainPublish, readsPayload, type PublishActor } from '../domain/index.js';
+import {
+  checkDomainPublish,
+  publishAudit,
+  readsPayload,
+  type AuditRecorder,
+  type PublishActor,
+} from '../domain/index.js';
 import { payloadJsonOf } from './large-publish.js';
 import type { DropReason, Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
@@ -24,6 +31,8 @@ export interface PublishHost {
   readonly metrics: Metrics;
   /** The task state that publishes on domain channels are checked against. */
   readonly tasks: PublishActor['tasks'];
+  /** Where commands and refusals are recorded (absent: no audit log). */
+  readonly audit?: AuditRecorder;
   principal(): Principal;
   drop(reason: DropReason): void;
   send(frame: ServerFrame): void;
@@ -41,11 +50,14 @@ export async function publishAction(host: PublishHost, frame: PublishFrame): Pro
   const principal = host.principal();
   if (!host.policy.allows(principal.role, 'publish', channel)) {
     host.drop('forbidden');
-    return host.sendError(ErrorCode.Forbidden, `role ${principal.role} may not publish to ${channel}`, id);
+    const message = `role ${principal.role} may not publish to ${channel}`;
+    refused(host, principal, channel, payload, ErrorCode.Forbidden, message);
+    return host.sendError(ErrorCode.Forbidden, message, id);
   }
   const check = checkDomainPublish(channel, payload, { principal, tasks: host.tasks });
   if (!check.ok) {
     host.drop(check.code === ErrorCode.Forbidden ? 'forbidden' : 'invalid');
+    refused(host, principal, channel, payload, check.code, check.message);
     return host.sendError(check.code, check.message, id);
   }
   let message: BrokerMessage;
@@ -58,5 +70,24 @@ export async function publishAction(host: PublishHost, frame: PublishFrame): Pro
   }
   host.metrics.countChannelMessage(channel);
   host.published(message);
+  // Commands are recorded; other publishes over WebSocket are the traffic itself, not actions.
+  if (channel === Channel.Commands && host.audit) {
+    const { action, details } = publishAudit(channel, payload);
+    host.audit.record(principal, action, details);
+  }
   if (id !== undefined) host.send({ type: FrameType.Ack, id, channel, seq: message.seq, epoch: message.epoch });
+}
+
+/** Records a refused publish (folded per user and action: one map update on a flood). */
+function refused(
+  host: PublishHost,
+  principal: Principal,
+  channel: string,
+  payload: unknown,
+  code: ErrorCodeType,
+  detail: string,
+): void {
+  if (!host.audit) return;
+  const { action, details } = publishAudit(channel, payload);
+  host.audit.refused(principal, action, code, { ...details, detail });
 }

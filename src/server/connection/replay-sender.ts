@@ -84,8 +84,8 @@ const sharedScheduler = new SliceScheduler();
 export interface ReplayTarget {
   /** False once the connection is closing: the replay stops at once. */
   isOpen(): boolean;
-  /** Sends one encoded delivery. */
-  send(frame: Buffer): void;
+  /** Sends one encoded delivery (of `message`). */
+  send(frame: Buffer, message: BrokerMessage): void;
   /** Resolves once the connection can take the next slice (or has closed). */
   waitForRoom(): Promise<void>;
 }
@@ -159,7 +159,7 @@ function runSlice(
     const message = page[index++]!;
     if (take(message)) {
       const frame = frameOf(message);
-      target.send(frame);
+      target.send(frame, message);
       bytes += frame.length;
     }
     if (!target.isOpen()) break;

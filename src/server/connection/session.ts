@@ -159,6 +159,7 @@ export class Session implements Subscriber {
         sendError: (code, message, id) => this.sendError(code, message, id),
         close: (code, reason) => this.close(code, reason),
         dispatch: (frame) => this.#dispatch(frame),
+        filterBytesLeft: () => this.#subscriptions.filterBytesLeft,
       },
       rate,
       ctx.inboundScheduler && { scheduler: ctx.inboundScheduler, owner: this.#principal.userId },

@@ -6,6 +6,7 @@ export {
   type AuditActor,
   type AuditDetails,
   type AuditLogOptions,
+  type AuditQuery,
   type AuditRecorder,
 } from './audit-log.js';
 export { AgentStates, type KnownState } from './agent-states.js';

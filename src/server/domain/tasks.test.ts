@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Task } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../broker/index.js';
-import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, keepTask, taskJson } from './tasks.js';
+import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, keepTask, taskDetailJson, taskJson } from './tasks.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
 
@@ -66,6 +66,9 @@ describe('TaskRegistry: execute_task', () => {
       params: { script: 'build.sh', retries: 2 },
       created_at: '2025-03-01T12:00:00.000Z',
       updated_at: '2025-03-01T12:00:00.000Z',
+      created_by: 'op1',
+      delivered_at: null,
+      history: [{ status: 'queued', progress: 0, at: '2025-03-01T12:00:00.000Z', by: 'op1' }],
     };
     expect(expandTask(h.registry.get('task_1')!)).toEqual(expected);
     expect(h.published).toEqual([expected]);
@@ -78,11 +81,14 @@ describe('TaskRegistry: execute_task', () => {
     const kept = h.registry.get('task_p')!;
     expect(kept.paramsJson).toBe(JSON.stringify(params));
     expect(Object.keys(kept)).not.toContain('params');
-    expect(JSON.parse(taskJson(kept))).toEqual(expandTask(kept));
+    expect(JSON.parse(taskDetailJson(kept))).toEqual(expandTask(kept));
+    // The list form is the same without the timeline.
+    const { history: _history, ...listed } = expandTask(kept);
+    expect(JSON.parse(taskJson(kept))).toEqual(listed);
     expect(JSON.parse(taskJson(kept)).params).toEqual(params);
     // Without params the text is the task itself; keep/expand round-trip.
     h.registry.observe(execute('task_q'));
-    expect(JSON.parse(taskJson(h.registry.get('task_q')!))).toEqual(expandTask(h.registry.get('task_q')!));
+    expect(JSON.parse(taskDetailJson(h.registry.get('task_q')!))).toEqual(expandTask(h.registry.get('task_q')!));
     expect(expandTask(keepTask(expandTask(kept)))).toEqual(expandTask(kept));
   });
 

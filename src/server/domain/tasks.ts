@@ -5,6 +5,11 @@
  * range, leaving a final state, progress going backwards — are logged and never stored.
  * The newest `capacity` tasks are kept.
  *
+ * Each task also keeps its timeline (task-timeline.ts): who created it and when, every status
+ * change with who caused it (the operator who created or cancelled it, the agent that reported,
+ * `nexus` for a timeout), and when its command first reached a connection of its agent
+ * (`delivered_at`, learned from the server's notes on `tasks.delivered`).
+ *
  * A task's `params` are kept as the JSON text they came in as (at most 16 KiB), never as the
  * parsed object: 16 KiB of `[{},{},…]` is about 350 KB of objects on the heap, so ten thousand
  * tasks kept parsed cost gigabytes. They are parsed back only for a moment, when a task is
@@ -20,35 +25,61 @@ import {
   sameTaskState,
   taskTransitionProblem,
   taskClaimSchema,
+  taskDeliverySchema,
   taskUpdateSchema,
   type Command,
   type Task,
+  type TaskHistoryEntry,
 } from '@nexus-realtime/client/protocol';
+import { SERVER_USER_ID } from '../auth.js';
 import { type BrokerMessage, Deque } from '../broker/index.js';
 import type { Logger } from '../logger.js';
 import { SlicedQueue } from './sliced-queue.js';
+import { appendStep, taskStep, UNKNOWN_AUTHOR } from './task-timeline.js';
 
-/** A task as the registry keeps it: `params` as JSON text (`paramsJson`), not as objects. */
-export interface KeptTask extends Omit<Task, 'params'> {
+/** A task as the registry keeps it: `params` as JSON text (`paramsJson`), not as objects; its timeline. */
+export interface KeptTask extends Omit<Task, 'params' | 'created_by' | 'delivered_at'> {
   readonly paramsJson?: string;
+  readonly created_by: string;
+  readonly delivered_at: string | null;
+  /** Oldest step first, bounded (task-timeline.ts). */
+  readonly history: readonly TaskHistoryEntry[];
 }
 
-/** The kept form of a task. */
-export function keepTask(task: Task): KeptTask {
-  const { params, ...rest } = task;
-  return params === undefined ? rest : { ...rest, paramsJson: JSON.stringify(params) };
+/** A task with its timeline, as stored (a task stored by an older version may lack the timeline). */
+export type TimedTask = Task & { readonly history?: readonly TaskHistoryEntry[] };
+
+/** The kept form of a task; a missing timeline starts empty. */
+export function keepTask(task: TimedTask): KeptTask {
+  const { params, created_by, delivered_at, history, ...rest } = task;
+  const kept = {
+    ...rest,
+    created_by: created_by ?? UNKNOWN_AUTHOR,
+    delivered_at: delivered_at ?? null,
+    history: history ?? [],
+  };
+  return params === undefined ? kept : { ...kept, paramsJson: JSON.stringify(params) };
 }
 
-/** The task with its params parsed back (for a publish or a store; not to be held). */
-export function expandTask(kept: KeptTask): Task {
+/** The task with its params parsed back and its timeline (for a publish or a store; not to be held). */
+export function expandTask(kept: KeptTask): TimedTask {
   const { paramsJson, ...rest } = kept;
   return paramsJson === undefined ? rest : { ...rest, params: JSON.parse(paramsJson) as Record<string, unknown> };
 }
 
-/** The task's JSON as `GET /api/tasks` answers it, without parsing its params. */
+/** The task's JSON as `GET /api/tasks` answers it (no timeline), without parsing its params. */
 export function taskJson(kept: KeptTask): string {
+  const { paramsJson, history: _history, ...rest } = kept;
+  return withParams(JSON.stringify(rest), paramsJson);
+}
+
+/** The task's JSON with its timeline, as `GET /api/tasks/:task_id` answers it. */
+export function taskDetailJson(kept: KeptTask): string {
   const { paramsJson, ...rest } = kept;
-  const head = JSON.stringify(rest);
+  return withParams(JSON.stringify(rest), paramsJson);
+}
+
+function withParams(head: string, paramsJson: string | undefined): string {
   return paramsJson === undefined ? head : `${head.slice(0, -1)},"params":${paramsJson}}`;
 }
 
@@ -109,6 +140,12 @@ const fromExpiryKey = (key: string): [string, string] => {
   const at = key.lastIndexOf('\n');
   return [key.slice(0, at), key.slice(at + 1)];
 };
+/** When a step happened and who caused it. */
+interface Authored {
+  readonly at: string;
+  readonly by: string;
+}
+
 const SILENT = { info: () => {}, warn: () => {} } as unknown as Pick<Logger, 'info' | 'warn'>;
 
 export class TaskRegistry {
@@ -123,6 +160,8 @@ export class TaskRegistry {
   readonly #claims = new Map<string, string>();
   /** Running tasks: when their agent was last known to be present. */
   readonly #presentAtMs = new Map<string, number>();
+  /** Running tasks an operator asked to cancel: who asked (their agent's `cancelled` is theirs). */
+  readonly #cancelledBy = new Map<string, string>();
   /**
    * Timeouts to declare, a slice at a time: 10,000 tasks timing out together would otherwise make
    * 10,000 decisions and updates at once (with Redis, every other client's command behind them).
@@ -137,9 +176,23 @@ export class TaskRegistry {
   /** Feeds a broker message; only `commands`, `tasks` and `tasks.claims` matter. */
   observe(message: BrokerMessage): void {
     const local = this.options.isLocal?.(message) ?? true;
-    if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, local);
-    else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from, local);
+    this.#route(message, local);
+  }
+
+  #route(message: BrokerMessage, local: boolean): void {
+    if (message.channel === Channel.Commands) this.#onCommand(message, local);
+    else if (message.channel === Channel.Tasks) this.#onUpdate(message, local);
     else if (message.channel === Channel.TaskClaims) this.#onClaim(message.data);
+    else if (message.channel === Channel.TaskDeliveries) this.#onDelivered(message, local);
+  }
+
+  /**
+   * True when a command for `taskId` reaching a connection of `agentId` would be the task's first
+   * delivery: the task is known, not delivered yet, and addressed to that agent (or to any).
+   */
+  awaitsDelivery(taskId: string, agentId: string): boolean {
+    const task = this.#tasks.get(taskId);
+    return task !== undefined && task.delivered_at === null && (task.agent_id === null || task.agent_id === agentId);
   }
 
   /** Starts the timeout sweep (when a claim timeout is set). */
@@ -196,11 +249,13 @@ export class TaskRegistry {
       const mine = this.options.decide ? await this.options.decide(taskId) : true;
       const task = this.#tasks.get(taskId);
       if (!mine || !task || FINAL_TASK_STATUSES.has(task.status)) return;
+      const at = new Date(this.options.now()).toISOString();
       const failed: KeptTask = {
         ...task,
         status: TaskStatus.Failed,
         error: reason,
-        updated_at: new Date(this.options.now()).toISOString(),
+        updated_at: at,
+        history: appendStep(task.history, taskStep(TaskStatus.Failed, task.progress, at, SERVER_USER_ID, reason)),
       };
       this.#log.info({ taskId, reason }, 'task failed by timeout');
       this.#store(failed);
@@ -220,7 +275,7 @@ export class TaskRegistry {
   }
 
   /** Loads stored tasks (oldest first), e.g. from Redis when the process starts. */
-  restore(tasks: readonly Task[]): void {
+  restore(tasks: readonly TimedTask[]): void {
     for (const task of tasks) if (!this.#tasks.has(task.task_id)) this.#store(keepTask(task));
   }
 
@@ -231,9 +286,7 @@ export class TaskRegistry {
   learn(message: BrokerMessage): void {
     this.#quiet = true;
     try {
-      if (message.channel === Channel.Commands) this.#onCommand(message.data, message.timestamp, false);
-      else if (message.channel === Channel.Tasks) this.#onUpdate(message.data, message.from, false);
-      else if (message.channel === Channel.TaskClaims) this.#onClaim(message.data);
+      this.#route(message, false);
     } finally {
       this.#quiet = false;
     }
@@ -276,8 +329,8 @@ export class TaskRegistry {
     return this.#tasks.size;
   }
 
-  #onCommand(data: unknown, at: string, announce: boolean): void {
-    const parsed = commandSchema.safeParse(data);
+  #onCommand(message: BrokerMessage, announce: boolean): void {
+    const parsed = commandSchema.safeParse(message.data);
     if (!parsed.success) {
       this.#log.info(
         { reason: parsed.error.issues[0]?.message },
@@ -286,17 +339,18 @@ export class TaskRegistry {
       return;
     }
     const command: Command = parsed.data;
+    const { timestamp: at, from } = message;
     if (command.command === CommandName.ExecuteTask)
-      this.#create(command.task_id, command.agent_id, command.params, at, announce);
-    else this.#cancelQueued(command.task_id, announce);
+      this.#create(command.task_id, command.agent_id, command.params, { at, by: from }, announce);
+    else this.#cancel(command.task_id, { at, by: from }, announce);
   }
 
-  /** `at` is the command's broker timestamp: the same on every process. */
+  /** `at` is the command's broker timestamp (the same on every process), `by` its sender. */
   #create(
     taskId: string,
     agentId: string | undefined,
     params: Record<string, unknown> | undefined,
-    at: string,
+    { at, by }: Authored,
     announce: boolean,
   ): void {
     if (this.#tasks.has(taskId)) {
@@ -312,19 +366,27 @@ export class TaskRegistry {
       ...(params ? { paramsJson: JSON.stringify(params) } : {}),
       created_at: at,
       updated_at: at,
+      created_by: by,
+      delivered_at: null,
+      history: [taskStep(TaskStatus.Queued, 0, at, by)],
     };
     this.#store(task);
     if (announce) this.#announce(task);
   }
 
-  /** A task nobody runs yet is cancelled by the registry; a running one by its agent. */
-  #cancelQueued(taskId: string, announce: boolean): void {
+  /**
+   * A task nobody runs yet is cancelled by the registry; a running one by its agent, and its
+   * `cancelled` step is then attributed to the operator who asked.
+   */
+  #cancel(taskId: string, { at, by }: Authored, announce: boolean): void {
     const task = this.#tasks.get(taskId);
+    if (task?.status === TaskStatus.Running) this.#cancelledBy.set(taskId, by);
     if (!task || task.status !== TaskStatus.Queued) return;
     const cancelled: KeptTask = {
       ...task,
       status: TaskStatus.Cancelled,
       updated_at: new Date(this.options.now()).toISOString(),
+      history: appendStep(task.history, taskStep(TaskStatus.Cancelled, task.progress, at, by)),
     };
     this.#store(cancelled);
     if (announce) this.#announce(cancelled);
@@ -335,8 +397,9 @@ export class TaskRegistry {
     this.options.persist?.(task);
   }
 
-  #onUpdate(data: unknown, from: string, local: boolean): void {
-    const parsed = taskUpdateSchema.safeParse(data);
+  #onUpdate(message: BrokerMessage, local: boolean): void {
+    const { from } = message;
+    const parsed = taskUpdateSchema.safeParse(message.data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       this.#log.warn({ from, reason: `${issue?.path.join('.')}: ${issue?.message}` }, 'task update rejected');
@@ -358,12 +421,37 @@ export class TaskRegistry {
     // An unaddressed task's first update names its runner: the agent whose claim came first.
     const claimer = current.agent_id === null ? this.#claims.get(update.task_id) : undefined;
     const named = update.agent_id == null && claimer !== undefined ? { ...update, agent_id: claimer } : update;
-    // Merged without the params (they never change once set), which then keep their text.
-    const { paramsJson, ...rest } = current;
-    const merged = keepTask(mergeTaskUpdate(rest, named, new Date(this.options.now()).toISOString()));
-    const task = paramsJson === undefined ? merged : { ...merged, paramsJson };
+    // Merged without the params (they never change once set), which then keep their text, and
+    // without the timeline, which gains this step.
+    const { paramsJson, created_by, delivered_at, history, ...rest } = current;
+    const merged = mergeTaskUpdate(rest, named, new Date(this.options.now()).toISOString());
+    // The server's own updates carry the time it decided; anyone else's step is timed by the broker.
+    const at = from === SERVER_USER_ID ? merged.updated_at : message.timestamp;
+    const by = merged.status === TaskStatus.Cancelled ? (this.#cancelledBy.get(merged.task_id) ?? from) : from;
+    const step = taskStep(merged.status, merged.progress, at, by, merged.error);
+    const { params: _params, ...fields } = merged;
+    const task: KeptTask = {
+      ...fields,
+      ...(paramsJson === undefined ? {} : { paramsJson }),
+      created_by,
+      delivered_at,
+      history: appendStep(history, step),
+    };
     this.#store(task);
     if (local) this.options.persist?.(task);
+  }
+
+  /** The server's note that the task's command reached its agent: the first one counts. */
+  #onDelivered(message: BrokerMessage, local: boolean): void {
+    if (message.from !== SERVER_USER_ID) return;
+    const parsed = taskDeliverySchema.safeParse(message.data);
+    if (!parsed.success) return;
+    const { task_id: taskId, delivered_at: at } = parsed.data;
+    const task = this.#tasks.get(taskId);
+    if (!task || task.delivered_at !== null) return;
+    const delivered: KeptTask = { ...task, delivered_at: at };
+    this.#tasks.set(taskId, delivered);
+    if (local) this.options.persist?.(delivered);
   }
 
   #store(task: KeptTask): void {
@@ -386,5 +474,6 @@ export class TaskRegistry {
   #forgetOpen(taskId: string): void {
     this.#claims.delete(taskId);
     this.#presentAtMs.delete(taskId);
+    this.#cancelledBy.delete(taskId);
   }
 }

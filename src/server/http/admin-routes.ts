@@ -12,6 +12,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import {
   AdminClose,
+  AuditAction,
   AdminConnectionsPage,
   HttpStatus,
   MAX_BUFFERED_HEADER,
@@ -21,6 +22,7 @@ import {
   RestErrorCode,
 } from '@nexus-realtime/client/protocol';
 import { decodeCursor, encodeCursor, type DataPlane } from '../admin/index.js';
+import type { AuditRecorder } from '../domain/index.js';
 import { parseQuery, sendError } from './errors.js';
 import { principalOf } from './require-auth.js';
 
@@ -55,11 +57,14 @@ const closeBody = z
   })
   .strict();
 
-export function adminRoutes(dataPlane: DataPlane, maxBufferedBytes: number): Router {
+export function adminRoutes(dataPlane: DataPlane, maxBufferedBytes: number, audit?: AuditRecorder): Router {
   const router = Router();
-  router.use('/api/admin', (_req, res, next) => {
-    if (principalOf(res).role !== 'admin')
+  router.use('/api/admin', (req, res, next) => {
+    if (principalOf(res).role !== 'admin') {
+      if (req.method === 'POST')
+        audit?.refused(principalOf(res), AuditAction.AdminClose, RestErrorCode.Forbidden, { detail: req.path });
       return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'admin role required');
+    }
     next();
   });
   router.get(Paths.adminConnections, async (req, res, next) => {
@@ -100,6 +105,8 @@ export function adminRoutes(dataPlane: DataPlane, maxBufferedBytes: number): Rou
     try {
       const { found, missing } = await dataPlane.close(id, code, reason);
       nameMissing(res, missing);
+      const result = found ? undefined : RestErrorCode.NotFound;
+      audit?.record(principalOf(res), AuditAction.AdminClose, { target: id, detail: `${code} ${reason}` }, result);
       if (!found) return sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, `no open connection ${id}`);
       res.status(HttpStatus.Accepted).json({ connectionId: id, code, reason });
     } catch (error) {

@@ -3,6 +3,7 @@ import express from 'express';
 import { HttpStatus, Paths, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Auth } from '../auth.js';
 import type { Broker, BrokerMessage } from '../broker/index.js';
+import type { OidcSignInConfig } from '../config-idp.js';
 import type { Logger } from '../logger.js';
 import { redactUrl } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -24,6 +25,8 @@ export interface HttpAppOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly devMode: boolean;
+  /** The sign-in `/healthz` offers the dashboard. */
+  readonly oidcSignIn?: OidcSignInConfig | undefined;
   readonly maxPayloadBytes: number;
   readonly staticDir: string;
   readonly now: () => number;
@@ -31,6 +34,8 @@ export interface HttpAppOptions {
   /** Task state for the domain checks of REST publishes. */
   readonly tasks: PublishRouteOptions['tasks'];
   readonly onPublished?: (message: BrokerMessage) => void;
+  /** Where REST publishes and their refusals are recorded (absent: nowhere). */
+  readonly audit?: PublishRouteOptions['audit'];
   /** Extra authenticated API routers (domain modules add theirs). */
   readonly apiRouters?: readonly express.Router[];
 }
@@ -46,7 +51,12 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     next();
   });
   app.use(rejectMalformedPath);
-  app.use(healthRoutes(options.broker, options.connections, options.devMode));
+  app.use(
+    healthRoutes(options.broker, options.connections, options.devMode, {
+      auth: options.auth,
+      oidcSignIn: options.oidcSignIn,
+    }),
+  );
   app.use(metricsRoutes(options.metrics));
   if (options.devMode) app.use(devTokenRoutes(options.auth));
   else

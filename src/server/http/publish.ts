@@ -3,13 +3,22 @@
  * `{"seq"}`; subscribers get a `broadcast`. Rate-limited per user at the role's rates, publishes
  * and bytes — before the body is read when its length is announced, so a refused publish costs
  * no parsing (a chunked body is counted once read) — and checked by the task domain like a
- * WebSocket publish. Mount it after the token check.
+ * WebSocket publish. Every REST publish is recorded in the audit log, refused ones folded per
+ * user and minute. Mount it after the token check.
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { ErrorCode, HttpStatus, Paths, RestErrorCode, channelSchema, type Role } from '@nexus-realtime/client/protocol';
+import {
+  AuditAction,
+  ErrorCode,
+  HttpStatus,
+  Paths,
+  RestErrorCode,
+  channelSchema,
+  type Role,
+} from '@nexus-realtime/client/protocol';
 import { BrokerUnavailableError, type Broker, type BrokerMessage } from '../broker/index.js';
-import { checkDomainPublish, type PublishActor } from '../domain/index.js';
+import { checkDomainPublish, publishAudit, type AuditRecorder, type PublishActor } from '../domain/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Policy } from '../policy.js';
 import { TokenBucket } from '../rate-limit.js';
@@ -31,6 +40,8 @@ export interface PublishRouteOptions {
   /** Task state for the domain checks (who may report on which task). */
   readonly tasks: PublishActor['tasks'];
   readonly onPublished?: (message: BrokerMessage) => void;
+  /** Where publishes and their refusals are recorded (absent: nowhere). */
+  readonly audit?: AuditRecorder;
 }
 
 /** HTTP status of each domain refusal. */
@@ -43,9 +54,11 @@ const DOMAIN_STATUS = {
 export function publishRoutes(options: PublishRouteOptions): Router {
   const router = Router();
   const buckets = new UserBuckets(options.policy, options.now);
+  const { audit } = options;
   const refuse = (res: Response, over: 'publishes' | 'bytes') => {
     const rate = options.policy.rate(principalOf(res).role);
     const limit = over === 'bytes' ? `${rate.bytesPerSecond} bytes` : `${rate.perSecond} publishes`;
+    audit?.refused(principalOf(res), AuditAction.Publish, RestErrorCode.RateLimited, { detail: limit });
     sendError(res, HttpStatus.TooManyRequests, RestErrorCode.RateLimited, `more than ${limit} per second`);
   };
   const rateLimit: RequestHandler = (req, res, next) => {
@@ -62,25 +75,21 @@ export function publishRoutes(options: PublishRouteOptions): Router {
     const parsed = bodySchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return sendError(
-        res,
-        HttpStatus.BadRequest,
-        RestErrorCode.InvalidRequest,
-        `${issue?.path.join('.') || 'body'}: ${issue?.message}`,
-      );
+      const detail = `${issue?.path.join('.') || 'body'}: ${issue?.message}`;
+      audit?.refused(principal, AuditAction.Publish, RestErrorCode.InvalidRequest, { detail });
+      return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, detail);
     }
     const { channel, payload } = parsed.data;
+    const { action, details } = publishAudit(channel, payload);
     if (!options.policy.allows(principal.role, 'publish', channel)) {
-      return sendError(
-        res,
-        HttpStatus.Forbidden,
-        RestErrorCode.Forbidden,
-        `role ${principal.role} may not publish to ${channel}`,
-      );
+      const detail = `role ${principal.role} may not publish to ${channel}`;
+      audit?.refused(principal, action, RestErrorCode.Forbidden, { ...details, detail });
+      return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, detail);
     }
     const domain = checkDomainPublish(channel, payload, { principal, tasks: options.tasks });
     if (!domain.ok) {
       const [status, code] = DOMAIN_STATUS[domain.code];
+      audit?.refused(principal, action, code, { ...details, detail: domain.message });
       return sendError(res, status, code, domain.message);
     }
     let message: BrokerMessage;
@@ -88,10 +97,12 @@ export function publishRoutes(options: PublishRouteOptions): Router {
       message = await options.broker.publish({ channel, kind: 'broadcast', from: principal.userId, data: payload });
     } catch (error) {
       if (!(error instanceof BrokerUnavailableError)) throw error;
+      audit?.record(principal, action, { ...details, detail: error.message }, RestErrorCode.Unavailable);
       return sendError(res, HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, error.message);
     }
     options.metrics.countChannelMessage(channel);
     options.onPublished?.(message);
+    audit?.record(principal, action, details);
     res.status(HttpStatus.Accepted).json({ seq: message.seq, channel, epoch: message.epoch });
   });
   return router;
