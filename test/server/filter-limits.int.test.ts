@@ -77,6 +77,51 @@ describe('limits: filters per subscription and per connection', () => {
     });
     await Promise.all([client.close(), other.close()]);
   });
+
+  it('at its budget, subscribes sent in one burst are answered in order: too large refused, a held one repeated, room freed by an unsubscribe used', async () => {
+    const client = await connect(server);
+    const publisher = await connect(server, 'operator');
+    for (let i = 0; i < 16; i++) {
+      const reply = await client.subscribe(`filters.burst.${i}`, { filters: agentFilter(`b${i}`, 4000) });
+      expect(reply, `subscription ${i}`).toMatchObject({ type: 'subscribed' });
+    }
+    // Every subscribe below is larger than what is left when it arrives; the server decides
+    // each in turn, after the frames before it.
+    const kept = agentFilter('kept', 4000);
+    const invalid = { ...agentFilter('bad', 3900), empty: [] };
+    const burst = [
+      { action: 'subscribe', channel: 'filters.burst.16', filters: agentFilter('b16', 4000), id: 'too-large' },
+      { action: 'subscribe', channel: 'filters.burst.0', filters: agentFilter('b0', 4000), id: 'held' },
+      { action: 'unsubscribe', channel: 'filters.burst.1', id: 'free-1' },
+      { action: 'subscribe', channel: 'filters.burst.17', filters: kept, id: 'fits-now' },
+      { action: 'unsubscribe', channel: 'filters.burst.2', id: 'free-2' },
+      { action: 'subscribe', channel: 'filters.burst.18', filters: invalid, id: 'invalid' },
+      { action: 'subscribe', channel: 'filters.burst.19', filters: agentFilter('b19', 4000), id: 'full-again' },
+    ];
+    for (const frame of burst) client.send(frame);
+    const answers: Record<string, unknown> = {};
+    for (const { id } of burst) {
+      const frame = await client.next((f) => f.id === id, 10_000);
+      answers[id] = frame.code ?? frame.type;
+    }
+    expect(answers).toEqual({
+      'too-large': 'too_many_subscriptions',
+      held: 'subscribed',
+      'free-1': 'unsubscribed',
+      'fits-now': 'subscribed',
+      'free-2': 'unsubscribed',
+      invalid: 'invalid_message',
+      'full-again': 'subscribed',
+    });
+    // The subscription kept from that burst filters as written.
+    expect(await publisher.publish('filters.burst.17', { agent_id: 'nobody' })).toMatchObject({ type: 'ack' });
+    expect(await publisher.publish('filters.burst.17', { agent_id: kept.agent_id[5] })).toMatchObject({ type: 'ack' });
+    const delivered = await client.next((f) => f.type === 'message' && f.channel === 'filters.burst.17', 10_000);
+    expect(delivered.data).toEqual({ agent_id: kept.agent_id[5] });
+    await client.barrier();
+    expect(client.ofType('message')).toHaveLength(1);
+    await Promise.all([client.close(), publisher.close()]);
+  });
 });
 
 describe('limits: what filters cost the server', () => {

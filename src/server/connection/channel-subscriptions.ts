@@ -33,6 +33,12 @@ export class ChannelSubscriptions {
     return this.#count;
   }
 
+  /** Bytes of filters a new subscription may still take; 0 once the connection holds the most subscriptions. */
+  get filterBytesLeft(): number {
+    if (this.#count >= Limits.maxSubscriptionsPerConnection) return 0;
+    return Limits.maxFiltersBytesPerConnection - this.#filterBytes;
+  }
+
   /** Every subscription with its channel. */
   list(): { channel: string; filters: Subscription['filters'] }[] {
     const out: { channel: string; filters: Subscription['filters'] }[] = [];

@@ -31,6 +31,7 @@ import type { InboundQueue, InboundScheduler } from './inbound-scheduler.js';
 import { LARGE_PUBLISH_BYTES, readLargePublish } from './large-publish.js';
 import { peekRequestId } from './peek-id.js';
 import { ReadGate } from './read-gate.js';
+import { readSubscribeUnread } from './unread-filters.js';
 import type { ReadState } from './session-state.js';
 import { discardCompressedWhile, rawByteLength, rawToBuffer, receiverBusy } from './ws-internals.js';
 
@@ -67,6 +68,8 @@ export interface InboundHost {
   close(code: number, reason: string): void;
   /** Handles one frame; frames are handed over one at a time, in order. */
   dispatch(frame: ClientFrame): Promise<void>;
+  /** Bytes of filters the connection may still subscribe with (0 once it holds the most subscriptions). */
+  filterBytesLeft(): number;
 }
 
 /** An accepted frame waiting for its turn, as ws handed it over. */
@@ -173,6 +176,10 @@ export class Inbound {
     // A large publish goes on with its payload as text, validated but not parsed (large-publish.ts).
     const large = byteLength >= LARGE_PUBLISH_BYTES ? readLargePublish(text) : undefined;
     if (large) return this.#enqueue(large, byteLength, text);
+    // A subscribe whose filters cannot fit what the connection has left is queued unread (unread-filters.ts).
+    const left = this.host.filterBytesLeft();
+    const unread = byteLength > left ? readSubscribeUnread(text, left) : undefined;
+    if (unread) return this.#enqueue(unread, byteLength, text);
     const decoded = decodeJson(text);
     if (!decoded.ok) {
       this.host.drop('invalid');

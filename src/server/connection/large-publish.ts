@@ -9,7 +9,7 @@
  * full parse gives the precise error.
  */
 import { Action, Limits, parseClientFrame, type PublishFrame } from '@nexus-realtime/client/protocol';
-import { skipWhitespace, stringEnd, validJsonEnd } from './json-validator.js';
+import { memberSpans } from './json-validator.js';
 
 /** Frames at least this large are read this way; a smaller frame parses faster than it validates. */
 export const LARGE_PUBLISH_BYTES = 16 * 1024;
@@ -24,7 +24,7 @@ export function payloadJsonOf(frame: PublishFrame): string | undefined {
 
 /** Reads a publish frame's envelope and validates its payload without parsing it; see the module comment. */
 export function readLargePublish(text: string): LargePublishFrame | undefined {
-  const span = payloadSpan(text);
+  const span = memberSpans(text, Limits.maxJsonDepth - 1)?.get('payload');
   if (!span) return undefined;
   let envelope: unknown;
   try {
@@ -35,29 +35,4 @@ export function readLargePublish(text: string): LargePublishFrame | undefined {
   const parsed = parseClientFrame(envelope);
   if (!parsed.ok || parsed.frame.action !== Action.Publish) return undefined;
   return { ...parsed.frame, payloadJson: text.slice(span.start, span.end) };
-}
-
-/** Where the top-level `payload` value lies, when the whole text is an object of valid members. */
-function payloadSpan(text: string): { start: number; end: number } | undefined {
-  let i = skipWhitespace(text, 0);
-  if (text.charCodeAt(i) !== 0x7b /* { */) return undefined;
-  let span: { start: number; end: number } | undefined;
-  i = skipWhitespace(text, i + 1);
-  for (;;) {
-    const keyEnd = text.charCodeAt(i) === 0x22 /* " */ ? stringEnd(text, i) : -1;
-    if (keyEnd < 0) return undefined;
-    const key = text.slice(i + 1, keyEnd - 1);
-    if (key.includes('\\')) return undefined;
-    i = skipWhitespace(text, keyEnd);
-    if (text.charCodeAt(i) !== 0x3a /* : */) return undefined;
-    const start = skipWhitespace(text, i + 1);
-    const end = validJsonEnd(text, start, Limits.maxJsonDepth - 1);
-    if (end < 0) return undefined;
-    if (key === 'payload') span = { start, end }; // the last one wins, as in JSON.parse
-    i = skipWhitespace(text, end);
-    const ch = text.charCodeAt(i);
-    if (ch === 0x7d /* } */) return skipWhitespace(text, i + 1) === text.length ? span : undefined;
-    if (ch !== 0x2c /* , */) return undefined;
-    i = skipWhitespace(text, i + 1);
-  }
 }

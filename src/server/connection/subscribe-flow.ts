@@ -26,6 +26,7 @@ import type { Policy } from '../policy.js';
 import { CatchUpSelector, type Position, type Queued, type Served } from './catch-up.js';
 import type { ChannelSubscriptions } from './channel-subscriptions.js';
 import { sendReplay, type ReplayTarget } from './replay-sender.js';
+import { readInFull, unreadFiltersOf } from './unread-filters.js';
 import {
   answerSubscribe,
   firstPosition,
@@ -155,22 +156,30 @@ export class SubscribeFlow {
   }
 
   /** Checks policy and limits; an admitted subscription joins the hub (live messages then wait in pending). */
-  #admit(frame: SubscribeFrame): Admission {
-    const { channel } = frame;
+  #admit(received: SubscribeFrame): Admission {
+    const { channel } = received;
     const { host } = this;
     const role = host.role();
     if (!host.policy.allows(role, 'subscribe', channel)) {
       host.drop('forbidden');
-      return { frame, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
+      return { frame: received, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
     }
     // The bounds are checked on the filters' size first: a connection at its bounds that keeps
     // subscribing is refused without its filters being sorted and compiled, unless the frame may
     // repeat a subscription it already holds (which is answered, not refused).
-    const bytes = filtersByteLength(frame.filters);
+    const unread = unreadFiltersOf(received);
+    const bytes = unread ? unread.filtersBytes : filtersByteLength(received.filters);
     const refusal = host.subscriptions.refusal(bytes);
     if (refusal && !host.subscriptions.mayHold(channel, bytes)) {
-      return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
+      return { frame: received, code: ErrorCode.TooManySubscriptions, message: refusal };
     }
+    // Filters left unread on the way in (unread-filters.ts) are read now that they may be kept.
+    const read = unread ? readInFull(unread) : { ok: true as const, frame: received };
+    if (!read.ok) {
+      host.drop('invalid');
+      return { frame: received, code: read.code, message: read.message };
+    }
+    const frame = read.frame;
     const subscription = createSubscription(frame.filters, bytes);
     const isNew = host.subscriptions.isNew(channel, subscription);
     if (refusal && isNew) return { frame, code: ErrorCode.TooManySubscriptions, message: refusal };
