@@ -18,6 +18,9 @@ import { SubscriptionsPanel } from './features/subscriptions/components/subscrip
 import { TasksPanel } from './features/tasks/components/tasks-panel';
 import { useNexusWebSocket } from './hooks/use-nexus-websocket';
 import { useConnection } from './hooks/use-stores';
+import { RouteLink } from './components/route-link';
+import { canOperate } from './lib/roles';
+import { RouteView } from './route-view';
 
 // The charts are on the first screen, only not in its first bytes: their fetch starts as this
 // module runs, alongside the first render, not after it.
@@ -39,9 +42,11 @@ export function App() {
           </svg>
           <h1 style={{ fontSize: 16, margin: 0 }}>Nexus</h1>
         </div>
+        <AuditLink />
         <ConnectionBar />
       </header>
       <RedisBanner />
+      <RouteView />
       <main className="layout">
         <div className="col">
           <Suspense fallback={<TelemetryLoading />}>
@@ -70,6 +75,19 @@ function TelemetryLoading() {
         <EmptyState>Loading charts…</EmptyState>
       </div>
     </Panel>
+  );
+}
+
+/** Operators and admins open the audit log (`/audit`) from the header. */
+function AuditLink() {
+  const operating = useConnection((s) => canOperate(s.role));
+  if (!operating) return null;
+  return (
+    <nav aria-label="Views">
+      <RouteLink route={{ kind: 'audit' }} className="btn small">
+        Audit
+      </RouteLink>
+    </nav>
   );
 }
 

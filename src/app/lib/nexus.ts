@@ -19,6 +19,8 @@ import { resolveAuthMode } from './server-hints';
 import { providerToken } from './sign-in';
 import { startTelemetryFeed } from './telemetry-feed';
 import { bindViewToUrl, pickView, type ViewStore } from './view-url';
+import { bindRouteToUrl } from './view-route';
+import { startAgentStatesFeed } from './agent-states-feed';
 import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
 
 interface Dashboard {
@@ -117,6 +119,7 @@ export function bindView(): void {
   if (viewBound) return;
   viewBound = true;
   bindViewToUrl(telemetryViewStore);
+  bindRouteToUrl();
 }
 
 /** Connects and wires the stores once per page; the view comes from the address. */
@@ -128,6 +131,7 @@ export async function startDashboard(): Promise<void> {
   state.stopTimers = wire(state.client);
   for (const channel of DEFAULT_CHANNELS) if (channel !== Channel.Telemetry) addSubscription(channel, undefined);
   void startTelemetryFeed(state.client);
+  startAgentStatesFeed(state.client);
   await connectWithToken();
 }
 

@@ -7,6 +7,9 @@ import { apiGet } from '../../../lib/api-client';
 import { connectionStore } from '../../../store/connection-store';
 import { TelemetryBuffers } from '../../../worker/model/telemetry-buffers';
 import { telemetryStore } from '../../../store/telemetry-store';
+import { agentStatesStore, applyStateChanges } from '../../../store/agent-states-store';
+import { formatClock } from '../../../lib/time-format';
+import { routeStore } from '../../../lib/view-route';
 
 /** The worker's buffers, here in the test's thread. */
 const telemetryBuffers = new TelemetryBuffers();
@@ -45,7 +48,10 @@ beforeEach(() => {
   vi.mocked(apiGet).mockReset();
   vi.mocked(apiGet).mockReturnValue(new Promise(() => {})); // REST never answers unless a test says so
 });
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  agentStatesStore.setState({ byId: new Map() });
+});
 
 describe('AgentsPanel', () => {
   it('shows an agent as soon as its first telemetry message arrives, without REST data', () => {
@@ -146,5 +152,42 @@ describe('AgentsPanel', () => {
     });
     expect(rendered().length).toBeLessThanOrEqual(20);
     expect(Math.max(...rendered().map((li) => Number(li.getAttribute('aria-posinset'))))).toBe(total);
+  });
+
+  it("shows each agent's state and since when, and follows the changes heard on agents", () => {
+    const sinceMs = Date.now() - 60_000;
+    const since = new Date(sinceMs).toISOString();
+    renderPanel([
+      { agent_id: 'agent_s1', state: 'online', since, online: true, last_seen: since, latest: {} },
+      { agent_id: 'agent_s2', state: 'silent', since, online: false, last_seen: since, latest: {} },
+    ] as unknown as AgentInfo[]);
+    expect(within(item('agent_s1')).getByText('online')).toBeTruthy();
+    expect(within(item('agent_s2')).getByText('silent')).toBeTruthy();
+    expect(within(item('agent_s2')).getByText(`since ${formatClock(sinceMs)}`)).toBeTruthy();
+    const laterMs = Date.now();
+    act(() => applyStateChanges([{ agentId: 'agent_s1', state: 'offline', previous: 'online', sinceMs: laterMs }]));
+    expect(within(item('agent_s1')).getByText('offline')).toBeTruthy();
+    expect(within(item('agent_s1')).getByText(`since ${formatClock(laterMs)}`)).toBeTruthy();
+  });
+
+  it("filters by id or state, and opens an agent's view from its link", () => {
+    const since = new Date().toISOString();
+    renderPanel([
+      { agent_id: 'eu_1', state: 'online', since, online: true, last_seen: since, latest: {} },
+      { agent_id: 'eu_2', state: 'silent', since, online: false, last_seen: since, latest: {} },
+      { agent_id: 'us_1', state: 'offline', since, online: false, last_seen: since, latest: {} },
+    ] as unknown as AgentInfo[]);
+    const filter = screen.getByRole('textbox', { name: 'Filter agents' });
+    fireEvent.change(filter, { target: { value: 'silent' } });
+    expect(screen.queryByText('eu_1')).toBeNull();
+    expect(item('eu_2')).toBeTruthy();
+    expect(screen.getByText(/1 shown/)).toBeTruthy();
+    fireEvent.change(filter, { target: { value: 'nobody' } });
+    expect(screen.getByText('No agent matches “nobody”.')).toBeTruthy();
+    fireEvent.change(filter, { target: { value: 'us' } });
+    const link = screen.getByRole('link', { name: 'us_1' });
+    expect(link.getAttribute('href')).toBe('/agents/us_1');
+    fireEvent.click(link);
+    expect(routeStore.getState().route).toEqual({ kind: 'agent', agentId: 'us_1' });
   });
 });

@@ -1,11 +1,12 @@
 /**
- * The "Agents" panel: every agent's id, online state (as text, not colour only),
- * last seen and a few latest values. An agent appears with its first telemetry message.
+ * The "Agents" panel: every agent's id (a link to its view), state — online, silent or offline,
+ * as text, not colour only — and since when, last seen and a few latest values, with a filter
+ * box. An agent appears with its first telemetry message or state change.
  * The list is virtualized with rows of one fixed height: a fleet of hundreds refreshes its
  * "seen" times every second, and only the rows in view exist to be updated and laid out.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useRef, useState, type CSSProperties } from 'react';
+import { memo, useMemo, useRef, useState, type CSSProperties } from 'react';
 import { EmptyState, Panel } from '../../../components/panel';
 import { RelativeTime } from '../../../components/relative-time';
 import { useAgentRows } from '../hooks/use-agent-rows';
@@ -13,6 +14,9 @@ import { compactMetrics, type AgentRow } from '../utils/merge-agents';
 import { LoadError } from '../../../components/load-error';
 import { loadErrorText } from '../../../lib/load-error-text';
 import { AGENTS_PAGE_SIZE, mayHaveMore } from '../../../lib/agents-query';
+import { RouteLink } from '../../../components/route-link';
+import { formatClock, formatDateTime } from '../../../lib/time-format';
+import { filterAgents } from '../utils/filter-agents';
 
 /** Two lines of text and the padding: every row has this height, so none is measured. */
 export const AGENT_ROW_HEIGHT_PX = 46;
@@ -37,6 +41,7 @@ const rowStyle: CSSProperties = {
   whiteSpace: 'nowrap',
   borderBottom: '1px solid var(--border)',
 };
+const filterStyle: CSSProperties = { width: '100%', boxSizing: 'border-box', marginBottom: 8 };
 const valuesStyle: CSSProperties = {
   flexBasis: '100%',
   fontVariantNumeric: 'tabular-nums',
@@ -46,7 +51,9 @@ const valuesStyle: CSSProperties = {
 
 export function AgentsPanel() {
   const [offset, setOffset] = useState(0);
+  const [filter, setFilter] = useState('');
   const { rows, nowMs, query, connected, unknownWhy } = useAgentRows(offset);
+  const shown = useMemo(() => filterAgents(rows, filter), [rows, filter]);
   const online = rows.filter((row) => row.online).length;
   const paged = offset > 0 || mayHaveMore(query.data);
   const pager = paged && (
@@ -69,6 +76,7 @@ export function AgentsPanel() {
     <>
       <span className="muted">
         {online} of {rows.length} online{paged ? ` (agents ${offset + 1}–${offset + (query.data?.length ?? 0)})` : ''}
+        {shown.length !== rows.length ? ` · ${shown.length} shown` : ''}
       </span>
       {pager}
     </>
@@ -79,8 +87,22 @@ export function AgentsPanel() {
         {query.error && (
           <LoadError what="agents" message={loadErrorText(query.error)} onRetry={() => void query.refetch()} />
         )}
-        {rows.length > 0 ? (
-          <AgentList rows={rows} nowMs={nowMs} connected={connected} />
+        {rows.length > 0 && (
+          <input
+            type="text"
+            style={filterStyle}
+            aria-label="Filter agents"
+            placeholder="Filter by id or state (online, silent, offline)"
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+            spellCheck={false}
+            autoComplete="off"
+          />
+        )}
+        {shown.length > 0 ? (
+          <AgentList rows={shown} nowMs={nowMs} connected={connected} />
+        ) : rows.length > 0 ? (
+          <EmptyState>No agent matches “{filter.trim()}”.</EmptyState>
         ) : (
           !query.error && (
             <EmptyState>
@@ -146,18 +168,20 @@ const AgentItem = memo(function AgentItem({
   position: number;
   total: number;
 }) {
-  const state = row.online ? 'online' : connected ? 'offline' : 'unknown';
+  const state = connected ? (row.state ?? 'offline') : 'unknown';
   return (
     <li style={{ ...rowStyle, transform: `translateY(${startPx}px)` }} aria-posinset={position} aria-setsize={total}>
-      <strong className="mono">{row.agentId}</strong>
-      <span>
-        <span
-          className="status-dot"
-          data-state={row.online ? 'open' : connected ? 'closed' : 'unknown'}
-          aria-hidden="true"
-        />{' '}
-        {state}
+      <RouteLink route={{ kind: 'agent', agentId: row.agentId }}>
+        <strong className="mono">{row.agentId}</strong>
+      </RouteLink>
+      <span data-agent-state={state}>
+        <span className="status-dot" data-state={DOT_STATE[state]} aria-hidden="true" /> {state}
       </span>
+      {row.sinceMs !== undefined && (
+        <span className="muted" title={formatDateTime(row.sinceMs)}>
+          since {formatClock(row.sinceMs)}
+        </span>
+      )}
       <span className="muted">
         {row.lastSeenMs === undefined ? (
           'never seen'
@@ -171,6 +195,9 @@ const AgentItem = memo(function AgentItem({
     </li>
   );
 });
+
+/** The dot beside a state uses the connection's colours: good, waiting, gone, not known. */
+const DOT_STATE = { online: 'open', silent: 'reconnecting', offline: 'closed', unknown: 'unknown' } as const;
 
 const plain = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 /** Values an agent sent beyond everyday sizes read as 1.8E308, not as a 300-digit number. */

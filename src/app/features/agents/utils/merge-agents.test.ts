@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TelemetryBuffers } from '../../../worker/model/telemetry-buffers';
+import type { AgentState } from '../../../lib/agent-state';
 import { LIVE_ONLINE_MS, compactMetrics, mergeAgents } from './merge-agents';
 
 const NOW_MS = Date.parse('2030-01-01T00:01:00.000Z');
@@ -62,6 +63,52 @@ describe('mergeAgents', () => {
       lastSeenMs: NOW_MS,
       latest: { cpu_usage: 10, memory_mb: 256 },
     });
+  });
+});
+
+describe("mergeAgents with the server's states", () => {
+  const since = (agoMs: number) => new Date(NOW_MS - agoMs).toISOString();
+  const rest = (agentId: string, state: AgentState, agoMs: number) => ({
+    agent_id: agentId,
+    state,
+    since: since(agoMs),
+    online: state === 'online',
+    last_seen: since(agoMs),
+    latest: {},
+  });
+  const none = new TelemetryBuffers();
+
+  it('takes online, silent and offline with since from REST, whatever telemetry says', () => {
+    const live = new TelemetryBuffers();
+    live.ingest(NOW_MS, { agent_id: 'quiet', x: 1 });
+    const rows = mergeAgents([rest('up', 'online', 60_000), rest('quiet', 'silent', 20_000)], ['quiet'], live, LIVE);
+    expect(rows.map((r) => [r.agentId, r.state, r.sinceMs, r.online])).toEqual([
+      ['quiet', 'silent', NOW_MS - 20_000, false],
+      ['up', 'online', NOW_MS - 60_000, true],
+    ]);
+  });
+
+  it('a change heard on agents wins over an older REST answer, not over a newer one', () => {
+    const heard = new Map([
+      ['a', { agentId: 'a', state: 'offline' as const, previous: 'online' as const, sinceMs: NOW_MS - 1_000 }],
+      ['b', { agentId: 'b', state: 'offline' as const, previous: 'online' as const, sinceMs: NOW_MS - 9_000 }],
+    ]);
+    const rows = mergeAgents([rest('a', 'online', 5_000), rest('b', 'online', 5_000)], [], none, { ...LIVE, heard });
+    expect(rows.map((r) => [r.agentId, r.state])).toEqual([
+      ['a', 'offline'],
+      ['b', 'online'],
+    ]);
+  });
+
+  it('lists an agent heard of only on agents when asked to, and no state at all while disconnected', () => {
+    const heard = new Map([
+      ['new', { agentId: 'new', state: 'online' as const, previous: 'offline' as const, sinceMs: NOW_MS }],
+    ]);
+    expect(mergeAgents([], [], none, { ...LIVE, heard }).map((r) => r.agentId)).toEqual([]);
+    const rows = mergeAgents([], [], none, { ...LIVE, heard, heardIds: heard.keys() });
+    expect(rows[0]).toMatchObject({ agentId: 'new', state: 'online', online: true });
+    const offline = mergeAgents([rest('x', 'online', 0)], [], none, { nowMs: NOW_MS, connected: false });
+    expect(offline[0]).toMatchObject({ state: undefined, sinceMs: undefined, online: false });
   });
 });
 

@@ -1,15 +1,23 @@
 /**
- * One row per agent from two sources: the REST list (server presence, polled) and the telemetry
- * buffers (filled per message). The buffers make an agent appear with its first message instead
- * of at the next poll; REST covers agents this dashboard has not heard from since it loaded.
+ * One row per agent from three sources: the REST list (server presence, polled), the state
+ * changes heard on `agents`, and the telemetry buffers (filled per message). The buffers make an
+ * agent appear with its first message instead of at the next poll; REST covers agents this
+ * dashboard has not heard from since it loaded. The server decides an agent's state (online,
+ * silent, offline): of REST and `agents`, the one with the newer `since` wins; a server that
+ * sends no state leaves online/offline to recent telemetry, as before.
  */
 import type { AgentInfo } from '@nexus-realtime/client/protocol';
+import { restState, type AgentState, type AgentStateChange } from '../../../lib/agent-state';
 
 /** Heard from within this long counts as online, whatever the last poll said. */
 export const LIVE_ONLINE_MS = 5_000;
 
 export interface AgentRow {
   readonly agentId: string;
+  /** What the page can say now: undefined while it is disconnected (or the server cannot know). */
+  readonly state: AgentState | undefined;
+  /** When the agent entered `state`, when the server said. */
+  readonly sinceMs: number | undefined;
   readonly online: boolean;
   readonly lastSeenMs: number | undefined;
   readonly latest: Readonly<Record<string, number>>;
@@ -37,17 +45,36 @@ function parseMs(iso: string | undefined): number | undefined {
 export interface MergeContext {
   readonly nowMs: number;
   readonly connected: boolean;
+  /** State changes heard on `agents`, newest per agent. */
+  readonly heard?: ReadonlyMap<string, AgentStateChange>;
+  /** Agents to list because a change was heard, beside those REST and telemetry know. */
+  readonly heardIds?: Iterable<string>;
+}
+
+/** The server's word on an agent: the newer of the REST row and the last change heard. */
+function serverState(rest: AgentInfo | undefined, heard: AgentStateChange | undefined) {
+  const fromRest = rest && restState(rest);
+  if (!heard) return fromRest;
+  if (fromRest && (fromRest.sinceMs ?? -Infinity) > heard.sinceMs) return fromRest;
+  return { state: heard.state, sinceMs: heard.sinceMs };
 }
 
 function mergeOne(agentId: string, rest: AgentInfo | undefined, live: LiveAgents, context: MergeContext): AgentRow {
   const { nowMs, connected } = context;
+  const server = serverState(rest, context.heard?.get(agentId));
   const restSeenMs = parseMs(rest?.last_seen);
   const liveSeenMs = live.agent(agentId)?.lastSeenMs;
   const liveIsNewer = liveSeenMs !== undefined && (restSeenMs === undefined || liveSeenMs >= restSeenMs);
   const liveLatest = liveSeenMs === undefined ? {} : live.latest(agentId);
+  const online = server
+    ? server.state === 'online'
+    : (liveSeenMs !== undefined && nowMs - liveSeenMs <= LIVE_ONLINE_MS) || rest?.online === true;
+  const state = server?.state ?? (online ? 'online' : 'offline');
   return {
     agentId,
-    online: connected && ((liveSeenMs !== undefined && nowMs - liveSeenMs <= LIVE_ONLINE_MS) || rest?.online === true),
+    state: connected ? state : undefined,
+    sinceMs: connected ? server?.sinceMs : undefined,
+    online: connected && online,
     lastSeenMs: liveIsNewer ? liveSeenMs : restSeenMs,
     // The newer source wins for each metric; the other fills metrics it lacks.
     latest: liveIsNewer ? { ...rest?.latest, ...liveLatest } : { ...liveLatest, ...rest?.latest },
@@ -67,7 +94,7 @@ export function mergeAgents(
   context: MergeContext,
 ): AgentRow[] {
   const restById = new Map((rest ?? []).map((agent) => [agent.agent_id, agent]));
-  const ids = new Set([...restById.keys(), ...liveIds]);
+  const ids = new Set([...restById.keys(), ...liveIds, ...(context.heardIds ?? [])]);
   return [...ids].sort(byId.compare).map((agentId) => mergeOne(agentId, restById.get(agentId), live, context));
 }
 
