@@ -19,6 +19,9 @@
 //                                    TaskCreate Numbers AdminPoll RedisBytes RedisReplay AdminList, see
 //                                    bench/hostile.mjs); BENCH_NEXUS_DIR=<checkout> runs another
 //                                    build (its dist/ built) with the same scenarios
+//   npm run bench -- AuditFlood      10,000 forbidden frames/s from one viewer, the server with the
+//                                    audit log and without it (NEXUS_AUDIT_MAX=0), alternating;
+//                                    see bench/audit-flood.mjs
 //   npm run bench -- --runs 5        more runs
 //   npm run bench -- --quick         1 run, small counts: a smoke test (~2 min)
 //   npm run bench -- --profile       also one S1 run of Nexus under --cpu-prof, top self time
@@ -31,6 +34,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
 import { AGENT_STATES, AGENT_STATES_SIZES } from './agent-states.mjs';
+import { AUDIT_FLOOD, AUDIT_FLOOD_SIZES, AUDIT_FLOOD_TARGET_NAMES } from './audit-flood.mjs';
 import { FLEET, FLEET_SIZES, FLEET_TARGET_NAMES } from './fleet.mjs';
 import { HOSTILE } from './hostile.mjs';
 import { startLoadClient } from './lib/client.mjs';
@@ -97,6 +101,7 @@ const SIZES = QUICK
       ...ABUSE_SIZES.quick,
       ...FLEET_SIZES.quick,
       ...AGENT_STATES_SIZES.quick,
+      ...AUDIT_FLOOD_SIZES.quick,
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -109,6 +114,7 @@ const SIZES = QUICK
       ...ABUSE_SIZES.full,
       ...FLEET_SIZES.full,
       ...AGENT_STATES_SIZES.full,
+      ...AUDIT_FLOOD_SIZES.full,
     };
 
 const TARGET_NAMES = {
@@ -122,6 +128,7 @@ const TARGET_NAMES = {
   deflateOff: 'NEXUS_DEFLATE=off',
   abuse: 'Nexus',
   ...FLEET_TARGET_NAMES,
+  ...AUDIT_FLOOD_TARGET_NAMES,
 };
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -688,6 +695,9 @@ const SCENARIOS = {
 
   // AgentStates: 5,000 agents connect, 1,000 drop at once (bench/agent-states.mjs).
   ...AGENT_STATES,
+
+  // AuditFlood: 10,000 forbidden frames/s from one user, audit log on vs off (bench/audit-flood.mjs).
+  ...AUDIT_FLOOD,
 };
 
 /** Names that select several scenarios. */
