@@ -7,9 +7,13 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { subscriptionsStore } from '../store/subscriptions-store';
 import type { WorkerClient } from '../worker';
 import { applyTelemetryDemand, startTelemetryFeed } from './telemetry-feed';
+import { queryClient } from './query-client';
 import { getTelemetryMetrics } from './telemetry-metrics-query';
 
-vi.mock('./telemetry-metrics-query', () => ({ getTelemetryMetrics: vi.fn() }));
+vi.mock('./telemetry-metrics-query', () => ({
+  getTelemetryMetrics: vi.fn(),
+  TELEMETRY_METRICS_KEY: ['telemetry-metrics'],
+}));
 
 function fakeClient() {
   return {
@@ -54,6 +58,24 @@ describe('telemetry feed', () => {
     applyTelemetryDemand(client as unknown as WorkerClient, ['x']);
     expect(client.subscribe).toHaveBeenCalledExactlyOnceWith('telemetry', { agent_id: ['x'] });
     expect(client.unsubscribe).not.toHaveBeenCalled();
+  });
+
+  it('shares the request for the metric list with the charts when both ask as the page opens', async () => {
+    let answer: (list: { metric: string; agents: number }[]) => void = () => undefined;
+    vi.mocked(getTelemetryMetrics).mockReset();
+    vi.mocked(getTelemetryMetrics).mockReturnValue(new Promise((resolve) => (answer = resolve)));
+    const charts = queryClient.fetchQuery({
+      queryKey: ['telemetry-metrics'],
+      queryFn: () => getTelemetryMetrics(),
+      staleTime: 0,
+    });
+    const client = fakeClient();
+    const feed = startTelemetryFeed(client as unknown as WorkerClient);
+    answer([{ metric: 'cpu', agents: 10_000 }]);
+    await Promise.all([charts, feed]);
+    expect(getTelemetryMetrics).toHaveBeenCalledTimes(1);
+    expect(client.subscribe).not.toHaveBeenCalled(); // a large fleet: it waits for the first demand
+    applyTelemetryDemand(client as unknown as WorkerClient, null); // consumes the wait
   });
 
   it('leaves a telemetry subscription the person removed alone', () => {

@@ -13,7 +13,8 @@ import type { Filters } from '@nexus-realtime/client';
 import { subscriptionsStore } from '../store/subscriptions-store';
 import type { WorkerClient } from '../worker';
 import { applySubscribeResult, sameSubscription } from './subscription-status';
-import { getTelemetryMetrics } from './telemetry-metrics-query';
+import { queryClient } from './query-client';
+import { getTelemetryMetrics, TELEMETRY_METRICS_KEY } from './telemetry-metrics-query';
 import { MAX_LINES } from '../worker';
 
 /** How long the page waits for the fleet's size before subscribing as for a small fleet. */
@@ -24,11 +25,24 @@ let awaitingDemand = false;
 
 /** Agents reporting the most widely reported metric, as the server counts them (0 when unknown). */
 async function serverFleetSize(): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const metrics = await getTelemetryMetrics(AbortSignal.timeout(FLEET_SIZE_TIMEOUT_MS));
+    // The charts' own request for the list (the same query, already on its way as the page
+    // starts) answers this too: one request, not two.
+    const metrics = await Promise.race([
+      queryClient.fetchQuery({
+        queryKey: TELEMETRY_METRICS_KEY,
+        queryFn: ({ signal }) => getTelemetryMetrics(signal),
+        staleTime: 0,
+        retry: false,
+      }),
+      new Promise<never>((_, reject) => (timer = setTimeout(reject, FLEET_SIZE_TIMEOUT_MS))),
+    ]);
     return Math.max(0, ...metrics.map((m) => m.agents));
   } catch {
     return 0;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -28,9 +28,12 @@ export async function getTelemetryMetrics(signal?: AbortSignal): Promise<KnownMe
   }
 }
 
+/** The list's query key (the charts' query, and the page's first look at the fleet's size). */
+export const TELEMETRY_METRICS_KEY = ['telemetry-metrics'] as const;
+
 export function telemetryMetricsQueryOptions() {
   return queryOptions({
-    queryKey: ['telemetry-metrics'] as const,
+    queryKey: TELEMETRY_METRICS_KEY,
     queryFn: ({ signal }) => getTelemetryMetrics(signal),
     refetchInterval: METRICS_REFRESH_MS,
   });

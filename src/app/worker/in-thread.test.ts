@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inThread } from './in-thread';
+import { chartRedrawMs } from './worker-core';
 import type { DataMessage } from './worker-client';
 import { FakeSocket } from '../../../packages/client/src/testing/fake-socket';
 
@@ -135,5 +136,77 @@ describe('the worker core in this thread', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(prepared).toHaveLength(1);
     client.disconnect();
+  });
+
+  it('draws an hour’s charts every 5 s, not every second, while the legends take each new value', async () => {
+    const client = inThread('ws://nexus.test/ws', () => Promise.resolve('tok'), { WebSocket: FakeSocket });
+    const charts: DataMessage[] = [];
+    const legends: DataMessage[] = [];
+    client.onData((message) => {
+      if (message.type === 'telemetry') charts.push(message);
+      if (message.type === 'legends') legends.push(message);
+    });
+    const view = { windowMs: 60 * 60_000, hiddenAgents: [], pinnedAgents: [], pickedMetrics: null, paused: false };
+    client.setView(view);
+    client.loadHistory(undefined);
+    client.connect();
+    await flush();
+    FakeSocket.last!.welcome();
+    FakeSocket.last!.answerSync(); // the worker's own telemetry.fleet subscription
+    await vi.advanceTimersByTimeAsync(100);
+    const drawnAtStart = charts.length;
+    for (let s = 1; s <= 20; s++) {
+      FakeSocket.last!.deliver(telemetry(s, 'agent_1', s));
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    // 20 s of values once a second: 4 redraws (one per 5 s), a legend for each value in between.
+    expect(charts.length - drawnAtStart).toBeGreaterThanOrEqual(3);
+    expect(charts.length - drawnAtStart).toBeLessThanOrEqual(5);
+    expect(legends.length).toBeGreaterThanOrEqual(14);
+    // A new view is drawn at once.
+    const before = charts.length;
+    client.setView({ ...view, windowMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(charts.length).toBe(before + 1);
+    client.disconnect();
+  });
+});
+
+describe('rollups arriving one by one', () => {
+  it('redraw just the chart of each answer, not every chart', async () => {
+    const client = inThread('ws://nexus.test/ws', () => Promise.resolve('tok'), { WebSocket: FakeSocket });
+    const posted: string[][] = [];
+    client.onData((message) => message.type === 'telemetry' && posted.push(message.charts.map((c) => c.metric)));
+    client.setView({ windowMs: 60 * 60_000, hiddenAgents: [], pinnedAgents: [], pickedMetrics: null, paused: false });
+    client.loadHistory(undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    const now = Date.now();
+    const answer = (metric: string) => ({
+      metric,
+      step: '10s',
+      stepMs: 10_000,
+      fleet: [{ t: now - 600_000, min: 1, median: 2, max: 3, agents: 20 }],
+      agents: new Map([['a', [{ t: now - 600_000, avg: 2, min: 1, max: 3, last: 2 }]]]),
+    });
+    client.loadRollups(answer('cpu_usage'));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(posted.at(-1)).toEqual(['cpu_usage']);
+    client.loadRollups(answer('memory_mb'));
+    client.loadRollups(answer('queue_depth'));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(posted.at(-1)).toEqual(['memory_mb', 'queue_depth']);
+    // The regular redraw draws them all.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(posted.at(-1)).toEqual(['cpu_usage', 'memory_mb', 'queue_depth']);
+    client.disconnect();
+  });
+});
+
+describe('chartRedrawMs', () => {
+  it('redraws every second up to 12 min, then as the axis moves about half a pixel, at most every 10 s', () => {
+    expect(chartRedrawMs(60_000)).toBe(1000);
+    expect(chartRedrawMs(15 * 60_000)).toBe(1250);
+    expect(chartRedrawMs(60 * 60_000)).toBe(5000);
+    expect(chartRedrawMs(24 * 60 * 60_000)).toBe(10_000);
   });
 });

@@ -5,7 +5,8 @@
  * unit tests run the same class in their own thread (in-thread.ts).
  *
  * Out, at the page's pace: the charts at CHART_REDRAW_MS (the telemetry rate; a chart costs the
- * page real work per redraw), and in between, at most every LEGEND_MS after new data, just the
+ * page real work per redraw), or less often on long ranges, where a second moves the time axis by
+ * a fraction of a pixel (chartRedrawMs), and in between, at most every LEGEND_MS after new data, just the
  * latest value of each drawn line (cheap text, so a new value is on screen at once); log rows
  * every LOG_FLUSH_MS; the rate each second.
  */
@@ -32,6 +33,19 @@ import { DemandTracker } from './model/telemetry-demand';
 import { MAX_WINDOW_MS, TelemetryBuffers } from './model/telemetry-buffers';
 
 export const CHART_REDRAW_MS = 1000;
+/** Longest wait between two redraws of the charts (the 6 h and 24 h ranges). */
+export const MAX_CHART_REDRAW_MS = 10_000;
+/** A chart is drawn again once its time axis has moved on by about this share of its width (≈ ½ px). */
+const REDRAW_SHARE = 1 / 720;
+
+/**
+ * How often the charts of a window this wide are drawn again: every second up to 12 min, then as
+ * the time axis moves on by about half a pixel (1 h: every 5 s), at most every MAX_CHART_REDRAW_MS.
+ * New values still reach the legends at once, and a new view or new rollups redraw at once.
+ */
+export function chartRedrawMs(windowMs: number): number {
+  return Math.min(MAX_CHART_REDRAW_MS, Math.max(CHART_REDRAW_MS, windowMs * REDRAW_SHARE));
+}
 export const LEGEND_MS = 100;
 export const LOG_FLUSH_MS = 500;
 const ROLLUP_BATCH_MS = 30;
@@ -59,7 +73,9 @@ export class WorkerCore {
   /** The agents of each drawn chart's lines, in line order (for the legend values). */
   #drawnLines = new Map<string, readonly string[]>();
   #summarizedAtMs = 0;
-  #timers: Partial<Record<'prepare' | 'log', ReturnType<typeof setTimeout>>> = {};
+  #timers: Partial<Record<'prepare' | 'log' | 'rollups', ReturnType<typeof setTimeout>>> = {};
+  /** Metrics whose rollups arrived since their chart was last prepared. */
+  readonly #rollupsIn = new Set<string>();
   readonly #intervals: ReturnType<typeof setInterval>[] = [];
   #requestIds = 0;
 
@@ -114,8 +130,11 @@ export class WorkerCore {
         return this.#prepareSoon();
       case 'rollups':
         keepRollup(this.#rollups, message.answer);
-        // Every chart's answer arrives at about the same time: one preparation for them all.
-        return this.#prepareSoon(ROLLUP_BATCH_MS);
+        // Answers arriving together are prepared together, and only their charts: on a busy
+        // server the answers come one by one, and each would otherwise redraw every chart.
+        this.#rollupsIn.add(message.answer.metric);
+        this.#timers.rollups ??= setTimeout(() => this.#prepareRollups(), ROLLUP_BATCH_MS);
+        return;
       case 'forward-channel':
         if (!this.#forwarded.has(message.channel)) this.#forwarded.set(message.channel, []);
         return;
@@ -226,13 +245,29 @@ export class WorkerCore {
     this.#preparedAtMs = performance.now();
     const dirty = this.#dirty;
     this.#dirty = false;
-    if (this.#preparedAtMs - this.#chartsAtMs >= CHART_REDRAW_MS - LEGEND_MS / 2) this.#prepareCharts();
+    const redrawMs = chartRedrawMs(this.#view.windowMs);
+    if (this.#preparedAtMs - this.#chartsAtMs >= redrawMs - LEGEND_MS / 2) this.#prepareCharts();
     else if (dirty) this.#prepareLegends();
   }
 
-  #prepareCharts(): void {
-    this.#chartsAtMs = this.#preparedAtMs;
-    const generation = ++this.#generation;
+  /** The charts whose rollups arrived (the others keep their redraw pace). */
+  #prepareRollups(): void {
+    this.#timers.rollups = undefined;
+    if (this.#view.paused || this.#rollupsIn.size === 0) return; // paused: drawn with the rest on resume
+    this.#prepareCharts(new Set(this.#rollupsIn));
+    this.#rollupsIn.clear();
+  }
+
+  /**
+   * Prepares the shown charts (`only`: just those, in the same generation, so the other charts'
+   * legends still apply) and posts them to the page.
+   */
+  #prepareCharts(only?: ReadonlySet<string>): void {
+    if (!only) {
+      this.#chartsAtMs = this.#preparedAtMs;
+      this.#rollupsIn.clear();
+    }
+    const generation = only ? this.#generation : ++this.#generation;
     const nowMs = this.#view.endMs ?? Date.now();
     const agents = this.#buffers.agentIds();
     // While every agent is heard, the metrics are those heard (bounded per agent); once raw
@@ -240,30 +275,37 @@ export class WorkerCore {
     const fleetMetrics = this.#demand.filtered ? this.#fleet.metricNames() : [];
     const metrics = [...new Set([...fleetMetrics, ...this.#buffers.metricNames(), ...this.#rollups.keys()])];
     const view = this.#view;
-    this.#drawnLines.clear();
-    const charts = shownMetrics(chartableMetrics(metrics), view.pickedMetrics).map((metric) => {
-      const data = buildChartData({
-        buffers: this.#buffers,
-        metric,
-        agents,
-        hidden: view.hiddenAgents,
-        pinned: view.pinnedAgents,
-        windowMs: view.windowMs,
-        nowMs,
-        fleet: this.#fleet,
-        rollup: this.#rollups.get(metric),
-        live: view.endMs === undefined,
-      });
-      this.#drawnLines.set(
-        metric,
-        data.lines.map((line) => line.agentId),
-      );
-      return packChart(metric, data, generation);
-    });
-    this.#updateDemand(charts[0]?.lines.map((line) => line.agentId) ?? []);
+    const shown = shownMetrics(chartableMetrics(metrics), view.pickedMetrics);
+    if (!only) this.#drawnLines.clear();
+    const charts = shown
+      .filter((metric) => !only || only.has(metric))
+      .map((metric) => this.#chart(metric, agents, nowMs, generation));
+    if (!only) this.#updateDemand(charts[0]?.lines.map((line) => line.agentId) ?? []);
     const wallMs = Date.now(); // a zoom's charts end in the past; the agents' summaries are of now
     const summaries = wallMs - this.#summarizedAtMs >= SUMMARY_EVERY_MS ? this.#summaries(agents, wallMs) : undefined;
     this.#post({ type: 'telemetry', agents, metrics, charts, summaries }, charts.flatMap(transferablesOf));
+  }
+
+  /** One metric's chart, its lines noted for the legends. */
+  #chart(metric: string, agents: readonly string[], nowMs: number, generation: number) {
+    const view = this.#view;
+    const data = buildChartData({
+      buffers: this.#buffers,
+      metric,
+      agents,
+      hidden: view.hiddenAgents,
+      pinned: view.pinnedAgents,
+      windowMs: view.windowMs,
+      nowMs,
+      fleet: this.#fleet,
+      rollup: this.#rollups.get(metric),
+      live: view.endMs === undefined,
+    });
+    this.#drawnLines.set(
+      metric,
+      data.lines.map((line) => line.agentId),
+    );
+    return packChart(metric, data, generation);
   }
 
   /** Tells the page which raw telemetry the charts need, when that changes (see telemetry-demand.ts). */
