@@ -9,6 +9,7 @@ describe('client frame parsing', () => {
   it('accepts every action of the protocol', () => {
     const frames = [
       { action: 'subscribe', channel: 'telemetry', filters: { agent_id: 'a' }, since: 3, epoch: 'e1', id: 1 },
+      { action: 'subscribe', channel: 'room', presence: true },
       { action: 'unsubscribe', channel: 'telemetry', id: 'x' },
       { action: 'publish', channel: 'events', payload: null },
       { action: 'ping' },
@@ -41,6 +42,7 @@ describe('client frame parsing', () => {
     { action: 'subscribe', channel: 'a', since: -1 },
     { action: 'subscribe', channel: 'a', since: 1.5 },
     { action: 'subscribe', channel: 'a', filters: 'x' },
+    { action: 'subscribe', channel: 'a', presence: 'yes' },
     { action: 'refresh' },
     { action: 'ping', id: { nested: true } },
   ])('refuses %j as invalid_message', (frame) => {
@@ -91,6 +93,8 @@ describe('server frame validation', () => {
       { type: 'refreshed', exp: null },
       { type: 'refreshed', id: 'r1', exp: 1700000000 },
       { type: 'error', code: 'forbidden', message: 'no' },
+      { type: 'presence', channel: 'a', event: 'join', userId: 'u', role: 'operator', timestamp: 't' },
+      { type: 'presence', channel: 'a', event: 'leave', userId: 'u', role: 'viewer', timestamp: 't' },
     ];
     for (const frame of frames) expect(parseServerFrame(frame)).toBe(frame);
     expect(decodeServerFrame(JSON.stringify(frames[0]))).toEqual(frames[0]);
@@ -110,6 +114,8 @@ describe('server frame validation', () => {
     { type: 'ack', id: { x: 1 }, channel: 'a', seq: 1 },
     { type: 'pong', timestamp: 'now' },
     { type: 'refreshed' },
+    { type: 'presence', channel: 'a', event: 'arrive', userId: 'u', role: 'viewer', timestamp: 't' },
+    { type: 'presence', channel: 'a', event: 'join', role: 'viewer', timestamp: 't' },
     { type: 'toString' },
     [{ type: 'pong', timestamp: 1 }],
     null,
