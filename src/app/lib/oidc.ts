@@ -2,7 +2,8 @@
  * OpenID Connect for the page, done by oauth4webapi (no crypto of our own): discovery from the
  * issuer, the authorization-code flow with PKCE (RFC 7636) for a public client, the refresh-token
  * grant, revocation (RFC 7009) and RP-initiated logout. Nothing here keeps state between calls
- * but the provider's metadata; the session's lifecycle is oidc-session.ts, the page's glue sign-in.ts.
+ * but the provider's metadata; the session's lifecycle is oidc-session.ts, the page's glue sign-in.ts
+ * (which loads this module only when the server offers a provider, so other pages never carry it).
  *
  * See https://github.com/panva/oauth4webapi/blob/main/examples/oauth.ts for the flow this follows.
  */
@@ -11,8 +12,6 @@ import { tokenClaims } from '@nexus-realtime/client';
 import type { OidcOffer } from './health';
 import { RenewalRefused, type ProviderTokens } from './oidc-session';
 
-/** Where the provider sends the person back; register `<origin>/auth/callback` as the client's redirect URI. */
-export const CALLBACK_PATH = '/auth/callback';
 /**
  * `offline_access` asks for a refresh token, so the page renews the token without sending the
  * person away again; providers that hand refresh tokens out anyway ignore it.
@@ -36,25 +35,27 @@ function httpAllowed(issuer: URL): boolean {
   return issuer.protocol === 'http:' && LOOPBACK_HOSTS.has(issuer.hostname);
 }
 
+/** Where the provider sends the person back after signing in, and after signing out. */
+export interface ReturnAddresses {
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+}
+
 export class OidcClient {
   readonly #issuer: URL;
   readonly #client: oauth.Client;
-  readonly #origin: string;
+  readonly #addresses: ReturnAddresses;
   readonly #http: { readonly [oauth.allowInsecureRequests]?: boolean };
   #metadata: Promise<oauth.AuthorizationServer> | undefined;
 
   constructor(
     readonly offer: OidcOffer,
-    origin: string,
+    addresses: ReturnAddresses,
   ) {
     this.#issuer = new URL(offer.issuer);
     this.#client = { client_id: offer.clientId };
-    this.#origin = origin;
+    this.#addresses = addresses;
     this.#http = httpAllowed(this.#issuer) ? { [oauth.allowInsecureRequests]: true } : {};
-  }
-
-  get redirectUri(): string {
-    return `${this.#origin}${CALLBACK_PATH}`;
   }
 
   /** The provider's metadata (`/.well-known/openid-configuration`), asked once; a failure is asked again. */
@@ -78,7 +79,7 @@ export class OidcClient {
     const url = new URL(server.authorization_endpoint);
     url.search = new URLSearchParams({
       client_id: this.#client.client_id,
-      redirect_uri: this.redirectUri,
+      redirect_uri: this.#addresses.redirectUri,
       response_type: 'code',
       scope: SIGN_IN_SCOPE,
       code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
@@ -98,7 +99,7 @@ export class OidcClient {
       this.#client,
       oauth.None(),
       params,
-      this.redirectUri,
+      this.#addresses.redirectUri,
       pending.codeVerifier,
       this.#http,
     );
@@ -150,7 +151,7 @@ export class OidcClient {
     if (!server.end_session_endpoint) return undefined;
     const url = new URL(server.end_session_endpoint);
     url.searchParams.set('client_id', this.#client.client_id);
-    url.searchParams.set('post_logout_redirect_uri', `${this.#origin}/`);
+    url.searchParams.set('post_logout_redirect_uri', this.#addresses.postLogoutRedirectUri);
     if (tokens?.idToken) url.searchParams.set('id_token_hint', tokens.idToken);
     return url.href;
   }

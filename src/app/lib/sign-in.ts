@@ -16,10 +16,12 @@
 import { connectionStore } from '../store/connection-store';
 import { signInStore } from '../store/sign-in-store';
 import type { OidcOffer } from './health';
-import { CALLBACK_PATH, OidcClient, type PendingSignIn } from './oidc';
+import type { OidcClient, PendingSignIn } from './oidc';
 import { ProviderSession, type ProviderTokens, type SessionChange } from './oidc-session';
 import { resolveAuthMode } from './server-hints';
 
+/** Where the provider sends the person back: register `<origin>/auth/callback` as the client's redirect URI. */
+export const CALLBACK_PATH = '/auth/callback';
 const PENDING_KEY = 'nexus.oidc.pending';
 const SESSION_KEY = 'nexus.oidc.session';
 
@@ -29,12 +31,19 @@ interface StoredSession {
   readonly tokens: ProviderTokens;
 }
 
-let client: OidcClient | undefined;
+let client: Promise<OidcClient> | undefined;
 
-function clientFor(offer: OidcOffer): OidcClient {
-  if (client?.offer.issuer !== offer.issuer || client.offer.clientId !== offer.clientId) {
-    client = new OidcClient(offer, location.origin);
-  }
+/** The protocol side (oauth4webapi), loaded the first time it is needed: pages without a provider never fetch it. */
+async function clientFor(offer: OidcOffer): Promise<OidcClient> {
+  const current = await client?.catch(() => undefined);
+  if (current?.offer.issuer === offer.issuer && current.offer.clientId === offer.clientId) return current;
+  client = import('./oidc').then(
+    ({ OidcClient }) =>
+      new OidcClient(offer, {
+        redirectUri: `${location.origin}${CALLBACK_PATH}`,
+        postLogoutRedirectUri: `${location.origin}/`,
+      }),
+  );
   return client;
 }
 
@@ -42,7 +51,7 @@ const session = new ProviderSession({
   renew: (tokens) => {
     const offer = signInStore.getState().offer;
     if (!offer) return Promise.reject(new Error('the server no longer offers the provider'));
-    return clientFor(offer).renew(tokens, Date.now());
+    return clientFor(offer).then((oidc) => oidc.renew(tokens, Date.now()));
   },
   onChange: onSessionChange,
 });
@@ -96,7 +105,9 @@ export async function beginSignIn(): Promise<void> {
   signInStore.setState({ phase: 'redirecting', error: undefined });
   try {
     const here = `${location.pathname}${location.search}${location.hash}`;
-    const { url, pending } = await clientFor(offer).authorizationUrl(location.pathname === CALLBACK_PATH ? '/' : here);
+    const { url, pending } = await (
+      await clientFor(offer)
+    ).authorizationUrl(location.pathname === CALLBACK_PATH ? '/' : here);
     if (!save(PENDING_KEY, pending)) throw new Error('this browser keeps no session storage for the page');
     location.assign(url);
   } catch (error) {
@@ -120,7 +131,7 @@ export async function endProviderSession(): Promise<string | undefined> {
   const offer = signInStore.getState().offer;
   if (!offer) return undefined;
   return clientFor(offer)
-    .endSession(tokens)
+    .then((oidc) => oidc.endSession(tokens))
     .catch(() => undefined);
 }
 
@@ -136,7 +147,8 @@ async function completeSignIn(offer: OidcOffer | undefined): Promise<void> {
   }
   signInStore.setState({ phase: 'completing', error: undefined });
   try {
-    session.start(await clientFor(offer).exchangeCode(callbackUrl, pending, Date.now()));
+    const oidc = await clientFor(offer);
+    session.start(await oidc.exchangeCode(callbackUrl, pending, Date.now()));
   } catch (error) {
     signInStore.setState({ phase: 'signed-out', error: `The sign-in did not complete: ${messageOf(error)}.` });
   }

@@ -18,9 +18,7 @@ export function ProviderSignIn() {
       <div>
         <SignInButton phase={s.phase} className="btn primary" />
       </div>
-      <p className="muted" style={{ margin: 0 }}>
-        Or paste a token:
-      </p>
+      <hr style={{ width: '100%', margin: 0, border: 0, borderTop: '1px solid var(--border)' }} />
     </>
   );
 }

@@ -21,10 +21,10 @@ export function TokenDialog() {
         <h2 id="token-title" style={{ margin: 0 }}>
           Sign in to Nexus
         </h2>
+        <ProviderSignIn />
         <p className="muted" style={{ margin: 0 }}>
           This server runs in production mode. Paste a JWT issued for your user (role operator to send commands).
         </p>
-        <ProviderSignIn />
         {authError && (
           <p role="alert" className="error-text" style={{ margin: 0 }}>
             {authError}
