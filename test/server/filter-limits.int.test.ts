@@ -88,10 +88,17 @@ describe('limits: filters per subscription and per connection', () => {
     // Every subscribe below is larger than what is left when it arrives; the server decides
     // each in turn, after the frames before it.
     const kept = agentFilter('kept', 4000);
+    const held = agentFilter('b0', 4000);
     const invalid = { ...agentFilter('bad', 3900), empty: [] };
     const burst = [
       { action: 'subscribe', channel: 'filters.burst.16', filters: agentFilter('b16', 4000), id: 'too-large' },
-      { action: 'subscribe', channel: 'filters.burst.0', filters: agentFilter('b0', 4000), id: 'held' },
+      // The same filters as held, values reordered and one repeated: the same subscription.
+      {
+        action: 'subscribe',
+        channel: 'filters.burst.0',
+        filters: { agent_id: [...held.agent_id, held.agent_id[0]].reverse() },
+        id: 'held',
+      },
       { action: 'unsubscribe', channel: 'filters.burst.1', id: 'free-1' },
       { action: 'subscribe', channel: 'filters.burst.17', filters: kept, id: 'fits-now' },
       { action: 'unsubscribe', channel: 'filters.burst.2', id: 'free-2' },

@@ -7,9 +7,12 @@
  */
 import { Limits } from '@nexus-realtime/client/protocol';
 import type { Hub, Subscriber, Subscription } from '../fanout/index.js';
+import { filtersFingerprint } from './unread-filters.js';
 
 export class ChannelSubscriptions {
   readonly #channels = new Set<string>();
+  /** Fingerprints of held subscriptions' filters, worked out the first time they are compared. */
+  readonly #fingerprints = new WeakMap<Subscription, string>();
   /** Subscriptions held, on every channel. */
   #count = 0;
   /** Bytes of JSON of the filters of every subscription held. */
@@ -52,13 +55,14 @@ export class ChannelSubscriptions {
   }
 
   /**
-   * True when a subscription of `bytes` bytes of filters on `channel` may be one the connection
-   * already holds (same channel, same size): only then is it worth preparing a subscription that
+   * True when the connection may already hold, on `channel`, a subscription with the filters of
+   * this fingerprint (`filtersFingerprint`): only then is it worth preparing a subscription that
    * the bounds would refuse if new. Cheap, so a connection at its bounds sending subscribe after
-   * subscribe is refused without having its filters sorted and compiled each time.
+   * subscribe is refused without having their filters sorted and compiled each time.
    */
-  mayHold(channel: string, bytes: number): boolean {
-    return this.#channels.has(channel) && this.of(channel).some((s) => s.bytes === bytes);
+  mayHold(channel: string, fingerprint: string): boolean {
+    if (!this.#channels.has(channel)) return false;
+    return this.of(channel).some((s) => this.#fingerprintOf(s) === fingerprint);
   }
 
   /** Why a new subscription with `bytes` bytes of filters would break the connection's bounds, if it would. */
@@ -96,6 +100,15 @@ export class ChannelSubscriptions {
     for (const s of this.of(channel)) this.#filterBytes -= s.bytes;
     this.#count -= this.hub.remove(this.subscriber, channel);
     this.#channels.delete(channel);
+  }
+
+  #fingerprintOf(subscription: Subscription): string {
+    let fingerprint = this.#fingerprints.get(subscription);
+    if (fingerprint === undefined) {
+      fingerprint = filtersFingerprint(subscription.filters);
+      this.#fingerprints.set(subscription, fingerprint);
+    }
+    return fingerprint;
   }
 
   /** Removes everything (the connection ended). */

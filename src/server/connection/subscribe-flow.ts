@@ -26,7 +26,7 @@ import type { Policy } from '../policy.js';
 import { CatchUpSelector, type Position, type Queued, type Served } from './catch-up.js';
 import type { ChannelSubscriptions } from './channel-subscriptions.js';
 import { sendReplay, type ReplayTarget } from './replay-sender.js';
-import { readInFull, unreadFiltersOf } from './unread-filters.js';
+import { filtersFingerprint, readInFull, unreadFiltersOf } from './unread-filters.js';
 import {
   answerSubscribe,
   firstPosition,
@@ -170,7 +170,10 @@ export class SubscribeFlow {
     const unread = unreadFiltersOf(received);
     const bytes = unread ? unread.filtersBytes : filtersByteLength(received.filters);
     const refusal = host.subscriptions.refusal(bytes);
-    if (refusal && !host.subscriptions.mayHold(channel, bytes)) {
+    if (
+      refusal &&
+      !host.subscriptions.mayHold(channel, unread?.filtersFingerprint ?? filtersFingerprint(received.filters))
+    ) {
       return { frame: received, code: ErrorCode.TooManySubscriptions, message: refusal };
     }
     // Filters left unread on the way in (unread-filters.ts) are read now that they may be kept.

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { Limits, filtersByteLength, parseClientFrame } from '@nexus-realtime/client/protocol';
+import { Limits, filtersByteLength, filtersKey, parseClientFrame, type Filters } from '@nexus-realtime/client/protocol';
 import { memberSpans } from './json-validator.js';
-import { plainFiltersBytes, readInFull, readSubscribeUnread, unreadFiltersOf } from './unread-filters.js';
+import {
+  filtersFingerprint,
+  measurePlainFilters,
+  readInFull,
+  readSubscribeUnread,
+  unreadFiltersOf,
+} from './unread-filters.js';
 
-/** The filters member of a frame's text, measured as the bounds count it, or -1. */
-function measured(text: string): number {
+/** The filters member of a frame's text, measured on the text. */
+function measured(text: string) {
   const span = memberSpans(text, Limits.maxJsonDepth - 1)?.get('filters');
   if (!span) throw new Error(`no filters in ${text}`);
-  return plainFiltersBytes(text, span.start, span.end);
+  return measurePlainFilters(text, span.start, span.end);
 }
 
 /** A small deterministic random source, so a failure can be replayed. */
@@ -47,7 +53,11 @@ describe('plainly written filters are measured without being parsed', () => {
       );
       const text = `{"action":"subscribe","channel":"c","filters":${spelled}}`;
       expect(JSON.parse(spelled)).toEqual(filters);
-      expect(measured(text), spelled).toBe(filtersByteLength(JSON.parse(spelled) as never));
+      const parsed = JSON.parse(spelled) as Filters;
+      expect(measured(text), spelled).toEqual({
+        bytes: filtersByteLength(parsed),
+        fingerprint: filtersFingerprint(parsed),
+      });
     }
   });
 
@@ -69,8 +79,33 @@ describe('plainly written filters are measured without being parsed', () => {
     ],
   ])('leaves filters with %s to the ordinary parse', (_what, filters) => {
     const head = '{"action":"subscribe","channel":"c","filters":';
-    expect(plainFiltersBytes(`${head}${filters}}`, head.length, head.length + filters.length)).toBe(-1);
+    expect(measurePlainFilters(`${head}${filters}}`, head.length, head.length + filters.length)).toBeUndefined();
     expect(readSubscribeUnread(`${head}${filters}}`, 0)).toBeUndefined();
+  });
+});
+
+describe('fingerprints of filters', () => {
+  it('are equal for filters that mean the same, however their values are ordered or repeated', () => {
+    const next = random(11);
+    for (let round = 0; round < 500; round++) {
+      const values = Array.from({ length: 1 + Math.floor(next() * 30) }, () =>
+        next() < 0.5 ? `v${Math.floor(next() * 50)}` : Math.floor(next() * 50),
+      );
+      const shuffled = [...values, ...values.slice(0, 3)].sort(() => next() - 0.5);
+      const a: Filters = { kind: 'x', ids: values };
+      const b: Filters = { ids: shuffled, kind: 'x' };
+      expect(filtersKey(a)).toBe(filtersKey(b));
+      expect(filtersFingerprint(a)).toBe(filtersFingerprint(b));
+      const text = `{"action":"subscribe","channel":"c","filters":${JSON.stringify(b)}}`;
+      expect(measured(text)?.fingerprint).toBe(filtersFingerprint(a));
+    }
+  });
+
+  it('tell a value from a one-value list, and different ends apart', () => {
+    expect(filtersFingerprint({ a: 'x' })).not.toBe(filtersFingerprint({ a: ['x'] }));
+    expect(filtersFingerprint({ a: ['x', 'y'] })).not.toBe(filtersFingerprint({ a: ['x', 'z'] }));
+    expect(filtersFingerprint({ a: 1 })).not.toBe(filtersFingerprint({ a: '1' }));
+    expect(filtersFingerprint({ a: 1 })).not.toBe(filtersFingerprint({ b: 1 }));
   });
 });
 
@@ -81,7 +116,14 @@ describe('a subscribe whose filters cannot fit is read without them', () => {
 
   it('keeps its envelope, its size and its text, and no filters', () => {
     const frame = readSubscribeUnread(text, bytes - 1);
-    expect(frame).toMatchObject({ action: 'subscribe', channel: 'fleet', id: 'f1', since: 3, filtersBytes: bytes });
+    expect(frame).toMatchObject({
+      action: 'subscribe',
+      channel: 'fleet',
+      id: 'f1',
+      since: 3,
+      filtersBytes: bytes,
+      filtersFingerprint: filtersFingerprint(filters),
+    });
     expect(frame && 'filters' in frame).toBe(false);
     expect(unreadFiltersOf(frame!)?.unreadText).toBe(text);
     // Read in full when it may be kept after all: the same frame as the ordinary parse gives.

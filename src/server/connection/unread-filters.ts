@@ -23,6 +23,7 @@ import {
   decodeJson,
   parseClientFrame,
   type ErrorCode as ErrorCodeType,
+  type Filters,
   type SubscribeFrame,
 } from '@nexus-realtime/client/protocol';
 import { memberSpans } from './json-validator.js';
@@ -33,6 +34,8 @@ export type UnreadFiltersFrame = SubscribeFrame & {
   readonly unreadText: string;
   /** Bytes of the filters' compact JSON in UTF-8, as the bounds count them. */
   readonly filtersBytes: number;
+  /** `filtersFingerprint` of the filters. */
+  readonly filtersFingerprint: string;
 };
 
 /** The unread text and size of a subscribe read by `readSubscribeUnread`, else undefined. */
@@ -48,8 +51,8 @@ export function readSubscribeUnread(text: string, bytesLeft: number): UnreadFilt
   const spans = memberSpans(text, Limits.maxJsonDepth - 1);
   const span = spans?.get('filters');
   if (!span) return undefined;
-  const bytes = plainFiltersBytes(text, span.start, span.end);
-  if (bytes <= bytesLeft || bytes > Limits.maxFiltersBytes) return undefined;
+  const plain = measurePlainFilters(text, span.start, span.end);
+  if (!plain || plain.bytes <= bytesLeft || plain.bytes > Limits.maxFiltersBytes) return undefined;
   let envelope: unknown;
   try {
     envelope = JSON.parse(`${text.slice(0, span.start)}{}${text.slice(span.end)}`);
@@ -59,7 +62,7 @@ export function readSubscribeUnread(text: string, bytesLeft: number): UnreadFilt
   const parsed = parseClientFrame(envelope);
   if (!parsed.ok || parsed.frame.action !== Action.Subscribe) return undefined;
   const { filters: _empty, ...frame } = parsed.frame;
-  return { ...frame, unreadText: text, filtersBytes: bytes };
+  return { ...frame, unreadText: text, filtersBytes: plain.bytes, filtersFingerprint: plain.fingerprint };
 }
 
 /** The frame read in full, as any other: its filters parsed and validated. */
@@ -83,46 +86,103 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const EXACT_DIGITS = 15;
 const NOT_ASCII = /[^\0-\x7f]/;
 
+/** What a scan of plainly written filters finds. */
+export interface PlainFilters {
+  /** Bytes of their compact JSON in UTF-8: what `JSON.stringify` of the parsed value gives. */
+  readonly bytes: number;
+  /** `filtersFingerprint` of the filters they spell. */
+  readonly fingerprint: string;
+}
+
+/** One key of filters being scanned: its values' smallest and largest token, by their text. */
+interface KeyScan {
+  readonly key: string;
+  array: boolean;
+  min: string;
+  max: string;
+}
+
 /**
- * The UTF-8 bytes of the compact JSON of the filters object spelled at [start, end) — what
- * `JSON.stringify` of the parsed value gives — when the text is plain enough for the two to be
- * the same; -1 otherwise. The span is already known to be valid JSON.
+ * Measures the filters object spelled at [start, end) of `text` (already known to be valid JSON)
+ * when it is plain enough for its text, less whitespace, to be exactly what `JSON.stringify` of
+ * the parsed value gives; undefined otherwise.
  */
-export function plainFiltersBytes(text: string, start: number, end: number): number {
+export function measurePlainFilters(text: string, start: number, end: number): PlainFilters | undefined {
   const span = text.slice(start, end);
-  if (span.charCodeAt(0) !== 0x7b /* { */ || span.includes('\\')) return -1;
+  if (span.charCodeAt(0) !== 0x7b /* { */ || span.includes('\\')) return undefined;
   let whitespace = 0;
   let depth = 0;
-  const keys = new Set<string>();
+  const keys = new Map<string, KeyScan>();
+  let current: KeyScan | undefined;
   let expectKey = true;
   for (let i = 0; i < span.length; i++) {
     const ch = span.charCodeAt(i);
+    let tokenEnd: number;
     if (ch === 0x22 /* " */) {
-      const close = span.indexOf('"', i + 1);
+      tokenEnd = span.indexOf('"', i + 1) + 1;
       if (depth === 1 && expectKey) {
-        const key = span.slice(i + 1, close);
-        if (keys.has(key) || RESERVED_KEYS.has(key)) return -1;
-        keys.add(key);
+        const key = span.slice(i + 1, tokenEnd - 1);
+        if (keys.has(key) || RESERVED_KEYS.has(key)) return undefined;
+        keys.set(key, (current = { key, array: false, min: '', max: '' }));
         expectKey = false;
+        i = tokenEnd - 1;
+        continue;
       }
-      i = close;
     } else if (ch === 0x20 || ch === 0x0a || ch === 0x0d || ch === 0x09) {
       whitespace++;
+      continue;
     } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
-      if (++depth > 2 || (ch === 0x7b && depth > 1)) return -1;
+      if (++depth > 2 || (ch === 0x7b && depth > 1)) return undefined;
+      if (current) current.array = true;
+      continue;
     } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
       depth--;
-    } else if (ch === 0x2c /* , */) {
-      if (depth === 1) expectKey = true;
+      continue;
+    } else if (ch === 0x2c /* , */ || ch === 0x3a /* : */) {
+      if (ch === 0x2c && depth === 1) expectKey = true;
+      continue;
     } else if (ch === 0x2d /* - */ || (ch >= 0x30 && ch <= 0x39)) {
-      const numberEnd = skipNumber(span, i);
-      if (numberEnd < 0) return -1;
-      i = numberEnd - 1;
+      tokenEnd = skipNumber(span, i);
+      if (tokenEnd < 0) return undefined;
+    } else {
+      tokenEnd = i + (ch === 0x66 /* f(alse) */ ? 5 : 4); // true, false or null
     }
+    if (!current) return undefined;
+    const token = span.slice(i, tokenEnd);
+    if (current.min === '' || token < current.min) current.min = token;
+    if (current.max === '' || token > current.max) current.max = token;
+    i = tokenEnd - 1;
   }
-  if (keys.size > Limits.maxFilterKeys) return -1;
+  if (keys.size > Limits.maxFilterKeys) return undefined;
   const bytes = NOT_ASCII.test(span) ? Buffer.byteLength(span) : span.length;
-  return bytes - whitespace;
+  return { bytes: bytes - whitespace, fingerprint: fingerprintOf([...keys.values()]) };
+}
+
+/**
+ * A short string equal for filters that mean the same (the same keys, and for each the same
+ * value or the same set of values, in any order, repeated or not): per key, its kind and its
+ * values' smallest and largest JSON text. Filters that differ may share it (it is a quick
+ * screen before their canonical keys are compared), but filters that mean the same always do —
+ * also when one was measured on its text and the other parsed.
+ */
+export function filtersFingerprint(filters: Filters | undefined): string {
+  const keys = Object.entries(filters ?? {}).map(([key, value]): KeyScan => {
+    const scan: KeyScan = { key, array: Array.isArray(value), min: '', max: '' };
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const token = JSON.stringify(item);
+      if (scan.min === '' || token < scan.min) scan.min = token;
+      if (scan.max === '' || token > scan.max) scan.max = token;
+    }
+    return scan;
+  });
+  return fingerprintOf(keys);
+}
+
+function fingerprintOf(keys: KeyScan[]): string {
+  return keys
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((k) => `${JSON.stringify(k.key)}${k.array ? '[' : '='}${k.min},${k.max}`)
+    .join(';');
 }
 
 /** The end of an integer literal that parses and prints back unchanged, or -1 for any other number. */
