@@ -163,7 +163,7 @@ export async function signInAtProvider(
   let next: { url: string; init?: RequestInit } | undefined = { url: auth.href };
   for (let step = 0; next !== undefined; step++) {
     if (step > 12) throw new Error('sign-in at the provider did not finish in 12 steps');
-    const res = await fetch(next.url, {
+    const res: Response = await fetch(next.url, {
       ...next.init,
       redirect: 'manual',
       headers: { ...(next.init?.headers as Record<string, string>), cookie: cookieHeader(cookies) },
@@ -173,7 +173,7 @@ export async function signInAtProvider(
       const eq = pair?.indexOf('=') ?? -1;
       if (pair && eq > 0) cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
     }
-    const location = res.headers.get('location');
+    const location: string | null = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
       const target: URL = new URL(location, next.url);
       if (target.href.startsWith(options.redirectUri)) {
@@ -193,8 +193,8 @@ export async function signInAtProvider(
       next = { url: target.href };
       continue;
     }
-    const html = await res.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    const html: string = await res.text();
+    const action: string | undefined = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
     if (res.status !== 200 || !action || !html.includes('name="login"')) {
       throw new Error(`unexpected answer from the provider (${res.status}): ${html.slice(0, 300)}`);
     }

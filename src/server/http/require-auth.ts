@@ -1,4 +1,7 @@
-/** Bearer-token middleware for REST routes: missing → 401, invalid or expired → 403. */
+/**
+ * Bearer-token middleware for REST routes: missing → 401, invalid or expired → 403; the identity
+ * provider's keys not loaded yet → 503.
+ */
 import type { RequestHandler, Response } from 'express';
 import { HttpStatus, RestErrorCode } from '@nexus-realtime/client/protocol';
 import type { Auth, Principal } from '../auth.js';
@@ -22,6 +25,9 @@ export function requireAuth(auth: Auth, metrics: Metrics): RequestHandler {
     const verified = await auth.verify(token);
     if (!verified.ok) {
       metrics.authFailures.inc({ reason: verified.reason });
+      if (verified.reason === 'unavailable') {
+        return sendError(res, HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, verified.message);
+      }
       return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, verified.message);
     }
     res.locals.principal = verified.principal;
