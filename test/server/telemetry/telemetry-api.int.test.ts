@@ -31,8 +31,8 @@ async function get(path: string, token: string | null = viewer): Promise<Respons
 }
 
 /**
- * Agent buckets are kept as 16-bit codes on their block's scale (about 1/65,000 of a block's
- * range): compare them within a hundredth, the fleet's exactly.
+ * Agent buckets are kept as 8-bit codes on a grid of 1, 2 or 5 times a power of ten (values here
+ * sit on it: whole numbers and halves): compare them within a hundredth, the fleet's exactly.
  */
 function expectClose(actual: Record<string, number> | undefined, expected: Record<string, number>): void {
   expect(Object.keys(actual ?? {}).sort()).toEqual(Object.keys(expected).sort());

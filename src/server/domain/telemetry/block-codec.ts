@@ -1,13 +1,16 @@
 /**
  * How a block stores its buckets.
  *
- * Agent series are quantized: each value is a u16 code on the block's own scale, `base + code *
- * scale` (the block's header holds `base` and `scale` as f64), so a value costs 2 bytes and keeps
- * about 1/65,534 of its block's value range (a minute of one agent's metric for a 1 s block): far
- * finer than a chart's pixel, and exact for the block's lowest value. The scale starts narrow and
- * widens (the codes already written re-encoded) when a value falls outside it. Code 0xFFFF is an
- * empty bucket (a gap). Narrow blocks hold one column (the value of single-sample buckets: avg =
- * min = max = last); wide blocks four: avg, min, max, last.
+ * Agent series are quantized: each value is a u8 code on the block's own scale, `base + code *
+ * scale` (the block's header holds `base` and `scale` as f64), so a value costs 1 byte and keeps
+ * its block's value range (a minute of one agent's metric for a 1 s block, ten minutes for 10 s,
+ * an hour for 1 min) to 1/254 (1/50 at worst): about a pixel of a chart whose axis spans that
+ * range. The scale's step is 1, 2 or 5 times a power of ten, so values on its grid (whole numbers
+ * while the range is under 254, one decimal under 25.4, …) are kept exactly. The scale starts
+ * narrow and widens (the codes already written re-encoded) when a value falls outside it. Code 0xFF is an empty bucket (a gap). Narrow blocks
+ * hold one column (the value of single-sample buckets: avg = min = max = last); wide blocks four:
+ * avg, min, max, last. (With u16 codes an hour of 10,000 agents × 6 metrics took 400 MB; the
+ * rollups' goal is 256 MB.)
  *
  * Fleet blocks are f32 columns min, median, max, agents (NaN: no bucket), unquantized: there are
  * few of them, and `agents` must stay an exact count.
@@ -15,10 +18,10 @@
 import { HEADER_BYTES, type BlockPool } from './block-pool.js';
 import { CHUNK_SLOTS } from './steps.js';
 
-export const GAP_CODE = 0xffff;
-const MAX_CODE = 0xfffe;
-/** A new block's first scale spans this fraction of its first value (finer than an f32 at first). */
-const INITIAL_SPAN_FRACTION = 1 / 1024;
+export const GAP_CODE = 0xff;
+const MAX_CODE = 0xfe;
+/** A new block's first scale spans this fraction of its first value (its second value sets the real span). */
+const INITIAL_SPAN_FRACTION = 2 ** -20;
 const MIN_SPAN = 1e-9;
 /** Values are clamped here, so a span never overflows to Infinity. */
 const LARGEST_VALUE = 1e300;
@@ -27,13 +30,12 @@ const LARGEST_VALUE = 1e300;
 export const Column = { Avg: 0, Min: 1, Max: 2, Last: 3 } as const;
 export const FleetColumn = { Min: 0, Median: 1, Max: 2, Agents: 3 } as const;
 
-const HEADER_U16 = HEADER_BYTES / 2;
 /** Codes of a wide block: four per bucket. */
 const CHUNK_WIDE_CODES = CHUNK_SLOTS * 4;
 const HEADER_F32 = HEADER_BYTES / 4;
 
 /** Bytes of a quantized block of `slots` buckets of `columns` columns. */
-export const quantizedBlockBytes = (slots: number, columns: number) => align8(HEADER_BYTES + slots * columns * 2);
+export const quantizedBlockBytes = (slots: number, columns: number) => align8(HEADER_BYTES + slots * columns);
 /** Bytes of a fleet block of `slots` buckets. */
 export const fleetBlockBytes = (slots: number) => align8(HEADER_BYTES + slots * 4 * 4);
 
@@ -63,8 +65,46 @@ export function initQuantized(pool: BlockPool, id: number, chunk: number, codes:
   slab.u32[offset / 4 + 1] = 0;
   slab.f64[offset / 8 + 1] = NaN;
   slab.f64[offset / 8 + 2] = 0;
-  const start = offset / 2 + HEADER_U16;
-  slab.u16.fill(GAP_CODE, start, start + codes);
+  const start = offset + HEADER_BYTES;
+  slab.u8.fill(GAP_CODE, start, start + codes);
+}
+
+/** Margin a seeded scale leaves on either side of the range it was seeded with. */
+const SEED_MARGIN = 1 / 16;
+
+/**
+ * Starts the scale of the empty block `id` from the values held by block `fromId` of `fromPool`
+ * (its first `codes` codes): the same series' previous chunk, so that a series whose range holds
+ * from one chunk to the next keeps its codes without rescaling (each rescale rounds them again).
+ */
+export function seedScale(pool: BlockPool, id: number, fromPool: BlockPool, fromId: number, codes: number): void {
+  const from = fromPool.slabOf(fromId);
+  const offset = fromPool.offsetOf(fromId);
+  const base = from.f64[offset / 8 + 1]!;
+  if (Number.isNaN(base)) return;
+  let lo = GAP_CODE;
+  let hi = -1;
+  for (let i = offset + HEADER_BYTES, end = i + codes; i < end; i++) {
+    const code = from.u8[i]!;
+    if (code === GAP_CODE) continue;
+    if (code < lo) lo = code;
+    if (code > hi) hi = code;
+  }
+  if (hi < 0) return;
+  const scale = from.f64[offset / 8 + 2]!;
+  const span = Math.max((hi - lo) * scale, Math.abs(base + lo * scale) * INITIAL_SPAN_FRACTION, MIN_SPAN);
+  const f = pool.offsetOf(id) / 8;
+  setScale(pool.slabOf(id).f64, f, base + lo * scale - span * SEED_MARGIN, span * (1 + 2 * SEED_MARGIN));
+}
+
+/** Gives block `id` the scale of block `fromId` (a narrow block widened keeps its codes as they are). */
+export function copyScale(pool: BlockPool, id: number, fromPool: BlockPool, fromId: number): void {
+  const from = fromPool.slabOf(fromId);
+  const f = fromPool.offsetOf(fromId) / 8;
+  const slab = pool.slabOf(id);
+  const t = pool.offsetOf(id) / 8;
+  slab.f64[t + 1] = from.f64[f + 1]!;
+  slab.f64[t + 2] = from.f64[f + 2]!;
 }
 
 /** Writes `value` as code `index` of block `id` (`codes`: the block's number of codes). */
@@ -73,7 +113,7 @@ export function writeCode(pool: BlockPool, id: number, codes: number, index: num
   ensureRange(pool, id, codes, v, v);
   const slab = pool.slabOf(id);
   const offset = pool.offsetOf(id);
-  slab.u16[offset / 2 + HEADER_U16 + index] = encode(v, slab.f64[offset / 8 + 1]!, slab.f64[offset / 8 + 2]!);
+  slab.u8[offset + HEADER_BYTES + index] = encode(v, slab.f64[offset / 8 + 1]!, slab.f64[offset / 8 + 2]!);
 }
 
 /** Writes one wide bucket (avg, min, max, last) at `slot`: one range check, four codes. */
@@ -93,11 +133,11 @@ export function writeWide(
   const offset = pool.offsetOf(id);
   const base = slab.f64[offset / 8 + 1]!;
   const scale = slab.f64[offset / 8 + 2]!;
-  const at = offset / 2 + HEADER_U16 + slot * 4;
-  slab.u16[at + Column.Avg] = encode(clamp(avg), base, scale);
-  slab.u16[at + Column.Min] = encode(lo, base, scale);
-  slab.u16[at + Column.Max] = encode(hi, base, scale);
-  slab.u16[at + Column.Last] = encode(clamp(last), base, scale);
+  const at = offset + HEADER_BYTES + slot * 4;
+  slab.u8[at + Column.Avg] = encode(clamp(avg), base, scale);
+  slab.u8[at + Column.Min] = encode(lo, base, scale);
+  slab.u8[at + Column.Max] = encode(hi, base, scale);
+  slab.u8[at + Column.Last] = encode(clamp(last), base, scale);
 }
 
 function encode(value: number, base: number, scale: number): number {
@@ -112,32 +152,50 @@ export function ensureRange(pool: BlockPool, id: number, codes: number, lo: numb
   const base = slab.f64[f + 1]!;
   const scale = slab.f64[f + 2]!;
   if (Number.isNaN(base)) {
-    slab.f64[f + 1] = lo;
-    slab.f64[f + 2] = Math.max(hi - lo, Math.abs(lo) * INITIAL_SPAN_FRACTION, MIN_SPAN) / MAX_CODE;
+    setScale(slab.f64, f, lo, Math.max(hi - lo, Math.abs(lo) * INITIAL_SPAN_FRACTION, MIN_SPAN));
     return;
   }
   const top = base + MAX_CODE * scale;
   if (lo >= base && hi <= top) return;
-  // Twice what is needed on the growing side, so a drifting series rescales a few times per block.
+  // Half as much again on the growing side, so a drifting series rescales a few times per block.
   const span = Math.max(hi, top) - Math.min(lo, base);
-  const newBase = lo < base ? Math.min(lo, base) - span : base;
-  const newTop = hi > top ? Math.max(hi, top) + span : top;
-  const newScale = (newTop - newBase) / MAX_CODE;
-  const start = pool.offsetOf(id) / 2 + HEADER_U16;
+  const newBase = lo < base ? Math.min(lo, base) - span / 2 : base;
+  const newTop = hi > top ? Math.max(hi, top) + span / 2 : top;
+  setScale(slab.f64, f, newBase, newTop - newBase);
+  const [gridBase, gridScale] = [slab.f64[f + 1]!, slab.f64[f + 2]!];
+  const start = pool.offsetOf(id) + HEADER_BYTES;
   for (let i = start; i < start + codes; i++) {
-    const code = slab.u16[i]!;
+    const code = slab.u8[i]!;
     if (code === GAP_CODE) continue;
-    slab.u16[i] = Math.min(MAX_CODE, Math.round((base + code * scale - newBase) / newScale));
+    slab.u8[i] = Math.min(MAX_CODE, Math.round((base + code * scale - gridBase) / gridScale));
   }
-  slab.f64[f + 1] = newBase;
-  slab.f64[f + 2] = newScale;
+}
+
+/**
+ * Sets a block's scale (header f64 words `f + 1`, `f + 2`) to cover `[lo, lo + span]`: the step is
+ * the smallest of 1, 2 or 5 times a power of ten that covers it in `MAX_CODE` steps, and the base a
+ * multiple of it, so values on that grid (whole numbers, one decimal…) are kept exactly.
+ */
+function setScale(f64: Float64Array, f: number, lo: number, span: number): void {
+  let power = 10 ** Math.floor(Math.log10(span / MAX_CODE));
+  for (;;) {
+    for (const mantissa of [1, 2, 5]) {
+      const scale = mantissa * power;
+      const base = Math.floor(lo / scale) * scale;
+      if (base + MAX_CODE * scale < lo + span) continue;
+      f64[f + 1] = base;
+      f64[f + 2] = scale;
+      return;
+    }
+    power *= 10;
+  }
 }
 
 /** The value of code `index` of block `id`, rounded to the block's precision; NaN for a gap. */
 export function readCode(pool: BlockPool, id: number, index: number): number {
   const slab = pool.slabOf(id);
   const offset = pool.offsetOf(id);
-  const code = slab.u16[offset / 2 + HEADER_U16 + index]!;
+  const code = slab.u8[offset + HEADER_BYTES + index]!;
   if (code === GAP_CODE) return NaN;
   const scale = slab.f64[offset / 8 + 2]!;
   const value = slab.f64[offset / 8 + 1]! + code * scale;
@@ -161,11 +219,11 @@ export function sumCodes(
   const offset = pool.offsetOf(id);
   const base = slab.f64[offset / 8 + 1]!;
   const scale = slab.f64[offset / 8 + 2]!;
-  const u16 = slab.u16;
+  const u8 = slab.u8;
   let codes = 0;
   let n = 0;
-  for (let i = offset / 2 + HEADER_U16 + first, end = i + count * stride; i < end; i += stride) {
-    const code = u16[i]!;
+  for (let i = offset + HEADER_BYTES + first, end = i + count * stride; i < end; i += stride) {
+    const code = u8[i]!;
     if (code === GAP_CODE) continue;
     codes += code;
     n++;
@@ -180,13 +238,14 @@ let roundingStep = 1;
 let roundingInverse = 1;
 
 /**
- * `value` rounded to the power of ten at or just over the block's quantum: what the block keeps is
- * no finer, and `45.2` reads back as `45.2` rather than `45.200012207`.
+ * `value` rounded to the power of ten at or just under the block's quantum: what the block keeps
+ * is hardly finer, rounding adds at most half a quantum, and the answer's JSON stays short
+ * (`45.2`, not `45.2000122`).
  */
 function toQuantum(value: number, scale: number): number {
   if (scale !== roundingScale) {
     roundingScale = scale;
-    const exponent = Math.ceil(Math.log10(scale));
+    const exponent = Math.floor(Math.log10(scale));
     roundingStep = exponent >= 0 ? 10 ** exponent : 1;
     roundingInverse = exponent < 0 ? 10 ** -exponent : 1;
   }

@@ -16,7 +16,7 @@ const SLAB_OVERHEAD_BYTES = 800;
 
 /** Views of one slab; blocks start at multiples of the pool's block size. */
 interface Slab {
-  readonly u16: Uint16Array;
+  readonly u8: Uint8Array;
   readonly u32: Uint32Array;
   readonly f32: Float32Array;
   readonly f64: Float64Array;
@@ -77,7 +77,7 @@ export class BlockPool {
     if (!this.budget.tryReserve(bytes + SLAB_OVERHEAD_BYTES)) return false;
     const buffer = new ArrayBuffer(bytes);
     this.slabs.push({
-      u16: new Uint16Array(buffer),
+      u8: new Uint8Array(buffer),
       u32: new Uint32Array(buffer),
       f32: new Float32Array(buffer),
       f64: new Float64Array(buffer),

@@ -14,8 +14,10 @@ import {
   blockChunk,
   blockExtra,
   Column,
+  copyScale,
   initQuantized,
   readCode,
+  seedScale,
   setBlockExtra,
   sumCodes,
   writeCode,
@@ -61,7 +63,7 @@ export class SeriesRings {
     const chunk = Math.floor(bucket / CHUNK_SLOTS);
     const slot = bucket - chunk * CHUNK_SLOTS;
     const at = this.#positionAt(row, step, chunk);
-    let ref = this.#blockFor(at, chunk, step === 0);
+    let ref = this.#blockFor(at, chunk, step === 0, this.#positionAt(row, step, chunk - 1));
     if (ref < 0) return false;
     if (!(ref & WIDE) && !single) {
       if (this.#overflowNarrow(ref, slot, v)) return true;
@@ -148,8 +150,11 @@ export class SeriesRings {
     return row * POSITIONS_PER_SERIES + POSITION_OFFSET[step]! + (chunk % STEPS[step]!.positions);
   }
 
-  /** The block for `chunk` at position `at`: the one there (recycled if it held an older chunk) or a new one. */
-  #blockFor(at: number, chunk: number, narrow: boolean): number {
+  /**
+   * The block for `chunk` at position `at`: the one there (recycled if it held an older chunk) or a
+   * new one, its scale seeded from the previous chunk's block (at `previousAt`) when it is held.
+   */
+  #blockFor(at: number, chunk: number, narrow: boolean, previousAt: number): number {
     let ref = this.table.positions[at]!;
     if (ref >= 0) {
       const wide = (ref & WIDE) !== 0;
@@ -161,8 +166,16 @@ export class SeriesRings {
     }
     ref = this.#allocFor(at, narrow);
     if (ref < 0) return -1;
-    if (narrow) initQuantized(this.narrow, ref, chunk, NARROW_CODES);
-    else initQuantized(this.wide, ref & ~WIDE, chunk, WIDE_CODES);
+    const pool = narrow ? this.narrow : this.wide;
+    const id = ref & ~WIDE;
+    initQuantized(pool, id, chunk, narrow ? NARROW_CODES : WIDE_CODES);
+    const previous = this.table.positions[previousAt]!;
+    if (previous >= 0) {
+      const fromPool = previous & WIDE ? this.wide : this.narrow;
+      const fromId = previous & ~WIDE;
+      if (blockChunk(fromPool, fromId) === chunk - 1)
+        seedScale(pool, id, fromPool, fromId, previous & WIDE ? WIDE_CODES : NARROW_CODES);
+    }
     this.table.positions[at] = ref;
     return ref;
   }
@@ -229,6 +242,7 @@ export class SeriesRings {
     if (this.table.positions[at] !== narrowId) return -1;
     const chunk = blockChunk(this.narrow, narrowId);
     initQuantized(this.wide, id, chunk, WIDE_CODES);
+    copyScale(this.wide, id, this.narrow, narrowId);
     const v: BucketValues = { avg: 0, min: 0, max: 0, last: 0 };
     for (let slot = 0; slot < CHUNK_SLOTS; slot++) {
       if (this.read(row, 0, chunk * CHUNK_SLOTS + slot, v)) writeWide(this.wide, id, slot, v.avg, v.min, v.max, v.last);
