@@ -171,16 +171,19 @@ const AgentItem = memo(function AgentItem({
   const state = connected ? (row.state ?? 'offline') : 'unknown';
   return (
     <li style={{ ...rowStyle, transform: `translateY(${startPx}px)` }} aria-posinset={position} aria-setsize={total}>
+      {/* Spaces between the parts: the row reads (and is read aloud) as words, not "onlinesince". */}
       <RouteLink route={{ kind: 'agent', agentId: row.agentId }}>
         <strong className="mono">{row.agentId}</strong>
-      </RouteLink>
+      </RouteLink>{' '}
       <span data-agent-state={state}>
         <span className="status-dot" data-state={DOT_STATE[state]} aria-hidden="true" /> {state}
-      </span>
+      </span>{' '}
       {row.sinceMs !== undefined && (
-        <span className="muted" title={formatDateTime(row.sinceMs)}>
-          since {formatClock(row.sinceMs)}
-        </span>
+        <>
+          <span className="muted" title={formatDateTime(row.sinceMs)}>
+            since {formatClock(row.sinceMs)}
+          </span>{' '}
+        </>
       )}
       <span className="muted">
         {row.lastSeenMs === undefined ? (
@@ -190,7 +193,7 @@ const AgentItem = memo(function AgentItem({
             seen <RelativeTime timeMs={row.lastSeenMs} nowMs={nowMs} />
           </>
         )}
-      </span>
+      </span>{' '}
       <MetricValues latest={row.latest} />
     </li>
   );

@@ -2,6 +2,7 @@
  * The "Tasks" panel: loaded with GET /api/tasks, kept live from the `tasks`
  * channel, filtered by status on the client (the list is capped, so no round trip is needed).
  * Operators and admins also get a "New task" form and a Cancel button per unfinished task.
+ * "Download CSV" saves the tasks listed (the status filter applied).
  */
 import { useMemo, useState } from 'react';
 import { TASK_STATUSES, type Task, type TaskStatus } from '@nexus-realtime/client/protocol';
@@ -15,6 +16,9 @@ import { canCommandTasks } from '../utils/task-commands';
 import { NewTaskForm } from './new-task-form';
 import { TasksTable } from './tasks-table';
 import { LoadError } from '../../../components/load-error';
+import { csvFileName } from '../../../lib/csv';
+import { downloadBlob } from '../../../lib/download';
+import { tasksCsv } from '../utils/tasks-csv';
 
 type StatusFilter = TaskStatus | 'all';
 
@@ -36,6 +40,14 @@ export function TasksPanel() {
     <>
       {data && <span className="muted">{countText(visible?.length ?? 0, data.length, filter)}</span>}
       <StatusSelect value={filter} onChange={setFilter} />
+      <button
+        type="button"
+        className="btn small"
+        disabled={!visible?.length}
+        onClick={() => visible && downloadTasksCsv(visible)}
+      >
+        Download CSV
+      </button>
       {commanding && (
         <button type="button" className="btn small" aria-expanded={formOpen} onClick={() => setFormOpen(!formOpen)}>
           New task
@@ -85,6 +97,10 @@ function TasksBody({
   if (all.length === 0) return <EmptyState>No tasks yet. Send an execute_task from the publish console.</EmptyState>;
   if (!visible?.length) return <EmptyState>No {filter} tasks.</EmptyState>;
   return <TasksTable tasks={visible} labelledBy={HEADING_ID} cancelling={cancelling} />;
+}
+
+function downloadTasksCsv(tasks: readonly Task[]): void {
+  downloadBlob(new Blob([tasksCsv(tasks)], { type: 'text/csv' }), csvFileName('tasks', Date.now()));
 }
 
 function countText(shown: number, total: number, filter: StatusFilter): string {

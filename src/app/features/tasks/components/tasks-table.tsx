@@ -1,10 +1,11 @@
 /**
- * The task rows: id, agent, status (with the error of a failed task), progress, last update, and —
+ * The task rows: id (a link to the task's timeline), agent, status (with the error of a failed task), progress, last update, and —
  * for people who may send commands — a Cancel button while the task is not final, with its result.
  */
 import { memo, type CSSProperties } from 'react';
 import { TaskStatus, type Task } from '@nexus-realtime/client/protocol';
 import { RelativeTime, useNow } from '../../../components/relative-time';
+import { RouteLink } from '../../../components/route-link';
 import type { CancelOutcome, CancelTask } from '../hooks/use-cancel-task';
 import { isCancellable } from '../utils/task-commands';
 
@@ -73,7 +74,10 @@ const TaskRow = memo(function TaskRow({
   const percent = Math.round(task.progress);
   return (
     <tr>
-      <td className="mono">{task.task_id}</td>
+      <td className="mono">
+        {/* Opens the task's timeline (its own address, /tasks/<id>). */}
+        <RouteLink route={{ kind: 'task', taskId: task.task_id }}>{task.task_id}</RouteLink>
+      </td>
       <td>{task.agent_id ?? <span className="muted">unassigned</span>}</td>
       <td>
         <span className="badge" data-status={task.status}>
