@@ -49,7 +49,7 @@ const devUserId = `dashboard-${Math.random().toString(36).slice(2, 8)}`;
 async function provideToken(): Promise<string> {
   // Signed in with the identity provider: that user, renewed in band before it expires.
   const signedIn = await providerToken();
-  if (signedIn) return signedIn;
+  if (signedIn) return accepted(signedIn);
   if ((await resolveAuthMode()) === 'dev') {
     const token = await fetchDevToken(devUserId);
     if (token) {
@@ -63,13 +63,19 @@ async function provideToken(): Promise<string> {
     queueMicrotask(() => nexus().disconnect());
     throw new Error('no token');
   }
+  await accepted(token);
+  connectionStore.setState(identity(token));
+  return token;
+}
+
+/** `token`, once the server accepts it; a refused one stops the dashboard and says why. */
+async function accepted(token: string): Promise<string> {
   const problem = await tokenProblem(token);
   if (problem) {
     connectionStore.setState({ needsToken: true, authError: problem });
     queueMicrotask(() => nexus().disconnect());
     throw new Error(problem);
   }
-  connectionStore.setState(identity(token));
   return token;
 }
 
