@@ -22,6 +22,9 @@
 //   npm run bench -- AuditFlood      10,000 forbidden frames/s from one viewer, the server with the
 //                                    audit log and without it (NEXUS_AUDIT_MAX=0), alternating;
 //                                    see bench/audit-flood.mjs
+//   npm run bench -- AuthUpgrade     upgrades per second with an RS256 token checked against a real
+//                                    provider's JWKS vs HS256, alternating in one Nexus process;
+//                                    see bench/auth-upgrade.mjs
 //   npm run bench -- --runs 5        more runs
 //   npm run bench -- --quick         1 run, small counts: a smoke test (~2 min)
 //   npm run bench -- --profile       also one S1 run of Nexus under --cpu-prof, top self time
@@ -35,6 +38,7 @@ import { basename, join } from 'node:path';
 import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
 import { AGENT_STATES, AGENT_STATES_SIZES } from './agent-states.mjs';
 import { AUDIT_FLOOD, AUDIT_FLOOD_SIZES, AUDIT_FLOOD_TARGET_NAMES } from './audit-flood.mjs';
+import { AUTH_UPGRADE, AUTH_UPGRADE_SIZES, AUTH_UPGRADE_TARGET_NAMES } from './auth-upgrade.mjs';
 import { FLEET, FLEET_SIZES, FLEET_TARGET_NAMES } from './fleet.mjs';
 import { HOSTILE } from './hostile.mjs';
 import { startLoadClient } from './lib/client.mjs';
@@ -102,6 +106,7 @@ const SIZES = QUICK
       ...FLEET_SIZES.quick,
       ...AGENT_STATES_SIZES.quick,
       ...AUDIT_FLOOD_SIZES.quick,
+      ...AUTH_UPGRADE_SIZES.quick,
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -115,6 +120,7 @@ const SIZES = QUICK
       ...FLEET_SIZES.full,
       ...AGENT_STATES_SIZES.full,
       ...AUDIT_FLOOD_SIZES.full,
+      ...AUTH_UPGRADE_SIZES.full,
     };
 
 const TARGET_NAMES = {
@@ -129,6 +135,7 @@ const TARGET_NAMES = {
   abuse: 'Nexus',
   ...FLEET_TARGET_NAMES,
   ...AUDIT_FLOOD_TARGET_NAMES,
+  ...AUTH_UPGRADE_TARGET_NAMES,
 };
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -698,6 +705,9 @@ const SCENARIOS = {
 
   // AuditFlood: 10,000 forbidden frames/s from one user, audit log on vs off (bench/audit-flood.mjs).
   ...AUDIT_FLOOD,
+
+  // AuthUpgrade: upgrades per second with an RS256 provider token vs HS256 (bench/auth-upgrade.mjs).
+  ...AUTH_UPGRADE,
 };
 
 /** Names that select several scenarios. */
