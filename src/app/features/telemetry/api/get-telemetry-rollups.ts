@@ -9,6 +9,8 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import { z } from 'zod';
 import { Paths } from '@nexus-realtime/client/protocol';
 import { ApiError, apiGet } from '../../../lib/api-client';
+import { queryClient } from '../../../lib/query-client';
+import { connectionStore } from '../../../store/connection-store';
 import { chartWindow, chooseStep, type RangeKey, type Zoom } from '../../../lib/time-range';
 import type { AgentRollup, RollupAnswer } from '../../../worker';
 
@@ -83,11 +85,37 @@ export async function getTelemetryRollups(request: RollupRequest, signal?: Abort
   }
 }
 
+/** Whether the page's connection was ever lost (its first connection is not a reconnect). */
+let connectionLost = false;
+connectionStore.subscribe((s, prev) => {
+  if (prev.state === 'open' && s.state !== 'open') connectionLost = true;
+});
+
+/**
+ * The answer in the cache when asking again cannot add anything: the page's first connection
+ * (which asks every query again) came less than one rollup step after the answer, and no connection
+ * was lost since the page opened. A fleet-sized page otherwise asks for every chart's hour twice in
+ * its first seconds, and draws each twice. After a reconnect every chart asks again.
+ */
+function freshAnswer(queryKey: readonly unknown[], request: RollupRequest): RollupAnswer | null | undefined {
+  if (connectionLost) return undefined;
+  const state = queryClient.getQueryState<RollupAnswer | null>(queryKey);
+  if (!state || state.data === undefined || state.status !== 'success') return undefined;
+  const window = chartWindow(request.range, request.zoom);
+  const toMs = window.endMs ?? Date.now();
+  const stepMs = chooseStep(toMs - window.windowMs, toMs, Date.now()).ms;
+  return Date.now() - state.dataUpdatedAt < stepMs ? state.data : undefined;
+}
+
 export function telemetryRollupsQueryOptions(request: RollupRequest) {
   const { metric, range, zoom, agentIds } = request;
+  const queryKey = ['telemetry-rollups', metric, range, zoom?.fromMs, zoom?.toMs, ...agentIds] as const;
   return queryOptions({
-    queryKey: ['telemetry-rollups', metric, range, zoom?.fromMs, zoom?.toMs, ...agentIds] as const,
-    queryFn: ({ signal }) => getTelemetryRollups(request, signal),
+    queryKey,
+    queryFn: ({ signal }) => {
+      const fresh = freshAnswer(queryKey, request);
+      return fresh !== undefined ? fresh : getTelemetryRollups(request, signal);
+    },
     // A zoom is a fixed range: fetched once. A live range moves on: fetched again now and then.
     refetchInterval: zoom ? false : chartWindow(range, null).windowMs > 60 * 60_000 ? PAST_REFRESH_MS : LIVE_REFRESH_MS,
     retry: 1,
