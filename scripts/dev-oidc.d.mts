@@ -13,7 +13,7 @@ export interface OidcProviderOptions {
   readonly port?: number;
   /** Where the test client may be sent back after sign-in (default `http://127.0.0.1:8080/`). */
   readonly redirectUris?: readonly string[];
-  /** Where the client may be sent after sign-out (default: the redirect URIs). */
+  /** Where the client may be sent after sign-out (default: the redirect URIs and their origins' roots). */
   readonly postLogoutRedirectUris?: readonly string[];
   /** The public client's id (default `nexus-dashboard`). */
   readonly clientId?: string;

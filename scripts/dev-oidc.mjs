@@ -79,7 +79,12 @@ export async function startOidcProvider(options = {}) {
   const users = options.users ?? DEFAULT_USERS;
   const accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 300;
   const redirectUris = [...(options.redirectUris ?? ['http://127.0.0.1:8080/'])];
-  const postLogoutRedirectUris = [...(options.postLogoutRedirectUris ?? redirectUris)];
+  // After sign-out the page may ask to come back to a redirect URI or to its origin's root.
+  const postLogoutRedirectUris = [
+    ...new Set(
+      options.postLogoutRedirectUris ?? [...redirectUris, ...redirectUris.map((uri) => `${new URL(uri).origin}/`)],
+    ),
+  ];
   /** @type {Record<string, unknown>[]} private JWKs, the first one signs */
   let keys = options.keys ? [...options.keys] : [await newSigningKey(alg)];
   const cookieKeys = [randomUUID(), randomUUID()];
