@@ -93,7 +93,7 @@ export class Session implements Subscriber {
     // zlib time in proportion to viewers × history (300 MB per viewer), not once per fan-out.
     send: (frame, message) => {
       this.#sendBytes(frame, false);
-      if (this.#commandSent !== undefined && message.channel === Channel.Commands) this.#commandSent(message);
+      this.#noteSent(message);
     },
     waitForRoom: () => this.#waitForRoom(),
   };
@@ -192,7 +192,10 @@ export class Session implements Subscriber {
       drop: (reason) => this.#drop(reason),
       send: (frame) => this.send(frame),
       sendError: (code, message, id) => this.sendError(code, message, id),
-      sendEncoded: (frame) => this.#sendBytes(frame),
+      sendEncoded: (frame, message) => {
+        this.#sendBytes(frame);
+        this.#noteSent(message);
+      },
       sendDelivery: (message, frame) => this.#sendDelivery(message, frame),
     });
   }
@@ -349,6 +352,11 @@ export class Session implements Subscriber {
     if (!isAfter(message, this.#sent.get(message.channel))) return;
     this.#sent.set(message.channel, { seq: message.seq, epoch: message.epoch });
     this.#sendBytes(frame);
+    this.#noteSent(message);
+  }
+
+  /** A `commands` message went to an agent's connection: the task domain notes the delivery. */
+  #noteSent(message: BrokerMessage): void {
     if (this.#commandSent !== undefined && message.channel === Channel.Commands) this.#commandSent(message);
   }
 

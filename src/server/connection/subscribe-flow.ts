@@ -58,7 +58,7 @@ export interface SubscribeHost {
   send(frame: ServerFrame): void;
   sendError(code: ErrorCodeType, message: string, id?: RequestId): void;
   /** Sends an encoded frame as it is. */
-  sendEncoded(frame: Buffer): void;
+  sendEncoded(frame: Buffer, message: BrokerMessage): void;
   /** Sends a live message unless it was already sent. */
   sendDelivery(message: BrokerMessage, frame: Buffer): void;
 }
@@ -149,7 +149,7 @@ export class SubscribeFlow {
       if (outcome.status === 'closed') return;
       if (outcome.status === 'failed') this.#replayFailed(channel, answered, outcome.error);
     }
-    for (const item of selector.takeQueued(pending.queued.splice(0))) host.sendEncoded(item.frame);
+    for (const item of selector.takeQueued(pending.queued.splice(0))) host.sendEncoded(item.frame, item.message);
     if (position) host.sent.set(channel, selector.sentAfter(position));
     for (const { member, coveredFrom } of answered)
       if (member.isNew) this.#coveredFrom.set(member.subscription, coveredFrom);
