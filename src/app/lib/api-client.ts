@@ -91,12 +91,13 @@ async function errorFrom(res: Response): Promise<ApiError> {
   return new ApiError(message, res.status, body?.error?.code);
 }
 
-async function authorizedGet(path: string, signal: AbortSignal | undefined): Promise<{ res: Response; dev: boolean }> {
+async function authorizedGet(
+  path: string,
+  signal: AbortSignal | undefined,
+  accept = 'application/json',
+): Promise<{ res: Response; dev: boolean }> {
   const { token, dev } = await tokenOrExplain();
-  const res = await fetchOrExplain(path, {
-    signal,
-    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
-  });
+  const res = await fetchOrExplain(path, { signal, headers: { accept, authorization: `Bearer ${token}` } });
   return { res, dev };
 }
 
@@ -118,6 +119,18 @@ export async function apiGetWithHeaders<T>(path: string, signal?: AbortSignal): 
   }
   if (!res.ok) throw await errorFrom(res);
   return { body: (await res.json()) as T, headers: res.headers };
+}
+
+/** GETs `path` as a file (an export such as `?format=csv`), with the same token handling as `apiGet`. */
+export async function apiGetBlob(path: string, accept: string, signal?: AbortSignal): Promise<Blob> {
+  const first = await authorizedGet(path, signal, accept);
+  let res = first.res;
+  if (isAuthRefusal(res.status) && first.dev) {
+    devToken = undefined;
+    res = (await authorizedGet(path, signal, accept)).res;
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return res.blob();
 }
 
 /** POSTs `body` as JSON to `path` and returns the JSON answer (a dev token refused is fetched again once). */

@@ -1,13 +1,12 @@
 /**
  * `GET /api/audit` (operators and admins): the audit log, newest first, with the region's filters —
- * fetcher, query options and hook — and its CSV (made here from the JSON answer, at the
- * server's largest page). Entries are checked with zod at the edge: user ids and details come from anyone.
+ * fetcher, query options and hook — and its CSV (`?format=csv`, the server's own export with a
+ * header row, the same filters). Entries are checked with zod at the edge: user ids and details come from anyone.
  */
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { z } from 'zod';
-import { apiGet } from '../../../lib/api-client';
-import { toCsv } from '../../../lib/csv';
-import { AUDIT_CSV_LIMIT, auditPath, type AuditFilters } from '../utils/audit-query';
+import { apiGet, apiGetBlob } from '../../../lib/api-client';
+import { auditPath, type AuditFilters } from '../utils/audit-query';
 
 /** The log has no live channel: while the region is open it is asked again this often. */
 export const AUDIT_REFRESH_MS = 10_000;
@@ -80,20 +79,7 @@ export function useAudit(filters: AuditFilters) {
   return useQuery(auditQueryOptions(filters));
 }
 
-const CSV_COLUMNS = [
-  ['at', (e: AuditEntry) => (Number.isNaN(e.atMs) ? '' : new Date(e.atMs).toISOString())],
-  ['userId', (e: AuditEntry) => e.userId],
-  ['role', (e: AuditEntry) => e.role],
-  ['action', (e: AuditEntry) => e.action],
-  ['channel', (e: AuditEntry) => e.channel],
-  ['target', (e: AuditEntry) => e.target],
-  ['result', (e: AuditEntry) => e.result],
-  ['detail', (e: AuditEntry) => e.detail],
-  ['count', (e: AuditEntry) => e.count],
-] as const;
-
-/** The log with these filters as CSV (the server's largest page of entries, with a header row). */
-export async function getAuditCsv(filters: AuditFilters): Promise<Blob> {
-  const entries = parseAudit(await apiGet<unknown>(auditPath(filters, 'json', AUDIT_CSV_LIMIT)));
-  return new Blob([toCsv(CSV_COLUMNS, entries)], { type: 'text/csv' });
+/** The log with these filters as the server's CSV (its own export, with a header row). */
+export function getAuditCsv(filters: AuditFilters): Promise<Blob> {
+  return apiGetBlob(auditPath(filters, 'csv'), 'text/csv');
 }

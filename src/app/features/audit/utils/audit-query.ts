@@ -3,9 +3,7 @@
  * `datetime-local` inputs, local time) and the `GET /api/audit` query they make, for the table
  * and for its CSV (`?format=csv`, the same filters). No React, no I/O.
  */
-
-/** `GET` the audit log (operators and admins). */
-export const AUDIT_PATH = '/api/audit';
+import { Paths } from '@nexus-realtime/client/protocol';
 
 export interface AuditFilters {
   readonly userId: string;
@@ -37,7 +35,7 @@ export function filtersProblem(filters: AuditFilters): string | undefined {
   return undefined;
 }
 
-export function auditPath(filters: AuditFilters, format: 'json' | 'csv' = 'json', limit?: number): string {
+export function auditPath(filters: AuditFilters, format: 'json' | 'csv' = 'json'): string {
   const params = new URLSearchParams();
   const userId = filters.userId.trim();
   const action = filters.action.trim();
@@ -47,7 +45,7 @@ export function auditPath(filters: AuditFilters, format: 'json' | 'csv' = 'json'
   if (action) params.set('action', action);
   if (since) params.set('since', since);
   if (until) params.set('until', until);
-  params.set('limit', String(limit ?? (format === 'csv' ? AUDIT_CSV_LIMIT : AUDIT_LIMIT)));
+  params.set('limit', String(format === 'csv' ? AUDIT_CSV_LIMIT : AUDIT_LIMIT));
   if (format === 'csv') params.set('format', 'csv');
-  return `${AUDIT_PATH}?${params.toString()}`;
+  return `${Paths.audit}?${params.toString()}`;
 }

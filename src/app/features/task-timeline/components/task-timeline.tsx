@@ -43,12 +43,13 @@ const Timeline = memo(function Timeline({ task }: { task: TaskWithTimeline }) {
       <ol className="task-steps" aria-label={`Timeline of ${task.task_id}`}>
         {steps.map((step) => (
           <li key={step.key} data-step={step.status}>
+            {/* Spaces between the parts, so the step reads as a sentence (and aloud). */}
             <time className="mono" title={Number.isNaN(step.atMs) ? undefined : formatDateTime(step.atMs)}>
               {Number.isNaN(step.atMs) ? '—' : formatClock(step.atMs)}
-            </time>
+            </time>{' '}
             <strong>{step.label}</strong>
-            {step.by && <span>by {step.by}</span>}
-            {step.detail && <span className="muted">{step.detail}</span>}
+            {step.by && <span> by {step.by}</span>}
+            {step.detail && <span className="muted"> · {step.detail}</span>}
           </li>
         ))}
       </ol>
