@@ -48,6 +48,8 @@ interface LocalAgent {
 
 /** Facts wait this long to travel together (a reconnect storm is a few store calls). */
 const BATCH_DELAY_MS = 20;
+/** Longest a closing process waits to tell the store its last counts. */
+const CLOSE_WAIT_MS = 2_000;
 
 export class AgentStates {
   readonly #local = new Map<string, LocalAgent>();
@@ -149,9 +151,15 @@ export class AgentStates {
     clearTimeout(this.#batchTimer);
     this.#offMessages();
     this.options.broker.unwatch(Channel.Agents);
-    await this.#sending;
-    await this.#send().catch(() => {});
-    await this.options.store.leave().catch(() => {});
+    // Bounded: a store that cannot answer (Redis away) must not hold the shutdown.
+    const last = (async () => {
+      await this.#sending;
+      await this.#send().catch(() => {});
+      await this.options.store.leave().catch(() => {});
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([last, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   #telemetry(message: BrokerMessage): void {
@@ -180,7 +188,9 @@ export class AgentStates {
       this.#facts.push({ op: 'silent', agentId, atMs: local.activityMs + silentMs });
     }
     if (this.#facts.length > 0) this.#schedule();
-    if (nowMs >= this.#nextBeatMs && !this.#beating) void this.#beat(nowMs);
+    // A beat still unanswered long after it was due does not hold the next one back.
+    const stuck = this.#beating && nowMs - this.#nextBeatMs > this.deadAfterMs;
+    if (nowMs >= this.#nextBeatMs && (!this.#beating || stuck)) void this.#beat(nowMs);
   }
 
   async #beat(nowMs: number): Promise<void> {

@@ -70,11 +70,13 @@ end
 `;
 
 /**
- * Applies one process's facts. KEYS: states, totals, this process's counts.
- * ARGV: history prefix, history ttl, history max, then op, agent, count, at — four per fact.
+ * Applies one process's facts. KEYS: states, totals, this process's counts, live set.
+ * ARGV: history prefix, history ttl, history max, process id, now, then op, agent, count, at —
+ * four per fact. The process is marked alive too: whoever holds counts can be reaped.
  */
 const APPLY_SCRIPT = `${MACHINE}
-for i = 4, #ARGV, 4 do
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
+for i = 6, #ARGV, 4 do
   local op, agent = ARGV[i], ARGV[i + 1]
   if op == 'count' then count(KEYS[3], agent, tonumber(ARGV[i + 2])) end
   decide(agent, op, ARGV[i + 3])
@@ -129,19 +131,23 @@ export class RedisAgentStates implements AgentStateStore {
     private readonly commands: AgentStateCommands,
     private readonly processId: string,
     private readonly now: () => number,
+    /** Whether the command connection is up: nothing waits in ioredis's queue for a Redis known to be away. */
+    private readonly isUp: () => boolean = () => true,
   ) {
-    commands.defineCommand('nexusAgentApply', { numberOfKeys: 3, lua: APPLY_SCRIPT });
+    commands.defineCommand('nexusAgentApply', { numberOfKeys: 4, lua: APPLY_SCRIPT });
     commands.defineCommand('nexusAgentBeat', { numberOfKeys: 3, lua: BEAT_SCRIPT });
   }
 
   async apply(ops: readonly AgentOp[]): Promise<AgentChange[]> {
+    this.#up();
     const changes: AgentChange[] = [];
     for (let i = 0; i < ops.length; i += OPS_PER_CALL) {
       const args: string[] = [];
       for (const op of ops.slice(i, i + OPS_PER_CALL))
         args.push(op.op, op.agentId, String(op.op === 'count' ? op.count : 0), String(Math.round(op.atMs)));
-      const keys = [AGENT_STATES_KEY, AGENT_CONNECTIONS_KEY, agentProcessKey(this.processId)];
-      changes.push(...toChanges(await this.commands.nexusAgentApply(...keys, ...this.#history, ...args)));
+      const keys = [AGENT_STATES_KEY, AGENT_CONNECTIONS_KEY, agentProcessKey(this.processId), LIVE_PROCESSES_KEY];
+      const self = [this.processId, String(this.now())];
+      changes.push(...toChanges(await this.commands.nexusAgentApply(...keys, ...this.#history, ...self, ...args)));
     }
     return changes;
   }
@@ -157,6 +163,7 @@ export class RedisAgentStates implements AgentStateStore {
   }
 
   async beat(deadAfterMs: number): Promise<BeatOutcome> {
+    this.#up();
     const nowMs = this.now();
     const [added, live, changes] = await this.commands.nexusAgentBeat(
       AGENT_STATES_KEY,
@@ -172,8 +179,21 @@ export class RedisAgentStates implements AgentStateStore {
   }
 
   /** Marks this process as long gone: the next beat of any process reaps what it still held. */
+  #up(): void {
+    if (!this.isUp()) throw new RedisAwayError();
+  }
+
   async leave(): Promise<void> {
+    this.#up();
     await this.commands.zadd(LIVE_PROCESSES_KEY, '0', this.processId);
+  }
+}
+
+/** Thrown instead of queueing a command for a Redis known to be away (the caller retries later). */
+export class RedisAwayError extends Error {
+  constructor() {
+    super('Redis is not reachable');
+    this.name = 'RedisAwayError';
   }
 }
 

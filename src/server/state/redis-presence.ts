@@ -50,6 +50,8 @@ export class RedisPresence implements PresenceStore {
     private readonly subscriber: PresenceSubscriber,
     private readonly processId: string,
     private readonly onError: (error: Error) => void,
+    /** Whether the command connection is up: nothing waits in ioredis's queue for a Redis known to be away. */
+    private readonly isUp: () => boolean = () => true,
   ) {
     subscriber.on('message', this.#onMessage);
   }
@@ -60,6 +62,7 @@ export class RedisPresence implements PresenceStore {
   }
 
   async publish(batch: PresenceBatch): Promise<void> {
+    this.#up();
     const key = presenceProcessKey(batch.processId);
     const set: string[] = [];
     const gone: string[] = [];
@@ -87,6 +90,7 @@ export class RedisPresence implements PresenceStore {
   }
 
   async snapshot(processIds: readonly string[]): Promise<PresenceBatch[]> {
+    this.#up();
     const others = processIds.filter((id) => id !== this.processId);
     const hashes = await Promise.all(others.map((id) => this.commands.hgetall(presenceProcessKey(id))));
     return hashes.map((hash, i) => {
@@ -108,7 +112,12 @@ export class RedisPresence implements PresenceStore {
   }
 
   async forget(processId: string): Promise<void> {
+    this.#up();
     await this.commands.del(presenceProcessKey(processId));
+  }
+
+  #up(): void {
+    if (!this.isUp()) throw new Error('Redis is not reachable');
   }
 
   close(): void {

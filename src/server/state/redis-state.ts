@@ -107,12 +107,18 @@ export class RedisSharedState implements SharedState {
     this.audit = new RedisAuditStore(link.commands as unknown as AuditCommands, {
       wrote: (error) => link.wrote(error),
     });
-    this.agentStates = new RedisAgentStates(link.commands as unknown as AgentStateCommands, link.processId, link.now);
+    this.agentStates = new RedisAgentStates(
+      link.commands as unknown as AgentStateCommands,
+      link.processId,
+      link.now,
+      () => link.isUp(),
+    );
     this.channelPresence = new RedisPresence(
       link.commands as unknown as PresenceCommands,
       link.control,
       link.processId,
       link.onError,
+      () => link.isUp(),
     );
     const resubscribe = () => {
       this.control.resubscribe();

@@ -26,7 +26,12 @@ let operator: string;
 const pool = clientPool();
 
 const agentToken = (agentId: string) => signToken({ userId: agentId, role: 'agent', expiresInSeconds: 600 });
-const env = () => ({ NEXUS_REDIS_URL: redis.url, NEXUS_AGENT_SILENT_S: String(SILENT_S) });
+// Rollups off: nothing here reads them, and they would only add work to a loaded machine.
+const env = () => ({
+  NEXUS_REDIS_URL: redis.url,
+  NEXUS_AGENT_SILENT_S: String(SILENT_S),
+  NEXUS_TELEMETRY_MAX_BYTES: '0',
+});
 
 function statesOf(watcher: TestClient, agentId: string): string[] {
   return watcher.frames
