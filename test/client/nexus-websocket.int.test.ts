@@ -218,6 +218,27 @@ describe('NexusWebSocket against a real server', () => {
     expect(frames[1]).toMatchObject({ seq: 2, epoch: log.gap[0]!.epoch });
   });
 
+  it('presence: a subscription made with { presence: true } hears joins and leaves, and asks again after a reconnect', async () => {
+    const srv = await server();
+    const proxy = await proxyTo(srv.port);
+    const { client } = nexus(proxy.url, await tokenFor('presence-watcher'), { initialDelayMs: 50, maxDelayMs: 100 });
+    const heard: string[] = [];
+    client.on('presence', (p) => heard.push(`${p.event}:${p.userId}:${p.role}`));
+    client.connect();
+    const channel = uniqueChannel('presence');
+    expect(await client.subscribe(channel, undefined, { presence: true })).toMatchObject({ ok: true });
+    const visitor = await testClient(srv.wsUrl, await tokenFor('presence-visitor', 'operator'));
+    expect((await visitor.subscribe(channel)).type).toBe('subscribed');
+    await until(() => heard.includes('join:presence-visitor:operator'), 10_000, 'the join');
+
+    proxy.cutAll();
+    await until(() => client.state === 'reconnecting', 5000, 'reconnecting');
+    await until(() => client.state === 'open', 10_000, 'open again');
+    // The resubscribe asked for presence again: the visitor leaving is heard on the new connection.
+    await visitor.close();
+    await until(() => heard.includes('leave:presence-visitor:operator'), 15_000, 'the leave');
+  });
+
   it('connection cut while another client publishes 20 messages: every one recovered, in order, exactly once', async () => {
     const srv = await server();
     const proxy = await proxyTo(srv.port);

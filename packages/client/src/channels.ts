@@ -40,8 +40,9 @@ export class Channels {
     channel: string,
     filters: Filters | undefined,
     send: ((subscription: ClientSubscription) => void) | undefined,
+    presence = false,
   ): Promise<SubscribeResult> {
-    const subscription = this.registry.add(channel, filters);
+    const subscription = this.registry.add(channel, filters, presence);
     if (!subscription)
       return Promise.resolve({ ok: true, ...(this.registry.position(channel) ?? { seq: 0, epoch: '' }) });
     const result = this.#pending.waitForSubscribe(subscription.key);

@@ -1,6 +1,6 @@
 /** Events of `NexusWebSocket`: each listener gets one context object. */
 import type { ErrorCode } from './protocol/codes.js';
-import type { DeliveryFrame, HealthFrame, Role } from './protocol/frames.js';
+import type { DeliveryFrame, HealthFrame, PresenceFrame, Role } from './protocol/frames.js';
 
 /** Connection states; see the diagram on `NexusWebSocket`. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
@@ -55,6 +55,11 @@ export interface ClientEvents {
    * connection opened while the server was degraded. Also readable as `serverHealth`.
    */
   health: ServerHealth;
+  /**
+   * A user joined or left a channel subscribed with `{ presence: true }`: its first subscription
+   * to the channel started, or its last one ended, on any server process.
+   */
+  presence: Readonly<Omit<PresenceFrame, 'type'>>;
 }
 
 /**
@@ -78,6 +83,7 @@ export const CLIENT_EVENT_NAMES = [
   'queue_overflow',
   'rtt',
   'health',
+  'presence',
 ] as const satisfies readonly (keyof ClientEvents)[];
 
 /** Fails to compile when `ClientEvents` gains an event that CLIENT_EVENT_NAMES does not list. */
@@ -124,6 +130,12 @@ export type PublishResult =
       readonly channel: string;
     }
   | { readonly ok: false; readonly code: ErrorCode | ClientErrorCode; readonly message: string };
+
+/** Options of `subscribe()`. */
+export interface SubscribeOptions {
+  /** Also receive `presence` events for the channel: users joining and leaving it. */
+  readonly presence?: boolean;
+}
 
 /** Outcome of `subscribe()`: the first `subscribed` reply, or the error. Never rejects. */
 export type SubscribeResult =

@@ -13,6 +13,7 @@ export type {
   PublishResult,
   ServerHealth,
   StateChange,
+  SubscribeOptions,
   SubscribeResult,
 } from './events.js';
 export type { ClientSubscription } from './subscriptions.js';

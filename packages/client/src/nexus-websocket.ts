@@ -22,7 +22,7 @@ import { decideClose, type TerminalCode } from './close-decision.js';
 import { canTransition } from './connection-states.js';
 import { Emitter } from './emitter.js';
 import { CLIENT_EVENT_NAMES, ClientErrorCode, type ChannelListener, type ClientEvents } from './events.js';
-import type { ConnectionState, PublishResult, ServerHealth, SubscribeResult } from './events.js';
+import type { ConnectionState, PublishResult, ServerHealth, SubscribeOptions, SubscribeResult } from './events.js';
 import { OpenConnection } from './open-connection.js';
 import { settings, type NexusWebSocketOptions, type Settings } from './options.js';
 import { Outbox } from './outbox.js';
@@ -166,11 +166,17 @@ export class NexusWebSocket {
    * Resolves with the server's first answer, never rejects: `{ ok: true, seq, epoch }` or the
    * `error` frame's code. A subscription refused for good (`invalid_message`, `forbidden`,
    * `too_many_subscriptions`) is forgotten; one that failed for now (`rate_limited`,
-   * `history_unavailable`) stays remembered and is sent again after the next reconnect.
+   * `history_unavailable`) stays remembered and is sent again after the next reconnect. With
+   * `{ presence: true }` the `presence` event also tells who joins and leaves the channel.
    */
-  subscribe(channel: string, filters?: Filters): Promise<SubscribeResult> {
+  subscribe(channel: string, filters?: Filters, options: SubscribeOptions = {}): Promise<SubscribeResult> {
     const open = this.#connection;
-    return this.#channels.subscribe(channel, filters, open && ((subscription) => open.subscribe(subscription)));
+    return this.#channels.subscribe(
+      channel,
+      filters,
+      open && ((subscription) => open.subscribe(subscription)),
+      options.presence ?? false,
+    );
   }
 
   /** Removes every subscription of a channel. */
@@ -370,6 +376,10 @@ export class NexusWebSocket {
         return this.#emitError(frame.code, frame.message, frame.id);
       case FrameType.Health:
         return open?.onHealth(frame);
+      case FrameType.Presence: {
+        const { type: _type, ...presence } = frame;
+        return this.#emitter.emit('presence', presence);
+      }
     }
   }
 

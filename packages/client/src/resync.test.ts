@@ -13,7 +13,7 @@ const frame = (channel: string, seq: number): DeliveryFrame => ({
   seq,
   epoch: 'E1',
 });
-const sub = (channel: string): ClientSubscription => ({ channel, filters: undefined, key: channel });
+const sub = (channel: string): ClientSubscription => ({ channel, filters: undefined, presence: false, key: channel });
 
 function setup(onDeliver: (frame: DeliveryFrame) => void = () => {}) {
   const pings: string[] = [];
@@ -35,7 +35,9 @@ afterEach(() => vi.useRealTimers());
 
 describe('subscribeFrame', () => {
   it('asks for what came after the known position, with the filters', () => {
-    expect(subscribeFrame('s1', { channel: 't', filters: { a: 1 }, key: 'k' }, { seq: 4, epoch: 'E1' })).toEqual({
+    expect(
+      subscribeFrame('s1', { channel: 't', filters: { a: 1 }, presence: false, key: 'k' }, { seq: 4, epoch: 'E1' }),
+    ).toEqual({
       action: 'subscribe',
       id: 's1',
       channel: 't',
@@ -44,6 +46,13 @@ describe('subscribeFrame', () => {
       epoch: 'E1',
     });
     expect(subscribeFrame('s2', sub('t'))).toEqual({ action: 'subscribe', id: 's2', channel: 't' });
+    // A subscription asking for presence asks for it again on every resubscribe.
+    expect(subscribeFrame('s3', { ...sub('t'), presence: true })).toEqual({
+      action: 'subscribe',
+      id: 's3',
+      channel: 't',
+      presence: true,
+    });
   });
 });
 

@@ -25,6 +25,7 @@ export function subscribeFrame(id: string, subscription: ClientSubscription, pos
     id,
     channel: subscription.channel,
     ...(subscription.filters ? { filters: subscription.filters } : {}),
+    ...(subscription.presence ? { presence: true } : {}),
     ...(position ? { since: position.seq, epoch: position.epoch } : {}),
   };
 }

@@ -11,6 +11,8 @@ import { filtersKey, type Filters } from './protocol/filters.js';
 export interface ClientSubscription {
   readonly channel: string;
   readonly filters: Filters | undefined;
+  /** Also receive the channel's `presence` frames (users joining and leaving). */
+  readonly presence: boolean;
   readonly key: string;
 }
 
@@ -25,11 +27,11 @@ export class SubscriptionRegistry {
   readonly #delivered = new Map<string, ChannelPosition>();
 
   /** Remembers a subscription; returns undefined when the same one already exists. */
-  add(channel: string, filters: Filters | undefined): ClientSubscription | undefined {
+  add(channel: string, filters: Filters | undefined, presence = false): ClientSubscription | undefined {
     const normalized = filters && Object.keys(filters).length > 0 ? filters : undefined;
-    const key = `${channel}\n${filtersKey(normalized)}`;
+    const key = `${channel}\n${filtersKey(normalized)}${presence ? '\npresence' : ''}`;
     if (this.#subscriptions.has(key)) return undefined;
-    const subscription = { channel, filters: normalized, key };
+    const subscription = { channel, filters: normalized, presence, key };
     this.#subscriptions.set(key, subscription);
     return subscription;
   }
