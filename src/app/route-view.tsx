@@ -4,11 +4,12 @@
  * telemetry feature's charts and the task-timeline feature's timelines, so no feature imports
  * another. Each view's code is a chunk of its own, fetched when it is first opened.
  */
-import { lazy, Suspense, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { EmptyState, Panel } from './components/panel';
 import { useConnection } from './hooks/use-stores';
 import { useRoute } from './hooks/use-route';
 import { canOperate } from './lib/roles';
+import { routePath } from './lib/view-route';
 
 const AgentView = lazy(() =>
   import('./features/agent-view/components/agent-view').then((m) => ({ default: m.AgentView })),
@@ -41,6 +42,16 @@ const renderTimeline = (taskId: string): ReactNode => (
 export function RouteView() {
   const route = useRoute();
   const role = useConnection((s) => s.role);
+  const placeRef = useRef<HTMLDivElement>(null);
+  const path = routePath(route);
+  // A view opened from further down the page (the Agents list, the Tasks table) is brought
+  // into sight and takes the focus, so keyboard and screen reader users land in it too.
+  useEffect(() => {
+    const place = placeRef.current;
+    if (!place || path === '/') return;
+    place.scrollIntoView?.({ block: 'start' });
+    place.focus({ preventScroll: true });
+  }, [path]);
   let view: ReactNode;
   switch (route.kind) {
     case 'home':
@@ -71,7 +82,7 @@ export function RouteView() {
       break;
   }
   return (
-    <div className="layout-wide route-view">
+    <div className="layout-wide route-view" ref={placeRef} tabIndex={-1} style={{ outline: 'none' }}>
       <Suspense fallback={<EmptyState>Loading…</EmptyState>}>{view}</Suspense>
     </div>
   );

@@ -7,6 +7,8 @@ import type { Task } from '@nexus-realtime/client/protocol';
 import { apiGet } from '../../../lib/api-client';
 import { connectionStore } from '../../../store/connection-store';
 import { TASKS_QUERY_KEY } from '../api/get-tasks';
+import { downloadBlob } from '../../../lib/download';
+import { routeStore } from '../../../lib/view-route';
 import { TasksPanel } from './tasks-panel';
 
 type Listener = (data: unknown) => void;
@@ -26,6 +28,7 @@ vi.mock('../../../lib/nexus', () => ({
   publish,
 }));
 vi.mock('../../../lib/api-client', () => ({ apiGet: vi.fn() }));
+vi.mock('../../../lib/download', () => ({ downloadBlob: vi.fn() }));
 
 /** Runs a step inside an async act(), so the promises it starts (a load, a publish) settle before the test goes on. */
 const actAsync = (step: () => unknown) => act(() => Promise.resolve(step()));
@@ -91,6 +94,26 @@ beforeEach(() => {
 afterEach(cleanup);
 
 describe('TasksPanel', () => {
+  it("a task id is a link to the task's timeline", () => {
+    renderPanel(TASKS);
+    const link = within(bodyRows()[1]!).getByRole('link', { name: 'task_2' });
+    expect(link.getAttribute('href')).toBe('/tasks/task_2');
+    fireEvent.click(link);
+    expect(routeStore.getState().route).toEqual({ kind: 'task', taskId: 'task_2' });
+  });
+
+  it('Download CSV saves the tasks listed, the status filter applied', async () => {
+    renderPanel(TASKS);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Filter by status' }), { target: { value: 'running' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Download CSV' }));
+    expect(downloadBlob).toHaveBeenCalledTimes(1);
+    const [blob, name] = vi.mocked(downloadBlob).mock.calls[0]!;
+    expect(name).toMatch(/^tasks-.*\.csv$/);
+    const lines = (await blob.text()).trim().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^task_2,agent_001,execute_task,running,65,/);
+  });
+
   it('renders a row per task with id, agent, status and relative time', () => {
     renderPanel(TASKS);
     expect(bodyRows()).toHaveLength(3);
