@@ -4,6 +4,13 @@
  * many agents reported), and the 1 s close also the second's summary for `telemetry.fleet` (with
  * the agents whose latest values are highest). Scratch arrays are kept between closes: a close
  * allocates only what it hands out.
+ *
+ * A close of 10,000 agents × 6 metrics is tens of milliseconds of work, so it runs in phases:
+ * `begin` takes the open buckets (and, at 1 s, adds them to the coarser steps' open buckets), then
+ * `work` computes the fleet buckets a metric at a time and writes the rings a slice at a time,
+ * each call until its deadline, so the caller can spread it over event-loop turns:
+ *
+ *   idle --begin--> fleet --(every metric done: `onClosed`)--> rings --(every row written)--> idle
  */
 import type { ClosedBuckets, ClosedMetricBucket } from '../../state/index.js';
 import type { RollupMemory } from './rollup-memory.js';
@@ -37,9 +44,21 @@ export interface ClosedStep {
   readonly closed?: ClosedBuckets;
 }
 
+type Phase = 'idle' | 'fleet' | 'rings';
+/** Ring writes between two looks at the clock. */
+const WRITES_PER_CHECK = 512;
+
 export class BucketCloser {
-  #writeStep = 0;
-  #writeBucket = 0;
+  #phase: Phase = 'idle';
+  #step = 0;
+  #startMs = 0;
+  #archive = false;
+  #bucket = 0;
+  /** Metric indexes grouped (`#starts` has one more), and the next one to compute. */
+  #metrics = 0;
+  #nextMetric = 0;
+  #summary: Record<string, FleetMetricSummary> = {};
+  #closed: ClosedMetricBucket[] = [];
   #written = 0;
   #toWrite = 0;
   #rowOf = new Int32Array(1024);
@@ -57,47 +76,88 @@ export class BucketCloser {
   #mins = new Float64Array(1024);
   #maxs = new Float64Array(1024);
 
-  constructor(private readonly memory: RollupMemory) {}
+  constructor(
+    private readonly memory: RollupMemory,
+    /** Told each close's fleet summary and archive buckets, once its fleet buckets are written. */
+    private readonly onClosed: (closed: ClosedStep) => void,
+  ) {}
 
   /**
-   * Closes the bucket of `step` starting at `startMs`. The fleet buckets are computed first, from
-   * every series' open bucket, and the series' rings written after: an agent leaving to make room
-   * for a ring block loses its history, never its place in the fleet bucket.
+   * Takes the open bucket of `step` starting at `startMs` (the rest of the last close is finished
+   * first: the scratch is reused). The fleet buckets are computed before the series' rings are
+   * written: an agent leaving to make room for a ring block loses its history, never its place in
+   * the fleet bucket.
    */
-  close(step: number, startMs: number, archive: boolean): ClosedStep {
-    this.writeRings(); // the scratch is about to be reused
+  begin(step: number, startMs: number, archive: boolean): void {
+    this.finish();
     const n = this.#collect(step);
-    if (n === 0) return {};
-    const metrics = this.#groupByMetric(n);
-    const bucket = startMs / STEPS[step]!.stepMs;
-    const summary: Record<string, FleetMetricSummary> = {};
-    const closed: ClosedMetricBucket[] = [];
-    for (let m = 0; m < metrics; m++) {
-      const from = this.#starts[m]!;
-      const to = this.#starts[m + 1]!;
-      const metric = this.memory.metricsByIndex[m];
-      if (from === to || metric === undefined) continue;
-      this.#fleetBucket(from, to);
-      this.memory.fleet.write(metric.fleet, step, bucket, this.#fleet);
-      if (step === 0) summary[metric.name] = this.#summary(from, to);
-      if (archive) closed.push(this.#closedMetric(metric.name, startMs, from, to));
-    }
-    // The rings are written by `writeRings`, a slice per event-loop turn (10,000 agents × 6 metrics
-    // take tens of milliseconds): the fleet buckets and the summary are out already.
-    this.#writeStep = step;
-    this.#writeBucket = bucket;
+    if (n === 0) return;
+    this.#metrics = this.#groupByMetric(n);
+    this.#phase = 'fleet';
+    this.#step = step;
+    this.#startMs = startMs;
+    this.#archive = archive;
+    this.#bucket = startMs / STEPS[step]!.stepMs;
+    this.#nextMetric = 0;
+    this.#summary = {};
+    this.#closed = [];
     this.#written = 0;
     this.#toWrite = n;
-    const spec = STEPS[step]!;
-    return {
-      ...(step === 0 && Object.keys(summary).length > 0 ? { summary: { t: startMs, metrics: summary } } : {}),
-      ...(archive ? { closed: { step: spec.step, stepMs: spec.stepMs, t: startMs, metrics: closed } } : {}),
-    };
   }
 
-  /** Copies every dirty series' open bucket of `step` to the scratch and empties it; how many. */
+  /** Whether some of the last close is still to be done. */
+  get pending(): boolean {
+    return this.#phase !== 'idle';
+  }
+
+  /** Does the rest of the last close until `performance.now()` passes `deadlineMs`; whether some remains. */
+  work(deadlineMs: number): boolean {
+    while (this.#phase === 'fleet') {
+      if (this.#nextMetric === this.#metrics) this.#fleetDone();
+      else this.#fleetOf(this.#nextMetric++);
+      if (performance.now() >= deadlineMs) return this.pending;
+    }
+    while (this.#phase === 'rings') {
+      this.#writeRings(WRITES_PER_CHECK);
+      if (performance.now() >= deadlineMs) break;
+    }
+    return this.pending;
+  }
+
+  /** Does the rest of the last close at once. */
+  finish(): void {
+    this.work(Infinity);
+  }
+
+  /** The fleet bucket of metric index `m` (and its summary, its archive bucket). */
+  #fleetOf(m: number): void {
+    const from = this.#starts[m]!;
+    const to = this.#starts[m + 1]!;
+    const metric = this.memory.metricsByIndex[m];
+    if (from === to || metric === undefined) return;
+    this.#fleetBucket(from, to);
+    this.memory.fleet.write(metric.fleet, this.#step, this.#bucket, this.#fleet);
+    if (this.#step === 0) this.#summary[metric.name] = this.#summaryOf(from, to);
+    if (this.#archive) this.#closed.push(this.#closedMetric(metric.name, this.#startMs, from, to));
+  }
+
+  #fleetDone(): void {
+    this.#phase = 'rings';
+    const spec = STEPS[this.#step]!;
+    const [summary, closed, t] = [this.#summary, this.#closed, this.#startMs];
+    this.onClosed({
+      ...(this.#step === 0 && Object.keys(summary).length > 0 ? { summary: { t, metrics: summary } } : {}),
+      ...(this.#archive ? { closed: { step: spec.step, stepMs: spec.stepMs, t, metrics: closed } } : {}),
+    });
+  }
+
+  /**
+   * Copies every dirty series' open bucket of `step` to the scratch and empties it (at 1 s, after
+   * adding it to the coarser steps' open buckets); how many.
+   */
   #collect(step: number): number {
-    const { table, dirty } = this.memory;
+    const memory = this.memory;
+    const { table, dirty } = memory;
     const list = dirty[step]!;
     this.#ensure(list.count);
     let n = 0;
@@ -116,6 +176,10 @@ export class BucketCloser {
       this.#mins[n] = table.acc[at + Acc.Min]!;
       this.#maxs[n] = table.acc[at + Acc.Max]!;
       this.#last[n] = table.acc[at + Acc.Last]!;
+      if (step === 0) {
+        table.fold(row);
+        for (let coarser = 1; coarser < STEPS.length; coarser++) memory.markDirty(row, coarser);
+      }
       table.acc[at + Acc.Sum] = 0;
       table.acc[at + Acc.Count] = 0;
       n++;
@@ -124,16 +188,11 @@ export class BucketCloser {
     return n;
   }
 
-  /** Whether ring writes of the last close are still to be done. */
-  get pending(): boolean {
-    return this.#written < this.#toWrite;
-  }
-
   /**
    * Writes up to `rows` of the closed buckets still waiting to the series' rings (a series that
-   * left meanwhile is skipped); all of them when `rows` is absent.
+   * left meanwhile is skipped).
    */
-  writeRings(rows = Infinity): void {
+  #writeRings(rows: number): void {
     const { table, rings, agentsByIndex } = this.memory;
     const v = this.#values;
     const end = Math.min(this.#toWrite, this.#written + rows);
@@ -145,10 +204,11 @@ export class BucketCloser {
       v.max = this.#maxs[i]!;
       v.last = this.#last[i]!;
       this.memory.protect(agentsByIndex[this.#agentOf[i]!]);
-      rings.write(row, this.#writeStep, this.#writeBucket, v, this.#countOf[i] === 1);
+      rings.write(row, this.#step, this.#bucket, v, this.#countOf[i] === 1);
     }
     this.memory.protect(undefined);
     this.#written = end;
+    if (end === this.#toWrite) this.#phase = 'idle';
   }
 
   /** Orders the scratch entries by metric (counting sort into `#order`); the number of metric indexes. */
@@ -180,7 +240,7 @@ export class BucketCloser {
     this.#fleet[3] = to - from;
   }
 
-  #summary(from: number, to: number): FleetMetricSummary {
+  #summaryOf(from: number, to: number): FleetMetricSummary {
     const top = this.#top;
     top.reset();
     for (let k = from; k < to; k++) top.offer(this.#order[k]!, this.#last[this.#order[k]!]!);

@@ -350,6 +350,26 @@ describe('RollupEngine', () => {
     expect(engine.memory.dirty[2]!.rows.length).toBeLessThanOrEqual(2 * engine.memory.table.agentOf.length + 1024);
   });
 
+  it('spreads a close over event-loop turns, and a value after the bucket ends never joins it', async () => {
+    const { engine, send, tick, seconds } = engineAt();
+    const turns = async (count: number) => {
+      for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (let s = 0; s < 10; s++) {
+      for (let i = 0; i < 300; i++) send({ agent_id: `agent_${i}`, cpu: s + i, mem: i });
+      tick(1000);
+    }
+    // The 1 s bucket is taken at once; its fleet summary and the 10 s close come in later turns (a
+    // close still under way when the next one begins is finished first: nine summaries are out).
+    expect(seconds).toHaveLength(9);
+    send({ agent_id: 'agent_0', cpu: 1000, mem: 0 }); // the next 10 s bucket's, before its close ran
+    await turns(20);
+    expect(seconds.map((second) => second.t)).toEqual(Array.from({ length: 10 }, (_, s) => T0 + s * 1000));
+    const tens = await query(engine, 'cpu', '10s', T0, T0 + 9_999, ['agent_0']);
+    expect(tens.agents.agent_0).toEqual([{ t: T0, avg: 4.5, min: 0, max: 9, last: 9 }]);
+    expect(tens.fleet).toEqual([{ t: T0, min: 4.5, median: 154, max: 303.5, agents: 300 }]);
+  });
+
   it('answers only what the retention keeps for a range reaching past it', async () => {
     const { engine, send, tick, clock } = engineAt();
     for (let s = 0; s < 16 * 60; s++) {

@@ -12,15 +12,15 @@ import { Channel, Limits } from '@nexus-realtime/client/protocol';
 import type { BrokerMessage } from '../../broker/index.js';
 import type { Logger } from '../../logger.js';
 import type { AgentBucket, ArchivedMetric, FleetBucket, RollupArchive } from '../../state/index.js';
-import { BucketCloser, type FleetSecond } from './bucket-closer.js';
+import { BucketCloser, type ClosedStep, type FleetSecond } from './bucket-closer.js';
 import { RollupMemory } from './rollup-memory.js';
 import { readMemory, TOP_AGENTS, type BucketRange } from './rollup-reader.js';
 import { STEPS, type StepSpec } from './steps.js';
 
 /** How often the clock is checked for buckets to close. */
 const CLOSE_CHECK_MS = 100;
-/** Ring writes of a close done per event-loop turn (a few milliseconds). */
-const RING_WRITES_PER_TURN = 4096;
+/** Close work done per event-loop turn: other work (messages, queries) waits no longer than this. */
+const CLOSE_SLICE_MS = 4;
 
 export interface RollupEngineOptions {
   readonly maxBytes: number;
@@ -50,9 +50,15 @@ export interface TelemetryAnswer {
 
 export class RollupEngine {
   readonly memory: RollupMemory;
-  /** One per step: a step's ring writes may still be going when another step closes. */
+  /** One per step: a step's close may still be going when another step closes. */
   readonly #closers: BucketCloser[];
-  #draining: ReturnType<typeof setImmediate> | undefined;
+  /**
+   * Start of the bucket of each coarser step that ended but whose close has not begun: it begins a
+   * turn later (its open bucket takes values only from the 1 s closes, so it waits unchanged), and
+   * at the latest before the next 1 s close.
+   */
+  readonly #due: (number | undefined)[] = STEPS.map(() => undefined);
+  #working: ReturnType<typeof setImmediate> | undefined;
   readonly #options: RollupEngineOptions;
   /** Start of the open bucket of each step, ms. */
   readonly #openMs: number[];
@@ -62,7 +68,7 @@ export class RollupEngine {
   constructor(options: RollupEngineOptions) {
     this.#options = options;
     this.memory = new RollupMemory(options.maxBytes);
-    this.#closers = STEPS.map(() => new BucketCloser(this.memory));
+    this.#closers = STEPS.map(() => new BucketCloser(this.memory, (closed) => this.#closed(closed)));
     const nowMs = options.now();
     this.#openMs = STEPS.map((s) => Math.floor(nowMs / s.stepMs) * s.stepMs);
   }
@@ -76,8 +82,8 @@ export class RollupEngine {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    clearImmediate(this.#draining);
-    this.#draining = undefined;
+    clearImmediate(this.#working);
+    this.#working = undefined;
   }
 
   /** Feeds one broker message; anything but a telemetry payload with a usable `agent_id` is ignored. */
@@ -92,31 +98,55 @@ export class RollupEngine {
     this.memory.observe(agentId, data as Record<string, unknown>, nowMs);
   }
 
-  /** Closes every open bucket whose end the clock has passed. */
+  /**
+   * Closes every open bucket whose end the clock has passed: the 1 s bucket's values are taken at
+   * once (a value arriving after this belongs to the next second), the rest of the work is done
+   * a slice per event-loop turn.
+   */
   advance(): void {
     const nowMs = this.#options.now();
     for (const step of STEPS) {
       const openMs = this.#openMs[step.index]!;
       if (nowMs < openMs + step.stepMs) continue;
-      const { summary, closed } = this.#closers[step.index]!.close(step.index, openMs, this.#options.archive.shared);
-      this.#drain();
+      if (step.index === 0) {
+        this.#beginDue(true);
+        this.#closers[0]!.begin(0, openMs, this.#options.archive.shared);
+      } else this.#due[step.index] = openMs;
       this.#openMs[step.index] = Math.floor(nowMs / step.stepMs) * step.stepMs;
-      if (closed)
-        this.#options.archive
-          .write(closed)
-          .catch((error: Error) => this.#options.logger.debug({ err: error.message }, 'rollups not archived'));
-      if (summary) for (const listener of this.#secondListeners) listener(summary);
+    }
+    this.#work();
+  }
+
+  /** Begins the closes that are due (`all`), or the first of them (a turn's worth). */
+  #beginDue(all: boolean): void {
+    for (let step = 1; step < STEPS.length; step++) {
+      const startMs = this.#due[step];
+      if (startMs === undefined) continue;
+      this.#due[step] = undefined;
+      this.#closers[step]!.begin(step, startMs, this.#options.archive.shared);
+      if (!all) return;
     }
   }
 
-  /** Writes a slice of each close's pending ring writes, and again on the next turn while some remain. */
-  #drain(): void {
-    if (this.#draining !== undefined) return;
-    this.#draining = setImmediate(() => {
-      this.#draining = undefined;
-      for (const closer of this.#closers) closer.writeRings(RING_WRITES_PER_TURN);
-      if (this.#closers.some((closer) => closer.pending)) this.#drain();
+  /** Does close work for `CLOSE_SLICE_MS` in the next event-loop turn, and again after it while some remains. */
+  #work(): void {
+    if (this.#working !== undefined) return;
+    this.#working = setImmediate(() => {
+      this.#working = undefined;
+      const deadlineMs = performance.now() + CLOSE_SLICE_MS;
+      this.#beginDue(false);
+      for (const closer of this.#closers) if (performance.now() < deadlineMs) closer.work(deadlineMs);
+      if (this.#due.some((startMs) => startMs !== undefined) || this.#closers.some((c) => c.pending)) this.#work();
     });
+  }
+
+  /** A close's fleet buckets are written: its summary and archive buckets go out. */
+  #closed({ summary, closed }: ClosedStep): void {
+    if (closed)
+      this.#options.archive
+        .write(closed)
+        .catch((error: Error) => this.#options.logger.debug({ err: error.message }, 'rollups not archived'));
+    if (summary) for (const listener of this.#secondListeners) listener(summary);
   }
 
   /** Calls `listener` with each closed second's fleet summary (seconds with no telemetry are skipped). */
@@ -147,7 +177,8 @@ export class RollupEngine {
   async query(query: TelemetryQuery): Promise<TelemetryAnswer> {
     // Every closed bucket of the steps read (the asked one, and the coarser ones that rank agents)
     // is answered; the finer steps' pending ring writes are not this query's to wait for.
-    for (const closer of this.#closers.slice(query.step.index)) closer.writeRings();
+    this.#beginDue(true);
+    for (const closer of this.#closers.slice(query.step.index)) closer.finish();
     const metric = this.memory.metrics.get(query.metric);
     const rangeAt = (step: StepSpec) => this.#range(step, query.fromMs, query.toMs);
     const local = metric

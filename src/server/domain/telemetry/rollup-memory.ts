@@ -3,7 +3,8 @@
  * metrics, the series table, the agents' and the fleet's rings, all within one byte budget.
  *
  * `observe` is the hot path (every telemetry message): a few map lookups and, per metric, five
- * numbers added to the open bucket of each step; nothing is allocated for a series already known.
+ * numbers added to the open 1 s bucket (the coarser steps get them when it closes); nothing is
+ * allocated for a series already known.
  * Past the budget the agents heard from longest ago leave first (every series of theirs), a
  * batch at a time: a newcomer gets in whenever an agent heard in an earlier second can leave for
  * it, and a ring needing a chunk pushes out agents heard before its own agent (else it reuses its
@@ -103,7 +104,7 @@ export class RollupMemory {
       if (typeof value !== 'number' || !Number.isFinite(value) || key === 'agent_id') continue;
       const row = this.#seriesOf(agent, key);
       if (row < 0) continue;
-      this.#markDirty(row);
+      this.markDirty(row, 0);
       this.table.accumulate(row, value);
     }
     this.#protected = undefined;
@@ -223,23 +224,21 @@ export class RollupMemory {
   }
 
   /**
-   * Lists `row` for the close of each step it is not listed for yet. The mark outlives the row
-   * (a row that left and came back in one bucket is listed once): a list never holds more entries
+   * Lists `row` for the close of `step` unless it is listed already. The mark outlives the row (a
+   * row that left and came back in one bucket is listed once): a list never holds more entries
    * than the table has rows, however often agents come and go.
    */
-  #markDirty(row: number): void {
+  markDirty(row: number, step: number): void {
     const listed = this.table.listed;
-    for (let step = 0; step < STEPS.length; step++) {
-      if (listed[row]! & (1 << step)) continue;
-      listed[row] = listed[row]! | (1 << step);
-      const list = this.dirty[step]!;
-      if (list.count === list.rows.length) {
-        const grown = new Int32Array(list.rows.length * 2);
-        grown.set(list.rows);
-        list.rows = grown;
-      }
-      list.rows[list.count++] = row;
+    if (listed[row]! & (1 << step)) return;
+    listed[row] = listed[row]! | (1 << step);
+    const list = this.dirty[step]!;
+    if (list.count === list.rows.length) {
+      const grown = new Int32Array(list.rows.length * 2);
+      grown.set(list.rows);
+      list.rows = grown;
     }
+    list.rows[list.count++] = row;
   }
 
   #removeAgent(agent: AgentEntry): void {

@@ -64,20 +64,43 @@ export class SeriesTable {
     this.#free.push(row);
   }
 
-  /** Adds a value to the open bucket of every step. */
+  /**
+   * Adds a value to the open bucket of the finest step; the coarser steps get it when that bucket
+   * closes (`fold`), so their closes may run later than their bucket's end without a newer value
+   * slipping into them.
+   */
   accumulate(row: number, value: number): void {
     const acc = this.acc;
-    for (let s = 0, at = row * ACC_PER_SERIES; s < STEPS.length; s++, at += ACC_FIELDS) {
+    const at = row * ACC_PER_SERIES;
+    if (acc[at + Acc.Count] === 0) {
+      acc[at + Acc.Min] = value;
+      acc[at + Acc.Max] = value;
+    } else {
+      if (value < acc[at + Acc.Min]!) acc[at + Acc.Min] = value;
+      if (value > acc[at + Acc.Max]!) acc[at + Acc.Max] = value;
+    }
+    acc[at + Acc.Sum] = acc[at + Acc.Sum]! + value;
+    acc[at + Acc.Count] = acc[at + Acc.Count]! + 1;
+    acc[at + Acc.Last] = value;
+  }
+
+  /** Adds the open bucket of the finest step (closing) to the open buckets of the coarser ones. */
+  fold(row: number): void {
+    const acc = this.acc;
+    const from = row * ACC_PER_SERIES;
+    const count = acc[from + Acc.Count]!;
+    if (count === 0) return;
+    for (let s = 1, at = from + ACC_FIELDS; s < STEPS.length; s++, at += ACC_FIELDS) {
       if (acc[at + Acc.Count] === 0) {
-        acc[at + Acc.Min] = value;
-        acc[at + Acc.Max] = value;
+        acc[at + Acc.Min] = acc[from + Acc.Min]!;
+        acc[at + Acc.Max] = acc[from + Acc.Max]!;
       } else {
-        if (value < acc[at + Acc.Min]!) acc[at + Acc.Min] = value;
-        if (value > acc[at + Acc.Max]!) acc[at + Acc.Max] = value;
+        if (acc[from + Acc.Min]! < acc[at + Acc.Min]!) acc[at + Acc.Min] = acc[from + Acc.Min]!;
+        if (acc[from + Acc.Max]! > acc[at + Acc.Max]!) acc[at + Acc.Max] = acc[from + Acc.Max]!;
       }
-      acc[at + Acc.Sum] = acc[at + Acc.Sum]! + value;
-      acc[at + Acc.Count] = acc[at + Acc.Count]! + 1;
-      acc[at + Acc.Last] = value;
+      acc[at + Acc.Sum] = acc[at + Acc.Sum]! + acc[from + Acc.Sum]!;
+      acc[at + Acc.Count] = acc[at + Acc.Count]! + count;
+      acc[at + Acc.Last] = acc[from + Acc.Last]!;
     }
   }
 
