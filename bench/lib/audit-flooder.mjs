@@ -33,7 +33,7 @@ serveCommands({
     });
     return {};
   },
-  /** Sends `rate` forbidden frames per second for `durationS`; resolves with what was sent and answered. */
+  /** Sends `rate` forbidden frames per second for `durationS`; resolves with what was sent (answers are counted on). */
   async flood({ rate, durationS }) {
     answers.clear();
     const frame = JSON.stringify({ action: 'publish', channel: 'events', payload: { n: 1 } });
@@ -51,11 +51,11 @@ serveCommands({
         }
       }, TICK_MS);
     });
-    // The last answers are on their way.
-    const deadline = performance.now() + 5000;
-    const answered = () => [...answers.values()].reduce((a, b) => a + b, 0);
-    while (answered() < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return { sent, answers: Object.fromEntries(answers), seconds: (performance.now() - started) / 1000 };
+    return { sent, seconds: (performance.now() - started) / 1000 };
+  },
+  /** The answers counted so far, by error code. */
+  answers() {
+    return Object.fromEntries(answers);
   },
   close() {
     socket?.close();
