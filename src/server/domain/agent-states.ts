@@ -76,6 +76,8 @@ export class AgentStates {
     this.#tickTimer.unref();
     options.broker.watch(Channel.Agents);
     this.#offMessages = options.broker.onMessage((message) => this.observe(message));
+    // The first beat at once: the deployment knows this process before it holds any agent.
+    void this.#beat(options.now());
   }
 
   /** How long a process may miss beats before its agents are declared offline. */
