@@ -49,7 +49,8 @@ export function RouteView() {
   useEffect(() => {
     const place = placeRef.current;
     if (!place || path === '/') return;
-    place.scrollIntoView?.({ block: 'start' });
+    // The view sits at the top of the page, under the sticky header: the page goes back to its top.
+    window.scrollTo({ top: 0 });
     place.focus({ preventScroll: true });
   }, [path]);
   let view: ReactNode;
