@@ -6,6 +6,9 @@
  * newest first, filtered by since/until (ISO or ms), userId, action, limit, and answers CSV with a
  * header row on ?format=csv; a bad query answers 400.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientPool, ISO_8601, restJson } from '../helpers/assertions.js';
 import { pollUntil } from '../helpers/raw.js';
@@ -141,6 +144,33 @@ describe('audit log entries', () => {
     expect(await audit('?userId=audit-sneaky')).toMatchObject([
       { action: 'admin_close', role: 'operator', result: 'forbidden', count: 1 },
     ]);
+  });
+});
+
+describe('a refused subscribe (a policy file that keeps viewers off a channel)', () => {
+  it('is recorded as subscribe, forbidden, with its channel', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-audit-policy-'));
+    const path = join(dir, 'policy.json');
+    const roles = {
+      viewer: { subscribe: ['events'], publish: [] },
+      operator: { subscribe: ['*'], publish: ['*'] },
+      admin: { subscribe: ['*'], publish: ['*'] },
+    };
+    writeFileSync(path, JSON.stringify({ roles }));
+    const strict = await startServer({ env: { NEXUS_POLICY: path } });
+    try {
+      const viewer = await TestClient.connect(strict.wsUrl, await tokenFor('audit-peeker', 'viewer'));
+      expect(await viewer.subscribe('commands')).toMatchObject({ type: 'error', code: 'forbidden' });
+      expect(await viewer.subscribe('events')).toMatchObject({ type: 'subscribed' });
+      await viewer.close();
+      const res = await restJson(strict.url, '/api/audit?userId=audit-peeker', { token: adminToken });
+      expect(res.body).toMatchObject([
+        { action: 'subscribe', role: 'viewer', channel: 'commands', result: 'forbidden', count: 1 },
+      ]);
+    } finally {
+      await strict.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -186,6 +186,7 @@ export class Session implements Subscriber {
       sent: this.#sent,
       replayTarget: this.#replayTarget,
       role: () => this.#principal.role,
+      principal: () => this.#principal,
       isServing: () => isServing(this.#state),
       restOfBurst: () => this.#inbound.restOfBurst(),
       takeSubscribes: (channel) => this.#inbound.takeSubscribes(channel),

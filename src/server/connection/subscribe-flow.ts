@@ -10,6 +10,7 @@
  * `channel-subscriptions.ts`.
  */
 import {
+  AuditAction,
   ErrorCode,
   filtersByteLength,
   type ErrorCode as ErrorCodeType,
@@ -18,7 +19,9 @@ import {
   type ServerFrame,
   type SubscribeFrame,
 } from '@nexus-realtime/client/protocol';
+import type { Principal } from '../auth.js';
 import type { Broker, BrokerMessage, Replay } from '../broker/index.js';
+import type { AuditRecorder } from '../domain/index.js';
 import { createSubscription, type Subscription } from '../fanout/index.js';
 import type { Logger } from '../logger.js';
 import type { DropReason } from '../metrics.js';
@@ -49,6 +52,10 @@ export interface SubscribeHost {
   /** Where a replay goes, paced. */
   readonly replayTarget: ReplayTarget;
   role(): Role;
+  /** Who the connection speaks for (a refused subscribe is recorded under it). */
+  principal(): Principal;
+  /** Where refused subscribes are recorded (absent: nowhere). */
+  readonly audit?: AuditRecorder;
   isServing(): boolean;
   /** Waits while frames of the same burst are still being handed over. */
   restOfBurst(): Promise<void>;
@@ -162,7 +169,9 @@ export class SubscribeFlow {
     const role = host.role();
     if (!host.policy.allows(role, 'subscribe', channel)) {
       host.drop('forbidden');
-      return { frame: received, code: ErrorCode.Forbidden, message: `role ${role} may not subscribe to ${channel}` };
+      const message = `role ${role} may not subscribe to ${channel}`;
+      host.audit?.refused(host.principal(), AuditAction.Subscribe, ErrorCode.Forbidden, { channel, detail: message });
+      return { frame: received, code: ErrorCode.Forbidden, message };
     }
     // The bounds are checked on the filters' size first: a connection at its bounds that keeps
     // subscribing is refused without its filters being sorted and compiled, unless the frame may
