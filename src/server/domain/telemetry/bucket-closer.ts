@@ -13,7 +13,7 @@
  *   idle --begin--> fleet --(every metric done: `onClosed`)--> rings --(every row written)--> idle
  */
 import type { ClosedBuckets, ClosedMetricBucket } from '../../state/index.js';
-import type { RollupMemory } from './rollup-memory.js';
+import type { AgentEntry, RollupMemory } from './rollup-memory.js';
 import { median, TopK } from './selection.js';
 import { Acc } from './series-table.js';
 import type { BucketValues } from './series-rings.js';
@@ -67,6 +67,8 @@ export class BucketCloser {
   #avg = new Float64Array(1024);
   #last = new Float64Array(1024);
   #agentOf = new Int32Array(1024);
+  /** Each row's generation when taken: a row given to another series since is skipped. */
+  #generationOf = new Uint32Array(1024);
   #order = new Int32Array(1024);
   #selection = new Float64Array(1024);
   #starts = new Int32Array(0);
@@ -172,6 +174,7 @@ export class BucketCloser {
       this.#countOf[n] = count;
       this.#metricOf[n] = table.metricOf[row]!;
       this.#agentOf[n] = table.agentOf[row]!;
+      this.#generationOf[n] = table.generation[row]!;
       this.#avg[n] = table.acc[at + Acc.Sum]! / count;
       this.#mins[n] = table.acc[at + Acc.Min]!;
       this.#maxs[n] = table.acc[at + Acc.Max]!;
@@ -198,7 +201,7 @@ export class BucketCloser {
     const end = Math.min(this.#toWrite, this.#written + rows);
     for (let i = this.#written; i < end; i++) {
       const row = this.#rowOf[i]!;
-      if (table.agentOf[row] !== this.#agentOf[i] || table.metricOf[row] !== this.#metricOf[i]) continue;
+      if (table.generation[row] !== this.#generationOf[i]) continue; // left since
       v.avg = this.#avg[i]!;
       v.min = this.#mins[i]!;
       v.max = this.#maxs[i]!;
@@ -240,13 +243,19 @@ export class BucketCloser {
     this.#fleet[3] = to - from;
   }
 
+  /** The agent of scratch entry `i`, unless its series left since it was taken. */
+  #agentAt(i: number): AgentEntry | undefined {
+    if (this.memory.table.generation[this.#rowOf[i]!] !== this.#generationOf[i]) return undefined;
+    return this.memory.agentsByIndex[this.#agentOf[i]!];
+  }
+
   #summaryOf(from: number, to: number): FleetMetricSummary {
     const top = this.#top;
     top.reset();
     for (let k = from; k < to; k++) top.offer(this.#order[k]!, this.#last[this.#order[k]!]!);
     const agents: { agent_id: string; value: number }[] = [];
     for (let i = 0; i < top.count; i++) {
-      const agent = this.memory.agentsByIndex[this.#agentOf[top.ids[i]!]!];
+      const agent = this.#agentAt(top.ids[i]!);
       if (agent) agents.push({ agent_id: agent.id, value: top.values[i]! });
     }
     return { min: this.#fleet[0]!, median: this.#fleet[1]!, max: this.#fleet[2]!, agents: to - from, top: agents };
@@ -267,7 +276,7 @@ export class BucketCloser {
       columns.min[k - from] = this.#mins[i]!;
       columns.max[k - from] = this.#maxs[i]!;
       columns.last[k - from] = this.#last[i]!;
-      agentIds.push(this.memory.agentsByIndex[this.#agentOf[i]!]?.id ?? '');
+      agentIds.push(this.#agentAt(i)?.id ?? '');
     }
     const [min, median, max, agents] = this.#fleet;
     return { metric: name, fleet: { t, min: min!, median: median!, max: max!, agents: agents! }, agentIds, ...columns };
@@ -281,6 +290,7 @@ export class BucketCloser {
     this.#countOf = new Float64Array(size);
     this.#metricOf = new Int32Array(size);
     this.#agentOf = new Int32Array(size);
+    this.#generationOf = new Uint32Array(size);
     this.#order = new Int32Array(size);
     this.#avg = new Float64Array(size);
     this.#last = new Float64Array(size);

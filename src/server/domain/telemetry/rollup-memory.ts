@@ -46,7 +46,7 @@ const EVICTION_HEADROOM_FRACTION = 1 / 32;
  * the rest is for the history of those let in, so a fleet larger than the budget keeps the
  * history of some agents rather than the bookkeeping of all and the history of none.
  */
-const BOOKKEEPING_FRACTION = 1 / 2;
+const BOOKKEEPING_FRACTION = 2 / 3;
 
 export interface AgentEntry {
   readonly id: string;

@@ -15,9 +15,9 @@ const INITIAL_ROWS = 256;
 
 /**
  * What one row costs: its columns, and its share of what grows with the rows elsewhere (an entry
- * in each step's list of rows to close, and of each step's close scratch: ten 4- or 8-byte numbers).
+ * in each step's list of rows to close, and of each step's close scratch: eleven 4- or 8-byte numbers).
  */
-export const ROW_BYTES = ACC_PER_SERIES * 8 + POSITIONS_PER_SERIES * 4 + 2 * 4 + 1 + STEPS.length * (4 + 64);
+export const ROW_BYTES = ACC_PER_SERIES * 8 + POSITIONS_PER_SERIES * 4 + 3 * 4 + 1 + STEPS.length * (4 + 68);
 
 export class SeriesTable {
   acc = new Float64Array(0);
@@ -25,6 +25,8 @@ export class SeriesTable {
   positions = new Int32Array(0);
   metricOf = new Int32Array(0);
   agentOf = new Int32Array(0);
+  /** Bumped each time a row is given to a series or given back: what a close took from a series that left since is told apart. */
+  generation = new Uint32Array(0);
   /** Bit `step` set while the row is on that step's list of rows to close (kept across `remove`/`add`). */
   listed = new Uint8Array(0);
   #rows = 0;
@@ -51,6 +53,7 @@ export class SeriesTable {
     }
     this.metricOf[row] = metric;
     this.agentOf[row] = agent;
+    this.generation[row] = this.generation[row]! + 1;
     this.acc.fill(0, row * ACC_PER_SERIES, (row + 1) * ACC_PER_SERIES);
     this.positions.fill(-1, row * POSITIONS_PER_SERIES, (row + 1) * POSITIONS_PER_SERIES);
     return row;
@@ -61,6 +64,7 @@ export class SeriesTable {
     this.acc.fill(0, row * ACC_PER_SERIES, (row + 1) * ACC_PER_SERIES);
     this.metricOf[row] = -1;
     this.agentOf[row] = -1;
+    this.generation[row] = this.generation[row]! + 1;
     this.#free.push(row);
   }
 
@@ -117,13 +121,18 @@ export class SeriesTable {
     this.positions = grown(this.positions, rows * POSITIONS_PER_SERIES, -1);
     this.metricOf = grown(this.metricOf, rows, -1);
     this.agentOf = grown(this.agentOf, rows, -1);
+    this.generation = grown(this.generation, rows, 0);
     this.listed = grown(this.listed, rows, 0);
     this.#rows = rows;
     return true;
   }
 }
 
-function grown<T extends Float64Array | Int32Array | Uint8Array>(old: T, length: number, fill: number): T {
+function grown<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(
+  old: T,
+  length: number,
+  fill: number,
+): T {
   const next = new (old.constructor as new (length: number) => T)(length);
   next.set(old);
   next.fill(fill, old.length);
