@@ -127,7 +127,6 @@ export function createAuth(secret: Uint8Array | undefined, identityProvider?: Id
       try {
         if (alg === HS_ALGORITHM) {
           if (!secret) return invalid('HS256 tokens are not accepted: tokens come from the identity provider');
-
           const { payload } = await jwtVerify(token, secret, { algorithms: [HS_ALGORITHM], requiredClaims: ['exp'] });
           const userId = typeof payload.userId === 'string' ? payload.userId : payload.sub;
           return principalOf(payload, userId, toRole(payload.role));
