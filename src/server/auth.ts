@@ -278,7 +278,8 @@ class ProviderKeys {
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  // fetch's "fetch failed" says why in its cause (ECONNREFUSED…), or in the cause's first error.
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: { code?: unknown }[] } }).cause;
+  const why = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message;
+  return typeof why === 'string' ? `${error.message} (${why})` : error.message;
 }
