@@ -67,12 +67,13 @@ async function runAgentStates(scope, kind, s, notes) {
   const opened = await Promise.all(
     [kept, dropped].map((driver) => driver.call('waitOpen', { timeoutMs: 120_000 }, 130_000)),
   );
-  need(
-    opened.every((o) => o.complete),
-    `agents not all open: ${opened.map((o) => `${o.open}/${o.agents}`).join(', ')}`,
-  );
+  // A machine too busy to open them all still measures the agents that did open (noted).
+  const openCount = opened[0].open + opened[1].open;
+  need(opened[1].open > 0, 'none of the agents to drop opened');
+  if (!opened.every((o) => o.complete))
+    notes.add(`${kind}: only ${opened.map((o) => `${o.open}/${o.agents}`).join(' and ')} agents opened within 120 s`);
   const openS = (Date.now() - t0) / 1000;
-  const allOnline = await until(async () => (await watch.call('changes', {})).total >= s.agents, 30_000);
+  const allOnline = await until(async () => (await watch.call('changes', {})).total >= openCount, 30_000);
   if (!allOnline) notes.add('not every agent was announced online within 30 s of opening');
   const online = await watch.call('changes', {});
   const lastOnlineS = (Math.max(...online.list.map((c) => c.at)) - t0) / 1000;
@@ -84,7 +85,7 @@ async function runAgentStates(scope, kind, s, notes) {
   process.kill(dropped.pid, 'SIGKILL');
   const offlineCount = async () =>
     (await watch.call('changes', { prefix: 'drop_' })).list.filter((c) => c.state === 'offline').length;
-  await until(async () => (await offlineCount()) >= s.drop, (SILENT_S + 20) * 1000);
+  await until(async () => (await offlineCount()) >= opened[1].open, (SILENT_S + 20) * 1000);
   const dropChanges = (await watch.call('changes', { prefix: 'drop_' })).list.filter((c) => c.state === 'offline');
   const lastOfflineS = dropChanges.length ? (Math.max(...dropChanges.map((c) => c.at)) - dropAt) / 1000 : NaN;
   // Late duplicates would come now.
@@ -92,6 +93,10 @@ async function runAgentStates(scope, kind, s, notes) {
   const dropLatencies = await watch.call('takeLatencies');
   const cpu = meter.stop();
 
+  // A kept agent that lost its connection (a machine too busy to answer in time) has real extra changes.
+  const keptStats = await kept.call('stats');
+  if (Object.keys(keptStats.closes).length)
+    notes.add(`${kind}: kept agents' connections closed during the run: ${JSON.stringify(keptStats.closes)}`);
   const { list } = await watch.call('changes', {});
   const sequences = new Map();
   for (const c of list) (sequences.get(c.agent) ?? sequences.set(c.agent, []).get(c.agent)).push(c.state);
@@ -100,10 +105,11 @@ async function runAgentStates(scope, kind, s, notes) {
     const expected = agent.startsWith('drop_') ? 'online,offline' : 'online';
     if (states.join(',') !== expected) wrong++;
   }
-  const missing = s.agents - sequences.size;
+  const missing = Math.max(0, openCount - sequences.size);
   const all = [...connectLatencies, ...dropLatencies].sort((a, b) => a - b);
   await watch.call('stop');
   return {
+    opened: openCount,
     openS,
     lastOnlineS,
     onlineChanges: list.filter((c) => c.state === 'online').length,
@@ -122,7 +128,8 @@ async function runAgentStates(scope, kind, s, notes) {
 }
 
 const rows = [
-  { key: 'openS', label: 'all agents open, s after the first connect', digits: 1 },
+  { key: 'opened', label: 'agents open (of the fleet)', digits: 0 },
+  { key: 'openS', label: 'agents open, s after the first connect', digits: 1 },
   { key: 'lastOnlineS', label: 'last online change received, s after the first connect', digits: 1 },
   { key: 'onlineChanges', label: 'online changes received', digits: 0 },
   { key: 'offlineChanges', label: 'offline changes received', digits: 0 },
