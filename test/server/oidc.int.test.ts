@@ -10,7 +10,7 @@
  */
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { decodeJwt, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientPool, restJson } from '../helpers/assertions.js';
 import {
@@ -281,6 +281,35 @@ describe('provider tokens beside HS256', () => {
       id: 'r3',
     });
     await client.assertAlive();
+  });
+});
+
+describe('ES256 and EdDSA providers', () => {
+  it('a provider signing with ES256, or with EdDSA (Ed25519), works the same way', async () => {
+    for (const alg of ['ES256', 'EdDSA'] as const) {
+      const other = await startOidcProvider({ redirectUris: [REDIRECT_URI], alg });
+      const server = await startServer({
+        env: {
+          NEXUS_JWKS_URL: other.jwksUrl,
+          NEXUS_JWT_ISSUER: other.issuer,
+          NEXUS_JWT_AUDIENCE: other.audience,
+          NEXUS_ROLE_CLAIM: 'groups',
+        },
+      });
+      try {
+        await waitForKeys(server);
+        const { access_token } = await signInAtProvider(other, { user: 'bob', redirectUri: REDIRECT_URI });
+        expect(decodeProtectedHeader(access_token).alg, alg).toBe(alg);
+        const bob = await pool.connect(server.wsUrl, access_token);
+        expect(bob.frames[0], alg).toMatchObject({ userId: 'bob', role: 'admin' });
+        // The RS256 provider's tokens mean nothing here.
+        expect(await TestClient.upgradeStatus(withToken(server.wsUrl, (await signIn('bob')).access_token))).toBe(403);
+      } finally {
+        await pool.closeAll();
+        await server.close();
+        await other.stop();
+      }
+    }
   });
 });
 
