@@ -5,14 +5,18 @@
  * - the audit log is the deployment's: either process answers every entry, and one user's
  *   refusals on both processes within a minute fold into one entry whose count is their sum;
  * - after every process stopped, a new one on the same Redis (its message history long gone)
- *   still serves the task's timeline and the audit log.
+ *   still serves the task's timeline and the audit log;
+ * - a process SIGKILLed while it held the agent: what it recorded and noted was already written
+ *   (entries are written every second), the other process fails the task "agent lost" as `nexus`,
+ *   and a process started afterwards serves all of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restJson } from '../../helpers/assertions.js';
+import { ensureBuilt, spawnNode, stopAll, waitForListening } from '../../helpers/node-process.js';
 import { pollUntil } from '../../helpers/raw.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { tokenFor } from '../../helpers/tokens.js';
+import { TEST_SECRET, tokenFor } from '../../helpers/tokens.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
 interface Entry {
@@ -158,6 +162,92 @@ describe('timelines and audit log with Redis', () => {
       expect(entries.every((e) => e.userId === 'redis-bound')).toBe(true);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('a SIGKILLed process', () => {
+  beforeAll(() => ensureBuilt(['dist/server/main.js'], ['src/server', 'packages/client/src']), 180_000);
+  afterAll(() => stopAll('SIGKILL'));
+
+  it('leaves its audit entries and task notes behind; the survivor times the task out as nexus', async () => {
+    const child = spawnNode('dist/server/main.js', [], {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NEXUS_JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'info',
+      NEXUS_REDIS_URL: redis.url,
+      NEXUS_TASK_CLAIM_TIMEOUT_S: '1',
+    });
+    const port = await waitForListening(child, 15_000);
+    const b = await startServer({ env: { ...env(), NEXUS_TASK_CLAIM_TIMEOUT_S: '1' } });
+    let late: TestServer | undefined;
+    try {
+      const agent = await TestClient.connect(`ws://127.0.0.1:${port}/ws`, await tokenFor('agent_k1', 'agent'));
+      expect(await agent.subscribe('commands')).toMatchObject({ type: 'subscribed' });
+      const operatorToken = await tokenFor('kill-op', 'operator');
+      const created = await restJson(b.url, '/api/publish', {
+        method: 'POST',
+        token: operatorToken,
+        body: { channel: 'commands', payload: { command: 'execute_task', task_id: 'k_task', agent_id: 'agent_k1' } },
+      });
+      expect(created.status).toBe(202);
+      await waitFor(
+        () => taskOf(b, 'k_task'),
+        (t) => t?.delivered_at != null,
+        'delivery noted by the doomed process',
+      );
+      expect(await agent.publish('tasks', { task_id: 'k_task', status: 'running', progress: 20 })).toMatchObject({
+        type: 'ack',
+      });
+      // Recorded on the doomed process, read on the other one once written (within a second).
+      const onChild = await restJson(`http://127.0.0.1:${port}`, '/api/publish', {
+        method: 'POST',
+        token: operatorToken,
+        body: { channel: 'events', payload: { from: 'child' } },
+      });
+      expect(onChild.status).toBe(202);
+      await waitFor(
+        async () => (await get<Entry[]>(b, '/api/audit?userId=kill-op&action=publish')).body,
+        (entries) => entries.length === 1,
+        'the child’s entry',
+      );
+      await waitFor(
+        () => taskOf(b, 'k_task'),
+        (t) => t?.status === 'running',
+        'running on b',
+      );
+
+      child.process.kill('SIGKILL');
+      await child.exited;
+      const failed = await waitFor(
+        () => taskOf(b, 'k_task'),
+        (t) => t?.status === 'failed',
+        'agent lost',
+      );
+      expect(failed.history.map(({ status, by }) => ({ status, by }))).toEqual([
+        { status: 'queued', by: 'kill-op' },
+        { status: 'running', by: 'agent_k1' },
+        { status: 'failed', by: 'nexus' },
+      ]);
+      expect(failed.history.at(-1)).toMatchObject({ error: 'agent lost' });
+
+      late = await startServer({ env: env() });
+      const kept = await waitFor(
+        () => taskOf(late!, 'k_task'),
+        (t) => t?.status === 'failed',
+        'task on a new process',
+      );
+      expect(kept.delivered_at).toBe(failed.delivered_at);
+      expect(kept.history).toEqual(failed.history);
+      expect((await get<Entry[]>(late, '/api/audit?userId=kill-op')).body).toMatchObject([
+        { action: 'publish', channel: 'events', result: 'ok' },
+        { action: 'execute_task', target: 'k_task', result: 'ok' },
+      ]);
+      await agent.close();
+    } finally {
+      child.process.kill('SIGKILL');
+      await Promise.allSettled([b.close(), late?.close()]);
     }
   });
 });
