@@ -149,6 +149,20 @@ describe('AuditLog', () => {
   });
 });
 
+describe('AuditLog.query with a store that does not answer writes', () => {
+  it('answers from the store after a moment instead of waiting for the write', async () => {
+    const store: AuditStore = {
+      append: () => new Promise<void>(() => {}),
+      query: () => Promise.resolve([]),
+    };
+    const { log } = harness(1000, store);
+    log.record(op, 'publish');
+    const started = Date.now();
+    expect(await log.query(all)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
 describe('publishAudit', () => {
   it('names a command by itself with its task as the target; anything else is a publish', () => {
     expect(publishAudit('commands', { command: 'execute_task', task_id: 't1' })).toEqual({

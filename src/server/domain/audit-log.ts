@@ -56,6 +56,8 @@ const BATCH_SIZE = 500;
 export const MAX_WAITING_ENTRIES = 10_000;
 /** Users with a folded entry open in memory, at most: refusals of further users are counted as dropped. */
 export const MAX_FOLDING_USERS = 10_000;
+/** How long a query waits for what this process recorded to be written first. */
+const QUERY_FLUSH_WAIT_MS = 2000;
 /** Longest `detail` kept. */
 const MAX_DETAIL_CHARS = 500;
 
@@ -129,9 +131,14 @@ export class AuditLog implements AuditRecorder {
     this.#enqueueFold(next);
   }
 
-  /** Writes everything waiting (then answers from the store): what this process recorded is read back. */
+  /**
+   * Writes everything waiting, then answers from the store: what this process recorded is read
+   * back. A write that takes long (Redis slow) delays the answer by at most a moment.
+   */
   async query(query: AuditQuery): Promise<AuditEntry[]> {
-    await this.flush();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUERY_FLUSH_WAIT_MS)));
+    await Promise.race([this.flush(), waited]).finally(() => clearTimeout(timer));
     return this.options.store.query(query);
   }
 
