@@ -56,8 +56,8 @@ const BATCH_SIZE = 500;
 export const MAX_WAITING_ENTRIES = 10_000;
 /** Users with a folded entry open in memory, at most: refusals of further users are counted as dropped. */
 export const MAX_FOLDING_USERS = 10_000;
-/** How long a query waits for what this process recorded to be written first. */
-const QUERY_FLUSH_WAIT_MS = 2000;
+/** How long a query (or a shutdown) waits for what this process recorded to be written first. */
+const FLUSH_WAIT_MS = 2000;
 /** Longest `detail` kept. */
 const MAX_DETAIL_CHARS = 500;
 
@@ -136,9 +136,7 @@ export class AuditLog implements AuditRecorder {
    * back. A write that takes long (Redis slow) delays the answer by at most a moment.
    */
   async query(query: AuditQuery): Promise<AuditEntry[]> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUERY_FLUSH_WAIT_MS)));
-    await Promise.race([this.flush(), waited]).finally(() => clearTimeout(timer));
+    await this.#flushWithin(FLUSH_WAIT_MS);
     return this.options.store.query(query);
   }
 
@@ -148,16 +146,22 @@ export class AuditLog implements AuditRecorder {
     return this.#flushing;
   }
 
-  /** Stops the timer and writes what waits. */
+  /** Stops the timer and writes what waits (giving up after a moment: a shutdown never hangs on it). */
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush();
+    await this.#flushWithin(FLUSH_WAIT_MS);
   }
 
   /** Entries and folds waiting to be written (for tests and metrics). */
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  async #flushWithin(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([this.flush(), waited]).finally(() => clearTimeout(timer));
   }
 
   async #flushAll(): Promise<void> {
