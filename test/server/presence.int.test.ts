@@ -119,6 +119,38 @@ describe('channel presence on one process', () => {
     expect((await usersOf(channel)).find((u) => u.userId === 'pres-carol')).toMatchObject({ connections: 1 });
   }, 30_000);
 
+  it('a reconnect storm within the grace makes no leave and no second join', async () => {
+    const channel = uniqueChannel('pres.storm');
+    const listener = await pool.connect(server.wsUrl, viewer);
+    await listener.subscribe(channel, { presence: true });
+    const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => tokenFor(`storm-${i}`, 'viewer')));
+    const open = async () =>
+      Promise.all(
+        tokens.map(async (token) => {
+          const client = await pool.connect(server.wsUrl, token);
+          await client.subscribe(channel);
+          return client;
+        }),
+      );
+    const first = await open();
+    expect(await pollUntil(() => presenceFrames(listener, channel).length >= 101, 10_000)).toBe(true);
+    // Every client drops and comes back at once.
+    await Promise.all(first.map((client) => client.close()));
+    await open();
+    // A sentinel leaves after the storm: its leave comes one grace later, after any of theirs.
+    const sentinel = await pool.connect(server.wsUrl, await tokenFor('pres-sentinel', 'viewer'));
+    await sentinel.subscribe(channel);
+    await sentinel.close();
+    await listener.next(
+      (f) => f.type === 'presence' && f.userId === 'pres-sentinel' && f.event === 'leave',
+      LEAVE_WAIT_MS,
+    );
+    const storm = events(listener, channel).filter((e) => e.includes(':storm-'));
+    expect(storm.filter((e) => e.startsWith('join:'))).toHaveLength(100);
+    expect(storm.filter((e) => e.startsWith('leave:'))).toEqual([]);
+    expect((await usersOf(channel)).filter((u) => u.userId.startsWith('storm-'))).toHaveLength(100);
+  }, 60_000);
+
   it('only subscriptions that asked get presence frames', async () => {
     const channel = uniqueChannel('pres.quiet');
     const quiet = await pool.connect(server.wsUrl, viewer);
