@@ -2,7 +2,7 @@
 // fleet's rollups, measured in process on a simulated clock, so the figure does not depend on how
 // busy the machine is: `node bench/telemetry-answer.mjs [build dir]` (default: this
 // tree; `npm run build:server` first). Another checkout's build (e.g. a worktree of an older
-// commit) gives the before figures; a build without telemetry-answer-cache.js is measured
+// commit) gives the before figures; a build without answer-cache.js is measured
 // uncached only.
 //
 // The build's rollup engine is fed ANSWER_AGENTS agents × 6 metrics, one value a second, for
@@ -29,8 +29,8 @@ const load = (path) => import(pathToFileURL(join(dist, path)).href);
 const { RollupEngine, stepSpec } = await load('domain/telemetry/index.js');
 const { LocalRollupArchive } = await load('state/index.js');
 const { createLogger } = await load('logger.js');
-const cachePath = join(dist, 'http', 'telemetry-answer-cache.js');
-const { TelemetryAnswerCache } = existsSync(cachePath) ? await load('http/telemetry-answer-cache.js') : {};
+const cachePath = join(dist, 'domain', 'telemetry', 'answer-cache.js');
+const { TelemetryAnswerCache } = existsSync(cachePath) ? await load('domain/telemetry/answer-cache.js') : {};
 
 const clock = { ms: Date.UTC(2026, 0, 1) };
 const engine = new RollupEngine({

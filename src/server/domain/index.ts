@@ -31,4 +31,5 @@ export {
   type TelemetryAnswer,
   type TelemetryQuery,
   SILENT_BEFORE_EVICTION_S,
+  TelemetryAnswerCache,
 } from './telemetry/index.js';

@@ -10,7 +10,7 @@
  * reported first.
  *
  * Answers that name their agents are made from JSON kept per closed chunk of each series
- * (telemetry-answer-cache.ts): the server's event loop spends well under a millisecond on an hour.
+ * (domain/telemetry/answer-cache.ts): the server's event loop spends well under a millisecond on an hour.
  *
  * An answer holds at most `MAX_ANSWER_BUCKETS` buckets (fleet and agents together): a query that
  * could ask for more is refused (400) before anything is read.
@@ -18,10 +18,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { Channel, HttpStatus, Limits, Paths, RestErrorCode } from '@nexus-realtime/client/protocol';
-import { defaultStep, STEP_NAMES, stepSpec, TOP_AGENTS, type RollupEngine, type StepSpec } from '../domain/index.js';
+import {
+  defaultStep,
+  STEP_NAMES,
+  stepSpec,
+  TelemetryAnswerCache,
+  TOP_AGENTS,
+  type RollupEngine,
+  type StepSpec,
+} from '../domain/index.js';
 import type { Policy } from '../policy.js';
 import { sendError } from './errors.js';
-import { TelemetryAnswerCache } from './telemetry-answer-cache.js';
 import { principalOf } from './require-auth.js';
 
 /** `agent_id` values one query may name. */

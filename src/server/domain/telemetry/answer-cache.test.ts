@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.js';
-import { LocalRollupArchive } from '../state/index.js';
-import { RollupEngine, stepSpec, type TelemetryQuery } from '../domain/index.js';
-import { TelemetryAnswerCache } from './telemetry-answer-cache.js';
+import { createLogger } from '../../logger.js';
+import { LocalRollupArchive } from '../../state/index.js';
+import { RollupEngine, type TelemetryQuery } from './rollup-engine.js';
+import { stepSpec } from './steps.js';
+import { TelemetryAnswerCache } from './answer-cache.js';
 
 /** A whole hour, so chunks (60 buckets) start on the range's edges and in between. */
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);

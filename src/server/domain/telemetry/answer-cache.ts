@@ -18,9 +18,9 @@
  * other processes wrote, and those go through the engine as before. So do queries that name no
  * agent (the top agents over the range are ranked anew for each range).
  */
-import type { RollupEngine, StepSpec, TelemetryQuery } from '../domain/index.js';
-import { CHUNK_SLOTS } from '../domain/telemetry/steps.js';
-import type { AgentEntry, MetricEntry, RollupMemory } from '../domain/telemetry/rollup-memory.js';
+import type { RollupEngine, TelemetryQuery } from './rollup-engine.js';
+import { CHUNK_SLOTS, type StepSpec } from './steps.js';
+import type { AgentEntry, MetricEntry, RollupMemory } from './rollup-memory.js';
 
 /** JSON text the cache keeps at most (chunks of every series together). */
 export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
