@@ -32,6 +32,41 @@ describe('planIndex: the combinations indexed stay a small multiple of the filte
 });
 
 describe('FilterIndex', () => {
+  it('a shape past thousands of entries (split in shards) finds, shares and deletes exactly as a small one', () => {
+    const index = new FilterIndex<string>();
+    const keys: (string | number | boolean)[] = [];
+    // 60 subscriptions × 256 values, strings of every length, numbers (whole, fractional, negative) and booleans.
+    for (let s = 0; s < 60; s++) {
+      const own = Array.from({ length: 256 }, (_, i) =>
+        i % 4 === 0 ? s * 1000 + i : i % 4 === 1 ? -(s * 1000 + i) / 8 : `${'x'.repeat(i % 70)}-${s}-${i}`,
+      );
+      keys.push(...own);
+      index.add({ id: [...own, true, 'shared'] }, `sub-${s}`);
+    }
+    expect(index.size).toBe(60);
+    for (let s = 0; s < 60; s += 7) {
+      for (const i of [0, 1, 2, 3, 129, 255]) {
+        const value =
+          i % 4 === 0 ? s * 1000 + i : i % 4 === 1 ? -(s * 1000 + i) / 8 : `${'x'.repeat(i % 70)}-${s}-${i}`;
+        expect(candidatesOf(index, { id: value }), String(value)).toEqual([`sub-${s}`]);
+      }
+    }
+    expect(candidatesOf(index, { id: true })).toHaveLength(60);
+    expect(candidatesOf(index, { id: 'shared' })).toHaveLength(60);
+    expect(candidatesOf(index, { id: 'nobody' })).toEqual([]);
+    for (let s = 0; s < 60; s += 2) {
+      const own = keys.slice(s * 256, (s + 1) * 256);
+      expect(index.delete({ id: [...own, true, 'shared'] }, `sub-${s}`)).toBe(true);
+    }
+    expect(candidatesOf(index, { id: keys[0]! })).toEqual([]);
+    expect(candidatesOf(index, { id: keys[256]! })).toEqual(['sub-1']);
+    expect(candidatesOf(index, { id: 'shared' })).toHaveLength(30);
+    for (let s = 1; s < 60; s += 2)
+      index.delete({ id: [...keys.slice(s * 256, (s + 1) * 256), true, 'shared'] }, `sub-${s}`);
+    expect(index.size).toBe(0);
+    expect(candidatesOf(index, { id: 'shared' })).toEqual([]);
+  });
+
   it('one-key shapes are keyed by the value itself: strict types, shared entries, deletes', () => {
     const index = new FilterIndex<string>();
     index.add({ n: 2 }, 'number');

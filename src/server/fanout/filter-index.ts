@@ -76,7 +76,7 @@ class ItemSet<T> extends Set<T> {}
 type EntryKey = FilterScalar;
 
 interface Shape<T> {
-  readonly items: Map<EntryKey, T | ItemSet<T>>;
+  readonly items: EntryMap<T | ItemSet<T>>;
 }
 
 interface ShapeNode<T> {
@@ -106,7 +106,7 @@ export class FilterIndex<T> {
       if (!next) node.branches.set(key, (next = newNode()));
       node = next;
     }
-    const items = (node.shape ??= { items: new Map() }).items;
+    const items = (node.shape ??= { items: new EntryMap() }).items;
     for (const entryKey of this.#entryKeys(plan, true)) {
       const present = items.get(entryKey);
       if (present === undefined) items.set(entryKey, item);
@@ -201,6 +201,67 @@ export class FilterIndex<T> {
       path[depth - 1]!.branches.delete(keys[depth - 1]!);
     }
   }
+}
+
+/** A map with this many entries is split into shards. */
+const SHARD_FROM = 4096;
+/** Shards of a split map (a power of two). */
+const SHARDS = 64;
+
+/**
+ * A map of a shape's entries. A `Map` grows by copying itself whole, which at a million entries
+ * (4,000 subscriptions of 256 values on one channel) holds the event loop for tens of
+ * milliseconds; past SHARD_FROM entries this one is split into SHARDS maps by a cheap hash of the
+ * key, so no single growth step copies more than a 64th of it.
+ */
+class EntryMap<V> {
+  #single: Map<EntryKey, V> | undefined = new Map();
+  #shards: Map<EntryKey, V>[] | undefined;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(key: EntryKey): V | undefined {
+    return (this.#single ?? this.#shards![shardOf(key)]!).get(key);
+  }
+
+  set(key: EntryKey, value: V): void {
+    const map = this.#single ?? this.#shards![shardOf(key)]!;
+    const before = map.size;
+    map.set(key, value);
+    this.#size += map.size - before;
+    if (this.#single && this.#size > SHARD_FROM) this.#split(this.#single);
+  }
+
+  delete(key: EntryKey): boolean {
+    if (!(this.#single ?? this.#shards![shardOf(key)]!).delete(key)) return false;
+    this.#size--;
+    return true;
+  }
+
+  #split(single: Map<EntryKey, V>): void {
+    this.#shards = Array.from({ length: SHARDS }, () => new Map<EntryKey, V>());
+    for (const [key, value] of single) this.#shards[shardOf(key)]!.set(key, value);
+    this.#single = undefined;
+  }
+}
+
+/** A cheap, well-spread shard number for an entry key (at most 32 characters of a string are read). */
+function shardOf(key: EntryKey): number {
+  let hash: number;
+  if (typeof key === 'string') {
+    hash = key.length;
+    const length = key.length;
+    const step = length > 32 ? Math.floor(length / 32) : 1;
+    for (let i = 0; i < length; i += step) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  } else if (typeof key === 'number') {
+    hash = Math.imul(Math.trunc(key) | 0, 0x9e3779b1) ^ (Number.isInteger(key) ? 0 : 1);
+  } else {
+    hash = key ? 1 : 0;
+  }
+  return (hash ^ (hash >>> 16)) & (SHARDS - 1);
 }
 
 /** Small ids for the values of several-key shapes, refcounted; freed ids are reused. */
