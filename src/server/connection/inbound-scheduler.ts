@@ -13,6 +13,7 @@
  * cost: an owner that has been quiet is served ahead of one that keeps the loop busy, so a
  * bystander waits at most one turn (plus one frame) whoever floods.
  */
+import { flushCorkedWrites } from './write-coalescer.js';
 
 /**
  * Longest a turn goes on handling frames before I/O gets its go (one frame may overrun it). A
@@ -50,6 +51,8 @@ export interface InboundSchedulerOptions {
   readonly defer?: (turn: () => void) => void;
   /** A frame's handling threw (never expected: sessions answer bad frames themselves). */
   readonly onError?: (error: unknown) => void;
+  /** Runs after each turn: by default the frames written during it are sent (write-coalescer.ts). */
+  readonly afterTurn?: () => void;
 }
 
 export class InboundScheduler {
@@ -63,11 +66,13 @@ export class InboundScheduler {
   readonly #turnBudgetMs: number;
   readonly #now: () => number;
   readonly #defer: (turn: () => void) => void;
+  readonly #afterTurn: () => void;
 
   constructor(private readonly options: InboundSchedulerOptions = {}) {
     this.#turnBudgetMs = options.turnBudgetMs ?? TURN_BUDGET_MS;
     this.#now = options.now ?? (() => performance.now());
     this.#defer = options.defer ?? ((turn) => void setImmediate(turn));
+    this.#afterTurn = options.afterTurn ?? flushCorkedWrites;
   }
 
   /** Owners with frames waiting (for metrics and tests). */
@@ -125,6 +130,7 @@ export class InboundScheduler {
       else if (owner.slot !== -1) this.#siftDown(owner.slot);
     }
     if (this.#heap.length > 0) this.#scheduleTurn();
+    this.#afterTurn();
   };
 
   #scheduleTurn(): void {

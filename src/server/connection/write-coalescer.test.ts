@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { corkUntilEndOfTurn, countWrite, unreadBytes } from './write-coalescer.js';
+import { InboundScheduler } from './inbound-scheduler.js';
+import { corkUntilEndOfTurn, countWrite, flushCorkedWrites, unreadBytes } from './write-coalescer.js';
 
 /** Just enough of a TCP socket to count corks. */
 function fakeSocket() {
@@ -46,5 +47,26 @@ describe('write coalescer', () => {
     // The peer had its chance: whatever is still buffered is unread.
     expect(unreadBytes(socket)).toBe(4000);
     expect(unreadBytes(undefined)).toBe(0);
+  });
+
+  it('an inbound turn sends what it wrote as it ends, not one loop iteration later', async () => {
+    const socket = fakeSocket();
+    const turns: (() => void)[] = [];
+    const scheduler = new InboundScheduler({ defer: (turn) => turns.push(turn) });
+    let frames = 1;
+    scheduler.wake({
+      owner: 'u',
+      hasWork: () => frames > 0,
+      handleOne: () => {
+        frames--;
+        countWrite(socket as unknown as Socket, 10); // a reply written while handling the frame
+      },
+    });
+    turns.shift()!();
+    expect(socket.corked).toBe(0);
+    // Flushing with nothing corked is a no-op; the immediate set up by the cork finds nothing left.
+    flushCorkedWrites();
+    await endOfTurn();
+    expect(socket.corked).toBe(0);
   });
 });
