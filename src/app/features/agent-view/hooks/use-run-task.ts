@@ -9,7 +9,8 @@ import { Channel } from '@nexus-realtime/client/protocol';
 import { publish } from '../../../lib/nexus';
 import { freshTaskId } from '../../../lib/task-id';
 import { agentTasksQueryKey } from '../api/get-agent-tasks';
-import { parseRunParams, runTaskCommand } from '../utils/run-task';
+import { parseParams } from '../../../lib/task-params';
+import { runTaskCommand } from '../utils/run-task';
 
 const MAX_SENT_SHOWN = 3;
 
@@ -25,7 +26,7 @@ export function useRunTask(agentId: string, onSent: (taskId: string) => void) {
   const [paramsText, setParamsText] = useState('');
   const [error, setError] = useState<string>();
   const [sent, setSent] = useState<readonly SentRun[]>([]);
-  const paramsResult = parseRunParams(paramsText);
+  const paramsResult = parseParams(paramsText);
 
   const send = useCallback(() => {
     const built = runTaskCommand(agentId, script, paramsText, freshTaskId());

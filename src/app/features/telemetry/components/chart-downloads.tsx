@@ -5,7 +5,8 @@
 import { useState, type RefObject } from 'react';
 import type { ChartData } from '../../../worker';
 import { chartCsv, chartFileName } from '../utils/chart-csv';
-import { downloadBlob, svgToPng } from '../utils/chart-png';
+import { downloadBlob } from '../../../lib/download';
+import { svgToPng } from '../utils/chart-png';
 
 /** The panel's colours, so the PNG reads like the chart on the page (light or dark). */
 function themeColour(name: '--panel' | '--text', fallback: string): string {

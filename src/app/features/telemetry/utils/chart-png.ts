@@ -77,17 +77,3 @@ export async function svgToPng(svg: SVGSVGElement, style: PngStyle): Promise<Blo
     URL.revokeObjectURL(url);
   }
 }
-
-/** Saves a blob as a file through the browser's download. */
-export function downloadBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.style.display = 'none';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has read the blob by the next turn; keep it a moment longer for slow engines.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
