@@ -243,7 +243,7 @@ export async function startOidcProvider(options = {}) {
 }
 
 /**
- * oidc-provider's storage contract on one Map that outlives a provider instance, so a key rotation
+ * oidc-provider's storage adapter interface on one Map that outlives a provider instance, so a key rotation
  * (a new instance) keeps sessions, grants and refresh tokens. Entries expire as the provider asks.
  */
 function memoryAdapter() {

@@ -21,7 +21,7 @@ import { tokenFor } from '../helpers/tokens.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
-/** The contract's bound: one key fetch per 10 s at most. */
+/** The server's bound on key fetches: one per 10 s at most. */
 const REFETCH_INTERVAL_MS = 10_000;
 
 const pool = clientPool();
