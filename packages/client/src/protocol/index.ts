@@ -5,6 +5,7 @@
  * separate modules, so a bundler leaves them (and zod) out of a client-only bundle.
  */
 export * from './admin.js';
+export * from './alerts.js';
 export * from './audit.js';
 export * from './codes.js';
 export * from './filters.js';

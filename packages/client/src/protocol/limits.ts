@@ -119,6 +119,12 @@ export const Paths = {
   telemetry: '/api/telemetry',
   /** `GET` every metric known, with how many agents report it. */
   telemetryMetrics: '/api/telemetry/metrics',
+  /** `GET` alerts, newest first (`?state=firing|resolved`, `?limit=`). */
+  alerts: '/api/alerts',
+  /** `GET` the alert rules; `PUT` (admins) replaces them all. */
+  alertRules: '/api/alerts/rules',
+  /** `POST` (operators, admins) acknowledges the alert `:id`. */
+  alertAck: '/api/alerts/:id/ack',
 } as const;
 
 /** Text of the first frame on every connection. */
