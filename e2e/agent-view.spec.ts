@@ -54,10 +54,7 @@ test("an agent's view opens from the Agents list: its state, state changes and a
   await expect(agentView(page, 'agent_002')).toHaveCount(0);
 });
 
-// Known bug, open: on a fresh server, an agent's view opened from a copied link draws no CPU line
-// within 45 s (seen in a fresh-clone CI run and when this test runs alone; it passed when earlier
-// tests in this file had run first). Kept visible here until the view's rollup polling is fixed.
-test.fixme("a copied link opens the agent's view with the same range", async ({ page, context }) => {
+test("a copied link opens the agent's view with the same range", async ({ page, context }) => {
   await openDashboard(page, `${server.url}/agents/agent_003?range=15m`);
   const view = agentView(page, 'agent_003');
   await expect(view).toBeVisible();

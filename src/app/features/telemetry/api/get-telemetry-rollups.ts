@@ -97,14 +97,28 @@ connectionStore.subscribe((s, prev) => {
  * was lost since the page opened. A fleet-sized page otherwise asks for every chart's hour twice in
  * its first seconds, and draws each twice. After a reconnect every chart asks again.
  */
-function freshAnswer(queryKey: readonly unknown[], request: RollupRequest): RollupAnswer | null | undefined {
+function freshAnswer(queryKey: readonly unknown[], request: RollupRequest): RollupAnswer | undefined {
   if (connectionLost) return undefined;
   const state = queryClient.getQueryState<RollupAnswer | null>(queryKey);
-  if (!state || state.data === undefined || state.status !== 'success') return undefined;
+  // A 404 (no such metric yet) is never reused: the metric may have appeared since.
+  if (!state?.data || state.status !== 'success') return undefined;
+  // The time the server answered, not the cache's `dataUpdatedAt`: serving the cached answer
+  // renews that one, so a chart asking more often than once a step would never ask again.
+  const answeredMs = answeredAtMs.get(state.data);
+  if (answeredMs === undefined) return undefined;
   const window = chartWindow(request.range, request.zoom);
   const toMs = window.endMs ?? Date.now();
   const stepMs = chooseStep(toMs - window.windowMs, toMs, Date.now()).ms;
-  return Date.now() - state.dataUpdatedAt < stepMs ? state.data : undefined;
+  return Date.now() - answeredMs < stepMs ? state.data : undefined;
+}
+
+/** When the server gave each answer still in the cache. */
+const answeredAtMs = new WeakMap<RollupAnswer, number>();
+
+async function askServer(request: RollupRequest, signal: AbortSignal): Promise<RollupAnswer | null> {
+  const answer = await getTelemetryRollups(request, signal);
+  if (answer) answeredAtMs.set(answer, Date.now());
+  return answer;
 }
 
 export function telemetryRollupsQueryOptions(request: RollupRequest) {
@@ -114,7 +128,7 @@ export function telemetryRollupsQueryOptions(request: RollupRequest) {
     queryKey,
     queryFn: ({ signal }) => {
       const fresh = freshAnswer(queryKey, request);
-      return fresh !== undefined ? fresh : getTelemetryRollups(request, signal);
+      return fresh ?? askServer(request, signal);
     },
     // A zoom is a fixed range: fetched once. A live range moves on: fetched again now and then.
     refetchInterval: zoom ? false : chartWindow(range, null).windowMs > 60 * 60_000 ? PAST_REFRESH_MS : LIVE_REFRESH_MS,
