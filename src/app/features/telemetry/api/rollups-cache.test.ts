@@ -10,7 +10,15 @@ import { telemetryRollupsQueryOptions } from './get-telemetry-rollups';
 
 vi.mock('../../../lib/api-client', () => ({
   apiGet: vi.fn(),
-  ApiError: class ApiError extends Error {},
+  ApiError: class ApiError extends Error {
+    constructor(
+      message: string,
+      readonly status: number,
+      readonly code: string | undefined,
+    ) {
+      super(message);
+    }
+  },
 }));
 
 const answer = { metric: 'cpu', step: '10s', from: 0, to: 1, fleet: [], agents: {} };
@@ -42,7 +50,7 @@ describe('cached rollups of a chart that asks often', () => {
     const { ApiError } = await import('../../../lib/api-client');
     vi.mocked(apiGet)
       .mockReset()
-      .mockRejectedValueOnce(Object.assign(new ApiError('no metric'), { status: 404 }))
+      .mockRejectedValueOnce(new ApiError('no metric', 404, 'not_found'))
       .mockResolvedValue(answer);
     const options = telemetryRollupsQueryOptions({ metric: 'cpu', range: '5m', zoom: null, agentIds: ['c'] });
     expect(await queryClient.fetchQuery(options)).toBeNull();
