@@ -1,6 +1,7 @@
 /**
  * The audit log, one process: execute_task and cancel_task (WebSocket and REST), REST publishes,
- * admin closes, refused upgrades and refused actions are recorded as
+ * admin closes, refused upgrades, refused actions and frames refused before their action was read
+ * (over the rate, not JSON) are recorded as
  * {at, userId, role, action, channel?, target?, result, detail?, count?}; refusals folded per user
  * and action into one entry a minute with a count. GET /api/audit is for operators and admins,
  * newest first, filtered by since/until (ISO or ms), userId, action, limit, and answers CSV with a
@@ -113,6 +114,28 @@ describe('audit log entries', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ role: 'viewer', action: 'publish', channel: 'events', result: 'forbidden' });
     expect(entries[0]!.detail).toMatch(/may not publish/);
+  });
+
+  it('frames refused before their action is read (not JSON, over the rate) fold into one frame entry a minute', async () => {
+    const flooder = pool.track(await TestClient.connect(server.wsUrl, await tokenFor('audit-frames', 'viewer')));
+    for (let i = 0; i < 3; i++) flooder.send('{not json');
+    // Past the connection's burst (200 frames) the rest are refused as rate_limited, or dropped
+    // unread while the connection is paused (those get no reply and are not recorded).
+    const sent = 400;
+    for (let i = 0; i < sent; i++) flooder.send({ action: 'subscribe', channel: `audit-frames-${i}` });
+    await pollUntil(() => flooder.ofType('error').some((f) => f.code === 'rate_limited'), 10_000);
+    await flooder.barrier(15_000);
+    const invalid = flooder.ofType('error').filter((f) => f.code === 'invalid_json').length;
+    const overRate = flooder.ofType('error').filter((f) => f.code === 'rate_limited').length;
+    expect(invalid).toBe(3);
+    expect(overRate).toBeGreaterThan(0);
+    const total = (entries: Entry[]) => entries.reduce((sum, e) => sum + (e.count ?? 1), 0);
+    const entries = await waitForAudit('?userId=audit-frames&action=frame', (e) => total(e) === invalid + overRate);
+    // Folded per user, action and clock minute: one entry, two if the flood crossed a minute.
+    expect(entries.length).toBeLessThanOrEqual(2);
+    for (const entry of entries) expect(entry).toMatchObject({ role: 'viewer', action: 'frame' });
+    // An entry carries its minute's first refusal: the oldest one is the invalid JSON.
+    expect(entries.at(-1)!.result).toBe('invalid_json');
   });
 
   it('a refused upgrade without a token, recorded as anonymous', async () => {

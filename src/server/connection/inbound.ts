@@ -70,6 +70,8 @@ export interface InboundHost {
   dispatch(frame: ClientFrame): Promise<void>;
   /** Bytes of filters the connection may still subscribe with (0 once it holds the most subscriptions). */
   filterBytesLeft(): number;
+  /** A frame refused before its action was read, for the audit log (folded per user and minute). */
+  refusedFrame(code: ErrorCodeType, detail: string): void;
 }
 
 /** An accepted frame waiting for its turn, as ws handed it over. */
@@ -170,6 +172,7 @@ export class Inbound {
     if (isBinary) {
       this.host.drop('binary');
       const message = 'binary frames are not supported; send JSON text frames';
+      this.host.refusedFrame(ErrorCode.BinaryNotSupported, message);
       return this.host.sendError(ErrorCode.BinaryNotSupported, message, peekRequestId(bytes));
     }
     const text = bytes.toString('utf8');
@@ -183,6 +186,10 @@ export class Inbound {
     const decoded = decodeJson(text);
     if (!decoded.ok) {
       this.host.drop('invalid');
+      this.host.refusedFrame(
+        decoded.reason === 'invalid_json' ? ErrorCode.InvalidJson : ErrorCode.InvalidMessage,
+        decoded.message,
+      );
       if (decoded.reason === 'invalid_json') return this.host.sendError(ErrorCode.InvalidJson, decoded.message);
       // Too deeply nested, yet well-formed: its id can still be read.
       return this.host.sendError(ErrorCode.InvalidMessage, decoded.message, peekRequestId(bytes));
@@ -190,6 +197,7 @@ export class Inbound {
     const parsed = parseClientFrame(decoded.value);
     if (!parsed.ok) {
       this.host.drop('invalid');
+      this.host.refusedFrame(parsed.code, parsed.message);
       return this.host.sendError(parsed.code, parsed.message, parsed.id);
     }
     this.#enqueue(parsed.frame, byteLength, text);
@@ -245,6 +253,7 @@ export class Inbound {
     const over =
       verdict.over === 'bytes' ? `${rule.bytesPerSecond} bytes per second` : `${rule.perSecond} frames per second`;
     const paused = verdict.kind === 'pause' ? `, and this connection is not read for ${verdict.pauseMs} ms` : '';
+    this.host.refusedFrame(ErrorCode.RateLimited, `more than ${over}`);
     this.host.sendError(ErrorCode.RateLimited, `more than ${over}; frame dropped${paused}`, peekRequestId(bytes));
     // Far over its rate: not read for a while, so TCP pushes back on the sender.
     if (verdict.kind === 'pause') this.#reading.throttle(verdict.pauseMs, () => this.#readingResumes());

@@ -160,6 +160,7 @@ export class Session implements Subscriber {
         close: (code, reason) => this.close(code, reason),
         dispatch: (frame) => this.#dispatch(frame),
         filterBytesLeft: () => this.#subscriptions.filterBytesLeft,
+        refusedFrame: (code, detail) => ctx.audit?.refused(this.#principal, AuditAction.Frame, code, { detail }),
       },
       rate,
       ctx.inboundScheduler && { scheduler: ctx.inboundScheduler, owner: this.#principal.userId },

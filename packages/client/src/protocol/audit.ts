@@ -15,6 +15,12 @@ export const AuditAction = {
   /** A WebSocket upgrade (recorded when refused). */
   Upgrade: 'upgrade',
   AdminClose: 'admin_close',
+  /**
+   * A WebSocket frame refused before its action was read: over the connection's rate, not JSON,
+   * not a frame of the protocol, binary (frames dropped unread while a flooder is paused are not
+   * answered, and counted only in the metrics).
+   */
+  Frame: 'frame',
   AlertRulesChange: 'alert_rules_change',
   AlertAck: 'alert_ack',
 } as const;
