@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { Defaults } from '@nexus-realtime/client/protocol';
+import { Defaults, checkAlertRules, type AlertRule } from '@nexus-realtime/client/protocol';
 import { builtInPolicy, parsePolicy, type PolicyDocument } from './policy.js';
 import {
   readIdentityProvider,
@@ -62,6 +62,8 @@ export interface NexusConfig {
   readonly auditMaxEntries: number;
   /** An agent connected but without telemetry this long is `silent`. */
   readonly agentSilentSeconds: number;
+  /** `NEXUS_ALERT_RULES`: alert rules set for the deployment at start (absent: keep the stored ones). */
+  readonly alertRules?: readonly AlertRule[] | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -144,6 +146,7 @@ export function loadConfig(env: Env, defaults: Env = {}): NexusConfig {
     redisUrl: readRedisUrl(env.NEXUS_REDIS_URL, problems),
     allowedOrigins: readOrigins(env.NEXUS_ALLOWED_ORIGINS, problems),
     policy: readPolicy(env.NEXUS_POLICY, problems),
+    alertRules: readAlertRules(env.NEXUS_ALERT_RULES, problems),
   } satisfies NexusConfig;
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -214,6 +217,29 @@ function readPolicy(path: string | undefined, problems: string[]): PolicyDocumen
   if (result.ok) return result.policy;
   problems.push(`NEXUS_POLICY: ${path} is not a valid policy: ${result.message}`);
   return builtInPolicy;
+}
+
+/** The rules of `NEXUS_ALERT_RULES`: a readable JSON array of valid rules with distinct ids. */
+function readAlertRules(path: string | undefined, problems: string[]): AlertRule[] | undefined {
+  if (path === undefined || path.trim() === '') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`NEXUS_ALERT_RULES: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    problems.push(`NEXUS_ALERT_RULES: ${path} is not valid JSON (${(error as Error).message})`);
+    return undefined;
+  }
+  const checked = checkAlertRules(value);
+  if (checked.ok) return checked.rules;
+  problems.push(`NEXUS_ALERT_RULES: ${path}: ${checked.message}`);
+  return undefined;
 }
 
 function truncate(value: string): string {

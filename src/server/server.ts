@@ -17,6 +17,7 @@ import { DataPlane, processAddress } from './admin/index.js';
 import {
   adminRoutes,
   agentRoutes,
+  alertRoutes,
   auditRoutes,
   domainRoutes,
   createHttpApp,
@@ -117,6 +118,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
     localAgents: connections.localAgents,
     telemetryMaxBytes: config.telemetryMaxBytes,
     agentSilentMs: config.agentSilentSeconds * 1000,
+    alertRules: config.alertRules,
   });
   let accepting = true;
 
@@ -199,6 +201,7 @@ export async function createNexusServer(config: NexusConfig, deps: NexusServerDe
       telemetryRoutes(domain.telemetry, policy, now),
       adminRoutes(dataPlane, config.maxBufferedBytes, audit),
       auditRoutes(audit),
+      alertRoutes(domain.alerts, audit),
     ],
   });
   const httpServer = createServer(httpServerOptions(deps.httpTimeouts), app);

@@ -1,5 +1,6 @@
 /** The product's rules: tasks, agents, telemetry rollups and the checks on domain publishes, wired to the broker. */
 export { AgentRegistry } from './agents.js';
+export { Alerts, MetricWatch, compileRules, type AlertsOptions } from './alerts/index.js';
 export {
   AuditLog,
   publishAudit,

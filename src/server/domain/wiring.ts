@@ -4,7 +4,7 @@
  * presence (shared with the other processes when there are any) and the task timeouts it drives.
  * Written against the broker and the shared state's interfaces, never against Redis.
  */
-import { Channel, type Task, type TaskUpdate } from '@nexus-realtime/client/protocol';
+import { Channel, type AlertRule, type Task, type TaskUpdate } from '@nexus-realtime/client/protocol';
 import { SERVER_USER_ID } from '../auth.js';
 import { replayRecent, type Broker, type BrokerMessage } from '../broker/index.js';
 import type { SharedState } from '../state/index.js';
@@ -15,6 +15,7 @@ import { ChannelPresence } from './channel-presence.js';
 import { DEFAULT_TASK_CAPACITY, TaskRegistry, expandTask, type KeptTask } from './tasks.js';
 import { createDeliveryNotes } from './task-delivery.js';
 import { createFleetPublisher, RollupEngine } from './telemetry/index.js';
+import { Alerts } from './alerts/index.js';
 
 /**
  * Channels whose publishes the registries must have seen before they are acknowledged: the next
@@ -44,6 +45,8 @@ export interface DomainOptions {
   readonly telemetryMaxBytes: number;
   /** `NEXUS_AGENT_SILENT_S` in ms. */
   readonly agentSilentMs: number;
+  /** `NEXUS_ALERT_RULES`: the alert rules this process sets for the deployment at start. */
+  readonly alertRules?: readonly AlertRule[] | undefined;
 }
 
 export function createDomain(options: DomainOptions) {
@@ -89,6 +92,20 @@ export function createDomain(options: DomainOptions) {
     agents.observe(message);
     rollups?.engine.observe(message);
   });
+  // After the registries' listener: a task failure counts once the task registry holds it.
+  const alerts = new Alerts({
+    store: state.alerts,
+    broker,
+    logger: logger.child({ module: 'alerts' }),
+    now,
+    shared: state.shared,
+    staleMs: options.agentSilentMs,
+    agentStates,
+    taskStatus: (taskId) => tasks.get(taskId)?.status,
+    initialRules: options.alertRules,
+  });
+  void alerts.start();
+  const offAlertsReady = state.onReady(() => void alerts.relearn());
   // Joining processes that already ran: learn the tasks and agents still in shared history.
   // Retried whenever Redis (re)connects: a process that started while Redis was away catches up.
   const learn = async () => {
@@ -116,8 +133,11 @@ export function createDomain(options: DomainOptions) {
     commandDelivered: createDeliveryNotes(tasks, broker, now, logger.child({ module: 'tasks' })),
     /** Absent when the rollups are off (`NEXUS_TELEMETRY_MAX_BYTES=0`). */
     telemetry: rollups?.engine,
+    alerts,
     close: () => {
       off();
+      offAlertsReady();
+      alerts.close();
       rollups?.close();
       offReady();
       tasks.close();

@@ -13,6 +13,21 @@ export {
   type AgentStateName,
   type AgentStateRecord,
 } from './agent-state-rules.js';
+export {
+  DEFAULT_ALERT_RETENTION,
+  MemoryAlertStore,
+  alertKey,
+  keyOfAlert,
+  resolvedAlert,
+  type AlertAckOutcome,
+  type AlertFireOp,
+  type AlertOp,
+  type AlertQuery,
+  type AlertResolveOp,
+  type AlertRetention,
+  type AlertRuleSet,
+  type AlertStore,
+} from './alert-store.js';
 export type { AgentStateStore, BeatOutcome, PresenceBatch, PresenceDelta, PresenceStore } from './deployment-stores.js';
 export {
   CONTROL_REQUESTS_CHANNEL,

@@ -16,6 +16,7 @@ import { LocalRollupArchive, type RollupArchive } from './rollup-store.js';
 import { MemoryAuditStore } from './audit-store.js';
 import { LOCAL_PRESENCE, type AgentStateStore, type PresenceStore } from './deployment-stores.js';
 import { MemoryAgentStates } from './memory-agent-states.js';
+import { MemoryAlertStore } from './alert-store.js';
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 const NO_ANSWERS: ControlAnswers = { answers: [], missing: [] };
@@ -47,6 +48,8 @@ export class MemorySharedState implements SharedState {
   readonly agentStates: AgentStateStore;
   /** Alone, this process's presence is the deployment's: nobody to tell. */
   readonly channelPresence: PresenceStore = LOCAL_PRESENCE;
+  /** Alone, the alerts and rules live (and end) with the process. */
+  readonly alerts = new MemoryAlertStore();
   readonly #now: () => number;
   /** Claim name → when it expires; expired claims leave as the next claims pass them. */
   readonly #claims = new Map<string, number>();

@@ -105,3 +105,18 @@ export const AUDIT_ENTRIES_KEY = `${KEY_PREFIX}audit`;
 export const AUDIT_COUNTS_KEY = `${KEY_PREFIX}audit:count`;
 /** sorted set: audit entry ids scored by their time (ms); trimmed to the newest entries kept. */
 export const AUDIT_ORDER_KEY = `${KEY_PREFIX}audit:at`;
+
+// Alerts (state/redis-alerts.ts): at most 10,000 kept, resolved ones for 7 days.
+
+/** hash: alert id → `<open key>\n<the alert as JSON>`. */
+export const ALERTS_KEY = `${KEY_PREFIX}alerts`;
+/** sorted set: alert ids scored by when they fired (ms); the oldest leave first. */
+export const ALERTS_ORDER_KEY = `${KEY_PREFIX}alerts:at`;
+/** hash: open key (rule and agent or task, as JSON) → id of its firing alert. */
+export const ALERTS_OPEN_KEY = `${KEY_PREFIX}alerts:open`;
+/** hash: open key of a task alert → its alert id, kept as long as that alert: it never fires twice. */
+export const ALERTS_ONCE_KEY = `${KEY_PREFIX}alerts:once`;
+/** string: the deployment's alert rules (JSON array). */
+export const ALERT_RULES_KEY = `${KEY_PREFIX}alerts:rules`;
+/** string (INCR): the rules' version, bumped by every replacement; polled by every process. */
+export const ALERT_RULES_VERSION_KEY = `${KEY_PREFIX}alerts:rules:v`;

@@ -22,6 +22,8 @@ import { RedisRollupArchive } from './redis-rollups.js';
 import { RedisAuditStore, type AuditCommands } from './redis-audit.js';
 import { RedisAgentStates, type AgentStateCommands } from './redis-agent-states.js';
 import { RedisPresence, type PresenceCommands } from './redis-presence.js';
+import { RedisAlertStore, type AlertCommands } from './redis-alerts.js';
+import { DEFAULT_ALERT_RETENTION } from './alert-store.js';
 import type { Logger } from '../logger.js';
 
 /** What the Redis broker lends the shared state. */
@@ -62,6 +64,7 @@ export class RedisSharedState implements SharedState {
   readonly audit: RedisAuditStore;
   readonly agentStates: RedisAgentStates;
   readonly channelPresence: RedisPresence;
+  readonly alerts: RedisAlertStore;
   readonly #link: RedisStateLink;
   readonly #commands: Redis & SharedStateCommands;
   readonly #offControlReady: () => void;
@@ -120,6 +123,10 @@ export class RedisSharedState implements SharedState {
       link.onError,
       () => link.isUp(),
     );
+    this.alerts = new RedisAlertStore(link.commands as unknown as AlertCommands, {
+      retention: DEFAULT_ALERT_RETENTION,
+      wrote: (error) => link.wrote(error),
+    });
     const resubscribe = () => {
       this.control.resubscribe();
       this.channelPresence.resubscribe();

@@ -56,6 +56,7 @@ export interface ControlPlane {
 import type { RollupArchive } from './rollup-store.js';
 import type { AuditStore } from './audit-store.js';
 import type { AgentStateStore, PresenceStore } from './deployment-stores.js';
+import type { AlertStore } from './alert-store.js';
 
 export interface SharedState {
   /**
@@ -75,6 +76,8 @@ export interface SharedState {
   readonly agentStates: AgentStateStore;
   /** Who subscribes to which channel, on every process. */
   readonly channelPresence: PresenceStore;
+  /** Alerts and their rules, each fire, resolve and acknowledgement decided once for the deployment. */
+  readonly alerts: AlertStore;
   /**
    * True for exactly one caller per `name` across every process sharing this state, for `ttlMs`
    * (default 60 s): e.g. the one process that declares a task's timeout.

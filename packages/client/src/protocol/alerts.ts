@@ -99,11 +99,56 @@ export interface Alert {
   readonly task_id?: string;
   readonly severity: AlertSeverity;
   readonly state: AlertState;
-  /** The metric's value that met the condition (threshold rules), latest while firing. */
+  /** The metric's value (that second's average) when a threshold rule fired. */
   readonly value?: number;
   /** ISO-8601: when the alert fired (its condition had held for the rule's `for_s` by then). */
   readonly started_at: string;
   readonly resolved_at?: string;
   readonly acknowledged_by?: string;
   readonly acknowledged_at?: string;
+}
+
+/** The answer of `checkAlertRules`: the rules, or what is wrong with the first bad one. */
+export type AlertRulesCheck =
+  { readonly ok: true; readonly rules: AlertRule[] } | { readonly ok: false; readonly message: string };
+
+/** The schema a rule's shape asks for: a metric threshold, or one of the kinds. */
+function schemaOf(rule: Record<string, unknown>) {
+  if ('metric' in rule) return metricRuleSchema;
+  if (rule.kind === AlertKind.TaskFailed) return taskFailedRuleSchema;
+  if (rule.kind === AlertKind.AgentSilent || rule.kind === AlertKind.AgentOffline) return agentStateRuleSchema;
+  return undefined;
+}
+
+/**
+ * Checks a whole rule set (a file, a `PUT` body): an array of at most `AlertLimits.maxRules`
+ * rules with distinct ids. The message names the first bad rule by index and id, and what is
+ * wrong with it, so a person can find it in a long file.
+ */
+export function checkAlertRules(value: unknown): AlertRulesCheck {
+  if (!Array.isArray(value)) return { ok: false, message: 'rules must be a JSON array' };
+  if (value.length > AlertLimits.maxRules) return { ok: false, message: `at most ${AlertLimits.maxRules} rules` };
+  const rules: AlertRule[] = [];
+  const ids = new Set<string>();
+  for (const [index, item] of value.entries()) {
+    const raw =
+      typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : {};
+    const name = typeof raw.id === 'string' ? `rule ${index} (id "${raw.id.slice(0, 128)}")` : `rule ${index}`;
+    const schema = schemaOf(raw);
+    if (schema === undefined)
+      return {
+        ok: false,
+        message: `${name}: needs a "metric", or a "kind" of agent_silent, agent_offline or task_failed`,
+      };
+    const parsed = schema.safeParse(item);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      return { ok: false, message: `${name}: ${where}${issue?.message ?? 'invalid'}` };
+    }
+    if (ids.has(parsed.data.id)) return { ok: false, message: `${name}: duplicate id` };
+    ids.add(parsed.data.id);
+    rules.push(parsed.data);
+  }
+  return { ok: true, rules };
 }
