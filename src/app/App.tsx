@@ -8,6 +8,8 @@
  */
 import { lazy, Suspense } from 'react';
 import { EmptyState, Panel } from './components/panel';
+import { AlertsPanel } from './features/alerts/components/alerts-panel';
+import { FiringCount } from './features/alerts/components/firing-count';
 import { AgentsPanel } from './features/agents/components/agents-panel';
 import { ConnectionBar } from './features/connection/components/connection-bar';
 import { RedisBanner } from './features/connection/components/redis-banner';
@@ -19,6 +21,7 @@ import { TasksPanel } from './features/tasks/components/tasks-panel';
 import { useNexusWebSocket } from './hooks/use-nexus-websocket';
 import { useConnection } from './hooks/use-stores';
 import { RouteLink } from './components/route-link';
+import { ChartAnnotationsContext, type RenderChartAnnotations } from './lib/chart-annotations';
 import { canOperate } from './lib/roles';
 import { RouteView } from './route-view';
 
@@ -26,6 +29,15 @@ import { RouteView } from './route-view';
 // module runs, alongside the first render, not after it.
 const telemetryPanel = import('./features/telemetry/components/telemetry-panel');
 const TelemetryPanel = lazy(() => telemetryPanel.then((m) => ({ default: m.TelemetryPanel })));
+// Alert thresholds, periods and command markers on every chart: recharts elements, in the charts' chunk.
+const ChartAnnotations = lazy(() =>
+  import('./features/alerts/components/chart-annotations').then((m) => ({ default: m.ChartAnnotations })),
+);
+const renderChartAnnotations: RenderChartAnnotations = (chart) => (
+  <Suspense fallback={null}>
+    <ChartAnnotations {...chart} />
+  </Suspense>
+);
 const DataPlanePanel = lazy(() =>
   import('./features/admin/components/data-plane-panel').then((m) => ({ default: m.DataPlanePanel })),
 );
@@ -33,37 +45,41 @@ const DataPlanePanel = lazy(() =>
 export function App() {
   useNexusWebSocket();
   return (
-    <div className="app">
-      <header className="topbar">
-        <div className="brand">
-          <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true">
-            <circle cx="16" cy="16" r="14" fill="var(--accent)" />
-            <circle cx="16" cy="16" r="5" fill="var(--panel)" />
-          </svg>
-          <h1 style={{ fontSize: 16, margin: 0 }}>Nexus</h1>
-        </div>
-        <AuditLink />
-        <ConnectionBar />
-      </header>
-      <RedisBanner />
-      <RouteView />
-      <main className="layout">
-        <div className="col">
-          <Suspense fallback={<TelemetryLoading />}>
-            <TelemetryPanel />
-          </Suspense>
-          <TasksPanel />
-          <MessageLog />
-        </div>
-        <div className="col">
-          <PublishConsole />
-          <AgentsPanel />
-          <SubscriptionsPanel />
-        </div>
-      </main>
-      <AdminViews />
-      <TokenDialog />
-    </div>
+    <ChartAnnotationsContext value={renderChartAnnotations}>
+      <div className="app">
+        <header className="topbar">
+          <div className="brand">
+            <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true">
+              <circle cx="16" cy="16" r="14" fill="var(--accent)" />
+              <circle cx="16" cy="16" r="5" fill="var(--panel)" />
+            </svg>
+            <h1 style={{ fontSize: 16, margin: 0 }}>Nexus</h1>
+          </div>
+          <FiringCount />
+          <AuditLink />
+          <ConnectionBar />
+        </header>
+        <RedisBanner />
+        <RouteView />
+        <main className="layout">
+          <div className="col">
+            <Suspense fallback={<TelemetryLoading />}>
+              <TelemetryPanel />
+            </Suspense>
+            <TasksPanel />
+            <MessageLog />
+          </div>
+          <div className="col">
+            <AlertsPanel />
+            <PublishConsole />
+            <AgentsPanel />
+            <SubscriptionsPanel />
+          </div>
+        </main>
+        <AdminViews />
+        <TokenDialog />
+      </div>
+    </ChartAnnotationsContext>
   );
 }
 

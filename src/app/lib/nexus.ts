@@ -21,6 +21,7 @@ import { startTelemetryFeed } from './telemetry-feed';
 import { bindViewToUrl, pickView, type ViewStore } from './view-url';
 import { bindRouteToUrl } from './view-route';
 import { startAgentStatesFeed } from './agent-states-feed';
+import { startAlertsFeed } from './alerts-feed';
 import { applySubscribeResult, sameSubscription, takeRefused } from './subscription-status';
 
 interface Dashboard {
@@ -138,6 +139,7 @@ export async function startDashboard(): Promise<void> {
   for (const channel of DEFAULT_CHANNELS) if (channel !== Channel.Telemetry) addSubscription(channel, undefined);
   void startTelemetryFeed(state.client);
   startAgentStatesFeed(state.client);
+  startAlertsFeed(state.client);
   await connectWithToken();
 }
 

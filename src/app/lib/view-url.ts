@@ -125,6 +125,11 @@ export function bindViewToUrl(store: ViewStore, win: UrlWindow = window): () => 
     const next = pickView(store.getState());
     const search = viewSearch(next);
     if (search === viewSearch(shown)) return;
+    // Already in the address (a view opened with its range in one history entry, lib/open-view.ts).
+    if (win.location.search === search) {
+      shown = next;
+      return;
+    }
     const url = `${win.location.pathname}${search}${win.location.hash}`;
     if (onlyFilterChanged(shown, next)) win.history.replaceState(null, '', url);
     else win.history.pushState(null, '', url);

@@ -10,6 +10,8 @@ import { useQuery } from '@tanstack/react-query';
 import { CartesianGrid, ComposedChart, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useTelemetry } from '../../../hooks/use-stores';
 import { MAX_CHARTS } from '../../../lib/metric-selection';
+import { useThresholdValues } from '../../../lib/alert-rules-query';
+import { useChartAnnotations } from '../../../lib/chart-annotations';
 import { formatClock } from '../../../lib/time-format';
 import { chartWindow } from '../../../lib/time-range';
 import { TIME_KEY } from '../../../worker';
@@ -63,7 +65,12 @@ const AgentMetricChart = memo(function AgentMetricChart({ agentId, metric }: { a
     const toMs = window.endMs ?? updatedMs;
     return agentChartData(answer, agentId, toMs - window.windowMs, toMs);
   }, [answer, updatedMs, agentId, range, zoom]);
-  const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data) }), [data]);
+  // Alerts: the rules' thresholds stay in sight, and the layout's annotations are drawn over the series.
+  const thresholds = useThresholdValues(metric, agentIds, false);
+  const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data, thresholds) }), [data, thresholds]);
+  const [fromMs, toMs] = axes.x.domain;
+  const annotated = useMemo(() => ({ metric, agentIds, fleet: false, fromMs, toMs }), [metric, agentIds, fromMs, toMs]);
+  const annotations = useChartAnnotations(annotated);
   const drag = useDragZoom(data.rows);
   const canvasRef = useRef<HTMLDivElement>(null);
   const label = metricLabel(metric);
@@ -116,6 +123,7 @@ const AgentMetricChart = memo(function AgentMetricChart({ agentId, metric }: { a
                 interval={0}
                 allowDataOverflow
               />
+              {annotations}
               <SeriesLayer data={data} />
               {drag.selection && (
                 <ReferenceArea

@@ -8,6 +8,8 @@
 import { memo, useMemo, useRef } from 'react';
 import { CartesianGrid, ComposedChart, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStore } from 'zustand';
+import { useThresholdValues } from '../../../lib/alert-rules-query';
+import { useChartAnnotations } from '../../../lib/chart-annotations';
 import { formatClock } from '../../../lib/time-format';
 import { chartStore } from '../../../store/chart-store';
 import { TIME_KEY, type ChartData } from '../../../worker';
@@ -43,7 +45,16 @@ function useLatest(metric: string, lines: ChartData['lines']): (number | undefin
 export const MetricChart = memo(function MetricChart({ metric }: { metric: string }) {
   const data = useChartData(metric);
   const label = metricLabel(metric);
-  const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data) }), [data]);
+  const agentKey = data.lines.map((line) => line.agentId).join('\n');
+  const agentIds = useMemo(() => (agentKey === '' ? [] : agentKey.split('\n')), [agentKey]);
+  const thresholds = useThresholdValues(metric, agentIds, data.fleet);
+  const axes = useMemo(() => ({ x: timeAxis(data), y: valueAxis(data, thresholds) }), [data, thresholds]);
+  const [fromMs, toMs] = axes.x.domain;
+  const annotated = useMemo(
+    () => ({ metric, agentIds, fleet: data.fleet, fromMs, toMs }),
+    [metric, agentIds, data.fleet, fromMs, toMs],
+  );
+  const annotations = useChartAnnotations(annotated);
   const zoom = useDragZoom(data.rows);
   useChartRollups(metric);
   const canvasRef = useRef<HTMLDivElement>(null);
@@ -99,6 +110,7 @@ export const MetricChart = memo(function MetricChart({ metric }: { metric: strin
                 interval={0}
                 allowDataOverflow
               />
+              {annotations}
               <SeriesLayer data={data} />
               {zoom.selection && (
                 <ReferenceArea

@@ -47,15 +47,17 @@ const MAX_MAGNITUDE_PER_STEP = 1e12;
 /**
  * The y axis for every drawn value (lines, band, median): round tick values (1, 2 or 5 × 10ⁿ
  * apart) and a range from the tick at or below the smallest value to the one at or above the
- * largest. A flat series gets a range around its value.
+ * largest (and `alsoShow`, values drawn over the data). A flat series gets a range around its value.
  */
-export function valueAxis(data: ChartData): ValueAxis {
+export function valueAxis(data: ChartData, alsoShow: readonly number[] = []): ValueAxis {
   const range = valueRange(
     data.rows,
     data.lines.map((line) => line.dataKey),
   );
   if (!range) return { domain: [0, 1], ticks: [0, 1] };
-  const [min, max] = range;
+  // Values drawn over the data (alert thresholds) are kept in sight too.
+  const min = Math.min(range[0], ...alsoShow);
+  const max = Math.max(range[1], ...alsoShow);
   const span = max - min || Math.abs(max) || 1;
   const step = niceStep(span / TICK_INTERVALS);
   const low = Math.floor(min / step) * step;

@@ -1,0 +1,53 @@
+/**
+ * What a telemetry chart draws over its series for alerts: the threshold of every rule on its
+ * metric (a dashed line labelled with the rule's id), the periods its agents' alerts fired
+ * (shaded bands on the time axis, to now while firing), and a marker for every command sent to
+ * them. Handed to the charts by the layout (lib/chart-annotations.ts); recharts elements only,
+ * a few per chart, re-rendered only when what they show changes.
+ */
+import { memo } from 'react';
+import { ReferenceArea, ReferenceLine } from 'recharts';
+import { AlertSeverity } from '@nexus-realtime/client/protocol';
+import type { AnnotatedChart } from '../../../lib/chart-annotations';
+import { useChartAnnotationData } from '../hooks/use-chart-annotations';
+import { CommandMarkers } from './command-markers';
+import './alerts.css';
+
+const SEVERITY_COLOUR: Record<string, string> = {
+  [AlertSeverity.Critical]: 'var(--bad)',
+  [AlertSeverity.Warning]: 'var(--warn)',
+};
+const colourOf = (severity: string) => SEVERITY_COLOUR[severity] ?? 'var(--warn)';
+
+export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedChart) {
+  const { thresholds, bands, marks } = useChartAnnotationData(chart);
+  return (
+    <>
+      {bands.map((band) => (
+        <ReferenceArea
+          key={band.alertId}
+          className="alert-band"
+          x1={band.fromMs}
+          x2={band.toMs}
+          fill={colourOf(band.severity)}
+          fillOpacity={band.firing ? 0.16 : 0.1}
+          stroke="none"
+          ifOverflow="hidden"
+        />
+      ))}
+      {thresholds.map((rule) => (
+        <ReferenceLine
+          key={rule.id}
+          className="threshold-line"
+          y={rule.value}
+          stroke={colourOf(rule.severity)}
+          strokeDasharray="6 3"
+          strokeWidth={1.25}
+          ifOverflow="hidden"
+          label={{ value: rule.id, position: 'insideTopLeft', fontSize: 11, fill: colourOf(rule.severity) }}
+        />
+      ))}
+      {marks.length > 0 && <CommandMarkers marks={marks} />}
+    </>
+  );
+});
