@@ -15,6 +15,10 @@
 // GET /api/telemetry (1 h at 10 s, fleet + 8 agents) p50/p95 during the load, after the window.
 // BENCH_SERVER=http://127.0.0.1:PORT runs against a server already running (dev mode), e.g. one
 // that has kept an hour of rollups; it is left running.
+//
+// Alerts: `npm run bench:dashboard -- Alerts` — a rack of 1,000 agents goes silent and 1,000
+// alerts fire at once: fps over the burst and the time until the header's firing count is right
+// (bench/dashboard-alerts.mjs).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -479,7 +483,9 @@ async function main() {
   }
 }
 
-main().catch((error) => {
+// `npm run bench:dashboard -- Alerts`: 1,000 alerts firing at once (bench/dashboard-alerts.mjs).
+const ALERTS = process.argv.slice(2).some((a) => a.toLowerCase() === 'alerts');
+(ALERTS ? import('./dashboard-alerts.mjs').then((m) => m.runAlerts()) : main()).catch((error) => {
   console.error(`bench:dashboard: ${error.message}`);
   process.exit(1);
 });

@@ -22,6 +22,11 @@
 //   npm run bench -- AuditFlood      10,000 forbidden frames/s from one viewer, the server with the
 //                                    audit log and without it (NEXUS_AUDIT_MAX=0), alternating;
 //                                    see bench/audit-flood.mjs
+//   npm run bench -- AlertEval       10,000 simulated agents × 6 metrics at 1 Hz (the Fleet load) into one
+//                                    process with 50 alert rules vs none (NEXUS_ALERT_RULES unset),
+//                                    alternating: server CPU, and condition start → alert frame on
+//                                    `alerts` minus for_s; not part of a bare `npm run bench`; see
+//                                    bench/alert-eval.mjs (BENCH_ALERT_AGENTS: another fleet size)
 //   npm run bench -- AuthUpgrade     upgrades per second with an RS256 token checked against a real
 //                                    provider's JWKS vs HS256, alternating in one Nexus process;
 //                                    see bench/auth-upgrade.mjs
@@ -37,6 +42,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { ABUSE, ABUSE_SIZES } from './abuse.mjs';
 import { AGENT_STATES, AGENT_STATES_SIZES } from './agent-states.mjs';
+import { ALERT_EVAL, ALERT_EVAL_SIZES, ALERT_EVAL_TARGET_NAMES } from './alert-eval.mjs';
 import { AUDIT_FLOOD, AUDIT_FLOOD_SIZES, AUDIT_FLOOD_TARGET_NAMES } from './audit-flood.mjs';
 import { AUTH_UPGRADE, AUTH_UPGRADE_SIZES, AUTH_UPGRADE_TARGET_NAMES } from './auth-upgrade.mjs';
 import { FLEET, FLEET_SIZES, FLEET_TARGET_NAMES } from './fleet.mjs';
@@ -107,6 +113,7 @@ const SIZES = QUICK
       ...AGENT_STATES_SIZES.quick,
       ...AUDIT_FLOOD_SIZES.quick,
       ...AUTH_UPGRADE_SIZES.quick,
+      ...ALERT_EVAL_SIZES.quick,
     }
   : {
       S1: { subs: 1000, messages: 2000, warmup: 100 },
@@ -121,6 +128,7 @@ const SIZES = QUICK
       ...AGENT_STATES_SIZES.full,
       ...AUDIT_FLOOD_SIZES.full,
       ...AUTH_UPGRADE_SIZES.full,
+      ...ALERT_EVAL_SIZES.full,
     };
 
 const TARGET_NAMES = {
@@ -136,6 +144,7 @@ const TARGET_NAMES = {
   ...FLEET_TARGET_NAMES,
   ...AUDIT_FLOOD_TARGET_NAMES,
   ...AUTH_UPGRADE_TARGET_NAMES,
+  ...ALERT_EVAL_TARGET_NAMES,
 };
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -708,6 +717,9 @@ const SCENARIOS = {
 
   // AuthUpgrade: upgrades per second with an RS256 provider token vs HS256 (bench/auth-upgrade.mjs).
   ...AUTH_UPGRADE,
+
+  // AlertEval: 50 alert rules vs none under the Fleet load, and alert latency (bench/alert-eval.mjs).
+  ...ALERT_EVAL,
 };
 
 /** Names that select several scenarios. */
@@ -941,7 +953,7 @@ async function main() {
   const selected = flag('--profile-only')
     ? []
     : requested.length === 0
-      ? names.filter((n) => !FLEET[n]) // the fleet-scale ones only when asked: minutes each, 10,000 connections
+      ? names.filter((n) => !FLEET[n] && !ALERT_EVAL[n]) // the fleet-scale ones only when asked: minutes each, 10,000 connections
       : names.filter(
           (n) =>
             requested.includes(n.toLowerCase()) ||

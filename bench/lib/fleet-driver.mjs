@@ -4,7 +4,8 @@
 // the agents' publishes over each second), with agent tokens signed from the bench secret.
 //
 // Commands: start, waitOpen, stats, pause (no more telemetry, then wait until every publish is
-// answered), stop.
+// answered), stop; override / restore / overridden (chosen agents send a chosen value of one
+// metric from their next sample on, e.g. to make them cross an alert threshold at a known time).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
@@ -13,6 +14,11 @@ import { ROOT, sleep } from './proc.mjs';
 
 let fleet;
 let paused = false;
+/** Agent → `{metric, value, firstAt, lastAt, sent}` while it sends an overridden value (override). */
+const overrides = new Map();
+/** Agent → when its first sample after a restore went out (ms since the epoch). */
+const restoredAt = new Map();
+const wrapped = new WeakSet();
 /** Why connections closed and what errors the clients saw: `code reason` → count. */
 const closes = new Map();
 const errors = new Map();
@@ -119,6 +125,62 @@ const commands = {
       s = stats();
     }
     return { ...s, settled: s.pending === 0 };
+  },
+
+  /**
+   * From their next telemetry sample on, the agents at `indices` (0-based, as started) send
+   * `metric` = `value` instead of their own value; the rest of each sample is unchanged. When each
+   * agent's first such sample went out is kept (see `overridden`): the time its condition started.
+   */
+  async override({ indices, metric, value }) {
+    for (const i of indices) {
+      const agent = fleet?.agents[i];
+      if (!agent) throw new Error(`no agent at index ${i}`);
+      if (!wrapped.has(agent.client)) {
+        wrapped.add(agent.client);
+        const publish = agent.client.publish;
+        agent.client.publish = function (channel, payload) {
+          if (channel === 'telemetry') {
+            const o = overrides.get(agent);
+            if (o) {
+              o.firstAt ??= Date.now();
+              o.lastAt = Date.now();
+              o.sent++;
+              payload = { ...payload, [o.metric]: o.value };
+            } else if (restoredAt.get(agent) === null) restoredAt.set(agent, Date.now());
+          }
+          return publish.call(this, channel, payload);
+        };
+      }
+      overrides.set(agent, { metric, value, firstAt: undefined, lastAt: undefined, sent: 0 });
+      restoredAt.delete(agent);
+    }
+    return { agents: indices.length, at: Date.now() };
+  },
+
+  /** The agents at `indices` send their own values again from their next sample on. */
+  async restore({ indices }) {
+    for (const i of indices) {
+      const agent = fleet?.agents[i];
+      if (agent && overrides.delete(agent)) restoredAt.set(agent, null);
+    }
+    return { at: Date.now() };
+  },
+
+  /** Per agent at `indices`: its id, when its first overridden sample went out, how many went out. */
+  async overridden({ indices }) {
+    return indices.map((i) => {
+      const agent = fleet?.agents[i];
+      const o = agent && overrides.get(agent);
+      return {
+        index: i,
+        agentId: agent?.agentId,
+        firstAt: o?.firstAt ?? null,
+        lastAt: o?.lastAt ?? null,
+        sent: o?.sent ?? 0,
+        restoredAt: (agent && restoredAt.get(agent)) ?? null,
+      };
+    });
   },
 
   async stop() {
