@@ -101,7 +101,7 @@ export function createDomain(options: DomainOptions) {
     shared: state.shared,
     staleMs: options.agentSilentMs,
     agentStates,
-    taskStatus: (taskId) => tasks.get(taskId)?.status,
+    taskOf: (taskId) => tasks.get(taskId),
     initialRules: options.alertRules,
   });
   void alerts.start();

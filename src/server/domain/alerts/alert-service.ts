@@ -37,8 +37,8 @@ export interface AlertsOptions {
     ids(): Iterable<string>;
     get(agentId: string): { state: string; sinceMs: number } | undefined;
   };
-  /** A task's status as the task registry holds it (a failure is believed once it holds it). */
-  readonly taskStatus: (taskId: string) => TaskStatus | undefined;
+  /** A task as the task registry holds it (a failure is believed once the registry holds it). */
+  readonly taskOf: (taskId: string) => { readonly status: TaskStatus; readonly agent_id: string | null } | undefined;
   /** `NEXUS_ALERT_RULES`: the rules this process sets for the deployment at start. */
   readonly initialRules?: readonly AlertRule[] | undefined;
 }
@@ -198,8 +198,9 @@ export class Alerts implements AlertSink {
     const taskId = data.task_id;
     if (data.status !== 'failed' || typeof taskId !== 'string' || this.#compiled.task.length === 0) return;
     // Only a failure the task registry accepted (it saw the message first) counts.
-    if (this.options.taskStatus(taskId) !== 'failed') return;
-    const agentId = typeof data.agent_id === 'string' ? data.agent_id : undefined;
+    const task = this.options.taskOf(taskId);
+    if (task?.status !== 'failed') return;
+    const agentId = task.agent_id ?? undefined;
     for (const rule of this.#compiled.task) this.fire(rule, { taskId, agentId }, this.options.now());
   }
 

@@ -1,0 +1,63 @@
+/** What the alert tests share: rule files, the `alerts` frames a watcher received, a telemetry feeder. */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Alert } from '@nexus-realtime/client/protocol';
+import { restJson } from '../../helpers/assertions.js';
+import { pollUntil } from '../../helpers/raw.js';
+import type { TestClient } from '../../helpers/ws-client.js';
+
+let written = 0;
+
+/** Writes `content` (JSON unless a string) to a new temp file; its path, for `NEXUS_ALERT_RULES`. */
+export function rulesFile(content: unknown): string {
+  const path = join(tmpdir(), `nexus-alert-rules-${process.pid}-${++written}.json`);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+/** The alerts broadcast on `alerts` that the watcher received, oldest first (checked to be from `nexus`). */
+export function alertFrames(watcher: TestClient, match: (alert: Alert) => boolean = () => true): Alert[] {
+  const frames = watcher.frames.filter((f) => f.channel === 'alerts' && f.type !== 'subscribed');
+  for (const frame of frames) expect(frame).toMatchObject({ type: 'broadcast', from: 'nexus' });
+  return frames.map((f) => f.data as Alert).filter(match);
+}
+
+/** Waits until the watcher has received `count` alerts matching; returns them. */
+export async function waitForAlerts(
+  watcher: TestClient,
+  match: (alert: Alert) => boolean,
+  count = 1,
+  timeoutMs = 10_000,
+): Promise<Alert[]> {
+  const reached = await pollUntil(() => alertFrames(watcher, match).length >= count, timeoutMs);
+  expect(reached, `alerts so far: ${JSON.stringify(alertFrames(watcher))}`).toBe(true);
+  return alertFrames(watcher, match);
+}
+
+export const about = (rule: string, agentId: string, state?: 'firing' | 'resolved') => (alert: Alert) =>
+  alert.rule === rule && alert.agent_id === agentId && (state === undefined || alert.state === state);
+
+/** Publishes `data` for the agent every `periodMs` until stopped. */
+export function feed(agent: TestClient, agentId: string, data: () => Record<string, number>, periodMs = 200) {
+  let stopped = false;
+  const run = async () => {
+    while (!stopped) {
+      await agent.publish('telemetry', { agent_id: agentId, ...data() }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, periodMs));
+    }
+  };
+  const done = run();
+  return async () => {
+    stopped = true;
+    await done;
+  };
+}
+
+/** `GET /api/alerts` with the query given. */
+export async function listAlerts(baseUrl: string, token: string, query = ''): Promise<Alert[]> {
+  const answer = await restJson(baseUrl, `/api/alerts${query}`, { token });
+  expect(answer.status).toBe(200);
+  return answer.body as Alert[];
+}
