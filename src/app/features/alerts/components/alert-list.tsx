@@ -13,6 +13,8 @@ import { alertSubject, ruleText } from '../utils/alert-rows';
 
 export const ALERT_ROW_HEIGHT_PX = 34;
 const OVERSCAN_ROWS = 6;
+/** The list scrolls inside the region past this height , so a rack of alerts never stretches the page. */
+const MAX_LIST_HEIGHT_PX = 320;
 
 export interface AlertListProps {
   readonly label: string;
@@ -33,6 +35,8 @@ export function AlertList({ label, alerts, rules, canAck, acking, onAck, onOpen 
     estimateSize: () => ALERT_ROW_HEIGHT_PX,
     overscan: OVERSCAN_ROWS,
     getItemKey: (index) => alerts[index]?.id ?? index,
+    // The view is never taller than MAX_LIST_HEIGHT_PX: rows for that much are enough, nothing to observe.
+    observeElementRect: (_instance, report) => report({ width: 0, height: MAX_LIST_HEIGHT_PX }),
   });
   return (
     <div>
@@ -44,7 +48,7 @@ export function AlertList({ label, alerts, rules, canAck, acking, onAck, onOpen 
         <span>Value</span>
         <span />
       </div>
-      <div ref={scrollRef} className="alerts-viewport" tabIndex={0} aria-label={`${label}, scrollable`}>
+      <div ref={scrollRef} className="alerts-viewport" style={{ maxHeight: MAX_LIST_HEIGHT_PX }} tabIndex={0}>
         <ul
           aria-label={label}
           style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}
@@ -55,6 +59,8 @@ export function AlertList({ label, alerts, rules, canAck, acking, onAck, onOpen 
               <AlertRow
                 key={item.key}
                 alert={alert}
+                index={item.index}
+                count={alerts.length}
                 rule={rules.get(alert.rule)}
                 startPx={item.start}
                 canAck={canAck}
@@ -72,6 +78,8 @@ export function AlertList({ label, alerts, rules, canAck, acking, onAck, onOpen 
 
 const AlertRow = memo(function AlertRow({
   alert,
+  index,
+  count,
   rule,
   startPx,
   canAck,
@@ -80,6 +88,8 @@ const AlertRow = memo(function AlertRow({
   onOpen,
 }: {
   alert: Alert;
+  index: number;
+  count: number;
   rule: AlertRule | undefined;
   startPx: number;
   canAck: boolean;
@@ -96,6 +106,8 @@ const AlertRow = memo(function AlertRow({
       className="alert-row"
       data-alert-id={alert.id}
       data-state={alert.state}
+      aria-posinset={index + 1}
+      aria-setsize={count}
       style={{ height: ALERT_ROW_HEIGHT_PX, transform: `translateY(${startPx}px)` }}
     >
       <span className="severity" data-severity={alert.severity}>

@@ -20,6 +20,18 @@ function chart(points: [number, number][], endMs = points.at(-1)?.[0] ?? 0): Cha
 }
 
 describe('valueAxis', () => {
+  it('reaches the values drawn over the data too (alert thresholds)', () => {
+    expect(
+      valueAxis(
+        chart([
+          [0, 13],
+          [1, 47],
+        ]),
+        [90],
+      ),
+    ).toEqual({ domain: [0, 100], ticks: [0, 20, 40, 60, 80, 100] });
+  });
+
   it('puts round ticks 1, 2 or 5 × 10ⁿ apart around every value', () => {
     expect(
       valueAxis(
