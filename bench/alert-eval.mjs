@@ -30,7 +30,9 @@ import { NEXUS_SECRET, cpuMeter, freePort, procCpuSeconds, procRssBytes, sleep, 
 import { fmt, percentileSorted } from './lib/stats.mjs';
 
 const AGENTS = process.env.BENCH_ALERT_AGENTS ? Number(process.env.BENCH_ALERT_AGENTS) : undefined;
-const RAMP = Number(process.env.BENCH_ALERT_RAMP ?? 500);
+// A paced ramp by default: 10,000 agents opened at 500/s have been dropped by heartbeat timeouts
+// on a 2-core machine (see the Fleet scenario's notes in the README).
+const RAMP = process.env.BENCH_ALERT_RAMP ? Number(process.env.BENCH_ALERT_RAMP) : undefined;
 const METRICS = ['cpu_usage', 'memory_mb', 'disk_io_kbps', 'network_rx_kbps', 'queue_depth', 'temperature_c'];
 export const LATENCY_RULE = 'bench-latency';
 const LATENCY_METRIC = 'queue_depth';
@@ -38,12 +40,13 @@ const LATENCY_THRESHOLD = 1000;
 const LATENCY_VALUE = 10_000;
 const MB = 2 ** 20;
 
-const base = { ramp: RAMP, rampTimeoutS: 240, forS: 5 };
+const base = { rampTimeoutS: 240, forS: 5 };
 export const ALERT_EVAL_SIZES = {
   quick: {
     AlertEval: {
       ...base,
       agents: AGENTS ?? 1000,
+      ramp: RAMP ?? 500,
       warmupS: 10,
       windowS: 20,
       rounds: 2,
@@ -56,11 +59,12 @@ export const ALERT_EVAL_SIZES = {
     AlertEval: {
       ...base,
       agents: AGENTS ?? 10_000,
-      warmupS: 20,
-      windowS: 60,
+      ramp: RAMP ?? 250,
+      warmupS: 15,
+      windowS: 45,
       rounds: 3,
       probes: 20,
-      abWindows: 4,
+      abWindows: 2,
       abWindowS: 15,
     },
   },
@@ -348,6 +352,11 @@ async function runAlertEval(scope, kind, s, notes) {
     await sleep(2000);
   }
   const sorted = latencies.sort((a, b) => a - b);
+  if (sorted[0] < 0)
+    notes.add(
+      `some probe alerts fired before for_s had passed since the agent's first sample over the threshold ` +
+        `(by up to ${fmt(-sorted[0], 2)} s): the server counts the second of that sample as a whole second held`,
+    );
   const resolvedSorted = resolveS.sort((a, b) => a - b);
   if (others) notes.add(`${others} bench-latency alerts fired for agents that were not probes`);
 
