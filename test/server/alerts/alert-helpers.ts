@@ -17,6 +17,22 @@ export function rulesFile(content: unknown): string {
   return path;
 }
 
+/**
+ * A policy file for tests that flood telemetry: the built-in rules, with operators at 20,000
+ * frames/s (the helpers' fast policy leaves agents out).
+ */
+export function floodPolicyFile(): string {
+  const fast = { subscribe: ['*'], publish: ['*'], rate: { perSecond: 20_000, burst: 20_000 } };
+  return rulesFile({
+    roles: {
+      viewer: { subscribe: ['*'], publish: [] },
+      agent: { subscribe: ['*'], publish: ['*', '!commands'] },
+      operator: fast,
+      admin: fast,
+    },
+  });
+}
+
 /** The alerts broadcast on `alerts` that the watcher received, oldest first (checked to be from `nexus`). */
 export function alertFrames(watcher: TestClient, match: (alert: Alert) => boolean = () => true): Alert[] {
   const frames = watcher.frames.filter((f) => f.channel === 'alerts' && f.type !== 'subscribed');
@@ -60,4 +76,18 @@ export async function listAlerts(baseUrl: string, token: string, query = ''): Pr
   const answer = await restJson(baseUrl, `/api/alerts${query}`, { token });
   expect(answer.status).toBe(200);
   return answer.body as Alert[];
+}
+
+/**
+ * Publishes one telemetry message for each of `count` agents (`<prefix><n>`) with `data`, without
+ * waiting for acks (an operator may speak for any agent), then waits until the server has handled
+ * them all.
+ */
+export async function floodAgents(client: TestClient, prefix: string, count: number, data: Record<string, number>) {
+  for (let n = 0; n < count; n++) {
+    client.send({ action: 'publish', channel: 'telemetry', payload: { agent_id: `${prefix}${n}`, ...data } });
+    // Let the socket drain now and then: the server reads a connection a few frames per turn.
+    if (n % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await client.barrier(15_000);
 }

@@ -1,0 +1,50 @@
+/**
+ * The alerts kept are bounded: past 10,000 the oldest leave (one process; the same bound with
+ * Redis is in redis.int.test.ts). 10,050 agents break one rule at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertLimits } from '@nexus-realtime/client/protocol';
+import { pollUntil } from '../../helpers/raw.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { TestClient } from '../../helpers/ws-client.js';
+import { floodAgents, floodPolicyFile, listAlerts, rulesFile } from './alert-helpers.js';
+
+let server: TestServer;
+let viewer: string;
+
+beforeAll(async () => {
+  server = await startServer({
+    env: {
+      NEXUS_ALERT_RULES: rulesFile([{ id: 'load', metric: 'load', op: '>', value: 50, for_s: 0, severity: 'warning' }]),
+      NEXUS_POLICY: floodPolicyFile(),
+      // Nothing here needs rollups, and the agents must not go stale during the test.
+      NEXUS_TELEMETRY_MAX_BYTES: '0',
+      NEXUS_AGENT_SILENT_S: '600',
+    },
+  });
+  viewer = await tokenFor('cap-viewer', 'viewer');
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('alerts kept', () => {
+  it('are at most 10,000, newest first', async () => {
+    const operator = await TestClient.connect(server.wsUrl, await tokenFor('cap-operator', 'operator'));
+    try {
+      await floodAgents(operator, 'cap_', AlertLimits.maxAlerts + 50, { load: 99 });
+    } finally {
+      await operator.close();
+    }
+    const full = await pollUntil(
+      async () => (await listAlerts(server.url, viewer, '?limit=10000&state=firing')).length === AlertLimits.maxAlerts,
+      15_000,
+      250,
+    );
+    expect(full).toBe(true);
+    const kept = await listAlerts(server.url, viewer, '?limit=10000');
+    expect(kept).toHaveLength(AlertLimits.maxAlerts);
+    expect(new Set(kept.map((a) => a.agent_id)).size).toBe(AlertLimits.maxAlerts);
+  }, 20_000);
+});
