@@ -51,7 +51,7 @@ export interface DomainOptions {
 
 export function createDomain(options: DomainOptions) {
   const { broker, state, logger, now, intervalMs, historySize, localAgents } = options;
-  const { agentStates, channelPresence, closeAccounting } = createAccounting(options);
+  const { agentStates, channelPresence, closeAccounting, statesLoaded } = createAccounting(options);
   const agents = new AgentRegistry({ now, intervalMs, states: agentStates });
   const presence = createAgentPresence(state, localAgents, options.claimTimeoutMs, logger);
   const tasks = new TaskRegistry({
@@ -104,7 +104,9 @@ export function createDomain(options: DomainOptions) {
     taskOf: (taskId) => tasks.get(taskId),
     initialRules: options.alertRules,
   });
-  void alerts.start();
+  // Evaluated from the agents' states once they are known: a process that starts late still fires
+  // for agents that were already silent or offline.
+  void alerts.start().then(() => statesLoaded.then(() => alerts.relearn()));
   const offAlertsReady = state.onReady(() => void alerts.relearn());
   // Joining processes that already ran: learn the tasks and agents still in shared history.
   // Retried whenever Redis (re)connects: a process that started while Redis was away catches up.
@@ -165,10 +167,12 @@ function createAccounting({ broker, state, logger, now, agentSilentMs }: DomainO
   });
   const offBeat = agentStates.onBeat((outcome) => channelPresence.beat(outcome));
   const offReady = state.onReady(() => void agentStates.load());
-  void agentStates.load();
+  const statesLoaded = agentStates.load();
   return {
     agentStates,
     channelPresence,
+    /** The deployment's agent states are known (or could not be read). */
+    statesLoaded,
     closeAccounting: () => {
       offBeat();
       offReady();

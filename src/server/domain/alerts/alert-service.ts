@@ -43,6 +43,13 @@ export interface AlertsOptions {
   readonly initialRules?: readonly AlertRule[] | undefined;
 }
 
+/** The channels evaluation reads. */
+const WATCHED_CHANNELS: ReadonlySet<string> = new Set([
+  Channel.Telemetry,
+  Channel.Agents,
+  Channel.Tasks,
+  Channel.Alerts,
+]);
 /** How often the clock is checked for a closed second and for state rules that came due. */
 const TICK_MS = 100;
 /** How often other processes' rule changes are looked for. */
@@ -103,6 +110,8 @@ export class Alerts implements AlertSink {
 
   /** Every broker message: telemetry, agent states, task updates, and the alerts themselves. */
   observe(message: BrokerMessage): void {
+    // The channel first: reading `data` parses the payload, which other channels must not pay for.
+    if (!WATCHED_CHANNELS.has(message.channel)) return;
     const data = message.data as Record<string, unknown> | null;
     if (typeof data !== 'object' || data === null) return;
     switch (message.channel) {
