@@ -8,7 +8,6 @@
  */
 import { lazy, Suspense } from 'react';
 import { EmptyState, Panel } from './components/panel';
-import { AlertsPanel } from './features/alerts/components/alerts-panel';
 import { FiringCount } from './features/alerts/components/firing-count';
 import { AgentsPanel } from './features/agents/components/agents-panel';
 import { ConnectionBar } from './features/connection/components/connection-bar';
@@ -29,6 +28,10 @@ import { RouteView } from './route-view';
 // module runs, alongside the first render, not after it.
 const telemetryPanel = import('./features/telemetry/components/telemetry-panel');
 const TelemetryPanel = lazy(() => telemetryPanel.then((m) => ({ default: m.TelemetryPanel })));
+// The Alerts region is on the first screen too; its code (rows, virtualizer, acknowledging) comes
+// alongside the first render like the charts', keeping the first bytes small. The header's count is not deferred.
+const alertsPanel = import('./features/alerts/components/alerts-panel');
+const AlertsPanel = lazy(() => alertsPanel.then((m) => ({ default: m.AlertsPanel })));
 // Alert thresholds, periods and command markers on every chart: recharts elements, in the charts' chunk.
 const ChartAnnotations = lazy(() =>
   import('./features/alerts/components/chart-annotations').then((m) => ({ default: m.ChartAnnotations })),
@@ -70,7 +73,9 @@ export function App() {
             <MessageLog />
           </div>
           <div className="col">
-            <AlertsPanel />
+            <Suspense fallback={<AlertsLoading />}>
+              <AlertsPanel />
+            </Suspense>
             <PublishConsole />
             <AgentsPanel />
             <SubscriptionsPanel />
@@ -89,6 +94,17 @@ function TelemetryLoading() {
     <Panel title="Telemetry" label="Telemetry">
       <div className="panel-body" aria-busy="true">
         <EmptyState>Loading charts…</EmptyState>
+      </div>
+    </Panel>
+  );
+}
+
+/** The alerts region while its code loads. */
+function AlertsLoading() {
+  return (
+    <Panel title="Alerts" label="Alerts">
+      <div className="panel-body" aria-busy="true">
+        <EmptyState>Loading alerts…</EmptyState>
       </div>
     </Panel>
   );

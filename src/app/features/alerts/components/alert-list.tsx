@@ -147,9 +147,10 @@ function AckCell({
   const resolved = Number.isFinite(resolvedMs) ? `resolved ${formatClock(resolvedMs)}` : '';
   if (alert.acknowledged_by) {
     const at = timeMs(alert.acknowledged_at);
+    const text = `${resolved ? `${resolved} · ` : ''}acknowledged by ${alert.acknowledged_by}`;
     return (
-      <span className="alert-acked" title={Number.isFinite(at) ? `acknowledged ${formatDateTime(at)}` : undefined}>
-        {resolved ? `${resolved} · ` : ''}acknowledged by {alert.acknowledged_by}
+      <span className="alert-acked" title={Number.isFinite(at) ? `${text} at ${formatDateTime(at)}` : text}>
+        {text}
       </span>
     );
   }

@@ -6,7 +6,7 @@
  * a few per chart, re-rendered only when what they show changes.
  */
 import { memo } from 'react';
-import { ReferenceArea, ReferenceLine } from 'recharts';
+import { DefaultZIndexes, ReferenceArea, ReferenceLine } from 'recharts';
 import { AlertSeverity } from '@nexus-realtime/client/protocol';
 import type { AnnotatedChart } from '../../../lib/chart-annotations';
 import { useChartAnnotationData } from '../hooks/use-chart-annotations';
@@ -18,6 +18,8 @@ const SEVERITY_COLOUR: Record<string, string> = {
   [AlertSeverity.Warning]: 'var(--warn)',
 };
 const colourOf = (severity: string) => SEVERITY_COLOUR[severity] ?? 'var(--warn)';
+/** Bands lie under the series (over the grid), so they tint the background, not the lines. */
+const BAND_Z_INDEX = DefaultZIndexes.barBackground;
 
 export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedChart) {
   const { thresholds, bands, marks } = useChartAnnotationData(chart);
@@ -33,6 +35,7 @@ export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedC
           fillOpacity={band.firing ? 0.16 : 0.1}
           stroke="none"
           ifOverflow="hidden"
+          zIndex={BAND_Z_INDEX}
         />
       ))}
       {thresholds.map((rule) => (
@@ -44,7 +47,7 @@ export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedC
           strokeDasharray="6 3"
           strokeWidth={1.25}
           ifOverflow="hidden"
-          label={{ value: rule.id, position: 'insideTopLeft', fontSize: 11, fill: colourOf(rule.severity) }}
+          label={{ value: rule.id, position: 'insideBottomLeft', fontSize: 11, fill: colourOf(rule.severity) }}
         />
       ))}
       {marks.length > 0 && <CommandMarkers marks={marks} />}

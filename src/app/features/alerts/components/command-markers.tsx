@@ -4,8 +4,8 @@
  * was sent, to which agent, by whom and the task's status now; who cancelled a task is in its
  * timeline, asked from the server only then.
  */
-import { memo, useState } from 'react';
-import { usePlotArea, useXAxisScale } from 'recharts';
+import { memo, useEffect, useRef, useState } from 'react';
+import { DefaultZIndexes, usePlotArea, useXAxisScale, ZIndexLayer } from 'recharts';
 import { CommandName } from '@nexus-realtime/client/protocol';
 import { formatClock } from '../../../lib/time-format';
 import { useCommandTask } from '../api/get-command-task';
@@ -19,32 +19,48 @@ const POPUP_LINE_PX = 15;
 /** About the width of one character of the popup's 11 px text. */
 const CHAR_PX = 6.4;
 
+/** Above the bands, lines and the zoom selection (a hover must reach them), below the tooltip's cursor. */
+const MARKS_Z_INDEX = DefaultZIndexes.activeBar;
+
+/** On the chart's figure while a marker is hovered (alerts.css hides the series tooltip then). */
+const MARKER_HOVER_CLASS = 'marker-hover';
+
 type Scale = (value: number) => number;
 
 export const CommandMarkers = memo(function CommandMarkers({ marks }: { marks: readonly CommandMark[] }) {
   const x = useXAxisScale() as Scale | undefined;
   const area = usePlotArea();
   const [shown, setShown] = useState<string | undefined>(undefined);
+  const layerRef = useRef<SVGGElement>(null);
+  // While a marker's popup shows, the chart's own tooltip (values at the hovered time) steps
+  // aside: both would sit at the pointer, the popup under it.
+  useEffect(() => {
+    const chart = layerRef.current?.closest('.chart');
+    chart?.classList.toggle(MARKER_HOVER_CLASS, shown !== undefined);
+    return () => chart?.classList.remove(MARKER_HOVER_CLASS);
+  }, [shown]);
   if (!x || !area) return null;
   const placed = marks
     .map((mark) => ({ mark, px: x(mark.atMs) }))
     .filter(({ px }) => Number.isFinite(px) && px >= area.x - 1 && px <= area.x + area.width + 1);
   const active = placed.find(({ mark }) => mark.key === shown);
   return (
-    <g className="command-marks" aria-label="Commands sent">
-      {placed.map(({ mark, px }) => (
-        <Marker
-          key={mark.key}
-          mark={mark}
-          px={px}
-          top={area.y}
-          bottom={area.y + area.height}
-          onShow={setShown}
-          onHide={() => setShown((key) => (key === mark.key ? undefined : key))}
-        />
-      ))}
-      {active && <MarkPopup mark={active.mark} px={active.px} top={area.y} right={area.x + area.width} />}
-    </g>
+    <ZIndexLayer zIndex={MARKS_Z_INDEX}>
+      <g className="command-marks" aria-label="Commands sent" ref={layerRef}>
+        {placed.map(({ mark, px }) => (
+          <Marker
+            key={mark.key}
+            mark={mark}
+            px={px}
+            top={area.y}
+            bottom={area.y + area.height}
+            onShow={setShown}
+            onHide={() => setShown((key) => (key === mark.key ? undefined : key))}
+          />
+        ))}
+        {active && <MarkPopup mark={active.mark} px={active.px} top={area.y} right={area.x + area.width} />}
+      </g>
+    </ZIndexLayer>
   );
 });
 

@@ -15,7 +15,9 @@ const alert = (startedAgoMs: number, resolvedAgoMs?: number): Alert => ({
 
 describe('alertViewTime', () => {
   it('shows a recent firing alert live, on the shortest range that holds its start and the minutes before', () => {
-    expect(alertViewTime(alert(2 * 60_000), NOW)).toEqual({ range: '15m', zoom: null });
+    expect(alertViewTime(alert(10_000), NOW)).toEqual({ range: '1m', zoom: null });
+    expect(alertViewTime(alert(2 * 60_000), NOW)).toEqual({ range: '5m', zoom: null });
+    expect(alertViewTime(alert(3 * 60_000), NOW)).toEqual({ range: '15m', zoom: null });
     expect(alertViewTime(alert(30 * 60_000), NOW)).toEqual({ range: '1h', zoom: null });
   });
 

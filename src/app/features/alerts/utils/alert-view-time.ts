@@ -1,7 +1,8 @@
 /**
  * The charts' time when an alert opens its agent's view: around when it started. A firing alert
- * that started within the last live range is shown live (the view moves on with it); otherwise a
- * fixed range from a while before it started to a while after it resolved (or now).
+ * that started within the last half of a live range is shown live on the shortest such range (the
+ * view moves on with it, and shows as long before the start as since); otherwise a fixed range
+ * from a while before it started to a while after it resolved (or now).
  */
 import type { Alert } from '@nexus-realtime/client/protocol';
 import { timeMs } from '../../../lib/alert';
@@ -17,7 +18,8 @@ export function alertViewTime(alert: Alert, nowMs: number): ViewTime {
   const startedMs = timeMs(alert.started_at) || nowMs;
   const resolvedMs = timeMs(alert.resolved_at);
   if (Number.isNaN(resolvedMs)) {
-    const live = RANGES.find((range) => range.live && nowMs - startedMs + BEFORE_ALERT_MS / 2 <= range.ms);
+    // The shortest live range whose right half holds the start: at least as much before it as since.
+    const live = RANGES.find((range) => range.live && nowMs - startedMs <= range.ms / 2);
     if (live) return { range: live.key, zoom: null };
   }
   const fromMs = startedMs - BEFORE_ALERT_MS;

@@ -20,16 +20,16 @@ function chart(points: [number, number][], endMs = points.at(-1)?.[0] ?? 0): Cha
 }
 
 describe('valueAxis', () => {
-  it('reaches the values drawn over the data too (alert thresholds)', () => {
-    expect(
-      valueAxis(
-        chart([
-          [0, 13],
-          [1, 47],
-        ]),
-        [90],
-      ),
-    ).toEqual({ domain: [0, 100], ticks: [0, 20, 40, 60, 80, 100] });
+  it('reaches the values drawn over the data too (alert thresholds), with room between them and the edge', () => {
+    const data = chart([
+      [0, 13],
+      [1, 47],
+    ]);
+    expect(valueAxis(data, [90]).domain).toEqual([0, 100]);
+    expect(valueAxis(data, [30])).toEqual(valueAxis(data)); // inside the data: the axis is the data's
+    const [low, high] = valueAxis(data, [0, 47]).domain;
+    expect(low).toBeLessThan(0);
+    expect(high).toBeGreaterThan(47);
   });
 
   it('puts round ticks 1, 2 or 5 × 10ⁿ apart around every value', () => {

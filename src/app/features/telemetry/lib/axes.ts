@@ -32,6 +32,8 @@ export interface ValueAxis {
   readonly ticks: number[];
 }
 
+/** A threshold beyond the data keeps this share of the axis between it and the edge. */
+const EDGE_PAD = 0.08;
 /** About this many intervals between ticks on a 150 px chart. */
 const TICK_INTERVALS = 4;
 /** Never more ticks than this, whatever the values. */
@@ -55,9 +57,14 @@ export function valueAxis(data: ChartData, alsoShow: readonly number[] = []): Va
     data.lines.map((line) => line.dataKey),
   );
   if (!range) return { domain: [0, 1], ticks: [0, 1] };
-  // Values drawn over the data (alert thresholds) are kept in sight too.
-  const min = Math.min(range[0], ...alsoShow);
-  const max = Math.max(range[1], ...alsoShow);
+  // Values drawn over the data (alert thresholds) are kept in sight too, never on the very edge
+  // (a line there hides in the axis, and its label has no room).
+  const extra = alsoShow.filter(Number.isFinite);
+  let min = Math.min(range[0], ...extra);
+  let max = Math.max(range[1], ...extra);
+  const pad = (max - min) * EDGE_PAD || Math.abs(max) * EDGE_PAD || 1;
+  if (extra.some((value) => value <= range[0])) min -= pad;
+  if (extra.some((value) => value >= range[1])) max += pad;
   const span = max - min || Math.abs(max) || 1;
   const step = niceStep(span / TICK_INTERVALS);
   const low = Math.floor(min / step) * step;
