@@ -22,7 +22,7 @@
 // BENCH_ALERT_RAMP the connections opened per second. Every wait is bounded; every process is
 // stopped by PID by the run's Scope.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { startLoadClient } from './lib/client.mjs';
@@ -302,6 +302,7 @@ async function runAlertEval(scope, kind, s, notes) {
 
   // The measured window: the server's CPU with the fleet's load, with or without the rules.
   const windowStart = Date.now();
+  const loadAvgStart = loadavg()[0];
   const before = await driver.call('stats');
   const rssBefore = procRssBytes(server.pid);
   const cpu = await measureCpu(server, [driver.pid, watch.pid], s.windowS);
@@ -333,6 +334,7 @@ async function runAlertEval(scope, kind, s, notes) {
     rampS,
     driverCpuPct: cpu.clientPct,
     otherCpuPct: cpu.otherPct,
+    loadAvg1: loadAvgStart,
   };
   if (!withRules) return metrics;
 
@@ -412,6 +414,7 @@ const rows = [
   { key: 'rampS', label: 'connection ramp: all agents open, s', digits: 1 },
   { key: 'driverCpuPct', label: 'fleet driver + alerts reader CPU, % of one core', digits: 0 },
   { key: 'otherCpuPct', label: 'other processes on the machine, % of one core', digits: 0 },
+  { key: 'loadAvg1', label: 'load average (1 min) when the window began', digits: 2 },
 ];
 
 function goals(s, result) {
