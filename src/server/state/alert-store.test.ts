@@ -27,9 +27,20 @@ const resolve = (rule: string, agentId: string, atMs = 1000): AlertOp => ({
   atMs,
 });
 
+/** A store whose rules include `ids` (a fire for any other rule is refused). */
+async function storeWith(ids: string[], retention?: ConstructorParameters<typeof MemoryAlertStore>[0]) {
+  const store = new MemoryAlertStore(retention);
+  await store.replaceRules(
+    ids.map((id) => ({ id, kind: 'task_failed', severity: 'warning' }) as const),
+    0,
+  );
+  return store;
+}
+
 describe('MemoryAlertStore', () => {
   it('applies a fire only when nothing of that rule and agent is open, a resolve only when something is', async () => {
-    const store = new MemoryAlertStore();
+    const store = await storeWith(['r']);
+    expect(await store.apply([fire(alert('0', 'unknown', { agent_id: 'a' }))], 0)).toEqual([]);
     expect(await store.apply([fire(alert('1', 'r', { agent_id: 'a' }))], 0)).toHaveLength(1);
     expect(await store.apply([fire(alert('2', 'r', { agent_id: 'a' }))], 0)).toEqual([]);
     const [resolved] = await store.apply([resolve('r', 'a'), resolve('r', 'a')], 0);
@@ -41,7 +52,7 @@ describe('MemoryAlertStore', () => {
   });
 
   it('a task alert fires once, and resolves when acknowledged', async () => {
-    const store = new MemoryAlertStore();
+    const store = await storeWith(['failed']);
     await store.apply([fire(alert('t1', 'failed', { task_id: 'x' }), true)], 0);
     const acked = await store.acknowledge('t1', 'olga', 5000);
     expect(acked).toMatchObject({ changed: true, alert: { state: 'resolved', acknowledged_by: 'olga' } });
@@ -54,7 +65,7 @@ describe('MemoryAlertStore', () => {
   });
 
   it('keeps at most maxAlerts, and resolved alerts for keepMs', async () => {
-    const store = new MemoryAlertStore({ keepMs: 10_000, maxAlerts: 3 });
+    const store = await storeWith(['r'], { keepMs: 10_000, maxAlerts: 3 });
     for (let i = 0; i < 5; i++) await store.apply([fire(alert(`a${i}`, 'r', { agent_id: `g${i}` }, i))], 0);
     expect(store.size).toBe(3);
     expect((await store.list({ limit: 10 })).map((a) => a.id)).toEqual(['a4', 'a3', 'a2']);
@@ -65,13 +76,15 @@ describe('MemoryAlertStore', () => {
   });
 
   it('replacing the rules resolves the open alerts of rules that left and bumps the version', async () => {
-    const store = new MemoryAlertStore();
+    const store = await storeWith(['keep', 'drop']);
     await store.apply([fire(alert('1', 'keep', { agent_id: 'a' })), fire(alert('2', 'drop', { agent_id: 'a' }))], 0);
     const rule = { id: 'keep', kind: 'agent_offline', for_s: 1, severity: 'warning' } as const;
     const { version, resolved } = await store.replaceRules([rule], 7);
-    expect(version).toBe(1);
+    expect(version).toBe(2);
     expect(resolved.map((a) => [a.id, a.state])).toEqual([['2', 'resolved']]);
-    expect(await store.rules()).toEqual({ version: 1, rules: [rule] });
-    expect(await store.rulesVersion()).toBe(1);
+    expect(await store.rules()).toEqual({ version: 2, rules: [rule] });
+    expect(await store.rulesVersion()).toBe(2);
+    // The rule that left may fire no more.
+    expect(await store.apply([fire(alert('3', 'drop', { agent_id: 'b' }))], 0)).toEqual([]);
   });
 });

@@ -15,7 +15,11 @@
  */
 import { AlertLimits, AlertState, type Alert, type AlertRule } from '@nexus-realtime/client/protocol';
 
-/** Raise `alert` unless an alert of the same rule and subject (`key`) is open (or, `once`, ever was). */
+/**
+ * Raise `alert` unless an alert of the same rule and subject (`key`) is open (or, `once`, ever was),
+ * or its rule is not among the stored rules (a process that has not yet heard of a replacement
+ * cannot raise an alert for a rule that left).
+ */
 export interface AlertFireOp {
   readonly op: 'fire';
   readonly key: string;
@@ -110,6 +114,7 @@ export class MemoryAlertStore implements AlertStore {
   /** key → id of the alert a `once` key raised (kept as long as that alert). */
   readonly #once = new Map<string, string>();
   #rules: AlertRuleSet | undefined;
+  #ruleIds: ReadonlySet<string> = new Set();
 
   constructor(private readonly retention: AlertRetention = DEFAULT_ALERT_RETENTION) {}
 
@@ -161,6 +166,7 @@ export class MemoryAlertStore implements AlertStore {
     const version = (this.#rules?.version ?? 0) + 1;
     this.#rules = { version, rules: [...rules] };
     const kept = new Set(rules.map((rule) => rule.id));
+    this.#ruleIds = kept;
     const resolved: Alert[] = [];
     for (const [key, id] of [...this.#open]) {
       const alert = this.#byId.get(id);
@@ -177,6 +183,7 @@ export class MemoryAlertStore implements AlertStore {
   }
 
   #fire(op: AlertFireOp): Alert | undefined {
+    if (!this.#ruleIds.has(op.alert.rule)) return undefined;
     if (this.#open.has(op.key) || (op.once && this.#once.has(op.key))) return undefined;
     this.#byId.set(op.alert.id, op.alert);
     this.#order.push(op.alert.id);

@@ -5,7 +5,7 @@
  *
  * Keys (redis-keys.ts): the alerts hash (id → `<key>\n<alert JSON>`), their order by start time,
  * the open pointers (key → id of the firing alert), the once pointers of task alerts, the rules
- * (JSON) and their version. A script edits an alert's JSON as text: the fields it changes
+ * (JSON), their ids (a fire for a rule not among them is refused) and their version. A script edits an alert's JSON as text: the fields it changes
  * (`state`, and the appended `resolved_at`, `acknowledged_by`, `acknowledged_at`) are written
  * by this module, and a bare `"state":"firing"` cannot occur inside a JSON string (its quotes
  * would be escaped).
@@ -24,6 +24,7 @@ import {
   ALERTS_ONCE_KEY,
   ALERTS_OPEN_KEY,
   ALERTS_ORDER_KEY,
+  ALERT_RULE_IDS_KEY,
   ALERT_RULES_KEY,
   ALERT_RULES_VERSION_KEY,
 } from './redis-keys.js';
@@ -50,14 +51,18 @@ local function resolve(key, iso)
 end
 `;
 
-/** ARGV: now ms, keep ms, max alerts, then per op `f key id startedMs json once` or `r key iso -`. */
+/**
+ * KEYS[5] the rule ids. ARGV: now ms, keep ms, max alerts, then per op
+ * `f key id startedMs json once rule` or `r key iso - - - -`.
+ */
 const APPLY_SCRIPT = `${COMMON}
 local changed = {}
 local i = 4
 while i <= #ARGV do
   local op, key = ARGV[i], ARGV[i + 1]
   if op == 'f' then
-    local blocked = redis.call('HEXISTS', KEYS[3], key) == 1 or
+    local blocked = redis.call('SISMEMBER', KEYS[5], ARGV[i + 6]) == 0 or
+      redis.call('HEXISTS', KEYS[3], key) == 1 or
       (ARGV[i + 5] == '1' and redis.call('HEXISTS', KEYS[4], key) == 1)
     if not blocked then
       redis.call('HSET', KEYS[1], ARGV[i + 2], key .. '\\n' .. ARGV[i + 4])
@@ -66,12 +71,11 @@ while i <= #ARGV do
       if ARGV[i + 5] == '1' then redis.call('HSET', KEYS[4], key, ARGV[i + 2]) end
       changed[#changed + 1] = ARGV[i + 4]
     end
-    i = i + 6
   else
     local json = resolve(key, ARGV[i + 2])
     if json then changed[#changed + 1] = json end
-    i = i + 4
   end
+  i = i + 7
 end
 local oldest = tonumber(ARGV[1]) - tonumber(ARGV[2])
 local max = tonumber(ARGV[3])
@@ -110,14 +114,18 @@ return {1, now}
 `;
 
 /**
- * KEYS[1] alerts, KEYS[2] order, KEYS[3] open, KEYS[4] once, KEYS[5] rules, KEYS[6] version.
- * ARGV: rules JSON, iso, then the kept rule ids.
+ * KEYS[1] alerts, KEYS[2] order, KEYS[3] open, KEYS[4] once, KEYS[5] rule ids, KEYS[6] rules,
+ * KEYS[7] version. ARGV: rules JSON, iso, then the kept rule ids.
  */
 const REPLACE_RULES_SCRIPT = `${COMMON}
 local kept = {}
-for i = 3, #ARGV do kept[ARGV[i]] = true end
-redis.call('SET', KEYS[5], ARGV[1])
-local version = redis.call('INCR', KEYS[6])
+redis.call('DEL', KEYS[5])
+for i = 3, #ARGV do
+  kept[ARGV[i]] = true
+  redis.call('SADD', KEYS[5], ARGV[i])
+end
+redis.call('SET', KEYS[6], ARGV[1])
+local version = redis.call('INCR', KEYS[7])
 local resolved = {}
 local open = redis.call('HKEYS', KEYS[3])
 for _, key in ipairs(open) do
@@ -158,9 +166,9 @@ export class RedisAlertStore implements AlertStore {
     private readonly commands: AlertCommands,
     private readonly options: RedisAlertOptions,
   ) {
-    commands.defineCommand('nexusAlertApply', { numberOfKeys: 4, lua: APPLY_SCRIPT });
+    commands.defineCommand('nexusAlertApply', { numberOfKeys: 5, lua: APPLY_SCRIPT });
     commands.defineCommand('nexusAlertAck', { numberOfKeys: 4, lua: ACK_SCRIPT });
-    commands.defineCommand('nexusAlertRules', { numberOfKeys: 6, lua: REPLACE_RULES_SCRIPT });
+    commands.defineCommand('nexusAlertRules', { numberOfKeys: 7, lua: REPLACE_RULES_SCRIPT });
   }
 
   async apply(ops: readonly AlertOp[], nowMs: number): Promise<Alert[]> {
@@ -169,10 +177,11 @@ export class RedisAlertStore implements AlertStore {
     for (const op of ops) {
       if (op.op === 'fire') {
         const startedMs = String(Date.parse(op.alert.started_at));
-        args.push('f', op.key, op.alert.id, startedMs, JSON.stringify(op.alert), op.once ? '1' : '0');
-      } else args.push('r', op.key, new Date(op.atMs).toISOString(), '-');
+        args.push('f', op.key, op.alert.id, startedMs, JSON.stringify(op.alert), op.once ? '1' : '0', op.alert.rule);
+      } else args.push('r', op.key, new Date(op.atMs).toISOString(), '-', '-', '-', '-');
     }
-    const changed = await this.#write(() => this.commands.nexusAlertApply(...ALERT_KEYS, ...args));
+    const keys = [...ALERT_KEYS, ALERT_RULE_IDS_KEY];
+    const changed = await this.#write(() => this.commands.nexusAlertApply(...keys, ...args));
     return changed.map((json) => JSON.parse(json) as Alert);
   }
 
@@ -217,7 +226,7 @@ export class RedisAlertStore implements AlertStore {
   }
 
   async replaceRules(rules: readonly AlertRule[], atMs: number): Promise<{ version: number; resolved: Alert[] }> {
-    const keys = [...ALERT_KEYS, ALERT_RULES_KEY, ALERT_RULES_VERSION_KEY];
+    const keys = [...ALERT_KEYS, ALERT_RULE_IDS_KEY, ALERT_RULES_KEY, ALERT_RULES_VERSION_KEY];
     const args = [JSON.stringify(rules), new Date(atMs).toISOString(), ...rules.map((rule) => rule.id)];
     const [version, resolved] = await this.#write(() => this.commands.nexusAlertRules(...keys, ...args));
     return { version: Number(version), resolved: resolved.map((json) => JSON.parse(json) as Alert) };

@@ -118,5 +118,7 @@ export const ALERTS_OPEN_KEY = `${KEY_PREFIX}alerts:open`;
 export const ALERTS_ONCE_KEY = `${KEY_PREFIX}alerts:once`;
 /** string: the deployment's alert rules (JSON array). */
 export const ALERT_RULES_KEY = `${KEY_PREFIX}alerts:rules`;
+/** set: the ids of those rules; a fire for a rule not among them is refused. */
+export const ALERT_RULE_IDS_KEY = `${KEY_PREFIX}alerts:rule-ids`;
 /** string (INCR): the rules' version, bumped by every replacement; polled by every process. */
 export const ALERT_RULES_VERSION_KEY = `${KEY_PREFIX}alerts:rules:v`;

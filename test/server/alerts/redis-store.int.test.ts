@@ -67,10 +67,19 @@ afterAll(async () => {
 });
 
 describe.each(Object.keys(stores))('the %s alert store', (kind) => {
-  const make = stores[kind]!;
+  /** A store whose rules are `ids` (a fire for any other rule is refused). */
+  const make = async (ids: string[] = ['r "odd" \\ rule', 'failed', 'cpu', 'r']) => {
+    const store = await stores[kind]!();
+    await store.replaceRules(
+      ids.map((id) => ({ id, kind: 'task_failed', severity: 'warning' }) as const),
+      0,
+    );
+    return store;
+  };
 
   it('fires and resolves each rule and agent once at a time', async () => {
     const store = await make();
+    expect(await store.apply([fire(alert('0', 'unknown', { agent_id: 'a' }))], 0)).toEqual([]);
     const first = alert('1', 'r "odd" \\ rule', { agent_id: 'a\n"b"' });
     expect(await store.apply([fire(first), fire(alert('2', first.rule, { agent_id: first.agent_id }))], 0)).toEqual([
       first,
@@ -122,18 +131,20 @@ describe.each(Object.keys(stores))('the %s alert store', (kind) => {
     expect(ids(await store.list({ limit: 10 }))).toEqual(['b0', 'a4']);
   });
 
-  it('replacing the rules resolves the open alerts of rules that left', async () => {
-    const store = await make();
-    expect(await store.rules()).toBeUndefined();
-    expect(await store.rulesVersion()).toBe(0);
+  it('replacing the rules resolves the open alerts of rules that left, which fire no more', async () => {
+    const fresh = await stores[kind]!();
+    expect(await fresh.rules()).toBeUndefined();
+    expect(await fresh.rulesVersion()).toBe(0);
+    const store = await make(['keep', 'drop']);
     await store.apply([fire(alert('1', 'keep', { agent_id: 'a' })), fire(alert('2', 'drop', { agent_id: 'a' }))], 0);
     const rule = { id: 'keep', kind: 'agent_offline', for_s: 1, severity: 'warning' } as const;
     const { version, resolved } = await store.replaceRules([rule], 7);
-    expect(version).toBe(1);
+    expect(version).toBe(2);
     expect(resolved.map((a) => [a.id, a.state, a.resolved_at])).toEqual([['2', 'resolved', new Date(7).toISOString()]]);
-    expect(await store.rules()).toEqual({ version: 1, rules: [rule] });
-    expect((await store.replaceRules([], 8)).version).toBe(2);
-    expect(await store.rulesVersion()).toBe(2);
+    expect(await store.rules()).toEqual({ version: 2, rules: [rule] });
+    expect(await store.apply([fire(alert('3', 'drop', { agent_id: 'b' }))], 0)).toEqual([]);
+    expect((await store.replaceRules([], 8)).version).toBe(3);
+    expect(await store.rulesVersion()).toBe(3);
   });
 });
 
