@@ -88,3 +88,13 @@ describe('MemoryAlertStore', () => {
     expect(await store.apply([fire(alert('3', 'drop', { agent_id: 'b' }))], 0)).toEqual([]);
   });
 });
+
+describe('MemoryAlertStore order', () => {
+  it('lists by start time, newest first, whatever the order they fired in', async () => {
+    const store = await storeWith(['r']);
+    await store.apply([fire(alert('late', 'r', { agent_id: 'a' }, 5000))], 0);
+    await store.apply([fire(alert('early', 'r', { agent_id: 'b' }, 1000))], 0);
+    await store.apply([fire(alert('mid', 'r', { agent_id: 'c' }, 3000))], 0);
+    expect((await store.list({ limit: 10 })).map((a) => a.id)).toEqual(['late', 'mid', 'early']);
+  });
+});

@@ -186,10 +186,23 @@ export class MemoryAlertStore implements AlertStore {
     if (!this.#ruleIds.has(op.alert.rule)) return undefined;
     if (this.#open.has(op.key) || (op.once && this.#once.has(op.key))) return undefined;
     this.#byId.set(op.alert.id, op.alert);
-    this.#order.push(op.alert.id);
+    this.#insert(op.alert);
     this.#open.set(op.key, op.alert.id);
     if (op.once) this.#once.set(op.key, op.alert.id);
     return op.alert;
+  }
+
+  /**
+   * Keeps `#order` by start time, as Redis's sorted set is: nearly every alert is the newest, and
+   * one that started earlier (a state alert dated from its state's start) moves back past the few
+   * newer ones.
+   */
+  #insert(alert: Alert): void {
+    const startedMs = Date.parse(alert.started_at);
+    let at = this.#order.length;
+    while (at > this.#first && Date.parse(this.#byId.get(this.#order[at - 1]!)?.started_at ?? '') > startedMs) at--;
+    if (at === this.#order.length) this.#order.push(alert.id);
+    else this.#order.splice(at, 0, alert.id);
   }
 
   #resolve(key: string, atMs: number): Alert | undefined {

@@ -131,6 +131,14 @@ describe.each(Object.keys(stores))('the %s alert store', (kind) => {
     expect(ids(await store.list({ limit: 10 }))).toEqual(['b0', 'a4']);
   });
 
+  it('lists by start time, newest first, whatever the order they fired in', async () => {
+    const store = await make();
+    await store.apply([fire(alert('late', 'r', { agent_id: 'a' }, 5000))], 0);
+    await store.apply([fire(alert('early', 'r', { agent_id: 'b' }, 1000))], 0);
+    await store.apply([fire(alert('mid', 'r', { agent_id: 'c' }, 3000))], 0);
+    expect(ids(await store.list({ limit: 10 }))).toEqual(['late', 'mid', 'early']);
+  });
+
   it('replacing the rules resolves the open alerts of rules that left, which fire no more', async () => {
     const fresh = await stores[kind]!();
     expect(await fresh.rules()).toBeUndefined();
