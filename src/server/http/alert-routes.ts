@@ -6,7 +6,7 @@
  * a bad rule answers 400 naming it and changes nothing). Rule changes and acknowledgements are
  * audited, refusals too.
  */
-import { Router } from 'express';
+import { Router, type NextFunction, type Response } from 'express';
 import { z } from 'zod';
 import {
   AlertLimits,
@@ -63,12 +63,12 @@ export function alertRoutes(alerts: AlertsApi, audit?: AuditRecorder): Router {
     }
     try {
       await alerts.replaceRules(checked.rules);
-      const ids = checked.rules.map((rule) => rule.id).join(', ');
-      audit?.record(actor, AuditAction.AlertRulesChange, { detail: `${checked.rules.length} rules: ${ids}` });
-      res.json(checked.rules);
     } catch (error) {
-      next(error);
+      return unavailable(res, 'the alert rules could not be stored', error, next);
     }
+    const ids = checked.rules.map((rule) => rule.id).join(', ');
+    audit?.record(actor, AuditAction.AlertRulesChange, { detail: `${checked.rules.length} rules: ${ids}` });
+    res.json(checked.rules);
   });
   router.get(Paths.alerts, async (req, res, next) => {
     const query = parseQuery(res, alertsQuery, req.query);
@@ -76,7 +76,7 @@ export function alertRoutes(alerts: AlertsApi, audit?: AuditRecorder): Router {
     try {
       res.json(await alerts.list(query));
     } catch (error) {
-      next(error);
+      unavailable(res, 'the alerts could not be read', error, next);
     }
   });
   router.post(Paths.alertAck, async (req, res, next) => {
@@ -86,14 +86,24 @@ export function alertRoutes(alerts: AlertsApi, audit?: AuditRecorder): Router {
       audit?.refused(actor, AuditAction.AlertAck, RestErrorCode.Forbidden, { target: id });
       return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'operator or admin role required');
     }
+    let alert: Alert | undefined;
     try {
-      const alert = await alerts.acknowledge(id, actor.userId);
-      audit?.record(actor, AuditAction.AlertAck, { target: id }, alert ? undefined : RestErrorCode.NotFound);
-      if (!alert) return sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, `no alert ${id}`);
-      res.json(alert);
+      alert = await alerts.acknowledge(id, actor.userId);
     } catch (error) {
-      next(error);
+      return unavailable(res, 'the alert could not be acknowledged', error, next);
     }
+    audit?.record(actor, AuditAction.AlertAck, { target: id }, alert ? undefined : RestErrorCode.NotFound);
+    if (!alert) return sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, `no alert ${id}`);
+    res.json(alert);
   });
   return router;
+}
+
+/**
+ * The shared alert store did not answer (Redis away or refusing writes): 503, nothing changed.
+ * Anything else is a bug, left to the error handler.
+ */
+function unavailable(res: Response, message: string, error: unknown, next: NextFunction): void {
+  if (!(error instanceof Error) || error instanceof TypeError || error instanceof RangeError) return next(error);
+  sendError(res, HttpStatus.ServiceUnavailable, RestErrorCode.Unavailable, message);
 }
