@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricWatch } from './metric-watch.js';
+import { MAX_WATCHED_PAIRS, MetricWatch } from './metric-watch.js';
 import { compileRules, type AlertSink } from './rule-set.js';
 
 type Event = [kind: 'fire' | 'resolve', rule: string, agent: string | undefined, atMs: number, value?: number];
@@ -105,5 +105,25 @@ describe('MetricWatch', () => {
     expect(watch.work(performance.now() - 1)).toBe(true);
     watch.finish();
     expect(events.filter((e) => e[0] === 'fire' && e[2]!.startsWith('x'))).toHaveLength(5000);
+  });
+});
+
+describe('MetricWatch bounds', () => {
+  it('follows at most MAX_WATCHED_PAIRS / rules agents, and says so once', () => {
+    let full = 0;
+    const watch = new MetricWatch({ fire: () => {}, resolve: () => {} }, 5000, 0, () => full++);
+    const rules = Array.from({ length: 500 }, (_, i) => ({
+      id: `r${i}`,
+      metric: 'cpu',
+      op: '>' as const,
+      value: 1,
+      for_s: 60,
+      severity: 'warning' as const,
+    }));
+    watch.setRules(compileRules(rules).metric);
+    const limit = MAX_WATCHED_PAIRS / 500;
+    for (let i = 0; i < limit + 10; i++) watch.observe(`a${i}`, { cpu: 5 }, 100);
+    expect(watch.agents).toBe(limit);
+    expect(full).toBe(1);
   });
 });

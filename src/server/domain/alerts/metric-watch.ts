@@ -14,8 +14,10 @@
 import { meets, appliesTo, type AlertSink, type CompiledMetricRule } from './rule-set.js';
 
 const SECOND_MS = 1000;
-/** Agents followed at most: further agents are not evaluated (each costs a slot per rule). */
+/** Agents followed at most: further agents are not evaluated. */
 export const MAX_WATCHED_AGENTS = 100_000;
+/** Agent × rule pairs at most (9 bytes each): with many threshold rules, fewer agents are followed. */
+export const MAX_WATCHED_PAIRS = 10_000_000;
 /** Cells evaluated between two looks at the clock. */
 const CELLS_PER_CHECK = 256;
 
@@ -69,6 +71,13 @@ export class MetricWatch {
     rules.forEach((rule, r) => lists[indexOf.get(rule.metric)!]!.push(r));
     this.#rulesOf = lists.map((list) => Int32Array.from(list));
     this.#firingPairs.clear();
+    // More rules may leave room for fewer agents: then every agent is met again as it reports.
+    if (this.#slots.size > this.#agentLimit()) {
+      this.#slots.clear();
+      this.#agentIds.length = 0;
+      this.#capacity = 0;
+      this.#full = false;
+    }
     this.#allocate(this.#capacity, false);
     for (const [ruleId, agentId] of firing) this.#mark(ruleId, agentId, true);
   }
@@ -237,15 +246,20 @@ export class MetricWatch {
     const known = this.#slots.get(agentId);
     if (known !== undefined) return known;
     const slot = this.#slots.size;
-    if (slot >= MAX_WATCHED_AGENTS) {
+    const limit = this.#agentLimit();
+    if (slot >= limit) {
       if (!this.#full) this.onFull();
       this.#full = true;
       return -1;
     }
-    if (slot >= this.#capacity) this.#allocate(Math.max(64, this.#capacity * 2), true);
+    if (slot >= this.#capacity) this.#allocate(Math.min(limit, Math.max(64, this.#capacity * 2)), true);
     this.#slots.set(agentId, slot);
     this.#agentIds.push(agentId);
     return slot;
+  }
+
+  #agentLimit(): number {
+    return Math.min(MAX_WATCHED_AGENTS, Math.floor(MAX_WATCHED_PAIRS / Math.max(1, this.#rules.length)));
   }
 
   /** (Re)allocates the arrays for `capacity` agents; `keep`: the same rules, so values carry over. */
