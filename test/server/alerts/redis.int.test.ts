@@ -1,18 +1,17 @@
 /**
  * Alerts with two processes on one real Redis: rules are the deployment's (a PUT on one process
  * applies on the other), each alert is raised and resolved once however many processes evaluate
- * it (broadcasts counted on both), an acknowledgement is seen everywhere, and the 10,000 bound
- * holds in Redis.
+ * it (broadcasts counted on both), and an acknowledgement is seen everywhere.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlertLimits, type Alert, type AlertRule } from '@nexus-realtime/client/protocol';
+import type { Alert, AlertRule } from '@nexus-realtime/client/protocol';
 import { clientPool, restJson } from '../../helpers/assertions.js';
 import { pollUntil } from '../../helpers/raw.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { signToken, tokenFor } from '../../helpers/tokens.js';
 import type { TestClient } from '../../helpers/ws-client.js';
-import { about, alertFrames, feed, floodAgents, floodPolicyFile, listAlerts, waitForAlerts } from './alert-helpers.js';
+import { about, alertFrames, feed, floodPolicyFile, listAlerts, waitForAlerts } from './alert-helpers.js';
 
 const RULES: AlertRule[] = [
   { id: 'r-cpu', metric: 'cpu', op: '>=', value: 80, for_s: 1, severity: 'critical' },
@@ -28,8 +27,7 @@ const pool = clientPool();
 const agentToken = (agentId: string) => signToken({ userId: agentId, role: 'agent', expiresInSeconds: 600 });
 const env = () => ({
   NEXUS_REDIS_URL: redis.url,
-  // No metric goes stale here: the 10,000 agents of the bound test would resolve 10,000 alerts meanwhile.
-  NEXUS_AGENT_SILENT_S: '600',
+  NEXUS_AGENT_SILENT_S: '3',
   NEXUS_TELEMETRY_MAX_BYTES: '0',
   NEXUS_POLICY: floodPolicyFile(),
 });
@@ -116,19 +114,4 @@ describe('alerts with Redis', () => {
     const onA = (await listAlerts(a.url, tokens.viewer!)).filter(isTask);
     expect(onA).toEqual([acked.body]);
   });
-
-  it('keeps at most 10,000 alerts in Redis', async () => {
-    const capRules = [{ id: 'r-load', metric: 'load', op: '>', value: 50, for_s: 0, severity: 'warning' }];
-    expect(
-      (await restJson(a.url, '/api/alerts/rules', { method: 'PUT', token: tokens.admin, body: capRules })).status,
-    ).toBe(200);
-    const onB = async () => (await restJson(b.url, '/api/alerts/rules', { token: tokens.viewer })).body;
-    expect(await pollUntil(async () => JSON.stringify(await onB()) === JSON.stringify(capRules), 5000)).toBe(true);
-    const operator = await pool.connect(a.wsUrl, tokens.operator!);
-    await floodAgents(operator, 'rcap_', AlertLimits.maxAlerts + 50, { load: 99 });
-    const kept = async () =>
-      (await listAlerts(b.url, tokens.viewer!, '?limit=10000')).filter((x) => x.rule === 'r-load');
-    expect(await pollUntil(async () => (await kept()).length === AlertLimits.maxAlerts, 15_000, 250)).toBe(true);
-    expect(await listAlerts(a.url, tokens.viewer!, '?limit=10000')).toHaveLength(AlertLimits.maxAlerts);
-  }, 20_000);
 });
