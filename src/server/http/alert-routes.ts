@@ -6,7 +6,7 @@
  * a bad rule answers 400 naming it and changes nothing). Rule changes and acknowledgements are
  * audited, refusals too.
  */
-import { Router, type NextFunction, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import {
   AlertLimits,
@@ -50,26 +50,7 @@ export function alertRoutes(alerts: AlertsApi, audit?: AuditRecorder): Router {
   router.get(Paths.alertRules, (_req, res) => {
     res.json(alerts.rules());
   });
-  router.put(Paths.alertRules, async (req, res, next) => {
-    const actor = principalOf(res);
-    if (actor.role !== Role.Admin) {
-      audit?.refused(actor, AuditAction.AlertRulesChange, RestErrorCode.Forbidden);
-      return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'admin role required');
-    }
-    const checked = checkAlertRules(req.body);
-    if (!checked.ok) {
-      audit?.refused(actor, AuditAction.AlertRulesChange, RestErrorCode.InvalidRequest, { detail: checked.message });
-      return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, checked.message);
-    }
-    try {
-      await alerts.replaceRules(checked.rules);
-    } catch (error) {
-      return unavailable(res, 'the alert rules could not be stored', error, next);
-    }
-    const ids = checked.rules.map((rule) => rule.id).join(', ');
-    audit?.record(actor, AuditAction.AlertRulesChange, { detail: `${checked.rules.length} rules: ${ids}` });
-    res.json(checked.rules);
-  });
+  router.put(Paths.alertRules, (req, res, next) => void putRules(alerts, audit, req, res, next));
   router.get(Paths.alerts, async (req, res, next) => {
     const query = parseQuery(res, alertsQuery, req.query);
     if (!query) return;
@@ -79,24 +60,61 @@ export function alertRoutes(alerts: AlertsApi, audit?: AuditRecorder): Router {
       unavailable(res, 'the alerts could not be read', error, next);
     }
   });
-  router.post(Paths.alertAck, async (req, res, next) => {
-    const actor = principalOf(res);
-    const id = String(req.params.id);
-    if (!ACKNOWLEDGERS.has(actor.role)) {
-      audit?.refused(actor, AuditAction.AlertAck, RestErrorCode.Forbidden, { target: id });
-      return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'operator or admin role required');
-    }
-    let alert: Alert | undefined;
-    try {
-      alert = await alerts.acknowledge(id, actor.userId);
-    } catch (error) {
-      return unavailable(res, 'the alert could not be acknowledged', error, next);
-    }
-    audit?.record(actor, AuditAction.AlertAck, { target: id }, alert ? undefined : RestErrorCode.NotFound);
-    if (!alert) return sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, `no alert ${id}`);
-    res.json(alert);
-  });
+  router.post(Paths.alertAck, (req, res, next) => void acknowledge(alerts, audit, req, res, next));
   return router;
+}
+
+/** `PUT /api/alerts/rules`: admins only; the whole set checked before anything changes. */
+async function putRules(
+  alerts: AlertsApi,
+  audit: AuditRecorder | undefined,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): Promise<void> {
+  const actor = principalOf(res);
+  if (actor.role !== Role.Admin) {
+    audit?.refused(actor, AuditAction.AlertRulesChange, RestErrorCode.Forbidden);
+    return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'admin role required');
+  }
+  const checked = checkAlertRules(req.body);
+  if (!checked.ok) {
+    audit?.refused(actor, AuditAction.AlertRulesChange, RestErrorCode.InvalidRequest, { detail: checked.message });
+    return sendError(res, HttpStatus.BadRequest, RestErrorCode.InvalidRequest, checked.message);
+  }
+  try {
+    await alerts.replaceRules(checked.rules);
+  } catch (error) {
+    return unavailable(res, 'the alert rules could not be stored', error, next);
+  }
+  const ids = checked.rules.map((rule) => rule.id).join(', ');
+  audit?.record(actor, AuditAction.AlertRulesChange, { detail: `${checked.rules.length} rules: ${ids}` });
+  res.json(checked.rules);
+}
+
+/** `POST /api/alerts/:id/ack`: operators and admins; 404 for an alert not kept. */
+async function acknowledge(
+  alerts: AlertsApi,
+  audit: AuditRecorder | undefined,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): Promise<void> {
+  const actor = principalOf(res);
+  const id = String(req.params.id);
+  if (!ACKNOWLEDGERS.has(actor.role)) {
+    audit?.refused(actor, AuditAction.AlertAck, RestErrorCode.Forbidden, { target: id });
+    return sendError(res, HttpStatus.Forbidden, RestErrorCode.Forbidden, 'operator or admin role required');
+  }
+  let alert: Alert | undefined;
+  try {
+    alert = await alerts.acknowledge(id, actor.userId);
+  } catch (error) {
+    return unavailable(res, 'the alert could not be acknowledged', error, next);
+  }
+  audit?.record(actor, AuditAction.AlertAck, { target: id }, alert ? undefined : RestErrorCode.NotFound);
+  if (!alert) return sendError(res, HttpStatus.NotFound, RestErrorCode.NotFound, `no alert ${id}`);
+  res.json(alert);
 }
 
 /**
