@@ -119,9 +119,7 @@ export class Alerts implements AlertSink {
         if (typeof data.agent_id === 'string') this.metrics.observe(data.agent_id, data, this.options.now());
         return;
       case Channel.Agents:
-        if (message.from === SERVER_USER_ID && typeof data.agent_id === 'string' && typeof data.state === 'string')
-          this.#states.change(data.agent_id, data.state, Date.parse(String(data.since)));
-        return;
+        return this.#agentChange(message.from, data);
       case Channel.Tasks:
         return this.#taskUpdate(data);
       case Channel.Alerts:
@@ -201,6 +199,13 @@ export class Alerts implements AlertSink {
       this.#working = undefined;
       if (this.metrics.work(performance.now() + SLICE_MS)) this.#work();
     });
+  }
+
+  /** An agent state change, as the server broadcasts it on `agents`. */
+  #agentChange(from: string, data: Record<string, unknown>): void {
+    if (from !== SERVER_USER_ID || typeof data.agent_id !== 'string' || typeof data.state !== 'string') return;
+    const sinceMs = Date.parse(String(data.since));
+    if (Number.isFinite(sinceMs)) this.#states.change(data.agent_id, data.state, sinceMs);
   }
 
   #taskUpdate(data: Record<string, unknown>): void {
