@@ -58,6 +58,8 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+/** BENCH_PROFILE=1: a CPU profile of the page over the burst; its 3 longest busy stretches, top functions. */
+const PROFILE = Boolean(process.env.BENCH_PROFILE);
 const rackId = (i) => `rack_agent_${String(i + 1).padStart(3, '0')}`;
 
 function need(ok, message) {
@@ -139,6 +141,35 @@ function instrument({ tok, label }) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+}
+
+/** The longest runs of samples without idle in a CPU profile, each with its top functions by self time. */
+function busiestStretches(profile, count = 3) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const runs = [];
+  let current;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id).callFrame;
+    const dtUs = profile.timeDeltas[i] ?? 0;
+    if (frame.functionName === '(idle)') {
+      current = undefined;
+      return;
+    }
+    if (!current) runs.push((current = { us: 0, self: new Map() }));
+    current.us += dtUs;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`;
+    current.self.set(key, (current.self.get(key) ?? 0) + dtUs);
+  });
+  return runs
+    .sort((a, b) => b.us - a.us)
+    .slice(0, count)
+    .map((run) => ({
+      ms: Math.round(run.us / 1000),
+      top: [...run.self]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([key, us]) => `${Math.round(us / 1000)} ms ${key}`),
+    }));
 }
 
 /** Frames per whole second of [fromMs, toMs) (ms since the epoch), from the page's rAF times. */
@@ -256,6 +287,10 @@ async function oneRun(run) {
 
     // The rack goes silent (no more telemetry from its agents, connections kept), or its agents
     // all cross the threshold (metric).
+    if (PROFILE) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     const silencedAt = Date.now();
     if (MODE === 'metric')
       await rackDriver.call('override', {
@@ -303,6 +338,7 @@ async function oneRun(run) {
     const cpu = meter.stop();
     const after = await watch.call('summary', {});
 
+    const profile = PROFILE ? busiestStretches((await cdp.send('Profiler.stop')).profile) : undefined;
     const bench = await page.evaluate(() => window.__bench);
     const baseline = fpsOver(bench.frames, origin, baselineFrom, baselineTo);
     const burst = fpsOver(bench.frames, origin, firstAt - 1000, burstTo);
@@ -341,6 +377,7 @@ async function oneRun(run) {
         maxMs: Math.round(Math.max(0, ...inBurst.map((t) => t.duration))),
         over100ms: inBurst.filter((t) => t.duration > 100).length,
       },
+      ...(profile ? { profile } : {}),
       jsHeapMb: +(heap.metrics.find((m) => m.name === 'JSHeapUsedSize').value / 2 ** 20).toFixed(1),
       serverCpuPct: +cpu.pct.toFixed(1),
       clientsCpuPct: +cpu.clientPct.toFixed(1),
