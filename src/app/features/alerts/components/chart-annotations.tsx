@@ -5,7 +5,7 @@
  * them. Handed to the charts by the layout (lib/chart-annotations.ts); recharts elements only,
  * a few per chart, re-rendered only when what they show changes.
  */
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import { DefaultZIndexes, ReferenceArea, ReferenceLine } from 'recharts';
 import { AlertSeverity } from '@nexus-realtime/client/protocol';
 import type { AnnotatedChart } from '../../../lib/chart-annotations';
@@ -23,9 +23,12 @@ const BAND_Z_INDEX = DefaultZIndexes.barBackground;
 
 export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedChart) {
   const { thresholds, bands, marks } = useChartAnnotationData(chart);
-  return (
-    <>
-      {bands.map((band) => (
+  // The same elements while the bands and rules are the same: recharts' reference elements
+  // re-register with the chart's store on every render of theirs (two dispatches, each a pass over
+  // the chart's selectors), and this component renders again each time the time axis moves.
+  const areas = useMemo(
+    () =>
+      bands.map((band) => (
         <ReferenceArea
           key={band.alertId}
           className="alert-band"
@@ -37,8 +40,12 @@ export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedC
           ifOverflow="hidden"
           zIndex={BAND_Z_INDEX}
         />
-      ))}
-      {thresholds.map((rule) => (
+      )),
+    [bands],
+  );
+  const lines = useMemo(
+    () =>
+      thresholds.map((rule) => (
         <ReferenceLine
           key={rule.id}
           className="threshold-line"
@@ -49,7 +56,13 @@ export const ChartAnnotations = memo(function ChartAnnotations(chart: AnnotatedC
           ifOverflow="hidden"
           label={{ value: rule.id, position: 'insideBottomLeft', fontSize: 11, fill: colourOf(rule.severity) }}
         />
-      ))}
+      )),
+    [thresholds],
+  );
+  return (
+    <>
+      {areas}
+      {lines}
       {marks.length > 0 && <CommandMarkers marks={marks} />}
     </>
   );

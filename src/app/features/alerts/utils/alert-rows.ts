@@ -7,27 +7,31 @@ import { timeMs } from '../../../lib/alert';
 
 const SEVERITY_ORDER: Record<string, number> = { [AlertSeverity.Critical]: 0, [AlertSeverity.Warning]: 1 };
 
-function byNewest(a: Alert, b: Alert, field: 'started_at' | 'resolved_at'): number {
-  return (timeMs(b[field]) || 0) - (timeMs(a[field]) || 0);
+/** Sorts by keys read once per alert (a thousand alerts firing at once: no date parsed per comparison). */
+function sortBy(alerts: Alert[], keys: (alert: Alert) => readonly number[]): Alert[] {
+  return alerts
+    .map((alert) => ({ alert, keys: keys(alert) }))
+    .sort((a, b) => {
+      for (let i = 0; i < a.keys.length; i++) if (a.keys[i] !== b.keys[i]) return a.keys[i]! - b.keys[i]!;
+      return a.alert.id < b.alert.id ? -1 : a.alert.id > b.alert.id ? 1 : 0;
+    })
+    .map(({ alert }) => alert);
 }
+
+const newestFirst = (iso: string | undefined) => -(timeMs(iso) || 0);
 
 /** Firing alerts, the worst and newest first. */
 export function firingRows(alerts: Iterable<Alert>): Alert[] {
-  return [...alerts]
-    .filter((alert) => alert.state === AlertState.Firing)
-    .sort(
-      (a, b) =>
-        (SEVERITY_ORDER[a.severity] ?? 2) - (SEVERITY_ORDER[b.severity] ?? 2) ||
-        byNewest(a, b, 'started_at') ||
-        a.id.localeCompare(b.id),
-    );
+  const firing: Alert[] = [];
+  for (const alert of alerts) if (alert.state === AlertState.Firing) firing.push(alert);
+  return sortBy(firing, (alert) => [SEVERITY_ORDER[alert.severity] ?? 2, newestFirst(alert.started_at)]);
 }
 
 /** Resolved alerts, the most recently resolved first. */
 export function resolvedRows(alerts: Iterable<Alert>): Alert[] {
-  return [...alerts]
-    .filter((alert) => alert.state === AlertState.Resolved)
-    .sort((a, b) => byNewest(a, b, 'resolved_at') || byNewest(a, b, 'started_at') || a.id.localeCompare(b.id));
+  const resolved: Alert[] = [];
+  for (const alert of alerts) if (alert.state === AlertState.Resolved) resolved.push(alert);
+  return sortBy(resolved, (alert) => [newestFirst(alert.resolved_at), newestFirst(alert.started_at)]);
 }
 
 /** What a rule watches, in a few words: `cpu_usage > 90 for 60 s`, `agent_silent for 30 s`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, AlertRule, Task } from '@nexus-realtime/client/protocol';
-import { alertBands, commandMarks, markText, MAX_BANDS_PER_CHART } from './annotations';
+import { alertBands, commandMarks, FIRING_REACH_MS, markText, MAX_BANDS_PER_CHART } from './annotations';
 
 const T0 = Date.parse('2026-12-07T17:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -27,7 +27,7 @@ const alert = (id: string, rule: string, agentId: string, startedMs: number, res
 });
 
 describe('alertBands', () => {
-  it("shades the drawn agents' alerts on this metric (and their silences), cut to the time axis, firing ones to its end", () => {
+  it("shades the drawn agents' alerts on this metric (and their silences) that overlap the time axis, firing ones past its end", () => {
     const bands = alertBands(
       [
         alert('a', 'cpu_high', 'agent_001', T0 + 60_000, T0 + 120_000),
@@ -42,14 +42,40 @@ describe('alertBands', () => {
       chart,
     );
     expect(bands.map((b) => [b.alertId, b.fromMs - T0, b.toMs - T0, b.firing])).toEqual([
-      ['b', 300_000, 600_000, true],
+      ['b', 300_000, 300_000 + FIRING_REACH_MS, true],
       ['a', 60_000, 120_000, false],
-      ['c', 0, 30_000, false],
+      ['c', -60_000, 30_000, false],
     ]);
+    // The axis moving on (a live chart) hands recharts the same bands.
+    const later = alertBands([alert('b', 'cpu_high', 'agent_002', T0 + 300_000)], rules, {
+      ...chart,
+      fromMs: chart.fromMs + 1_000,
+      toMs: chart.toMs + 1_000,
+    });
+    expect(later).toEqual(bands.slice(0, 1));
+  });
+
+  it('draws overlapping periods of one severity as one band', () => {
+    const bands = alertBands(
+      [
+        alert('s1', 'quiet', 'agent_001', T0 + 60_000, T0 + 120_000),
+        alert('s2', 'quiet', 'agent_002', T0 + 90_000),
+        alert('c1', 'cpu_high', 'agent_001', T0 + 100_000, T0 + 110_000),
+      ],
+      rules,
+      chart,
+    );
+    expect(bands.map((b) => [b.alertId, b.severity, b.fromMs - T0, b.firing])).toEqual([
+      ['c1', 'critical', 100_000, false],
+      ['s1', 'warning', 60_000, true],
+    ]);
+    expect(bands[1]!.toMs).toBe(T0 + 90_000 + FIRING_REACH_MS);
   });
 
   it('draws at most a bounded number of bands per chart, the newest', () => {
-    const many = Array.from({ length: 500 }, (_, i) => alert(`a${i}`, 'cpu_high', 'agent_001', T0 + i * 1000));
+    const many = Array.from({ length: 500 }, (_, i) =>
+      alert(`a${i}`, 'cpu_high', 'agent_001', T0 + i * 1000, T0 + i * 1000 + 500),
+    );
     const bands = alertBands(many, rules, chart);
     expect(bands).toHaveLength(MAX_BANDS_PER_CHART);
     expect(bands[0]!.alertId).toBe('a499');

@@ -6,6 +6,7 @@
  */
 import {
   AlertKind,
+  AlertLimits,
   AlertState,
   CommandName,
   isMetricRule,
@@ -20,6 +21,14 @@ import type { AnnotatedChart } from '../../../lib/chart-annotations';
 /** Bands and markers one chart draws at most (the newest). */
 export const MAX_BANDS_PER_CHART = 40;
 export const MAX_MARKS_PER_CHART = 60;
+
+/**
+ * A firing band runs this far past its start (an alert is kept no longer), cut by the chart's
+ * clip: its ends do not follow the time axis, so a live chart moving on every second does not
+ * hand recharts a new band (each one is a dispatch to the chart's store and a pass over its
+ * selectors). The same holds for a band that starts before the axis: it keeps its own start.
+ */
+export const FIRING_REACH_MS = AlertLimits.keepMs;
 
 export interface AlertBand {
   readonly alertId: string;
@@ -40,7 +49,7 @@ function ruleConcerns(rule: AlertRule | undefined, metric: string): boolean {
 
 /**
  * The periods of the drawn agents' alerts on this chart's metric (and their silent/offline
- * alerts) that overlap its time axis, cut to it; a firing alert runs to the axis's end.
+ * alerts) that overlap its time axis; a firing alert runs past the axis's end (the chart clips).
  */
 export function alertBands(alerts: Iterable<Alert>, rules: readonly AlertRule[], chart: AnnotatedChart): AlertBand[] {
   const ruleById = new Map(rules.map((rule) => [rule.id, rule]));
@@ -51,7 +60,7 @@ export function alertBands(alerts: Iterable<Alert>, rules: readonly AlertRule[],
       continue;
     const startedMs = timeMs(alert.started_at);
     const firing = alert.state === AlertState.Firing;
-    const endedMs = firing ? chart.toMs : timeMs(alert.resolved_at);
+    const endedMs = firing ? startedMs + FIRING_REACH_MS : timeMs(alert.resolved_at);
     if (!(startedMs <= chart.toMs) || !(endedMs >= chart.fromMs)) continue;
     bands.push({
       alertId: alert.id,
@@ -59,11 +68,30 @@ export function alertBands(alerts: Iterable<Alert>, rules: readonly AlertRule[],
       agentId: alert.agent_id,
       severity: alert.severity,
       firing,
-      fromMs: Math.max(startedMs, chart.fromMs),
-      toMs: Math.max(Math.min(endedMs, chart.toMs), Math.max(startedMs, chart.fromMs)),
+      fromMs: startedMs,
+      toMs: Math.max(endedMs, startedMs),
     });
   }
-  return bands.sort((a, b) => b.fromMs - a.fromMs).slice(0, MAX_BANDS_PER_CHART);
+  return mergeOverlapping(bands)
+    .sort((a, b) => b.fromMs - a.fromMs)
+    .slice(0, MAX_BANDS_PER_CHART);
+}
+
+/**
+ * Overlapping periods of one severity as one band (eight agents of a rack going silent together
+ * are one shaded period, not eight layers that add up to an opaque block). A merged band is
+ * firing when any of its alerts is, and is named after its earliest alert.
+ */
+function mergeOverlapping(bands: readonly AlertBand[]): AlertBand[] {
+  const merged: AlertBand[] = [];
+  const sorted = [...bands].sort((a, b) => a.severity.localeCompare(b.severity) || a.fromMs - b.fromMs);
+  for (const band of sorted) {
+    const last = merged.at(-1);
+    if (last && last.severity === band.severity && band.fromMs <= last.toMs) {
+      merged[merged.length - 1] = { ...last, toMs: Math.max(last.toMs, band.toMs), firing: last.firing || band.firing };
+    } else merged.push(band);
+  }
+  return merged;
 }
 
 export interface CommandMark {
