@@ -180,3 +180,33 @@ test('an alert fires, is counted in the header, acknowledged, drawn on the chart
     agent.stop();
   }
 });
+
+test('the count is never stale as live: not live while the server is away, reloaded from the server when it is back', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, server.url);
+  const agent = await TestAgent.start(server.url);
+  try {
+    agent.cpu = 95;
+    await expect(firingCount(page, 1)).toBeVisible({ timeout: 20_000 });
+  } finally {
+    agent.stop();
+  }
+  // A restart of the one-process (memory) server forgets its alerts, and nothing trips the rule now.
+  const port = server.port;
+  expect(await server.stop()).toBe(0);
+  await expect(
+    page.getByRole('banner').getByRole('link', { name: 'Firing alerts: 1, not live', exact: true }),
+  ).toBeVisible({
+    timeout: 10_000,
+  });
+  server = await startNexus(port, {
+    NEXUS_MOCK_AGENTS: '2',
+    NEXUS_MOCK_INTERVAL_MS: String(TELEMETRY_MS),
+    NEXUS_ALERT_RULES: join(rulesDir, 'rules.json'),
+  });
+  await expect(page.getByRole('status').first()).toContainText('open', { timeout: 20_000 });
+  await expect(firingCount(page, 0)).toBeVisible({ timeout: 10_000 });
+  await expect(alertsRegion(page)).toContainText('Nothing is firing.');
+});
