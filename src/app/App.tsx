@@ -6,7 +6,7 @@
  * demand, in chunks of their own — the charts at once, beside the first render, the data plane
  * only for an admin.
  */
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ComponentType } from 'react';
 import { EmptyState, Panel } from './components/panel';
 import { FiringCount } from './features/alerts/components/firing-count';
 import { AgentsPanel } from './features/agents/components/agents-panel';
@@ -20,7 +20,7 @@ import { TasksPanel } from './features/tasks/components/tasks-panel';
 import { useNexusWebSocket } from './hooks/use-nexus-websocket';
 import { useConnection } from './hooks/use-stores';
 import { RouteLink } from './components/route-link';
-import { ChartAnnotationsContext, type RenderChartAnnotations } from './lib/chart-annotations';
+import { ChartAnnotationsContext, type AnnotatedChart, type RenderChartAnnotations } from './lib/chart-annotations';
 import { canOperate } from './lib/roles';
 import { RouteView } from './route-view';
 
@@ -30,12 +30,21 @@ const telemetryPanel = import('./features/telemetry/components/telemetry-panel')
 const TelemetryPanel = lazy(() => telemetryPanel.then((m) => ({ default: m.TelemetryPanel })));
 // The Alerts region is on the first screen too; its code (rows, virtualizer, acknowledging) comes
 // alongside the first render like the charts', keeping the first bytes small. The header's count is not deferred.
-const alertsPanel = import('./features/alerts/components/alerts-panel');
-const AlertsPanel = lazy(() => alertsPanel.then((m) => ({ default: m.AlertsPanel })));
-// Alert thresholds, periods and command markers on every chart: recharts elements, in the charts' chunk.
-const ChartAnnotations = lazy(() =>
-  import('./features/alerts/components/chart-annotations').then((m) => ({ default: m.ChartAnnotations })),
+const alertsPanel = import('./features/alerts/components/alerts-panel').then(
+  (m) => ({ default: m.AlertsPanel }),
+  () => ({ default: AlertsUnavailable }),
 );
+const AlertsPanel = lazy(() => alertsPanel);
+// Alert thresholds, periods and command markers on every chart: recharts elements, fetched as the
+// page starts (beside the charts' own code, not when the first chart draws: the server may be gone
+// by then). Code that could not be fetched means charts without annotations, never a broken page.
+const noAnnotations: ComponentType<AnnotatedChart> = () => null;
+const chartAnnotations: Promise<{ default: ComponentType<AnnotatedChart> }> =
+  import('./features/alerts/components/chart-annotations').then(
+    (m) => ({ default: m.ChartAnnotations }),
+    () => ({ default: noAnnotations }),
+  );
+const ChartAnnotations = lazy(() => chartAnnotations);
 const renderChartAnnotations: RenderChartAnnotations = (chart) => (
   <Suspense fallback={null}>
     <ChartAnnotations {...chart} />
@@ -105,6 +114,17 @@ function AlertsLoading() {
     <Panel title="Alerts" label="Alerts">
       <div className="panel-body" aria-busy="true">
         <EmptyState>Loading alerts…</EmptyState>
+      </div>
+    </Panel>
+  );
+}
+
+/** The alerts region when its code could not be fetched (the server went away as the page opened). */
+function AlertsUnavailable() {
+  return (
+    <Panel title="Alerts" label="Alerts">
+      <div className="panel-body">
+        <EmptyState>The alerts view could not be loaded. Reload the page once the server is back.</EmptyState>
       </div>
     </Panel>
   );
