@@ -175,6 +175,8 @@ test('an alert fires, is counted in the header, acknowledged, drawn on the chart
     // A few more seconds of low values after the band, for the screenshot.
     await page.waitForTimeout(6_000);
     await agentCpu.screenshot({ path: '/tmp/alerts-agent-cpu-resolved.png' });
+    await page.mouse.move(0, 0);
+    await cpu.screenshot({ path: '/tmp/alerts-telemetry-cpu-resolved.png' });
     await page.screenshot({ path: '/tmp/alerts-agent-view.png', fullPage: true });
   } finally {
     agent.stop();

@@ -26,6 +26,8 @@ describe('valueAxis', () => {
       [1, 47],
     ]);
     expect(valueAxis(data, [90]).domain).toEqual([0, 100]);
+    // 99 would sit on the top tick (100, ticks 50 apart): one more step of room above it.
+    expect(valueAxis(data, [99]).domain).toEqual([0, 150]);
     expect(valueAxis(data, [30])).toEqual(valueAxis(data)); // inside the data: the axis is the data's
     const [low, high] = valueAxis(data, [0, 47]).domain;
     expect(low).toBeLessThan(0);

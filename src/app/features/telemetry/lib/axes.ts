@@ -32,8 +32,8 @@ export interface ValueAxis {
   readonly ticks: number[];
 }
 
-/** A threshold beyond the data keeps this share of the axis between it and the edge. */
-const EDGE_PAD = 0.08;
+/** A threshold closer than this share of a step to the axis's end gets one more step of room. */
+const EDGE_ROOM = 0.25;
 /** About this many intervals between ticks on a 150 px chart. */
 const TICK_INTERVALS = 4;
 /** Never more ticks than this, whatever the values. */
@@ -58,17 +58,17 @@ export function valueAxis(data: ChartData, alsoShow: readonly number[] = []): Va
   );
   if (!range) return { domain: [0, 1], ticks: [0, 1] };
   // Values drawn over the data (alert thresholds) are kept in sight too, never on the very edge
-  // (a line there hides in the axis, and its label has no room).
+  // (a line there hides in the axis, and its label has no room): one more step then.
   const extra = alsoShow.filter(Number.isFinite);
-  let min = Math.min(range[0], ...extra);
-  let max = Math.max(range[1], ...extra);
-  const pad = (max - min) * EDGE_PAD || Math.abs(max) * EDGE_PAD || 1;
-  if (extra.some((value) => value <= range[0])) min -= pad;
-  if (extra.some((value) => value >= range[1])) max += pad;
+  const min = Math.min(range[0], ...extra);
+  const max = Math.max(range[1], ...extra);
   const span = max - min || Math.abs(max) || 1;
   const step = niceStep(span / TICK_INTERVALS);
-  const low = Math.floor(min / step) * step;
-  const high = Math.max(Math.ceil(max / step) * step, low + step);
+  const nearEdge = (edge: number) => extra.some((value) => Math.abs(value - edge) < step * EDGE_ROOM);
+  let low = Math.floor(min / step) * step;
+  let high = Math.max(Math.ceil(max / step) * step, low + step);
+  if (nearEdge(low)) low -= step;
+  if (nearEdge(high)) high += step;
   const magnitude = Math.max(Math.abs(low), Math.abs(high));
   if (![step, low, high].every(Number.isFinite) || step < MIN_STEP || magnitude / step > MAX_MAGNITUDE_PER_STEP)
     return spanningAxis(min, max);
