@@ -6,7 +6,7 @@
  * demand, in chunks of their own — the charts at once, beside the first render, the data plane
  * only for an admin.
  */
-import { lazy, Suspense, type ComponentType } from 'react';
+import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { EmptyState, Panel } from './components/panel';
 import { FiringCount } from './features/alerts/components/firing-count';
 import { AgentsPanel } from './features/agents/components/agents-panel';
@@ -97,38 +97,33 @@ export function App() {
   );
 }
 
-/** The telemetry region while its charts' code loads (a moment, once per page). */
-function TelemetryLoading() {
+/** A region whose code is loading (a moment, once per page) or could not be fetched. */
+function PanelNotice({ title, busy, children }: { title: string; busy?: boolean; children: ReactNode }) {
   return (
-    <Panel title="Telemetry" label="Telemetry">
-      <div className="panel-body" aria-busy="true">
-        <EmptyState>Loading charts…</EmptyState>
+    <Panel title={title} label={title}>
+      <div className="panel-body" aria-busy={busy}>
+        <EmptyState>{children}</EmptyState>
       </div>
     </Panel>
   );
 }
 
-/** The alerts region while its code loads. */
-function AlertsLoading() {
-  return (
-    <Panel title="Alerts" label="Alerts">
-      <div className="panel-body" aria-busy="true">
-        <EmptyState>Loading alerts…</EmptyState>
-      </div>
-    </Panel>
-  );
-}
-
-/** The alerts region when its code could not be fetched (the server went away as the page opened). */
-function AlertsUnavailable() {
-  return (
-    <Panel title="Alerts" label="Alerts">
-      <div className="panel-body">
-        <EmptyState>The alerts view could not be loaded. Reload the page once the server is back.</EmptyState>
-      </div>
-    </Panel>
-  );
-}
+const TelemetryLoading = () => (
+  <PanelNotice title="Telemetry" busy>
+    Loading charts…
+  </PanelNotice>
+);
+const AlertsLoading = () => (
+  <PanelNotice title="Alerts" busy>
+    Loading alerts…
+  </PanelNotice>
+);
+/** The server went away as the page opened. */
+const AlertsUnavailable = () => (
+  <PanelNotice title="Alerts">
+    The alerts view could not be loaded. Reload the page once the server is back.
+  </PanelNotice>
+);
 
 /** Operators and admins open the audit log (`/audit`) from the header. */
 function AuditLink() {
