@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, Task } from '@nexus-realtime/client/protocol';
 import { clientPool, restJson, waitForFrame, waitForMarker } from '../helpers/assertions.js';
+import { pollUntil } from '../helpers/raw.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { signToken, tokenFor } from '../helpers/tokens.js';
 import { sleep, TestClient, type Frame } from '../helpers/ws-client.js';
@@ -183,6 +184,12 @@ describe('agents speak only for themselves; commands are checked; broadcasts nam
     await waitForFrame(watchers.tasks!, isTaskFrame(bTask, 'running'));
     expect(await taskOf(server, bTask)).toMatchObject({ status: 'running', progress: 10, agent_id: 'agent_b' });
     expect(await taskOf(server, openTask)).toMatchObject({ status: 'queued', agent_id: null });
+    // agent_b's connection is listed (its state is applied in the background) before anything is compared.
+    const listed = await pollUntil(
+      async () => (await listAgents(server)).some((a) => a.agent_id === 'agent_b'),
+      10_000,
+    );
+    expect(listed, 'agent_b listed once connected').toBe(true);
     return { agentA, agentB, aTask, bTask, openTask };
   }
 

@@ -241,11 +241,13 @@ export class Alerts implements AlertSink {
 
   #use(rules: readonly AlertRule[], version: number): void {
     if (version >= 0) this.#version = version;
+    // No rules before and none now is no news (and would push the listening line off the top).
+    const news = rules.length > 0 || this.#rules.length > 0;
     this.#rules = rules;
     this.#compiled = compileRules(rules);
     this.metrics.setRules(this.#compiled.metric);
     this.#states.setRules(this.#compiled.state);
-    this.options.logger.info({ rules: rules.length, version }, 'alert rules in force');
+    if (news) this.options.logger.info({ rules: rules.length, version }, 'alert rules in force');
   }
 
   #queue(op: AlertOp): void {
