@@ -76,6 +76,14 @@ export interface AlertStore {
    * caller publishes them).
    */
   replaceRules(rules: readonly AlertRule[], atMs: number): Promise<{ version: number; resolved: Alert[] }>;
+  /** The caller published these alerts' latest changes: nobody needs to publish them again. */
+  announced(ids: readonly string[]): Promise<void>;
+  /**
+   * Takes (for this caller alone) up to `limit` alerts whose latest change was decided more than
+   * `graceMs` ago and never confirmed published: the process that decided it died before
+   * publishing. Answers them as they are now; the caller publishes them.
+   */
+  unannounced(graceMs: number, limit: number): Promise<Alert[]>;
 }
 
 /** The open-pointer key of a rule and an agent or a task. */
@@ -243,5 +251,14 @@ export class MemoryAlertStore implements AlertStore {
     const key = keyOfAlert(alert);
     if (this.#open.get(key) === alert.id) this.#open.delete(key);
     if (this.#once.get(key) === alert.id) this.#once.delete(key);
+  }
+
+  // One process: the one that decides is the one that publishes; if it dies, so does everything.
+  announced(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unannounced(): Promise<Alert[]> {
+    return Promise.resolve([]);
   }
 }

@@ -24,13 +24,21 @@ import {
   ALERTS_ONCE_KEY,
   ALERTS_OPEN_KEY,
   ALERTS_ORDER_KEY,
+  ALERTS_PENDING_KEY,
   ALERT_RULE_IDS_KEY,
   ALERT_RULES_KEY,
   ALERT_RULES_VERSION_KEY,
 } from './redis-keys.js';
 
-/** Helpers every alert script shares. KEYS[1] alerts, KEYS[2] order, KEYS[3] open, KEYS[4] once. */
+/**
+ * Helpers every alert script shares. KEYS[1] alerts, KEYS[2] order, KEYS[3] open, KEYS[4] once;
+ * PENDING (a local each script sets first) the changes not yet confirmed published.
+ */
 const COMMON = `
+local function decided(id)
+  local t = redis.call('TIME')
+  redis.call('ZADD', PENDING, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), id)
+end
 local function split(stored)
   local at = string.find(stored, '\\n', 1, true)
   return string.sub(stored, 1, at - 1), string.sub(stored, at + 1)
@@ -47,15 +55,17 @@ local function resolve(key, iso)
   json = string.sub(json, 1, a - 1) .. '"state":"resolved"' .. string.sub(json, b + 1, -2) ..
     ',"resolved_at":"' .. iso .. '"}'
   redis.call('HSET', KEYS[1], id, k .. '\\n' .. json)
+  decided(id)
   return json
 end
 `;
 
 /**
- * KEYS[5] the rule ids. ARGV: now ms, keep ms, max alerts, then per op
+ * KEYS[5] the rule ids, KEYS[6] pending. ARGV: now ms, keep ms, max alerts, then per op
  * `f key id startedMs json once rule` or `r key iso - - - -`.
  */
-const APPLY_SCRIPT = `${COMMON}
+const APPLY_SCRIPT = `local PENDING = KEYS[6]
+${COMMON}
 local changed = {}
 local i = 4
 while i <= #ARGV do
@@ -69,6 +79,7 @@ while i <= #ARGV do
       redis.call('ZADD', KEYS[2], ARGV[i + 3], ARGV[i + 2])
       redis.call('HSET', KEYS[3], key, ARGV[i + 2])
       if ARGV[i + 5] == '1' then redis.call('HSET', KEYS[4], key, ARGV[i + 2]) end
+      decided(ARGV[i + 2])
       changed[#changed + 1] = ARGV[i + 4]
     end
   else
@@ -90,6 +101,7 @@ for _ = 1, 1000 do
   if stored and not over and not expired then break end
   redis.call('ZREM', KEYS[2], id)
   redis.call('HDEL', KEYS[1], id)
+  redis.call('ZREM', PENDING, id)
   if stored then
     local key = split(stored)
     if redis.call('HGET', KEYS[3], key) == id then redis.call('HDEL', KEYS[3], key) end
@@ -99,13 +111,18 @@ end
 return changed
 `;
 
-/** ARGV: id, acknowledged fields as JSON text (`,"acknowledged_by":…,"acknowledged_at":…`), iso. */
-const ACK_SCRIPT = `${COMMON}
+/**
+ * KEYS[5] pending. ARGV: id, acknowledged fields as JSON text
+ * (`,"acknowledged_by":…,"acknowledged_at":…`), iso.
+ */
+const ACK_SCRIPT = `local PENDING = KEYS[5]
+${COMMON}
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 if not stored then return nil end
 local key, json = split(stored)
 if string.find(json, '"acknowledged_by":', 1, true) then return {0, json} end
 redis.call('HSET', KEYS[1], ARGV[1], key .. '\\n' .. string.sub(json, 1, -2) .. ARGV[2] .. '}')
+decided(ARGV[1])
 if string.find(json, '"task_id":', 1, true) and redis.call('HGET', KEYS[3], key) == ARGV[1] then
   resolve(key, ARGV[3])
 end
@@ -115,9 +132,10 @@ return {1, now}
 
 /**
  * KEYS[1] alerts, KEYS[2] order, KEYS[3] open, KEYS[4] once, KEYS[5] rule ids, KEYS[6] rules,
- * KEYS[7] version. ARGV: rules JSON, iso, then the kept rule ids.
+ * KEYS[7] version, KEYS[8] pending. ARGV: rules JSON, iso, then the kept rule ids.
  */
-const REPLACE_RULES_SCRIPT = `${COMMON}
+const REPLACE_RULES_SCRIPT = `local PENDING = KEYS[8]
+${COMMON}
 local kept = {}
 redis.call('DEL', KEYS[5])
 for i = 3, #ARGV do
@@ -138,12 +156,31 @@ end
 return {version, resolved}
 `;
 
+/**
+ * KEYS[1] alerts, KEYS[2] pending. ARGV: grace ms, limit. Takes the changes left unpublished for
+ * longer than the grace (by Redis's clock) and answers those alerts as they are now.
+ */
+const UNANNOUNCED_SCRIPT = `
+local t = redis.call('TIME')
+local before = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', before, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[2], id)
+  local stored = redis.call('HGET', KEYS[1], id)
+  if stored then out[#out + 1] = stored end
+end
+return out
+`;
+
 /** What is used of the command connection. */
 export interface AlertCommands {
   defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
   nexusAlertApply(...keysAndArgs: string[]): Promise<string[]>;
   nexusAlertAck(...keysAndArgs: string[]): Promise<[number, string] | null>;
   nexusAlertRules(...keysAndArgs: string[]): Promise<[number, string[]]>;
+  nexusAlertUnannounced(...keysAndArgs: string[]): Promise<string[]>;
+  zrem(key: string, ...members: string[]): Promise<number>;
   zrevrange(key: string, start: number, stop: number): Promise<string[]>;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   hvals(key: string): Promise<string[]>;
@@ -166,9 +203,10 @@ export class RedisAlertStore implements AlertStore {
     private readonly commands: AlertCommands,
     private readonly options: RedisAlertOptions,
   ) {
-    commands.defineCommand('nexusAlertApply', { numberOfKeys: 5, lua: APPLY_SCRIPT });
-    commands.defineCommand('nexusAlertAck', { numberOfKeys: 4, lua: ACK_SCRIPT });
-    commands.defineCommand('nexusAlertRules', { numberOfKeys: 7, lua: REPLACE_RULES_SCRIPT });
+    commands.defineCommand('nexusAlertApply', { numberOfKeys: 6, lua: APPLY_SCRIPT });
+    commands.defineCommand('nexusAlertAck', { numberOfKeys: 5, lua: ACK_SCRIPT });
+    commands.defineCommand('nexusAlertRules', { numberOfKeys: 8, lua: REPLACE_RULES_SCRIPT });
+    commands.defineCommand('nexusAlertUnannounced', { numberOfKeys: 2, lua: UNANNOUNCED_SCRIPT });
   }
 
   async apply(ops: readonly AlertOp[], nowMs: number): Promise<Alert[]> {
@@ -180,7 +218,7 @@ export class RedisAlertStore implements AlertStore {
         args.push('f', op.key, op.alert.id, startedMs, JSON.stringify(op.alert), op.once ? '1' : '0', op.alert.rule);
       } else args.push('r', op.key, new Date(op.atMs).toISOString(), '-', '-', '-', '-');
     }
-    const keys = [...ALERT_KEYS, ALERT_RULE_IDS_KEY];
+    const keys = [...ALERT_KEYS, ALERT_RULE_IDS_KEY, ALERTS_PENDING_KEY];
     const changed = await this.#write(() => this.commands.nexusAlertApply(...keys, ...args));
     return changed.map((json) => JSON.parse(json) as Alert);
   }
@@ -188,7 +226,9 @@ export class RedisAlertStore implements AlertStore {
   async acknowledge(id: string, userId: string, atMs: number): Promise<AlertAckOutcome | undefined> {
     const iso = new Date(atMs).toISOString();
     const fields = `,"acknowledged_by":${JSON.stringify(userId)},"acknowledged_at":"${iso}"`;
-    const answer = await this.#write(() => this.commands.nexusAlertAck(...ALERT_KEYS, id, fields, iso));
+    const answer = await this.#write(() =>
+      this.commands.nexusAlertAck(...ALERT_KEYS, ALERTS_PENDING_KEY, id, fields, iso),
+    );
     if (!answer) return undefined;
     return { alert: JSON.parse(answer[1]) as Alert, changed: answer[0] === 1 };
   }
@@ -226,10 +266,21 @@ export class RedisAlertStore implements AlertStore {
   }
 
   async replaceRules(rules: readonly AlertRule[], atMs: number): Promise<{ version: number; resolved: Alert[] }> {
-    const keys = [...ALERT_KEYS, ALERT_RULE_IDS_KEY, ALERT_RULES_KEY, ALERT_RULES_VERSION_KEY];
+    const keys = [...ALERT_KEYS, ALERT_RULE_IDS_KEY, ALERT_RULES_KEY, ALERT_RULES_VERSION_KEY, ALERTS_PENDING_KEY];
     const args = [JSON.stringify(rules), new Date(atMs).toISOString(), ...rules.map((rule) => rule.id)];
     const [version, resolved] = await this.#write(() => this.commands.nexusAlertRules(...keys, ...args));
     return { version: Number(version), resolved: resolved.map((json) => JSON.parse(json) as Alert) };
+  }
+
+  async announced(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.#write(() => this.commands.zrem(ALERTS_PENDING_KEY, ...ids));
+  }
+
+  async unannounced(graceMs: number, limit: number): Promise<Alert[]> {
+    const stored = await this.#write(() =>
+      this.commands.nexusAlertUnannounced(ALERTS_KEY, ALERTS_PENDING_KEY, String(graceMs), String(limit)),
+    );
+    return stored.map(parseStored);
   }
 
   async #write<T>(call: () => Promise<T>): Promise<T> {

@@ -120,5 +120,10 @@ export const ALERTS_ONCE_KEY = `${KEY_PREFIX}alerts:once`;
 export const ALERT_RULES_KEY = `${KEY_PREFIX}alerts:rules`;
 /** set: the ids of those rules; a fire for a rule not among them is refused. */
 export const ALERT_RULE_IDS_KEY = `${KEY_PREFIX}alerts:rule-ids`;
+/**
+ * sorted set: ids of alerts whose latest change was decided but not yet confirmed published,
+ * scored by Redis's clock at the decision; a process that sees one left for long publishes it.
+ */
+export const ALERTS_PENDING_KEY = `${KEY_PREFIX}alerts:pending`;
 /** string (INCR): the rules' version, bumped by every replacement; polled by every process. */
 export const ALERT_RULES_VERSION_KEY = `${KEY_PREFIX}alerts:rules:v`;

@@ -3,7 +3,8 @@
  * a fire only when nothing of that rule and agent is open, a resolve only when something is, a
  * task's alert never twice, acknowledgements (the first stays; a task alert resolves with it),
  * rule replacement resolving the alerts of rules that left, and the bounds (count, and age once
- * resolved), here with small ones.
+ * resolved), here with small ones; and a change whose deciding process died before publishing it
+ * is published by a live process after the grace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '@nexus-realtime/client/protocol';
@@ -18,6 +19,8 @@ import {
 import { RedisAlertStore, type AlertCommands } from '../../../src/server/state/redis-alerts.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { TestClient } from '../../helpers/ws-client.js';
 
 let redis: TestRedis;
 let server: TestServer;
@@ -153,6 +156,62 @@ describe.each(Object.keys(stores))('the %s alert store', (kind) => {
     expect(await store.apply([fire(alert('3', 'drop', { agent_id: 'b' }))], 0)).toEqual([]);
     expect((await store.replaceRules([], 8)).version).toBe(3);
     expect(await store.rulesVersion()).toBe(3);
+  });
+});
+
+describe('changes decided but never published (the deciding process died in between)', () => {
+  const makeRedis = async () => {
+    const store = await stores.redis!();
+    await store.replaceRules([{ id: 'r', kind: 'task_failed', severity: 'warning' }], 0);
+    return store;
+  };
+
+  it('are handed, as the alert is now, to one caller once the grace has passed; confirmed ones never are', async () => {
+    const store = await makeRedis();
+    await store.apply([fire(alert('kept', 'r', { agent_id: 'a' })), fire(alert('lost', 'r', { agent_id: 'b' }))], 0);
+    await store.announced(['kept']);
+    // Within the grace, nothing is taken: the deciding process may still be publishing.
+    expect(await store.unannounced(60_000, 100)).toEqual([]);
+    await store.apply([resolve('r', 'b', 2000)], 0);
+    const [left, ...rest] = await store.unannounced(0, 100);
+    expect(rest).toEqual([]);
+    expect(left).toMatchObject({ id: 'lost', state: 'resolved', resolved_at: new Date(2000).toISOString() });
+    // Taken once: a second look (another process) finds nothing.
+    expect(await store.unannounced(0, 100)).toEqual([]);
+  });
+
+  it('an acknowledgement and a rule replacement are pending until confirmed too', async () => {
+    const store = await makeRedis();
+    await store.apply([fire(alert('t', 'r', { task_id: 'x' }))], 0);
+    await store.announced(['t']);
+    await store.acknowledge('t', 'olga', 10);
+    expect(await store.unannounced(0, 100)).toMatchObject([{ id: 't', acknowledged_by: 'olga', state: 'resolved' }]);
+    await store.apply([fire(alert('d', 'r', { agent_id: 'a' }))], 0);
+    await store.announced(['d']);
+    await store.replaceRules([], 20);
+    expect(await store.unannounced(0, 100)).toMatchObject([{ id: 'd', state: 'resolved' }]);
+  });
+
+  it('a live process publishes them on alerts, from nexus, once the grace has passed', async () => {
+    const store = await makeRedis();
+    const watcher = await TestClient.connect(server.wsUrl, await tokenFor('pending-watcher', 'viewer'));
+    try {
+      expect((await watcher.subscribe('alerts')).type).toBe('subscribed');
+      // Decided by a "process" that dies before publishing: only the store knows.
+      await store.apply([fire(alert('orphan', 'r', { agent_id: 'z' }))], 0);
+      const frame = await watcher.next((f) => f.channel === 'alerts', 15_000);
+      expect(frame).toMatchObject({ type: 'broadcast', from: 'nexus', data: { id: 'orphan', state: 'firing' } });
+      expect(await store.unannounced(0, 100)).toEqual([]);
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('the one-process store has nobody to hand them to', async () => {
+    const store = await stores.memory!();
+    await store.replaceRules([{ id: 'r', kind: 'task_failed', severity: 'warning' }], 0);
+    await store.apply([fire(alert('m', 'r', { agent_id: 'a' }))], 0);
+    expect(await store.unannounced(0, 100)).toEqual([]);
   });
 });
 

@@ -6,7 +6,8 @@
  * every rule and asks the store to fire or resolve. The store applies a fire only when no alert
  * of that rule and agent (or task) is open, a resolve only when one is, and hands the changed
  * alert to the caller whose request made the change; that caller alone publishes it on `alerts`
- * (a broadcast from `nexus`). Every process learns every change from that channel. A process
+ * (a broadcast from `nexus`), or, if it dies before it could, another one after a grace
+ * (alert-announcer.ts). Every process learns every change from that channel. A process
  * that dies mid-alert loses nothing: the others evaluated the same data, hold the same alert as
  * firing, and resolve it when its condition ends.
  *
@@ -21,6 +22,7 @@ import type { Logger } from '../../logger.js';
 import { alertKey, type AlertOp, type AlertQuery, type AlertStore } from '../../state/index.js';
 import { MetricWatch } from './metric-watch.js';
 import { compileRules, type AlertSink, type AlertSubject, type CompiledRules } from './rule-set.js';
+import { AlertAnnouncer } from './alert-announcer.js';
 import { StateWatch } from './state-watch.js';
 
 export interface AlertsOptions {
@@ -73,6 +75,7 @@ export class Alerts implements AlertSink {
   #closed = false;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #off: () => void;
+  readonly #announcer: AlertAnnouncer;
 
   constructor(private readonly options: AlertsOptions) {
     const log = options.logger;
@@ -80,6 +83,7 @@ export class Alerts implements AlertSink {
       log.warn('alerts: too many agents to follow, further agents are not evaluated'),
     );
     this.#states = new StateWatch(this);
+    this.#announcer = new AlertAnnouncer(options);
     this.#unwritten = options.initialRules;
     if (options.initialRules) this.#use(options.initialRules, -1);
     options.broker.watch(Channel.Alerts);
@@ -92,6 +96,7 @@ export class Alerts implements AlertSink {
     await this.relearn();
     this.#every(TICK_MS, () => this.#tick());
     this.#every(RULES_POLL_MS, () => void this.#syncRules());
+    if (this.options.shared) this.#every(RULES_POLL_MS, () => void this.#announcer.publishLeftBehind());
   }
 
   /** Learns what is open in the store and where every agent stands (at start, when the store is back). */
@@ -276,8 +281,6 @@ export class Alerts implements AlertSink {
   }
 
   #publish(alert: Alert): void {
-    this.options.broker
-      .publish({ channel: Channel.Alerts, kind: 'broadcast', from: SERVER_USER_ID, data: alert })
-      .catch((error: unknown) => this.options.logger.warn({ err: error, alertId: alert.id }, 'alert not published'));
+    this.#announcer.publish(alert);
   }
 }
