@@ -33,12 +33,15 @@ describe('MetricWatch', () => {
     second(10, { a: { cpu: 95 } });
     second(11, { a: { cpu: 95 } });
     expect(events).toEqual([]);
+    // The first value (10.5 s) is only 2.5 s old when second 12 closes: not yet.
     second(12, { a: { cpu: 95 } });
-    expect(events).toEqual([['fire', 'hot', 'a', 13_000, 95]]);
+    expect(events).toEqual([]);
     second(13, { a: { cpu: 96 } });
+    expect(events).toEqual([['fire', 'hot', 'a', 14_000, 96]]);
+    second(14, { a: { cpu: 97 } });
     expect(events).toHaveLength(1);
-    second(14, { a: { cpu: 50 } });
-    expect(events[1]).toEqual(['resolve', 'hot', 'a', 15_000]);
+    second(15, { a: { cpu: 50 } });
+    expect(events[1]).toEqual(['resolve', 'hot', 'a', 16_000]);
   });
 
   it('uses each second’s average, and for_s 0 fires at the first second', () => {
@@ -61,27 +64,29 @@ describe('MetricWatch', () => {
     second(3, { a: { cpu: 10 } });
     second(4, { a: { cpu: 95 } });
     second(5, { a: { cpu: 95 } });
-    expect(events).toEqual([]);
     second(6, { a: { cpu: 95 } });
-    expect(events).toEqual([['fire', 'hot', 'a', 7000, 95]]);
+    expect(events).toEqual([]);
+    second(7, { a: { cpu: 95 } });
+    expect(events).toEqual([['fire', 'hot', 'a', 8000, 95]]);
   });
 
   it('a rule limited to agents ignores the others; agents are independent', () => {
     const { events, second } = setup();
     second(1, { a: { mem: 1 }, b: { mem: 1 } });
-    expect(events).toEqual([['fire', 'low', 'b', 2000, 1]]);
+    second(2, { a: { mem: 1 }, b: { mem: 1 } });
+    expect(events).toEqual([['fire', 'low', 'b', 3000, 1]]);
   });
 
   it('a firing alert of an agent that stopped reporting resolves after staleMs', () => {
     const { watch, events, second } = setup(3000);
-    for (let s = 0; s < 3; s++) second(s, { a: { cpu: 95 } });
+    for (let s = 0; s < 4; s++) second(s, { a: { cpu: 95 } });
     expect(events).toHaveLength(1);
-    for (let s = 3; s < 8; s++) {
+    for (let s = 4; s < 9; s++) {
       watch.advance((s + 1) * 1000);
       watch.finish();
     }
-    // Last value in second 2; second 6 is the first more than 3 s after it.
-    expect(events[1]).toEqual(['resolve', 'hot', 'a', 7000]);
+    // Last value in second 3; second 7 is the first more than 3 s after it.
+    expect(events[1]).toEqual(['resolve', 'hot', 'a', 8000]);
   });
 
   it('learns alerts fired elsewhere, and resolves them when the condition ends', () => {
@@ -93,15 +98,15 @@ describe('MetricWatch', () => {
 
   it('keeps firing alerts across a rule change that keeps the rule; slices its work', () => {
     const { watch, events, second } = setup();
-    for (let s = 0; s < 3; s++) second(s, { a: { cpu: 95 } });
+    for (let s = 0; s < 4; s++) second(s, { a: { cpu: 95 } });
     watch.setRules(
-      compileRules([{ id: 'hot', metric: 'cpu', op: '>', value: 99, for_s: 1, severity: 'critical' }]).metric,
+      compileRules([{ id: 'hot', metric: 'cpu', op: '>', value: 99, for_s: 0, severity: 'critical' }]).metric,
     );
-    second(3, { a: { cpu: 95 } });
-    expect(events.at(-1)).toEqual(['resolve', 'hot', 'a', 4000]);
+    second(4, { a: { cpu: 95 } });
+    expect(events.at(-1)).toEqual(['resolve', 'hot', 'a', 5000]);
     // Many agents: work() stops at its deadline and goes on where it stopped.
-    for (let i = 0; i < 5000; i++) watch.observe(`x${i}`, { cpu: 100 }, 4500);
-    watch.advance(5000);
+    for (let i = 0; i < 5000; i++) watch.observe(`x${i}`, { cpu: 100 }, 5500);
+    watch.advance(6000);
     expect(watch.work(performance.now() - 1)).toBe(true);
     watch.finish();
     expect(events.filter((e) => e[0] === 'fire' && e[2]!.startsWith('x'))).toHaveLength(5000);

@@ -1,8 +1,9 @@
 /**
  * Threshold rules on metrics, evaluated on per-second values: each agent's metric is averaged
  * over each second (by the time this process received it, as the 1 s rollup bucket is), and a
- * rule fires for an agent once every second with a value has met its condition for `for_s`
- * seconds in a row; it resolves at the first second whose value does not. A second without a
+ * rule fires for an agent once the seconds with a value have met its condition in a row for
+ * `for_s` seconds after the first of them (that one's value may have come at its very end, so
+ * only then has the condition surely held `for_s` seconds); it resolves at the first second whose value does not. A second without a
  * value neither meets nor breaks the condition; an agent whose metric has had no value for
  * `staleMs` breaks it (its firing alerts resolve: the agent_silent rule is what watches silence).
  *
@@ -180,7 +181,9 @@ export class MetricWatch {
       if (broken) this.#sinceMs[pair] = NaN;
       if (meets(rule.opCode, avg, rule.value)) {
         if (Number.isNaN(this.#sinceMs[pair]!)) this.#sinceMs[pair] = secondMs;
-        if (this.#firing[pair] === 0 && secondMs + SECOND_MS - this.#sinceMs[pair]! >= rule.forMs) {
+        // The run's first value may have come at the end of its first second: only once the
+        // run's seconds after that one cover for_s has the condition surely held that long.
+        if (this.#firing[pair] === 0 && secondMs - this.#sinceMs[pair]! >= rule.forMs) {
           this.#setFiring(pair, true);
           this.sink.fire(rule, { agentId: this.#agentIds[slot]! }, secondMs + SECOND_MS, avg);
         }
