@@ -29,6 +29,7 @@ import { chromium } from '@playwright/test';
 import { SignJWT } from 'jose';
 import { buildIfStale } from '../scripts/start.mjs';
 import { benchRules } from './alert-eval.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, busiestStretches } from './lib/browser.mjs';
 import { startLoadClient } from './lib/client.mjs';
 import { NEXUS_SECRET, OTHER_BUILD, ROOT, Scope, cpuMeter, freePort, sleep, startTarget } from './lib/proc.mjs';
 
@@ -47,17 +48,6 @@ const COUNT_LABEL = process.env.BENCH_ALERT_COUNT_LABEL ?? 'Firing alerts:';
  */
 const MODE = process.argv.includes('--metric') ? 'metric' : (process.env.BENCH_ALERT_MODE ?? 'silent');
 const RULE = MODE === 'metric' ? 'rack-queue' : 'rack-silent';
-const CHROMIUM = process.env.NEXUS_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** BENCH_PROFILE=1: a CPU profile of the page over the burst; its 3 longest busy stretches, top functions. */
 const PROFILE = Boolean(process.env.BENCH_PROFILE);
 const rackId = (i) => `rack_agent_${String(i + 1).padStart(3, '0')}`;
@@ -143,33 +133,12 @@ function instrument({ tok, label }) {
   }).observe({ type: 'longtask', buffered: true });
 }
 
-/** The longest runs of samples without idle in a CPU profile, each with its top functions by self time. */
-function busiestStretches(profile, count = 3) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const runs = [];
-  let current;
-  profile.samples.forEach((id, i) => {
-    const frame = byId.get(id).callFrame;
-    const dtUs = profile.timeDeltas[i] ?? 0;
-    if (frame.functionName === '(idle)') {
-      current = undefined;
-      return;
-    }
-    if (!current) runs.push((current = { us: 0, self: new Map() }));
-    current.us += dtUs;
-    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`;
-    current.self.set(key, (current.self.get(key) ?? 0) + dtUs);
-  });
-  return runs
-    .sort((a, b) => b.us - a.us)
-    .slice(0, count)
-    .map((run) => ({
-      ms: Math.round(run.us / 1000),
-      top: [...run.self]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 8)
-        .map(([key, us]) => `${Math.round(us / 1000)} ms ${key}`),
-    }));
+/** The page's busiest stretches, as the results keep them. */
+function stretchesForResults(profile) {
+  return busiestStretches(profile).map((run) => ({
+    ms: Math.round(run.us / 1000),
+    top: run.top.map(([key, us]) => `${Math.round(us / 1000)} ms ${key}`),
+  }));
 }
 
 /** Frames per whole second of [fromMs, toMs) (ms since the epoch), from the page's rAF times. */
@@ -338,7 +307,7 @@ async function oneRun(run) {
     const cpu = meter.stop();
     const after = await watch.call('summary', {});
 
-    const profile = PROFILE ? busiestStretches((await cdp.send('Profiler.stop')).profile) : undefined;
+    const profile = PROFILE ? stretchesForResults((await cdp.send('Profiler.stop')).profile) : undefined;
     const bench = await page.evaluate(() => window.__bench);
     const baseline = fpsOver(bench.frames, origin, baselineFrom, baselineTo);
     const burst = fpsOver(bench.frames, origin, firstAt - 1000, burstTo);

@@ -25,6 +25,7 @@ import { createServer } from 'node:net';
 import { chromium } from '@playwright/test';
 import WebSocket from 'ws';
 import { buildIfStale } from '../scripts/start.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, busiestStretches } from './lib/browser.mjs';
 import { CLIENT_CPU, SERVER_CPU, commandLine } from './lib/proc.mjs';
 
 const argAgents = process.argv.indexOf('--agents');
@@ -41,17 +42,6 @@ const HOUR_MS = 3_600_000;
 const PUBLISHERS = Math.max(1, Math.ceil(EVENTS_PER_S / 50));
 /** At or below the old load (50 agents, 500 msg/s) the goal is stricter: no long task over 50 ms. */
 const OLD_LOAD = AGENTS <= 50 && EVENTS_PER_S <= 500;
-const CHROMIUM = process.env.NEXUS_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -292,29 +282,14 @@ async function printProfile(cdp, ms) {
   const top = [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, 25);
   console.log(`CPU profile, ${ms} ms:`);
   for (const [key, us] of top) console.log(`${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
-  printLongRuns(profile, byId);
+  printLongRuns(profile);
 }
 
 /** The busiest stretches without idle samples (≈ long tasks), with their top functions. */
-function printLongRuns(profile, byId) {
-  const runs = [];
-  let current;
-  profile.samples.forEach((id, i) => {
-    const frame = byId.get(id).callFrame;
-    const dtUs = profile.timeDeltas[i] ?? 0;
-    if (frame.functionName === '(idle)') {
-      current = undefined;
-      return;
-    }
-    if (!current) runs.push((current = { us: 0, self: new Map() }));
-    current.us += dtUs;
-    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`;
-    current.self.set(key, (current.self.get(key) ?? 0) + dtUs);
-  });
-  for (const run of runs.sort((a, b) => b.us - a.us).slice(0, 3)) {
+function printLongRuns(profile) {
+  for (const run of busiestStretches(profile)) {
     console.log(`busy stretch of ${(run.us / 1000).toFixed(0)} ms:`);
-    for (const [key, us] of [...run.self].sort((a, b) => b[1] - a[1]).slice(0, 8))
-      console.log(`  ${(us / 1000).toFixed(0).padStart(5)} ms  ${key}`);
+    for (const [key, us] of run.top) console.log(`  ${(us / 1000).toFixed(0).padStart(5)} ms  ${key}`);
   }
 }
 
