@@ -3,20 +3,12 @@
 //     when it arrived) to check each change came exactly once and when the last one came;
 //   - a bystander: one connection publishing a small message every 20 ms on a channel of its own and
 //     subscribed to it, timing each round trip (the latency an unrelated client sees meanwhile).
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { serveCommands } from './child-commands.mjs';
+import { sign as token } from './ws-kit.mjs';
 
 const BYSTANDER_CHANNEL = 'bench.bystander';
 const BYSTANDER_PERIOD_MS = 20;
-
-async function token(secret, userId, role) {
-  return new SignJWT({ userId, role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('6h')
-    .sign(new TextEncoder().encode(secret));
-}
 
 /** Opens a WebSocket and resolves once `channel` is subscribed; `onFrame` gets every later frame. */
 function open(url, tok, channel, onFrame) {

@@ -2,19 +2,11 @@
 // child process on the client core driven over IPC: one WebSocket subscribed to `alerts` as the
 // dashboard is, keeping every alert frame it gets (alert id, rule, agent, state, when it arrived,
 // ms since the epoch), at most MAX_KEPT of them.
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { serveCommands } from './child-commands.mjs';
+import { sign as token } from './ws-kit.mjs';
 
 const MAX_KEPT = 200_000;
-
-async function token(secret, userId, role) {
-  return new SignJWT({ userId, role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('6h')
-    .sign(new TextEncoder().encode(secret));
-}
 
 let ws;
 let closeCode;

@@ -2,21 +2,13 @@
 // one WebSocket of one viewer sending `publish` frames its role may not send, at a steady rate,
 // counting the answers by error code. Frames are paced by elapsed time (every 5 ms it sends what
 // the rate owes), so the offered rate holds however the timer drifts.
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { serveCommands } from './child-commands.mjs';
+import { sign as token } from './ws-kit.mjs';
 
 const TICK_MS = 5;
 let socket;
 const answers = new Map();
-
-async function token(secret, userId, role) {
-  return new SignJWT({ userId, role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('6h')
-    .sign(new TextEncoder().encode(secret));
-}
 
 serveCommands({
   async open({ url, secret, userId }) {

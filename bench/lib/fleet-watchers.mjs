@@ -8,21 +8,13 @@
 //     page opening), during the load.
 // Frames are classified by their first bytes and the seq read with lastIndexOf: no JSON.parse of
 // deliveries.
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { serveCommands } from './child-commands.mjs';
+import { sign as token } from './ws-kit.mjs';
 import { sleep } from './proc.mjs';
 
 const SEQ_KEY = Buffer.from('"seq":');
 const CHANNEL_KEY = Buffer.from('"channel":"');
-
-async function token(secret, userId, role) {
-  return new SignJWT({ userId, role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('6h')
-    .sign(new TextEncoder().encode(secret));
-}
 
 function channelOf(buf) {
   const i = buf.indexOf(CHANNEL_KEY);

@@ -1,4 +1,4 @@
-// Client-side helpers shared by the Abuse load clients (abuse-client.mjs, hostile-client.mjs):
+// Client-side helpers shared by the bench's load clients (abuse-client.mjs, hostile-client.mjs, the watchers):
 // tokens, opening a WebSocket, parsing small frames, percentiles. No process of its own.
 import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -10,11 +10,12 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- tokens and connections ------------------------------------------------------------------
 
+/** An HS256 token for a bench client, valid 6 h (a `--hour` run keeps its clients over an hour). */
 export async function sign(secret, userId, role, extra = {}) {
   return new SignJWT({ userId, role, ...extra })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt()
-    .setExpirationTime('3h')
+    .setExpirationTime('6h')
     .sign(new TextEncoder().encode(secret));
 }
 
