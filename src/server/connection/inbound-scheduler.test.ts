@@ -2,15 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { InboundScheduler, type InboundQueue } from './inbound-scheduler.js';
 
 /** A clock the frames advance: each frame costs what the test says. */
-function harness(turnBudgetMs = 4) {
+function harness(turnBudgetMs = 4, afterTurn?: (handled: string[]) => void) {
   let nowMs = 0;
   const turns: (() => void)[] = [];
   const handled: string[] = [];
-  const scheduler = new InboundScheduler({ turnBudgetMs, now: () => nowMs, defer: (turn) => turns.push(turn) });
-  const queue = (owner: string, name: string, costs: number[]): InboundQueue & { costs: number[] } => ({
+  const scheduler = new InboundScheduler({
+    turnBudgetMs,
+    now: () => nowMs,
+    defer: (turn) => turns.push(turn),
+    afterTurn: afterTurn && (() => afterTurn(handled)),
+  });
+  /** A connection's queue; `moreBehind` says ws still holds more of its frames. */
+  const queue = (
+    owner: string,
+    name: string,
+    costs: number[],
+    moreBehind = false,
+  ): InboundQueue & { costs: number[] } => ({
     owner,
     costs,
     hasWork: () => costs.length > 0,
+    moreBehind: () => moreBehind,
     handleOne() {
       nowMs += costs.shift()!;
       handled.push(name);
@@ -61,6 +73,83 @@ describe('InboundScheduler', () => {
     h.scheduler.wake(h.queue('bystander', 'by', [0.1]));
     // …and handled first in the next one.
     expect(h.turn()[0]).toBe('by');
+  });
+
+  it('does not take a flooder whose queues empty each turn for a newcomer while more of its frames wait', () => {
+    const h = harness(4);
+    // ws hands over one frame per connection per event-loop iteration: 200 users' connections
+    // each get one frame before every turn (more waiting behind it), and their queues run dry
+    // within the turn, so each comes back at the same virtual time as a newcomer.
+    const flooders = Array.from({ length: 200 }, (_, u) => `flood-${u}`);
+    const iteration = () => flooders.forEach((u) => h.scheduler.wake(h.queue(u, u, [0.01], true)));
+    for (let i = 0; i < 6; i++) {
+      iteration();
+      h.turn();
+    }
+    iteration();
+    h.scheduler.wake(h.queue('bystander', 'by', [0.1]));
+    expect(h.turn()[0]).toBe('by');
+  });
+
+  it('serves a quiet owner first while 200 busy owners hold a backlog, even after one costly frame', () => {
+    const h = harness(16);
+    // 200 users with 100 subscribes each, 0.3 ms apiece: fair shares alone would make a
+    // newcomer wait for one frame of each (60 ms, four turns).
+    for (let u = 0; u < 200; u++) h.scheduler.wake(h.queue(`viewer-${u}`, `v${u}`, Array(100).fill(0.3), true));
+    h.turn();
+    for (const cost of [0.1, 5, 0.1]) {
+      // The bystander publishes every 100 ms (the busy owners' turns go on meanwhile); one of its
+      // frames was charged 5 ms (a GC pause).
+      for (let t = 0; t < 3; t++) h.turn();
+      h.scheduler.wake(h.queue('bystander', 'by', [cost]));
+      expect(h.turn()[0]).toBe('by');
+    }
+  });
+
+  it("sends what the fresh frames wrote before the busy owners' share of the turn", () => {
+    const h = harness(16, (handled) => handled.push('|sent|'));
+    for (let u = 0; u < 3; u++) h.scheduler.wake(h.queue(`viewer-${u}`, `v${u}`, Array(40).fill(1), true));
+    h.turn();
+    h.scheduler.wake(h.queue('bystander', 'by', [0.1]));
+    expect(h.turn().slice(0, 3)).toEqual(['by', '|sent|', expect.stringMatching(/^v/)]);
+    expect(h.handled.at(-1)).toBe('|sent|');
+  });
+
+  it('does not count an owner that used much of the loop lately as fresh, nor holds it back for it', () => {
+    const h = harness(16);
+    h.scheduler.wake(h.queue('heavy', 'h', [100]));
+    h.turn();
+    for (let u = 0; u < 50; u++) h.scheduler.wake(h.queue(`viewer-${u}`, `v${u}`, Array(20).fill(0.3), true));
+    h.turn();
+    h.add(60);
+    // 100 ms of handling a moment ago: back with one frame, it is not served first…
+    h.scheduler.wake(h.queue('heavy', 'h', [0.1]));
+    const next = h.turn();
+    expect(next[0]).not.toBe('h');
+    // …but among the others, after at most one frame of each.
+    const handled = [...next, ...h.turn(), ...h.turn()];
+    expect(handled.indexOf('h')).toBeGreaterThan(0);
+    expect(handled.indexOf('h')).toBeLessThanOrEqual(50);
+  });
+
+  it('counts a new owner whose frames come in a burst as busy: only one frame with nothing behind is fresh', () => {
+    const h = harness(4);
+    for (let u = 0; u < 3; u++) h.scheduler.wake(h.queue(`viewer-${u}`, `v${u}`, Array(40).fill(1), true));
+    h.scheduler.wake(h.queue('burst', 'b', Array(5).fill(1), true));
+    h.scheduler.wake(h.queue('bystander', 'by', [0.1]));
+    expect(h.turn()[0]).toBe('by');
+  });
+
+  it('forgets owners whose use has faded, at most once a second at the end of a turn', () => {
+    const h = harness(16);
+    for (let u = 0; u < 10; u++) h.scheduler.wake(h.queue(`user-${u}`, `u${u}`, [1]));
+    h.turn();
+    expect(h.scheduler.activeOwners).toBe(0);
+    expect(h.scheduler.knownOwners).toBe(10);
+    h.add(30_000);
+    h.scheduler.wake(h.queue('late', 'l', [1]));
+    h.turn();
+    expect(h.scheduler.knownOwners).toBe(1);
   });
 
   it('shares between busy owners by time used, not by frames or connections', () => {

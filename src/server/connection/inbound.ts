@@ -33,7 +33,7 @@ import { peekRequestId } from './peek-id.js';
 import { ReadGate } from './read-gate.js';
 import { readSubscribeUnread } from './unread-filters.js';
 import type { ReadState } from './session-state.js';
-import { discardCompressedWhile, rawByteLength, rawToBuffer, receiverBusy } from './ws-internals.js';
+import { discardCompressedWhile, moreBytesWaiting, rawByteLength, rawToBuffer, receiverBusy } from './ws-internals.js';
 
 /** Frames waiting to be handled before the session stops reading from the socket. */
 const MAX_WAITING_FRAMES = 1000;
@@ -127,6 +127,7 @@ export class Inbound {
       this.#queue = {
         owner: turns.owner,
         hasWork: () => this.#raw.length > 0,
+        moreBehind: () => moreBytesWaiting(socket),
         handleOne: () => this.#parseNext(),
       };
   }

@@ -15,7 +15,12 @@ const RECEIVER_INFLATING = 5;
 
 interface WebSocketInternals {
   readonly _socket?: Socket;
-  readonly _receiver?: { readonly _bufferedBytes?: number; readonly _state?: number };
+  readonly _receiver?: {
+    readonly _bufferedBytes?: number;
+    readonly _state?: number;
+    /** Chunks written to the receiver while it was busy with an earlier one (Node's Writable). */
+    readonly _writableState?: { readonly buffered?: readonly unknown[]; readonly bufferedIndex?: number };
+  };
 }
 
 /** The TCP socket under the WebSocket (ws keeps it as `_socket`). */
@@ -27,6 +32,20 @@ export function rawSocketOf(socket: WebSocket): Socket | undefined {
 export function receiverBusy(socket: WebSocket): boolean {
   const receiver = (socket as unknown as WebSocketInternals)._receiver;
   return !!receiver && ((receiver._bufferedBytes ?? 0) > 0 || receiver._state === RECEIVER_INFLATING);
+}
+
+/**
+ * True when more of the peer's bytes wait inside this process: in ws's receiver, queued for it
+ * while it was busy, or in the socket's own buffer.
+ */
+export function moreBytesWaiting(socket: WebSocket): boolean {
+  const internals = socket as unknown as WebSocketInternals;
+  const queued = internals._receiver?._writableState;
+  return (
+    receiverBusy(socket) ||
+    (queued?.buffered?.length ?? 0) > (queued?.bufferedIndex ?? 0) ||
+    (internals._socket?.readableLength ?? 0) > 0
+  );
 }
 
 /** The length of a received message without copying it, whatever form ws handed it over in. */
