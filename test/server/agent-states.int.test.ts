@@ -93,6 +93,19 @@ describe('agent states on one process', () => {
     await waitForStates('st_two', ['online', 'offline']);
   });
 
+  it('300 agents dropping at once: every change published once, none lost (they go out over several turns)', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `st_drop_${i}`);
+    const agents = await Promise.all(ids.map(async (id) => TestClient.connect(server.wsUrl, await agentToken(id))));
+    expect(await pollUntil(() => ids.every((id) => statesOf(id).length === 1), 15_000)).toBe(true);
+    // Dropped, not closed politely: the sockets go at once, as when a rack loses power.
+    for (const agent of agents) agent.socket.terminate();
+    const allOffline = await pollUntil(() => ids.every((id) => statesOf(id).length >= 2), 15_000);
+    expect(allOffline, `${ids.filter((id) => statesOf(id).length < 2).length} agents without offline`).toBe(true);
+    await watcher.barrier();
+    for (const id of ids) expect(statesOf(id), id).toEqual(['online', 'offline']);
+    expect(await listed('st_drop_299')).toMatchObject({ state: 'offline', online: false });
+  }, 40_000);
+
   it('GET /api/agents/:agent_id: the state changes of the last 24 h; connections for admins only; 404 unknown', async () => {
     const agent = await TestClient.connect(server.wsUrl, await agentToken('st_detail'));
     await waitForStates('st_detail', ['online']);

@@ -48,6 +48,12 @@ interface LocalAgent {
 
 /** Facts wait this long to travel together (a reconnect storm is a few store calls). */
 const BATCH_DELAY_MS = 20;
+/**
+ * Changes are published in slices of at most this long, one per event-loop turn: a thousand
+ * agents dropping at once decide a thousand changes in one batch, and publishing them in one go
+ * held the loop for 40-50 ms.
+ */
+const ANNOUNCE_SLICE_MS = 4;
 /** Longest a closing process waits to tell the store its last counts. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -64,6 +70,9 @@ export class AgentStates {
   #nextBeatMs = 0;
   #beating = false;
   #closed = false;
+  /** Changes decided and learnt, not published yet (see ANNOUNCE_SLICE_MS), and whether a slice is due. */
+  readonly #unannounced: AgentChange[] = [];
+  #announcing = false;
   readonly #beatListeners = new Set<(outcome: BeatOutcome) => void>();
   readonly #offMessages: () => void;
 
@@ -157,6 +166,8 @@ export class AgentStates {
     const last = (async () => {
       await this.#sending;
       await this.#send().catch(() => {});
+      // What is decided goes out before the broker closes.
+      this.#publishUnannounced(Infinity);
       await this.options.store.leave().catch(() => {});
     })();
     let timer: NodeJS.Timeout | undefined;
@@ -260,9 +271,24 @@ export class AgentStates {
   }
 
   /** Publishes the changes this process was handed (each once for the deployment). */
+  /** Learns the changes at once; publishes them in order, in slices (see ANNOUNCE_SLICE_MS). */
   #announce(changes: readonly AgentChange[]): void {
-    for (const change of changes) {
-      this.#learn(change.agentId, change.state, change.sinceMs);
+    for (const change of changes) this.#learn(change.agentId, change.state, change.sinceMs);
+    this.#unannounced.push(...changes);
+    if (!this.#announcing && this.#unannounced.length > 0) this.#announceSlice();
+  }
+
+  #announceSlice = (): void => {
+    this.#publishUnannounced(performance.now() + ANNOUNCE_SLICE_MS);
+    this.#announcing = this.#unannounced.length > 0;
+    if (this.#announcing) setImmediate(this.#announceSlice);
+  };
+
+  /** Publishes the waiting changes in order until `deadlineMs` has passed (at least one). */
+  #publishUnannounced(deadlineMs: number): void {
+    let next = 0;
+    while (next < this.#unannounced.length && (next === 0 || performance.now() < deadlineMs)) {
+      const change = this.#unannounced[next++]!;
       const data: AgentStateChange = {
         agent_id: change.agentId,
         state: change.state,
@@ -275,6 +301,7 @@ export class AgentStates {
           this.options.logger.warn({ err: error, agentId: change.agentId }, 'agent state not published'),
         );
     }
+    this.#unannounced.splice(0, next);
   }
 
   /** Keeps the newest state known of an agent (changes may arrive out of order between processes). */
