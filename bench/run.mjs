@@ -27,6 +27,9 @@
 //                                    alternating: server CPU, and condition start → alert frame on
 //                                    `alerts` minus for_s; not part of a bare `npm run bench`; see
 //                                    bench/alert-eval.mjs (BENCH_ALERT_AGENTS: another fleet size)
+//   npm run bench -- AlertEngine     the 50 rules' evaluation on the rule engine alone (10,000 agents'
+//                                    telemetry on a simulated clock, rules vs none, alternating):
+//                                    the same as npm run bench:alert-engine; see bench/alert-engine.mjs
 //   npm run bench -- AuthUpgrade     upgrades per second with an RS256 token checked against a real
 //                                    provider's JWKS vs HS256, alternating in one Nexus process;
 //                                    see bench/auth-upgrade.mjs
@@ -948,7 +951,16 @@ function git() {
   };
 }
 
+/** AlertEngine: the rule engine alone, in a process of its own (bench/alert-engine.mjs). */
+const ALERT_ENGINE = 'alertengine';
+
 async function main() {
+  if (requested.includes(ALERT_ENGINE)) {
+    const engine = spawnSync(process.execPath, [join(ROOT, 'bench', 'alert-engine.mjs')], { stdio: 'inherit' });
+    if (engine.status !== 0) throw new Error(`AlertEngine failed (exit ${engine.status ?? engine.signal})`);
+    requested.splice(requested.indexOf(ALERT_ENGINE), 1);
+    if (requested.length === 0) return;
+  }
   const names = Object.keys(SCENARIOS);
   const selected = flag('--profile-only')
     ? []
